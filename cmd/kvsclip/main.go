@@ -1,0 +1,46 @@
+// Command kvsclip turns archived Kinesis Video Streams Matroska fragments
+// into MP4 clips.
+//
+//	kvsclip clip [-o FILE] [--manifest FILE] [INPUT...]
+//	kvsclip inspect INPUT...
+//
+// INPUT is a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
+// file; "-" (the default) reads standard input.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `usage:
+  kvsclip clip [-o FILE] [--manifest FILE] [INPUT...]
+        remux KVS Matroska fragments into a fragmented MP4 (stdout by default)
+  kvsclip inspect INPUT...
+        print the fragments and tracks of the inputs as JSON
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status: 0 on success,
+// 1 when the work failed, 2 for a bad command line.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "clip":
+		return clipCmd(args[1:], stdin, stdout, stderr)
+	case "inspect":
+		return inspectCmd(args[1:], stdin, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "kvsclip: unknown command %q\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,416 @@
+package codec
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// trackCase is one entry of the table that drives the unit tests, the fuzz
+// seeds and the benchmarks.
+type trackCase struct {
+	name    string
+	codecID string
+	private []byte
+	hint    Hint
+
+	// err is the wanted error kind; Unknown (0) means success.
+	err kvserr.Kind
+
+	// Facts wanted on success.
+	codec         string
+	width, height uint16
+	profile       byte
+	lengthSize    int
+	numSPS        int
+	numPPS        int
+	reorder       int
+	sampleRate    uint32
+	channels      uint16
+	frameLength   uint32
+}
+
+func mustHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// CodecPrivate bytes of the real recordings in /work/shared/testdata/kvs,
+// read with `ffprobe -show_streams -show_data`.
+var (
+	// getmedia/output_get_media.mkv: Main 3.0, 640x360, reserved bits cleared.
+	cpdGetMedia = mustHex("014d401e03010027274d401eb9101405ff2e02d4040407c0000003004000000f38a0003d090007a13bdee03e1108d401000428fe3c80")
+	// producer/clusters.mkv and getmedia/kinesis_video_renderer_example_output.mkv:
+	// High 4.0, 640x480, no High-profile trailer.
+	cpdClusters = mustHex("01640028ffe1000e27640028ac2b40501ed00f1226a001000428ee1f2c")
+	// getmedia/output-get-media-non-increasing-timecode.mkv: High 3.1, 960x720.
+	cpdNonIncreasing = mustHex("0164001fffe100226764001facb201e02dd808800001f4800075303030007a12000f427361803c60c92001000568ebccb22c")
+	// producer/test-stream-1_0.mkv (producer SDK): Baseline 3.0, 640x480.
+	cpdSDK = mustHex("0142001effe1001d2742001e898b60501ed80b50601063030005dc00017705ef7c1f08846e01000428ce1f20")
+	// producer/vogels_480.mkv: Constrained Baseline 4.0, 640x480, and its AAC track.
+	cpdVogels    = mustHex("0142c028ffe1001a6742c028db0280f6c05a808080a000000300200057e401e3065c01000468ca8cb2")
+	cpdVogelsAAC = mustHex("1190")
+	// frames/h264SampleFrames/frame-001.h264, first 48 bytes: AUD, SPS, PPS
+	// in Annex-B form (High 3.0, 640x480), as a producer without NAL
+	// adaptation would send CodecPrivate.
+	cpdAnnexB = mustHex("000000010910000000016764001eacb201407b602d4180415000000300100000030328f162e4800000000168ebccb22c")
+)
+
+// withByte returns a copy of b with b[i] = v.
+func withByte(b []byte, i int, v byte) []byte {
+	c := append([]byte(nil), b...)
+	c[i] = v
+	return c
+}
+
+// bitWriter builds crafted SPS units for the table.
+type bitWriter struct {
+	b    []byte
+	nbit int
+}
+
+func (w *bitWriter) u(n int, v uint64) {
+	for i := n - 1; i >= 0; i-- {
+		if w.nbit%8 == 0 {
+			w.b = append(w.b, 0)
+		}
+		if v>>uint(i)&1 == 1 {
+			w.b[len(w.b)-1] |= 0x80 >> uint(w.nbit%8)
+		}
+		w.nbit++
+	}
+}
+
+func (w *bitWriter) ue(v uint64) {
+	v++
+	n := 0
+	for x := v; x > 1; x >>= 1 {
+		n++
+	}
+	w.u(n, 0)
+	w.u(n+1, v)
+}
+
+func (w *bitWriter) se(v int64) {
+	if v > 0 {
+		w.ue(uint64(2*v - 1))
+	} else {
+		w.ue(uint64(-2 * v))
+	}
+}
+
+// rbsp closes the RBSP with the stop bit and escapes it into a NAL unit.
+func (w *bitWriter) nal(header byte) []byte {
+	w.u(1, 1)
+	out := []byte{header}
+	zeros := 0
+	for _, c := range w.b {
+		if zeros >= 2 && c <= 3 {
+			out = append(out, 3)
+			zeros = 0
+		}
+		out = append(out, c)
+		if c == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+	}
+	return out
+}
+
+// spsSpec describes a crafted SPS.
+type spsSpec struct {
+	profile, level   byte
+	chroma           uint64 // high profiles only
+	separate         bool
+	scaling          bool
+	poc              uint64
+	pocCycle         int
+	wMBs, hMapUnits  uint64
+	frameMBsOnly     bool
+	crop             [4]uint64 // left, right, top, bottom
+	vuiReorder       int       // -1: no VUI
+	vuiHRD           bool
+	numRefFramesPlus uint64
+}
+
+func (s spsSpec) build() []byte {
+	var w bitWriter
+	w.u(8, uint64(s.profile))
+	w.u(8, 0)
+	w.u(8, uint64(s.level))
+	w.ue(0) // sps id
+	if highProfile(s.profile) {
+		w.ue(s.chroma)
+		if s.chroma == 3 {
+			w.u(1, b2u(s.separate))
+		}
+		w.ue(2) // 10-bit luma
+		w.ue(2) // 10-bit chroma
+		w.u(1, 0)
+		w.u(1, b2u(s.scaling))
+		if s.scaling {
+			lists := 8
+			if s.chroma == 3 {
+				lists = 12
+			}
+			for i := 0; i < lists; i++ {
+				w.u(1, 1)
+				size := 16
+				if i >= 6 {
+					size = 64
+				}
+				for j := 0; j < size; j++ {
+					w.se(int64(j%5) - 2)
+				}
+			}
+		}
+	}
+	w.ue(0) // log2_max_frame_num_minus4
+	w.ue(s.poc)
+	switch s.poc {
+	case 0:
+		w.ue(2)
+	case 1:
+		w.u(1, 0)
+		w.se(-3)
+		w.se(1)
+		w.ue(uint64(s.pocCycle))
+		for i := 0; i < s.pocCycle; i++ {
+			w.se(int64(i))
+		}
+	}
+	w.ue(s.numRefFramesPlus + 1)
+	w.u(1, 0)
+	w.ue(s.wMBs - 1)
+	w.ue(s.hMapUnits - 1)
+	w.u(1, b2u(s.frameMBsOnly))
+	if !s.frameMBsOnly {
+		w.u(1, 0)
+	}
+	w.u(1, 1)
+	cropped := s.crop != [4]uint64{}
+	w.u(1, b2u(cropped))
+	if cropped {
+		for _, c := range s.crop {
+			w.ue(c)
+		}
+	}
+	w.u(1, b2u(s.vuiReorder >= 0))
+	if s.vuiReorder >= 0 {
+		w.u(1, 1)   // aspect ratio
+		w.u(8, 255) // extended SAR
+		w.u(32, 1<<16|1)
+		w.u(1, 0)    // overscan
+		w.u(1, 1)    // video signal
+		w.u(4, 5<<1) // format, full range
+		w.u(1, 1)
+		w.u(24, 0x010101)
+		w.u(1, 1) // chroma loc
+		w.ue(0)
+		w.ue(0)
+		w.u(1, 1) // timing
+		w.u(32, 1)
+		w.u(32, 50)
+		w.u(1, 1)
+		w.u(1, b2u(s.vuiHRD)) // nal hrd
+		if s.vuiHRD {
+			w.ue(1)
+			w.u(8, 0)
+			for i := 0; i < 2; i++ {
+				w.ue(1000)
+				w.ue(2000)
+				w.u(1, 0)
+			}
+			w.u(20, 0)
+		}
+		w.u(1, 0) // vcl hrd
+		if s.vuiHRD {
+			w.u(1, 0)
+		}
+		w.u(1, 0) // pic struct
+		w.u(1, 1) // bitstream restriction
+		w.u(1, 1)
+		w.ue(2)
+		w.ue(1)
+		w.ue(16)
+		w.ue(16)
+		w.ue(uint64(s.vuiReorder))
+		w.ue(4)
+	}
+	return w.nal(0x67)
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// ppsNAL is a minimal PPS: id 0, SPS id 0, CAVLC, rest zero-ish.
+var ppsNAL = []byte{0x68, 0xce, 0x38, 0x80}
+
+// avccOf builds an avcC record with the given length size and raw header
+// bytes taken from the SPS, reserved bits set as 14496-15 wants.
+func avccOf(lengthSize int, sps, pps [][]byte) []byte {
+	hdr := append(append([]byte(nil), sps[0]...), 0, 0, 0)
+	rec := []byte{1, hdr[1], hdr[2], hdr[3], 0xFC | byte(lengthSize-1), 0xE0 | byte(len(sps))}
+	for _, s := range sps {
+		rec = binary.BigEndian.AppendUint16(rec, uint16(len(s)))
+		rec = append(rec, s...)
+	}
+	rec = append(rec, byte(len(pps)))
+	for _, p := range pps {
+		rec = binary.BigEndian.AppendUint16(rec, uint16(len(p)))
+		rec = append(rec, p...)
+	}
+	return rec
+}
+
+func craftedAVC(s spsSpec) []byte {
+	return avccOf(4, [][]byte{s.build()}, [][]byte{ppsNAL})
+}
+
+// annexBOf joins NAL units with four-byte start codes.
+func annexBOf(nals ...[]byte) []byte {
+	var b []byte
+	for _, n := range nals {
+		b = append(b, 0, 0, 0, 1)
+		b = append(b, n...)
+	}
+	return b
+}
+
+var base1080 = spsSpec{profile: 100, level: 40, chroma: 1, wMBs: 120, hMapUnits: 68, frameMBsOnly: true, crop: [4]uint64{0, 0, 0, 4}, vuiReorder: 2}
+
+func with(s spsSpec, f func(*spsSpec)) spsSpec { f(&s); return s }
+
+const (
+	inv  = kvserr.InvalidCodecPrivateData
+	miss = kvserr.MissingCodecPrivateData
+	uns  = kvserr.UnsupportedStreamMediaType
+)
+
+var trackCases = []trackCase{
+	// Real records.
+	{name: "real/output_get_media main 640x360 reserved cleared", codecID: CodecIDAVC, private: cpdGetMedia,
+		codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/clusters high 640x480 no trailer", codecID: CodecIDAVC, private: cpdClusters,
+		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/non-increasing high 960x720", codecID: CodecIDAVC, private: cpdNonIncreasing,
+		codec: "avc1", width: 960, height: 720, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/sdk baseline 640x480", codecID: CodecIDAVC, private: cpdSDK,
+		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/vogels constrained baseline 640x480", codecID: CodecIDAVC, private: cpdVogels,
+		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/vogels doc spelling of the codec ID", codecID: CodecIDAVCDoc, private: cpdVogels,
+		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/annex-b cpd from frame-001", codecID: CodecIDAVC, private: cpdAnnexB,
+		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 0, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "real/vogels aac lc 48k stereo", codecID: CodecIDAAC, private: cpdVogelsAAC,
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 1024},
+
+	// avcC variants.
+	{name: "avcc/1-byte lengths", codecID: CodecIDAVC, private: withByte(cpdSDK, 4, 0xFC),
+		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 1, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "avcc/2-byte lengths reserved cleared", codecID: CodecIDAVC, private: withByte(cpdGetMedia, 4, 0x01),
+		codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 2, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "avcc/high trailer", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 0),
+		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "avcc/high trailer with sps ext", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 1, 0, 2, 0x6d, 0x80),
+		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "avcc/two sps two pps", codecID: CodecIDAVC, private: avccOf(4, [][]byte{base1080.build(), with(base1080, func(s *spsSpec) { s.crop = [4]uint64{} }).build()}, [][]byte{ppsNAL, ppsNAL}),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 2, numPPS: 2, reorder: 2},
+
+	// Crafted SPS facts.
+	{name: "sps/1080p high10 crop vui reorder", codecID: CodecIDAVC, private: craftedAVC(base1080),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "sps/1080i field crop", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.frameMBsOnly = false; s.hMapUnits = 34; s.crop = [4]uint64{0, 0, 0, 2} })),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "sps/422 crop", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.profile = 122; s.chroma = 2; s.crop = [4]uint64{2, 2, 4, 4} })),
+		codec: "avc1", width: 1912, height: 1080, profile: 122, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "sps/444 separate planes scaling", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) {
+		s.profile = 244
+		s.chroma = 3
+		s.separate = true
+		s.scaling = true
+		s.crop = [4]uint64{0, 0, 0, 8}
+	})),
+		codec: "avc1", width: 1920, height: 1080, profile: 244, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "sps/monochrome scaling", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.chroma = 0; s.scaling = true; s.crop = [4]uint64{0, 0, 0, 8} })),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "sps/poc type 1 cycle hrd", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.poc = 1; s.pocCycle = 200; s.vuiHRD = true; s.vuiReorder = 1 })),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 1},
+	{name: "sps/poc type 0 no vui reorder unknown", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.vuiReorder = -1 })),
+		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: -1},
+	{name: "sps/poc type 2 baseline no vui", codecID: CodecIDAVC, private: craftedAVC(spsSpec{profile: 66, level: 30, poc: 2, wMBs: 40, hMapUnits: 30, frameMBsOnly: true, vuiReorder: -1}),
+		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+	{name: "sps/largest picture 16880 wide", codecID: CodecIDAVC, private: craftedAVC(spsSpec{profile: 66, level: 62, poc: 2, wMBs: 1055, hMapUnits: 132, frameMBsOnly: true, vuiReorder: -1}),
+		codec: "avc1", width: 16880, height: 2112, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+
+	// AAC.
+	{name: "aac/lc 44.1k stereo", codecID: CodecIDAAC, private: mustHex("1210"),
+		codec: "mp4a", sampleRate: 44100, channels: 2, frameLength: 1024},
+	{name: "aac/legacy id A_AAC/MPEG4/LC", codecID: "A_AAC/MPEG4/LC", private: mustHex("1210"),
+		codec: "mp4a", sampleRate: 44100, channels: 2, frameLength: 1024},
+	{name: "aac/legacy id A_AAC/MPEG2/LC", codecID: "A_AAC/MPEG2/LC", private: mustHex("1190"),
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 1024},
+	{name: "aac/main A_AAC/MPEG4/MAIN", codecID: "A_AAC/MPEG4/MAIN", private: mustHex("0a10"),
+		codec: "mp4a", sampleRate: 44100, channels: 2, frameLength: 1024},
+	{name: "aac/960 frame length", codecID: CodecIDAAC, private: mustHex("1194"),
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 960},
+	{name: "aac/he-aac explicit sbr 24k->48k", codecID: CodecIDAAC, private: mustHex("2b118800"),
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 2048},
+	{name: "aac/he-aac v2 ps mono->stereo", codecID: CodecIDAAC, private: mustHex("eb098800"),
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 2048},
+	{name: "aac/explicit 24-bit rate", codecID: CodecIDAAC, private: mustHex("17805dc010"),
+		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 1024},
+	{name: "aac/channel config 0 from hint", codecID: CodecIDAAC, private: mustHex("1180"), hint: Hint{Channels: 6, SamplingFrequency: 48000},
+		codec: "mp4a", sampleRate: 48000, channels: 6, frameLength: 1024},
+
+	// Errors.
+	{name: "err/hevc not yet", codecID: "V_MPEGH/ISO/HEVC", private: []byte{1}, err: uns},
+	{name: "err/g711 not yet", codecID: "A_MS/ACM", private: make([]byte, 18), err: uns},
+	{name: "err/vfw fourcc", codecID: "V_MS/VFW/FOURCC", private: make([]byte, 40), err: uns},
+	{name: "err/vp9", codecID: "V_VP9", err: uns},
+	{name: "err/avc empty", codecID: CodecIDAVC, err: miss},
+	{name: "err/aac empty", codecID: CodecIDAAC, hint: Hint{Channels: 2, SamplingFrequency: 48000}, err: miss},
+	{name: "err/avcc version 0", codecID: CodecIDAVC, private: withByte(cpdSDK, 0, 0), err: inv},
+	{name: "err/avcc truncated header", codecID: CodecIDAVC, private: cpdSDK[:6], err: inv},
+	{name: "err/avcc truncated in sps", codecID: CodecIDAVC, private: cpdSDK[:20], err: inv},
+	{name: "err/avcc truncated before numPPS", codecID: CodecIDAVC, private: cpdClusters[:22], err: inv},
+	{name: "err/avcc truncated in pps", codecID: CodecIDAVC, private: cpdClusters[:len(cpdClusters)-1], err: inv},
+	{name: "err/avcc sps length overruns", codecID: CodecIDAVC, private: withByte(cpdSDK, 7, 0xff), err: inv},
+	{name: "err/avcc numSPS 0", codecID: CodecIDAVC, private: withByte(cpdSDK, 5, 0xE0), err: inv},
+	{name: "err/avcc numPPS 0", codecID: CodecIDAVC, private: withByte(cpdClusters, 22, 0)[:23], err: inv},
+	{name: "err/avcc length size 3", codecID: CodecIDAVC, private: withByte(cpdSDK, 4, 0xFE), err: inv},
+	{name: "err/avcc sps is a pps", codecID: CodecIDAVC, private: withByte(cpdClusters, 8, 0x28), err: inv},
+	{name: "err/avcc sps ext overruns", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 1, 0, 9, 0x6d), err: inv},
+	{name: "err/garbage", codecID: CodecIDAVC, private: []byte("not an avcC record at all"), err: inv},
+	{name: "err/sps too short", codecID: CodecIDAVC, private: avccOf(4, [][]byte{{0x67, 0x42, 0x00}}, [][]byte{ppsNAL}), err: inv},
+	{name: "err/sps truncated in size", codecID: CodecIDAVC, private: avccOf(4, [][]byte{{0x67, 0x42, 0x00, 0x1e, 0x89}}, [][]byte{ppsNAL}), err: inv},
+	{name: "err/sps crop eats picture", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.crop = [4]uint64{480, 480, 0, 0} })), err: inv},
+	{name: "err/sps too wide", codecID: CodecIDAVC, private: craftedAVC(spsSpec{profile: 66, level: 62, poc: 2, wMBs: 1056, hMapUnits: 16, frameMBsOnly: true, vuiReorder: -1}), err: inv},
+	{name: "err/sps too many macroblocks", codecID: CodecIDAVC, private: craftedAVC(spsSpec{profile: 66, level: 62, poc: 2, wMBs: 1000, hMapUnits: 1000, frameMBsOnly: true, vuiReorder: -1}), err: inv},
+	{name: "err/sps chroma format 4", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.chroma = 4 })), err: inv},
+	{name: "err/sps poc type 3", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.poc = 3 })), err: inv},
+	{name: "err/sps poc cycle 256", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.poc = 1; s.pocCycle = 256 })), err: inv},
+	{name: "err/annex-b cpd without pps", codecID: CodecIDAVC, private: cpdAnnexB[:40], err: inv},
+	{name: "err/annex-b cpd only start codes", codecID: CodecIDAVC, private: []byte{0, 0, 0, 1, 0, 0, 1}, err: inv},
+	{name: "err/aac one byte", codecID: CodecIDAAC, private: []byte{0x11}, err: inv},
+	{name: "err/aac reserved frequency index", codecID: CodecIDAAC, private: mustHex("1690"), err: inv},
+	{name: "err/aac reserved channel config", codecID: CodecIDAAC, private: mustHex("11c0"), err: inv},
+	{name: "err/aac usac object type", codecID: CodecIDAAC, private: mustHex("f94640"), err: inv},
+	{name: "err/aac channel config 0 no hint", codecID: CodecIDAAC, private: mustHex("1180"), err: inv},
+	{name: "err/aac sbr rate not 1x or 2x", codecID: CodecIDAAC, private: mustHex("29920800"), err: inv},
+	{name: "err/aac explicit rate 0", codecID: CodecIDAAC, private: mustHex("1780000010"), err: inv},
+}
+
+func (c trackCase) String() string { return fmt.Sprintf("%s(%s)", c.name, c.codecID) }

@@ -1,0 +1,247 @@
+package codec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/Eyevinn/mp4ff/aac"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// The fuzz targets take their seeds from the same tables as the unit tests;
+// TestWriteFuzzSeeds also writes them to testdata/fuzz so that plain
+// `go test` runs them and the fuzzer starts from them.
+
+// lengthSizes maps a fuzzed selector to a length size, including the
+// invalid 3 so that rejection is exercised.
+var lengthSizes = [...]int{0, 1, 2, 4, 3}
+
+func lengthSizeSel(ls int) uint8 {
+	for i, v := range lengthSizes {
+		if v == ls {
+			return uint8(i)
+		}
+	}
+	return 0
+}
+
+func FuzzParseTrack(f *testing.F) {
+	for _, tc := range trackCases {
+		f.Add(tc.codecID, tc.private, tc.hint.Channels)
+	}
+	f.Fuzz(func(t *testing.T, codecID string, private []byte, channels uint64) {
+		tr, err := ParseTrack(codecID, private, Hint{Channels: channels})
+		if err != nil {
+			var ke *kvserr.Error
+			if !errors.As(err, &ke) {
+				t.Fatalf("error %v is not a *kvserr.Error", err)
+			}
+			switch ke.Kind {
+			case kvserr.MissingCodecPrivateData, kvserr.InvalidCodecPrivateData, kvserr.UnsupportedStreamMediaType:
+			default:
+				t.Fatalf("unexpected kind %v: %v", ke.Kind, err)
+			}
+			if tr != nil {
+				t.Fatal("track returned with an error")
+			}
+			return
+		}
+		switch tr.Kind {
+		case Video:
+			c := tr.AVC
+			if tr.Width == 0 || tr.Height == 0 || tr.Width > MaxPictureDimension || tr.Height > MaxPictureDimension {
+				t.Fatalf("size %dx%d out of limits", tr.Width, tr.Height)
+			}
+			if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > MaxSPSCount || len(c.PPS) > MaxPPSCount {
+				t.Fatalf("%d SPS / %d PPS", len(c.SPS), len(c.PPS))
+			}
+			if !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
+				t.Fatalf("length size %d", c.LengthSize)
+			}
+			// The written record reads back to the same configuration.
+			again, err := ParseTrack(CodecIDAVC, c.Record, Hint{})
+			if err != nil {
+				t.Fatalf("own record rejected: %v", err)
+			}
+			if !bytes.Equal(again.AVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height {
+				t.Fatal("record does not round-trip")
+			}
+		case Audio:
+			if tr.SampleRate < MinAudioSampleRate || tr.SampleRate > MaxAudioSampleRate {
+				t.Fatalf("sample rate %d", tr.SampleRate)
+			}
+			if tr.Channels == 0 || tr.Channels > MaxAudioChannels {
+				t.Fatalf("channels %d", tr.Channels)
+			}
+			switch tr.FrameLength {
+			case 960, 1024, 1920, 2048:
+			default:
+				t.Fatalf("frame length %d", tr.FrameLength)
+			}
+			if !bytes.Equal(tr.AAC.Config, private) {
+				t.Fatal("config bytes changed")
+			}
+		default:
+			t.Fatalf("kind %v", tr.Kind)
+		}
+	})
+}
+
+func FuzzSPS(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID != CodecIDAVC {
+			continue
+		}
+		if sps, _, _, _, err := parseAVCC(tc.private); err == nil {
+			for _, s := range sps {
+				f.Add(s)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, nalu []byte) {
+		s, err := ParseSPS(nalu)
+		if err != nil {
+			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
+			s.CodedWidth > MaxPictureDimension || s.CodedHeight > MaxPictureDimension ||
+			s.CodedWidth/16*(s.CodedHeight/16) > MaxFrameMacroblocks {
+			t.Fatalf("size %+v out of limits", s)
+		}
+		if s.ChromaFormat > 3 || s.BitDepthLuma < 8 || s.BitDepthLuma > 14 || s.POCType > 2 || s.ID > 31 || s.ReorderFrames < -1 || s.ReorderFrames > 16 {
+			t.Fatalf("facts out of range: %+v", s)
+		}
+	})
+}
+
+func FuzzAVCFrame(f *testing.F) {
+	for _, tc := range frameCases {
+		f.Add(tc.frame, lengthSizeSel(tc.lengthSize))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte, sel uint8) {
+		ls := lengthSizes[int(sel)%len(lengthSizes)]
+		dst := []byte{0xAA}
+		out, converted, err := AppendAVCC(dst, frame, ls)
+		// These must never panic, whatever the frame.
+		_, _, _ = ParameterSets(frame, ls)
+		_ = HasIDR(frame, ls)
+		if err != nil {
+			if kvserr.KindOf(err) != kvserr.InvalidMediaFrame {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		if converted {
+			if out[0] != 0xAA {
+				t.Fatal("dst prefix lost")
+			}
+			out = out[1:]
+		} else if len(out) != len(frame) || &out[0] != &frame[0] {
+			t.Fatal("unconverted frame is not returned itself")
+		}
+		if f := checkLengthPrefixed(out, 4); f.what != faultNone {
+			t.Fatalf("output is not 4-byte AVCC: %v", f.err())
+		}
+		again, conv, err := AppendAVCC(nil, out, 4)
+		if err != nil || conv || !bytes.Equal(again, out) {
+			t.Fatalf("converting a converted frame is not a no-op: %v %v", conv, err)
+		}
+		// The NAL units are the same before and after.
+		var in, o [][]byte
+		if err := forEachNAL(frame, ls, func(n []byte) { in = append(in, n) }); err != nil {
+			t.Fatalf("walk of input failed: %v", err)
+		}
+		if err := forEachNAL(out, 4, func(n []byte) { o = append(o, n) }); err != nil {
+			t.Fatalf("walk of output failed: %v", err)
+		}
+		if len(in) != len(o) {
+			t.Fatalf("%d NAL units in, %d out", len(in), len(o))
+		}
+		for i := range in {
+			if !bytes.Equal(in[i], o[i]) {
+				t.Fatalf("NAL unit %d changed", i)
+			}
+		}
+	})
+}
+
+func FuzzAudioSpecificConfig(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID == CodecIDAAC || len(tc.codecID) > 5 && tc.codecID[:6] == "A_AAC/" {
+			f.Add(tc.private)
+		}
+	}
+	f.Fuzz(func(t *testing.T, asc []byte) {
+		c, err := ParseAudioSpecificConfig(asc)
+		if err != nil {
+			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		if c.SampleRate < MinAudioSampleRate || c.OutputSampleRate > MaxAudioSampleRate || c.Channels > MaxAudioChannels {
+			t.Fatalf("facts out of range: %+v", c)
+		}
+		if (c.Channels == 0) != (c.ChannelConfig == 0) {
+			t.Fatalf("channels %d for config %d", c.Channels, c.ChannelConfig)
+		}
+		// mp4ff as an oracle, where it applies: LC, optionally under
+		// explicit SBR/PS.
+		if c.ObjectType != 2 {
+			return
+		}
+		m, merr := aac.DecodeAudioSpecificConfig(bytes.NewReader(asc))
+		if merr != nil {
+			t.Fatalf("mp4ff rejects what we accept (%+v): %v", c, merr)
+		}
+		if uint32(m.SamplingFrequency) != c.SampleRate || m.ChannelConfiguration != c.ChannelConfig {
+			t.Fatalf("mp4ff %+v, we %+v", m, c)
+		}
+		if c.ExtensionObjectType != 0 && uint32(m.ExtensionFrequency) != c.OutputSampleRate {
+			t.Fatalf("mp4ff extension rate %d, we %d", m.ExtensionFrequency, c.OutputSampleRate)
+		}
+	})
+}
+
+// TestWriteFuzzSeeds writes the table seeds into testdata/fuzz in the
+// `go test fuzz v1` format when KVSCLIP_WRITE_SEEDS is set.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("KVSCLIP_WRITE_SEEDS") == "" {
+		t.Skip("set KVSCLIP_WRITE_SEEDS=1 to rewrite testdata/fuzz seeds")
+	}
+	write := func(target, name string, lines ...string) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		body := "go test fuzz v1\n"
+		for _, l := range lines {
+			body += l + "\n"
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "seed-"+name), []byte(body), 0o644))
+	}
+	bs := func(b []byte) string { return "[]byte(" + strconv.Quote(string(b)) + ")" }
+	for i, tc := range trackCases {
+		n := fmt.Sprintf("%03d", i)
+		write("FuzzParseTrack", n, "string("+strconv.Quote(tc.codecID)+")", bs(tc.private), fmt.Sprintf("uint64(%d)", tc.hint.Channels))
+		if tc.codecID == CodecIDAVC {
+			if sps, _, _, _, err := parseAVCC(tc.private); err == nil {
+				write("FuzzSPS", n, bs(sps[0]))
+			}
+		}
+		if tc.codec == "mp4a" || tc.codecID == CodecIDAAC && len(tc.private) > 0 {
+			write("FuzzAudioSpecificConfig", n, bs(tc.private))
+		}
+	}
+	for i, tc := range frameCases {
+		write("FuzzAVCFrame", fmt.Sprintf("%03d", i), bs(tc.frame), fmt.Sprintf("byte(%d)", lengthSizeSel(tc.lengthSize)))
+	}
+}

@@ -1,0 +1,55 @@
+package codec
+
+// Limits that bound what the parsers accept. Each one is derived from the
+// format it guards, so that a value beyond it can only come from a corrupt or
+// hostile input, never from a stream a player could show.
+const (
+	// MaxFrameMacroblocks is the largest picture, in 16x16 macroblocks, that
+	// any H.264 level allows: MaxFS of level 6.2 (ITU-T H.264 Table A-1).
+	MaxFrameMacroblocks = 139264
+
+	// MaxPictureDimension is the largest coded width or height in pixels.
+	// Annex A of H.264 bounds each side by sqrt(8*MaxFS) macroblocks; for
+	// level 6.2 that is 1055 macroblocks, 16880 pixels. It is also well under
+	// the 65535 that the 16-bit width/height fields of an MP4 sample entry
+	// (and Track.Width/Height) can hold.
+	MaxPictureDimension = 1055 * 16
+
+	// MaxParameterSetSize is the largest SPS, PPS or SPS extension in bytes:
+	// an avcC record stores each one behind a 16-bit length, so a larger one
+	// could not be written into the MP4 anyway.
+	MaxParameterSetSize = 0xFFFF
+
+	// MaxSPSCount is the most SPS units one decoder configuration can carry:
+	// numOfSequenceParameterSets is a 5-bit field of the avcC record.
+	MaxSPSCount = 31
+
+	// MaxPPSCount is the most PPS (and SPS extension) units one decoder
+	// configuration can carry: their counts are 8-bit fields of the avcC
+	// record.
+	MaxPPSCount = 255
+
+	// maxPOCCycle bounds num_ref_frames_in_pic_order_cnt_cycle, whose range
+	// H.264 section 7.4.2.1.1 fixes at 0..255. Without it a crafted SPS could
+	// make the parser loop four billion times.
+	maxPOCCycle = 255
+
+	// maxCPBCount bounds cpb_cnt_minus1+1 in HRD parameters (range 0..31 for
+	// the minus-one value, H.264 section E.2.2).
+	maxCPBCount = 32
+
+	// MaxAudioSampleRate is the highest AAC output sampling rate accepted:
+	// the top entry of the sampling-frequency index table, which is also the
+	// highest rate an SBR decoder produces. Higher values can only arrive
+	// through the explicit 24-bit escape, and no AAC decoder runs at them.
+	MaxAudioSampleRate = 96000
+
+	// MinAudioSampleRate is the lowest AAC sampling rate accepted: the bottom
+	// entry of the sampling-frequency index table.
+	MinAudioSampleRate = 7350
+
+	// MaxAudioChannels is the most channels accepted for an audio track: the
+	// 22.2 layout (24 channels) is the largest that an AAC
+	// channelConfiguration value can name.
+	MaxAudioChannels = 24
+)

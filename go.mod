@@ -1,0 +1,10 @@
+module github.com/kvsclip/kvsclip
+
+go 1.26
+
+require (
+	github.com/Eyevinn/mp4ff v0.56.0
+	github.com/stretchr/testify v1.12.1
+)
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -1,0 +1,112 @@
+// Package mediatest holds the test oracles shared by the engine's tests:
+// ffmpeg decodes an MP4, ffprobe lists its packets, and the real KVS
+// recordings are found beside the checkout.
+package mediatest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// SharedDir returns the shared/testdata/kvs directory that CI places beside
+// the checkout, or skips the test when it is missing. KVSCLIP_SHARED
+// overrides the location.
+func SharedDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("KVSCLIP_SHARED")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata", "kvs")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("shared test data missing at %s", dir)
+		}
+		tb.Skipf("shared test data missing at %s", dir)
+	}
+	return dir
+}
+
+// Need fails the test when a tool is not installed (make test installs them;
+// a missing oracle must not pass silently).
+func Need(tb testing.TB, tools ...string) {
+	tb.Helper()
+	for _, t := range tools {
+		if _, err := exec.LookPath(t); err != nil {
+			tb.Fatalf("%s is not installed: run `make test`, which installs it", t)
+		}
+	}
+}
+
+// Decode runs `ffmpeg -xerror -v error -i path -f null -` and returns what
+// it printed and whether it exited with 0.
+func Decode(tb testing.TB, path string, extra ...string) (output string, ok bool) {
+	tb.Helper()
+	Need(tb, "ffmpeg")
+	args := append([]string{"-nostdin", "-xerror", "-v", "error", "-i", path}, extra...)
+	args = append(args, "-f", "null", "-")
+	cmd := exec.Command("ffmpeg", args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err == nil
+}
+
+// Packet is one packet as ffprobe reports it, times in the stream's time base.
+type Packet struct {
+	Stream   int
+	PTS, DTS int64
+	Duration int64
+	Size     int
+	Key      bool
+}
+
+// Packets lists the packets of a file with ffprobe, in file order.
+func Packets(tb testing.TB, path string) []Packet {
+	tb.Helper()
+	Need(tb, "ffprobe")
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries",
+		"packet=stream_index,pts,dts,duration,size,flags", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe %s: %v", path, err)
+	}
+	var pkts []Packet
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 6 {
+			continue
+		}
+		var p Packet
+		p.Stream, _ = strconv.Atoi(f[0])
+		p.PTS, _ = strconv.ParseInt(f[1], 10, 64)
+		p.DTS, _ = strconv.ParseInt(f[2], 10, 64)
+		p.Duration, _ = strconv.ParseInt(f[3], 10, 64)
+		p.Size, _ = strconv.Atoi(f[4])
+		p.Key = strings.HasPrefix(f[5], "K")
+		pkts = append(pkts, p)
+	}
+	return pkts
+}
+
+// TimeBase returns the time base denominator ffprobe reports for each stream
+// (the MP4 track timescale).
+func TimeBase(tb testing.TB, path string) []int64 {
+	tb.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=time_base", "-of", "csv=p=0", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe %s: %v", path, err)
+	}
+	var tbs []int64
+	for _, line := range strings.Fields(string(out)) {
+		_, den, _ := strings.Cut(line, "/")
+		d, _ := strconv.ParseInt(den, 10, 64)
+		tbs = append(tbs, d)
+	}
+	return tbs
+}

@@ -1,0 +1,259 @@
+package mkv
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"math"
+)
+
+// isClusterChild reports whether id may appear inside a Cluster. An
+// unknown-size Cluster ends at the first element that may not.
+func isClusterChild(id uint32) bool {
+	switch id {
+	case idTimecode, idSimpleBlock, idBlockGroup, idPosition, idPrevSize,
+		idSilentTracks, idEncryptedBlock, idVoid, idCRC32:
+		return true
+	}
+	return false
+}
+
+// parseBlock reads a SimpleBlock or Block body (track, relative time, flags,
+// lacing) and appends one Block per frame to f.Blocks, with Time holding the
+// relative timecode until the Cluster's Timecode is known. Frame data are
+// sub-slices of body.
+func (r *Reader) parseBlock(f *Fragment, body []byte, off int64, simple bool) error {
+	name := "Block"
+	if simple {
+		name = "SimpleBlock"
+	}
+	track, n, _ := readVint(body)
+	if n <= 0 || len(body) < n+3 {
+		return newError(off, name, ErrMalformed, "short block header")
+	}
+	if r.header.Track(track) == nil {
+		return newError(off, name, ErrUnknownTrack, "track %d", track)
+	}
+	rel := int16(binary.BigEndian.Uint16(body[n:]))
+	flags := body[n+2]
+	data := body[n+3:]
+	dataOff := off + int64(n+3)
+	b := Block{
+		Track:       track,
+		Time:        int64(rel),
+		Keyframe:    simple && flags&0x80 != 0,
+		Invisible:   flags&0x08 != 0,
+		Discardable: simple && flags&0x01 != 0,
+	}
+	lacing := (flags >> 1) & 3
+	if lacing == 0 {
+		return r.addFrame(f, b, data, dataOff)
+	}
+	if len(data) < 1 {
+		return newError(off, name, ErrMalformed, "laced block without frame count")
+	}
+	frames := int(data[0]) + 1
+	pos := 1
+	// Sizes of all frames but the last; the last takes the rest.
+	var sizes [256]int
+	total := 0
+	switch lacing {
+	case 1: // Xiph: each size is a run of 255s plus a final byte below 255.
+		for i := 0; i < frames-1; i++ {
+			size := 0
+			for {
+				if pos >= len(data) {
+					return newError(off, name, ErrMalformed, "Xiph lace sizes past the block")
+				}
+				c := data[pos]
+				pos++
+				size += int(c)
+				if c != 255 {
+					break
+				}
+			}
+			sizes[i] = size
+			total += size
+		}
+	case 3: // EBML: the first size, then signed differences.
+		for i := 0; i < frames-1; i++ {
+			v, m, _ := readVint(data[pos:])
+			if m <= 0 {
+				return newError(off, name, ErrMalformed, "EBML lace sizes past the block")
+			}
+			pos += m
+			size := int64(v)
+			if i > 0 {
+				// Signed varint: subtract the bias 2^(7m-1)-1.
+				size = int64(sizes[i-1]) + int64(v) - (1<<(7*m-1) - 1)
+			}
+			if size < 0 || size > int64(len(data)) {
+				return newError(off, name, ErrMalformed, "EBML lace size out of range")
+			}
+			sizes[i] = int(size)
+			total += int(size)
+		}
+	case 2: // fixed: equal sizes.
+		rest := len(data) - pos
+		if rest%frames != 0 {
+			return newError(off, name, ErrMalformed, "%d bytes do not split into %d equal frames", rest, frames)
+		}
+		for i := 0; i < frames-1; i++ {
+			sizes[i] = rest / frames
+			total += rest / frames
+		}
+	}
+	if total > len(data)-pos {
+		return newError(off, name, ErrMalformed, "lace sizes exceed the block")
+	}
+	sizes[frames-1] = len(data) - pos - total
+	for i := 0; i < frames; i++ {
+		b.Lace = uint8(i)
+		if err := r.addFrame(f, b, data[pos:pos+sizes[i]], dataOff+int64(pos)); err != nil {
+			return err
+		}
+		pos += sizes[i]
+	}
+	return nil
+}
+
+func (r *Reader) addFrame(f *Fragment, b Block, data []byte, off int64) error {
+	if len(f.Blocks) >= MaxFramesPerFragment {
+		return newError(off, "Cluster", ErrTooLarge, "more than %d frames", MaxFramesPerFragment)
+	}
+	b.Data = data[:len(data):len(data)]
+	b.Offset = off
+	f.Blocks = append(f.Blocks, b)
+	return nil
+}
+
+// parseBlockGroup reads a BlockGroup: its Block, BlockDuration and whether a
+// ReferenceBlock makes it a non-key frame.
+func (r *Reader) parseBlockGroup(f *Fragment, body []byte, off int64) error {
+	var (
+		block    []byte
+		blockOff int64
+		nblocks  int
+		duration uint64
+		hasDur   bool
+		ref      bool
+	)
+	err := children(body, off, "BlockGroup", func(id uint32, data []byte, off int64) error {
+		switch id {
+		case idBlock:
+			block, blockOff = data, off
+			nblocks++
+		case idBlockDuration:
+			v, ok := readUint(data)
+			if !ok {
+				return newError(off, "BlockDuration", ErrMalformed, "integer longer than 8 bytes")
+			}
+			duration, hasDur = v, true
+		case idReferenceBlock:
+			ref = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if nblocks != 1 {
+		return newError(off, "BlockGroup", ErrMalformed, "%d Blocks, want 1", nblocks)
+	}
+	first := len(f.Blocks)
+	if err := r.parseBlock(f, block, blockOff, false); err != nil {
+		return err
+	}
+	for i := first; i < len(f.Blocks); i++ {
+		f.Blocks[i].Keyframe = !ref
+		f.Blocks[i].Duration, f.Blocks[i].HasDuration = duration, hasDur
+	}
+	return nil
+}
+
+// cluster reads a Cluster into f: its Timecode and its blocks. A Cluster of
+// unknown size ends at the first element that cannot be its child. When the
+// input ends inside the Cluster, the complete blocks are kept and f is marked
+// Truncated.
+func (r *Reader) cluster(f *Fragment, el element) error {
+	src := r.src
+	end := int64(-1) // input offset of the Cluster's end, if known
+	if el.size != unknownSize {
+		if el.size > MaxFragmentSize {
+			return newError(el.off, "Cluster", ErrTooLarge, "%d bytes, limit %d", el.size, MaxFragmentSize)
+		}
+		end = el.off + int64(el.hdr) + int64(el.size)
+		// One read for the whole Cluster; at the end of input take what
+		// there is.
+		switch err := src.fill(el.hdr + int(el.size)); {
+		case err == nil:
+		case err == errLimit:
+			return newError(el.off, "Cluster", ErrTooLarge, "fragment larger than %d bytes", MaxFragmentSize)
+		case isEOF(err):
+			f.Truncated = true
+		default:
+			return err
+		}
+	} else if r.segEnd >= 0 {
+		end = r.segEnd
+	}
+	src.skip(el.hdr)
+	first := len(f.Blocks)
+	var timecode uint64
+	for end < 0 || src.offset() < end {
+		c, err := r.peekElement()
+		if err == io.EOF {
+			if end >= 0 {
+				f.Truncated = true
+			}
+			break
+		}
+		if err != nil {
+			if isEOF(err) {
+				f.Truncated = true
+				break
+			}
+			return err
+		}
+		if end < 0 && !isClusterChild(c.id) {
+			break // an unknown-size Cluster ends here
+		}
+		if c.size == unknownSize {
+			return newError(c.off, elementName(c.id), ErrMalformed, "unknown size inside a Cluster")
+		}
+		if end >= 0 && c.size > uint64(end-c.off-int64(c.hdr)) {
+			return newError(c.off, elementName(c.id), ErrMalformed, "overruns its Cluster")
+		}
+		body, err := r.body(c, MaxFragmentSize)
+		if err != nil {
+			if errors.Is(err, ErrUnexpectedEOF) {
+				f.Truncated = true
+				break
+			}
+			return err
+		}
+		bodyOff := c.off + int64(c.hdr)
+		switch c.id {
+		case idTimecode:
+			v, ok := readUint(body)
+			// Times are converted to nanoseconds downstream; keep that
+			// product within int64.
+			if !ok || v > math.MaxInt64/r.header.TimecodeScale/2 {
+				return newError(c.off, "Timecode", ErrMalformed, "value out of range")
+			}
+			timecode = v
+		case idSimpleBlock:
+			err = r.parseBlock(f, body, bodyOff, true)
+		case idBlockGroup:
+			err = r.parseBlockGroup(f, body, bodyOff)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	f.Timecode = int64(timecode)
+	for i := first; i < len(f.Blocks); i++ {
+		f.Blocks[i].Time += f.Timecode
+	}
+	return nil
+}

@@ -1,0 +1,354 @@
+package mkv
+
+import (
+	"errors"
+	"io"
+)
+
+// Reader reads KVS fragments from a Matroska stream.
+//
+// Next returns the fragments in input order until io.EOF. Errors are sticky:
+// after one, Next returns it again.
+type Reader struct {
+	src *source
+	err error
+
+	frags [2]Fragment // alternate, so the previous fragment stays valid
+	cur   int
+	index int
+
+	// Document state: reset by each EBML header.
+	docs      int
+	inSegment bool
+	segEnd    int64 // input offset where a known-size Segment ends; -1 if unknown
+	header    *Header
+	info      []byte // Info and Tracks bodies of the current document,
+	tracks    []byte // valid until its header is built
+	infoOff   int64
+	tracksOff int64
+	cache     headerCache
+}
+
+// NewReader returns a Reader that streams from r, one fragment at a time,
+// into buffers it reuses. Its memory is bounded by about two fragments.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{src: newStreamSource(r), segEnd: -1}
+}
+
+// NewBytesReader returns a Reader over b. It copies nothing: block data are
+// sub-slices of b, valid as long as b is.
+func NewBytesReader(b []byte) *Reader {
+	return &Reader{src: newBytesSource(b), segEnd: -1}
+}
+
+// Next returns the next fragment, or io.EOF after the last one. The fragment
+// and its blocks stay valid until the second following call to Next.
+func (r *Reader) Next() (*Fragment, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	f, err := r.next()
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	return f, nil
+}
+
+// fragment-building state for one call of next.
+type building struct {
+	f          *Fragment
+	start      int64
+	hasCluster bool
+}
+
+func (b *building) hasContent() bool {
+	return b.hasCluster || b.f.Tags.FragmentNumber != ""
+}
+
+// maxElementHeader is the longest element header: a 4-byte ID and an 8-byte size.
+const maxElementHeader = 12
+
+func (r *Reader) next() (*Fragment, error) {
+	r.cur ^= 1
+	f := &r.frags[r.cur]
+	*f = Fragment{Blocks: f.Blocks[:0], Tags: Tags{Other: f.Tags.Other[:0]}}
+	r.src.startFragment()
+	b := &building{f: f, start: r.src.offset()}
+	for {
+		if r.inSegment && r.segEnd >= 0 && r.src.offset() >= r.segEnd {
+			if r.src.offset() > r.segEnd {
+				return nil, newError(r.segEnd, "Segment", ErrMalformed, "child element overruns the Segment")
+			}
+			r.inSegment = false
+		}
+		el, err := r.peekElement()
+		if err == io.EOF {
+			return r.finish(b, false)
+		}
+		if err != nil {
+			if b.hasCluster && isEOF(err) {
+				return r.finish(b, true)
+			}
+			if r.docs == 0 && isEOF(err) {
+				return nil, newError(0, "EBML", ErrNotMatroska, "input too short for an EBML header")
+			}
+			return nil, r.wrapEOF(err, "element header")
+		}
+		done, err := r.element(b, el)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return r.finish(b, false)
+		}
+		if b.f.Truncated {
+			return r.finish(b, true)
+		}
+	}
+}
+
+// element handles one element at the top level or in a Segment. done tells
+// that el begins the next fragment and was left unread.
+func (r *Reader) element(b *building, el element) (done bool, err error) {
+	if r.docs == 0 && el.id != idEBML {
+		return false, newError(el.off, elementName(el.id), ErrNotMatroska, "no EBML header at the start")
+	}
+	if el.size == unknownSize && el.id != idSegment && el.id != idCluster {
+		return false, newError(el.off, elementName(el.id), ErrMalformed, "unknown size is only allowed for Segment and Cluster")
+	}
+	if r.inSegment && r.segEnd >= 0 && el.size != unknownSize && el.size > uint64(r.segEnd-el.off-int64(el.hdr)) {
+		return false, newError(el.off, elementName(el.id), ErrMalformed, "overruns its Segment")
+	}
+	switch el.id {
+	case idEBML:
+		if b.hasContent() {
+			return true, nil
+		}
+		return false, r.ebmlHeader(b, el)
+	case idSegment:
+		if r.inSegment {
+			return false, newError(el.off, "Segment", ErrMalformed, "Segment inside a Segment")
+		}
+		r.src.skip(el.hdr)
+		r.inSegment = true
+		r.segEnd = -1
+		if el.size != unknownSize {
+			r.segEnd = el.off + int64(el.hdr) + int64(min(el.size, 1<<62))
+		}
+		return false, nil
+	}
+	if !r.inSegment {
+		if el.id == idVoid || el.id == idCRC32 {
+			_, err := r.body(el, MaxHeaderElementSize)
+			return false, err
+		}
+		return false, newError(el.off, elementName(el.id), ErrMalformed, "element outside a Segment")
+	}
+	switch el.id {
+	case idInfo, idTracks:
+		if b.hasCluster {
+			// A new header after a Cluster: the next fragment's.
+			return true, nil
+		}
+		body, err := r.body(el, MaxHeaderElementSize)
+		if err != nil {
+			return false, err
+		}
+		if el.id == idInfo {
+			r.info, r.infoOff = body, el.off
+		} else {
+			r.tracks, r.tracksOff = body, el.off
+		}
+		r.header = nil
+		return false, nil
+	case idTags:
+		start := r.src.pos
+		body, err := r.body(el, MaxHeaderElementSize)
+		if err != nil {
+			return false, err
+		}
+		var t Tags
+		if err := parseTags(&t, body, el.off+int64(el.hdr)); err != nil {
+			return false, err
+		}
+		if b.hasCluster && t.startsFragment() {
+			r.src.pos = start
+			return true, nil
+		}
+		b.f.Tags.merge(&t)
+		return false, nil
+	case idCluster:
+		if b.hasCluster {
+			return true, nil
+		}
+		if err := r.buildHeader(el.off); err != nil {
+			return false, err
+		}
+		b.hasCluster = true
+		return false, r.cluster(b.f, el)
+	}
+	// SeekHead, Cues, Chapters, Attachments, Void, CRC-32 and elements
+	// unknown to us: skipped whole.
+	_, err = r.body(el, MaxFragmentSize)
+	if err != nil && b.hasCluster && isEOF(err) {
+		b.f.Truncated = true
+		return false, nil
+	}
+	return false, err
+}
+
+// finish completes the fragment under construction.
+func (r *Reader) finish(b *building, truncated bool) (*Fragment, error) {
+	f := b.f
+	if !b.hasContent() {
+		return nil, io.EOF
+	}
+	if f.Header == nil {
+		if err := r.buildHeader(b.start); err != nil && !errors.Is(err, ErrNoTracks) {
+			return nil, err
+		}
+		f.Header = r.header
+	}
+	f.Truncated = f.Truncated || truncated
+	if f.Truncated {
+		// Whatever follows the cut is not a whole element: the input
+		// is over.
+		r.err = io.EOF
+	}
+	f.Index = r.index
+	r.index++
+	f.Offset = b.start
+	f.Size = r.src.offset() - b.start
+	if truncated {
+		f.Size = r.src.base + int64(r.src.end) - b.start
+	}
+	return f, nil
+}
+
+// ebmlHeader reads and checks an EBML header and starts a new document.
+func (r *Reader) ebmlHeader(b *building, el element) error {
+	body, err := r.body(el, MaxHeaderElementSize)
+	if err != nil {
+		if r.docs == 0 && errors.Is(err, ErrUnexpectedEOF) {
+			return newError(el.off, "EBML", ErrNotMatroska, "truncated EBML header")
+		}
+		return err
+	}
+	docType := ""
+	err = children(body, el.off+int64(el.hdr), "EBML", func(id uint32, data []byte, off int64) error {
+		switch id {
+		case idDocType:
+			docType = readString(data)
+		case idEBMLMaxIDLength:
+			if v, ok := readUint(data); !ok || v > 4 {
+				return newError(off, "EBMLMaxIDLength", ErrUnsupported, "IDs longer than 4 bytes")
+			}
+		case idEBMLMaxSizeLength:
+			if v, ok := readUint(data); !ok || v > 8 {
+				return newError(off, "EBMLMaxSizeLength", ErrUnsupported, "sizes longer than 8 bytes")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if r.docs == 0 {
+			return newError(el.off, "EBML", ErrNotMatroska, "%v", err)
+		}
+		return err
+	}
+	if docType != "matroska" && docType != "webm" {
+		return newError(el.off, "EBML", ErrNotMatroska, "DocType %q", docType)
+	}
+	r.docs++
+	r.inSegment = false
+	r.header, r.info, r.tracks = nil, nil, nil
+	// Tags of a document that had neither cluster nor fragment number do
+	// not belong to the next one.
+	b.f.Tags = Tags{Other: b.f.Tags.Other[:0]}
+	b.start = el.off
+	return nil
+}
+
+// buildHeader makes r.header from the current document's Info and Tracks.
+func (r *Reader) buildHeader(off int64) error {
+	if r.header != nil {
+		return nil
+	}
+	if r.tracks == nil {
+		return newError(off, "Cluster", ErrNoTracks, "no Tracks element before it")
+	}
+	h, err := r.cache.build(r.info, r.tracks, r.infoOff, r.tracksOff)
+	if err != nil {
+		return err
+	}
+	r.header = h
+	return nil
+}
+
+// peekElement reads the header of the element at the current position
+// without consuming it. It returns io.EOF at a clean end of input.
+func (r *Reader) peekElement() (element, error) {
+	off := r.src.offset()
+	switch err := r.src.fill(maxElementHeader); err {
+	case nil, io.ErrUnexpectedEOF:
+		// A short tail may still hold a whole small element.
+	case io.EOF:
+		return element{}, io.EOF
+	case errLimit:
+		return element{}, newError(off, "fragment", ErrTooLarge, "larger than %d bytes", MaxFragmentSize)
+	default:
+		return element{}, err
+	}
+	buf := r.src.avail()
+	id, n := readID(buf)
+	if n < 0 {
+		return element{}, newError(off, "element", ErrMalformed, "invalid element ID byte 0x%02X", buf[0])
+	}
+	if n == 0 {
+		return element{}, io.ErrUnexpectedEOF
+	}
+	size, m := readSize(buf[n:])
+	if m < 0 {
+		return element{}, newError(off, elementName(id), ErrMalformed, "invalid size field")
+	}
+	if m == 0 {
+		return element{}, io.ErrUnexpectedEOF
+	}
+	return element{id: id, off: off, hdr: n + m, size: size}, nil
+}
+
+// body consumes el and returns its body. limit bounds the size.
+func (r *Reader) body(el element, limit int) ([]byte, error) {
+	if el.size > uint64(limit) {
+		return nil, newError(el.off, elementName(el.id), ErrTooLarge, "%d bytes, limit %d", el.size, limit)
+	}
+	n := el.hdr + int(el.size)
+	if err := r.src.fill(n); err != nil {
+		return nil, r.fillError(err, el)
+	}
+	body := r.src.buf[r.src.pos+el.hdr : r.src.pos+n : r.src.pos+n]
+	r.src.skip(n)
+	return body, nil
+}
+
+func (r *Reader) fillError(err error, el element) error {
+	switch {
+	case err == errLimit:
+		return newError(el.off, elementName(el.id), ErrTooLarge, "fragment larger than %d bytes", MaxFragmentSize)
+	case isEOF(err):
+		return newError(el.off, elementName(el.id), ErrUnexpectedEOF, "input ends inside it")
+	}
+	return err
+}
+
+func (r *Reader) wrapEOF(err error, what string) error {
+	if isEOF(err) {
+		return newError(r.src.offset(), what, ErrUnexpectedEOF, "input ends inside it")
+	}
+	return err
+}
+
+func isEOF(err error) bool {
+	return err == io.EOF || err == io.ErrUnexpectedEOF || errors.Is(err, ErrUnexpectedEOF)
+}

@@ -1,0 +1,121 @@
+package mp4
+
+import (
+	"github.com/Eyevinn/mp4ff/bits"
+	mp4ff "github.com/Eyevinn/mp4ff/mp4"
+
+	"github.com/kvsclip/kvsclip/codec"
+)
+
+// movieTimescale is the mvhd timescale. Nothing in a fragmented file is
+// counted in it (mvhd duration is 0 and there are no edit lists yet), so
+// milliseconds, the unit people read, is as good as any.
+const movieTimescale = 1000
+
+// Track header flags: track_enabled | track_in_movie. track_in_preview is
+// left clear; it has no meaning for players today.
+const tkhdFlags = 0x000003
+
+// brands lists the ftyp brands. The major brand iso6 is the first ISO
+// brand that covers everything a fragment here uses: movie fragments
+// (iso2+), signed composition offsets in trun version 1 (iso4+),
+// default-base-is-moof in tfhd (iso5+) and tfdt (iso6). iso5 is listed too
+// because some MSE implementations and DASH tools look for it by name;
+// mp41 lets older MP4 players that only know the MP4 v2 brand accept the
+// file; avc1 says the file holds H.264 in the 14496-15 layout.
+func brands(tracks []Track) []string {
+	b := []string{"iso6", "iso5", "mp41"}
+	for i := range tracks {
+		if tracks[i].Codec.Codec == "avc1" {
+			return append(b, "avc1")
+		}
+	}
+	return b
+}
+
+// buildInit encodes ftyp+moov for the (already validated) tracks.
+func buildInit(tracks []Track) ([]byte, error) {
+	seg := mp4ff.NewMP4Init()
+	seg.AddChild(mp4ff.NewFtyp("iso6", 0, brands(tracks)))
+
+	moov := mp4ff.NewMoovBox()
+	seg.AddChild(moov)
+	mvhd := mp4ff.CreateMvhd()
+	mvhd.Timescale = movieTimescale
+	var maxID uint32
+	for i := range tracks {
+		maxID = max(maxID, tracks[i].ID)
+	}
+	// A track ID of 0xFFFFFFFF leaves no next ID; 0 is how ISO BMFF says
+	// "search for an unused one".
+	mvhd.NextTrackID = maxID + 1
+	moov.AddChild(mvhd)
+
+	mvex := mp4ff.NewMvexBox()
+	for i := range tracks {
+		trak, err := buildTrak(&tracks[i])
+		if err != nil {
+			return nil, err
+		}
+		moov.AddChild(trak)
+		// All defaults live in each tfhd, so the trex only names the
+		// first sample description.
+		mvex.AddChild(mp4ff.CreateTrex(tracks[i].ID))
+	}
+	moov.AddChild(mvex)
+
+	sw := bits.NewFixedSliceWriter(int(seg.Size()))
+	if err := seg.EncodeSW(sw); err != nil {
+		return nil, err
+	}
+	return sw.Bytes(), nil
+}
+
+func buildTrak(t *Track) (*mp4ff.TrakBox, error) {
+	c := t.Codec
+	mediaType, handlerName := "audio", "kvsclip sound"
+	if c.Kind == codec.Video {
+		mediaType, handlerName = "video", "kvsclip video"
+	}
+	trak := mp4ff.CreateEmptyTrak(t.ID, t.Timescale, mediaType, "und")
+	trak.Tkhd.Flags = tkhdFlags
+	trak.Mdia.Hdlr.Name = handlerName
+	stsd := trak.Mdia.Minf.Stbl.Stsd
+	switch c.Codec {
+	case "avc1":
+		trak.Tkhd.Width = mp4ff.Fixed32(uint32(c.Width) << 16)
+		trak.Tkhd.Height = mp4ff.Fixed32(uint32(c.Height) << 16)
+		stsd.AddChild(avc1Entry(c))
+	case "mp4a":
+		stsd.AddChild(mp4aEntry(c))
+	}
+	return trak, nil
+}
+
+// avc1Entry builds the avc1 sample entry. The avcC payload is copied from
+// the codec record byte for byte rather than re-encoded from its decoded
+// form: the record is the authority (it may carry the High-profile
+// chroma/bit-depth trailer, SPS extensions or bits a re-encode would
+// normalise), and a clip must describe exactly the stream it holds.
+func avc1Entry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
+	rec := c.AVC.Record
+	avcC := mp4ff.CreateUnknownBox("avcC", uint64(8+len(rec)), rec)
+	e := mp4ff.CreateVisualSampleEntryBox("avc1", c.Width, c.Height, avcC)
+	e.CompressorName = ""
+	return e
+}
+
+// mp4aEntry builds the mp4a sample entry with an esds whose
+// DecoderSpecificInfo is the AudioSpecificConfig.
+func mp4aEntry(c *codec.Track) *mp4ff.AudioSampleEntryBox {
+	// The sample entry holds the rate as the integer part of a 16.16
+	// number. Rates above 65535 (88.2 and 96 kHz AAC) do not fit; 0 is
+	// written then, and decoders take the real rate from the
+	// AudioSpecificConfig, which always carries it.
+	rate := uint16(0)
+	if c.SampleRate <= 0xFFFF {
+		rate = uint16(c.SampleRate)
+	}
+	esds := mp4ff.CreateEsdsBox(c.AAC.Config)
+	return mp4ff.CreateAudioSampleEntryBox("mp4a", c.Channels, 16, rate, esds)
+}

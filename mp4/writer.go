@@ -1,0 +1,185 @@
+package mp4
+
+import (
+	"io"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// Sample is one coded frame as it goes into a trun and the mdat.
+type Sample struct {
+	// Data is the frame's payload, written to the mdat unchanged. H.264
+	// frames must already be in the 4-byte length form the avcC declares.
+	// It must not be empty. The writer does not keep it after
+	// WriteFragment returns.
+	Data []byte
+	// Duration is the time to the next sample's decode time, in the
+	// track's timescale.
+	Duration uint32
+	// CompositionOffset is presentation time minus decode time, in the
+	// track's timescale. Negative values are allowed and are written with
+	// trun version 1.
+	CompositionOffset int32
+	// Sync marks a sample a decoder can start at (an IDR picture; every
+	// AAC frame).
+	Sync bool
+}
+
+// TrackRun is the samples of one track in one fragment, in decode order.
+type TrackRun struct {
+	// TrackID names one of the writer's tracks.
+	TrackID uint32
+	// BaseDecodeTime is the decode time of the first sample, in the track's
+	// timescale, counted from the start of the output (tfdt).
+	BaseDecodeTime uint64
+	// SampleDescriptionIndex selects the sample entry (1-based); 0 means 1,
+	// the only entry a track has so far.
+	SampleDescriptionIndex uint32
+	// Samples are the run's samples. A run without samples is skipped.
+	Samples []Sample
+}
+
+// Fragment is the content of one moof+mdat. The caller may reuse it, and
+// the slices in it, once WriteFragment returns.
+type Fragment struct {
+	// Tracks holds one run per track, at most; the order is the order of
+	// the trafs in the moof and of the payloads in the mdat.
+	Tracks []TrackRun
+}
+
+// Writer writes a fragmented MP4: WriteInit once, then WriteFragment for
+// each fragment, then Flush. It gathers small writes into a reused buffer,
+// so nothing is guaranteed to have reached the underlying io.Writer before
+// Flush returns.
+//
+// After an error from the underlying io.Writer every method returns that
+// error. An invalid argument is reported without writing anything and
+// leaves the Writer usable.
+type Writer struct {
+	w        io.Writer
+	trackIDs []uint32
+	init     []byte
+	hdr      fragmentHeader
+	g        gatherer
+	written  int64
+	// gatherBelow is GatherThreshold; benchmarks lower it to measure
+	// the pass-through path alone.
+	gatherBelow int
+	initDone    bool
+	err         error
+}
+
+// NewWriter returns a Writer for the given tracks, which it validates: at
+// least one track, IDs non-zero and unique, timescales non-zero, codecs
+// supported ("avc1", "mp4a") with usable configurations. The init segment
+// is built here, so a configuration error shows before any output.
+func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
+	if err := validateTracks(tracks); err != nil {
+		return nil, err
+	}
+	init, err := buildInit(tracks)
+	if err != nil {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+	}
+	// The codec facts are only needed for the init segment; keeping just
+	// the IDs means the caller may change its Track values afterwards.
+	ids := make([]uint32, len(tracks))
+	for i := range tracks {
+		ids[i] = tracks[i].ID
+	}
+	return &Writer{w: w, trackIDs: ids, init: init, gatherBelow: GatherThreshold}, nil
+}
+
+// WriteInit writes the init segment (ftyp and moov). It must be called
+// once, before the first WriteFragment.
+func (w *Writer) WriteInit() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.initDone {
+		return kvserr.Errorf(kvserr.InvalidArgument, "init segment written twice: %w", ErrWriteOrder)
+	}
+	if err := w.g.copyIn(w.w, w.init); err != nil {
+		w.err = err
+		return err
+	}
+	w.initDone = true
+	w.written += int64(len(w.init))
+	return nil
+}
+
+// WriteFragment writes f as one moof and one mdat: a traf per run that has
+// samples, and the runs' payloads in the same order. The moof sequence
+// numbers count from 1. A fragment without any sample writes nothing.
+//
+// Payloads smaller than GatherThreshold are copied into the gather buffer;
+// larger ones are written from the caller's memory before WriteFragment
+// returns, so f may be reused afterwards in any case.
+func (w *Writer) WriteFragment(f *Fragment) error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.initDone {
+		return kvserr.Errorf(kvserr.InvalidArgument, "fragment before init segment: %w", ErrWriteOrder)
+	}
+	h := &w.hdr
+	if err := h.plan(f, w.trackIDs); err != nil {
+		return err
+	}
+	if len(h.trafs) == 0 {
+		return nil
+	}
+	h.seq++
+	n := h.MarshalSize()
+	dst, err := w.g.extend(w.w, n)
+	if err != nil {
+		w.err = err
+		return err
+	}
+	h.MarshalTo(dst)
+	for i := range h.trafs {
+		run := h.trafs[i].run
+		for j := range run.Samples {
+			p := run.Samples[j].Data
+			if len(p) >= w.gatherBelow {
+				w.g.passThrough(p)
+				continue
+			}
+			if err := w.g.copyIn(w.w, p); err != nil {
+				w.err = err
+				return err
+			}
+		}
+	}
+	w.written += int64(n) + h.payload
+	if w.g.external {
+		// Caller memory must be written before we return.
+		if err := w.g.flush(w.w); err != nil {
+			w.err = err
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush writes everything gathered so far to the underlying io.Writer.
+func (w *Writer) Flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if !w.g.pending() {
+		return nil
+	}
+	if err := w.g.flush(w.w); err != nil {
+		w.err = err
+		return err
+	}
+	return nil
+}
+
+// BytesWritten returns the size of the output so far: every box written,
+// including bytes still gathered and not yet flushed. It is therefore also
+// the offset at which the next fragment will start.
+func (w *Writer) BytesWritten() int64 {
+	return w.written
+}

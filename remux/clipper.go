@@ -1,0 +1,359 @@
+package remux
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+
+	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/mp4"
+)
+
+// Clipper turns fragments, added one at a time, into a fragmented MP4. It is
+// for callers that choose the fragments themselves; Clip covers the common
+// case of a whole input.
+//
+// The clipper holds one fragment back: the durations of a fragment's last
+// samples come from the next fragment's first ones. So a fragment passed to
+// Add must stay valid until the following Add or Close returns — as the
+// fragments of an mkv.Reader do.
+type Clipper struct {
+	dst  io.Writer
+	opts Options
+	w    *mp4.Writer
+	err  error
+
+	header *mkv.Header
+	tracks []*track // in output order: video first
+	byNum  map[uint64]*track
+	origin int64 // clip time 0, in ns on the input's time line
+	sawKey bool  // a video key frame has been taken
+	timed  bool  // origin is set
+
+	pend    *pending // written when the next fragment is known
+	spare   *pending
+	out     mp4.Fragment
+	read    int // fragments added
+	written bool
+	man     Manifest
+}
+
+// NewClipper returns a Clipper that writes to dst. opts may be nil.
+func NewClipper(dst io.Writer, opts *Options) *Clipper {
+	c := &Clipper{dst: dst}
+	if opts != nil {
+		c.opts = *opts
+	}
+	return c
+}
+
+// pending is one fragment's samples, timed but not yet written.
+type pending struct {
+	frag  *mkv.Fragment
+	runs  []run // by track index
+	entry int   // index in the manifest
+}
+
+// run is one track's samples of a fragment.
+type run struct {
+	samples []mp4.Sample
+	pts     []int64 // presentation times, track units
+	dts     []int64 // decode times, track units
+	lastDur int64   // BlockDuration of the last sample in units; 0 if none
+}
+
+// Add adds the next fragment of the clip.
+func (c *Clipper) Add(f *mkv.Fragment) error {
+	if c.err != nil {
+		return c.err
+	}
+	c.err = c.add(f)
+	return c.err
+}
+
+func (c *Clipper) add(f *mkv.Fragment) error {
+	c.read++
+	ps, pok := f.Tags.ProducerTimestamp, f.Tags.HasProducerTimestamp
+	ss, sok := f.Tags.ServerTimestamp, f.Tags.HasServerTimestamp
+	c.man.Fragments = append(c.man.Fragments, FragmentEntry{
+		Number:            f.Tags.FragmentNumber,
+		Index:             f.Index,
+		ProducerTimestamp: secondsPtr(ps, pok),
+		ServerTimestamp:   secondsPtr(ss, sok),
+		Bytes:             f.Size,
+	})
+	entry := &c.man.Fragments[len(c.man.Fragments)-1]
+	if f.Truncated {
+		entry.Reason = ReasonCutShort
+	}
+	if len(f.Blocks) == 0 {
+		entry.Reason = ReasonNoMedia
+		return nil
+	}
+	if c.tracks == nil {
+		if err := c.setup(f); err != nil {
+			return err
+		}
+	} else if err := c.checkHeader(f); err != nil {
+		return err
+	}
+	p := c.spare
+	if p == nil {
+		p = &pending{runs: make([]run, len(c.tracks))}
+	}
+	c.spare = nil
+	p.frag, p.entry = f, len(c.man.Fragments)-1
+	for i := range p.runs {
+		r := &p.runs[i]
+		r.samples, r.pts, r.dts, r.lastDur = r.samples[:0], r.pts[:0], r.dts[:0], 0
+	}
+	n, err := c.collect(f, p)
+	if err != nil {
+		return err
+	}
+	entry = &c.man.Fragments[p.entry]
+	if n == 0 {
+		entry.Reason = ReasonLeadingNonKey
+		c.spare = p
+		return nil
+	}
+	entry.Included = true
+	for i, t := range c.tracks {
+		if err := t.decodeTimes(&p.runs[i]); err != nil {
+			return c.locate(err, f, t.num, -1)
+		}
+	}
+	if c.pend != nil {
+		if err := c.flushPending(p); err != nil {
+			return err
+		}
+	}
+	c.pend, c.spare = p, c.pend
+	return nil
+}
+
+// startNs returns where fragment f starts on the input's time line, in ns:
+// its producer timestamp tag, else its Cluster time.
+func startNs(f *mkv.Fragment) int64 {
+	if f.Tags.HasProducerTimestamp {
+		return f.Tags.ProducerTimestamp * 1e6
+	}
+	return f.Timecode * int64(f.Header.TimecodeScale)
+}
+
+// collect turns f's blocks into samples with presentation times, and returns
+// how many it took.
+func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
+	scale := int64(f.Header.TimecodeScale)
+	base := startNs(f) - f.Timecode*scale
+	if !c.timed {
+		// The first fragment sets time 0: its start, or an earlier
+		// block of it (audio may begin before the video's key frame).
+		c.origin = startNs(f)
+		for i := range f.Blocks {
+			c.origin = min(c.origin, base+f.Blocks[i].Time*scale)
+		}
+	}
+	taken, dropped := 0, 0
+	for i := range f.Blocks {
+		b := &f.Blocks[i]
+		t := c.byNum[b.Track]
+		if t == nil {
+			continue // a track of a later header that checkHeader let pass
+		}
+		if t.info.Kind == codec.Video && !c.sawKey {
+			if !b.Keyframe {
+				dropped++
+				continue
+			}
+			c.sawKey = true
+		}
+		ns := base + b.Time*scale - c.origin
+		if b.Lace > 0 {
+			ns += int64(b.Lace) * t.laceStepNs(f.Header.Track(b.Track))
+		}
+		data := b.Data
+		switch {
+		case t.info.AVC != nil:
+			out, err := t.info.AVC.Frame(nil, data)
+			if err != nil {
+				return 0, c.locate(err, f, b.Track, b.Offset)
+			}
+			data = out
+		case len(data) == 0:
+			return 0, c.locate(kvserr.New(kvserr.InvalidMediaFrame, "empty frame"), f, b.Track, b.Offset)
+		}
+		r := &p.runs[t.index]
+		r.samples = append(r.samples, mp4.Sample{Data: data, Sync: b.Keyframe || t.info.Kind == codec.Audio})
+		r.pts = append(r.pts, t.units(max(ns, 0)))
+		r.lastDur = 0
+		if b.HasDuration {
+			r.lastDur = t.units(int64(b.Duration) * scale)
+		}
+		taken++
+	}
+	if dropped > 0 {
+		c.man.Fragments[p.entry].DroppedFrames = dropped
+		c.man.Fragments[p.entry].Reason = ReasonLeadingNonKey
+	}
+	c.timed = c.timed || taken > 0
+	return taken, nil
+}
+
+// flushPending finishes the held fragment, using next (nil at the end of the
+// clip) for the durations of its last samples, and writes it.
+func (c *Clipper) flushPending(next *pending) error {
+	p := c.pend
+	c.out.Tracks = c.out.Tracks[:0]
+	for i, t := range c.tracks {
+		r := &p.runs[i]
+		if len(r.samples) == 0 {
+			continue
+		}
+		var nextDTS int64 = -1
+		if next != nil && len(next.runs[i].dts) > 0 {
+			nextDTS = next.runs[i].dts[0]
+		}
+		if err := t.durations(r, nextDTS); err != nil {
+			return c.locate(err, p.frag, t.num, -1)
+		}
+		c.out.Tracks = append(c.out.Tracks, mp4.TrackRun{
+			TrackID:        t.id,
+			BaseDecodeTime: uint64(r.dts[0]),
+			Samples:        r.samples,
+		})
+	}
+	if err := c.w.WriteFragment(&c.out); err != nil {
+		return err
+	}
+	c.written = true
+	return nil
+}
+
+// Close writes the last fragment and returns the manifest. With no fragment
+// holding media it returns a ResourceNotFound error, as GetClip does.
+func (c *Clipper) Close() (*Manifest, error) {
+	if c.err != nil {
+		return c.Manifest(), c.err
+	}
+	if c.pend == nil {
+		c.err = kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		return c.Manifest(), c.err
+	}
+	if err := c.flushPending(nil); err != nil {
+		c.err = err
+		return c.Manifest(), err
+	}
+	c.pend = nil
+	if err := c.w.Flush(); err != nil {
+		c.err = err
+		return c.Manifest(), err
+	}
+	c.err = errClosed
+	return c.Manifest(), nil
+}
+
+var errClosed = kvserr.New(kvserr.InvalidArgument, "clipper is closed")
+
+// Manifest returns the manifest of what has been added so far.
+func (c *Clipper) Manifest() *Manifest {
+	m := c.man
+	m.Fragments = append([]FragmentEntry(nil), c.man.Fragments...)
+	m.Tracks = make([]TrackEntry, 0, len(c.tracks))
+	for _, t := range c.tracks {
+		m.Tracks = append(m.Tracks, t.entry())
+	}
+	return &m
+}
+
+// setup builds the output tracks from the first fragment's header and writes
+// the MP4 init segment.
+func (c *Clipper) setup(f *mkv.Fragment) error {
+	h := f.Header
+	var video, audio []*track
+	for i := range h.Tracks {
+		mt := &h.Tracks[i]
+		info, err := codec.ParseTrack(mt.CodecID, mt.CodecPrivate, codec.Hint{
+			PixelWidth: mt.PixelWidth, PixelHeight: mt.PixelHeight,
+			SamplingFrequency: mt.SamplingFrequency, Channels: mt.Channels, BitDepth: mt.BitDepth,
+		})
+		if err != nil {
+			return c.locate(err, f, mt.Number, -1)
+		}
+		t := newTrack(mt, info, h.TimecodeScale)
+		switch info.Kind {
+		case codec.Video:
+			video = append(video, t)
+		case codec.Audio:
+			audio = append(audio, t)
+		}
+	}
+	if len(video) != 1 || len(audio) > 1 {
+		return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+			"a clip needs one video track and at most one audio track; the stream has %d video and %d audio tracks",
+			len(video), len(audio)), f, 0, -1)
+	}
+	c.tracks = append(video, audio...)
+	c.byNum = make(map[uint64]*track, len(c.tracks))
+	out := make([]mp4.Track, len(c.tracks))
+	for i, t := range c.tracks {
+		t.index, t.id = i, uint32(i+1)
+		c.byNum[t.num] = t
+		out[i] = mp4.Track{ID: t.id, Timescale: t.timescale, Codec: t.info}
+	}
+	c.header = h
+	w, err := mp4.NewWriter(c.dst, out)
+	if err != nil {
+		return c.locate(err, f, 0, -1)
+	}
+	c.w = w
+	return w.WriteInit()
+}
+
+// checkHeader enforces the GetClip rules for later fragments: the same tracks
+// with the same codec data as the first fragment (spec §1.6).
+func (c *Clipper) checkHeader(f *mkv.Fragment) error {
+	h := f.Header
+	if h == c.header {
+		return nil
+	}
+	if len(h.Tracks) != len(c.byNum) {
+		return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+			"the set of tracks changes: %d tracks, the clip has %d", len(h.Tracks), len(c.byNum)), f, 0, -1)
+	}
+	for i := range h.Tracks {
+		mt := &h.Tracks[i]
+		t := c.byNum[mt.Number]
+		if t == nil || t.codecID != mt.CodecID {
+			return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+				"the set of tracks changes: track %d is %q", mt.Number, mt.CodecID), f, mt.Number, -1)
+		}
+		if !bytes.Equal(t.private, mt.CodecPrivate) {
+			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
+				"codec private data changes within the clip"), f, mt.Number, -1)
+		}
+	}
+	c.header = h
+	return nil
+}
+
+// locate gives err the fragment, track and offset where it happened. An error
+// without a kind (I/O) is returned unchanged.
+func (c *Clipper) locate(err error, f *mkv.Fragment, trackNum uint64, off int64) error {
+	kind := kvserr.KindOf(err)
+	if kind == kvserr.Unknown {
+		return err
+	}
+	e := &kvserr.Error{Kind: kind, Fragment: f.Name(), Track: trackNum, Offset: off, Msg: err.Error(), Err: err}
+	if ke, ok := err.(*kvserr.Error); ok {
+		e.Msg, e.Err = ke.Msg, ke.Err
+		if e.Offset < 0 {
+			e.Offset = ke.Offset
+		}
+	}
+	return e
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

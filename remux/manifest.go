@@ -1,0 +1,95 @@
+package remux
+
+import (
+	"strconv"
+
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// Manifest says what a clip holds: one entry per input fragment, and the
+// output tracks. It is written as JSON by the CLI and the service.
+type Manifest struct {
+	Fragments []FragmentEntry `json:"fragments"`
+	// Truncated is set when fragments were left out because a cap was
+	// reached; the rest of the request can be fetched by a next request.
+	Truncated bool         `json:"truncated"`
+	Tracks    []TrackEntry `json:"tracks"`
+}
+
+// Reasons a fragment is not in the clip, or is only partly.
+const (
+	// ReasonNoMedia: the fragment has no frames.
+	ReasonNoMedia = "no-media"
+	// ReasonLeadingNonKey: frames before the first key frame of the clip
+	// were dropped, so that the clip starts on a key frame.
+	ReasonLeadingNonKey = "leading-non-key-frames"
+	// ReasonCutShort: the input ended inside the fragment; its complete
+	// frames are in the clip.
+	ReasonCutShort = "cut-short"
+)
+
+// FragmentEntry describes one input fragment.
+type FragmentEntry struct {
+	// Number is the KVS fragment number; empty for producer files.
+	Number string `json:"number"`
+	// Index counts the fragments of the input from 0.
+	Index int `json:"index"`
+	// ProducerTimestamp and ServerTimestamp are epoch seconds with
+	// millisecond precision; null when the fragment has no such tag.
+	ProducerTimestamp *Seconds `json:"producer_timestamp"`
+	ServerTimestamp   *Seconds `json:"server_timestamp"`
+	// Bytes is the fragment's size in the input.
+	Bytes int64 `json:"bytes"`
+	// Included tells whether frames of the fragment are in the clip.
+	Included bool `json:"included"`
+	// Reason says why the fragment is left out, or what happened to part
+	// of it; empty when it is in whole.
+	Reason string `json:"reason,omitempty"`
+	// DroppedFrames counts frames of the fragment not in the clip.
+	DroppedFrames int `json:"dropped_frames,omitempty"`
+}
+
+// TrackEntry describes one output track.
+type TrackEntry struct {
+	ID    uint32 `json:"id"`
+	Codec string `json:"codec"`
+	// Samples is the number of samples written.
+	Samples int `json:"samples"`
+	// Duration is the track's length in seconds: from its first decode
+	// time to the end of its last sample.
+	Duration float64 `json:"duration"`
+}
+
+// Seconds is a timestamp in milliseconds since the Unix epoch that encodes
+// in JSON as a number of seconds with three decimals, exactly as KVS writes
+// its timestamps (no binary floating point on the way).
+type Seconds int64
+
+// MarshalJSON writes the seconds as a JSON number, such as 1511852108.513.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return []byte(mkv.FormatMillis(int64(s))), nil
+}
+
+// UnmarshalJSON reads a JSON number of seconds, keeping milliseconds.
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return err
+	}
+	ms := f * 1000
+	if ms < 0 {
+		ms -= 0.5
+	} else {
+		ms += 0.5
+	}
+	*s = Seconds(int64(ms))
+	return nil
+}
+
+func secondsPtr(ms int64, ok bool) *Seconds {
+	if !ok {
+		return nil
+	}
+	s := Seconds(ms)
+	return &s
+}

@@ -1,0 +1,162 @@
+package remux_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// recording is a real KVS file from shared/testdata/kvs and what its clip
+// must hold.
+type recording struct {
+	path      string
+	fragments int         // fragments in the clip
+	samples   []int       // per output track
+	wantKind  kvserr.Kind // non-zero: the clip must fail with this kind
+	// gap is set for the recording whose producer restarted: 5.5 s pass
+	// between its first and second fragment. The clip keeps the gap, and
+	// ffmpeg's null muxer, which re-times frames at a frame rate it guesses
+	// from the first seconds, reports colliding output timestamps there;
+	// with the encoder on the file's own time base (-enc_time_base -1) nothing
+	// is reported, so the frames and their timestamps are sound.
+	gap bool
+}
+
+var recordings = []recording{
+	{path: "getmedia/output_get_media.mkv", fragments: 5, samples: []int{300}},
+	{path: "getmedia/kinesis_video_renderer_example_output.mkv", fragments: 8, samples: []int{444}},
+	{path: "getmedia/output-get-media-non-increasing-timecode.mkv", fragments: 12, samples: []int{358}, gap: true},
+	{path: "producer/clusters.mkv", fragments: 8, samples: []int{444}},
+	{path: "producer/test-stream-1_0.mkv", fragments: 37, samples: []int{1640}},
+	{path: "producer/vogels_480.mkv", fragments: 9, samples: []int{909, 1425}},
+	{path: "getmedia/test_mixed_tags.mkv", wantKind: kvserr.UnsupportedStreamMediaType},
+	{path: "getmedia/empty-mkv-with-tags.mkv", wantKind: kvserr.ResourceNotFound},
+	{path: "producer/test_tags_empty_cluster.mkv", wantKind: kvserr.ResourceNotFound},
+}
+
+// expectedSample is what the input says about one frame.
+type expectedSample struct {
+	size  int
+	ptsNs int64 // on the clip's time line
+}
+
+// expectSamples reads the input independently of the clipper and lists each
+// track's frames with their times, placed as the spec says: by the
+// producer timestamp tag, else the cluster time.
+func expectSamples(t *testing.T, data []byte) map[uint64][]expectedSample {
+	r := mkv.NewBytesReader(data)
+	out := map[uint64][]expectedSample{}
+	origin, first := int64(0), true
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		scale := int64(f.Header.TimecodeScale)
+		start := f.Timecode * scale
+		if f.Tags.HasProducerTimestamp {
+			start = f.Tags.ProducerTimestamp * 1e6
+		}
+		if first && len(f.Blocks) > 0 {
+			origin, first = start, false
+			for _, b := range f.Blocks {
+				origin = min(origin, start+(b.Time-f.Timecode)*scale)
+			}
+		}
+		for _, b := range f.Blocks {
+			out[b.Track] = append(out[b.Track], expectedSample{len(b.Data), start + (b.Time-f.Timecode)*scale - origin})
+		}
+	}
+	return out
+}
+
+func TestRecordings(t *testing.T) {
+	dir := mediatest.SharedDir(t)
+	for _, rec := range recordings {
+		t.Run(filepath.Base(rec.path), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(dir, rec.path))
+			require.NoError(t, err)
+			var out bytes.Buffer
+			man, err := remux.Clip(&out, bytes.NewReader(data), nil)
+			if rec.wantKind != kvserr.Unknown {
+				require.Error(t, err)
+				assert.Equal(t, rec.wantKind, kvserr.KindOf(err), "%v", err)
+				return
+			}
+			require.NoError(t, err)
+			included := 0
+			for _, f := range man.Fragments {
+				if f.Included {
+					included++
+				}
+			}
+			assert.Equal(t, rec.fragments, included)
+			require.Len(t, man.Tracks, len(rec.samples))
+			for i, n := range rec.samples {
+				assert.Equal(t, n, man.Tracks[i].Samples, "track %d", i+1)
+			}
+
+			path := filepath.Join(t.TempDir(), "out.mp4")
+			require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+			checkDecodes(t, path, rec.gap)
+			checkPackets(t, path, expectSamples(t, data))
+		})
+	}
+}
+
+// checkDecodes runs the decoder oracle.
+func checkDecodes(t *testing.T, path string, gap bool) {
+	msg, ok := mediatest.Decode(t, path)
+	require.True(t, ok, msg)
+	if gap {
+		for _, line := range strings.Split(strings.TrimSpace(msg), "\n") {
+			if line != "" {
+				assert.Contains(t, line, "[null @", "only the null muxer may speak: %s", line)
+				assert.Contains(t, line, "non monotonically increasing dts to muxer")
+			}
+		}
+		msg, ok = mediatest.Decode(t, path, "-enc_time_base", "-1")
+		require.True(t, ok, msg)
+	}
+	assert.Empty(t, msg, "ffmpeg printed messages")
+}
+
+// checkPackets compares ffprobe's packets with the input's frames: every
+// frame, in order, with its size and its presentation time, and decode times
+// strictly increasing.
+func checkPackets(t *testing.T, path string, want map[uint64][]expectedSample) {
+	pkts := mediatest.Packets(t, path)
+	tbs := mediatest.TimeBase(t, path)
+	byStream := map[int][]mediatest.Packet{}
+	for _, p := range pkts {
+		byStream[p.Stream] = append(byStream[p.Stream], p)
+	}
+	require.Len(t, byStream, len(want))
+	for stream, track := range []uint64{1, 2}[:len(want)] {
+		exp, got := want[track], byStream[stream]
+		require.Len(t, got, len(exp), "stream %d", stream)
+		timescale := tbs[stream]
+		for i := range exp {
+			assert.Equal(t, exp[i].size, got[i].Size, "stream %d packet %d size", stream, i)
+			ptsNs := got[i].PTS * 1e9 / timescale
+			// Audio frames are laid end to end and re-anchored when the
+			// block times move by more than a timecode unit (1 ms here).
+			assert.InDelta(t, exp[i].ptsNs, ptsNs, 1.5e6, "stream %d packet %d pts", stream, i)
+			if i > 0 {
+				assert.Greater(t, got[i].DTS, got[i-1].DTS, "stream %d packet %d dts", stream, i)
+			}
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package remux
+
+import (
+	"math"
+	"math/bits"
+	"slices"
+
+	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// maxGapFill is how many usual sample durations the last sample of a
+// fragment may stretch to reach the next fragment's first sample. Within it
+// the timeline stays contiguous (the usual case: fragments follow each other
+// with jitter of a timecode unit); beyond it the gap is kept as a gap, and
+// the next fragment's tfdt jumps.
+const maxGapFill = 2
+
+// track is one output track and its timing state.
+type track struct {
+	num       uint64 // Matroska track number
+	index     int    // position in the clip's tracks
+	id        uint32 // MP4 track ID
+	info      *codec.Track
+	codecID   string
+	private   []byte
+	timescale uint32
+
+	defaultDur int64 // DefaultDuration in track units; 0 if none
+	frameLen   int64 // audio frame length in units; 0 if frames vary
+	tolerance  int64 // how far audio may follow its block times, units
+
+	started bool
+	lastDTS int64
+	usual   int64 // the last duration computed, in units
+	samples int
+	first   int64 // decode time of the first sample
+	end     int64 // end of the last sample written
+}
+
+func newTrack(mt *mkv.Track, info *codec.Track, timecodeScale uint64) *track {
+	t := &track{num: mt.Number, info: info, codecID: mt.CodecID, private: mt.CodecPrivate}
+	switch {
+	case info.Kind == codec.Audio && info.SampleRate > 0:
+		// Audio frames are counted in samples: exact for any frame
+		// length, and what every player expects.
+		t.timescale = info.SampleRate
+		t.frameLen = int64(info.FrameLength)
+		// Block times are rounded to the timecode scale, so they may
+		// stray from the true frame times by one timecode unit.
+		t.tolerance = t.units(int64(timecodeScale)) + 1
+	default:
+		t.timescale = timescaleFor(timecodeScale)
+	}
+	if mt.DefaultDuration > 0 && mt.DefaultDuration < math.MaxInt64 {
+		t.defaultDur = t.units(int64(mt.DefaultDuration))
+	}
+	return t
+}
+
+// timescaleFor returns the coarsest timescale that holds every multiple of
+// the timecode scale exactly: 1000 for 1 ms, 10^7 for 100 ns.
+func timescaleFor(timecodeScale uint64) uint32 {
+	a, b := uint64(1e9), timecodeScale
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return uint32(1e9 / a)
+}
+
+// units converts ns (>= 0) to track units, rounding to the nearest.
+func (t *track) units(ns int64) int64 {
+	hi, lo := bits.Mul64(uint64(ns), uint64(t.timescale))
+	lo, carry := bits.Add64(lo, 5e8, 0)
+	hi += carry
+	if hi >= 1e9 {
+		return math.MaxInt64 / 4 // beyond any real clip; caught as a too-long duration
+	}
+	q, _ := bits.Div64(hi, lo, 1e9)
+	return int64(q)
+}
+
+// laceStepNs is the time between the frames of a lace: the track's
+// DefaultDuration, or for audio one frame.
+func (t *track) laceStepNs(mt *mkv.Track) int64 {
+	if mt != nil && mt.DefaultDuration > 0 && mt.DefaultDuration < math.MaxInt32 {
+		return int64(mt.DefaultDuration)
+	}
+	if t.frameLen > 0 && t.timescale > 0 {
+		return t.frameLen * 1e9 / int64(t.timescale)
+	}
+	return 0
+}
+
+// decodeTimes sets r.dts and the composition offsets from r.pts.
+//
+// Audio with a fixed frame length is laid out frame after frame, and taken
+// back to its block time whenever that strays by more than the tolerance, so
+// rounding in the block times never shows and nothing drifts. Other tracks
+// decode in presentation order when the blocks are in it; when they are not
+// (B-frames), the decode times are the sorted presentation times, so every
+// presentation time stays exact. Either way decode times strictly increase.
+func (t *track) decodeTimes(r *run) error {
+	n := len(r.pts)
+	r.dts = slices.Grow(r.dts[:0], n)[:n]
+	if t.frameLen > 0 {
+		for i, pts := range r.pts {
+			dts := pts
+			if t.started {
+				expected := t.lastDTS + t.frameLen
+				if d := pts - expected; d >= -t.tolerance && d <= t.tolerance {
+					dts = expected
+				}
+			}
+			t.place(r, i, dts)
+			r.samples[i].CompositionOffset = 0
+		}
+		return nil
+	}
+	copy(r.dts, r.pts)
+	if !slices.IsSorted(r.dts) {
+		slices.Sort(r.dts)
+	}
+	for i := range r.dts {
+		t.place(r, i, r.dts[i])
+		off := r.pts[i] - r.dts[i]
+		if off > math.MaxInt32 || off < math.MinInt32 {
+			return kvserr.New(kvserr.InvalidMediaFrame, "presentation and decode time of a frame differ by too much")
+		}
+		r.samples[i].CompositionOffset = int32(off)
+	}
+	return nil
+}
+
+// place sets sample i's decode time to dts, or just after the previous one.
+func (t *track) place(r *run, i int, dts int64) {
+	if t.started && dts <= t.lastDTS {
+		dts = t.lastDTS + 1
+	}
+	if !t.started {
+		t.first = dts
+	}
+	r.dts[i] = dts
+	t.lastDTS, t.started = dts, true
+}
+
+// durations sets the sample durations of r. Each sample lasts until the
+// next; the last one until nextDTS (the next fragment's first sample, -1
+// when there is none) if that is within maxGapFill usual durations, else
+// for the usual duration.
+func (t *track) durations(r *run, nextDTS int64) error {
+	n := len(r.dts)
+	for i := 0; i < n-1; i++ {
+		if err := t.setDuration(r, i, r.dts[i+1]-r.dts[i]); err != nil {
+			return err
+		}
+	}
+	usual := t.usualDuration(r)
+	last := usual
+	if gap := nextDTS - r.dts[n-1]; nextDTS >= 0 && (gap <= maxGapFill*usual || gap < last) {
+		last = gap
+	}
+	if err := t.setDuration(r, n-1, last); err != nil {
+		return err
+	}
+	t.samples += n
+	t.end = r.dts[n-1] + last
+	return nil
+}
+
+// usualDuration is the duration of a sample with nothing after it: its
+// BlockDuration, the track's DefaultDuration, an audio frame, or the last
+// duration seen on the track.
+func (t *track) usualDuration(r *run) int64 {
+	switch {
+	case r.lastDur > 0:
+		return r.lastDur
+	case t.defaultDur > 0:
+		return t.defaultDur
+	case t.frameLen > 0:
+		return t.frameLen
+	case t.usual > 0:
+		return t.usual
+	}
+	return 1
+}
+
+func (t *track) setDuration(r *run, i int, d int64) error {
+	if d <= 0 || d > math.MaxUint32 {
+		return kvserr.Errorf(kvserr.InvalidMediaFrame, "sample duration %d out of range", d)
+	}
+	r.samples[i].Duration = uint32(d)
+	t.usual = d
+	return nil
+}
+
+// entry describes the track for the manifest.
+func (t *track) entry() TrackEntry {
+	e := TrackEntry{ID: t.id, Codec: t.info.Codec, Samples: t.samples}
+	if t.samples > 0 && t.timescale > 0 {
+		e.Duration = math.Round(float64(t.end-t.first)/float64(t.timescale)*1000) / 1000
+	}
+	return e
+}
