@@ -89,3 +89,75 @@ func BenchmarkParseSPS(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseHEVCSPS(b *testing.B) {
+	sps := cpdX265Main[57:99]
+	b.ReportAllocs()
+	b.SetBytes(int64(len(sps)))
+	for b.Loop() {
+		if _, err := ParseHEVCSPS(sps); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseTrackHEVCG711(b *testing.B) {
+	for _, tc := range hevcG711Cases {
+		if tc.err != kvserr.Unknown {
+			continue
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.private)))
+			for b.Loop() {
+				if _, err := ParseTrack(tc.codecID, tc.private, tc.hint); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHEVCFrame measures the frame path on a 16 KB length-prefixed
+// H.265-shaped frame (AUD, IDR slice) and its Annex-B form.
+func BenchmarkHEVCFrame(b *testing.B) {
+	slice := append([]byte{0x26, 0x01}, make([]byte, 16<<10)...)
+	for i := 2; i < len(slice); i++ {
+		slice[i] = byte(i*7) | 1
+	}
+	avcc := avccFrame(4, []byte{0x46, 0x01, 0x10}, slice)
+	ab := annexBOf([]byte{0x46, 0x01, 0x10}, slice)
+	c4, c0 := &HEVCConfig{LengthSize: 4}, &HEVCConfig{}
+	dst := make([]byte, 0, 2*len(ab))
+	for _, bc := range []struct {
+		name  string
+		frame []byte
+		c     *HEVCConfig
+	}{{"avcc4-passthrough", avcc, c4}, {"annexb-convert", ab, c0}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bc.frame)))
+			for b.Loop() {
+				if _, err := bc.c.Frame(dst[:0], bc.frame); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("HasIRAP-avcc4", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(avcc)))
+		for b.Loop() {
+			HasIRAP(avcc, 4)
+		}
+	})
+	b.Run("G711-FrameSamples", func(b *testing.B) {
+		g := &G711Config{Channels: 1}
+		f := make([]byte, 160)
+		b.ReportAllocs()
+		b.SetBytes(160)
+		for b.Loop() {
+			_, _ = g.FrameSamples(f)
+		}
+	})
+}

@@ -21,6 +21,7 @@ type trackCase struct {
 
 	// Facts wanted on success.
 	codec         string
+	bitDepth      byte // HEVC luma bit depth
 	width, height uint16
 	profile       byte
 	lengthSize    int
@@ -376,8 +377,8 @@ var trackCases = []trackCase{
 		codec: "mp4a", sampleRate: 48000, channels: 6, frameLength: 1024},
 
 	// Errors.
-	{name: "err/hevc not yet", codecID: "V_MPEGH/ISO/HEVC", private: []byte{1}, err: uns},
-	{name: "err/g711 not yet", codecID: "A_MS/ACM", private: make([]byte, 18), err: uns},
+	{name: "err/hevc one byte", codecID: "V_MPEGH/ISO/HEVC", private: []byte{1}, err: inv},
+	{name: "err/acm all zero", codecID: "A_MS/ACM", private: make([]byte, 18), err: uns},
 	{name: "err/vfw fourcc", codecID: "V_MS/VFW/FOURCC", private: make([]byte, 40), err: uns},
 	{name: "err/vp9", codecID: "V_VP9", err: uns},
 	{name: "err/avc empty", codecID: CodecIDAVC, err: miss},
@@ -414,3 +415,228 @@ var trackCases = []trackCase{
 }
 
 func (c trackCase) String() string { return fmt.Sprintf("%s(%s)", c.name, c.codecID) }
+
+// HEVC CodecPrivate made by this project: ffmpeg (libx265, 3 B-frames) on
+// testsrc2 into Matroska, the hvcC cut after its VPS, SPS and PPS arrays
+// (libx265 appends an SEI array with its 2 KB settings string).
+var (
+	// Main, 176x144.
+	cpdX265Main = mustHex("0101600000009000000000003cf000fcfdf8f800000f03200001001840010c01ffff01600000030090000003000003003c959409210001002a42010101600000030090000003000003003ca0162024596565924caf016808000003000800000300c84022000100074401c172b46240")
+	// Main 10, 174x142: coded 176x144 with a conformance window.
+	cpdX265Main10Odd = mustHex("0102200000009000000000003cf000fcfdfafa00000f03200001001840010c01ffff02200000030090000003000003003c959409210001002a42010102200000030090000003000003003ca0162024754d96565924caf0168080000003008000000c8422000100074401c172b46240")
+	// Main 4:2:2 10 (range extensions), 176x144.
+	cpdX265Rext422 = mustHex("0104080000009d08000000003cf000fcfefafa00000f03200001001740010c01ffff0408000003009d0800000300003c95940921000100284201010408000003009d0800000300003cb01620244d96565924caf0168080000003008000000c8422000100074401c172b46240")
+)
+
+// hevcSPSSpec describes a crafted H.265 SPS.
+type hevcSPSSpec struct {
+	profile        byte
+	subLayers      int // sps_max_sub_layers_minus1
+	subInfo        bool
+	chroma         uint64
+	separate       bool
+	w, h           uint64
+	win            [4]uint64
+	bitDepth       uint64
+	reorder, dpb   uint64
+	minCb, diffCb  uint64 // log2 minus 3, log2 diff
+	layer          byte
+	orderingForAll bool
+}
+
+func (s hevcSPSSpec) build() []byte {
+	var w bitWriter
+	w.u(4, 0)
+	w.u(3, uint64(s.subLayers))
+	w.u(1, 1)
+	w.u(2, 0)
+	w.u(1, 0)
+	w.u(5, uint64(s.profile))
+	w.u(32, 1<<(31-uint(s.profile&31)))
+	w.u(16, 0x9000)
+	w.u(32, 0)
+	w.u(8, 93)
+	for i := 0; i < s.subLayers; i++ {
+		w.u(1, b2u(s.subInfo))
+		w.u(1, b2u(s.subInfo))
+	}
+	if s.subLayers > 0 {
+		w.u(2*(8-s.subLayers), 0)
+	}
+	for i := 0; i < s.subLayers; i++ {
+		if s.subInfo {
+			w.u(8, uint64(s.profile))
+			w.u(32, 0x40000000)
+			w.u(48, 0)
+			w.u(8, 90)
+		}
+	}
+	w.ue(0) // sps id
+	w.ue(s.chroma)
+	if s.chroma == 3 {
+		w.u(1, b2u(s.separate))
+	}
+	w.ue(s.w)
+	w.ue(s.h)
+	cropped := s.win != [4]uint64{}
+	w.u(1, b2u(cropped))
+	if cropped {
+		for _, c := range s.win {
+			w.ue(c)
+		}
+	}
+	w.ue(s.bitDepth - 8)
+	w.ue(s.bitDepth - 8)
+	w.ue(4)
+	w.u(1, b2u(s.orderingForAll))
+	first := s.subLayers
+	if s.orderingForAll {
+		first = 0
+	}
+	for i := first; i <= s.subLayers; i++ {
+		w.ue(s.dpb)
+		w.ue(s.reorder)
+		w.ue(0)
+	}
+	w.ue(s.minCb)
+	w.ue(s.diffCb)
+	w.u(8, 0xA5) // rest of the SPS, unread
+	n := w.nal(hevcNALSPS << 1)
+	return append([]byte{n[0], 0x01 | s.layer<<3}, n[1:]...)
+}
+
+var (
+	hevcVPSNAL = mustHex("40010c01ffff01600000030090000003000003003c959409")
+	hevcPPSNAL = mustHex("4401c172b46240")
+	base1080h  = hevcSPSSpec{profile: 1, chroma: 1, w: 1920, h: 1088, win: [4]uint64{0, 0, 0, 4}, bitDepth: 8, reorder: 2, dpb: 4, minCb: 0, diffCb: 3}
+)
+
+func withH(s hevcSPSSpec, f func(*hevcSPSSpec)) hevcSPSSpec { f(&s); return s }
+
+// hvccOf builds an hvcC record: header from hdr (23 bytes, numOfArrays
+// rewritten), then one array per NAL unit list, typed by their first NAL.
+func hvccOf(lengthSize int, lists ...[][]byte) []byte {
+	rec := append([]byte(nil), cpdX265Main[:23]...)
+	rec[21] = rec[21]&^3 | byte(lengthSize-1)
+	rec[22] = byte(len(lists))
+	for _, l := range lists {
+		rec = append(rec, hevcNALType(l[0][0]))
+		rec = binary.BigEndian.AppendUint16(rec, uint16(len(l)))
+		for _, n := range l {
+			rec = binary.BigEndian.AppendUint16(rec, uint16(len(n)))
+			rec = append(rec, n...)
+		}
+	}
+	return rec
+}
+
+func craftedHEVC(s hevcSPSSpec) []byte {
+	return hvccOf(4, [][]byte{hevcVPSNAL}, [][]byte{s.build()}, [][]byte{hevcPPSNAL})
+}
+
+// waveFormat builds a WAVEFORMATEX; cb < 0 leaves cbSize out (16 bytes).
+func waveFormat(tag, ch uint16, rate, avg uint32, align, bits uint16, cb int, extra ...byte) []byte {
+	b := binary.LittleEndian.AppendUint16(nil, tag)
+	b = binary.LittleEndian.AppendUint16(b, ch)
+	b = binary.LittleEndian.AppendUint32(b, rate)
+	b = binary.LittleEndian.AppendUint32(b, avg)
+	b = binary.LittleEndian.AppendUint16(b, align)
+	b = binary.LittleEndian.AppendUint16(b, bits)
+	if cb >= 0 {
+		b = binary.LittleEndian.AppendUint16(b, uint16(cb))
+	}
+	return append(b, extra...)
+}
+
+func init() {
+	trackCases = append(trackCases, hevcG711Cases...)
+}
+
+var hevcG711Cases = []trackCase{
+	// H.265: ffmpeg-made records.
+	{name: "real/x265 main 176x144", codecID: CodecIDHEVC, private: cpdX265Main,
+		codec: "hvc1", width: 176, height: 144, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "real/x265 main10 174x142 conformance window", codecID: CodecIDHEVC, private: cpdX265Main10Odd,
+		codec: "hvc1", width: 174, height: 142, profile: 2, bitDepth: 10, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "real/x265 rext 4:2:2 10", codecID: CodecIDHEVC, private: cpdX265Rext422,
+		codec: "hvc1", width: 176, height: 144, profile: 4, bitDepth: 10, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/doc spelling of the codec ID", codecID: CodecIDHEVCDoc, private: cpdX265Main,
+		codec: "hvc1", width: 176, height: 144, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/annex-b cpd", codecID: CodecIDHEVC, private: annexBOf(hevcVPSNAL, cpdX265Main[57:99], hevcPPSNAL),
+		codec: "hvc1", width: 176, height: 144, profile: 1, bitDepth: 8, lengthSize: 0, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/2-byte lengths", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 21, 0x0d),
+		codec: "hvc1", width: 176, height: 144, profile: 1, bitDepth: 8, lengthSize: 2, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/1-byte lengths reserved cleared", codecID: CodecIDHEVC, private: withByte(withByte(cpdX265Main, 21, 0x0c), 16, 0x01),
+		codec: "hvc1", width: 176, height: 144, profile: 1, bitDepth: 8, lengthSize: 1, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/no vps in record: hev1", codecID: CodecIDHEVC, private: hvccOf(4, [][]byte{base1080h.build()}, [][]byte{hevcPPSNAL}),
+		codec: "hev1", width: 1920, height: 1080, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/no arrays: hev1 size from hint", codecID: CodecIDHEVC, private: hvccOf(4), hint: Hint{PixelWidth: 640, PixelHeight: 480},
+		codec: "hev1", width: 640, height: 480, profile: 1, bitDepth: 8, lengthSize: 4, reorder: 0},
+	{name: "hevc/empty array and sei array kept", codecID: CodecIDHEVC, private: withByte(append(hvccOf(4, [][]byte{hevcVPSNAL}, [][]byte{base1080h.build()}, [][]byte{hevcPPSNAL}, [][]byte{{0x4e, 0x01, 0x05, 0x01, 0x80}}), 0x21, 0, 0), 22, 5),
+		codec: "hvc1", width: 1920, height: 1080, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/1080p sub-layers with profiles", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.subLayers = 6; s.subInfo = true; s.orderingForAll = true })),
+		codec: "hvc1", width: 1920, height: 1080, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/4:2:2 window in chroma units", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.profile = 4; s.chroma = 2; s.win = [4]uint64{2, 2, 4, 4} })),
+		codec: "hvc1", width: 1912, height: 1080, profile: 4, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/4:4:4 separate planes luma units", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.profile = 4; s.chroma = 3; s.separate = true; s.win = [4]uint64{0, 0, 0, 8} })),
+		codec: "hvc1", width: 1920, height: 1080, profile: 4, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/monochrome 12-bit", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.profile = 4; s.chroma = 0; s.bitDepth = 12; s.win = [4]uint64{0, 0, 0, 8} })),
+		codec: "hvc1", width: 1920, height: 1080, profile: 4, bitDepth: 12, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+	{name: "hevc/largest picture 16888 wide", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.w = 16888; s.h = 2104; s.win = [4]uint64{} })),
+		codec: "hvc1", width: 16888, height: 2104, profile: 1, bitDepth: 8, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 2},
+
+	// G.711.
+	{name: "g711/sdk a-law 8k mono quirks", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 1000, 1, 0, 0),
+		codec: "alaw", sampleRate: 8000, channels: 1},
+	{name: "g711/mu-law 8k mono proper", codecID: CodecIDACM, private: waveFormat(7, 1, 8000, 8000, 1, 8, 0),
+		codec: "ulaw", sampleRate: 8000, channels: 1},
+	{name: "g711/a-law 16k stereo", codecID: CodecIDACM, private: waveFormat(6, 2, 16000, 4000, 2, 0, 0),
+		codec: "alaw", sampleRate: 16000, channels: 2},
+	{name: "g711/a-law 192k block align 0", codecID: CodecIDACM, private: waveFormat(6, 1, 192000, 0, 0, 0, 0),
+		codec: "alaw", sampleRate: 192000, channels: 1},
+	{name: "g711/16-byte waveformat", codecID: CodecIDACM, private: waveFormat(7, 1, 8000, 8000, 1, 8, -1),
+		codec: "ulaw", sampleRate: 8000, channels: 1},
+	{name: "g711/cbSize extra bytes", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 8000, 1, 8, 2, 0xAB, 0xCD),
+		codec: "alaw", sampleRate: 8000, channels: 1},
+
+	// H.265 errors.
+	{name: "err/hevc empty", codecID: CodecIDHEVC, err: miss},
+	{name: "err/hvcc version 0", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 0, 0), err: inv},
+	{name: "err/hvcc truncated header", codecID: CodecIDHEVC, private: cpdX265Main[:22], err: inv},
+	{name: "err/hvcc truncated in array header", codecID: CodecIDHEVC, private: cpdX265Main[:25], err: inv},
+	{name: "err/hvcc truncated in nal", codecID: CodecIDHEVC, private: cpdX265Main[:len(cpdX265Main)-1], err: inv},
+	{name: "err/hvcc truncated before last array", codecID: CodecIDHEVC, private: cpdX265Main[:len(cpdX265Main)-12], err: inv},
+	{name: "err/hvcc length size 3", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 21, 0x0e), err: inv},
+	{name: "err/hvcc nal count overruns", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 25, 0x40), err: inv},
+	{name: "err/hvcc nal length overruns", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 26, 0x7f), err: inv},
+	{name: "err/hvcc nal type differs from array", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 23, 0x21), err: inv},
+	{name: "err/hvcc coded slice array", codecID: CodecIDHEVC, private: hvccOf(4, [][]byte{{0x26, 0x01, 0xaf}}), err: inv},
+	{name: "err/hvcc one-byte nal", codecID: CodecIDHEVC, private: withByte(append(hvccOf(4), 0x20, 0, 1, 0, 1, 0x40), 22, 1), err: inv},
+	{name: "err/hvcc too many arrays", codecID: CodecIDHEVC, private: withByte(cpdX265Main, 22, 65), err: inv},
+	{name: "err/hevc annex-b without vps", codecID: CodecIDHEVC, private: annexBOf(cpdX265Main[57:99], hevcPPSNAL), err: inv},
+	{name: "err/hevc sps chroma 4", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.chroma = 4 })), err: inv},
+	{name: "err/hevc sps 7 sub-layers minus one", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.subLayers = 7 })), err: inv},
+	{name: "err/hevc sps too wide", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.w = 16896; s.h = 64; s.win = [4]uint64{} })), err: inv},
+	{name: "err/hevc sps too many samples", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.w = 8192; s.h = 8192; s.win = [4]uint64{} })), err: inv},
+	{name: "err/hevc sps width not multiple of min cb", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.w = 1916 })), err: inv},
+	{name: "err/hevc sps window eats picture", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.win = [4]uint64{480, 480, 0, 0} })), err: inv},
+	{name: "err/hevc sps bit depth 17", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.bitDepth = 17 })), err: inv},
+	{name: "err/hevc sps bit depth 16 does not fit hvcC", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.bitDepth = 16 })), err: inv},
+	{name: "err/hevc sps reorder beyond dpb", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.reorder = 5 })), err: inv},
+	{name: "err/hevc sps ctb 128", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.diffCb = 4 })), err: inv},
+	{name: "err/hevc sps layer 1", codecID: CodecIDHEVC, private: craftedHEVC(withH(base1080h, func(s *hevcSPSSpec) { s.layer = 1 })), err: inv},
+	{name: "err/hevc sps truncated", codecID: CodecIDHEVC, private: hvccOf(4, [][]byte{hevcVPSNAL}, [][]byte{cpdX265Main[57:70]}, [][]byte{hevcPPSNAL}), err: inv},
+
+	// G.711 errors.
+	{name: "err/acm empty", codecID: CodecIDACM, err: miss},
+	{name: "err/acm pcm tag", codecID: CodecIDACM, private: waveFormat(1, 1, 8000, 16000, 2, 16, 0), err: uns},
+	{name: "err/acm extensible tag", codecID: CodecIDACM, private: waveFormat(0xFFFE, 1, 8000, 8000, 1, 8, 22, make([]byte, 22)...), err: uns},
+	{name: "err/acm 10 bytes", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 8000, 1, 8, 0)[:10], err: inv},
+	{name: "err/acm 17 bytes", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 8000, 1, 8, 0)[:17], err: inv},
+	{name: "err/acm cbSize overruns", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 8000, 1, 8, 4, 1, 2), err: inv},
+	{name: "err/acm 0 channels", codecID: CodecIDACM, private: waveFormat(6, 0, 8000, 8000, 1, 8, 0), err: inv},
+	{name: "err/acm 3 channels", codecID: CodecIDACM, private: waveFormat(6, 3, 8000, 24000, 3, 8, 0), err: inv},
+	{name: "err/acm rate 7999", codecID: CodecIDACM, private: waveFormat(6, 1, 7999, 7999, 1, 8, 0), err: inv},
+	{name: "err/acm rate 192001", codecID: CodecIDACM, private: waveFormat(7, 1, 192001, 0, 1, 8, 0), err: inv},
+	{name: "err/acm block align 2 for mono", codecID: CodecIDACM, private: waveFormat(6, 1, 8000, 16000, 2, 16, 0), err: inv},
+}

@@ -28,7 +28,7 @@ func ExampleParseTrack() {
 	}
 	fmt.Printf("%s %d Hz %d ch, %d samples per frame\n", audio.Codec, audio.SampleRate, audio.Channels, audio.FrameLength)
 
-	_, err = codec.ParseTrack("V_MPEGH/ISO/HEVC", []byte{1}, codec.Hint{})
+	_, err = codec.ParseTrack("V_VP9", []byte{1}, codec.Hint{})
 	fmt.Println(kvserr.KindOf(err))
 	// Output:
 	// avc1 640x480 profile 66 level 40, 4-byte NAL lengths

@@ -53,8 +53,18 @@ func FuzzParseTrack(f *testing.F) {
 			}
 			return
 		}
-		switch tr.Kind {
-		case Video:
+		switch {
+		case tr.HEVC != nil:
+			checkFuzzedHEVC(t, tr)
+		case tr.G711 != nil:
+			if tr.SampleRate < MinG711SampleRate || tr.SampleRate > MaxG711SampleRate || tr.Channels == 0 || tr.Channels > MaxG711Channels ||
+				tr.G711.Channels != tr.Channels || tr.FrameLength != 0 || tr.Kind != Audio {
+				t.Fatalf("G.711 facts out of range: %+v", tr)
+			}
+			if (tr.Codec == "alaw") != (tr.G711.FormatTag == WaveFormatALaw) {
+				t.Fatalf("codec %s for tag %d", tr.Codec, tr.G711.FormatTag)
+			}
+		case tr.Kind == Video:
 			c := tr.AVC
 			if tr.Width == 0 || tr.Height == 0 || tr.Width > MaxPictureDimension || tr.Height > MaxPictureDimension {
 				t.Fatalf("size %dx%d out of limits", tr.Width, tr.Height)
@@ -73,7 +83,7 @@ func FuzzParseTrack(f *testing.F) {
 			if !bytes.Equal(again.AVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height {
 				t.Fatal("record does not round-trip")
 			}
-		case Audio:
+		case tr.Kind == Audio:
 			if tr.SampleRate < MinAudioSampleRate || tr.SampleRate > MaxAudioSampleRate {
 				t.Fatalf("sample rate %d", tr.SampleRate)
 			}
@@ -90,6 +100,154 @@ func FuzzParseTrack(f *testing.F) {
 			}
 		default:
 			t.Fatalf("kind %v", tr.Kind)
+		}
+	})
+}
+
+// checkFuzzedHEVC holds an accepted H.265 track to its invariants: facts in
+// range, and a record that reads back to itself.
+func checkFuzzedHEVC(t *testing.T, tr *Track) {
+	c := tr.HEVC
+	if tr.Kind != Video || tr.Codec != c.SampleEntry() {
+		t.Fatalf("kind %v codec %s", tr.Kind, tr.Codec)
+	}
+	if !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
+		t.Fatalf("length size %d", c.LengthSize)
+	}
+	if c.InBand != (len(c.VPS) == 0 || len(c.SPS) == 0 || len(c.PPS) == 0) {
+		t.Fatal("InBand disagrees with the parameter sets")
+	}
+	if len(c.SPS) > 0 {
+		s := c.SPSInfo
+		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
+			s.CodedWidth > MaxHEVCPictureDimension || s.CodedHeight > MaxHEVCPictureDimension ||
+			s.CodedWidth*s.CodedHeight > MaxHEVCLumaPictureSize || int(tr.Width) != s.Width || int(tr.Height) != s.Height {
+			t.Fatalf("size %+v out of limits", s)
+		}
+	}
+	again, err := ParseTrack(CodecIDHEVC, c.Record, Hint{PixelWidth: uint64(tr.Width), PixelHeight: uint64(tr.Height)})
+	if err != nil {
+		t.Fatalf("own record rejected: %v", err)
+	}
+	if !bytes.Equal(again.HEVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.Codec != tr.Codec {
+		t.Fatal("record does not round-trip")
+	}
+}
+
+func FuzzHEVCConfig(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID == CodecIDHEVC {
+			f.Add(tc.private)
+		}
+	}
+	f.Fuzz(func(t *testing.T, private []byte) {
+		tr, err := ParseTrack(CodecIDHEVC, private, Hint{PixelWidth: 64, PixelHeight: 64})
+		if err != nil {
+			if k := kvserr.KindOf(err); k != kvserr.InvalidCodecPrivateData && k != kvserr.MissingCodecPrivateData {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		checkFuzzedHEVC(t, tr)
+	})
+}
+
+func FuzzHEVCSPS(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID != CodecIDHEVC {
+			continue
+		}
+		if _, arrays, err := parseHVCC(tc.private); err == nil {
+			for _, a := range arrays {
+				if a.typ == hevcNALSPS {
+					for _, n := range a.nals {
+						f.Add(n)
+					}
+				}
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, nalu []byte) {
+		s, err := ParseHEVCSPS(nalu)
+		if err != nil {
+			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
+			s.CodedWidth > MaxHEVCPictureDimension || s.CodedHeight > MaxHEVCPictureDimension ||
+			s.CodedWidth*s.CodedHeight > MaxHEVCLumaPictureSize {
+			t.Fatalf("size %+v out of limits", s)
+		}
+		if s.ChromaFormat > 3 || s.BitDepthLuma < 8 || s.BitDepthLuma > 16 || s.BitDepthChroma > 16 || s.ID > 15 ||
+			s.MaxSubLayers < 1 || s.MaxSubLayers > 7 || s.ReorderFrames < 0 || s.ReorderFrames >= s.MaxDecPicBuffering || s.MaxDecPicBuffering > 16 {
+			t.Fatalf("facts out of range: %+v", s)
+		}
+	})
+}
+
+func FuzzWaveFormatEx(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID == CodecIDACM {
+			f.Add(tc.private)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		w, err := ParseWaveFormatEx(b)
+		if err == nil && len(w.Extra) > len(b) {
+			t.Fatal("extra longer than input")
+		}
+		tr, err := ParseTrack(CodecIDACM, b, Hint{})
+		if err != nil {
+			switch kvserr.KindOf(err) {
+			case kvserr.InvalidCodecPrivateData, kvserr.MissingCodecPrivateData, kvserr.UnsupportedStreamMediaType:
+			default:
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		if tr.Channels == 0 || tr.Channels > MaxG711Channels || tr.SampleRate < MinG711SampleRate || tr.SampleRate > MaxG711SampleRate {
+			t.Fatalf("facts out of range: %+v", tr)
+		}
+		n, err := tr.G711.FrameSamples(b)
+		if err == nil && n*uint32(tr.Channels) != uint32(len(b)) {
+			t.Fatalf("%d samples for %d bytes", n, len(b))
+		}
+	})
+}
+
+func FuzzHEVCFrame(f *testing.F) {
+	for _, tc := range frameCases {
+		f.Add(tc.frame, lengthSizeSel(tc.lengthSize))
+	}
+	f.Add(avccFrame(4, []byte{0x46, 0x01, 0x10}, hevcVPSNAL, cpdX265Main[57:99], hevcPPSNAL, []byte{0x26, 0x01, 0xaf}), uint8(3))
+	f.Fuzz(func(t *testing.T, frame []byte, sel uint8) {
+		ls := lengthSizes[int(sel)%len(lengthSizes)]
+		irap := HasIRAP(frame, ls)
+		vps, sps, pps, err := HEVCParameterSets(frame, ls)
+		out, ferr := (&HEVCConfig{LengthSize: ls}).Frame(nil, frame)
+		if ferr == nil && err != nil {
+			t.Fatalf("frame accepted, its parameter set walk failed: %v", err)
+		}
+		if ferr != nil {
+			if irap || kvserr.KindOf(ferr) != kvserr.InvalidMediaFrame {
+				t.Fatalf("irap %v for a bad frame, kind of %v", irap, ferr)
+			}
+			return
+		}
+		if irap != HasIRAP(out, 4) {
+			t.Fatal("IRAP changes with conversion")
+		}
+		v2, s2, p2, err := HEVCParameterSets(out, 4)
+		if err != nil || !sameNALs(vps, v2) || !sameNALs(sps, s2) || !sameNALs(pps, p2) {
+			t.Fatalf("parameter sets change with conversion: %v", err)
+		}
+		if len(vps) > 0 && len(sps) > 0 && len(pps) > 0 {
+			if c, err := NewHEVCConfig(vps, sps, pps); err == nil {
+				checkFuzzedHEVC(t, &Track{Kind: Video, Codec: c.SampleEntry(), HEVC: c,
+					Width: uint16(c.SPSInfo.Width), Height: uint16(c.SPSInfo.Height)})
+			}
 		}
 	})
 }
@@ -229,6 +387,12 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "seed-"+name), []byte(body), 0o644))
 	}
 	bs := func(b []byte) string { return "[]byte(" + strconv.Quote(string(b)) + ")" }
+	// Seeds are named by table position, so a table that changed leaves
+	// no stale files behind.
+	for _, target := range []string{"FuzzParseTrack", "FuzzSPS", "FuzzAudioSpecificConfig", "FuzzAVCFrame",
+		"FuzzHEVCConfig", "FuzzHEVCSPS", "FuzzWaveFormatEx", "FuzzHEVCFrame"} {
+		require.NoError(t, os.RemoveAll(filepath.Join("testdata", "fuzz", target)))
+	}
 	for i, tc := range trackCases {
 		n := fmt.Sprintf("%03d", i)
 		write("FuzzParseTrack", n, "string("+strconv.Quote(tc.codecID)+")", bs(tc.private), fmt.Sprintf("uint64(%d)", tc.hint.Channels))
@@ -240,8 +404,22 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		if tc.codec == "mp4a" || tc.codecID == CodecIDAAC && len(tc.private) > 0 {
 			write("FuzzAudioSpecificConfig", n, bs(tc.private))
 		}
+		switch tc.codecID {
+		case CodecIDHEVC:
+			write("FuzzHEVCConfig", n, bs(tc.private))
+			if _, arrays, err := parseHVCC(tc.private); err == nil {
+				for _, a := range arrays {
+					if a.typ == hevcNALSPS && len(a.nals) > 0 {
+						write("FuzzHEVCSPS", n, bs(a.nals[0]))
+					}
+				}
+			}
+		case CodecIDACM:
+			write("FuzzWaveFormatEx", n, bs(tc.private))
+		}
 	}
 	for i, tc := range frameCases {
 		write("FuzzAVCFrame", fmt.Sprintf("%03d", i), bs(tc.frame), fmt.Sprintf("byte(%d)", lengthSizeSel(tc.lengthSize)))
+		write("FuzzHEVCFrame", fmt.Sprintf("%03d", i), bs(tc.frame), fmt.Sprintf("byte(%d)", lengthSizeSel(tc.lengthSize)))
 	}
 }

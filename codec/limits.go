@@ -15,6 +15,30 @@ const (
 	// (and Track.Width/Height) can hold.
 	MaxPictureDimension = 1055 * 16
 
+	// MaxHEVCLumaPictureSize is the largest H.265 picture in luma samples:
+	// MaxLumaPs of level 6.2, the highest level (ITU-T H.265 Table A.8).
+	MaxHEVCLumaPictureSize = 35651584
+
+	// MaxHEVCPictureDimension is the largest H.265 picture width or height:
+	// H.265 A.4.1 bounds each side by sqrt(8*MaxLumaPs), 16888 samples at
+	// level 6.2. It fits the 16-bit size fields of a sample entry.
+	MaxHEVCPictureDimension = 16888
+
+	// MaxHEVCArrays bounds numOfArrays of an hvcC record. The field is 8
+	// bits; there are 64 NAL unit types, and an array per type is the most
+	// a record can meaningfully hold.
+	MaxHEVCArrays = 64
+
+	// MaxG711Channels is the most channels of a G.711 track: the KVS
+	// producer SDK writes 1 or 2 (spec 5.1), G.711 is mono telephony audio
+	// in origin, and GetClip plays nothing wider.
+	MaxG711Channels = 2
+
+	// MinG711SampleRate and MaxG711SampleRate bound nSamplesPerSec of a
+	// G.711 WAVEFORMATEX: the range the KVS producer SDK accepts (spec 5.1).
+	MinG711SampleRate = 8000
+	MaxG711SampleRate = 192000
+
 	// MaxParameterSetSize is the largest SPS, PPS or SPS extension in bytes:
 	// an avcC record stores each one behind a 16-bit length, so a larger one
 	// could not be written into the MP4 anyway.

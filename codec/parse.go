@@ -47,12 +47,17 @@ func ParseTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 	switch {
 	case codecID == CodecIDAVC || codecID == CodecIDAVCDoc:
 		return parseAVCTrack(codecID, private)
+	case codecID == CodecIDHEVC || codecID == CodecIDHEVCDoc:
+		return parseHEVCTrack(codecID, private, hint)
+	case codecID == CodecIDACM:
+		return parseG711Track(codecID, private)
 	case codecID == CodecIDAAC || strings.HasPrefix(codecID, CodecIDAAC+"/"):
 		// The legacy A_AAC/MPEG2/..., A_AAC/MPEG4/... IDs name the profile
 		// in the ID; when they come with a config it says the same.
 		return parseAACTrack(codecID, private, hint)
 	}
-	return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "codec %q is not supported (want %s or %s)", codecID, CodecIDAVC, CodecIDAAC)
+	return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "codec %q is not supported (want %s, %s, %s or %s)",
+		codecID, CodecIDAVC, CodecIDHEVC, CodecIDAAC, CodecIDACM)
 }
 
 func missing(codecID string) error {
@@ -83,6 +88,37 @@ func parseAVCTrack(codecID string, private []byte) (*Track, error) {
 		Height:  uint16(cfg.SPSInfo.Height),
 		AVC:     cfg,
 	}, nil
+}
+
+// parseHEVCTrack accepts an hvcC record or Annex-B parameter sets. A
+// record without an SPS leaves the picture size to the hint (Matroska
+// PixelWidth/PixelHeight), since nothing else states it before the frames.
+func parseHEVCTrack(codecID string, private []byte, hint Hint) (*Track, error) {
+	if len(private) == 0 {
+		return nil, missing(codecID)
+	}
+	var cfg *HEVCConfig
+	var err error
+	if IsAnnexB(private) {
+		cfg, err = hevcFromAnnexB(private)
+	} else {
+		cfg, err = hevcFromRecord(private)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := &Track{
+		Kind:    Video,
+		Codec:   cfg.SampleEntry(),
+		CodecID: codecID,
+		Width:   uint16(cfg.SPSInfo.Width),
+		Height:  uint16(cfg.SPSInfo.Height),
+		HEVC:    cfg,
+	}
+	if len(cfg.SPS) == 0 && hint.PixelWidth <= MaxHEVCPictureDimension && hint.PixelHeight <= MaxHEVCPictureDimension {
+		t.Width, t.Height = uint16(hint.PixelWidth), uint16(hint.PixelHeight)
+	}
+	return t, nil
 }
 
 func avcFromRecord(rec []byte) (*AVCConfig, error) {

@@ -14,8 +14,8 @@ const (
 // CodecPrivate by ParseTrack and is not changed afterwards.
 type Track struct {
 	Kind Kind
-	// Codec is the MP4 sample entry type: "avc1" or "mp4a" (later also
-	// "hvc1", "hev1", "alaw", "ulaw").
+	// Codec is the MP4 sample entry type: "avc1", "hvc1", "hev1", "mp4a",
+	// "alaw" or "ulaw".
 	Codec string
 	// CodecID is the Matroska CodecID the track was built from.
 	CodecID string
@@ -25,6 +25,8 @@ type Track struct {
 	Width, Height uint16
 	// AVC is the decoder configuration of an H.264 track; nil otherwise.
 	AVC *AVCConfig
+	// HEVC is the decoder configuration of an H.265 track; nil otherwise.
+	HEVC *HEVCConfig
 
 	// SampleRate (Hz) and Channels of an audio track.
 	SampleRate uint32
@@ -34,6 +36,10 @@ type Track struct {
 	FrameLength uint32
 	// AAC is the AudioSpecificConfig of an AAC track; nil otherwise.
 	AAC *AACConfig
+	// G711 describes an A-law or µ-law track; nil otherwise. Its frames
+	// vary in length (FrameLength is 0): G711.FrameSamples gives each
+	// one's duration in samples.
+	G711 *G711Config
 }
 
 // AVCConfig is an H.264 decoder configuration.

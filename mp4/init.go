@@ -1,6 +1,8 @@
 package mp4
 
 import (
+	"math"
+
 	"github.com/Eyevinn/mp4ff/bits"
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 
@@ -8,8 +10,8 @@ import (
 )
 
 // movieTimescale is the mvhd timescale. Nothing in a fragmented file is
-// counted in it (mvhd duration is 0 and there are no edit lists yet), so
-// milliseconds, the unit people read, is as good as any.
+// counted in it (mvhd duration is 0, and so is the segment_duration of the
+// edit lists), so milliseconds, the unit people read, is as good as any.
 const movieTimescale = 1000
 
 // Track header flags: track_enabled | track_in_movie. track_in_preview is
@@ -80,16 +82,53 @@ func buildTrak(t *Track) (*mp4ff.TrakBox, error) {
 	trak := mp4ff.CreateEmptyTrak(t.ID, t.Timescale, mediaType, "und")
 	trak.Tkhd.Flags = tkhdFlags
 	trak.Mdia.Hdlr.Name = handlerName
-	stsd := trak.Mdia.Minf.Stbl.Stsd
-	switch c.Codec {
-	case "avc1":
+	if c.Kind == codec.Video {
 		trak.Tkhd.Width = mp4ff.Fixed32(uint32(c.Width) << 16)
 		trak.Tkhd.Height = mp4ff.Fixed32(uint32(c.Height) << 16)
-		stsd.AddChild(avc1Entry(c))
-	case "mp4a":
-		stsd.AddChild(mp4aEntry(c))
+	}
+	stsd := trak.Mdia.Minf.Stbl.Stsd
+	for _, d := range t.descriptions() {
+		switch d.Codec {
+		case "avc1":
+			stsd.AddChild(avc1Entry(d))
+		case "hvc1", "hev1":
+			stsd.AddChild(hevcEntry(d))
+		case "mp4a":
+			stsd.AddChild(mp4aEntry(d))
+		case "alaw", "ulaw":
+			stsd.AddChild(g711Entry(d))
+		}
+	}
+	if t.EditMediaTime > 0 {
+		addEdit(trak, t.EditMediaTime)
 	}
 	return trak, nil
+}
+
+// addEdit puts an edts with one edit into trak, between tkhd and mdia
+// where ISO/IEC 14496-12 places it: media time mediaTime is presented at
+// time 0, at normal rate, for the whole (unknown) length of the track.
+func addEdit(trak *mp4ff.TrakBox, mediaTime int64) {
+	elst := &mp4ff.ElstBox{Entries: []mp4ff.ElstEntry{{
+		SegmentDuration:  0,
+		MediaTime:        mediaTime,
+		MediaRateInteger: 1,
+	}}}
+	if mediaTime > math.MaxInt32 {
+		elst.Version = 1
+	}
+	edts := &mp4ff.EdtsBox{}
+	edts.AddChild(elst)
+	edts.Elst = append(edts.Elst, elst)
+	trak.Edts = edts
+	children := make([]mp4ff.Box, 0, len(trak.Children)+1)
+	for _, b := range trak.Children {
+		children = append(children, b)
+		if b.Type() == "tkhd" {
+			children = append(children, edts)
+		}
+	}
+	trak.Children = children
 }
 
 // avc1Entry builds the avc1 sample entry. The avcC payload is copied from
@@ -103,6 +142,26 @@ func avc1Entry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
 	e := mp4ff.CreateVisualSampleEntryBox("avc1", c.Width, c.Height, avcC)
 	e.CompressorName = ""
 	return e
+}
+
+// hevcEntry builds the hvc1 or hev1 sample entry; like avcC, the hvcC
+// payload is the codec record byte for byte.
+func hevcEntry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
+	rec := c.HEVC.Record
+	hvcC := mp4ff.CreateUnknownBox("hvcC", uint64(8+len(rec)), rec)
+	e := mp4ff.CreateVisualSampleEntryBox(c.Codec, c.Width, c.Height, hvcC)
+	e.CompressorName = ""
+	return e
+}
+
+// g711Entry builds the alaw or ulaw sample entry: a plain audio sample
+// entry with no child box. The format is fully named by the entry type;
+// samplesize is 16, the ISO/IEC 14496-12 template value, which is also what
+// ffmpeg writes for these entries in QuickTime files (there it stands for
+// the decoded sample size); decoders know a G.711 sample is one byte per
+// channel whatever the field says.
+func g711Entry(c *codec.Track) *mp4ff.AudioSampleEntryBox {
+	return mp4ff.CreateAudioSampleEntryBox(c.Codec, c.Channels, 16, uint16(c.SampleRate), nil)
 }
 
 // mp4aEntry builds the mp4a sample entry with an esds whose

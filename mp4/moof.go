@@ -192,7 +192,7 @@ type fragmentHeader struct {
 
 // plan validates f against the writer's tracks and decides the layout of
 // every traf. Runs with no samples get no traf.
-func (h *fragmentHeader) plan(f *Fragment, trackIDs []uint32) error {
+func (h *fragmentHeader) plan(f *Fragment, trackIDs, descs []uint32) error {
 	h.trafs = h.trafs[:0]
 	h.payload = 0
 	h.moofSize = boxHeaderSize + mfhdSize
@@ -201,7 +201,8 @@ func (h *fragmentHeader) plan(f *Fragment, trackIDs []uint32) error {
 		if len(r.Samples) == 0 {
 			continue
 		}
-		if !slices.Contains(trackIDs, r.TrackID) {
+		k := slices.Index(trackIDs, r.TrackID)
+		if k < 0 {
 			return kvserr.Errorf(kvserr.InvalidArgument, "fragment names track %d, which the writer does not have: %w",
 				r.TrackID, ErrInvalidFragment)
 		}
@@ -211,10 +212,9 @@ func (h *fragmentHeader) plan(f *Fragment, trackIDs []uint32) error {
 					r.TrackID, ErrInvalidFragment)
 			}
 		}
-		// Only one sample description per track exists today.
-		if r.SampleDescriptionIndex > 1 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d does not exist: %w",
-				r.TrackID, r.SampleDescriptionIndex, ErrInvalidFragment)
+		if r.SampleDescriptionIndex > descs[k] {
+			return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d does not exist (the track has %d): %w",
+				r.TrackID, r.SampleDescriptionIndex, descs[k], ErrInvalidFragment)
 		}
 		h.trafs = append(h.trafs, trafPlan{})
 		p := &h.trafs[len(h.trafs)-1]

@@ -2,6 +2,7 @@ package mp4
 
 import (
 	"errors"
+	"math"
 
 	"github.com/Eyevinn/mp4ff/avc"
 
@@ -20,9 +21,31 @@ type Track struct {
 	// media timeline (mdhd). Typical values: 90000 or 1000 for video, the
 	// sample rate for audio, so AAC frame durations are exact integers.
 	Timescale uint32
-	// Codec holds the sample-entry facts. It is read by NewWriter and not
-	// retained beyond building the init segment.
+	// Codec holds the sample-entry facts of the first (often only) sample
+	// description. It is read by NewWriter and not retained beyond
+	// building the init segment.
 	Codec *codec.Track
+	// Alternates are further sample descriptions of the track, written
+	// after Codec into the same stsd: Alternates[i] is sample description
+	// i+2, which a TrackRun selects with SampleDescriptionIndex when the
+	// stream's codec configuration changes (a new SPS, say) from one
+	// fragment on. They must be of Codec's kind (video or audio); the
+	// track header's picture size is Codec's.
+	Alternates []*codec.Track
+	// EditMediaTime, when positive, is the media time (in Timescale units)
+	// at which presentation starts: an edit list maps it to time 0. A
+	// stream with B-frames, whose decode times start at 0, has its first
+	// frame presented at its composition offset; the edit list brings that
+	// frame to 0, as it was in the input. The edit's segment_duration is 0,
+	// which a fragmented file uses for "the whole track", since its length
+	// is unknown when the init segment is written. Negative values are
+	// rejected.
+	EditMediaTime int64
+}
+
+// descriptions returns the track's sample descriptions in stsd order.
+func (t *Track) descriptions() []*codec.Track {
+	return append([]*codec.Track{t.Codec}, t.Alternates...)
 }
 
 // maxASCSize is the longest AudioSpecificConfig accepted. mp4ff writes each
@@ -52,20 +75,31 @@ func validateTracks(tracks []Track) error {
 		if t.Timescale == 0 {
 			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has timescale 0: %w", t.ID, ErrInvalidTrack)
 		}
-		if t.Codec == nil {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has no codec: %w", t.ID, ErrInvalidTrack)
+		if t.EditMediaTime < 0 {
+			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has a negative edit media time %d: %w", t.ID, t.EditMediaTime, ErrInvalidTrack)
 		}
-		if err := validateCodec(t); err != nil {
-			return err
+		if len(t.Alternates) >= math.MaxUint32 {
+			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has too many sample descriptions: %w", t.ID, ErrInvalidTrack)
+		}
+		for j, c := range t.descriptions() {
+			if c == nil {
+				return kvserr.Errorf(kvserr.InvalidArgument, "track %d has no codec for sample description %d: %w", t.ID, j+1, ErrInvalidTrack)
+			}
+			if c.Kind != t.Codec.Kind {
+				return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d (%s) is not of the kind of the first (%s): %w",
+					t.ID, j+1, c.Codec, t.Codec.Codec, ErrInvalidTrack)
+			}
+			if err := validateCodec(t.ID, c); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-func validateCodec(t *Track) error {
-	c := t.Codec
+func validateCodec(id uint32, c *codec.Track) error {
 	bad := func(what string) error {
-		return kvserr.Errorf(kvserr.InvalidArgument, "track %d (%s): %s: %w", t.ID, c.Codec, what, ErrInvalidTrack)
+		return kvserr.Errorf(kvserr.InvalidArgument, "track %d (%s): %s: %w", id, c.Codec, what, ErrInvalidTrack)
 	}
 	switch c.Codec {
 	case "avc1":
@@ -92,6 +126,43 @@ func validateCodec(t *Track) error {
 		if len(rec.SPSnalus) == 0 || len(rec.PPSnalus) == 0 {
 			return bad("avcC record without SPS or PPS")
 		}
+	case "hvc1", "hev1":
+		if c.Kind != codec.Video {
+			return bad("not a video track")
+		}
+		if c.Width == 0 || c.Height == 0 {
+			return bad("no picture size")
+		}
+		if c.HEVC == nil || len(c.HEVC.Record) == 0 {
+			return bad("no hvcC record")
+		}
+		// The record is written as it is; reading it back with the
+		// codec package's bounded parser proves a player can read it and
+		// that the sample entry type matches where the parameter sets
+		// are.
+		rt, err := codec.ParseTrack(codec.CodecIDHEVC, c.HEVC.Record, codec.Hint{PixelWidth: 1, PixelHeight: 1})
+		if err != nil {
+			return bad("hvcC record: " + err.Error())
+		}
+		if rt.Codec != c.Codec {
+			return bad("hvcC record calls for sample entry " + rt.Codec)
+		}
+	case "alaw", "ulaw":
+		if c.Kind != codec.Audio {
+			return bad("not an audio track")
+		}
+		if c.G711 == nil || c.Channels == 0 || c.SampleRate == 0 {
+			return bad("no G.711 configuration, sample rate or channel count")
+		}
+		if c.SampleRate > 0xFFFF {
+			// The sample entry holds the rate in a 16-bit integer part, and
+			// nothing else in an alaw/ulaw entry carries it (unlike the
+			// AudioSpecificConfig of AAC), so a higher rate cannot be
+			// described.
+			return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+				"track %d: %s at %d Hz does not fit the 16-bit sample rate of an MP4 audio sample entry: %w",
+				id, c.Codec, c.SampleRate, ErrUnsupportedCodec)
+		}
 	case "mp4a":
 		if c.Kind != codec.Audio {
 			return bad("not an audio track")
@@ -107,7 +178,7 @@ func validateCodec(t *Track) error {
 		}
 	default:
 		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-			"track %d: sample entry %q: %w", t.ID, c.Codec, ErrUnsupportedCodec)
+			"track %d: sample entry %q: %w", id, c.Codec, ErrUnsupportedCodec)
 	}
 	return nil
 }

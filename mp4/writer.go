@@ -32,8 +32,9 @@ type TrackRun struct {
 	// BaseDecodeTime is the decode time of the first sample, in the track's
 	// timescale, counted from the start of the output (tfdt).
 	BaseDecodeTime uint64
-	// SampleDescriptionIndex selects the sample entry (1-based); 0 means 1,
-	// the only entry a track has so far.
+	// SampleDescriptionIndex selects the sample entry (1-based): 1 is the
+	// track's Codec, 2 its first Alternate, and so on; 0 means 1. An index
+	// other than 1 is written into the tfhd.
 	SampleDescriptionIndex uint32
 	// Samples are the run's samples. A run without samples is skipped.
 	Samples []Sample
@@ -58,10 +59,12 @@ type Fragment struct {
 type Writer struct {
 	w        io.Writer
 	trackIDs []uint32
-	init     []byte
-	hdr      fragmentHeader
-	g        gatherer
-	written  int64
+	// descs[i] is the number of sample descriptions of trackIDs[i].
+	descs   []uint32
+	init    []byte
+	hdr     fragmentHeader
+	g       gatherer
+	written int64
 	// gatherBelow is GatherThreshold; benchmarks lower it to measure
 	// the pass-through path alone.
 	gatherBelow int
@@ -71,7 +74,8 @@ type Writer struct {
 
 // NewWriter returns a Writer for the given tracks, which it validates: at
 // least one track, IDs non-zero and unique, timescales non-zero, codecs
-// supported ("avc1", "mp4a") with usable configurations. The init segment
+// supported ("avc1", "hvc1", "hev1", "mp4a", "alaw", "ulaw") with usable
+// configurations, every sample description of a track of one kind. The init segment
 // is built here, so a configuration error shows before any output.
 func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 	if err := validateTracks(tracks); err != nil {
@@ -84,10 +88,12 @@ func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 	// The codec facts are only needed for the init segment; keeping just
 	// the IDs means the caller may change its Track values afterwards.
 	ids := make([]uint32, len(tracks))
+	descs := make([]uint32, len(tracks))
 	for i := range tracks {
 		ids[i] = tracks[i].ID
+		descs[i] = uint32(1 + len(tracks[i].Alternates))
 	}
-	return &Writer{w: w, trackIDs: ids, init: init, gatherBelow: GatherThreshold}, nil
+	return &Writer{w: w, trackIDs: ids, descs: descs, init: init, gatherBelow: GatherThreshold}, nil
 }
 
 // WriteInit writes the init segment (ftyp and moov). It must be called
@@ -123,7 +129,7 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 		return kvserr.Errorf(kvserr.InvalidArgument, "fragment before init segment: %w", ErrWriteOrder)
 	}
 	h := &w.hdr
-	if err := h.plan(f, w.trackIDs); err != nil {
+	if err := h.plan(f, w.trackIDs, w.descs); err != nil {
 		return err
 	}
 	if len(h.trafs) == 0 {
