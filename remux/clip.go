@@ -10,7 +10,29 @@ import (
 
 // Options tunes a clip. The zero value, or a nil *Options, gives the
 // defaults; fields are added, never changed in meaning.
-type Options struct{}
+type Options struct {
+	// Gaps says what becomes of a gap in the input's timeline: GapsKeep
+	// (the default) or GapsClose.
+	Gaps Gaps
+}
+
+// Gaps is what a clip does with a gap between two of its fragments: time
+// between the end of one fragment and the start of the next, beyond the
+// jitter that the last sample of a fragment absorbs (maxGapFill). Either
+// way the manifest lists each gap.
+type Gaps int
+
+const (
+	// GapsKeep keeps a gap as a gap: the next fragment's decode times
+	// (tfdt) jump, so every frame keeps its place on the input's time
+	// line, as GetClip's single continuous timeline does.
+	GapsKeep Gaps = iota
+	// GapsClose moves the fragments after a gap earlier, so the clip's
+	// timeline has no holes. The moves add up along the clip, and every
+	// track moves by the same amount, so audio stays in sync with video.
+	// For players that stall or guess a wrong frame rate at a hole.
+	GapsClose
+)
 
 // Clip reads KVS Matroska fragments from src and writes them to dst as a
 // fragmented MP4. It streams: output starts after the first fragment is

@@ -3,6 +3,7 @@ package remux
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/kvsclip/kvsclip/codec"
@@ -29,6 +30,7 @@ type Clipper struct {
 	tracks []*track // in output order: video first
 	byNum  map[uint64]*track
 	origin int64 // clip time 0, in ns on the input's time line
+	shift  int64 // ns of gaps closed so far (GapsClose)
 	sawKey bool  // a video key frame has been taken
 	timed  bool  // origin is set
 
@@ -120,6 +122,9 @@ func (c *Clipper) add(f *mkv.Fragment) error {
 		return nil
 	}
 	entry.Included = true
+	if c.pend != nil {
+		c.gap(p)
+	}
 	for i, t := range c.tracks {
 		if err := t.decodeTimes(&p.runs[i]); err != nil {
 			return c.locate(err, f, t.num, -1)
@@ -170,7 +175,7 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 			}
 			c.sawKey = true
 		}
-		ns := base + b.Time*scale - c.origin
+		ns := base + b.Time*scale - c.origin - c.shift
 		if b.Lace > 0 {
 			ns += int64(b.Lace) * t.laceStepNs(f.Header.Track(b.Track))
 		}
@@ -200,6 +205,49 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 	}
 	c.timed = c.timed || taken > 0
 	return taken, nil
+}
+
+// gap looks for a hole in the timeline between the held fragment and p,
+// whose presentation times are set but not yet its decode times. It
+// measures on the first track with samples in both, video when it can, and
+// predicts what durations will decide: a hole is there when the held
+// fragment's last sample will not stretch to p's first. It records the
+// hole, and with GapsClose moves p earlier by its length on every track.
+func (c *Clipper) gap(p *pending) {
+	for i, t := range c.tracks {
+		prev, next := &c.pend.runs[i], &p.runs[i]
+		if len(prev.dts) == 0 || len(next.pts) == 0 {
+			continue
+		}
+		last := prev.dts[len(prev.dts)-1]
+		usual := t.closingDuration(prev)
+		// p's first decode time: decodeTimes sorts, and keeps decode
+		// times increasing.
+		first := max(slices.Min(next.pts), last+1)
+		if first-last <= maxGapFill*usual {
+			return
+		}
+		hole := first - (last + usual)
+		g := Gap{
+			AfterFragment: c.pend.frag.Name(),
+			At:            t.seconds(last + usual),
+			Duration:      t.seconds(hole),
+			Closed:        c.opts.Gaps == GapsClose,
+		}
+		c.man.Gaps = append(c.man.Gaps, g)
+		if g.Closed {
+			ns := t.nanos(hole)
+			c.shift += ns
+			for j, u := range c.tracks {
+				r := &p.runs[j]
+				d := u.units(ns)
+				for k := range r.pts {
+					r.pts[k] = max(r.pts[k]-d, 0)
+				}
+			}
+		}
+		return
+	}
 }
 
 // flushPending finishes the held fragment, using next (nil at the end of the
@@ -257,10 +305,21 @@ func (c *Clipper) Close() (*Manifest, error) {
 
 var errClosed = kvserr.New(kvserr.InvalidArgument, "clipper is closed")
 
+// Skip records in the manifest a fragment the caller left out of the clip,
+// such as one outside the requested range; e.Reason says why. The entry is
+// written as given, with Included false. Skip is for callers that select
+// fragments themselves, so that the manifest still accounts for every
+// fragment of their input.
+func (c *Clipper) Skip(e FragmentEntry) {
+	e.Included = false
+	c.man.Fragments = append(c.man.Fragments, e)
+}
+
 // Manifest returns the manifest of what has been added so far.
 func (c *Clipper) Manifest() *Manifest {
 	m := c.man
 	m.Fragments = append([]FragmentEntry(nil), c.man.Fragments...)
+	m.Gaps = append([]Gap{}, c.man.Gaps...)
 	m.Tracks = make([]TrackEntry, 0, len(c.tracks))
 	for _, t := range c.tracks {
 		m.Tracks = append(m.Tracks, t.entry())

@@ -202,3 +202,56 @@ func TestClipperAllocs(t *testing.T) {
 		assert.LessOrEqual(t, perFragment, 2.0, "%d blocks: %v allocations per fragment", len(f.Blocks), perFragment)
 	}
 }
+
+// TestClipperGaps: a 4.2 s hole between the second and third fragment is
+// listed in the manifest; GapsKeep keeps it on the timeline, GapsClose
+// takes it out of every track.
+func TestClipperGaps(t *testing.T) {
+	h := testHeader(true)
+	for _, mode := range []remux.Gaps{remux.GapsKeep, remux.GapsClose} {
+		frags := []*mkv.Fragment{
+			fragment(h, 1_700_000_000_000, 10, true),
+			fragment(h, 1_700_000_000_400, 10, true),
+			fragment(h, 1_700_000_005_000, 10, true), // 4.2 s after the second ends
+			fragment(h, 1_700_000_005_400, 10, true),
+		}
+		for i, f := range frags {
+			f.Index = i
+		}
+		var out bytes.Buffer
+		c := remux.NewClipper(&out, &remux.Options{Gaps: mode})
+		for _, f := range frags {
+			require.NoError(t, c.Add(f))
+		}
+		man, err := c.Close()
+		require.NoError(t, err)
+		require.Len(t, man.Gaps, 1)
+		g := man.Gaps[0]
+		assert.Equal(t, "#1", g.AfterFragment)
+		assert.InDelta(t, 0.8, g.At, 0.001)
+		assert.InDelta(t, 4.2, g.Duration, 0.001)
+		assert.Equal(t, mode == remux.GapsClose, g.Closed)
+		require.Len(t, man.Tracks, 2)
+		want := 5.8 // four 0.4 s fragments and the hole
+		if mode == remux.GapsClose {
+			want = 1.6
+		}
+		for _, tr := range man.Tracks {
+			assert.InDelta(t, want, tr.Duration, 0.03, "track %d, mode %d", tr.ID, mode)
+		}
+	}
+}
+
+func TestClipperSkip(t *testing.T) {
+	var out bytes.Buffer
+	c := remux.NewClipper(&out, nil)
+	ts := remux.Seconds(1_700_000_000_000)
+	c.Skip(remux.FragmentEntry{Number: "7", Index: 0, ProducerTimestamp: &ts, Bytes: 10, Included: true, Reason: "before-start"})
+	require.NoError(t, c.Add(fragment(testHeader(false), 1_700_000_002_000, 3, false)))
+	man, err := c.Close()
+	require.NoError(t, err)
+	require.Len(t, man.Fragments, 2)
+	assert.Equal(t, remux.FragmentEntry{Number: "7", ProducerTimestamp: &ts, Bytes: 10, Reason: "before-start"}, man.Fragments[0])
+	assert.True(t, man.Fragments[1].Included)
+	assert.NotNil(t, man.Gaps, "gaps is [] in JSON, not null")
+}

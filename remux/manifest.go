@@ -8,12 +8,36 @@ import (
 
 // Manifest says what a clip holds: one entry per input fragment, and the
 // output tracks. It is written as JSON by the CLI and the service.
+//
+// The Clipper fills Fragments (from Add and Skip), Gaps and Tracks. The
+// caller, which chose the fragments, sets Truncated and NextStart.
 type Manifest struct {
 	Fragments []FragmentEntry `json:"fragments"`
 	// Truncated is set when fragments were left out because a cap was
 	// reached; the rest of the request can be fetched by a next request.
-	Truncated bool         `json:"truncated"`
-	Tracks    []TrackEntry `json:"tracks"`
+	Truncated bool `json:"truncated"`
+	// NextStart is where that next request should start: the timestamp of
+	// the first fragment a cap left out. Null when not truncated.
+	NextStart *Seconds `json:"next_start"`
+	// Gaps lists the holes in the input's timeline between fragments of
+	// the clip, in clip order; empty when there are none.
+	Gaps   []Gap        `json:"gaps"`
+	Tracks []TrackEntry `json:"tracks"`
+}
+
+// Gap is a hole in the timeline between two fragments of a clip.
+type Gap struct {
+	// AfterFragment names the fragment before the gap: its number, or "#N"
+	// with its index when it has none.
+	AfterFragment string `json:"after_fragment"`
+	// At is where the gap begins, in seconds from the start of the clip:
+	// the end of AfterFragment's last video sample.
+	At float64 `json:"at"`
+	// Duration is the gap's length in seconds.
+	Duration float64 `json:"duration"`
+	// Closed tells whether the clip closed the gap (GapsClose): the
+	// fragments after it were moved Duration earlier.
+	Closed bool `json:"closed"`
 }
 
 // Reasons a fragment is not in the clip, or is only partly.
@@ -28,11 +52,16 @@ const (
 	ReasonCutShort = "cut-short"
 )
 
+// A caller that chooses fragments records the ones it left out with
+// Clipper.Skip and its own reason; the selection of package dedup uses
+// "before-start", "after-end", "duplicate", "cap" and "no-timestamp".
+
 // FragmentEntry describes one input fragment.
 type FragmentEntry struct {
 	// Number is the KVS fragment number; empty for producer files.
 	Number string `json:"number"`
-	// Index counts the fragments of the input from 0.
+	// Index counts the fragments of the input from 0 (across all inputs,
+	// when a caller reads several).
 	Index int `json:"index"`
 	// ProducerTimestamp and ServerTimestamp are epoch seconds with
 	// millisecond precision; null when the fragment has no such tag.

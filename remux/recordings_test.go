@@ -122,6 +122,41 @@ func TestRecordings(t *testing.T) {
 	}
 }
 
+// TestRecordingGapClosed: with GapsClose, the recording whose producer
+// restarted plays as one contiguous timeline, which ffmpeg's null muxer
+// accepts without a word (compare checkDecodes).
+func TestRecordingGapClosed(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "getmedia", "output-get-media-non-increasing-timecode.mkv"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	man, err := remux.Clip(&out, bytes.NewReader(data), &remux.Options{Gaps: remux.GapsClose})
+	require.NoError(t, err)
+	require.Len(t, man.Gaps, 1)
+	g := man.Gaps[0]
+	assert.Equal(t, "91343852338381293673923423239754896920603583280", g.AfterFragment)
+	assert.True(t, g.Closed)
+	// The first fragment starts at 1517530105.907 and lasts about 1 s; the
+	// second starts at 1517530112.387.
+	assert.InDelta(t, 1.0, g.At, 0.05)
+	assert.InDelta(t, 5.48, g.Duration, 0.05)
+	assert.Equal(t, 358, man.Tracks[0].Samples)
+	closed := man.Tracks[0].Duration
+
+	path := filepath.Join(t.TempDir(), "out.mp4")
+	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+	msg, ok := mediatest.Decode(t, path)
+	require.True(t, ok, msg)
+	assert.Empty(t, msg, "ffmpeg printed messages")
+
+	// Kept, the same gap is listed too.
+	man, err = remux.Clip(io.Discard, bytes.NewReader(data), nil)
+	require.NoError(t, err)
+	require.Len(t, man.Gaps, 1)
+	assert.False(t, man.Gaps[0].Closed)
+	assert.InDelta(t, 5.48, man.Gaps[0].Duration, 0.05)
+	assert.InDelta(t, man.Tracks[0].Duration-man.Gaps[0].Duration, closed, 0.002, "closed, the clip is the gap shorter")
+}
+
 // checkDecodes runs the decoder oracle.
 func checkDecodes(t *testing.T, path string, gap bool) {
 	msg, ok := mediatest.Decode(t, path)

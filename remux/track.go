@@ -186,6 +186,32 @@ func (t *track) usualDuration(r *run) int64 {
 	return 1
 }
 
+// closingDuration is the duration durations will give r's last sample when
+// nothing follows within maxGapFill: usualDuration as it will be once the
+// durations inside r are set.
+func (t *track) closingDuration(r *run) int64 {
+	n := len(r.dts)
+	if r.lastDur <= 0 && t.defaultDur <= 0 && t.frameLen <= 0 && n >= 2 {
+		return r.dts[n-1] - r.dts[n-2]
+	}
+	return t.usualDuration(r)
+}
+
+// seconds converts track units to seconds, rounded to the millisecond.
+func (t *track) seconds(units int64) float64 {
+	return math.Round(float64(units)/float64(t.timescale)*1000) / 1000
+}
+
+// nanos converts track units to ns.
+func (t *track) nanos(units int64) int64 {
+	hi, lo := bits.Mul64(uint64(units), 1e9)
+	if hi >= uint64(t.timescale) {
+		return math.MaxInt64 / 4
+	}
+	q, _ := bits.Div64(hi, lo, uint64(t.timescale))
+	return int64(q)
+}
+
 func (t *track) setDuration(r *run, i int, d int64) error {
 	if d <= 0 || d > math.MaxUint32 {
 		return kvserr.Errorf(kvserr.InvalidMediaFrame, "sample duration %d out of range", d)

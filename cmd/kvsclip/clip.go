@@ -8,17 +8,42 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
+// clipFlags are the options of `kvsclip clip`.
+type clipFlags struct {
+	out, manifest string
+	selector      string
+	start, end    string
+	maxFragments  int
+	maxBytes      int64
+	gaps          string
+}
+
 func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o clipFlags
 	fs := flag.NewFlagSet("clip", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("o", "-", "output MP4 `file` (\"-\" for stdout)")
-	manifestPath := fs.String("manifest", "", "write the clip's manifest as JSON to `file`")
+	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout)")
+	fs.StringVar(&o.manifest, "manifest", "", "write the clip's manifest as JSON to `file`")
+	fs.StringVar(&o.selector, "selector", "producer", "timestamps --start and --end apply to: `producer|server`")
+	fs.StringVar(&o.start, "start", "", "first fragment start to include: RFC 3339 or epoch seconds (`time`)")
+	fs.StringVar(&o.end, "end", "", "last fragment start to include, inclusive (`time`)")
+	// The CLI does not cap by default: it clips what it is given. The
+	// GetClip caps (200 fragments, 100 MB) are dedup.KVSLimits, for the
+	// kvs profile.
+	fs.IntVar(&o.maxFragments, "max-fragments", 0, "keep at most `n` fragments (0: no cap; GetClip: 200)")
+	fs.Int64Var(&o.maxBytes, "max-bytes", 0, "keep at most `n` bytes of fragments (0: no cap; GetClip: 100000000)")
+	fs.StringVar(&o.gaps, "gaps", "keep", "gaps between fragments: `keep|close`")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -27,55 +52,264 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		inputs = []string{"-"}
 	}
 
-	dst, commit, abort, err := openOutput(*out, stdout)
+	req, opts, lim, err := o.request(time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, describe(err))
+		return 1
+	}
+	frags, err := readInputs(inputs, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, describe(err))
+		return 1
+	}
+	metas := make([]dedup.Meta, len(frags))
+	for i := range frags {
+		metas[i] = metaOf(frags[i].f)
+	}
+	sel, selErr := dedup.Select(req, metas, lim)
+
+	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
 		return 1
 	}
-	c := remux.NewClipper(dst, nil)
+	c := remux.NewClipper(dst, opts)
+	for _, d := range sel.Dropped {
+		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
+	}
+	err = selErr
+	for _, i := range sel.Chosen {
+		if err != nil {
+			break
+		}
+		if err = c.Add(frags[i].f); err != nil {
+			var ke *kvserr.Error
+			if errors.As(err, &ke) && len(inputs) > 1 {
+				ke.Msg = frags[i].input + ": " + ke.Msg
+			}
+		}
+	}
 	var man *remux.Manifest
-	err = addInputs(c, inputs, stdin)
 	if err == nil {
 		man, err = c.Close()
 	} else {
 		man = c.Manifest()
 	}
+	man.Truncated = sel.Truncated
+	if sel.HasNextStart {
+		s := remux.Seconds(sel.NextStart)
+		man.NextStart = &s
+	}
+	// The clipper lists fragments as they came to it, chosen ones in clip
+	// order; the manifest reads best in input order.
+	slices.SortStableFunc(man.Fragments, func(a, b remux.FragmentEntry) int { return a.Index - b.Index })
 	if err == nil {
 		err = commit()
 	}
 	if err != nil {
 		abort()
 		fmt.Fprintln(stderr, describe(err))
-		writeManifest(*manifestPath, man, stderr)
+		writeManifest(o.manifest, man, stderr)
 		return 1
 	}
-	if !writeManifest(*manifestPath, man, stderr) {
+	if !writeManifest(o.manifest, man, stderr) {
 		return 1
 	}
 	return 0
 }
 
-// addInputs feeds every fragment of every input to c.
-func addInputs(c *remux.Clipper, inputs []string, stdin io.Reader) error {
+// request turns the flags into a selection request (nil for the whole
+// input), clip options and caps. Everything wrong here is an
+// InvalidArgument, as GetClip answers a bad request.
+func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedup.Limits, error) {
+	opts := &remux.Options{}
+	switch o.gaps {
+	case "keep":
+		opts.Gaps = remux.GapsKeep
+	case "close":
+		opts.Gaps = remux.GapsClose
+	default:
+		return nil, nil, dedup.Limits{}, kvserr.Errorf(kvserr.InvalidArgument, "--gaps %q: want keep or close", o.gaps)
+	}
+	if o.maxFragments < 0 || o.maxBytes < 0 {
+		return nil, nil, dedup.Limits{}, kvserr.New(kvserr.InvalidArgument, "--max-fragments and --max-bytes must not be negative")
+	}
+	lim := dedup.Limits{MaxFragments: o.maxFragments, MaxBytes: o.maxBytes}
+	var sel dedup.SelectorType
+	switch o.selector {
+	case "producer":
+		sel = dedup.ProducerTimestamp
+	case "server":
+		sel = dedup.ServerTimestamp
+	default:
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--selector %q: want producer or server", o.selector)
+	}
+	if o.start == "" && o.end == "" {
+		return nil, opts, lim, nil
+	}
+	if o.start == "" || o.end == "" {
+		return nil, nil, lim, kvserr.New(kvserr.InvalidArgument, "--start and --end go together")
+	}
+	start, err := parseTime(o.start)
+	if err != nil {
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--start: %w", err)
+	}
+	end, err := parseTime(o.end)
+	if err != nil {
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--end: %w", err)
+	}
+	req := &dedup.Request{Selector: sel, Start: start, End: end}
+	if err := req.Validate(now); err != nil {
+		return nil, nil, lim, err
+	}
+	return req, opts, lim, nil
+}
+
+// parseTime reads a time as RFC 3339 (fractional seconds optional) or as
+// epoch seconds such as 1511852108.513, into ms since the epoch. Epoch
+// seconds are parsed as decimal digits, never through a float, so that
+// .513 is 513 ms and not 512.999. Precision below a millisecond is refused
+// rather than rounded: KVS timestamps are whole milliseconds, and rounding a
+// bound either way would move fragments in or out of the range.
+func parseTime(s string) (int64, error) {
+	if ms, ok, err := parseEpoch(s); ok {
+		return ms, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither RFC 3339 nor epoch seconds", s)
+	}
+	if t.Nanosecond()%1e6 != 0 {
+		return 0, fmt.Errorf("%q is more precise than a millisecond", s)
+	}
+	return t.UnixMilli(), nil
+}
+
+// maxEpochSeconds keeps epoch times within year 9999 and far from int64
+// overflow once in milliseconds.
+const maxEpochSeconds = 253402300799
+
+// parseEpoch parses [-]digits[.digits]; ok is false when s does not have
+// that shape (so it may be RFC 3339).
+func parseEpoch(s string) (ms int64, ok bool, err error) {
+	body, neg := strings.CutPrefix(s, "-")
+	intPart, frac, hasDot := strings.Cut(body, ".")
+	if intPart == "" || strings.Trim(intPart, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || hasDot && frac == "" {
+		return 0, false, nil
+	}
+	sec, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil || sec > maxEpochSeconds {
+		return 0, true, fmt.Errorf("%q is out of range", s)
+	}
+	if strings.TrimRight(frac[min(len(frac), 3):], "0") != "" {
+		return 0, true, fmt.Errorf("%q is more precise than a millisecond", s)
+	}
+	frac = (frac + "000")[:3]
+	milli, _ := strconv.ParseInt(frac, 10, 64)
+	ms = sec*1000 + milli
+	if neg {
+		ms = -ms
+	}
+	return ms, true, nil
+}
+
+// inputFragment is one fragment of an input and the input's name.
+type inputFragment struct {
+	f     *mkv.Fragment
+	input string
+}
+
+// readInputs reads every fragment of the inputs, numbering them across all
+// inputs in order.
+//
+// Selection needs every fragment's metadata before the first one is
+// written, and then hands the chosen ones over in timestamp order, not
+// input order. So each input is read whole into memory (stdin cannot be
+// read twice) and parsed with a bytes reader: block data stay sub-slices of
+// that memory for the whole run, and only each fragment's struct and block
+// list are copied (the reader reuses them). The price is memory in the size
+// of the inputs, where the plain remux streams in about two fragments; a
+// service selects from its index instead and reads only what it chose.
+func readInputs(inputs []string, stdin io.Reader) ([]inputFragment, error) {
+	var out []inputFragment
 	for _, name := range inputs {
-		var src io.Reader = stdin
-		if name != "-" {
-			f, err := os.Open(name)
-			if err != nil {
-				return kvserr.Errorf(kvserr.InvalidArgument, "%w", err)
-			}
-			defer f.Close()
-			src = f
+		var data []byte
+		var err error
+		if name == "-" {
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(name)
 		}
-		if err := c.AddAll(mkv.NewReader(src)); err != nil {
-			var ke *kvserr.Error
-			if errors.As(err, &ke) && len(inputs) > 1 {
-				ke.Msg = name + ": " + ke.Msg
+		if err != nil {
+			return nil, kvserr.Errorf(kvserr.InvalidArgument, "%w", err)
+		}
+		r := mkv.NewBytesReader(data)
+		for {
+			f, err := r.Next()
+			if err == io.EOF {
+				break
 			}
-			return err
+			if err != nil {
+				return nil, readError(err, name, len(inputs) > 1, len(out))
+			}
+			g := *f
+			g.Blocks = slices.Clone(f.Blocks)
+			g.Tags.Other = slices.Clone(f.Tags.Other)
+			g.Index = len(out)
+			out = append(out, inputFragment{f: &g, input: name})
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// readError gives a Reader's error its kind and location: the fragment's
+// index across the inputs, the byte offset in its input, and the input's
+// name when there are several.
+func readError(err error, name string, several bool, index int) error {
+	e := &kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: err.Error(), Err: err, Fragment: "#" + strconv.Itoa(index)}
+	if e.Kind == kvserr.Unknown {
+		e.Kind = kvserr.InvalidArgument // the input could not be read
+	}
+	var me *mkv.Error
+	if errors.As(err, &me) {
+		e.Offset = me.Offset
+	}
+	if several {
+		e.Msg = name + ": " + e.Msg
+	}
+	return e
+}
+
+// metaOf is what selection knows of a fragment. A fragment without a
+// producer timestamp tag (a producer-side file) is placed by its Cluster
+// time, as the remux places it: for files written with absolute timecodes
+// that is the producer timestamp KVS would record.
+func metaOf(f *mkv.Fragment) dedup.Meta {
+	m := dedup.Meta{
+		Number:       f.Tags.FragmentNumber,
+		ServerMillis: f.Tags.ServerTimestamp,
+		HasServer:    f.Tags.HasServerTimestamp,
+		Bytes:        f.Size,
+	}
+	if f.Tags.HasProducerTimestamp || f.Header != nil {
+		m.ProducerMillis, _ = f.StartMillis()
+		m.HasProducer = true
+	}
+	return m
+}
+
+// entryOf is the manifest entry of a fragment left out for reason.
+func entryOf(f *mkv.Fragment, reason string) remux.FragmentEntry {
+	e := remux.FragmentEntry{Number: f.Tags.FragmentNumber, Index: f.Index, Bytes: f.Size, Reason: reason}
+	if f.Tags.HasProducerTimestamp {
+		s := remux.Seconds(f.Tags.ProducerTimestamp)
+		e.ProducerTimestamp = &s
+	}
+	if f.Tags.HasServerTimestamp {
+		s := remux.Seconds(f.Tags.ServerTimestamp)
+		e.ServerTimestamp = &s
+	}
+	return e
 }
 
 // describe renders an error as one line that starts with its kind.

@@ -1,11 +1,16 @@
 // Command kvsclip turns archived Kinesis Video Streams Matroska fragments
 // into MP4 clips.
 //
-//	kvsclip clip [-o FILE] [--manifest FILE] [INPUT...]
+//	kvsclip clip [-o FILE] [--manifest FILE] [--selector producer|server]
+//	             [--start T --end T] [--max-fragments N] [--max-bytes N]
+//	             [--gaps keep|close] [INPUT...]
 //	kvsclip inspect INPUT...
 //
 // INPUT is a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
-// file; "-" (the default) reads standard input.
+// file; "-" (the default) reads standard input. With --start and --end,
+// clip keeps the fragments GetClip would return for that range (package
+// dedup); T is RFC 3339 or epoch seconds with at most millisecond
+// precision.
 package main
 
 import (
@@ -15,8 +20,12 @@ import (
 )
 
 const usage = `usage:
-  kvsclip clip [-o FILE] [--manifest FILE] [INPUT...]
-        remux KVS Matroska fragments into a fragmented MP4 (stdout by default)
+  kvsclip clip [-o FILE] [--manifest FILE] [--selector producer|server]
+               [--start T --end T] [--max-fragments N] [--max-bytes N]
+               [--gaps keep|close] [INPUT...]
+        remux KVS Matroska fragments into a fragmented MP4 (stdout by default);
+        with --start/--end only the fragments GetClip would return for that
+        range of producer or server timestamps (T: RFC 3339 or epoch seconds)
   kvsclip inspect INPUT...
         print the fragments and tracks of the inputs as JSON
 `
