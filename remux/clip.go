@@ -14,6 +14,9 @@ type Options struct {
 	// Gaps says what becomes of a gap in the input's timeline: GapsKeep
 	// (the default) or GapsClose.
 	Gaps Gaps
+	// Profile is the set of codec combinations accepted:
+	// ProfileExtended (the default) or ProfileKVS, GetClip's.
+	Profile Profile
 }
 
 // Gaps is what a clip does with a gap between two of its fragments: time

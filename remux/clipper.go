@@ -64,6 +64,7 @@ type run struct {
 	pts     []int64 // presentation times, track units
 	dts     []int64 // decode times, track units
 	lastDur int64   // BlockDuration of the last sample in units; 0 if none
+	lens    []int64 // audio frame lengths in units, from the frames' sizes (G.711); else nil
 }
 
 // Add adds the next fragment of the clip.
@@ -109,7 +110,7 @@ func (c *Clipper) add(f *mkv.Fragment) error {
 	p.frag, p.entry = f, len(c.man.Fragments)-1
 	for i := range p.runs {
 		r := &p.runs[i]
-		r.samples, r.pts, r.dts, r.lastDur = r.samples[:0], r.pts[:0], r.dts[:0], 0
+		r.samples, r.pts, r.dts, r.lens, r.lastDur = r.samples[:0], r.pts[:0], r.dts[:0], r.lens[:0], 0
 	}
 	n, err := c.collect(f, p)
 	if err != nil {
@@ -128,6 +129,13 @@ func (c *Clipper) add(f *mkv.Fragment) error {
 	for i, t := range c.tracks {
 		if err := t.decodeTimes(&p.runs[i]); err != nil {
 			return c.locate(err, f, t.num, -1)
+		}
+	}
+	if c.w == nil {
+		// The init segment waits for the first fragment's decode times:
+		// its edit lists carry the B-frame delay found there.
+		if err := c.writeInit(f); err != nil {
+			return err
 		}
 	}
 	if c.pend != nil {
@@ -179,20 +187,16 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 		if b.Lace > 0 {
 			ns += int64(b.Lace) * t.laceStepNs(f.Header.Track(b.Track))
 		}
-		data := b.Data
-		switch {
-		case t.info.AVC != nil:
-			out, err := t.info.AVC.Frame(nil, data)
-			if err != nil {
-				return 0, c.locate(err, f, b.Track, b.Offset)
-			}
-			data = out
-		case len(data) == 0:
-			return 0, c.locate(kvserr.New(kvserr.InvalidMediaFrame, "empty frame"), f, b.Track, b.Offset)
+		data, n, err := t.frame(b.Data)
+		if err != nil {
+			return 0, c.locate(err, f, b.Track, b.Offset)
 		}
 		r := &p.runs[t.index]
 		r.samples = append(r.samples, mp4.Sample{Data: data, Sync: b.Keyframe || t.info.Kind == codec.Audio})
 		r.pts = append(r.pts, t.units(max(ns, 0)))
+		if t.info.G711 != nil {
+			r.lens = append(r.lens, n)
+		}
 		r.lastDur = 0
 		if b.HasDuration {
 			r.lastDur = t.units(int64(b.Duration) * scale)
@@ -349,20 +353,33 @@ func (c *Clipper) setup(f *mkv.Fragment) error {
 			audio = append(audio, t)
 		}
 	}
-	if len(video) != 1 || len(audio) > 1 {
-		return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-			"a clip needs one video track and at most one audio track; the stream has %d video and %d audio tracks",
-			len(video), len(audio)), f, 0, -1)
+	infos := func(ts []*track) []*codec.Track {
+		out := make([]*codec.Track, len(ts))
+		for i, t := range ts {
+			out[i] = t.info
+		}
+		return out
+	}
+	if err := c.opts.Profile.check(infos(video), infos(audio)); err != nil {
+		return c.locate(err, f, 0, -1)
 	}
 	c.tracks = append(video, audio...)
 	c.byNum = make(map[uint64]*track, len(c.tracks))
-	out := make([]mp4.Track, len(c.tracks))
 	for i, t := range c.tracks {
 		t.index, t.id = i, uint32(i+1)
 		c.byNum[t.num] = t
-		out[i] = mp4.Track{ID: t.id, Timescale: t.timescale, Codec: t.info}
 	}
 	c.header = h
+	return nil
+}
+
+// writeInit writes the MP4 init segment, once the first fragment has set
+// each track's presentation delay.
+func (c *Clipper) writeInit(f *mkv.Fragment) error {
+	out := make([]mp4.Track, len(c.tracks))
+	for i, t := range c.tracks {
+		out[i] = mp4.Track{ID: t.id, Timescale: t.timescale, Codec: t.info, EditMediaTime: t.delay}
+	}
 	w, err := mp4.NewWriter(c.dst, out)
 	if err != nil {
 		return c.locate(err, f, 0, -1)

@@ -255,3 +255,70 @@ func TestClipperSkip(t *testing.T) {
 	assert.True(t, man.Fragments[1].Included)
 	assert.NotNil(t, man.Gaps, "gaps is [] in JSON, not null")
 }
+
+// waveFormatEx is an 18-byte WAVEFORMATEX as the producer SDK writes it for
+// G.711 at 8 kHz mono, quirks included (avgBytesPerSec 1000, bitsPerSample 0).
+func waveFormatEx(tag uint16) []byte {
+	return []byte{byte(tag), 0, 1, 0, 0x40, 0x1F, 0, 0, 0xE8, 0x03, 0, 0, 1, 0, 0, 0, 0, 0}
+}
+
+func TestProfiles(t *testing.T) {
+	g711 := func(tag uint16) *mkv.Header {
+		h := testHeader(false)
+		h.Tracks = append(h.Tracks, mkv.Track{Number: 2, Type: mkv.TrackTypeAudio, CodecID: "A_MS/ACM", CodecPrivate: waveFormatEx(tag)})
+		return h
+	}
+	frag := func(h *mkv.Header) *mkv.Fragment {
+		f := fragment(h, 0, 10, false)
+		for i := 0; i < 20; i++ { // 20 ms of G.711 each: 160 bytes
+			f.Blocks = append(f.Blocks, mkv.Block{Track: 2, Time: int64(i * 20), Keyframe: true, Data: make([]byte, 160)})
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name    string
+		h       *mkv.Header
+		profile remux.Profile
+		ok      bool
+		codec   string
+	}{
+		{"alaw kvs", g711(6), remux.ProfileKVS, true, "alaw"},
+		{"ulaw kvs", g711(7), remux.ProfileKVS, false, ""},
+		{"ulaw extended", g711(7), remux.ProfileExtended, true, "ulaw"},
+		{"aac kvs", testHeader(true), remux.ProfileKVS, true, "mp4a"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := frag(c.h)
+			if c.codec == "mp4a" {
+				f = fragment(c.h, 0, 10, true)
+			}
+			var out bytes.Buffer
+			man, err := remux.Clip(&out, bytes.NewReader(writeDump(t, f)), &remux.Options{Profile: c.profile})
+			if !c.ok {
+				require.Error(t, err)
+				assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err), "%v", err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, man.Tracks, 2)
+			assert.Equal(t, c.codec, man.Tracks[1].Codec)
+			if c.codec != "mp4a" {
+				assert.Equal(t, 20, man.Tracks[1].Samples)
+				assert.InDelta(t, 0.4, man.Tracks[1].Duration, 0.0001, "durations from byte counts: 20 x 160 samples at 8 kHz")
+			}
+		})
+	}
+	_, err := remux.ParseProfile("bogus")
+	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+}
+
+// writeDump writes fragments as a GetMedia dump.
+func writeDump(t *testing.T, frags ...*mkv.Fragment) []byte {
+	var b bytes.Buffer
+	w := mkv.NewWriter(&b, mkv.WriterOptions{})
+	for _, f := range frags {
+		require.NoError(t, w.WriteFragment(f))
+	}
+	require.NoError(t, w.Close())
+	return b.Bytes()
+}

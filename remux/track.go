@@ -31,8 +31,15 @@ type track struct {
 	frameLen   int64 // audio frame length in units; 0 if frames vary
 	tolerance  int64 // how far audio may follow its block times, units
 
+	// delay is the B-frame presentation delay in units: decode times run
+	// this much ahead of presentation times, and the track's edit list
+	// takes it off again. Set by the first fragment.
+	delay    int64
+	delaySet bool
+
 	started bool
 	lastDTS int64
+	lastLen int64 // nominal length of the last audio frame placed, units
 	usual   int64 // the last duration computed, in units
 	samples int
 	first   int64 // decode time of the first sample
@@ -93,6 +100,26 @@ func (t *track) laceStepNs(mt *mkv.Track) int64 {
 	return 0
 }
 
+// frame checks one frame of the track and returns it in MP4 form (length-
+// prefixed NAL units for video; converted only when the input is not) and,
+// for G.711, its length in samples.
+func (t *track) frame(data []byte) ([]byte, int64, error) {
+	switch {
+	case t.info.AVC != nil:
+		out, err := t.info.AVC.Frame(nil, data)
+		return out, 0, err
+	case t.info.HEVC != nil:
+		out, err := t.info.HEVC.Frame(nil, data)
+		return out, 0, err
+	case t.info.G711 != nil:
+		n, err := t.info.G711.FrameSamples(data)
+		return data, int64(n), err
+	case len(data) == 0:
+		return nil, 0, kvserr.New(kvserr.InvalidMediaFrame, "empty frame")
+	}
+	return data, 0, nil
+}
+
 // decodeTimes sets r.dts and the composition offsets from r.pts.
 //
 // Audio with a fixed frame length is laid out frame after frame, and taken
@@ -104,27 +131,43 @@ func (t *track) laceStepNs(mt *mkv.Track) int64 {
 func (t *track) decodeTimes(r *run) error {
 	n := len(r.pts)
 	r.dts = slices.Grow(r.dts[:0], n)[:n]
-	if t.frameLen > 0 {
+	if t.frameLen > 0 || r.lens != nil {
 		for i, pts := range r.pts {
 			dts := pts
 			if t.started {
-				expected := t.lastDTS + t.frameLen
+				expected := t.lastDTS + t.lastLen
 				if d := pts - expected; d >= -t.tolerance && d <= t.tolerance {
 					dts = expected
 				}
 			}
 			t.place(r, i, dts)
+			t.lastLen = t.frameLen
+			if r.lens != nil {
+				t.lastLen = r.lens[i]
+			}
 			r.samples[i].CompositionOffset = 0
 		}
 		return nil
 	}
 	copy(r.dts, r.pts)
 	if !slices.IsSorted(r.dts) {
+		// B-frames: decode in presentation order of the sorted times.
 		slices.Sort(r.dts)
+	}
+	if !t.delaySet {
+		// The largest amount by which a frame's decode slot (its sorted
+		// presentation time) comes after its own presentation time: so
+		// much must decoding run ahead for every offset to be >= 0.
+		for i := range r.dts {
+			t.delay = max(t.delay, r.dts[i]-r.pts[i])
+		}
+		t.delaySet = true
 	}
 	for i := range r.dts {
 		t.place(r, i, r.dts[i])
-		off := r.pts[i] - r.dts[i]
+		// Presentation on the media time line is pts + delay; the edit
+		// list shifts it back by delay, so players show the input's pts.
+		off := r.pts[i] + t.delay - r.dts[i]
 		if off > math.MaxInt32 || off < math.MinInt32 {
 			return kvserr.New(kvserr.InvalidMediaFrame, "presentation and decode time of a frame differ by too much")
 		}
@@ -176,6 +219,8 @@ func (t *track) usualDuration(r *run) int64 {
 	switch {
 	case r.lastDur > 0:
 		return r.lastDur
+	case len(r.lens) > 0:
+		return r.lens[len(r.lens)-1]
 	case t.defaultDur > 0:
 		return t.defaultDur
 	case t.frameLen > 0:

@@ -27,6 +27,7 @@ type clipFlags struct {
 	maxFragments  int
 	maxBytes      int64
 	gaps          string
+	profile       string
 }
 
 func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -44,6 +45,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.maxFragments, "max-fragments", 0, "keep at most `n` fragments (0: no cap; GetClip: 200)")
 	fs.Int64Var(&o.maxBytes, "max-bytes", 0, "keep at most `n` bytes of fragments (0: no cap; GetClip: 100000000)")
 	fs.StringVar(&o.gaps, "gaps", "keep", "gaps between fragments: `keep|close`")
+	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -135,6 +137,20 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedu
 		return nil, nil, dedup.Limits{}, kvserr.New(kvserr.InvalidArgument, "--max-fragments and --max-bytes must not be negative")
 	}
 	lim := dedup.Limits{MaxFragments: o.maxFragments, MaxBytes: o.maxBytes}
+	profile, err := remux.ParseProfile(o.profile)
+	if err != nil {
+		return nil, nil, lim, err
+	}
+	opts.Profile = profile
+	if profile == remux.ProfileKVS {
+		// GetClip's caps, unless a flag sets its own.
+		if lim.MaxFragments == 0 {
+			lim.MaxFragments = dedup.KVSLimits.MaxFragments
+		}
+		if lim.MaxBytes == 0 {
+			lim.MaxBytes = dedup.KVSLimits.MaxBytes
+		}
+	}
 	var sel dedup.SelectorType
 	switch o.selector {
 	case "producer":
