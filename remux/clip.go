@@ -17,6 +17,11 @@ type Options struct {
 	// Profile is the set of codec combinations accepted:
 	// ProfileExtended (the default) or ProfileKVS, GetClip's.
 	Profile Profile
+	// AllowCodecChange lets the codec data of a track change between
+	// fragments: each configuration declared with Clipper.Expect becomes a
+	// sample description, switched to where it starts. Without it such a
+	// change is an InvalidCodecPrivateData error naming the fragment.
+	AllowCodecChange bool
 }
 
 // Gaps is what a clip does with a gap between two of its fragments: time

@@ -1,7 +1,6 @@
 package remux
 
 import (
-	"bytes"
 	"io"
 	"slices"
 	"strconv"
@@ -26,13 +25,14 @@ type Clipper struct {
 	w    *mp4.Writer
 	err  error
 
-	header *mkv.Header
-	tracks []*track // in output order: video first
-	byNum  map[uint64]*track
-	origin int64 // clip time 0, in ns on the input's time line
-	shift  int64 // ns of gaps closed so far (GapsClose)
-	sawKey bool  // a video key frame has been taken
-	timed  bool  // origin is set
+	header   *mkv.Header
+	tracks   []*track // in output order: video first
+	byNum    map[uint64]*track
+	origin   int64         // clip time 0, in ns on the input's time line
+	shift    int64         // ns of gaps closed so far (GapsClose)
+	sawKey   bool          // a video key frame has been taken
+	expected []*mkv.Header // declared with Expect
+	timed    bool          // origin is set
 
 	pend    *pending // written when the next fragment is known
 	spare   *pending
@@ -65,6 +65,7 @@ type run struct {
 	dts     []int64 // decode times, track units
 	lastDur int64   // BlockDuration of the last sample in units; 0 if none
 	lens    []int64 // audio frame lengths in units, from the frames' sizes (G.711); else nil
+	sdi     uint32  // sample description index in force
 }
 
 // Add adds the next fragment of the clip.
@@ -192,6 +193,12 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 			return 0, c.locate(err, f, b.Track, b.Offset)
 		}
 		r := &p.runs[t.index]
+		if len(r.samples) == 0 {
+			r.sdi = t.sdi
+		}
+		if t.inject && b.Keyframe {
+			data, t.inject = t.withParameterSets(data), false
+		}
 		r.samples = append(r.samples, mp4.Sample{Data: data, Sync: b.Keyframe || t.info.Kind == codec.Audio})
 		r.pts = append(r.pts, t.units(max(ns, 0)))
 		if t.info.G711 != nil {
@@ -272,9 +279,10 @@ func (c *Clipper) flushPending(next *pending) error {
 			return c.locate(err, p.frag, t.num, -1)
 		}
 		c.out.Tracks = append(c.out.Tracks, mp4.TrackRun{
-			TrackID:        t.id,
-			BaseDecodeTime: uint64(r.dts[0]),
-			Samples:        r.samples,
+			TrackID:                t.id,
+			BaseDecodeTime:         uint64(r.dts[0]),
+			SampleDescriptionIndex: r.sdi,
+			Samples:                r.samples,
 		})
 	}
 	if err := c.w.WriteFragment(&c.out); err != nil {
@@ -338,10 +346,7 @@ func (c *Clipper) setup(f *mkv.Fragment) error {
 	var video, audio []*track
 	for i := range h.Tracks {
 		mt := &h.Tracks[i]
-		info, err := codec.ParseTrack(mt.CodecID, mt.CodecPrivate, codec.Hint{
-			PixelWidth: mt.PixelWidth, PixelHeight: mt.PixelHeight,
-			SamplingFrequency: mt.SamplingFrequency, Channels: mt.Channels, BitDepth: mt.BitDepth,
-		})
+		info, err := codec.ParseTrack(mt.CodecID, mt.CodecPrivate, hintOf(mt))
 		if err != nil {
 			return c.locate(err, f, mt.Number, -1)
 		}
@@ -366,11 +371,11 @@ func (c *Clipper) setup(f *mkv.Fragment) error {
 	c.tracks = append(video, audio...)
 	c.byNum = make(map[uint64]*track, len(c.tracks))
 	for i, t := range c.tracks {
-		t.index, t.id = i, uint32(i+1)
+		t.index, t.id, t.sdi = i, uint32(i+1), 1
 		c.byNum[t.num] = t
 	}
 	c.header = h
-	return nil
+	return c.declareAlternates(f)
 }
 
 // writeInit writes the MP4 init segment, once the first fragment has set
@@ -379,6 +384,9 @@ func (c *Clipper) writeInit(f *mkv.Fragment) error {
 	out := make([]mp4.Track, len(c.tracks))
 	for i, t := range c.tracks {
 		out[i] = mp4.Track{ID: t.id, Timescale: t.timescale, Codec: t.info, EditMediaTime: t.delay}
+		for _, a := range t.alts {
+			out[i].Alternates = append(out[i].Alternates, a.info)
+		}
 	}
 	w, err := mp4.NewWriter(c.dst, out)
 	if err != nil {
@@ -406,9 +414,16 @@ func (c *Clipper) checkHeader(f *mkv.Fragment) error {
 			return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
 				"the set of tracks changes: track %d is %q", mt.Number, mt.CodecID), f, mt.Number, -1)
 		}
-		if !bytes.Equal(t.private, mt.CodecPrivate) {
+		idx := t.description(mt.CodecPrivate)
+		switch {
+		case idx == 0 && c.opts.AllowCodecChange:
 			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
-				"codec private data changes within the clip"), f, mt.Number, -1)
+				"codec private data changes to a configuration not declared with Clipper.Expect"), f, mt.Number, -1)
+		case idx == 0:
+			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
+				"codec private data changes within the clip (AllowCodecChange / --allow-codec-change joins such fragments)"), f, mt.Number, -1)
+		case idx != t.sdi:
+			t.sdi, t.inject = idx, t.info.Kind == codec.Video
 		}
 	}
 	c.header = h

@@ -26,6 +26,9 @@ type track struct {
 	codecID   string
 	private   []byte
 	timescale uint32
+	alts      []alternate // further configurations (AllowCodecChange)
+	sdi       uint32      // sample description index in force
+	inject    bool        // the next key frame carries the parameter sets
 
 	defaultDur int64 // DefaultDuration in track units; 0 if none
 	frameLen   int64 // audio frame length in units; 0 if frames vary
