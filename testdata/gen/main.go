@@ -1,15 +1,26 @@
 // Command gen makes the media committed in testdata/: small KVS recordings
 // built from ffmpeg's test sources, so the tests have inputs whose every
-// property is known. Run it with `make testdata`; it needs ffmpeg.
+// property is known. Run it with `make testdata`; it needs ffmpeg (with
+// libx264 and libx265).
 //
 // Each fixture is encoded by ffmpeg into a producer-side MKV (a Cluster per
 // GOP), then read with kvsclip's own mkv.Reader and written again with
 // mkv.Writer as a GetMedia dump: one document per fragment with the AWS
 // fragment number, producer and server timestamp tags.
+//
+// Determinism: the encoders run single-threaded (x264 threads=1, x265
+// pools=none and one frame thread) and every ffmpeg stage is asked for
+// bit-exact output, so with the same ffmpeg, x264 and x265 builds a second
+// run writes the same bytes. Checked with Debian 12's ffmpeg 5.1.9 (libx264
+// 164, libx265 3.5): three runs wrote identical files, including the first
+// fixture, which predates these flags and leaves x264 its default threads.
+// Other encoder versions change the bitstreams, and with them the sizes and
+// counts the tests list (remux/fixtures_test.go).
 package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -27,6 +39,66 @@ type fixture struct {
 	// ffmpeg arguments after the inputs; the output is a Matroska file.
 	inputs, encode []string
 	startMillis    int64
+	// sdkWaveFormat rewrites the CodecPrivate of A_MS/ACM tracks as the
+	// KVS producer SDK fills it (spec §5.1): avgBytesPerSec is
+	// channels*rate/8 and bitsPerSample 0, where ffmpeg writes the true
+	// values.
+	sdkWaveFormat bool
+	// keepClusters writes ffmpeg's Clusters as the fragments, as the
+	// first fixture was made (its tests count them); the others are
+	// fragmented at video key frames.
+	keepClusters bool
+	// audioFirst: the generator checks that the first audio frame is
+	// presented before the first video frame.
+	audioFirst bool
+}
+
+// Common ffmpeg arguments. Every fixture has 1 s closed GOPs, and so a
+// fragment per second once readFragments splits at key frames. The cluster
+// limits keep ffmpeg's own Clusters near a GOP, which is what the first
+// fixture's fragments are.
+var (
+	clusters = []string{"-cluster_time_limit", "999", "-cluster_size_limit", "10000000"}
+	// closed 1 s GOPs at 25 fps, IDR at every one
+	x264GOP = []string{"-g", "25", "-keyint_min", "25", "-sc_threshold", "0", "-threads", "1", "-flags:v", "+bitexact"}
+)
+
+// testsrc is a lavfi video source; sine a lavfi audio one. Sine frames of
+// 160 samples make 20 ms G.711 blocks at 8 kHz; the AAC encoder regroups
+// them into 1024-sample frames.
+func testsrc(size string, rate, secs int) []string {
+	return []string{"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=%d:duration=%d", size, rate, secs)}
+}
+
+func sine(freq, rate, secs int) []string {
+	return []string{"-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=%d:sample_rate=%d:duration=%d:samples_per_frame=160", freq, rate, secs)}
+}
+
+func join(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func x264(profile string, extra ...string) []string {
+	return join([]string{"-c:v", "libx264", "-profile:v", profile, "-pix_fmt", "yuv420p"}, x264GOP, extra)
+}
+
+// x265 encodes HEVC with closed GOPs (IDR, no leading pictures that would
+// reach into the previous fragment) of 25 frames and three B-frames.
+func x265(pixFmt string) []string {
+	return []string{"-c:v", "libx265", "-pix_fmt", pixFmt, "-flags:v", "+bitexact", "-x265-params",
+		"log-level=error:bframes=3:keyint=25:min-keyint=25:scenecut=0:open-gop=0:pools=none:frame-threads=1:info=0"}
+}
+
+func aac(channels int, bitrate string) []string {
+	return []string{"-c:a", "aac", "-ac", fmt.Sprint(channels), "-b:a", bitrate, "-flags:a", "+bitexact"}
+}
+
+func g711(c string) []string {
+	return []string{"-c:a", c, "-ac", "1", "-flags:a", "+bitexact"}
 }
 
 var fixtures = []fixture{
@@ -37,7 +109,81 @@ var fixtures = []fixture{
 		inputs: []string{"-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"},
 		encode: []string{"-c:v", "libx264", "-profile:v", "high", "-bf", "0", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0",
 			"-pix_fmt", "yuv420p", "-c:a", "aac", "-ac", "2", "-b:a", "64k", "-cluster_time_limit", "999", "-cluster_size_limit", "10000000"},
-		startMillis: 1_700_000_000_000,
+		startMillis:  1_700_000_000_000,
+		keepClusters: true,
+	},
+	{
+		// H.264 Constrained Baseline (no B-frames, CAVLC) with AAC-LC
+		// mono at 16 kHz.
+		name:        "h264-baseline-aac16k-mono",
+		inputs:      join(testsrc("128x96", 25, 3), sine(300, 16000, 3)),
+		encode:      join(x264("baseline"), aac(1, "24k"), clusters),
+		startMillis: 1_700_000_100_000,
+	},
+	{
+		// H.264 Main with two B-frames and AAC-LC stereo at 44.1 kHz.
+		name:        "h264-main-aac44k-stereo",
+		inputs:      join(testsrc("128x96", 25, 3), sine(500, 44100, 3)),
+		encode:      join(x264("main", "-bf", "2"), aac(2, "48k"), clusters),
+		startMillis: 1_700_000_200_123,
+	},
+	{
+		// H.264 High with three B-frames in a pyramid (B-frames used as
+		// references, so decode and presentation order differ by up to
+		// three frames), AAC-LC mono at 48 kHz.
+		name:        "h264-high-bpyramid-aac48k-mono",
+		inputs:      join(testsrc("128x96", 25, 3), sine(700, 48000, 3)),
+		encode:      join(x264("high", "-bf", "3", "-x264-params", "b-pyramid=normal"), aac(1, "32k"), clusters),
+		startMillis: 1_700_000_300_456,
+	},
+	{
+		// H.264 at 174x142: neither side a multiple of 16, so the SPS
+		// crops the coded 176x144. A-law mono at 8 kHz in 20 ms blocks.
+		name:        "h264-174x142-alaw",
+		inputs:      join(testsrc("174x142", 25, 3), sine(440, 8000, 3)),
+		encode:      join(x264("high", "-bf", "0"), g711("pcm_alaw"), clusters),
+		startMillis: 1_700_000_400_789,
+	},
+	{
+		// HEVC Main with three B-frames, µ-law mono at 8 kHz whose
+		// WAVEFORMATEX is written the producer SDK's way.
+		name:          "hevc-main-bframes-ulaw",
+		inputs:        join(testsrc("128x96", 25, 3), sine(600, 8000, 3)),
+		encode:        join(x265("yuv420p"), g711("pcm_mulaw"), clusters),
+		startMillis:   1_700_000_500_000,
+		sdkWaveFormat: true,
+	},
+	{
+		// HEVC Main 10 with three B-frames at 174x142 (not a multiple of
+		// the 8-pixel minimum coding block: a conformance window), AAC-LC
+		// stereo at 16 kHz.
+		name:        "hevc-main10-174x142-aac16k-stereo",
+		inputs:      join(testsrc("174x142", 25, 2), sine(350, 16000, 2)),
+		encode:      join(x265("yuv420p10le"), aac(2, "32k"), clusters),
+		startMillis: 1_700_000_600_321,
+	},
+	{
+		// Variable frame rate: 30 fps with frames dropped in an uneven
+		// pattern, so consecutive frames are 33, 67 or 100 ms apart. Key
+		// frames are forced each second rather than every n frames. AAC-LC
+		// stereo at 48 kHz.
+		name:   "h264-vfr-aac48k-stereo",
+		inputs: join(testsrc("128x96", 30, 3), sine(800, 48000, 3)),
+		encode: join([]string{"-vf", "select='not(eq(mod(n,5),2))*not(eq(mod(n,7),4))'", "-fps_mode:v", "vfr",
+			"-c:v", "libx264", "-profile:v", "main", "-pix_fmt", "yuv420p", "-bf", "0",
+			"-g", "1000", "-keyint_min", "1000", "-sc_threshold", "0", "-force_key_frames", "expr:gte(t,n_forced)",
+			"-threads", "1", "-flags:v", "+bitexact"}, aac(2, "48k"), clusters),
+		startMillis: 1_700_000_700_654,
+	},
+	{
+		// Audio that starts 200 ms before the video (the video input is
+		// offset), AAC-LC mono at 44.1 kHz: the first fragment opens with
+		// audio frames.
+		name:        "h264-audio-first-aac44k-mono",
+		inputs:      join([]string{"-itsoffset", "0.2"}, testsrc("128x96", 25, 2), sine(900, 44100, 3)),
+		encode:      join(x264("main", "-bf", "0"), aac(1, "32k"), []string{"-t", "2.2"}, clusters),
+		startMillis: 1_700_000_800_987,
+		audioFirst:  true,
 	},
 }
 
@@ -70,16 +216,25 @@ func build(fx fixture, dir string) error {
 	if err != nil {
 		return err
 	}
+	frags, err := readFragments(data, fx)
+	if err != nil {
+		return err
+	}
+	var firstAudio, firstVideo *int64
 	var doc bytes.Buffer
 	w := mkv.NewWriter(&doc, mkv.WriterOptions{})
-	r := mkv.NewBytesReader(data)
-	for i := 0; ; i++ {
-		f, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
+	for i, f := range frags {
+		for _, b := range f.Blocks {
+			switch f.Header.Track(b.Track).Type {
+			case mkv.TrackTypeAudio:
+				if firstAudio == nil {
+					firstAudio = &b.Time
+				}
+			case mkv.TrackTypeVideo:
+				if firstVideo == nil {
+					firstVideo = &b.Time
+				}
+			}
 		}
 		// A RELATIVE producer: the producer timestamp is the start plus the
 		// cluster timecode (spec §4.4); KVS adds the number and the
@@ -99,7 +254,88 @@ func build(fx fixture, dir string) error {
 	if err := w.Close(); err != nil {
 		return err
 	}
+	if fx.audioFirst && (firstAudio == nil || firstVideo == nil || *firstAudio >= *firstVideo) {
+		return fmt.Errorf("audio does not start before video")
+	}
 	path := filepath.Join(dir, fx.name+".getmedia.mkv")
 	log.Printf("%s: %d bytes", path, doc.Len())
 	return os.WriteFile(path, doc.Bytes(), 0o644)
+}
+
+// readFragments reads the producer MKV. Unless the fixture keeps ffmpeg's
+// Clusters, its frames are grouped again as the producer SDK fragments a
+// stream: a fragment begins at each video key frame and holds the frames
+// that follow in file order until the next one. ffmpeg's Matroska muxer
+// also starts a Cluster whenever one grows longer than its time limit,
+// whatever the frame, which with audio ahead of the video puts delta
+// frames at the head of a Cluster, and leaves a last Cluster of audio.
+func readFragments(data []byte, fx fixture) ([]*mkv.Fragment, error) {
+	r := mkv.NewBytesReader(data)
+	var frags []*mkv.Fragment
+	var cur *mkv.Fragment
+	hasVideo := false
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if fx.sdkWaveFormat {
+			// Fragments share their header; rewriting it again is a no-op.
+			for j := range f.Header.Tracks {
+				if err := sdkWaveFormatEx(&f.Header.Tracks[j]); err != nil {
+					return nil, err
+				}
+			}
+		}
+		// The Reader reuses its Fragments; the blocks' Data are slices of
+		// data, so copies of the Blocks outlive the next calls to Next.
+		if fx.keepClusters {
+			c := *f
+			c.Blocks = slices.Clone(f.Blocks)
+			frags = append(frags, &c)
+			continue
+		}
+		for _, b := range f.Blocks {
+			video := f.Header.Track(b.Track).Type == mkv.TrackTypeVideo
+			if cur == nil || video && b.Keyframe && hasVideo || cur.Header != f.Header {
+				cur = &mkv.Fragment{Header: f.Header, Timecode: b.Time}
+				frags = append(frags, cur)
+				hasVideo = false
+			}
+			cur.Blocks = append(cur.Blocks, b)
+			cur.Timecode = min(cur.Timecode, b.Time)
+			hasVideo = hasVideo || video
+		}
+	}
+	return frags, nil
+}
+
+// sdkWaveFormatEx rewrites an A_MS/ACM track's CodecPrivate as the 18-byte
+// WAVEFORMATEX the producer SDK writes for G.711: the format tag, channels
+// and rate as they were, avgBytesPerSec channels*rate/8, blockAlign the
+// channel count, bitsPerSample and cbSize 0. Other tracks are left alone.
+func sdkWaveFormatEx(t *mkv.Track) error {
+	if t.CodecID != "A_MS/ACM" {
+		return nil
+	}
+	cp := t.CodecPrivate
+	if len(cp) < 16 {
+		return fmt.Errorf("track %d: WAVEFORMATEX of %d bytes", t.Number, len(cp))
+	}
+	le := binary.LittleEndian
+	tag, channels, rate := le.Uint16(cp), le.Uint16(cp[2:]), le.Uint32(cp[4:])
+	if tag != 6 && tag != 7 {
+		return fmt.Errorf("track %d: WAVEFORMATEX tag %d is not G.711", t.Number, tag)
+	}
+	b := make([]byte, 18)
+	le.PutUint16(b, tag)
+	le.PutUint16(b[2:], channels)
+	le.PutUint32(b[4:], rate)
+	le.PutUint32(b[8:], uint32(channels)*rate/8)
+	le.PutUint16(b[12:], channels)
+	t.CodecPrivate = b
+	return nil
 }
