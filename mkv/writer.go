@@ -274,7 +274,7 @@ func (w *Writer) check(f *Fragment) error {
 			return fail("track %d: SamplingFrequency %v", tr.Number, tr.SamplingFrequency)
 		}
 	}
-	if f.Timecode < 0 || f.Timecode > math.MaxInt64/MaxTimecodeScale {
+	if f.Timecode < 0 || f.Timecode > math.MaxInt64/int64(h.TimecodeScale)/2 {
 		return fail("Cluster timecode %d out of range", f.Timecode)
 	}
 	for i := range f.Blocks {

@@ -5,6 +5,8 @@
 //	             [--start T --end T] [--max-fragments N] [--max-bytes N]
 //	             [--gaps keep|close] [INPUT...]
 //	kvsclip inspect INPUT...
+//	kvsclip serve [--addr 127.0.0.1:8080] [--data ./data] [...]
+//	kvsclip put --endpoint URL --stream NAME [FILE|-]
 //
 // INPUT is a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
 // file; "-" (the default) reads standard input. With --start and --end,
@@ -28,6 +30,14 @@ const usage = `usage:
         range of producer or server timestamps (T: RFC 3339 or epoch seconds)
   kvsclip inspect INPUT...
         print the fragments and tracks of the inputs as JSON
+  kvsclip serve [--addr 127.0.0.1:8080] [--data ./data] [--public-url URL]
+                [--max-getclips N] [--getclip-tps N] [-v]
+        serve the KVS API (control plane, PutMedia, ListFragments,
+        GetMediaForFragmentList, GetClip) on an archive in --data; SigV4 with
+        KVSCLIP_ACCESS_KEY_ID / KVSCLIP_SECRET_ACCESS_KEY, else loopback only
+  kvsclip put --endpoint URL --stream NAME [--timecode-type ABSOLUTE|RELATIVE]
+              [--start T] [FILE|-]
+        stream a Matroska file or stdin to PutMedia and print the ACKs
 `
 
 func main() {
@@ -46,6 +56,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return clipCmd(args[1:], stdin, stdout, stderr)
 	case "inspect":
 		return inspectCmd(args[1:], stdin, stdout, stderr)
+	case "serve":
+		return serveCmd(args[1:], stdout, stderr)
+	case "put":
+		return putCmd(args[1:], stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

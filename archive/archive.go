@@ -1,0 +1,91 @@
+package archive
+
+import (
+	"errors"
+	"time"
+)
+
+// Errors of a Store. Implementations wrap them, so test with errors.Is.
+var (
+	// ErrStreamNotFound: no stream has the given name.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrStreamExists: CreateStream of a name already taken.
+	ErrStreamExists = errors.New("stream already exists")
+	// ErrFragmentNotFound: no fragment of the stream has the given number
+	// (never stored, or deleted by retention).
+	ErrFragmentNotFound = errors.New("fragment not found")
+	// ErrInvalid: a stream name, fragment number or metadata value that
+	// the store cannot keep.
+	ErrInvalid = errors.New("invalid value")
+)
+
+// TimestampKind says which of a fragment's two timestamps a range applies to.
+type TimestampKind int
+
+const (
+	// ByProducer ranges over the producer timestamp.
+	ByProducer TimestampKind = iota
+	// ByServer ranges over the server (ingestion) timestamp.
+	ByServer
+)
+
+// Stream is what the store keeps about a stream: the control-plane fields of
+// DescribeStream.
+type Stream struct {
+	Name           string    `json:"name"`
+	ARN            string    `json:"arn"`
+	RetentionHours int32     `json:"retention_hours"`
+	Created        time.Time `json:"created"`
+	// Version changes on every update; callers pass it back to guard
+	// against lost updates, as KVS's CurrentVersion does.
+	Version   string            `json:"version"`
+	MediaType string            `json:"media_type,omitempty"`
+	Device    string            `json:"device,omitempty"`
+	KMSKeyID  string            `json:"kms_key_id,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
+}
+
+// Fragment is a fragment's metadata: what ListFragments reports, and all a
+// GetClip selection needs.
+type Fragment struct {
+	// Number is the KVS fragment number, a string of decimal digits.
+	// Numbers of one stream grow with ingestion order.
+	Number string
+	// ProducerMillis and ServerMillis are the start timestamps in ms since
+	// the Unix epoch.
+	ProducerMillis int64
+	ServerMillis   int64
+	// Size is the stored document's length in bytes (FragmentSizeInBytes).
+	Size int64
+	// DurationMillis is the fragment's playback length.
+	DurationMillis int64
+}
+
+// Store is a fragment archive. Implementations are safe for concurrent use.
+type Store interface {
+	// CreateStream adds a stream; ErrStreamExists if the name is taken.
+	CreateStream(s Stream) error
+	// Stream returns a stream by name.
+	Stream(name string) (Stream, error)
+	// Streams returns every stream, sorted by name.
+	Streams() ([]Stream, error)
+	// UpdateStream applies fn to a stream's metadata and stores the result
+	// atomically; an error from fn aborts the update and is returned.
+	UpdateStream(name string, fn func(*Stream) error) error
+	// DeleteStream removes a stream and all its fragments.
+	DeleteStream(name string) error
+
+	// Put stores one fragment's document durably: when it returns nil the
+	// fragment survives a crash of the process or the machine.
+	Put(stream string, meta Fragment, doc []byte) error
+	// List returns the fragments whose timestamp of the given kind lies
+	// in [start, end] (ms, both inclusive), in number order.
+	List(stream string, kind TimestampKind, start, end int64) ([]Fragment, error)
+	// Lookup returns the metadata of one fragment.
+	Lookup(stream, number string) (Fragment, error)
+	// Read returns one fragment's document.
+	Read(stream, number string) ([]byte, error)
+	// DeleteBefore deletes the fragments whose server timestamp is before
+	// cutoff (ms) and returns how many it deleted: retention.
+	DeleteBefore(stream string, cutoff int64) (int, error)
+}

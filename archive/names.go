@@ -1,0 +1,53 @@
+package archive
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// streamNamePattern is KVS's StreamName pattern; length is 1..256.
+var streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,256}$`)
+
+// ValidStreamName reports whether name is a KVS stream name that is also safe
+// as a directory name: KVS's pattern allows "." and "..", which would name
+// the streams directory or its parent.
+func ValidStreamName(name string) bool {
+	return streamNamePattern.MatchString(name) && name != "." && name != ".."
+}
+
+// fragmentFileName encodes a fragment's metadata in its file name, so that a
+// directory listing is the whole index and a crash leaves nothing to rebuild.
+// The number comes first: numbers of one server have one width, so names
+// sort in ingestion order.
+func fragmentFileName(f Fragment) string {
+	return fmt.Sprintf("%s_%d_%d_%d_%d.mkv", f.Number, f.ProducerMillis, f.ServerMillis, f.Size, f.DurationMillis)
+}
+
+// parseFragmentFileName is the inverse of fragmentFileName; ok is false for
+// any other name, which Open then ignores.
+func parseFragmentFileName(name string) (f Fragment, ok bool) {
+	base, found := strings.CutSuffix(name, ".mkv")
+	if !found {
+		return f, false
+	}
+	parts := strings.Split(base, "_")
+	if len(parts) != 5 || !mkv.ValidFragmentNumber(parts[0]) {
+		return f, false
+	}
+	var nums [4]int64
+	for i, p := range parts[1:] {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return f, false
+		}
+		nums[i] = n
+	}
+	if nums[2] < 0 || nums[3] < 0 {
+		return f, false
+	}
+	return Fragment{Number: parts[0], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}, true
+}

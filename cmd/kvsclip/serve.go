@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server"
+)
+
+// Environment variables holding the one key pair the server accepts.
+const (
+	envAccessKey = "KVSCLIP_ACCESS_KEY_ID"
+	envSecretKey = "KVSCLIP_SECRET_ACCESS_KEY"
+)
+
+// shutdownGrace is how long SIGTERM waits for PutMedia sessions to finish
+// their fragment in flight and for clips to finish sending.
+const shutdownGrace = 30 * time.Second
+
+// serveCmd runs `kvsclip serve` until SIGINT or SIGTERM.
+func serveCmd(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	data := fs.String("data", "./data", "archive directory")
+	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
+	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs")
+	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
+	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
+	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintln(stderr, "kvsclip serve: no arguments expected")
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var creds *server.Credentials
+	id, secret := os.Getenv(envAccessKey), os.Getenv(envSecretKey)
+	if id != "" || secret != "" {
+		if id == "" || secret == "" {
+			fmt.Fprintf(stderr, "kvsclip serve: set both %s and %s\n", envAccessKey, envSecretKey)
+			return 2
+		}
+		creds = &server.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
+		return 1
+	}
+	if creds == nil {
+		if host := ln.Addr().(*net.TCPAddr).IP; !host.IsLoopback() {
+			ln.Close()
+			fmt.Fprintf(stderr, "kvsclip serve: without %s and %s the server only listens on loopback, not %s\n", envAccessKey, envSecretKey, *addr)
+			return 2
+		}
+		log.Warn("no credentials configured: requests are not authenticated, serving loopback clients only",
+			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4")
+	}
+	store, err := archive.Open(*data)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
+		return 1
+	}
+	srv, err := server.New(server.Config{
+		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
+		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go srv.RunRetention(ctx)
+
+	hs := &http.Server{
+		Handler: srv,
+		// Per-request deadlines are set by the handlers (PutMedia streams
+		// for hours; JSON requests get ReadTimeout): only the headers and
+		// idle connections are bounded here.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "kvsclip serve: listening on http://%s, archive %s\n", ln.Addr(), *data)
+	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "auth", creds != nil)
+
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing fragments in flight")
+	srv.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("shutdown grace period over; closing connections", "err", err)
+		hs.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("serve", "err", err)
+	}
+	log.Info("stopped")
+	return 0
+}

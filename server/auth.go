@@ -1,0 +1,260 @@
+package server
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// SigV4 constants: the one algorithm the SDKs use for this service, the
+// service name in the credential scope, and the body hash a streaming
+// client sends instead of a digest.
+const (
+	sigAlgorithm    = "AWS4-HMAC-SHA256"
+	sigService      = "kinesisvideo"
+	unsignedPayload = "UNSIGNED-PAYLOAD"
+	amzDateLayout   = "20060102T150405Z"
+)
+
+func notAuthorized(format string, args ...any) *Error {
+	return kindErr(kvserr.NotAuthorized, format, args...)
+}
+
+// authorize admits a request: with credentials configured it must carry a
+// valid signature by them; without, it must come from this machine.
+func (s *Server) authorize(r *http.Request, streaming bool) error {
+	if s.cfg.Credentials == nil {
+		if !isLoopback(r.RemoteAddr) {
+			return notAuthorized("This server has no credentials configured and serves loopback clients only.")
+		}
+		return nil
+	}
+	return s.verifySigV4(r, streaming)
+}
+
+// sigHeader is the parsed Authorization header.
+type sigHeader struct {
+	keyID, date, region, service string
+	signed                       []string
+	signature                    []byte
+}
+
+func parseAuthorization(v string) (sigHeader, error) {
+	var h sigHeader
+	alg, rest, ok := strings.Cut(v, " ")
+	if !ok || alg != sigAlgorithm {
+		return h, errors.New("the Authorization header is not an AWS4-HMAC-SHA256 signature")
+	}
+	for _, part := range strings.Split(rest, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "Credential":
+			f := strings.Split(val, "/")
+			if len(f) != 5 || f[4] != "aws4_request" {
+				return h, errors.New("malformed credential scope")
+			}
+			h.keyID, h.date, h.region, h.service = f[0], f[1], f[2], f[3]
+		case "SignedHeaders":
+			h.signed = strings.Split(val, ";")
+		case "Signature":
+			sig, err := hex.DecodeString(val)
+			if err != nil {
+				return h, errors.New("malformed signature")
+			}
+			h.signature = sig
+		}
+	}
+	if h.keyID == "" || len(h.signed) == 0 || len(h.signature) == 0 {
+		return h, errors.New("the Authorization header lacks Credential, SignedHeaders or Signature")
+	}
+	return h, nil
+}
+
+// verifySigV4 recomputes the request's signature (any region, service
+// kinesisvideo) and compares it in constant time. The body hash is the
+// client's X-Amz-Content-Sha256 when that is UNSIGNED-PAYLOAD; otherwise the
+// server hashes the body itself, which means holding it: in memory for JSON
+// requests, in a temporary file for a signed PutMedia.
+func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
+	h, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return notAuthorized("%v", err)
+	}
+	creds := s.cfg.Credentials
+	if h.keyID != creds.AccessKeyID {
+		return notAuthorized("The security token included in the request is invalid.")
+	}
+	if h.service != sigService {
+		return notAuthorized("Credential should be scoped to correct service: '%s'.", sigService)
+	}
+	amzDate := r.Header.Get("X-Amz-Date")
+	t, err := time.Parse(amzDateLayout, amzDate)
+	if err != nil {
+		return notAuthorized("The request has no valid X-Amz-Date header.")
+	}
+	if skew := s.cfg.Now().Sub(t); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
+		return notAuthorized("Signature expired: %s is more than %s away from the server time.", amzDate, s.cfg.MaxClockSkew)
+	}
+	if h.date != amzDate[:8] {
+		return notAuthorized("The credential scope date does not match X-Amz-Date.")
+	}
+	payload, err := s.payloadHash(r, streaming)
+	if err != nil {
+		return err
+	}
+	canon := canonicalRequest(r, h.signed, payload)
+	scope := h.date + "/" + h.region + "/" + h.service + "/aws4_request"
+	sum := sha256.Sum256([]byte(canon))
+	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), h.date)
+	for _, p := range []string{h.region, h.service, "aws4_request"} {
+		key = hmacSHA256(key, p)
+	}
+	if !hmac.Equal(hmacSHA256(key, toSign), h.signature) {
+		return notAuthorized("The request signature we calculated does not match the signature you provided.")
+	}
+	return nil
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(data))
+	return m.Sum(nil)
+}
+
+// payloadHash returns the body hash to sign with, and replaces r.Body with
+// a re-readable copy when it had to read the body to compute it.
+func (s *Server) payloadHash(r *http.Request, streaming bool) (string, error) {
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	if claimed == unsignedPayload {
+		return claimed, nil
+	}
+	hasher := sha256.New()
+	if streaming {
+		f, err := os.CreateTemp("", "kvsclip-putmedia-*")
+		if err != nil {
+			return "", err
+		}
+		os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
+		n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(r.Body, s.cfg.MaxSignedPutMediaBody+1))
+		if err == nil && n > s.cfg.MaxSignedPutMediaBody {
+			err = invalidArg("A signed PutMedia body is limited to %d bytes; stream with UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
+		}
+		if err == nil {
+			_, err = f.Seek(0, io.SeekStart)
+		}
+		if err != nil {
+			f.Close()
+			return "", err
+		}
+		r.Body = f
+	} else {
+		raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
+		if err != nil {
+			return "", invalidArg("Could not read the request body.")
+		}
+		hasher.Write(raw)
+		r.Body = io.NopCloser(bytes.NewReader(raw))
+	}
+	sum := hex.EncodeToString(hasher.Sum(nil))
+	if claimed != "" && claimed != sum {
+		return "", notAuthorized("X-Amz-Content-Sha256 does not match the body.")
+	}
+	return sum, nil
+}
+
+// canonicalRequest builds SigV4's canonical form of r: method, URI path
+// (escaped twice, as every service but S3 signs it), sorted query, the
+// signed headers with folded values, and the body hash.
+func canonicalRequest(r *http.Request, signed []string, payload string) string {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	path := r.URL.EscapedPath()
+	if path == "" {
+		path = "/"
+	}
+	b.WriteString(sigEscape(path, false))
+	b.WriteByte('\n')
+	b.WriteString(canonicalQuery(r.URL.Query()))
+	b.WriteByte('\n')
+	for _, name := range signed {
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(headerValue(r, name))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.Join(signed, ";"))
+	b.WriteByte('\n')
+	b.WriteString(payload)
+	return b.String()
+}
+
+// headerValue is a signed header's canonical value. net/http moves Host
+// and Content-Length out of the header map, so they come from the request.
+func headerValue(r *http.Request, name string) string {
+	switch name {
+	case "host":
+		return r.Host
+	case "content-length":
+		if v := r.Header.Get("Content-Length"); v != "" {
+			return v
+		}
+		return strconv.FormatInt(r.ContentLength, 10)
+	}
+	vals := r.Header.Values(name)
+	for i, v := range vals {
+		vals[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(vals, ",")
+}
+
+func canonicalQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		vals := append([]string(nil), q[k]...)
+		sort.Strings(vals)
+		for _, v := range vals {
+			parts = append(parts, sigEscape(k, true)+"="+sigEscape(v, true))
+		}
+	}
+	return strings.Join(parts, "&")
+}
+
+// sigEscape percent-encodes every byte but RFC 3986's unreserved ones (and
+// '/' in paths), with upper-case hex, as SigV4 requires.
+func sigEscape(s string, slash bool) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !slash) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+)
+
+// Credentials are the one key pair a server accepts SigV4 signatures from.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+}
+
+// Config configures a Server. Zero fields take the defaults below.
+type Config struct {
+	// Store holds the streams and fragments. Required.
+	Store archive.Store
+	// PublicURL is what GetDataEndpoint returns for every APIName; empty
+	// means this server's own base URL as the request reached it.
+	PublicURL string
+	// Region and AccountID go into stream ARNs.
+	Region    string
+	AccountID string
+	// Credentials, when set, make every request need a valid SigV4
+	// signature by them. When nil, only loopback clients are served.
+	Credentials *Credentials
+	// MaxClockSkew is how far a signature's time may be from the server's.
+	MaxClockSkew time.Duration
+
+	// MaxConcurrentGetClips caps GetClips in flight; beyond it a request
+	// gets ClientLimitExceeded. A clip holds about two fragments in memory
+	// (up to 2×50 MB), so this bounds the memory clips take.
+	MaxConcurrentGetClips int
+	// GetClipTPSPerStream limits GetClip calls per stream per second, as
+	// KVS does at 1; 0 (the default) leaves them unlimited.
+	GetClipTPSPerStream float64
+	// MaxRequestBody bounds the JSON body of every route but PutMedia.
+	MaxRequestBody int64
+	// MaxFragmentBytes and MaxFragmentDuration bound one PutMedia fragment
+	// (KVS: 50 MB, 10 s); a larger one gets an ERROR ack.
+	MaxFragmentBytes    int64
+	MaxFragmentDuration time.Duration
+	// MaxSignedPutMediaBody bounds a PutMedia body signed with its hash
+	// rather than UNSIGNED-PAYLOAD: the server must hold it all before it
+	// can check the signature.
+	MaxSignedPutMediaBody int64
+	// ReadTimeout bounds reading a JSON request; PutMediaIdleTimeout is
+	// the longest PutMedia may go without receiving data (KVS: 30 s);
+	// WriteTimeout bounds writing one response (a clip: up to 100 MB).
+	ReadTimeout         time.Duration
+	PutMediaIdleTimeout time.Duration
+	WriteTimeout        time.Duration
+	// RetentionInterval is how often fragments past their stream's
+	// retention are deleted.
+	RetentionInterval time.Duration
+
+	// Logger receives structured logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil. Tests set it.
+	Now func() time.Time
+}
+
+// Defaults of Config.
+const (
+	DefaultRegion                = "us-west-2"
+	DefaultAccountID             = "000000000000"
+	DefaultMaxClockSkew          = 5 * time.Minute
+	DefaultMaxConcurrentGetClips = 32
+	DefaultMaxRequestBody        = 1 << 20
+	DefaultMaxFragmentBytes      = 50_000_000
+	DefaultMaxFragmentDuration   = 10 * time.Second
+	DefaultMaxSignedPutMedia     = 256 << 20
+	DefaultReadTimeout           = 30 * time.Second
+	DefaultPutMediaIdleTimeout   = 30 * time.Second
+	DefaultWriteTimeout          = 5 * time.Minute
+	DefaultRetentionInterval     = time.Minute
+)
+
+func (c *Config) setDefaults() error {
+	if c.Store == nil {
+		return errors.New("server: Config.Store is required")
+	}
+	if c.Credentials != nil && (c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "") {
+		return errors.New("server: credentials need both an access key id and a secret")
+	}
+	def := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.AccountID == "" {
+		c.AccountID = DefaultAccountID
+	}
+	if c.MaxConcurrentGetClips == 0 {
+		c.MaxConcurrentGetClips = DefaultMaxConcurrentGetClips
+	}
+	if c.MaxRequestBody == 0 {
+		c.MaxRequestBody = DefaultMaxRequestBody
+	}
+	if c.MaxFragmentBytes == 0 {
+		c.MaxFragmentBytes = DefaultMaxFragmentBytes
+	}
+	if c.MaxSignedPutMediaBody == 0 {
+		c.MaxSignedPutMediaBody = DefaultMaxSignedPutMedia
+	}
+	def(&c.MaxClockSkew, DefaultMaxClockSkew)
+	def(&c.MaxFragmentDuration, DefaultMaxFragmentDuration)
+	def(&c.ReadTimeout, DefaultReadTimeout)
+	def(&c.PutMediaIdleTimeout, DefaultPutMediaIdleTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.RetentionInterval, DefaultRetentionInterval)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+)
+
+// maxRetentionHours is KVS's upper bound: ten years.
+const maxRetentionHours = 87600
+
+// streamInfo is DescribeStream's StreamInfo.
+type streamInfo struct {
+	CreationTime         Seconds `json:"CreationTime"`
+	DataRetentionInHours int32   `json:"DataRetentionInHours"`
+	DeviceName           string  `json:"DeviceName,omitempty"`
+	KmsKeyID             string  `json:"KmsKeyId,omitempty"`
+	MediaType            string  `json:"MediaType,omitempty"`
+	Status               string  `json:"Status"`
+	StreamARN            string  `json:"StreamARN"`
+	StreamName           string  `json:"StreamName"`
+	Version              string  `json:"Version"`
+}
+
+func infoOf(st archive.Stream) streamInfo {
+	return streamInfo{
+		CreationTime:         Seconds(st.Created.UnixMilli()),
+		DataRetentionInHours: st.RetentionHours,
+		DeviceName:           st.Device,
+		KmsKeyID:             st.KMSKeyID,
+		MediaType:            st.MediaType,
+		Status:               "ACTIVE",
+		StreamARN:            st.ARN,
+		StreamName:           st.Name,
+		Version:              st.Version,
+	}
+}
+
+func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct {
+		StreamName           *string
+		DataRetentionInHours *int32
+		DeviceName           *string
+		MediaType            *string
+		KmsKeyId             *string
+		Tags                 map[string]string
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	name := deref(in.StreamName)
+	if !archive.ValidStreamName(name) {
+		return invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", name)
+	}
+	ret := deref(in.DataRetentionInHours)
+	if ret < 0 || ret > maxRetentionHours {
+		return invalidArg("DataRetentionInHours must be between 0 and %d.", maxRetentionHours)
+	}
+	if len(in.Tags) > 50 {
+		return apiErr("TagsPerResourceExceededLimitException", 400, "A stream can have at most 50 tags.")
+	}
+	created := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	st := archive.Stream{
+		Name: name, ARN: s.streamARN(name, created.UnixMilli()), RetentionHours: ret,
+		Created: created, Version: newVersion(), MediaType: deref(in.MediaType),
+		Device: deref(in.DeviceName), KMSKeyID: deref(in.KmsKeyId), Tags: in.Tags,
+	}
+	if err := s.cfg.Store.CreateStream(st); err != nil {
+		if errors.Is(err, archive.ErrStreamExists) {
+			return apiErr(codeResourceInUse, 400, "The stream %s already exists.", name)
+		}
+		return err
+	}
+	rq.log.Info("stream created", "stream", name, "retention_hours", ret)
+	writeJSON(w, map[string]string{"StreamARN": st.ARN})
+	return nil
+}
+
+func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, _ *request) error {
+	var in struct{ StreamName, StreamARN *string }
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, map[string]any{"StreamInfo": infoOf(st)})
+	return nil
+}
+
+func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request) error {
+	var in struct {
+		MaxResults          *int32
+		NextToken           *string
+		StreamNameCondition *struct {
+			ComparisonOperator string
+			ComparisonValue    *string
+		}
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	limit := int(deref(in.MaxResults))
+	if in.MaxResults != nil && (limit < 1 || limit > 10000) {
+		return invalidArg("MaxResults must be between 1 and 10000.")
+	}
+	if limit == 0 {
+		limit = 10000
+	}
+	var prefix *string
+	if c := in.StreamNameCondition; c != nil {
+		if c.ComparisonOperator != "" && c.ComparisonOperator != "BEGINS_WITH" {
+			return invalidArg("ComparisonOperator must be BEGINS_WITH.")
+		}
+		prefix = c.ComparisonValue
+	}
+	// The token is the last name of the previous page: names are unique
+	// and listed sorted, so paging is stable under creates and deletes.
+	after := ""
+	if in.NextToken != nil {
+		raw, err := base64.StdEncoding.DecodeString(*in.NextToken)
+		if err != nil || len(raw) == 0 {
+			return invalidArg("NextToken is not valid.")
+		}
+		after = string(raw)
+	}
+	all, err := s.cfg.Store.Streams()
+	if err != nil {
+		return err
+	}
+	out := struct {
+		StreamInfoList []streamInfo
+		NextToken      *string `json:",omitempty"`
+	}{StreamInfoList: []streamInfo{}}
+	for _, st := range all {
+		if st.Name <= after || !hasPrefix(st.Name, prefix) {
+			continue
+		}
+		if len(out.StreamInfoList) == limit {
+			tok := base64.StdEncoding.EncodeToString([]byte(out.StreamInfoList[limit-1].StreamName))
+			out.NextToken = &tok
+			break
+		}
+		out.StreamInfoList = append(out.StreamInfoList, infoOf(st))
+	}
+	writeJSON(w, out)
+	return nil
+}
+
+func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct{ StreamARN, CurrentVersion *string }
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if in.StreamARN == nil {
+		return invalidArg("StreamARN is required.")
+	}
+	st, err := s.resolveStream(nil, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	if err := checkVersion(&st, in.CurrentVersion); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.DeleteStream(st.Name); err != nil {
+		if errors.Is(err, archive.ErrStreamNotFound) {
+			return streamNotFound(st.ARN)
+		}
+		return err
+	}
+	rq.log.Info("stream deleted", "stream", st.Name)
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct {
+		StreamName, StreamARN, CurrentVersion *string
+		Operation                             string
+		DataRetentionChangeInHours            *int32
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	change := deref(in.DataRetentionChangeInHours)
+	if in.DataRetentionChangeInHours == nil || change < 1 {
+		return invalidArg("DataRetentionChangeInHours must be at least 1.")
+	}
+	if in.Operation != "INCREASE_DATA_RETENTION" && in.Operation != "DECREASE_DATA_RETENTION" {
+		return invalidArg("Operation must be INCREASE_DATA_RETENTION or DECREASE_DATA_RETENTION.")
+	}
+	if in.CurrentVersion == nil {
+		return invalidArg("CurrentVersion is required.")
+	}
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+		if err := checkVersion(st, in.CurrentVersion); err != nil {
+			return err
+		}
+		next := st.RetentionHours + change
+		if in.Operation == "DECREASE_DATA_RETENTION" {
+			next = st.RetentionHours - change
+		}
+		if next < 0 || next > maxRetentionHours {
+			return invalidArg("The new retention %d is outside 0..%d hours.", next, maxRetentionHours)
+		}
+		st.RetentionHours = next
+		st.Version = newVersion()
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rq.log.Info("retention changed", "stream", st.Name, "operation", in.Operation, "hours", change)
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+// dataAPIs are the APIName values GetDataEndpoint accepts.
+var dataAPIs = map[string]bool{
+	"PUT_MEDIA": true, "GET_MEDIA": true, "LIST_FRAGMENTS": true, "GET_MEDIA_FOR_FRAGMENT_LIST": true,
+	"GET_HLS_STREAMING_SESSION_URL": true, "GET_DASH_STREAMING_SESSION_URL": true, "GET_CLIP": true, "GET_IMAGES": true,
+}
+
+func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *request) error {
+	var in struct {
+		APIName               string
+		StreamName, StreamARN *string
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if !dataAPIs[in.APIName] {
+		return invalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
+	}
+	if _, err := s.resolveStream(in.StreamName, in.StreamARN); err != nil {
+		return err
+	}
+	// One server does everything, so every API has the same endpoint.
+	writeJSON(w, map[string]string{"DataEndpoint": s.baseURL(r)})
+	return nil
+}

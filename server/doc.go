@@ -1,0 +1,14 @@
+// Package server speaks the Kinesis Video Streams HTTP API over an
+// archive.Store, so that the stock AWS SDKs and producers can be pointed at
+// it: the control plane (CreateStream, DescribeStream, ListStreams,
+// DeleteStream, UpdateDataRetention, GetDataEndpoint), PutMedia ingestion,
+// and the archived-media reads (ListFragments, GetMediaForFragmentList,
+// GetClip).
+//
+// Every route uses the REST-JSON conventions the SDKs decode (spec §1.9):
+// an x-amzn-RequestId header, and for errors the X-Amzn-ErrorType header
+// with a JSON body holding the message. Requests are authenticated with
+// SigV4 when credentials are configured. GetClip selects fragments from the
+// archive index with package dedup and streams them through package remux,
+// so a clip's bytes start flowing after its first fragment is read.
+package server

@@ -1,0 +1,356 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// Ack is one PutMedia acknowledgement event, written as one JSON line.
+type Ack struct {
+	EventType        string `json:"EventType"`
+	FragmentTimecode *int64 `json:"FragmentTimecode,omitempty"`
+	FragmentNumber   string `json:"FragmentNumber,omitempty"`
+	ErrorID          int    `json:"ErrorId,omitempty"`
+	ErrorCode        string `json:"ErrorCode,omitempty"`
+}
+
+// The ack event types of PutMedia (spec §4.2).
+const (
+	AckBuffering = "BUFFERING"
+	AckReceived  = "RECEIVED"
+	AckPersisted = "PERSISTED"
+	AckError     = "ERROR"
+)
+
+// ackError is a PutMedia ERROR ack's id and code (spec §4.2).
+type ackError struct {
+	id   int
+	code string
+}
+
+var (
+	ackReadError         = ackError{4000, "STREAM_READ_ERROR"}
+	ackFragmentTooLarge  = ackError{4001, "MAX_FRAGMENT_SIZE_REACHED"}
+	ackFragmentTooLong   = ackError{4002, "MAX_FRAGMENT_DURATION_REACHED"}
+	ackTimecodeDecreased = ackError{4004, "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS"}
+	ackInvalidMKV        = ackError{4006, "INVALID_MKV_DATA"}
+	ackBadProducerTime   = ackError{4007, "INVALID_PRODUCER_TIMESTAMP"}
+	ackStreamDeleted     = ackError{4008, "STREAM_NOT_ACTIVE"}
+	ackUnknownTrack      = ackError{4010, "TRACK_NUMBER_MISMATCH"}
+	ackNoFrames          = ackError{4011, "FRAMES_MISSING_FOR_TRACK"}
+	ackPersistFailed     = ackError{5001, "ARCHIVAL_ERROR"}
+)
+
+// putSession is one PutMedia call.
+type putSession struct {
+	s      *Server
+	rq     *request
+	stream archive.Stream
+	// relative: RELATIVE timecodes, offset from startMs.
+	relative  bool
+	startMs   int64
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	prevMs    int64
+	persisted int
+}
+
+// putMedia ingests a Matroska stream fragment by fragment: each Cluster is
+// read whole, stamped, written as a GetMedia-layout document and stored
+// durably before its PERSISTED ack. Errors in the headers are KVS errors;
+// once the 200 is out, problems are ERROR acks.
+func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
+	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
+	var err error
+	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
+	if ps.stream, err = s.resolveStream(&name, &arn); err != nil {
+		return err
+	}
+	switch tc := strings.ToUpper(r.Header.Get("x-amzn-fragment-timecode-type")); tc {
+	case "", "ABSOLUTE":
+	case "RELATIVE":
+		ps.relative = true
+		v := r.Header.Get("x-amzn-producer-start-timestamp")
+		if ps.startMs, err = ParseStartTimestamp(v); err != nil {
+			return invalidArg("x-amzn-producer-start-timestamp %q: %v", v, err)
+		}
+	default:
+		return invalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
+	}
+	rq.log = rq.log.With("stream", ps.stream.Name)
+	// Acks go out while the body still arrives: HTTP/1.1 full duplex.
+	_ = ps.rc.EnableFullDuplex()
+	_ = ps.rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = ps.rc.Flush()
+
+	body := &timedReader{r: r.Body, rc: ps.rc, idle: s.cfg.PutMediaIdleTimeout}
+	rd := mkv.NewReader(body)
+	var end int64 // input offset where the last fragment ended
+	for {
+		// On Drain, finish the fragment whose bytes began arriving
+		// before it, and start no other.
+		if at, ok := s.drainedAt(); ok && !body.arrivedBy(end, at) {
+			break
+		}
+		f, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			ps.ack(Ack{EventType: AckError}, readAckError(err), "read", err)
+			break
+		}
+		end = f.Offset + f.Size
+		if !ps.fragment(f, body.timeAt(f.Offset)) {
+			break
+		}
+	}
+	rq.log.Info("putmedia session ended", "persisted", ps.persisted, "draining", s.draining())
+	return nil
+}
+
+// readAckError maps a reading error to its ack: over a size limit, a block
+// of an undeclared track, any other broken Matroska, or the connection.
+func readAckError(err error) ackError {
+	var me *mkv.Error
+	if !errors.As(err, &me) {
+		return ackReadError
+	}
+	switch {
+	case errors.Is(err, mkv.ErrTooLarge):
+		return ackFragmentTooLarge
+	case errors.Is(err, mkv.ErrUnknownTrack):
+		return ackUnknownTrack
+	}
+	return ackInvalidMKV
+}
+
+// fragment handles one fragment; false ends the session.
+func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
+	s := ps.s
+	tc := f.Timecode
+	number := s.numbers.next(arrived)
+	ps.ack(Ack{EventType: AckBuffering, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
+	if f.Truncated {
+		// The body ended inside the Cluster: the producer went away. A
+		// partial fragment is never stored.
+		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackReadError, "truncated fragment", nil)
+		return false
+	}
+	ps.ack(Ack{EventType: AckReceived, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
+	fail := func(e ackError, why string, err error) bool {
+		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, e, why, err)
+		return true // the next fragment may be fine
+	}
+	scale := int64(f.Header.TimecodeScale)
+	producerMs := timecodeMillis(tc, scale)
+	if ps.relative {
+		producerMs += ps.startMs
+	}
+	switch {
+	case f.Size > s.cfg.MaxFragmentBytes:
+		return fail(ackFragmentTooLarge, "fragment too large", nil)
+	case len(f.Blocks) == 0:
+		return fail(ackNoFrames, "fragment without frames", nil)
+	case producerMs < 0:
+		return fail(ackBadProducerTime, "negative producer timestamp", nil)
+	case producerMs <= ps.prevMs:
+		return fail(ackTimecodeDecreased, "timecode not after the previous fragment's", nil)
+	}
+	dur := fragmentMillis(f)
+	if dur > s.cfg.MaxFragmentDuration.Milliseconds() {
+		return fail(ackFragmentTooLong, "fragment too long", nil)
+	}
+	doc, err := ps.document(f, number, producerMs, arrived.UnixMilli())
+	if err != nil {
+		return fail(ackInvalidMKV, "fragment cannot be written", err)
+	}
+	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
+	if err := s.cfg.Store.Put(ps.stream.Name, meta, doc); err != nil {
+		if errors.Is(err, archive.ErrStreamNotFound) {
+			ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackStreamDeleted, "stream deleted", err)
+			return false
+		}
+		s.log.Error("putmedia: store", "request_id", ps.rq.id, "err", err)
+		return fail(ackPersistFailed, "store failed", err)
+	}
+	ps.prevMs = producerMs
+	ps.persisted++
+	s.m.fragments.Inc()
+	s.m.ingested.Add(float64(len(doc)))
+	s.m.persistLat.Observe(time.Since(arrived).Seconds())
+	ps.ack(Ack{EventType: AckPersisted, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
+	return true
+}
+
+// docBuffers recycles the buffers fragments are encoded into.
+var docBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// document writes f as KVS stores it: a self-contained GetMedia-layout
+// document with the three AWS tags and the producer's own tags.
+func (ps *putSession) document(f *mkv.Fragment, number string, producerMs, serverMs int64) ([]byte, error) {
+	out := *f
+	if f.Timecode > math.MaxInt64/mkv.MaxTimecodeScale {
+		// mkv.Writer refuses Cluster timecodes that could overflow at the
+		// coarsest TimecodeScale, which epoch-ms ABSOLUTE timecodes (1.7e12)
+		// exceed. Store the Cluster with its timecode moved to 0 and the
+		// blocks with it: every reader places fragments by the
+		// PRODUCER_TIMESTAMP tag, never by the raw timecode.
+		out.Timecode = 0
+		out.Blocks = make([]mkv.Block, len(f.Blocks))
+		for i, b := range f.Blocks {
+			b.Time -= f.Timecode
+			out.Blocks[i] = b
+		}
+	}
+	out.Tags = mkv.Tags{
+		FragmentNumber:    number,
+		ProducerTimestamp: producerMs, HasProducerTimestamp: true,
+		ServerTimestamp: serverMs, HasServerTimestamp: true,
+		EndOfFragment: f.Tags.EndOfFragment,
+		Other:         f.Tags.Other,
+	}
+	buf := docBuffers.Get().(*bytes.Buffer)
+	defer docBuffers.Put(buf)
+	buf.Reset()
+	w := mkv.NewWriter(buf, mkv.WriterOptions{Layout: mkv.LayoutGetMedia})
+	if err := w.WriteFragment(&out); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// ack writes one ack line and flushes it. A failed write means the
+// producer is gone; the read side notices on its own.
+func (ps *putSession) ack(a Ack, e ackError, why string, err error) {
+	if a.EventType == AckError {
+		a.ErrorID, a.ErrorCode = e.id, e.code
+		ps.rq.log.Warn("putmedia error ack", "error_id", e.id, "error_code", e.code, "why", why, "fragment", a.FragmentNumber, "err", err)
+	}
+	line, _ := json.Marshal(a)
+	line = append(line, '\n')
+	if _, werr := ps.w.Write(line); werr == nil {
+		_ = ps.rc.Flush()
+	}
+}
+
+// timecodeMillis converts a timecode in units of scale ns to ms.
+func timecodeMillis(tc, scale int64) int64 {
+	if scale == 1_000_000 {
+		return tc
+	}
+	return int64(math.Round(float64(tc) * float64(scale) / 1e6))
+}
+
+// fragmentMillis is a fragment's playback length: the span of its first
+// track's frames plus one average frame interval, since the last frame
+// lasts too. (KVS reports the same for FragmentLengthInMilliseconds.)
+func fragmentMillis(f *mkv.Fragment) int64 {
+	track := f.Blocks[0].Track
+	lo, hi, n := int64(math.MaxInt64), int64(math.MinInt64), 0
+	for _, b := range f.Blocks {
+		if b.Track != track {
+			continue
+		}
+		lo, hi, n = min(lo, b.Time), max(hi, b.Time), n+1
+	}
+	span := hi - lo
+	if n > 1 {
+		span += span / int64(n-1)
+	}
+	return timecodeMillis(span, int64(f.Header.TimecodeScale))
+}
+
+// ParseStartTimestamp reads x-amzn-producer-start-timestamp: epoch seconds
+// with an optional fraction. The C producer prints the milliseconds
+// without zero padding (5 ms is ".5"), so a fraction of up to three digits
+// is a count of milliseconds; a longer one is an ordinary decimal fraction.
+func ParseStartTimestamp(v string) (int64, error) {
+	secStr, frac, hasFrac := strings.Cut(strings.TrimSpace(v), ".")
+	sec, err := strconv.ParseInt(secStr, 10, 64)
+	if err != nil || sec < 0 || sec > math.MaxInt64/1000-1 {
+		return 0, errors.New("not epoch seconds")
+	}
+	ms := int64(0)
+	if hasFrac {
+		if frac == "" || strings.Trim(frac, "0123456789") != "" {
+			return 0, errors.New("not epoch seconds")
+		}
+		if len(frac) <= 3 {
+			ms, _ = strconv.ParseInt(frac, 10, 64)
+		} else {
+			ms, _ = strconv.ParseInt(frac[:3], 10, 64)
+		}
+	}
+	return sec*1000 + ms, nil
+}
+
+// timedReader remembers when each byte of the body arrived, so a fragment's
+// server timestamp is the time its first byte came in even though the
+// Matroska reader only hands the fragment over once it is complete. It also
+// renews the read deadline before each read: the session may last for
+// hours but must not sit idle.
+type timedReader struct {
+	r    io.Reader
+	rc   *http.ResponseController
+	idle time.Duration
+	off  int64
+	// reads holds the end offset and arrival time of recent reads.
+	reads []timedRead
+}
+
+type timedRead struct {
+	end int64
+	t   time.Time
+}
+
+func (t *timedReader) Read(p []byte) (int, error) {
+	_ = t.rc.SetReadDeadline(time.Now().Add(t.idle))
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.off += int64(n)
+		t.reads = append(t.reads, timedRead{t.off, time.Now()})
+	}
+	return n, err
+}
+
+// arrivedBy reports whether any byte after off arrived by t.
+func (t *timedReader) arrivedBy(off int64, at time.Time) bool {
+	for _, r := range t.reads {
+		if r.end > off {
+			return !r.t.After(at)
+		}
+	}
+	return false
+}
+
+// timeAt returns when the byte at off arrived and forgets the reads
+// before it: fragments are asked for in order.
+func (t *timedReader) timeAt(off int64) time.Time {
+	i := 0
+	for i < len(t.reads)-1 && t.reads[i].end <= off {
+		i++
+	}
+	if len(t.reads) == 0 {
+		return time.Now()
+	}
+	at := t.reads[i].t
+	t.reads = append(t.reads[:0], t.reads[i:]...)
+	return at
+}

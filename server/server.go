@@ -1,0 +1,208 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server serves the KVS API. Create it with New; it is an http.Handler.
+type Server struct {
+	cfg       Config
+	log       *slog.Logger
+	m         *metrics
+	numbers   *numberGen
+	clips     chan struct{}
+	rate      *rateLimiter
+	drainAt   atomic.Int64
+	drainOnce sync.Once
+	routes    map[string]route
+	mux       *http.ServeMux
+}
+
+// route is one API operation.
+type route struct {
+	api string
+	// streaming routes read their body as it arrives (PutMedia): the
+	// signature check must not buffer it.
+	streaming bool
+	h         func(w http.ResponseWriter, r *http.Request, rq *request) error
+}
+
+// New returns a Server over cfg.Store. It seeds fragment numbering from the
+// archive so numbers keep growing across restarts.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		m:     newMetrics(),
+		clips: make(chan struct{}, cfg.MaxConcurrentGetClips),
+	}
+	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
+	var err error
+	if s.numbers, err = seedNumbers(cfg.Store); err != nil {
+		return nil, err
+	}
+	s.routes = map[string]route{
+		"/createStream":            {api: "CreateStream", h: s.createStream},
+		"/describeStream":          {api: "DescribeStream", h: s.describeStream},
+		"/listStreams":             {api: "ListStreams", h: s.listStreams},
+		"/deleteStream":            {api: "DeleteStream", h: s.deleteStream},
+		"/updateDataRetention":     {api: "UpdateDataRetention", h: s.updateDataRetention},
+		"/getDataEndpoint":         {api: "GetDataEndpoint", h: s.getDataEndpoint},
+		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
+		"/listFragments":           {api: "ListFragments", h: s.listFragments},
+		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
+		"/getClip":                 {api: "GetClip", h: s.getClip},
+	}
+	s.mux = http.NewServeMux()
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/", s.serveAPI)
+	return s, nil
+}
+
+// ServeHTTP serves the API routes and GET /metrics.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Drain tells PutMedia sessions to stop after the fragment each is reading:
+// that fragment is stored and acknowledged, then the session ends. Call it
+// before http.Server.Shutdown, which waits for the sessions.
+func (s *Server) Drain() {
+	s.drainOnce.Do(func() {
+		s.drainAt.Store(time.Now().UnixNano())
+	})
+}
+
+// drainedAt returns when Drain was called, if it was.
+func (s *Server) drainedAt() (time.Time, bool) {
+	ns := s.drainAt.Load()
+	return time.Unix(0, ns), ns != 0
+}
+
+func (s *Server) draining() bool {
+	_, ok := s.drainedAt()
+	return ok
+}
+
+// request is what the middleware knows about one request.
+type request struct {
+	id    string
+	api   string
+	start time.Time
+	log   *slog.Logger
+	// code is the exception the request ended with; "" on success.
+	code string
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	rq := &request{id: newRequestID(), start: time.Now()}
+	w.Header().Set("x-amzn-RequestId", rq.id)
+	rt, ok := s.routes[r.URL.Path]
+	rq.api = rt.api
+	if !ok || r.Method != http.MethodPost {
+		rq.api = "Unknown"
+	}
+	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	defer s.finish(rq)
+	if rq.api == "Unknown" {
+		s.fail(w, rq, apiErr(codeUnknownOperation, http.StatusNotFound, "No operation %s %s.", r.Method, r.URL.Path))
+		return
+	}
+	if err := s.authorize(r, rt.streaming); err != nil {
+		s.fail(w, rq, toAPIError(err))
+		return
+	}
+	if err := rt.h(w, r, rq); err != nil {
+		s.fail(w, rq, toAPIError(err))
+	}
+}
+
+// fail answers with an error and logs internal failures with their cause.
+func (s *Server) fail(w http.ResponseWriter, rq *request, e *Error) {
+	rq.code = e.Code
+	writeError(w, e)
+}
+
+// finish records the request in the metrics and the log. A handler that
+// aborts its response panics with http.ErrAbortHandler; the deferred call
+// still runs and sees the code it set.
+func (s *Server) finish(rq *request) {
+	d := time.Since(rq.start)
+	s.m.requests.WithLabelValues(rq.api).Inc()
+	s.m.latency.WithLabelValues(rq.api).Observe(d.Seconds())
+	if rq.code != "" {
+		s.m.errors.WithLabelValues(rq.api, rq.code).Inc()
+		rq.log.Info("request failed", "code", rq.code, "duration", d)
+		return
+	}
+	rq.log.Debug("request", "duration", d)
+}
+
+// baseURL is GetDataEndpoint's answer: the configured public URL, or this
+// server as the client reached it.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// RunRetention deletes fragments past their stream's retention every
+// RetentionInterval until ctx ends.
+func (s *Server) RunRetention(ctx context.Context) {
+	t := time.NewTicker(s.cfg.RetentionInterval)
+	defer t.Stop()
+	for {
+		s.ExpireOnce()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ExpireOnce runs one retention pass over every stream. A stream with
+// retention 0 keeps no archive, so its fragments go at the first pass.
+func (s *Server) ExpireOnce() {
+	streams, err := s.cfg.Store.Streams()
+	if err != nil {
+		s.log.Error("retention: list streams", "err", err)
+		return
+	}
+	now := s.cfg.Now()
+	for _, st := range streams {
+		cutoff := now.Add(-time.Duration(st.RetentionHours) * time.Hour).UnixMilli()
+		n, err := s.cfg.Store.DeleteBefore(st.Name, cutoff)
+		if err != nil {
+			s.log.Error("retention", "stream", st.Name, "err", err)
+		}
+		if n > 0 {
+			s.m.retained.Add(float64(n))
+			s.log.Info("retention: fragments deleted", "stream", st.Name, "count", n)
+		}
+	}
+}
+
+// isLoopback reports whether a remote address is on this machine.
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

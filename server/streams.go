@@ -1,0 +1,83 @@
+package server
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/kvsclip/kvsclip/archive"
+)
+
+var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:stream/([a-zA-Z0-9_.-]+)/[0-9]+$`)
+
+// streamARN is a stream's ARN in KVS's form, ending in the creation time in ms.
+func (s *Server) streamARN(name string, createdMs int64) string {
+	return fmt.Sprintf("arn:aws:kinesisvideo:%s:%s:stream/%s/%d", s.cfg.Region, s.cfg.AccountID, name, createdMs)
+}
+
+// resolveStream finds the stream a request names by StreamName or
+// StreamARN. Both may be given when they agree (the spec leaves that case
+// open; refusing agreeing values would only break clients).
+func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
+	n, a := deref(name), deref(arn)
+	switch {
+	case n == "" && a == "":
+		return archive.Stream{}, invalidArg("Either StreamName or StreamARN must be given.")
+	case a != "":
+		m := arnPattern.FindStringSubmatch(a)
+		if m == nil {
+			return archive.Stream{}, invalidArg("StreamARN %q is not a Kinesis Video stream ARN.", a)
+		}
+		if n != "" && n != m[1] {
+			return archive.Stream{}, invalidArg("StreamName and StreamARN name different streams.")
+		}
+		st, err := s.cfg.Store.Stream(m[1])
+		if err != nil || st.ARN != a {
+			return archive.Stream{}, streamNotFound(a)
+		}
+		return st, nil
+	}
+	if !archive.ValidStreamName(n) {
+		return archive.Stream{}, invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
+	}
+	st, err := s.cfg.Store.Stream(n)
+	if errors.Is(err, archive.ErrStreamNotFound) {
+		return archive.Stream{}, streamNotFound(n)
+	}
+	return st, err
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// newVersion returns a fresh stream version: 20 random alphanumerics, the
+// shape of KVS's.
+func newVersion() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b [20]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b[:])
+}
+
+// checkVersion applies KVS's optimistic concurrency: a given CurrentVersion
+// must be the stream's.
+func checkVersion(st *archive.Stream, current *string) error {
+	if current != nil && *current != st.Version {
+		return apiErr(codeVersionMismatch, 400, "The stream version %s is not the current version.", *current)
+	}
+	return nil
+}
+
+func hasPrefix(name string, prefix *string) bool {
+	return prefix == nil || strings.HasPrefix(name, *prefix)
+}
