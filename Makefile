@@ -18,37 +18,79 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# The S3 server of the archive's S3 tests (about a minute to build),
+	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
+	@if ! command -v versitygw >/dev/null && [ ! -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
+		echo "installing versitygw"; \
+		GOBIN="$$($(GO) env GOPATH)/bin" $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0; \
+	fi
 
 vet:
 	$(GO) vet ./...
 
-test: deps vet
+test: deps vet bench-smoke
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-smoke
 
 build:
 	$(GO) build -o $(BIN) ./cmd/kvsclip
 
-# Go benchmarks, then the whole CLI against `ffmpeg -c copy` on the same
-# input in the same run.
-bench: deps build
+# Go benchmarks, then kvsclip against cp and `ffmpeg -c copy` on the
+# benchmark recording, interleaved, medians and ratios as a table
+# (bench/cmd/compare; bench/README.md has the last one).
+.PHONY: bench-data bench-smoke
+bench: deps build bench-data
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	./scripts/bench-vs-ffmpeg.sh $(BIN) $(SHARED)
+	$(GO) run ./bench/cmd/compare -kvsclip $(BIN)
 
-# Every fuzz target for FUZZTIME each.
+# The benchmark recording (bench/data/input.mkv, not committed): 70 s of
+# 1080p H.264+AAC in 2 s Clusters, made by ffmpeg when missing.
+bench-data: deps
+	$(GO) run ./bench/cmd/compare -make-data
+
+# Every benchmark once, so none rots; those that need bench/data skip
+# without it. No duration is asserted anywhere.
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+# Every fuzz target for FUZZTIME each, one after the other; FUZZFLAGS adds
+# flags (-parallel 1 on a shared machine). A finding stops the run and is
+# written under the package's testdata/fuzz/<Target>/.
+FUZZFLAGS ?=
+.PHONY: fuzz-smoke
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "== $$pkg $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort -u); do \
+			echo "== $$dir $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -timeout 0 $(FUZZFLAGS) $$dir; \
 		done; \
 	done
 
-# Clip a real KVS GetMedia dump and show how to do it yourself.
+# What CI runs at the end of make test: every fuzz target for 10 s,
+# minimizing a finding for at most 100 runs so that it is reported quickly.
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s FUZZFLAGS='-fuzzminimizetime=100x $(FUZZFLAGS)'
+
+# Start the KVS-compatible server on a local archive, create stream demo, put
+# a real recording into it with `kvsclip put`, print ready GetClip calls, and
+# keep serving until Ctrl-C. RUN_ADDR / RUN_DATA override where.
+RUN_ADDR ?= 127.0.0.1:8080
+RUN_DATA ?= ./data
 run: deps build
-	$(BIN) inspect $(SHARED)/producer/vogels_480.mkv | head -20
-	$(BIN) clip -o clip.mp4 --manifest clip.json $(SHARED)/producer/vogels_480.mkv
-	ffprobe -v error -show_entries stream=codec_name,width,height,sample_rate:format=duration -of compact clip.mp4
-	@echo "wrote clip.mp4 and clip.json; try: $(BIN) clip -o my.mp4 $(SHARED)/getmedia/output_get_media.mkv"
+	@set -e; url=http://$(RUN_ADDR); \
+	$(BIN) serve --addr $(RUN_ADDR) --data $(RUN_DATA) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do curl -s -o /dev/null $$url/metrics && break; sleep 0.1; done; \
+	curl -s -X POST $$url/createStream -H 'Content-Type: application/json' \
+		-d '{"StreamName":"demo","DataRetentionInHours":24}'; echo; \
+	$(BIN) put --endpoint $$url --stream demo --start 1700000000 $(SHARED)/producer/vogels_480.mkv | grep -c PERSISTED | sed 's/$$/ fragments PERSISTED in stream demo/'; \
+	echo; echo "GetClip with curl:"; \
+	echo "  curl -s -X POST $$url/getClip -H 'Content-Type: application/json' -o demo.mp4 -d '{\"StreamName\":\"demo\",\"ClipFragmentSelector\":{\"FragmentSelectorType\":\"PRODUCER_TIMESTAMP\",\"TimestampRange\":{\"StartTimestamp\":1700000000,\"EndTimestamp\":1700000060}}}'"; \
+	echo "GetClip with the Go SDK (github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia):"; \
+	echo "  c := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: \"us-west-2\", BaseEndpoint: aws.String(\"$$url\"), Credentials: aws.AnonymousCredentials{}})"; \
+	echo "  out, err := c.GetClip(ctx, &kinesisvideoarchivedmedia.GetClipInput{StreamName: aws.String(\"demo\"), ClipFragmentSelector: &types.ClipFragmentSelector{FragmentSelectorType: types.ClipFragmentSelectorTypeProducerTimestamp, TimestampRange: &types.ClipTimestampRange{StartTimestamp: aws.Time(time.Unix(1700000000, 0)), EndTimestamp: aws.Time(time.Unix(1700000060, 0))}}}) // out.Payload is the MP4"; \
+	echo; echo "serving on $$url (archive $(RUN_DATA)); Ctrl-C stops"; \
+	wait $$pid
 
 # Regenerate the committed media in testdata/ from the shared sample frames.
 testdata:

@@ -136,25 +136,32 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 func TestWriteErrorIsStickyAndUnwrapped(t *testing.T) {
 	sinkErr := errors.New("disk full")
+	probe, err := NewWriter(io.Discard, syntheticTracks())
+	require.NoError(t, err)
+	initLen := len(probe.init)
 	for _, tt := range []struct {
 		name string
 		ok   int
-		big  bool // a pass-through payload forces the write inside WriteFragment
+		big  bool // a pass-through payload fails on its own write
 	}{
-		{"at flush", 100, false},
-		{"inside WriteFragment", 100, true},
+		{"at WriteInit", 100, false},
+		{"inside WriteFragment", initLen + 100, false},
+		{"passed-through payload", initLen + 100, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w, err := NewWriter(&failWriter{ok: tt.ok, err: sinkErr}, syntheticTracks())
 			require.NoError(t, err)
-			require.NoError(t, w.WriteInit())
-			f := syntheticFragment()
-			if tt.big {
-				f.Tracks[0].Samples[0].Data = make([]byte, GatherThreshold)
-				require.Equal(t, sinkErr, w.WriteFragment(f))
+			if tt.ok < initLen {
+				require.Equal(t, sinkErr, w.WriteInit())
 			} else {
-				require.NoError(t, w.WriteFragment(f))
-				require.Equal(t, sinkErr, w.Flush())
+				require.NoError(t, w.WriteInit())
+				f := syntheticFragment()
+				if tt.big {
+					f.Tracks[0].Samples[0].Data = make([]byte, UnvectoredGatherThreshold)
+				}
+				// Each fragment is handed to the sink before
+				// WriteFragment returns, so its error shows there.
+				require.Equal(t, sinkErr, w.WriteFragment(f))
 			}
 			// Sticky, and the very error the sink returned.
 			assert.Equal(t, sinkErr, w.WriteFragment(syntheticFragment()))

@@ -3,26 +3,63 @@ package mp4
 import (
 	"io"
 	"net"
+	"os"
 )
 
 // GatherThreshold is the payload size from which a sample is handed to the
 // sink as its own slice instead of being copied into the gather buffer.
 //
-// Below it the fixed cost of a write call dominates: on the development
-// machine, one write per 16 KB frame made a file 2.7x slower to write than
-// gathering frames into one 1 MiB buffer (see DESIGN.md). Copying is not
-// free either, and its cost grows with the size while a write call's fixed
-// cost does not; at 64 KiB a memmove takes a few microseconds, the same
-// order as a write call, so from there on an extra copy no longer pays.
-// Typical KVS video frames (P frames of a few to tens of KB) are gathered;
-// key frames of high-bitrate streams pass through.
-const GatherThreshold = 64 << 10
+// It was set by measurement, BenchmarkGatherThreshold in package bench:
+// 2 s fragments of video frames of one mean size, written with every frame
+// gathered and with every frame passed through, to a file (one writev per
+// fragment, see writev_linux.go) and to loopback TCP (net.Buffers). On the
+// development machine (2-core VM, Linux 6.18; median pass/gather throughput
+// ratio over 7 interleaved runs) passing through was 0.96× gathering for
+// 1 KiB frames on a file and 0.91× on TCP, about even at 2–4 KiB, and ahead
+// from 8 KiB on: 1.33× (file) and 1.35× (TCP) at 8 KiB, 1.77× and 1.21× at
+// 16 KiB. So the threshold is 8 KiB: AAC and G.711 frames (hundreds of
+// bytes) and the smallest video frames are gathered; video frames of
+// 1080p or 720p camera streams (tens of KB) pass through untouched. Passing a slice costs a
+// 16-byte iovec; copying costs a memmove per byte, which is what loses.
+//
+// It applies to sinks that take a vector in one call: an *os.File on Linux
+// and a net.Conn. Any other sink gets one Write call per piece, and for
+// those UnvectoredGatherThreshold applies — except io.Discard, to which
+// every payload is passed, since writing to it costs nothing.
+const GatherThreshold = 8 << 10
 
-// gatherBufferSize is the capacity of the reused gather buffer: big enough
-// that a write call carries about a megabyte, which is where the per-call
-// cost stops showing in throughput, and small enough to keep per-clip
-// memory at one buffer, whatever the clip length.
-const gatherBufferSize = 1 << 20
+// UnvectoredGatherThreshold is the gather threshold for sinks that get one
+// Write call per piece (an http.ResponseWriter, a bufio.Writer, any
+// wrapper). The same benchmark with one write(2) per passed frame to a file
+// put the break-even between 64 and 128 KiB on the development machine:
+// below it, a call per frame costs more than copying the frame.
+const UnvectoredGatherThreshold = 64 << 10
+
+// thresholdFor returns the gather threshold for sink w.
+func thresholdFor(w io.Writer) int {
+	switch w.(type) {
+	case *os.File:
+		if vectoredFiles {
+			return GatherThreshold
+		}
+	case net.Conn:
+		return GatherThreshold
+	}
+	if w == io.Discard {
+		return 0
+	}
+	return UnvectoredGatherThreshold
+}
+
+// gatherBufferSize is the capacity of the reused gather buffer. Only
+// payloads under GatherThreshold are copied into it, plus the moof: a 2 s
+// fragment of 48 kHz AAC gathers about 40 KB, so 256 KiB holds a fragment's
+// small pieces with room to spare and a fragment stays one vectored write.
+// A stream of many tiny frames fills it and flushes mid-fragment, which
+// costs one more write call. It is allocated once per Writer (per clip),
+// so it is kept well below the megabyte it was when most frames were
+// gathered.
+const gatherBufferSize = 256 << 10
 
 // gatherer collects the output of a Writer: small pieces are copied into buf,
 // large ones are remembered as slices, and flush writes everything in order
@@ -42,8 +79,9 @@ type gatherer struct {
 	// keeping it in the struct stops it from escaping to the heap on every
 	// call.
 	out net.Buffers
-	// external is set while vec refers to memory the caller owns.
-	external bool
+	// fw does vectored writes to a file sink (Linux); nil until one is
+	// seen.
+	fw *fileWriter
 }
 
 // extend appends n bytes to buf and returns them for the caller to fill,
@@ -79,7 +117,6 @@ func (g *gatherer) copyIn(w io.Writer, p []byte) error {
 func (g *gatherer) passThrough(p []byte) {
 	g.cut()
 	g.vec = append(g.vec, p)
-	g.external = true
 }
 
 // cut lists the bytes copied into buf since the last cut in vec.
@@ -98,9 +135,10 @@ func (g *gatherer) pending() bool {
 // flush writes everything gathered to w and empties the gatherer, also when
 // the write fails (the Writer's error is sticky then).
 //
-// A sink that implements vectored writes (a net.Conn) gets one writev; any
-// other sink, *os.File included, gets one Write per piece, which is why
-// pieces are either large or gathered into about a megabyte.
+// A sink that takes vectored writes — a net.Conn through net.Buffers, an
+// *os.File on Linux through writev — gets one call for the whole vector;
+// any other sink gets one Write per piece, which is why pieces are either
+// large or gathered into about a megabyte.
 func (g *gatherer) flush(w io.Writer) error {
 	g.cut()
 	var err error
@@ -109,6 +147,10 @@ func (g *gatherer) flush(w io.Writer) error {
 	case 1:
 		_, err = w.Write(g.vec[0])
 	default:
+		if fw := g.vectoredFile(w); fw != nil {
+			_, err = fw.write(g.vec)
+			break
+		}
 		g.out = g.vec
 		_, err = g.out.WriteTo(w)
 		g.out = nil
@@ -118,6 +160,5 @@ func (g *gatherer) flush(w io.Writer) error {
 	g.vec = g.vec[:0]
 	g.buf = g.buf[:0]
 	g.mark = 0
-	g.external = false
 	return err
 }

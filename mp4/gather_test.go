@@ -3,6 +3,7 @@ package mp4
 import (
 	"bytes"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,8 +28,8 @@ func (r *recorder) Write(p []byte) (int, error) {
 }
 
 func TestLargePayloadsPassThrough(t *testing.T) {
-	key := payload(0xA1, GatherThreshold)     // passed through
-	small := payload(0xA2, GatherThreshold-1) // copied
+	key := payload(0xA1, UnvectoredGatherThreshold)     // passed through
+	small := payload(0xA2, UnvectoredGatherThreshold-1) // copied
 	f := &Fragment{Tracks: []TrackRun{
 		{TrackID: 1, Samples: []Sample{
 			{Data: key, Duration: 3600, Sync: true},
@@ -63,8 +64,8 @@ func TestLargePayloadsPassThrough(t *testing.T) {
 	trex, _ := file.Init.Moov.Mvex.GetTrex(1)
 	full, err := frag.GetFullSamples(trex)
 	require.NoError(t, err)
-	assert.Equal(t, payload(0xA1, GatherThreshold), full[0].Data)
-	assert.Equal(t, payload(0xA2, GatherThreshold-1), full[1].Data)
+	assert.Equal(t, payload(0xA1, UnvectoredGatherThreshold), full[0].Data)
+	assert.Equal(t, payload(0xA2, UnvectoredGatherThreshold-1), full[1].Data)
 }
 
 func TestGatherBufferOverflow(t *testing.T) {
@@ -192,7 +193,7 @@ func BenchmarkWriteFragment(b *testing.B) {
 			name   string
 			gather int
 		}{
-			{"gather", GatherThreshold},
+			{"gather", UnvectoredGatherThreshold},
 			{"passthrough-all", 0}, // every payload its own write: the baseline gathering beats
 		} {
 			b.Run(sink.name+"/"+mode.name, func(b *testing.B) {
@@ -212,4 +213,23 @@ func BenchmarkWriteFragment(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestThresholdFor: vectored sinks get GatherThreshold, io.Discard
+// everything passed, any other sink UnvectoredGatherThreshold.
+func TestThresholdFor(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	if vectoredFiles {
+		assert.Equal(t, GatherThreshold, thresholdFor(f))
+	} else {
+		assert.Equal(t, UnvectoredGatherThreshold, thresholdFor(f))
+	}
+	client, server := net.Pipe()
+	defer client.Close()
+	defer server.Close()
+	assert.Equal(t, GatherThreshold, thresholdFor(client))
+	assert.Zero(t, thresholdFor(io.Discard))
+	assert.Equal(t, UnvectoredGatherThreshold, thresholdFor(&bytes.Buffer{}))
 }

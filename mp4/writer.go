@@ -49,9 +49,13 @@ type Fragment struct {
 }
 
 // Writer writes a fragmented MP4: WriteInit once, then WriteFragment for
-// each fragment, then Flush. It gathers small writes into a reused buffer,
-// so nothing is guaranteed to have reached the underlying io.Writer before
-// Flush returns.
+// each fragment, then Flush. Within a fragment it gathers small payloads
+// into a reused buffer and passes large ones through (see GatherThreshold);
+// each WriteInit and WriteFragment has handed its bytes to the underlying
+// io.Writer when it returns, so a consumer of a live clip gets the init
+// segment as soon as the tracks are known and every fragment as soon as it
+// is complete. One write call more per fragment costs nothing measurable
+// next to the megabytes of a KVS fragment.
 //
 // After an error from the underlying io.Writer every method returns that
 // error. An invalid argument is reported without writing anything and
@@ -65,8 +69,8 @@ type Writer struct {
 	hdr     fragmentHeader
 	g       gatherer
 	written int64
-	// gatherBelow is GatherThreshold; benchmarks lower it to measure
-	// the pass-through path alone.
+	// gatherBelow is the sink's threshold (thresholdFor) unless
+	// SetGatherThreshold changed it.
 	gatherBelow int
 	initDone    bool
 	err         error
@@ -93,7 +97,18 @@ func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 		ids[i] = tracks[i].ID
 		descs[i] = uint32(1 + len(tracks[i].Alternates))
 	}
-	return &Writer{w: w, trackIDs: ids, descs: descs, init: init, gatherBelow: GatherThreshold}, nil
+	return &Writer{w: w, trackIDs: ids, descs: descs, init: init, gatherBelow: thresholdFor(w)}, nil
+}
+
+// SetGatherThreshold sets the payload size from which samples are passed
+// through instead of gathered. The default depends on the sink: see
+// GatherThreshold. 0 passes
+// every payload through, which suits a sink that buffers by itself (a
+// bytes.Buffer, a bufio.Writer); a value above any payload gathers
+// everything. The threshold benchmarks of package bench use it to find
+// GatherThreshold.
+func (w *Writer) SetGatherThreshold(n int) {
+	w.gatherBelow = max(n, 0)
 }
 
 // WriteInit writes the init segment (ftyp and moov). It must be called
@@ -105,7 +120,11 @@ func (w *Writer) WriteInit() error {
 	if w.initDone {
 		return kvserr.Errorf(kvserr.InvalidArgument, "init segment written twice: %w", ErrWriteOrder)
 	}
-	if err := w.g.copyIn(w.w, w.init); err != nil {
+	// Written at once rather than gathered with the first fragment: the
+	// init is the first byte a streaming consumer sees (time to first
+	// byte), and the first fragment is not complete until the next one
+	// has been read.
+	if _, err := w.w.Write(w.init); err != nil {
 		w.err = err
 		return err
 	}
@@ -118,9 +137,9 @@ func (w *Writer) WriteInit() error {
 // samples, and the runs' payloads in the same order. The moof sequence
 // numbers count from 1. A fragment without any sample writes nothing.
 //
-// Payloads smaller than GatherThreshold are copied into the gather buffer;
-// larger ones are written from the caller's memory before WriteFragment
-// returns, so f may be reused afterwards in any case.
+// Payloads smaller than the gather threshold are copied into the gather
+// buffer; larger ones are written from the caller's memory. Everything is
+// written before WriteFragment returns, so f may be reused afterwards.
 func (w *Writer) WriteFragment(f *Fragment) error {
 	if w.err != nil {
 		return w.err
@@ -158,17 +177,19 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 		}
 	}
 	w.written += int64(n) + h.payload
-	if w.g.external {
-		// Caller memory must be written before we return.
-		if err := w.g.flush(w.w); err != nil {
-			w.err = err
-			return err
-		}
+	// The fragment is complete: hand it on, so output streams fragment by
+	// fragment, and caller memory is no longer referenced.
+	if err := w.g.flush(w.w); err != nil {
+		w.err = err
+		return err
 	}
 	return nil
 }
 
 // Flush writes everything gathered so far to the underlying io.Writer.
+// WriteInit and WriteFragment leave nothing behind, so Flush only reports
+// a sticky error; it stays for callers written against the gathering
+// contract.
 func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err

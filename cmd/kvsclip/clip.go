@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,16 +60,12 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, describe(err))
 		return 1
 	}
-	frags, err := readInputs(inputs, stdin)
+	ins, err := openInputs(inputs, stdin)
 	if err != nil {
 		fmt.Fprintln(stderr, describe(err))
 		return 1
 	}
-	metas := make([]dedup.Meta, len(frags))
-	for i := range frags {
-		metas[i] = metaOf(frags[i].f)
-	}
-	sel, selErr := dedup.Select(req, metas, lim)
+	defer closeInputs(ins)
 
 	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
@@ -76,25 +73,23 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	c := remux.NewClipper(dst, opts)
-	for _, d := range sel.Dropped {
-		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
-	}
-	err = selErr
-	for _, i := range sel.Chosen {
-		if err != nil {
-			break
-		}
-		if err = c.Add(frags[i].f); err != nil {
-			var ke *kvserr.Error
-			if errors.As(err, &ke) && len(inputs) > 1 {
-				ke.Msg = frags[i].input + ": " + ke.Msg
-			}
-		}
-	}
+	var sel dedup.Selection
 	var man *remux.Manifest
-	if err == nil {
-		man, err = c.Close()
-	} else {
+	func() {
+		// A mapped input that shrinks under us faults on access: make
+		// that a panic recoverFault turns into an error, not a crash.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer recoverFault(&err)
+		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) {
+			err = streamInput(c, ins[0])
+		} else {
+			sel, err = selectAndAdd(c, ins, req, lim)
+		}
+		if err == nil {
+			man, err = c.Close()
+		}
+	}()
+	if man == nil {
 		man = c.Manifest()
 	}
 	man.Truncated = sel.Truncated
@@ -235,29 +230,118 @@ type inputFragment struct {
 	input string
 }
 
+// recoverFault turns a memory fault while reading a mapped input — the
+// file was truncated under the mapping — into an error. Other panics are
+// bugs and go on.
+func recoverFault(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if re, ok := r.(interface{ Addr() uintptr }); ok {
+		*err = kvserr.Errorf(kvserr.InvalidArgument, "an input file changed while it was read (fault at %#x)", re.Addr())
+		return
+	}
+	panic(r)
+}
+
+// openInputs opens every input (see openInput).
+func openInputs(names []string, stdin io.Reader) ([]*input, error) {
+	var ins []*input
+	for _, name := range names {
+		in, err := openInput(name, stdin)
+		if err != nil {
+			closeInputs(ins)
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+func closeInputs(ins []*input) {
+	for _, in := range ins {
+		in.close()
+	}
+}
+
+// streamInput clips one streamed input (stdin from a pipe) as it arrives,
+// when nothing is to be selected: output starts after the first fragment,
+// and memory stays at about two fragments (mkv.NewReader), whatever the
+// input's length.
+//
+// Unlike a file input it does not drop duplicate fragments. Dropping one
+// safely would need the fragment held by the Clipper to outlive two reads
+// of the streaming reader, which reuses its buffers after one; and a KVS
+// recording on a pipe (GetMedia, a producer) has none. To have duplicates
+// dropped, give the recording as a file or with --start/--end.
+func streamInput(c *remux.Clipper, in *input) error {
+	r := mkv.NewReader(in.stream)
+	for n := 0; ; n++ {
+		f, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return readError(err, in.name, false, n)
+		}
+		if err := c.Add(f); err != nil {
+			return err
+		}
+	}
+}
+
+// selectAndAdd reads every fragment of the inputs, runs the selection over
+// them and adds the chosen ones to c in clip order. It returns the
+// selection, with which the caller completes the manifest.
+func selectAndAdd(c *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (dedup.Selection, error) {
+	frags, err := readInputs(ins)
+	if err != nil {
+		return dedup.Selection{}, err
+	}
+	metas := make([]dedup.Meta, len(frags))
+	for i := range frags {
+		metas[i] = metaOf(frags[i].f)
+	}
+	sel, err := dedup.Select(req, metas, lim)
+	for _, d := range sel.Dropped {
+		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
+	}
+	for _, i := range sel.Chosen {
+		if err != nil {
+			break
+		}
+		if err = c.Add(frags[i].f); err != nil {
+			var ke *kvserr.Error
+			if errors.As(err, &ke) && len(ins) > 1 {
+				ke.Msg = frags[i].input + ": " + ke.Msg
+			}
+		}
+	}
+	return sel, err
+}
+
 // readInputs reads every fragment of the inputs, numbering them across all
 // inputs in order.
 //
 // Selection needs every fragment's metadata before the first one is
 // written, and then hands the chosen ones over in timestamp order, not
-// input order. So each input is read whole into memory (stdin cannot be
-// read twice) and parsed with a bytes reader: block data stay sub-slices of
-// that memory for the whole run, and only each fragment's struct and block
-// list are copied (the reader reuses them). The price is memory in the size
-// of the inputs, where the plain remux streams in about two fragments; a
-// service selects from its index instead and reads only what it chose.
-func readInputs(inputs []string, stdin io.Reader) ([]inputFragment, error) {
+// input order. So every input must stay readable for the whole run. A
+// mapped file is parsed in place with a bytes reader: block data are
+// sub-slices of the page cache, and only each fragment's struct and block
+// list are copied (the reader reuses them). A stream cannot be read twice,
+// so it is read whole into memory first (only a stream with selection
+// flags, or several inputs, gets here); a service selects from its index
+// instead and reads only what it chose.
+func readInputs(ins []*input) ([]inputFragment, error) {
 	var out []inputFragment
-	for _, name := range inputs {
-		var data []byte
-		var err error
-		if name == "-" {
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(name)
-		}
-		if err != nil {
-			return nil, kvserr.Errorf(kvserr.InvalidArgument, "%w", err)
+	for _, in := range ins {
+		data := in.data
+		if data == nil {
+			var err error
+			if data, err = io.ReadAll(in.stream); err != nil {
+				return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
+			}
 		}
 		r := mkv.NewBytesReader(data)
 		for {
@@ -266,13 +350,13 @@ func readInputs(inputs []string, stdin io.Reader) ([]inputFragment, error) {
 				break
 			}
 			if err != nil {
-				return nil, readError(err, name, len(inputs) > 1, len(out))
+				return nil, readError(err, in.name, len(ins) > 1, len(out))
 			}
 			g := *f
 			g.Blocks = slices.Clone(f.Blocks)
 			g.Tags.Other = slices.Clone(f.Tags.Other)
 			g.Index = len(out)
-			out = append(out, inputFragment{f: &g, input: name})
+			out = append(out, inputFragment{f: &g, input: in.name})
 		}
 	}
 	return out, nil

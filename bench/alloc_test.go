@@ -1,0 +1,80 @@
+package bench
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/mp4"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// maxAllocsPerFragment is the allocation budget of one fragment through the
+// whole engine once warmed up: its manifest entry (amortised growth of the
+// manifest's slice) and nothing else on the way. Reader, Clipper and mp4
+// Writer reuse every buffer; a per-sample allocation anywhere would add
+// 60–150 per fragment of the synthetic input and fail this at once.
+const maxAllocsPerFragment = 2
+
+// TestEngineAllocsPerFragment remuxes synthetic recordings of 10 and 60
+// video frames per second (20 and 120 frames per fragment, each with 94 AAC
+// frames) and counts allocations per fragment in steady state: the second
+// half of a long input minus the first half, so set-up costs (init segment,
+// first buffers) cancel out. Both must be within the budget and equal to
+// each other — samples must cost nothing.
+func TestEngineAllocsPerFragment(t *testing.T) {
+	for _, mode := range []string{"bytes", "stream"} {
+		var perFragment []float64
+		for _, fps := range []int{10, 60} {
+			short, err := synthetic(Synth{Fragments: 20, FPS: fps, KeyFrame: 4000, Frame: 2000})
+			require.NoError(t, err)
+			long, err := synthetic(Synth{Fragments: 40, FPS: fps, KeyFrame: 4000, Frame: 2000})
+			require.NoError(t, err)
+			run := func(data []byte) func() {
+				return func() {
+					var r *mkv.Reader
+					if mode == "bytes" {
+						r = mkv.NewBytesReader(data)
+					} else {
+						r = mkv.NewReader(bytes.NewReader(data))
+					}
+					c := remux.NewClipper(io.Discard, nil)
+					if err := c.AddAll(r); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := c.Close(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			a := testing.AllocsPerRun(3, run(short))
+			b := testing.AllocsPerRun(3, run(long))
+			per := (b - a) / 20
+			perFragment = append(perFragment, per)
+			assert.LessOrEqual(t, per, float64(maxAllocsPerFragment), "%s, %d fps: %.2f allocations per fragment", mode, fps, per)
+		}
+		// The two rates differ by 100 samples per fragment; a rounding
+		// slack of half an allocation tells amortised growth from a
+		// per-sample cost.
+		assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "%s: allocations grow with samples per fragment: %v", mode, perFragment)
+	}
+}
+
+// TestMoofWriterAllocs: the mp4 writer encodes a 154-sample fragment and
+// writes it to a file sink (the vectored path) without allocating.
+func TestMoofWriterAllocs(t *testing.T) {
+	f, _ := gopFragment(33_000, 80_000)
+	w, err := mp4.NewWriter(openFileT(t), benchTracks(t))
+	require.NoError(t, err)
+	require.NoError(t, w.WriteInit())
+	require.NoError(t, w.WriteFragment(f)) // warm-up: buffers
+	assert.Zero(t, testing.AllocsPerRun(20, func() {
+		if err := w.WriteFragment(f); err != nil {
+			t.Fatal(err)
+		}
+	}))
+}

@@ -1,0 +1,394 @@
+// Command compare times kvsclip against `cp` and `ffmpeg -c copy` on the
+// benchmark recording, in one run, and prints medians, ratios and the
+// issue's targets as a Markdown table. `make bench` runs it.
+//
+// Each round runs every contender once, in an order that rotates from round
+// to round, so that load from other processes and the state of the page
+// cache fall on all of them alike; the table reports medians over the
+// rounds. Every contender writes a fresh file (the previous output is
+// removed and the file systems synced before the clock starts, so no
+// contender pays for the writeback of another's output) into the same
+// directory.
+//
+// The contenders:
+//
+//   - cp: the floor, reading the input and writing it once (coreutils cp
+//     copies in the kernel with copy_file_range);
+//   - ffmpeg -c copy to fragmented MP4 (frag_keyframe+empty_moov+
+//     default_base_moof: a moof per GOP, as kvsclip writes a moof per
+//     fragment);
+//   - kvsclip clip FILE -o OUT (the input mapped);
+//   - kvsclip clip - -o OUT with the input fed through a pipe (streaming);
+//   - the engine in this process, input in memory, output discarded.
+//
+// After the rounds, one run streams a 1 GiB producer stream (the recording
+// repeated with increasing timecodes) through a pipe into `kvsclip clip -`
+// and reports its peak RSS and how soon the first output byte came.
+//
+// With -make-data it makes the recording instead (when missing) with
+// ffmpeg: 10 s of 1080p30 testsrc2 at 8 Mbit/s (libx264 ultrafast, 2 s
+// GOPs) with 48 kHz AAC, looped with -c copy to 70 s in 2 s Clusters.
+// Encoding only 10 s keeps generation well under a minute on two cores; a
+// remux never looks inside the frames, so repeated content measures the
+// same as fresh content.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+func main() {
+	var (
+		bin      = flag.String("kvsclip", "bin/kvsclip", "kvsclip `binary`")
+		input    = flag.String("input", bench.InputPath(), "benchmark recording")
+		outDir   = flag.String("out", "bench/out", "`directory` for the outputs")
+		rounds   = flag.Int("rounds", 9, "interleaved rounds")
+		stream   = flag.Int64("stream-bytes", 1<<30, "size of the stdin stream for the RSS run; 0 skips it")
+		makeData = flag.Bool("make-data", false, "make the recording with ffmpeg when missing, then exit")
+	)
+	flag.Parse()
+	log.SetFlags(0)
+	if *makeData {
+		if err := makeRecording(*input); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if _, err := os.Stat(*input); err != nil {
+		log.Fatalf("%v: run `make bench-data` first", err)
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	data, err := os.ReadFile(*input)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	out := func(name string) string { return filepath.Join(*outDir, name) }
+	contenders := []contender{
+		{name: "cp", run: func() (time.Duration, error) {
+			return runQuiet(exec.Command("cp", *input, out("cp.mkv")))
+		}, output: out("cp.mkv")},
+		{name: "ffmpeg -c copy", run: func() (time.Duration, error) {
+			return runQuiet(exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", *input, "-c", "copy",
+				"-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", out("ffmpeg.mp4")))
+		}, output: out("ffmpeg.mp4")},
+		{name: "kvsclip clip FILE", run: func() (time.Duration, error) {
+			return runQuiet(exec.Command(*bin, "clip", "-o", out("kvsclip.mp4"), *input))
+		}, output: out("kvsclip.mp4")},
+		{name: "kvsclip clip - (pipe)", run: func() (time.Duration, error) {
+			cmd := exec.Command(*bin, "clip", "-o", out("kvsclip-stdin.mp4"), "-")
+			cmd.Stdin = bytes.NewReader(data) // exec copies it through a pipe
+			return runQuiet(cmd)
+		}, output: out("kvsclip-stdin.mp4")},
+		{name: "engine in memory → discard", run: func() (time.Duration, error) {
+			before := selfCPU()
+			c := remux.NewClipper(io.Discard, nil)
+			if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
+				return 0, err
+			}
+			_, err := c.Close()
+			return selfCPU() - before, err
+		}},
+	}
+	times := make([][]time.Duration, len(contenders))
+	cpus := make([][]time.Duration, len(contenders))
+	for r := range *rounds {
+		for k := range contenders {
+			i := (k + r) % len(contenders)
+			c := &contenders[i]
+			if c.output != "" {
+				os.Remove(c.output)
+			}
+			// Start every contender with no writeback of an earlier
+			// one's output under way, and with a collected heap.
+			syscall.Sync()
+			runtime.GC()
+			start := time.Now()
+			cpu, err := c.run()
+			if err != nil {
+				log.Fatalf("%s: %v", c.name, err)
+			}
+			times[i] = append(times[i], time.Since(start))
+			cpus[i] = append(cpus[i], cpu)
+		}
+	}
+	med := make([]time.Duration, len(contenders))
+	cpuMed := make([]time.Duration, len(contenders))
+	for i := range times {
+		med[i] = median(times[i])
+		cpuMed[i] = median(cpus[i])
+	}
+
+	allocs, frags, samples := countAllocs(data)
+
+	var rss rssResult
+	if *stream > 0 {
+		if rss, err = streamRun(*bin, data, *stream); err != nil {
+			log.Fatal(err)
+		}
+	}
+	for _, c := range contenders {
+		if c.output != "" {
+			os.Remove(c.output)
+		}
+	}
+	report(os.Stdout, *input, len(data), *rounds, contenders, times, med, cpuMed, allocs, frags, samples, rss, *stream)
+}
+
+// contender is one way of doing the job; run returns the CPU time it took
+// (user + system, of the child process for a command).
+type contender struct {
+	name   string
+	run    func() (time.Duration, error)
+	output string
+}
+
+func runQuiet(cmd *exec.Cmd) (time.Duration, error) {
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+// selfCPU is the CPU time this process has used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// countAllocs remuxes data in memory once to warm up and once counted, and
+// returns the heap allocations of the counted run, its fragments and its
+// samples.
+func countAllocs(data []byte) (allocs uint64, frags, samples int) {
+	run := func() {
+		c := remux.NewClipper(io.Discard, nil)
+		if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
+			log.Fatal(err)
+		}
+		if _, err := c.Close(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	run()
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	run()
+	runtime.ReadMemStats(&b)
+	r := mkv.NewBytesReader(data)
+	for {
+		f, err := r.Next()
+		if err != nil {
+			break
+		}
+		frags++
+		samples += len(f.Blocks)
+	}
+	return b.Mallocs - a.Mallocs, frags, samples
+}
+
+type rssResult struct {
+	maxRSS     int64 // bytes
+	firstByte  time.Duration
+	total      time.Duration
+	inputBytes int64
+}
+
+// streamRun pipes a producer stream of n bytes (the recording repeated) into
+// `kvsclip clip -` writing to stdout, which it drains, and reports the
+// child's peak RSS and when its first output byte arrived.
+func streamRun(bin string, data []byte, n int64) (rssResult, error) {
+	var res rssResult
+	cmd := exec.Command(bin, "clip", "-o", "-", "-")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return res, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return res, err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return res, err
+	}
+	// The child's peak RSS, from /proc: its rusage would count the
+	// memory of this process too, which it shared until exec.
+	hwm := make(chan int64, 1)
+	stop := make(chan struct{})
+	go func() {
+		var peak int64
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, vmHWM(cmd.Process.Pid))
+			select {
+			case <-stop:
+				hwm <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	werr := make(chan error, 1)
+	go func() {
+		m, err := bench.Repeat(stdin, data, n)
+		res.inputBytes = m
+		if cerr := stdin.Close(); err == nil {
+			err = cerr
+		}
+		werr <- err
+	}()
+	buf := make([]byte, 1<<20)
+	first := true
+	for {
+		k, err := stdout.Read(buf)
+		if k > 0 && first {
+			res.firstByte, first = time.Since(start), false
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				return res, err
+			}
+			break
+		}
+	}
+	// stdout is at EOF: the child is exiting. One last look at its
+	// status before it is reaped.
+	res.maxRSS = vmHWM(cmd.Process.Pid)
+	close(stop)
+	res.maxRSS = max(res.maxRSS, <-hwm)
+	if err := cmd.Wait(); err != nil {
+		return res, fmt.Errorf("kvsclip on a stream: %w: %s", err, stderr.String())
+	}
+	res.total = time.Since(start)
+	if err := <-werr; err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// vmHWM returns the peak resident set size of process pid in bytes, 0 when
+// it cannot be read.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func report(w io.Writer, input string, size, rounds int, cs []contender, times [][]time.Duration, med, cpu []time.Duration,
+	allocs uint64, frags, samples int, rss rssResult, stream int64) {
+	cp, ff := med[0], med[1]
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+	fmt.Fprintf(w, "input: %s, %.1f MB; median of %d interleaved rounds\n\n", filepath.Base(input), float64(size)/1e6, rounds)
+	fmt.Fprintln(w, "| contender | wall ms (median) | wall min–max | input GB/s | × cp | ffmpeg ÷ it | CPU ms (median) | CPU × cp |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	for i, c := range cs {
+		gbs := float64(size) / med[i].Seconds() / 1e9
+		fmt.Fprintf(w, "| %s | %s | %s–%s | %.2f | %.2f | %.1f× | %s | %.2f |\n", c.name, ms(med[i]), ms(slices.Min(times[i])), ms(slices.Max(times[i])),
+			gbs, float64(med[i])/float64(cp), float64(ff)/float64(med[i]), ms(cpu[i]), float64(cpu[i])/float64(cpu[0]))
+	}
+	fmt.Fprintln(w)
+	file, engine := med[2], med[4]
+	check := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|---|---|")
+	fmt.Fprintf(w, "| clip FILE ≥ 3× faster than ffmpeg | %.1f× | %s |\n", float64(ff)/float64(file), check(ff >= 3*file))
+	fmt.Fprintf(w, "| clip FILE no slower than cp | %.2f × cp | %s |\n", float64(file)/float64(cp), check(file <= cp))
+	fmt.Fprintf(w, "| (CPU time, less sensitive to load) clip FILE vs ffmpeg, vs cp | %.1f× faster, %.2f × cp | |\n",
+		float64(cpu[1])/float64(cpu[2]), float64(cpu[2])/float64(cpu[0]))
+	gbs := float64(size) / engine.Seconds() / 1e9
+	fmt.Fprintf(w, "| in memory → discard ≥ 5 GB/s | %.2f GB/s | %s |\n", gbs, check(gbs >= 5))
+	fmt.Fprintf(w, "| allocations | %d for %d fragments, %d samples (%.2f per fragment) | see alloc_test.go |\n",
+		allocs, frags, samples, float64(allocs)/float64(frags))
+	if stream > 0 {
+		mib := float64(rss.maxRSS) / (1 << 20)
+		fmt.Fprintf(w, "| stdin, %.2f GiB: peak RSS ≤ 64 MiB | %.1f MiB | %s |\n", float64(rss.inputBytes)/(1<<30), mib, check(mib <= 64))
+		fmt.Fprintf(w, "| stdin, %.2f GiB: first output byte before the input ends | first byte at %s ms of %s ms | %s |\n",
+			float64(rss.inputBytes)/(1<<30), ms(rss.firstByte), ms(rss.total), check(rss.firstByte < rss.total/2))
+	}
+}
+
+// makeRecording makes the benchmark recording with ffmpeg unless it exists.
+func makeRecording(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		fmt.Printf("%s exists\n", path)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".gop.mkv"
+	defer os.Remove(tmp)
+	encode := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "10",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+		"-b:v", "8M", "-maxrate", "8M", "-bufsize", "8M",
+		"-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+		tmp)
+	// Seven passes of the 10 s with -c copy, in Clusters that end at each
+	// 2 s key frame: the time limit is above the GOP and the size limit far
+	// above a GOP's bytes, so only key frames start Clusters.
+	loop := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
+		"-stream_loop", "6", "-i", tmp, "-c", "copy",
+		"-cluster_time_limit", "2100", "-cluster_size_limit", "60000000",
+		path+".part.mkv")
+	for _, c := range []*exec.Cmd{encode, loop} {
+		fmt.Println(strings.Join(c.Args, " "))
+		if _, err := runQuiet(c); err != nil {
+			return fmt.Errorf("ffmpeg: %w", err)
+		}
+	}
+	return os.Rename(path+".part.mkv", path)
+}

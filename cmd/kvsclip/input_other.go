@@ -1,0 +1,11 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// tunePipe leaves pipes as they are outside Linux.
+func tunePipe(*os.File) {}
+
+// adviseSequential gives no advice outside Linux.
+func adviseSequential([]byte) {}

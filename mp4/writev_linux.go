@@ -1,0 +1,114 @@
+package mp4
+
+import (
+	"io"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// maxIovecs is IOV_MAX on Linux: the most pieces one writev takes.
+const maxIovecs = 1024
+
+// fileWriter writes vectors to an *os.File with writev(2). The standard
+// library only does vectored writes for network connections (net.Buffers);
+// for a file it would make one write call per piece, and on the development
+// machine a write call costs as much as copying several kilobytes.
+//
+// Everything is reused: the iovec array, and the callback handed to
+// RawConn.Write, which is a method value made once, so a flush allocates
+// nothing.
+type fileWriter struct {
+	f    *os.File
+	rc   syscall.RawConn
+	iov  []syscall.Iovec
+	vec  [][]byte // pieces left to write; advanced as writev makes progress
+	n    int64
+	err  error
+	call func(fd uintptr) bool
+}
+
+// vectoredFile returns g's fileWriter for w when w is an *os.File that
+// offers a RawConn, else nil.
+func (g *gatherer) vectoredFile(w io.Writer) *fileWriter {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if g.fw != nil && g.fw.f == f {
+		return g.fw
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	fw := &fileWriter{f: f, rc: rc}
+	fw.call = fw.writev
+	g.fw = fw
+	return fw
+}
+
+// write writes every piece of vec, in order.
+func (fw *fileWriter) write(vec [][]byte) (int64, error) {
+	fw.vec, fw.n, fw.err = vec, 0, nil
+	for len(fw.vec) > 0 && fw.err == nil {
+		if err := fw.rc.Write(fw.call); err != nil && fw.err == nil {
+			fw.err = err
+		}
+	}
+	fw.vec = nil
+	return fw.n, fw.err
+}
+
+// writev is the RawConn callback: one writev of up to maxIovecs pieces. It
+// returns false to wait for the descriptor (a non-blocking pipe that is
+// full) and true when it made progress or failed.
+func (fw *fileWriter) writev(fd uintptr) bool {
+	fw.iov = fw.iov[:0]
+	for _, p := range fw.vec[:min(len(fw.vec), maxIovecs)] {
+		if len(p) == 0 {
+			continue
+		}
+		v := syscall.Iovec{Base: unsafe.SliceData(p)}
+		v.SetLen(len(p))
+		fw.iov = append(fw.iov, v)
+	}
+	if len(fw.iov) == 0 {
+		fw.vec = fw.vec[:0]
+		return true
+	}
+	r, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&fw.iov[0])), uintptr(len(fw.iov)))
+	switch errno {
+	case 0:
+	case syscall.EAGAIN:
+		return false
+	case syscall.EINTR:
+		return true
+	default:
+		fw.err = &os.PathError{Op: "writev", Path: fw.f.Name(), Err: errno}
+		return true
+	}
+	if r == 0 {
+		fw.err = io.ErrShortWrite
+		return true
+	}
+	// Drop what was written: whole pieces, then the front of a partial one.
+	n := int(r)
+	fw.n += int64(n)
+	for n > 0 && len(fw.vec) > 0 {
+		if n >= len(fw.vec[0]) {
+			n -= len(fw.vec[0])
+			fw.vec = fw.vec[1:]
+			continue
+		}
+		fw.vec[0] = fw.vec[0][n:]
+		n = 0
+	}
+	for len(fw.vec) > 0 && len(fw.vec[0]) == 0 {
+		fw.vec = fw.vec[1:]
+	}
+	return true
+}
+
+// vectoredFiles tells that an *os.File sink gets one writev per flush.
+const vectoredFiles = true
