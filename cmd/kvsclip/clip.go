@@ -29,6 +29,7 @@ type clipFlags struct {
 	maxBytes      int64
 	gaps          string
 	profile       string
+	codecChange   bool
 }
 
 func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -47,6 +48,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.maxBytes, "max-bytes", 0, "keep at most `n` bytes of fragments (0: no cap; GetClip: 100000000)")
 	fs.StringVar(&o.gaps, "gaps", "keep", "gaps between fragments: `keep|close`")
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
+	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -80,7 +82,10 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// that a panic recoverFault turns into an error, not a crash.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&err)
-		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) {
+		// A codec change needs every configuration declared before the
+		// first byte: only the selecting path, which reads all fragment
+		// headers first, can do that.
+		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange {
 			err = streamInput(c, ins[0])
 		} else {
 			sel, err = selectAndAdd(c, ins, req, lim)
@@ -137,6 +142,7 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedu
 		return nil, nil, lim, err
 	}
 	opts.Profile = profile
+	opts.AllowCodecChange = o.codecChange
 	if profile == remux.ProfileKVS {
 		// GetClip's caps, unless a flag sets its own.
 		if lim.MaxFragments == 0 {
@@ -304,6 +310,9 @@ func selectAndAdd(c *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.
 		metas[i] = metaOf(frags[i].f)
 	}
 	sel, err := dedup.Select(req, metas, lim)
+	for _, i := range sel.Chosen {
+		c.Expect(frags[i].f.Header) // acted on only with AllowCodecChange
+	}
 	for _, d := range sel.Dropped {
 		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
 	}
