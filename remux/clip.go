@@ -22,6 +22,18 @@ type Options struct {
 	// sample description, switched to where it starts. Without it such a
 	// change is an InvalidCodecPrivateData error naming the fragment.
 	AllowCodecChange bool
+	// Format is the output's layout: FormatFMP4 (the default) or
+	// FormatMP4, progressive. FormatMP4 implies Planned.
+	Format Format
+	// Planned holds the output back until every fragment has been added:
+	// Close (or Clipper.WriteRange, after Clipper.Plan has given the exact
+	// size) then writes it in a second pass over the same fragments. The
+	// clipper keeps a copy of each fragment's block list, not of the
+	// payloads, which must stay valid until then (as those of
+	// mkv.NewBytesReader do, and not those of mkv.NewReader). A
+	// planned fragmented MP4 carries its total duration (mehd) and a
+	// segment index (sidx), so players show its length and seek in it.
+	Planned bool
 }
 
 // Gaps is what a clip does with a gap between two of its fragments: time
@@ -49,9 +61,22 @@ const (
 // The manifest is returned also when an error stops the clip; it then
 // describes the fragments read so far. Errors are *kvserr.Error values,
 // except I/O errors of dst, which are returned as they are.
+//
+// A planned clip (FormatMP4, or Options.Planned) needs every fragment
+// before its first byte, so Clip reads the whole of src into memory first.
 func Clip(dst io.Writer, src io.Reader, opts *Options) (*Manifest, error) {
 	c := NewClipper(dst, opts)
-	if err := c.AddAll(mkv.NewReader(src)); err != nil {
+	r := (*mkv.Reader)(nil)
+	if c.plan != nil {
+		data, err := io.ReadAll(src)
+		if err != nil {
+			return c.Manifest(), err
+		}
+		r = mkv.NewBytesReader(data)
+	} else {
+		r = mkv.NewReader(src)
+	}
+	if err := c.AddAll(r); err != nil {
 		return c.Manifest(), err
 	}
 	return c.Close()

@@ -22,8 +22,12 @@ import (
 type Clipper struct {
 	dst  io.Writer
 	opts Options
-	w    *mp4.Writer
+	w    sink
 	err  error
+	// open, when set, makes the sink in place of a streaming mp4.Writer
+	// (progressive.go); plan holds a planned clip's first pass.
+	open func([]mp4.Track) (sink, error)
+	plan *planned
 
 	header   *mkv.Header
 	tracks   []*track // in output order: video first
@@ -47,6 +51,9 @@ func NewClipper(dst io.Writer, opts *Options) *Clipper {
 	c := &Clipper{dst: dst}
 	if opts != nil {
 		c.opts = *opts
+	}
+	if c.opts.Format == FormatMP4 || c.opts.Planned {
+		c.startPlan()
 	}
 	return c
 }
@@ -72,6 +79,9 @@ type run struct {
 func (c *Clipper) Add(f *mkv.Fragment) error {
 	if c.err != nil {
 		return c.err
+	}
+	if c.plan != nil {
+		f = c.plan.keep(f)
 	}
 	c.err = c.add(f)
 	return c.err
@@ -295,6 +305,9 @@ func (c *Clipper) flushPending(next *pending) error {
 // Close writes the last fragment and returns the manifest. With no fragment
 // holding media it returns a ResourceNotFound error, as GetClip does.
 func (c *Clipper) Close() (*Manifest, error) {
+	if c.plan != nil {
+		return c.closePlanned()
+	}
 	if c.err != nil {
 		return c.Manifest(), c.err
 	}
@@ -387,6 +400,14 @@ func (c *Clipper) writeInit(f *mkv.Fragment) error {
 		for _, a := range t.alts {
 			out[i].Alternates = append(out[i].Alternates, a.info)
 		}
+	}
+	if c.open != nil {
+		w, err := c.open(out)
+		if err != nil {
+			return c.locate(err, f, 0, -1)
+		}
+		c.w = w
+		return nil
 	}
 	w, err := mp4.NewWriter(c.dst, out)
 	if err != nil {

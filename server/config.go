@@ -37,6 +37,9 @@ type Config struct {
 	// GetClipTPSPerStream limits GetClip calls per stream per second, as
 	// KVS does at 1; 0 (the default) leaves them unlimited.
 	GetClipTPSPerStream float64
+	// FragmentedClips makes GetClip answer with a fragmented MP4 (with
+	// mehd and sidx) instead of the progressive MP4 KVS documents.
+	FragmentedClips bool
 	// MaxRequestBody bounds the JSON body of every route but PutMedia.
 	MaxRequestBody int64
 	// MaxFragmentBytes and MaxFragmentDuration bound one PutMedia fragment

@@ -1,20 +1,17 @@
 package server
 
 import (
+	"cmp"
 	"net/http"
-	"time"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
-	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// getClip answers GetClip: the request is checked, the fragments chosen
-// from the index by dedup, then read one by one and fed to a remux.Clipper
-// writing into the response. Until the first byte goes out every failure is
-// a KVS error; after it, the connection is cut.
+// getClip answers GetClip: the request is checked, then sendClip
+// (clips.go) chooses the fragments, plans the clip — progressive MP4
+// unless Config.FragmentedClips — and streams it. Until the first byte
+// goes out every failure is a KVS error; after it, the connection is cut.
 func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) error {
 	var in struct {
 		StreamName, StreamARN *string
@@ -34,73 +31,12 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 	if err != nil {
 		return err
 	}
-	if st.RetentionHours == 0 {
-		return kindErr(kvserr.NoDataRetention, "The stream %s has no data retention.", st.Name)
+	format := remux.FormatMP4
+	if s.cfg.FragmentedClips {
+		format = remux.FormatFMP4
 	}
-	now := s.cfg.Now()
-	req := dedup.Request{Selector: dedup.SelectorType(in.ClipFragmentSelector.FragmentSelectorType), Start: start, End: end}
-	if err := req.Validate(now); err != nil {
-		return err
-	}
-	// Real KVS's answer for a server-time range wholly before retention.
-	if kind == archive.ByServer && end < now.Add(-time.Duration(st.RetentionHours)*time.Hour).UnixMilli() {
-		return invalidArg("End timestamp %d is outside of the stream retention period.", end)
-	}
-	if !s.rate.allow(st.Name) {
-		return kindErr(kvserr.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
-	}
-	select {
-	case s.clips <- struct{}{}:
-		defer func() { <-s.clips }()
-	default:
-		return kindErr(kvserr.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
-	}
-	s.m.clipsOpen.Inc()
-	defer s.m.clipsOpen.Dec()
-
-	frags, err := s.cfg.Store.List(st.Name, kind, start, end)
-	if err != nil {
-		return err
-	}
-	metas := make([]dedup.Meta, len(frags))
-	for i, f := range frags {
-		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
-			HasProducer: true, HasServer: true, Bytes: f.Size}
-	}
-	sel, err := dedup.Select(&req, metas, dedup.KVSLimits)
-	if err != nil {
-		return err
-	}
-
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	out := &clipWriter{w: w, s: s}
-	c := remux.NewClipper(out, &remux.Options{Profile: remux.ProfileKVS})
-	for _, i := range sel.Chosen {
-		f, err := s.readFragment(st.Name, frags[i].Number)
-		if err == nil {
-			err = c.Add(f)
-		}
-		if err != nil {
-			return s.clipFailed(rq, out, err)
-		}
-	}
-	if _, err := c.Close(); err != nil {
-		return s.clipFailed(rq, out, err)
-	}
-	rq.log.Info("clip sent", "stream", st.Name, "fragments", len(sel.Chosen), "bytes", out.n, "truncated", sel.Truncated)
-	return nil
-}
-
-// readFragment reads one stored document. Each document is its own byte
-// slice and the fragment points into it, so it stays valid while the
-// clipper holds it back for the next Add.
-func (s *Server) readFragment(stream, number string) (*mkv.Fragment, error) {
-	doc, err := s.cfg.Store.Read(stream, number)
-	if err != nil {
-		return nil, err
-	}
-	return mkv.NewBytesReader(doc).Next()
+	sel := dedup.SelectorType(in.ClipFragmentSelector.FragmentSelectorType)
+	return s.sendClip(w, r, rq, &clipSpec{st: st, kind: kind, selector: sel, start: start, end: end, format: format})
 }
 
 // clipFailed returns err when nothing was sent yet, else cuts the response.
@@ -116,15 +52,16 @@ func (s *Server) clipFailed(rq *request, out *clipWriter, err error) error {
 // byte, and counts what went out: until then the request can still fail
 // with a proper error.
 type clipWriter struct {
-	w http.ResponseWriter
-	s *Server
-	n int64
+	w      http.ResponseWriter
+	s      *Server
+	n      int64
+	status int // 0 means 200
 }
 
 func (c *clipWriter) Write(p []byte) (int, error) {
 	if c.n == 0 && len(p) > 0 {
 		c.w.Header().Set("Content-Type", "video/mp4")
-		c.w.WriteHeader(http.StatusOK)
+		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
 	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)

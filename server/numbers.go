@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -11,15 +13,22 @@ import (
 )
 
 // Fragment numbers look like KVS's: 47 decimal digits. Ours are a fixed
-// 11-digit prefix, the server clock in ns (19 digits) and a counter (17
-// digits). The clock part never goes backwards, even across restarts (New
-// seeds it from the archive), so numbers grow with ingestion order and
-// compare correctly as strings of one width.
+// 11-digit prefix, the server clock in ns (19 digits), a node id (6 digits)
+// and a counter (11 digits). The clock part never goes backwards, even
+// across restarts (New seeds it from the archive), so numbers grow with
+// ingestion order and compare correctly as strings of one width.
+//
+// Several servers may share one archive (the S3 store). The node id, drawn
+// at random when the server starts, keeps their numbers apart even when
+// two clocks read the same nanosecond; the S3 store refuses to overwrite a
+// fragment body as well, so a collision is an ERROR ack, never a lost
+// fragment. Across servers, numbers are ordered by their clocks.
 const numberPrefix = "91343852333"
 
 type numberGen struct {
 	mu     sync.Mutex
 	lastNs int64
+	node   uint32
 	seq    uint64
 }
 
@@ -33,12 +42,14 @@ func (g *numberGen) next(t time.Time) string {
 	}
 	g.lastNs = ns
 	g.seq++
-	return fmt.Sprintf("%s%019d%017d", numberPrefix, ns, g.seq%1e17)
+	return fmt.Sprintf("%s%019d%06d%011d", numberPrefix, ns, g.node, g.seq%1e11)
 }
 
 // seedNumbers starts the generator past every number in the archive.
 func seedNumbers(store archive.Store) (*numberGen, error) {
-	g := &numberGen{}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	g := &numberGen{node: binary.BigEndian.Uint32(b[:]) % 1e6}
 	streams, err := store.Streams()
 	if err != nil {
 		return nil, err
@@ -53,7 +64,7 @@ func seedNumbers(store archive.Store) (*numberGen, error) {
 				continue
 			}
 			ns, err1 := strconv.ParseInt(f.Number[11:30], 10, 64)
-			seq, err2 := strconv.ParseUint(f.Number[30:], 10, 64)
+			seq, err2 := strconv.ParseUint(f.Number[36:], 10, 64)
 			if err1 == nil && err2 == nil {
 				g.lastNs = max(g.lastNs, ns)
 				g.seq = max(g.seq, seq)

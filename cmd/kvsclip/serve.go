@@ -33,7 +33,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	data := fs.String("data", "./data", "archive directory")
+	data := fs.String("data", "./data", "archive directory (the embedded archive)")
+	// An S3 archive holds all state, so several servers can share it.
+	s3url := fs.String("archive", "", "s3://BUCKET/PREFIX: keep the archive in an S3-compatible bucket (created when missing) instead of --data; configured by AWS_ENDPOINT_URL_S3, AWS_REGION and the AWS credential chain")
 	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
 	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs")
 	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
@@ -76,7 +78,14 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		log.Warn("no credentials configured: requests are not authenticated, serving loopback clients only",
 			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4")
 	}
-	store, err := archive.Open(*data)
+	var store archive.Store
+	where := *data
+	if *s3url != "" {
+		where = *s3url
+		store, err = archive.OpenS3URL(context.Background(), *s3url, archive.S3Options{})
+	} else {
+		store, err = archive.Open(*data)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
 		return 1
@@ -104,8 +113,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "kvsclip serve: listening on http://%s, archive %s\n", ln.Addr(), *data)
-	log.Info("serving", "addr", ln.Addr().String(), "data", *data, "auth", creds != nil)
+	fmt.Fprintf(stdout, "kvsclip serve: listening on http://%s, archive %s\n", ln.Addr(), where)
+	log.Info("serving", "addr", ln.Addr().String(), "archive", where, "auth", creds != nil)
 
 	select {
 	case err := <-errc:

@@ -1,0 +1,784 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// S3 is the Store on an S3-compatible bucket (AWS S3, MinIO, Ceph,
+// versitygw). It keeps no state of its own, so any number of servers can
+// share one bucket and prefix. The layout:
+//
+//	<prefix>streams/<name>/meta.json        stream metadata (JSON), replaced with If-Match
+//	<prefix>streams/<name>/frags/<number>.mkv
+//	<prefix>streams/<name>/idx/s/<server ms>-<number>-<producer ms>-<bytes>-<duration ms>
+//	<prefix>streams/<name>/idx/p/<producer ms>-<number>-<server ms>-<bytes>-<duration ms>
+//
+// Timestamps in index keys are zero-padded to 15 digits, so the keys of one
+// index sort by time and ListObjectsV2 with StartAfter lists a time range
+// without reading any fragment: the index objects are empty and the key is
+// the record.
+//
+// Put writes the body, then the server-time key, then the producer-time
+// key. A crash or an outage between them leaves at worst an unindexed body
+// (invisible; DeleteBefore removes it once past retention) or a fragment
+// indexed by server time only, whose body is whole: no index key ever names
+// a missing body. The producer-time key is written last and is the commit
+// record: Lookup requires it, and a Put that fails after writing the
+// server-time key removes that key again when it can. DeleteBefore removes
+// in the opposite order: index keys first, bodies after.
+type S3 struct {
+	client *s3.Client
+	bucket string
+	prefix string
+	opts   S3Options
+}
+
+var _ Store = (*S3)(nil)
+
+// S3Options tunes an S3 store. Zero fields take the defaults.
+type S3Options struct {
+	// OpTimeout bounds one Store call, S3 retries included: the Store
+	// methods take no context, and a hung endpoint must not hang a
+	// PutMedia session or a clip. Default 2 minutes (a 50 MB body on a
+	// slow link).
+	OpTimeout time.Duration
+	// PutGrace is how long after its server timestamp a fragment may
+	// still be in the middle of its Put on some server. DeleteBefore
+	// never deletes younger fragments, so that retention on one server
+	// cannot remove a body another server is about to index. Default 10
+	// minutes, well past OpTimeout.
+	PutGrace time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Defaults of S3Options.
+const (
+	DefaultS3OpTimeout = 2 * time.Minute
+	DefaultS3PutGrace  = 10 * time.Minute
+)
+
+// Key layout names.
+const (
+	s3Streams   = "streams/"
+	s3Meta      = "meta.json"
+	s3Frags     = "frags/"
+	s3IdxServer = "idx/s/"
+	s3IdxProd   = "idx/p/"
+	// s3TsWidth is the zero-padded width of index timestamps: ms up to
+	// year 33658, so string order is numeric order.
+	s3TsWidth = 15
+	s3MaxTs   = 999_999_999_999_999
+	// s3Fanout bounds the concurrent requests of one Store call (stream
+	// metadata reads, batch deletes).
+	s3Fanout = 16
+)
+
+// Object metadata names on a fragment body: what Lookup needs to rebuild
+// the index key of the body it found.
+const (
+	s3MetaProducer = "kvsclip-producer-ms"
+	s3MetaServer   = "kvsclip-server-ms"
+	s3MetaDuration = "kvsclip-duration-ms"
+)
+
+// OpenS3 returns the store in bucket under prefix, creating the bucket when
+// it is missing. prefix is used as given plus a "/" when it lacks one; ""
+// means the bucket's root.
+func OpenS3(ctx context.Context, client *s3.Client, bucket, prefix string, opts S3Options) (*S3, error) {
+	if bucket == "" {
+		return nil, fmt.Errorf("archive: s3: no bucket: %w", ErrInvalid)
+	}
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	if opts.OpTimeout <= 0 {
+		opts.OpTimeout = DefaultS3OpTimeout
+	}
+	if opts.PutGrace <= 0 {
+		opts.PutGrace = DefaultS3PutGrace
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &S3{client: client, bucket: bucket, prefix: prefix, opts: opts}
+	if err := a.ensureBucket(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ParseS3URL splits s3://BUCKET/PREFIX into its bucket and prefix.
+func ParseS3URL(u string) (bucket, prefix string, err error) {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("archive: %q is not an s3://BUCKET/PREFIX URL: %w", u, ErrInvalid)
+	}
+	bucket, prefix, _ = strings.Cut(rest, "/")
+	if bucket == "" {
+		return "", "", fmt.Errorf("archive: %q names no bucket: %w", u, ErrInvalid)
+	}
+	return bucket, prefix, nil
+}
+
+// Bucket and Prefix say where the store lives.
+func (a *S3) Bucket() string { return a.bucket }
+
+// Prefix is the key prefix, ending in "/" unless empty.
+func (a *S3) Prefix() string { return a.prefix }
+
+func (a *S3) ensureBucket(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, a.opts.OpTimeout)
+	defer cancel()
+	_, err := a.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &a.bucket})
+	if err == nil {
+		return nil
+	}
+	if !isNotFound(err) {
+		return fmt.Errorf("archive: s3 bucket %s: %w", a.bucket, err)
+	}
+	in := &s3.CreateBucketInput{Bucket: &a.bucket}
+	// us-east-1 is the one region that refuses its own name as a location.
+	if r := a.client.Options().Region; r != "" && r != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(r)}
+	}
+	_, err = a.client.CreateBucket(ctx, in)
+	var owned *s3types.BucketAlreadyOwnedByYou
+	if err != nil && !errors.As(err, &owned) { // another server won the race: fine
+		return fmt.Errorf("archive: s3 create bucket %s: %w", a.bucket, err)
+	}
+	return nil
+}
+
+// ctx returns the context of one Store call.
+func (a *S3) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), a.opts.OpTimeout)
+}
+
+func (a *S3) streamKey(name string) string { return a.prefix + s3Streams + name + "/" }
+func (a *S3) metaKey(name string) string   { return a.streamKey(name) + s3Meta }
+func (a *S3) bodyKey(name, number string) string {
+	return a.streamKey(name) + s3Frags + number + ".mkv"
+}
+
+// indexKey is a fragment's key in the index of kind.
+func (a *S3) indexKey(name string, kind TimestampKind, f Fragment) string {
+	if kind == ByServer {
+		return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxServer, s3TsWidth, f.ServerMillis, f.Number, f.ProducerMillis, f.Size, f.DurationMillis)
+	}
+	return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxProd, s3TsWidth, f.ProducerMillis, f.Number, f.ServerMillis, f.Size, f.DurationMillis)
+}
+
+// parseIndexName is the inverse of indexKey for the part after idx/<k>/.
+func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
+	parts := strings.Split(name, "-")
+	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !mkv.ValidFragmentNumber(parts[1]) {
+		return Fragment{}, false
+	}
+	var nums [4]int64
+	for i, p := range []string{parts[0], parts[2], parts[3], parts[4]} {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n < 0 {
+			return Fragment{}, false
+		}
+		nums[i] = n
+	}
+	f := Fragment{Number: parts[1], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}
+	if kind == ByServer {
+		f.ProducerMillis, f.ServerMillis = f.ServerMillis, f.ProducerMillis
+	}
+	return f, true
+}
+
+// CreateStream writes meta.json only if it does not exist (If-None-Match),
+// so two servers creating one name cannot both succeed. Objects left by an
+// interrupted DeleteStream are removed first: a new stream starts empty.
+func (a *S3) CreateStream(st Stream) error {
+	if !ValidStreamName(st.Name) {
+		return fmt.Errorf("archive: stream name %q: %w", st.Name, ErrInvalid)
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if _, _, err := a.readMeta(ctx, st.Name); err == nil {
+		return fmt.Errorf("archive: %q: %w", st.Name, ErrStreamExists)
+	} else if !errors.Is(err, ErrStreamNotFound) {
+		return err
+	}
+	if err := a.deletePrefix(ctx, a.streamKey(st.Name), a.metaKey(st.Name)); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	_, err = a.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &a.bucket, Key: aws.String(a.metaKey(st.Name)), Body: bytes.NewReader(raw),
+		IfNoneMatch: aws.String("*"), ContentType: aws.String("application/json"),
+	})
+	if isPreconditionFailed(err) {
+		return fmt.Errorf("archive: %q: %w", st.Name, ErrStreamExists)
+	}
+	if err != nil {
+		return fmt.Errorf("archive: s3 create stream %s: %w", st.Name, err)
+	}
+	return nil
+}
+
+// readMeta returns a stream's metadata and the ETag that guards it.
+func (a *S3) readMeta(ctx context.Context, name string) (Stream, string, error) {
+	if !ValidStreamName(name) {
+		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
+	}
+	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
+	if isNotFound(err) {
+		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
+	}
+	if err != nil {
+		return Stream{}, "", fmt.Errorf("archive: s3 stream %s: %w", name, err)
+	}
+	defer out.Body.Close()
+	raw, err := io.ReadAll(out.Body)
+	if err != nil {
+		return Stream{}, "", fmt.Errorf("archive: s3 stream %s: %w", name, err)
+	}
+	var st Stream
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return Stream{}, "", fmt.Errorf("archive: s3 stream %s: %s: %w", name, s3Meta, err)
+	}
+	return st, aws.ToString(out.ETag), nil
+}
+
+// streamExists is the cheap check of calls that only need the stream to be
+// there: a HEAD of meta.json.
+func (a *S3) streamExists(ctx context.Context, name string) error {
+	if !ValidStreamName(name) {
+		return fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
+	}
+	_, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
+	if isNotFound(err) {
+		return fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("archive: s3 stream %s: %w", name, err)
+	}
+	return nil
+}
+
+// Stream reads a stream's meta.json.
+func (a *S3) Stream(name string) (Stream, error) {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	st, _, err := a.readMeta(ctx, name)
+	return st, err
+}
+
+// Streams lists the stream directories and reads their metadata
+// concurrently. A directory without meta.json (a stream being deleted) is
+// skipped.
+func (a *S3) Streams() ([]Stream, error) {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	var names []string
+	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{
+		Bucket: &a.bucket, Prefix: aws.String(a.prefix + s3Streams), Delimiter: aws.String("/"),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("archive: s3 list streams: %w", err)
+		}
+		for _, cp := range page.CommonPrefixes {
+			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), a.prefix+s3Streams), "/")
+			if ValidStreamName(name) {
+				names = append(names, name)
+			}
+		}
+	}
+	out := make([]Stream, len(names))
+	found := make([]bool, len(names))
+	err := forEach(len(names), func(i int) error {
+		st, _, err := a.readMeta(ctx, names[i])
+		if errors.Is(err, ErrStreamNotFound) {
+			return nil
+		}
+		out[i], found[i] = st, err == nil
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	kept := out[:0]
+	for i, st := range out {
+		if found[i] {
+			kept = append(kept, st)
+		}
+	}
+	sort.Slice(kept, func(i, j int) bool { return kept[i].Name < kept[j].Name })
+	return kept, nil
+}
+
+// s3UpdateAttempts bounds the read-modify-write retries of UpdateStream
+// when other servers keep winning the race.
+const s3UpdateAttempts = 10
+
+// UpdateStream reads meta.json, applies fn and writes the result with
+// If-Match on the ETag it read: a concurrent update on another server makes
+// the write fail, and the whole read-apply-write starts again, so fn always
+// sees the latest metadata (KVS's CurrentVersion check stays exact).
+func (a *S3) UpdateStream(name string, fn func(*Stream) error) error {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	for range s3UpdateAttempts {
+		cur, etag, err := a.readMeta(ctx, name)
+		if err != nil {
+			return err
+		}
+		next := cur
+		if err := fn(&next); err != nil {
+			return err
+		}
+		next.Name = cur.Name
+		raw, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("archive: %w", err)
+		}
+		_, err = a.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: &a.bucket, Key: aws.String(a.metaKey(name)), Body: bytes.NewReader(raw),
+			IfMatch: aws.String(etag), ContentType: aws.String("application/json"),
+		})
+		if isPreconditionFailed(err) || isNotFound(err) {
+			continue // changed or deleted meanwhile: read again
+		}
+		if err != nil {
+			return fmt.Errorf("archive: s3 update stream %s: %w", name, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("archive: s3 update stream %s: too many concurrent updates", name)
+}
+
+// DeleteStream removes meta.json first — from then on the stream is gone
+// for every server — and then every other object under the stream.
+func (a *S3) DeleteStream(name string) error {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.streamExists(ctx, name); err != nil {
+		return err
+	}
+	if _, err := a.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))}); err != nil {
+		return fmt.Errorf("archive: s3 delete stream %s: %w", name, err)
+	}
+	return a.deletePrefix(ctx, a.streamKey(name), "")
+}
+
+// deletePrefix deletes every object under prefix except keep. The idx/
+// keys go in a first pass and the rest after ("frags/" sorts before
+// "idx/"), so that no index key outlives its body even when this is cut
+// short.
+func (a *S3) deletePrefix(ctx context.Context, prefix, keep string) error {
+	for _, sub := range []string{prefix + "idx/", prefix} {
+		keys, err := a.listKeys(ctx, sub, "", func(string) bool { return true })
+		if err != nil {
+			return err
+		}
+		kept := keys[:0]
+		for _, k := range keys {
+			if k != keep {
+				kept = append(kept, k)
+			}
+		}
+		if err := a.deleteKeys(ctx, kept); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listKeys lists keys under prefix after startAfter while more returns true.
+func (a *S3) listKeys(ctx context.Context, prefix, startAfter string, more func(key string) bool) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: &a.bucket, Prefix: aws.String(prefix)}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(a.client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("archive: s3 list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			k := aws.ToString(o.Key)
+			if !more(k) {
+				return keys, nil
+			}
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
+}
+
+// deleteKeys deletes keys in batches of DeleteObjects' limit, in order: a
+// batch starts only when the one before it is done.
+func (a *S3) deleteKeys(ctx context.Context, keys []string) error {
+	for len(keys) > 0 {
+		n := min(len(keys), 1000)
+		ids := make([]s3types.ObjectIdentifier, n)
+		for i, k := range keys[:n] {
+			ids[i] = s3types.ObjectIdentifier{Key: aws.String(k)}
+		}
+		out, err := a.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
+			Bucket: &a.bucket, Delete: &s3types.Delete{Objects: ids, Quiet: aws.Bool(true)},
+		})
+		if err != nil {
+			return fmt.Errorf("archive: s3 delete: %w", err)
+		}
+		for _, e := range out.Errors {
+			if aws.ToString(e.Code) != "NoSuchKey" {
+				return fmt.Errorf("archive: s3 delete %s: %s %s", aws.ToString(e.Key), aws.ToString(e.Code), aws.ToString(e.Message))
+			}
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// Put writes the body (If-None-Match, so a fragment number is never
+// reused), then the server-time index key, then the producer-time one.
+// Timestamps must be 0..999999999999999 ms: the index sorts them as
+// fixed-width decimals.
+func (a *S3) Put(stream string, meta Fragment, doc []byte) error {
+	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
+		meta.ProducerMillis < 0 || meta.ProducerMillis > s3MaxTs || meta.ServerMillis < 0 || meta.ServerMillis > s3MaxTs {
+		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.streamExists(ctx, stream); err != nil {
+		return err
+	}
+	if err := a.putBody(ctx, stream, meta, doc); err != nil {
+		return err
+	}
+	sKey := a.indexKey(stream, ByServer, meta)
+	if err := a.putEmpty(ctx, sKey); err != nil {
+		return err
+	}
+	if err := a.putEmpty(ctx, a.indexKey(stream, ByProducer, meta)); err != nil {
+		// Uncommitted: take the server-time key back if S3 lets us, so
+		// the fragment is not half listed. If it does not, the fragment
+		// stays listed by server time, with its whole body.
+		_, _ = a.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &a.bucket, Key: aws.String(sKey)})
+		return err
+	}
+	return nil
+}
+
+func (a *S3) putBody(ctx context.Context, stream string, meta Fragment, doc []byte) error {
+	key := a.bodyKey(stream, meta.Number)
+	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &a.bucket, Key: aws.String(key), Body: bytes.NewReader(doc),
+		ContentLength: aws.Int64(int64(len(doc))), ContentType: aws.String("video/webm"),
+		IfNoneMatch: aws.String("*"),
+		Metadata: map[string]string{
+			s3MetaProducer: strconv.FormatInt(meta.ProducerMillis, 10),
+			s3MetaServer:   strconv.FormatInt(meta.ServerMillis, 10),
+			s3MetaDuration: strconv.FormatInt(meta.DurationMillis, 10),
+		},
+	})
+	if isPreconditionFailed(err) {
+		// Either an SDK retry of our own write that had landed, or
+		// another fragment with this number. Only the first is fine.
+		if got, herr := a.headBody(ctx, stream, meta.Number); herr == nil && got == meta {
+			return nil
+		}
+		return fmt.Errorf("archive: s3 fragment %s exists already: %w", meta.Number, ErrInvalid)
+	}
+	if err != nil {
+		return fmt.Errorf("archive: s3 put fragment %s: %w", meta.Number, err)
+	}
+	return nil
+}
+
+func (a *S3) putEmpty(ctx context.Context, key string) error {
+	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(key), Body: bytes.NewReader(nil), ContentLength: aws.Int64(0)})
+	if err != nil {
+		return fmt.Errorf("archive: s3 put index: %w", err)
+	}
+	return nil
+}
+
+// headBody reads a fragment's metadata from its body object.
+func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, error) {
+	out, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
+	if isNotFound(err) {
+		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	if err != nil {
+		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
+	}
+	f := Fragment{Number: number, Size: aws.ToInt64(out.ContentLength)}
+	var perr error
+	parse := func(name string) int64 {
+		v, err := strconv.ParseInt(out.Metadata[name], 10, 64)
+		perr = errors.Join(perr, err)
+		return v
+	}
+	f.ProducerMillis, f.ServerMillis, f.DurationMillis = parse(s3MetaProducer), parse(s3MetaServer), parse(s3MetaDuration)
+	if perr != nil {
+		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: bad metadata: %w", number, perr)
+	}
+	return f, nil
+}
+
+// List lists the index of kind from start, stopping after end; no body is
+// read. Index keys sort by time, so the result is sorted by number after.
+func (a *S3) List(stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.streamExists(ctx, stream); err != nil {
+		return nil, err
+	}
+	if end < 0 || start > end || start > s3MaxTs {
+		return nil, nil
+	}
+	start = max(start, 0)
+	dir := a.streamKey(stream) + s3IdxProd
+	if kind == ByServer {
+		dir = a.streamKey(stream) + s3IdxServer
+	}
+	var out []Fragment
+	// StartAfter is exclusive; the padded start alone sorts before every
+	// key of that millisecond ("…123" < "…123-…"), so start is included.
+	_, err := a.listKeys(ctx, dir, fmt.Sprintf("%s%0*d", dir, s3TsWidth, start), func(k string) bool {
+		f, ok := parseIndexName(kind, strings.TrimPrefix(k, dir))
+		if !ok {
+			return true // not ours: skip
+		}
+		t := f.ProducerMillis
+		if kind == ByServer {
+			t = f.ServerMillis
+		}
+		if t > end {
+			return false
+		}
+		out = append(out, f)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return mkv.CompareFragmentNumbers(out[i].Number, out[j].Number) < 0 })
+	return out, nil
+}
+
+// Lookup reads the body's metadata and then checks that the producer-time
+// key, the commit record, exists: a body whose Put never completed is not a
+// fragment.
+func (a *S3) Lookup(stream, number string) (Fragment, error) {
+	if !mkv.ValidFragmentNumber(number) {
+		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	f, err := a.headBody(ctx, stream, number)
+	if errors.Is(err, ErrFragmentNotFound) {
+		if serr := a.streamExists(ctx, stream); serr != nil {
+			return Fragment{}, serr
+		}
+	}
+	if err != nil {
+		return Fragment{}, err
+	}
+	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByProducer, f))})
+	if isNotFound(err) {
+		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	if err != nil {
+		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
+	}
+	return f, nil
+}
+
+// Read gets one body in one request, into a slice of its exact size.
+// Callers find numbers through List or Lookup, so it does not check the
+// index again.
+func (a *S3) Read(stream, number string) ([]byte, error) {
+	if !mkv.ValidFragmentNumber(number) {
+		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	ctx, cancel := a.ctx()
+	defer cancel()
+	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
+	if isNotFound(err) {
+		if serr := a.streamExists(ctx, stream); serr != nil {
+			return nil, serr
+		}
+		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+	}
+	defer out.Body.Close()
+	n := aws.ToInt64(out.ContentLength)
+	if n < 0 || n > 1<<31 {
+		n = 0
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n+bytes.MinRead))
+	if _, err := buf.ReadFrom(out.Body); err != nil {
+		return nil, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DeleteBefore lists the server-time index up to the cutoff, deletes both
+// index keys of each fragment and then the bodies, and then removes bodies
+// no index names (Puts cut short) whose number says they are that old.
+// Fragments younger than PutGrace are kept whatever the cutoff: another
+// server may still be writing their keys.
+func (a *S3) DeleteBefore(stream string, cutoff int64) (int, error) {
+	ctx, cancel := a.ctx()
+	defer cancel()
+	if err := a.streamExists(ctx, stream); err != nil {
+		return 0, err
+	}
+	cutoff = min(cutoff, a.opts.Now().Add(-a.opts.PutGrace).UnixMilli())
+	dir := a.streamKey(stream) + s3IdxServer
+	var frags []Fragment
+	_, err := a.listKeys(ctx, dir, "", func(k string) bool {
+		f, ok := parseIndexName(ByServer, strings.TrimPrefix(k, dir))
+		if !ok {
+			return true
+		}
+		if f.ServerMillis >= cutoff {
+			return false
+		}
+		frags = append(frags, f)
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	idx := make([]string, 0, 2*len(frags))
+	bodies := make([]string, 0, len(frags))
+	for _, f := range frags {
+		// The commit record goes first, as Lookup trusts it.
+		idx = append(idx, a.indexKey(stream, ByProducer, f), a.indexKey(stream, ByServer, f))
+		bodies = append(bodies, a.bodyKey(stream, f.Number))
+	}
+	if err := a.deleteKeys(ctx, idx); err != nil {
+		return 0, err
+	}
+	if err := a.deleteKeys(ctx, bodies); err != nil {
+		return len(frags), err
+	}
+	return len(frags), a.deleteOrphans(ctx, stream, cutoff)
+}
+
+// deleteOrphans removes bodies older than cutoff by the server clock their
+// number carries (see the server's numbering: digits 11..30 are ns). Bodies
+// sort by number, so the listing stops at the first young one; numbers of
+// another shape are left alone.
+func (a *S3) deleteOrphans(ctx context.Context, stream string, cutoff int64) error {
+	dir := a.streamKey(stream) + s3Frags
+	keys, err := a.listKeys(ctx, dir, "", func(k string) bool {
+		number := strings.TrimSuffix(strings.TrimPrefix(k, dir), ".mkv")
+		if len(number) != 47 {
+			return true
+		}
+		ns, err := strconv.ParseInt(number[11:30], 10, 64)
+		return err == nil && ns/1e6 < cutoff
+	})
+	if err != nil {
+		return err
+	}
+	var old []string
+	for _, k := range keys {
+		if len(strings.TrimSuffix(strings.TrimPrefix(k, dir), ".mkv")) == 47 {
+			old = append(old, k)
+		}
+	}
+	return a.deleteKeys(ctx, old)
+}
+
+// forEach runs fn(0..n-1) with at most s3Fanout at once and returns the
+// first error.
+func forEach(n int, fn func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		sem   = make(chan struct{}, s3Fanout)
+	)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := fn(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// isNotFound reports S3's "no such key / bucket" answers, which come as
+// typed errors from GET and as bare 404s from HEAD.
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nsk *s3types.NoSuchKey
+	var nf *s3types.NotFound
+	var nsb *s3types.NoSuchBucket
+	if errors.As(err, &nsk) || errors.As(err, &nf) || errors.As(err, &nsb) {
+		return true
+	}
+	return httpStatus(err) == http.StatusNotFound
+}
+
+// isPreconditionFailed reports a failed If-Match / If-None-Match. S3 says
+// 412; some servers answer a lost If-None-Match race with 409.
+func isPreconditionFailed(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "ConditionalRequestConflict") {
+		return true
+	}
+	s := httpStatus(err)
+	return s == http.StatusPreconditionFailed || s == http.StatusConflict
+}
+
+func httpStatus(err error) int {
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}

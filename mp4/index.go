@@ -1,0 +1,148 @@
+package mp4
+
+import (
+	"encoding/binary"
+	"io"
+	"math"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// Index describes a whole fragmented MP4 before its first byte is written:
+// its length, for the movie extends header (mehd), and where each fragment
+// is and how long it lasts, for a segment index (sidx). A player that finds
+// them shows the true duration of a fragmented file at once and can seek
+// in it with byte ranges; without them it knows only the fragments it has
+// read.
+type Index struct {
+	// Duration is the presentation length of the longest track, in
+	// milliseconds (the movie timescale of the init segment).
+	Duration uint64
+	// ReferenceID is the track the sidx times are counted on (the video
+	// track), Timescale that track's timescale.
+	ReferenceID uint32
+	Timescale   uint32
+	// EarliestPresentationTime is the presentation time of the reference
+	// track's first sample, in Timescale units on the media time line.
+	EarliestPresentationTime uint64
+	// Fragments lists every moof+mdat in file order.
+	Fragments []IndexEntry
+}
+
+// IndexEntry is one fragment of an Index.
+type IndexEntry struct {
+	// Size is the fragment's moof+mdat size in bytes.
+	Size int64
+	// Duration is the fragment's length on the reference track.
+	Duration uint64
+	// StartsWithSAP says that the reference track's first sample in the
+	// fragment is a sync sample.
+	StartsWithSAP bool
+}
+
+// mehdSize is a version 1 mehd: a full box header and a 64-bit duration.
+const mehdSize = fullHeaderSize + 8
+
+// sidxSize returns the size of a version 1 sidx with n references.
+func sidxSize(n int) int { return fullHeaderSize + 4 + 4 + 8 + 8 + 2 + 2 + 12*n }
+
+// NewIndexedWriter is NewWriter for a clip whose fragments are all known:
+// the init segment carries a mehd with idx.Duration and is followed by a
+// sidx listing idx.Fragments, so WriteInit writes ftyp, moov and sidx. The
+// fragments written after it must be the ones idx lists.
+func NewIndexedWriter(w io.Writer, tracks []Track, idx *Index) (*Writer, error) {
+	wr, err := NewWriter(w, tracks)
+	if err != nil {
+		return nil, err
+	}
+	sidx, err := encodeSidx(idx)
+	if err != nil {
+		return nil, err
+	}
+	init, err := insertMehd(wr.init, idx.Duration)
+	if err != nil {
+		return nil, err
+	}
+	wr.init = append(init, sidx...)
+	return wr, nil
+}
+
+// InitSize returns the number of bytes WriteInit writes.
+func (w *Writer) InitSize() int { return len(w.init) }
+
+// encodeSidx writes one sidx whose references are the fragments, each a
+// media reference starting at the byte after the previous one.
+func encodeSidx(idx *Index) ([]byte, error) {
+	if len(idx.Fragments) > math.MaxUint16 {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%d fragments do not fit one sidx (65535): %w", len(idx.Fragments), ErrInvalidFragment)
+	}
+	n := sidxSize(len(idx.Fragments))
+	b := make([]byte, n)
+	o := putFullBoxHeader(b, 0, n, "sidx", 1, 0)
+	o = put32(b, o, idx.ReferenceID)
+	o = put32(b, o, idx.Timescale)
+	binary.BigEndian.PutUint64(b[o:], idx.EarliestPresentationTime)
+	o += 8
+	binary.BigEndian.PutUint64(b[o:], 0) // first_offset: the fragments follow at once
+	o += 8
+	o += 2 // reserved
+	binary.BigEndian.PutUint16(b[o:], uint16(len(idx.Fragments)))
+	o += 2
+	for _, f := range idx.Fragments {
+		// reference_type 0 (media) leaves the top bit clear, so the size
+		// has 31 bits; a KVS fragment is at most 50 MB.
+		if f.Size <= 0 || f.Size > math.MaxInt32 || f.Duration > math.MaxUint32 {
+			return nil, kvserr.Errorf(kvserr.InvalidArgument, "fragment of %d bytes and %d units cannot be indexed: %w", f.Size, f.Duration, ErrFragmentTooLarge)
+		}
+		o = put32(b, o, uint32(f.Size))
+		o = put32(b, o, uint32(f.Duration))
+		var sap uint32
+		if f.StartsWithSAP {
+			sap = 1<<31 | 1<<28 // starts_with_SAP, SAP_type 1
+		}
+		o = put32(b, o, sap)
+	}
+	return b, nil
+}
+
+// insertMehd returns init with a version 1 mehd as the first box of the
+// moov's mvex, the sizes of moov and mvex grown to match.
+func insertMehd(init []byte, duration uint64) ([]byte, error) {
+	moov, ok := findBox(init, 0, len(init), "moov")
+	if !ok {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "init segment without moov: %w", ErrInvalidTrack)
+	}
+	mvex, ok := findBox(init, moov+boxHeaderSize, moov+int(binary.BigEndian.Uint32(init[moov:])), "mvex")
+	if !ok {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "init segment without mvex: %w", ErrInvalidTrack)
+	}
+	at := mvex + boxHeaderSize
+	out := make([]byte, 0, len(init)+mehdSize)
+	out = append(out, init[:at]...)
+	mehd := make([]byte, mehdSize)
+	o := putFullBoxHeader(mehd, 0, mehdSize, "mehd", 1, 0)
+	binary.BigEndian.PutUint64(mehd[o:], duration)
+	out = append(out, mehd...)
+	out = append(out, init[at:]...)
+	for _, pos := range []int{moov, mvex} {
+		binary.BigEndian.PutUint32(out[pos:], binary.BigEndian.Uint32(out[pos:])+mehdSize)
+	}
+	return out, nil
+}
+
+// findBox returns the offset of the first box of type typ among the boxes
+// in b[from:to]; the init segments searched are built here, with 32-bit
+// sizes.
+func findBox(b []byte, from, to int, typ string) (int, bool) {
+	for o := from; o+boxHeaderSize <= to; {
+		size := int(binary.BigEndian.Uint32(b[o:]))
+		if size < boxHeaderSize {
+			return 0, false
+		}
+		if string(b[o+4:o+8]) == typ {
+			return o, true
+		}
+		o += size
+	}
+	return 0, false
+}

@@ -1,0 +1,387 @@
+package remux
+
+import (
+	"errors"
+	"io"
+	"slices"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/mp4"
+)
+
+// Format is the layout of a clip's MP4.
+type Format int
+
+const (
+	// FormatFMP4 is a fragmented MP4: one moof+mdat per KVS fragment. It
+	// can stream, starting after the first fragment.
+	FormatFMP4 Format = iota
+	// FormatMP4 is a progressive MP4 — ftyp, moov with every sample
+	// table, mdat — what KVS documents GetClip to return. Every fragment
+	// is read before the first byte goes out.
+	FormatMP4
+)
+
+// String names the format as the CLI flag does.
+func (f Format) String() string {
+	if f == FormatMP4 {
+		return "mp4"
+	}
+	return "fmp4"
+}
+
+// ParseFormat reads a format name: "mp4" (progressive) or "fmp4".
+func ParseFormat(s string) (Format, error) {
+	switch s {
+	case "mp4":
+		return FormatMP4, nil
+	case "fmp4", "":
+		return FormatFMP4, nil
+	}
+	return 0, kvserr.Errorf(kvserr.InvalidArgument, "unknown format %q (want mp4 or fmp4)", s)
+}
+
+// A planned clip is made in two passes over the same fragments, by the same
+// timing code: the first (Add) runs the Clipper as usual but hands its
+// fragments to a planning sink that only measures them — mp4.Progressive's
+// Plan for a progressive file, a fragmented writer into a byte counter for
+// fMP4 — so that the size and, for fMP4, the index are known; the second
+// (Close or WriteRange) replays the fragments through a fresh Clipper into
+// the real writer. Both passes see the same fragments in the same order
+// with the same options, so they compute the same samples; the progressive
+// writer checks every sample's size against its plan all the same.
+type planned struct {
+	dst   io.Writer
+	frags []*mkv.Fragment
+
+	tracks []mp4.Track
+	prog   *mp4.Progressive // FormatMP4
+
+	// FormatFMP4: the first pass writes into count; the fragments' sizes
+	// and times become idx.
+	count   countWriter
+	fw      *mp4.Writer
+	idx     mp4.Index
+	starts  []int64 // per fragment: first decode time on the reference track, -1 if none
+	ends    []int64 // per track: end of the last sample, track units
+	target  switchWriter
+	indexed *mp4.Writer
+
+	size    int64
+	ready   bool // the first pass is complete
+	written bool // the second pass has run
+}
+
+func (c *Clipper) startPlan() {
+	pl := &planned{dst: c.dst}
+	c.plan = pl
+	if c.opts.Format == FormatMP4 {
+		c.open = func(tracks []mp4.Track) (sink, error) {
+			p, err := mp4.NewProgressive(tracks)
+			if err != nil {
+				return nil, err
+			}
+			pl.tracks, pl.prog = tracks, p
+			return planSink{p}, nil
+		}
+		return
+	}
+	c.open = func(tracks []mp4.Track) (sink, error) {
+		w, err := mp4.NewWriter(&pl.count, tracks)
+		if err != nil {
+			return nil, err
+		}
+		// Nothing is kept, so nothing need be gathered.
+		w.SetGatherThreshold(0)
+		if err := w.WriteInit(); err != nil {
+			return nil, err
+		}
+		pl.tracks, pl.fw = tracks, w
+		pl.ends = make([]int64, len(tracks))
+		pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+		return indexSink{pl}, nil
+	}
+}
+
+// sink is where a Clipper's timed fragments go: a streaming mp4.Writer,
+// or one of the passes of a planned clip.
+type sink interface {
+	WriteFragment(f *mp4.Fragment) error
+	Flush() error
+}
+
+// planSink plans a progressive file.
+type planSink struct{ p *mp4.Progressive }
+
+func (s planSink) WriteFragment(f *mp4.Fragment) error { return s.p.Plan(f) }
+func (s planSink) Flush() error                        { return nil }
+
+// progSink writes a planned progressive file's payloads.
+type progSink struct{ p *mp4.Progressive }
+
+func (s progSink) WriteFragment(f *mp4.Fragment) error { return s.p.WriteFragment(f) }
+func (s progSink) Flush() error                        { return s.p.Close() }
+
+// indexSink measures the fragments of a planned fMP4.
+type indexSink struct{ pl *planned }
+
+func (s indexSink) WriteFragment(f *mp4.Fragment) error {
+	pl := s.pl
+	before := pl.fw.BytesWritten()
+	if err := pl.fw.WriteFragment(f); err != nil {
+		return err
+	}
+	size := pl.fw.BytesWritten() - before
+	if size == 0 {
+		return nil
+	}
+	e := mp4.IndexEntry{Size: size}
+	start := int64(-1)
+	for i := range f.Tracks {
+		r := &f.Tracks[i]
+		if len(r.Samples) == 0 {
+			continue
+		}
+		var d uint64
+		for j := range r.Samples {
+			d += uint64(r.Samples[j].Duration)
+		}
+		k := trackIndexOf(pl.tracks, r.TrackID)
+		pl.ends[k] = max(pl.ends[k], int64(r.BaseDecodeTime+d))
+		if r.TrackID != pl.idx.ReferenceID {
+			continue
+		}
+		if len(pl.idx.Fragments) == 0 {
+			s0 := &r.Samples[0]
+			// On the presentation time line, after the track's edit.
+			edit := pl.tracks[trackIndexOf(pl.tracks, r.TrackID)].EditMediaTime
+			pl.idx.EarliestPresentationTime = uint64(max(int64(r.BaseDecodeTime)+int64(s0.CompositionOffset)-edit, 0))
+		}
+		start = int64(r.BaseDecodeTime)
+		e.Duration = d
+		e.StartsWithSAP = r.Samples[0].Sync
+	}
+	pl.idx.Fragments = append(pl.idx.Fragments, e)
+	pl.starts = append(pl.starts, start)
+	return nil
+}
+
+func (s indexSink) Flush() error { return s.pl.fw.Flush() }
+
+func trackIndexOf(tracks []mp4.Track, id uint32) int {
+	for i := range tracks {
+		if tracks[i].ID == id {
+			return i
+		}
+	}
+	return 0
+}
+
+// finishIndex turns the measured fragments into the sidx's references: a
+// fragment lasts until the next one starts on the reference track, so gaps
+// count towards the fragment before them and the durations add up to the
+// time line; the last lasts as long as its samples.
+func (pl *planned) finishIndex() {
+	fr := pl.idx.Fragments
+	next := int64(-1)
+	for i := len(fr) - 1; i >= 0; i-- {
+		if pl.starts[i] < 0 {
+			continue
+		}
+		if next >= 0 {
+			fr[i].Duration = uint64(next - pl.starts[i])
+		}
+		next = pl.starts[i]
+	}
+	var ms uint64
+	for k, t := range pl.tracks {
+		end := max(pl.ends[k]-t.EditMediaTime, 0)
+		ms = max(ms, (uint64(end)*1000+uint64(t.Timescale)-1)/uint64(t.Timescale))
+	}
+	pl.idx.Duration = ms
+}
+
+// Plan ends the first pass of a planned clip (Options.Format FormatMP4 or
+// Options.Planned) and returns the exact size of the MP4 that Close or
+// WriteRange will write. Nothing has been written to the destination yet,
+// so a failure here can still be answered with a proper error. With no
+// fragment holding media it returns a ResourceNotFound error, as Close
+// does.
+func (c *Clipper) Plan() (int64, error) {
+	pl := c.plan
+	if pl == nil {
+		return 0, kvserr.New(kvserr.InvalidArgument, "Plan needs a planned clip (Options.Format mp4 or Options.Planned)")
+	}
+	if pl.ready {
+		return pl.size, nil
+	}
+	if c.err != nil {
+		return 0, c.err
+	}
+	if c.pend == nil {
+		c.err = kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		return 0, c.err
+	}
+	if err := c.flushPending(nil); err != nil {
+		c.err = err
+		return 0, err
+	}
+	c.pend = nil
+	if err := c.w.Flush(); err != nil {
+		c.err = err
+		return 0, err
+	}
+	if pl.prog != nil {
+		size, err := pl.prog.Size()
+		if err != nil {
+			c.err = err
+			return 0, err
+		}
+		pl.size = size
+	} else {
+		pl.finishIndex()
+		w, err := mp4.NewIndexedWriter(&pl.target, pl.tracks, &pl.idx)
+		if err != nil {
+			c.err = err
+			return 0, err
+		}
+		pl.indexed = w
+		pl.size = int64(w.InitSize())
+		for _, f := range pl.idx.Fragments {
+			pl.size += f.Size
+		}
+	}
+	pl.ready = true
+	return pl.size, nil
+}
+
+// keep retains a fragment for the second pass. A Reader reuses its
+// Fragment values from one Next to the one after, so the fragment and its
+// block list are copied; the payloads are not, and must stay valid.
+func (pl *planned) keep(f *mkv.Fragment) *mkv.Fragment {
+	cp := *f
+	cp.Blocks = slices.Clone(f.Blocks)
+	cp.Tags.Other = slices.Clone(f.Tags.Other)
+	pl.frags = append(pl.frags, &cp)
+	return &cp
+}
+
+// errRangeDone stops the second pass once the requested range is out.
+var errRangeDone = errors.New("remux: range written")
+
+// WriteRange writes bytes [start, end) of a planned clip to the
+// destination: the second pass runs until end and hands on nothing before
+// start, so a byte range costs the fragments up to its end, and the bytes
+// before it are never written. It can be called once per Clipper (a
+// second pass consumes the plan); Close afterwards only returns the
+// manifest.
+func (c *Clipper) WriteRange(start, end int64) error {
+	size, err := c.Plan()
+	if err != nil {
+		return err
+	}
+	pl := c.plan
+	if start < 0 || end > size || start >= end {
+		return kvserr.Errorf(kvserr.InvalidArgument, "range [%d, %d) is not within the clip's %d bytes", start, end, size)
+	}
+	if pl.written {
+		return kvserr.New(kvserr.InvalidArgument, "the clip has been written already")
+	}
+	pl.written = true
+	var dst io.Writer = pl.dst
+	if start > 0 || end < size {
+		dst = &rangeWriter{w: pl.dst, skip: start, left: end - start}
+	}
+	inner := &Clipper{dst: dst, opts: c.opts, expected: c.expected}
+	inner.opts.Format, inner.opts.Planned = FormatFMP4, false
+	inner.open = func(tracks []mp4.Track) (sink, error) {
+		if pl.prog != nil {
+			if err := pl.prog.WriteHeader(dst); err != nil {
+				return nil, err
+			}
+			return progSink{pl.prog}, nil
+		}
+		pl.target.w = dst
+		if err := pl.indexed.WriteInit(); err != nil {
+			return nil, err
+		}
+		return pl.indexed, nil
+	}
+	for _, f := range pl.frags {
+		if err = inner.Add(f); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = inner.Close()
+	}
+	if errors.Is(err, errRangeDone) {
+		return nil
+	}
+	if err != nil {
+		c.err = err
+	}
+	return err
+}
+
+// closePlanned is Close for a planned clip: plan, write the whole clip
+// unless WriteRange has written a part, and return the manifest.
+func (c *Clipper) closePlanned() (*Manifest, error) {
+	if c.err != nil {
+		return c.Manifest(), c.err
+	}
+	size, err := c.Plan()
+	if err != nil {
+		return c.Manifest(), err
+	}
+	if !c.plan.written {
+		if err := c.WriteRange(0, size); err != nil {
+			return c.Manifest(), err
+		}
+	}
+	c.err = errClosed
+	return c.Manifest(), nil
+}
+
+// countWriter counts bytes and keeps none.
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// switchWriter lets the indexed writer, built when the size is computed,
+// write to the destination chosen later.
+type switchWriter struct{ w io.Writer }
+
+func (w *switchWriter) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+// rangeWriter passes on the bytes of [skip, skip+left) of what is written
+// to it and reports errRangeDone once that is out, which ends the pass.
+type rangeWriter struct {
+	w          io.Writer
+	skip, left int64
+}
+
+func (w *rangeWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if w.skip >= int64(n) {
+		w.skip -= int64(n)
+		return n, nil
+	}
+	p = p[w.skip:]
+	w.skip = 0
+	if int64(len(p)) > w.left {
+		p = p[:w.left]
+	}
+	if _, err := w.w.Write(p); err != nil {
+		return 0, err
+	}
+	w.left -= int64(len(p))
+	if w.left == 0 {
+		return n, errRangeDone
+	}
+	return n, nil
+}

@@ -1,0 +1,385 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// clipSpec is a clip to make, however it was asked for: GetClip's JSON or
+// the query of GET /clips/{stream}.mp4.
+type clipSpec struct {
+	st         archive.Stream
+	kind       archive.TimestampKind
+	selector   dedup.SelectorType
+	start, end int64 // ms
+	format     remux.Format
+	// ranged allows a Range request (GET): the clip is planned in full,
+	// and only the asked bytes are written.
+	ranged bool
+}
+
+// sendClip selects the fragments, plans the clip, and answers with it. The
+// whole clip is planned before the first byte, so every failure of the
+// media is still a proper KVS error; the answer carries the exact
+// Content-Length, an ETag naming the fragments, and the provenance headers.
+func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, cs *clipSpec) error {
+	if cs.st.RetentionHours == 0 {
+		return kindErr(kvserr.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
+	}
+	now := s.cfg.Now()
+	req := dedup.Request{Selector: cs.selector, Start: cs.start, End: cs.end}
+	if err := req.Validate(now); err != nil {
+		return err
+	}
+	// Real KVS's answer for a server-time range wholly before retention.
+	if cs.kind == archive.ByServer && cs.end < now.Add(-time.Duration(cs.st.RetentionHours)*time.Hour).UnixMilli() {
+		return invalidArg("End timestamp %d is outside of the stream retention period.", cs.end)
+	}
+	// A player seeking in a clip sends many range requests in a second;
+	// only whole-clip requests count against GetClip's rate.
+	if r.Header.Get("Range") == "" && !s.rate.allow(cs.st.Name) {
+		return kindErr(kvserr.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
+	}
+	select {
+	case s.clips <- struct{}{}:
+		defer func() { <-s.clips }()
+	default:
+		return kindErr(kvserr.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
+	}
+	s.m.clipsOpen.Inc()
+	defer s.m.clipsOpen.Dec()
+
+	frags, err := s.cfg.Store.List(cs.st.Name, cs.kind, cs.start, cs.end)
+	if err != nil {
+		return err
+	}
+	metas := make([]dedup.Meta, len(frags))
+	for i, f := range frags {
+		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
+			HasProducer: true, HasServer: true, Bytes: f.Size}
+	}
+	sel, err := dedup.Select(&req, metas, dedup.KVSLimits)
+	if err != nil {
+		return err
+	}
+	if len(sel.Chosen) == 0 {
+		return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+	}
+
+	out := &clipWriter{w: w, s: s}
+	c := remux.NewClipper(out, &remux.Options{Profile: remux.ProfileKVS, Format: cs.format, Planned: true})
+	// The stored documents stay in memory until the clip is written: the
+	// second pass reads their blocks again. Reads go ahead concurrently
+	// (prefetch.go).
+	pf := s.prefetch(cs.st.Name, frags, sel.Chosen)
+	defer pf.close()
+	for range sel.Chosen {
+		f, err := pf.next()
+		if err == nil {
+			err = c.Add(f)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	size, err := c.Plan()
+	if err != nil {
+		return err
+	}
+
+	h := w.Header()
+	provenance(h, frags, &sel)
+	etag := clipETag(cs, frags, &sel)
+	h.Set("ETag", etag)
+	h.Set("Content-Type", "video/mp4")
+	h.Set("Accept-Ranges", "bytes")
+	start, end, status := int64(0), size, http.StatusOK
+	if cs.ranged {
+		if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		if rg := r.Header.Get("Range"); rg != "" && (r.Header.Get("If-Range") == "" || r.Header.Get("If-Range") == etag) {
+			var ok bool
+			start, end, ok = parseRange(rg, size)
+			if !ok {
+				h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+				return apiErr("RequestedRangeNotSatisfiable", http.StatusRequestedRangeNotSatisfiable,
+					"Range %q is outside of the clip's %d bytes.", rg, size)
+			}
+			if start > 0 || end < size {
+				status = http.StatusPartialContent
+				h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end-1, size))
+			}
+		}
+	}
+	h.Set("Content-Length", strconv.FormatInt(end-start, 10))
+	out.status = status
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return nil
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	if err := c.WriteRange(start, end); err != nil {
+		return s.clipFailed(rq, out, err)
+	}
+	rq.log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
+		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated)
+	return nil
+}
+
+// Provenance headers: what the clip is made of, for people and tools that
+// need to know which fragments they got. The AWS SDKs ignore them.
+const (
+	hdrFirstFragment      = "X-Kvsclip-First-Fragment-Number"
+	hdrFirstProducer      = "X-Kvsclip-First-Producer-Timestamp"
+	hdrFirstServer        = "X-Kvsclip-First-Server-Timestamp"
+	hdrLastFragment       = "X-Kvsclip-Last-Fragment-Number"
+	hdrLastProducer       = "X-Kvsclip-Last-Producer-Timestamp"
+	hdrLastServer         = "X-Kvsclip-Last-Server-Timestamp"
+	hdrFragments          = "X-Kvsclip-Fragments"
+	hdrDuplicatesDropped  = "X-Kvsclip-Duplicates-Dropped"
+	hdrTruncated          = "X-Kvsclip-Truncated"
+	hdrNextStartTimestamp = "X-Kvsclip-Next-Start-Timestamp"
+)
+
+// provenance sets the provenance headers from the selection. Timestamps
+// are epoch seconds with milliseconds, as the KVS JSON writes them.
+func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
+	first, last := frags[sel.Chosen[0]], frags[sel.Chosen[len(sel.Chosen)-1]]
+	h.Set(hdrFirstFragment, first.Number)
+	h.Set(hdrFirstProducer, mkv.FormatMillis(first.ProducerMillis))
+	h.Set(hdrFirstServer, mkv.FormatMillis(first.ServerMillis))
+	h.Set(hdrLastFragment, last.Number)
+	h.Set(hdrLastProducer, mkv.FormatMillis(last.ProducerMillis))
+	h.Set(hdrLastServer, mkv.FormatMillis(last.ServerMillis))
+	h.Set(hdrFragments, strconv.Itoa(len(sel.Chosen)))
+	dups := 0
+	for _, d := range sel.Dropped {
+		if d.Reason == dedup.Duplicate {
+			dups++
+		}
+	}
+	h.Set(hdrDuplicatesDropped, strconv.Itoa(dups))
+	h.Set(hdrTruncated, strconv.FormatBool(sel.Truncated))
+	if sel.Truncated && sel.HasNextStart {
+		h.Set(hdrNextStartTimestamp, mkv.FormatMillis(sel.NextStart))
+	}
+}
+
+// clipETag names the clip by what determines its bytes: the stream, the
+// format, and the chosen fragments (numbers are never reused, and a stored
+// fragment never changes).
+func clipETag(cs *clipSpec, frags []archive.Fragment, sel *dedup.Selection) string {
+	hs := sha256.New()
+	fmt.Fprintf(hs, "kvsclip-1 %s %s", cs.st.ARN, cs.format)
+	for _, i := range sel.Chosen {
+		fmt.Fprintf(hs, " %s:%d", frags[i].Number, frags[i].Size)
+	}
+	return `"` + hex.EncodeToString(hs.Sum(nil)[:16]) + `"`
+}
+
+// parseRange reads a single-range Range header ("bytes=a-b", "bytes=a-",
+// "bytes=-n") into [start, end). A list of ranges is answered with the
+// whole clip (ok with the full span), as RFC 9110 allows; ok is false
+// when the range is not satisfiable.
+func parseRange(v string, size int64) (start, end int64, ok bool) {
+	spec, found := strings.CutPrefix(v, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, size, true
+	}
+	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, size, true
+	}
+	if a == "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, 0, false
+		}
+		return max(size-n, 0), size, true
+	}
+	start, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || start < 0 || start >= size {
+		return 0, 0, false
+	}
+	end = size
+	if b != "" {
+		last, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || last < start {
+			return 0, 0, false
+		}
+		end = min(last+1, size)
+	}
+	return start, end, true
+}
+
+// serveClipURL answers GET /clips/{stream}.mp4?start=&end=&selector=&format=:
+// GetClip as a plain URL that a <video> element, curl or a download link
+// can use, with byte ranges. Authorization is GetClip's: a SigV4 signature
+// in the Authorization header or in the query string (a presigned URL), or
+// a loopback client when the server has no credentials.
+func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
+	rq := &request{id: newRequestID(), start: time.Now(), api: "GetClipURL"}
+	w.Header().Set("x-amzn-RequestId", rq.id)
+	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	defer s.finish(rq)
+	if err := s.authorizeURL(r); err != nil {
+		s.fail(w, rq, toAPIError(err))
+		return
+	}
+	cs, err := s.parseClipURL(r)
+	if err == nil {
+		err = s.sendClip(w, r, rq, cs)
+	}
+	if err != nil {
+		s.fail(w, rq, toAPIError(err))
+	}
+}
+
+// parseClipURL reads the stream from the path and the rest from the query.
+func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
+	name, ok := strings.CutSuffix(r.PathValue("file"), ".mp4")
+	if !ok || name == "" {
+		return nil, invalidArg("The clip URL is /clips/{stream}.mp4.")
+	}
+	st, err := s.resolveStream(&name, nil)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	cs := &clipSpec{st: st, ranged: true, format: remux.FormatMP4}
+	switch strings.ToUpper(q.Get("selector")) {
+	case "", "PRODUCER", "PRODUCER_TIMESTAMP":
+		cs.kind, cs.selector = archive.ByProducer, dedup.ProducerTimestamp
+	case "SERVER", "SERVER_TIMESTAMP":
+		cs.kind, cs.selector = archive.ByServer, dedup.ServerTimestamp
+	default:
+		return nil, invalidArg("selector must be producer or server.")
+	}
+	if cs.format, err = remux.ParseFormat(q.Get("format")); err != nil {
+		return nil, invalidArg("format must be mp4 or fmp4.")
+	}
+	if q.Get("format") == "" {
+		cs.format = remux.FormatMP4
+	}
+	if cs.start, err = parseURLTime(q.Get("start")); err != nil {
+		return nil, invalidArg("start: %v", err)
+	}
+	if cs.end, err = parseURLTime(q.Get("end")); err != nil {
+		return nil, invalidArg("end: %v", err)
+	}
+	return cs, nil
+}
+
+// parseURLTime reads epoch seconds with up to millisecond precision
+// (digits, never through a float) or an RFC 3339 time, into ms.
+func parseURLTime(v string) (int64, error) {
+	if v == "" {
+		return 0, fmt.Errorf("required")
+	}
+	intPart, frac, _ := strings.Cut(v, ".")
+	if sec, err := strconv.ParseInt(intPart, 10, 64); err == nil && len(frac) <= 3 && strings.Trim(frac, "0123456789") == "" {
+		if sec > 253402300799 || sec < -253402300799 {
+			return 0, fmt.Errorf("%q is out of range", v)
+		}
+		ms, _ := strconv.ParseInt((frac + "000")[:3], 10, 64)
+		if sec < 0 {
+			ms = -ms
+		}
+		return sec*1000 + ms, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither epoch seconds nor RFC 3339", v)
+	}
+	return t.UnixMilli(), nil
+}
+
+// authorizeURL admits a GET clip request: a presigned URL (X-Amz-Signature
+// in the query) or whatever GetClip accepts.
+func (s *Server) authorizeURL(r *http.Request) error {
+	if s.cfg.Credentials != nil && r.URL.Query().Has("X-Amz-Signature") {
+		return s.verifyPresigned(r)
+	}
+	return s.authorize(r, false)
+}
+
+// maxPresignExpiry is SigV4's longest X-Amz-Expires: seven days.
+const maxPresignExpiry = 7 * 24 * time.Hour
+
+// verifyPresigned checks a SigV4 signature carried in the query string:
+// the canonical request is that of the header form with the query minus
+// X-Amz-Signature, and an unsigned payload.
+func (s *Server) verifyPresigned(r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("X-Amz-Algorithm") != sigAlgorithm {
+		return notAuthorized("X-Amz-Algorithm must be %s.", sigAlgorithm)
+	}
+	cred := strings.Split(q.Get("X-Amz-Credential"), "/")
+	if len(cred) != 5 || cred[4] != "aws4_request" {
+		return notAuthorized("malformed X-Amz-Credential")
+	}
+	keyID, date, region, service := cred[0], cred[1], cred[2], cred[3]
+	creds := s.cfg.Credentials
+	if keyID != creds.AccessKeyID {
+		return notAuthorized("The security token included in the request is invalid.")
+	}
+	if service != sigService {
+		return notAuthorized("Credential should be scoped to correct service: '%s'.", sigService)
+	}
+	amzDate := q.Get("X-Amz-Date")
+	t, err := time.Parse(amzDateLayout, amzDate)
+	if err != nil || date != amzDate[:8] {
+		return notAuthorized("X-Amz-Date is missing or does not match the credential scope.")
+	}
+	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
+	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
+		return notAuthorized("X-Amz-Expires must be 1 to %d seconds.", int64(maxPresignExpiry/time.Second))
+	}
+	now := s.cfg.Now()
+	if now.Before(t.Add(-s.cfg.MaxClockSkew)) || now.After(t.Add(time.Duration(secs)*time.Second)) {
+		return notAuthorized("Request has expired.")
+	}
+	sig, err := hex.DecodeString(q.Get("X-Amz-Signature"))
+	if err != nil || len(sig) == 0 {
+		return notAuthorized("malformed X-Amz-Signature")
+	}
+	signed := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	rest := url.Values{}
+	for k, v := range q {
+		if k != "X-Amz-Signature" {
+			rest[k] = v
+		}
+	}
+	u := *r.URL
+	u.RawQuery = rest.Encode()
+	r2 := r.WithContext(r.Context())
+	r2.URL = &u
+	canon := canonicalRequest(r2, signed, unsignedPayload)
+	scope := date + "/" + region + "/" + service + "/aws4_request"
+	sum := sha256.Sum256([]byte(canon))
+	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), date)
+	for _, p := range []string{region, service, "aws4_request"} {
+		key = hmacSHA256(key, p)
+	}
+	if !hmac.Equal(hmacSHA256(key, toSign), sig) {
+		return notAuthorized("The request signature we calculated does not match the signature you provided.")
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
+	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// withStore makes a rig serve store instead of its own filesystem archive.
+func withStore(store archive.Store) func(*Config) {
+	return func(c *Config) { c.Store = store }
+}
+
+func producerClip(r *rig, stream string, from, to time.Time) (*am.GetClipOutput, error) {
+	return r.media.GetClip(bg, &am.GetClipInput{StreamName: aws.String(stream), ClipFragmentSelector: &amtypes.ClipFragmentSelector{
+		FragmentSelectorType: amtypes.ClipFragmentSelectorTypeProducerTimestamp,
+		TimestampRange:       &amtypes.ClipTimestampRange{StartTimestamp: &from, EndTimestamp: &to}}})
+}
+
+// TestS3TwoServers runs two servers on one bucket: what one ingests, the
+// other describes, lists and clips, every frame included.
+func TestS3TwoServers(t *testing.T) {
+	gw := storetest.StartGW(t)
+	storeA, reopen := gw.Open(t, archive.S3Options{})
+	a := newRig(t, withStore(storeA))
+	b := newRig(t, withStore(reopen()))
+
+	arn := a.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	path := producerFile(t, "vogels_480.mkv")
+	nums := persisted(a.putFile("cam", "RELATIVE", start, path))
+	require.Len(t, nums, 9)
+
+	desc, err := b.kv.DescribeStream(bg, &kinesisvideo.DescribeStreamInput{StreamName: aws.String("cam")})
+	require.NoError(t, err)
+	assert.Equal(t, arn, *desc.StreamInfo.StreamARN)
+	streams, err := b.kv.ListStreams(bg, &kinesisvideo.ListStreamsInput{})
+	require.NoError(t, err)
+	require.Len(t, streams.StreamInfoList, 1)
+	assert.Equal(t, "cam", *streams.StreamInfoList[0].StreamName)
+
+	list, err := b.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("cam"),
+		FragmentSelector: &amtypes.FragmentSelector{FragmentSelectorType: amtypes.FragmentSelectorTypeProducerTimestamp,
+			TimestampRange: &amtypes.TimestampRange{StartTimestamp: aws.Time(start), EndTimestamp: aws.Time(start.Add(time.Hour))}}})
+	require.NoError(t, err)
+	var listed []string
+	for _, f := range list.Fragments {
+		listed = append(listed, *f.FragmentNumber)
+	}
+	sort.Strings(listed)
+	assert.Equal(t, nums, listed)
+
+	clip, err := producerClip(b, "cam", start, start.Add(time.Hour))
+	require.NoError(t, err)
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	checkClip(t, readAll(t, clip.Payload), blockSizes(t, src))
+
+	// And a retention change through B is what A sees next.
+	_, err = b.kv.UpdateDataRetention(bg, &kinesisvideo.UpdateDataRetentionInput{StreamName: aws.String("cam"),
+		CurrentVersion: desc.StreamInfo.Version, Operation: "INCREASE_DATA_RETENTION", DataRetentionChangeInHours: aws.Int32(1)})
+	require.NoError(t, err)
+	descA, err := a.kv.DescribeStream(bg, &kinesisvideo.DescribeStreamInput{StreamName: aws.String("cam")})
+	require.NoError(t, err)
+	assert.Equal(t, int32(25), *descA.StreamInfo.DataRetentionInHours)
+}
+
+// fragmentEnds returns where each fragment of a producer file ends.
+func fragmentEnds(t *testing.T, src []byte) []int64 {
+	t.Helper()
+	var ends []int64
+	rd := mkv.NewBytesReader(src)
+	for {
+		f, err := rd.Next()
+		if err == io.EOF {
+			return ends
+		}
+		require.NoError(t, err)
+		ends = append(ends, f.Offset+f.Size)
+	}
+}
+
+// TestS3Outage stops S3 in the middle of a PutMedia session and during a
+// GetClip: fragments that arrive meanwhile get ERROR acks, the clip a 5xx
+// before its first byte, and once S3 is back everything acknowledged is
+// there and the session goes on.
+func TestS3Outage(t *testing.T) {
+	gw := storetest.StartGW(t)
+	// One attempt and a short timeout: the outage is reported at once.
+	store, err := archive.OpenS3(bg, gw.Client(1), "kvsclip", "outage", archive.S3Options{OpTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	r := newRig(t, withStore(store))
+	r.createStream("cam", 24)
+
+	path := producerFile(t, "vogels_480.mkv")
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	ends := fragmentEnds(t, src)
+	require.Len(t, ends, 9)
+
+	// The body goes out in three parts; each stops a few bytes into the
+	// next fragment, which tells the server the one before is complete.
+	pr, pw := io.Pipe()
+	acks := make(chan Ack, 100)
+	done := make(chan error, 1)
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	go func() {
+		done <- PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
+			StartTimestamp: start, Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) { acks <- a })
+		close(acks)
+	}()
+	final := func(n int) []Ack { // the next n PERSISTED or ERROR acks
+		var out []Ack
+		for len(out) < n {
+			select {
+			case a := <-acks:
+				if a.EventType == AckPersisted || a.EventType == AckError {
+					out = append(out, a)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("waited for %d acks, got %d", n, len(out))
+			}
+		}
+		return out
+	}
+	write := func(from, to int64) {
+		_, err := pw.Write(src[from:to])
+		require.NoError(t, err)
+	}
+
+	write(0, ends[2]+16)
+	var ok, failed []string
+	for _, a := range final(3) {
+		require.Equal(t, AckPersisted, a.EventType)
+		ok = append(ok, a.FragmentNumber)
+	}
+
+	gw.Stop()
+	write(ends[2]+16, ends[5]+16)
+	for _, a := range final(3) {
+		require.Equal(t, AckError, a.EventType, "no PERSISTED while S3 is down")
+		assert.Equal(t, ackPersistFailed.id, a.ErrorID)
+		failed = append(failed, a.FragmentNumber)
+	}
+	// A clip now fails with a server error, before any byte of it.
+	_, err = producerClip(r, "cam", start, start.Add(time.Hour))
+	var re *smithyhttp.ResponseError
+	require.True(t, errors.As(err, &re), "%v", err)
+	assert.GreaterOrEqual(t, re.HTTPStatusCode(), 500)
+
+	gw.Start()
+	write(ends[5]+16, int64(len(src)))
+	require.NoError(t, pw.Close())
+	for _, a := range final(3) {
+		require.Equal(t, AckPersisted, a.EventType)
+		ok = append(ok, a.FragmentNumber)
+	}
+	// The client reports the session's ERROR acks as its error.
+	if err := <-done; err != nil {
+		assert.Contains(t, err.Error(), ackPersistFailed.code)
+	}
+
+	// Everything acknowledged is listed and readable, nothing else.
+	frags, err := store.List("cam", archive.ByProducer, 0, 1<<50)
+	require.NoError(t, err)
+	var listed []string
+	for _, f := range frags {
+		listed = append(listed, f.Number)
+		_, err := store.Read("cam", f.Number)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, ok, listed)
+	for _, n := range failed {
+		_, err := store.Lookup("cam", n)
+		assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
+	}
+
+	// A clip of fragments stored after the outage: every frame of them.
+	// (File fragment 6 starts with a non-key frame, which a clip cannot
+	// start with, so the clip starts at fragment 7.)
+	wantSizes := map[uint64][]int{}
+	rd := mkv.NewBytesReader(src)
+	for i := range 9 {
+		f, err := rd.Next()
+		require.NoError(t, err)
+		for _, b := range f.Blocks {
+			if i >= 7 {
+				wantSizes[b.Track] = append(wantSizes[b.Track], len(b.Data))
+			}
+		}
+	}
+	require.Len(t, frags, 6)
+	clip, err := producerClip(r, "cam", time.UnixMilli(frags[4].ProducerMillis-1), time.UnixMilli(frags[5].ProducerMillis+1000))
+	require.NoError(t, err)
+	checkClip(t, readAll(t, clip.Payload), wantSizes)
+}
+
+// TestS3ClipSpeed measures GetClip of a 200-fragment clip from versitygw
+// next to the filesystem store, in one run. It logs the figures and
+// asserts none: durations depend on the machine.
+func TestS3ClipSpeed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measurement")
+	}
+	gw := storetest.StartGW(t)
+	s3store, _ := gw.Open(t, archive.S3Options{})
+	path := producerFile(t, "vogels_480.mkv")
+	start := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
+	// The recording is 9 fragments over about 31 s: put it again every
+	// 40 s of producer time until the stream holds 200 fragments.
+	const step = 40 * time.Second
+	for _, c := range []struct {
+		name string
+		tune []func(*Config)
+	}{{"filesystem", nil}, {"versitygw", []func(*Config){withStore(s3store)}}} {
+		r := newRig(t, c.tune...)
+		r.createStream("cam", 24)
+		n := 0
+		for k := 0; n < 200; k++ {
+			n += len(persisted(r.putFile("cam", "RELATIVE", start.Add(time.Duration(k)*step), path)))
+		}
+		var best struct{ ttfb, total time.Duration }
+		var size int
+		for range 3 {
+			t0 := time.Now()
+			out, err := producerClip(r, "cam", start, start.Add(3*time.Hour))
+			require.NoError(t, err)
+			var first [1]byte
+			_, err = io.ReadFull(out.Payload, first[:])
+			require.NoError(t, err)
+			ttfb := time.Since(t0)
+			rest := readAll(t, out.Payload)
+			total := time.Since(t0)
+			size = len(rest) + 1
+			if best.total == 0 || total < best.total {
+				best.ttfb, best.total = ttfb, total
+			}
+		}
+		t.Logf("%-10s GetClip of 200 fragments (%.1f MB): time to first byte %v, total %v, %.0f MB/s (best of 3)",
+			c.name, float64(size)/1e6, best.ttfb.Round(100*time.Microsecond), best.total.Round(100*time.Microsecond), float64(size)/1e6/best.total.Seconds())
+	}
+}
