@@ -30,6 +30,7 @@ type clipFlags struct {
 	gaps          string
 	profile       string
 	codecChange   bool
+	format        string
 }
 
 func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -48,6 +49,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Int64Var(&o.maxBytes, "max-bytes", 0, "keep at most `n` bytes of fragments (0: no cap; GetClip: 100000000)")
 	fs.StringVar(&o.gaps, "gaps", "keep", "gaps between fragments: `keep|close`")
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
+	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
 	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -68,6 +70,12 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeInputs(ins)
+	if opts.Format == remux.FormatFMP4 && !slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
+		// Mapped files stay readable until the end, so the clip can be
+		// planned first: the fMP4 then carries its total duration (mehd)
+		// and an index (sidx) that lets players seek.
+		opts.Planned = true
+	}
 
 	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
@@ -85,7 +93,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// A codec change needs every configuration declared before the
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
-		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange {
+		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4 {
 			err = streamInput(c, ins[0])
 		} else {
 			sel, err = selectAndAdd(c, ins, req, lim)
@@ -143,6 +151,9 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedu
 	}
 	opts.Profile = profile
 	opts.AllowCodecChange = o.codecChange
+	if opts.Format, err = remux.ParseFormat(o.format); err != nil {
+		return nil, nil, lim, err
+	}
 	if profile == remux.ProfileKVS {
 		// GetClip's caps, unless a flag sets its own.
 		if lim.MaxFragments == 0 {

@@ -134,3 +134,29 @@ func TestUsage(t *testing.T) {
 	code, _, _ = runCLI(nil, "frobnicate")
 	assert.Equal(t, 2, code)
 }
+
+// TestClipFormats: progressive MP4 puts the moov before the media, and fMP4
+// of a file is indexed (sidx after the moov).
+func TestClipFormats(t *testing.T) {
+	in := filepath.Join(mediatest.SharedDir(t), "producer", "vogels_480.mkv")
+	for format, boxes := range map[string][]string{"mp4": {"ftyp", "moov", "mdat"}, "fmp4": {"ftyp", "moov", "sidx", "moof"}} {
+		out := filepath.Join(t.TempDir(), "clip.mp4")
+		code, _, stderr := runCLI(nil, "clip", "--format", format, "-o", out, in)
+		require.Equal(t, 0, code, stderr)
+		data, err := os.ReadFile(out)
+		require.NoError(t, err)
+		var got []string
+		for off := 0; off+8 <= len(data) && len(got) < len(boxes); {
+			size := int(data[off])<<24 | int(data[off+1])<<16 | int(data[off+2])<<8 | int(data[off+3])
+			got = append(got, string(data[off+4:off+8]))
+			off += size
+		}
+		assert.Equal(t, boxes, got, format)
+		msg, ok := mediatest.Decode(t, out)
+		require.True(t, ok, msg)
+		assert.Empty(t, msg)
+	}
+	code, _, stderr := runCLI(nil, "clip", "--format", "avi", "-o", filepath.Join(t.TempDir(), "x"), in)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "InvalidArgument")
+}

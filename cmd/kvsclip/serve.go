@@ -42,7 +42,12 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
 	verbose := fs.Bool("v", false, "log every request")
+	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *clipFormat != "mp4" && *clipFormat != "fmp4" {
+		fmt.Fprintf(stderr, "kvsclip serve: --clip-format %q: want mp4 or fmp4\n", *clipFormat)
 		return 2
 	}
 	if fs.NArg() != 0 {
@@ -93,6 +98,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	srv, err := server.New(server.Config{
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
+		FragmentedClips: *clipFormat == "fmp4",
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
