@@ -73,7 +73,11 @@ func TestClipFileAndPipeAgree(t *testing.T) {
 	require.NoError(t, err)
 	b, err := os.ReadFile(fromPipe)
 	require.NoError(t, err)
-	assert.Equal(t, a, b)
+	// A mapped file is planned first, so its init segment also carries the
+	// total duration (mehd) and an index (sidx); the fragments themselves
+	// are the same bytes either way.
+	assert.Equal(t, b[bytes.Index(b, []byte("moof"))-4:], a[bytes.Index(a, []byte("moof"))-4:])
+	assert.Contains(t, string(a[:bytes.Index(a, []byte("moof"))]), "sidx")
 }
 
 // TestTruncatedMappingIsAnError: a mapped file that shrinks under the
