@@ -8,11 +8,13 @@ BIN := bin/kvsclip
 .PHONY: test deps vet bench fuzz run testdata build clean
 
 # Test oracles: ffmpeg/ffprobe decode and list packets, mkvtoolnix checks
-# the Matroska writer. Installed only when missing.
+# the Matroska writer, Debian's chromium plays clips in the web page's
+# browser test (server/browser_test.go). Installed only when missing.
 deps:
 	@missing=""; \
 	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

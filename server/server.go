@@ -67,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
+	s.mux.HandleFunc("GET /", s.serveWeb)
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s, nil
 }

@@ -1,0 +1,34 @@
+package server
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// webFiles is the browser page at /: plain HTML, CSS and JS, embedded so
+// that the binary alone serves it.
+//
+//go:embed web
+var webFiles embed.FS
+
+// serveWeb answers GET / with the page and GET /web/... with its assets;
+// every other GET goes on to the API router, which answers as it did
+// before the page existed. The page holds no stream data, so it is served
+// without authorization; the API calls it makes are authorized as usual
+// (they are unsigned, so a server with credentials refuses them: the page
+// would need presigned URLs for that case, which it does not make).
+func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
+	sub, _ := fs.Sub(webFiles, "web")
+	switch name := r.URL.Path; {
+	case name == "/":
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, sub, "index.html")
+	case strings.HasPrefix(name, "/web/") && name != "/web/":
+		w.Header().Set("Cache-Control", "no-cache")
+		http.StripPrefix("/web", http.FileServerFS(sub)).ServeHTTP(w, r)
+	default:
+		s.serveAPI(w, r)
+	}
+}
