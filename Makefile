@@ -61,12 +61,7 @@ bench-smoke:
 FUZZFLAGS ?=
 .PHONY: fuzz-smoke
 fuzz:
-	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //' | sort -u); do \
-			echo "== $$dir $$f"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -timeout 0 $(FUZZFLAGS) $$dir; \
-		done; \
-	done
+	@GO=$(GO) ./scripts/fuzz.sh $(FUZZTIME) $(FUZZFLAGS)
 
 # What CI runs at the end of make test: every fuzz target for 10 s,
 # minimizing a finding for at most 100 runs so that it is reported quickly.

@@ -1,11 +1,15 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // trackCase is one entry of the table that drives the unit tests, the fuzz
@@ -41,26 +45,68 @@ func mustHex(s string) []byte {
 	return b
 }
 
-// CodecPrivate bytes of the real recordings in /work/shared/testdata/kvs,
-// read with `ffprobe -show_streams -show_data`.
+// CodecPrivate of the real KVS recordings in ../shared/testdata/kvs, read
+// from the files when the tests start: the recordings are not ours to copy
+// into the repository, so neither their bytes nor seeds derived from them
+// are committed (see fromRecording).
 var (
 	// getmedia/output_get_media.mkv: Main 3.0, 640x360, reserved bits cleared.
-	cpdGetMedia = mustHex("014d401e03010027274d401eb9101405ff2e02d4040407c0000003004000000f38a0003d090007a13bdee03e1108d401000428fe3c80")
-	// producer/clusters.mkv and getmedia/kinesis_video_renderer_example_output.mkv:
+	cpdGetMedia = recordedCPD("getmedia/output_get_media.mkv", 0)
+	// producer/clusters.mkv (= getmedia/kinesis_video_renderer_example_output.mkv):
 	// High 4.0, 640x480, no High-profile trailer.
-	cpdClusters = mustHex("01640028ffe1000e27640028ac2b40501ed00f1226a001000428ee1f2c")
+	cpdClusters = recordedCPD("producer/clusters.mkv", 0)
 	// getmedia/output-get-media-non-increasing-timecode.mkv: High 3.1, 960x720.
-	cpdNonIncreasing = mustHex("0164001fffe100226764001facb201e02dd808800001f4800075303030007a12000f427361803c60c92001000568ebccb22c")
+	cpdNonIncreasing = recordedCPD("getmedia/output-get-media-non-increasing-timecode.mkv", 0)
 	// producer/test-stream-1_0.mkv (producer SDK): Baseline 3.0, 640x480.
-	cpdSDK = mustHex("0142001effe1001d2742001e898b60501ed80b50601063030005dc00017705ef7c1f08846e01000428ce1f20")
-	// producer/vogels_480.mkv: Constrained Baseline 4.0, 640x480, and its AAC track.
-	cpdVogels    = mustHex("0142c028ffe1001a6742c028db0280f6c05a808080a000000300200057e401e3065c01000468ca8cb2")
+	cpdSDK = recordedCPD("producer/test-stream-1_0.mkv", 0)
+	// producer/vogels_480.mkv: Constrained Baseline 4.0, 640x480, and its
+	// AAC track (AAC-LC 48 kHz stereo, the well-known 11 90).
+	cpdVogels    = recordedCPD("producer/vogels_480.mkv", 0)
 	cpdVogelsAAC = mustHex("1190")
 	// frames/h264SampleFrames/frame-001.h264, first 48 bytes: AUD, SPS, PPS
 	// in Annex-B form (High 3.0, 640x480), as a producer without NAL
 	// adaptation would send CodecPrivate.
-	cpdAnnexB = mustHex("000000010910000000016764001eacb201407b602d4180415000000300100000030328f162e4800000000168ebccb22c")
+	cpdAnnexB = sharedFile("frames/h264SampleFrames/frame-001.h264")[:48]
 )
+
+// sharedFile reads a file of the shared test data (KVSCLIP_SHARED, else
+// ../../shared/testdata/kvs beside the checkout). The table cannot be built
+// without it, so a missing file stops the test binary with a clear message.
+func sharedFile(rel string) []byte {
+	dir := os.Getenv("KVSCLIP_SHARED")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "testdata", "kvs")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		panic(fmt.Sprintf("codec tests need the shared KVS recordings: %v", err))
+	}
+	return b
+}
+
+// recordedCPD returns the CodecPrivate of track index i of a recording.
+func recordedCPD(rel string, i int) []byte {
+	f, err := mkv.NewBytesReader(sharedFile(rel)).Next()
+	if err != nil {
+		panic(fmt.Sprintf("%s: %v", rel, err))
+	}
+	return append([]byte(nil), f.Header.Tracks[i].CodecPrivate...)
+}
+
+// fromRecording reports whether b holds a piece of a recording's
+// CodecPrivate beyond the generic first bytes of an avcC header (8 bytes in
+// a row from its parameter sets): such table rows feed tests, never the
+// committed fuzz seeds.
+func fromRecording(b []byte) bool {
+	for _, r := range [][]byte{cpdGetMedia, cpdClusters, cpdNonIncreasing, cpdSDK, cpdVogels, cpdAnnexB} {
+		for k := 6; k+8 <= len(r); k++ {
+			if bytes.Contains(b, r[k:k+8]) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // withByte returns a copy of b with b[i] = v.
 func withByte(b []byte, i int, v byte) []byte {

@@ -7,12 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/Eyevinn/mp4ff/aac"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // The fuzz targets take their seeds from the same tables as the unit tests;
@@ -37,7 +39,9 @@ func FuzzParseTrack(f *testing.F) {
 		f.Add(tc.codecID, tc.private, tc.hint.Channels)
 	}
 	f.Fuzz(func(t *testing.T, codecID string, private []byte, channels uint64) {
-		tr, err := ParseTrack(codecID, private, Hint{Channels: channels})
+		var tr *Track
+		var err error
+		bounded(t, "ParseTrack", len(codecID)+len(private), func() { tr, err = ParseTrack(codecID, private, Hint{Channels: channels}) })
 		if err != nil {
 			var ke *kvserr.Error
 			if !errors.As(err, &ke) {
@@ -134,6 +138,45 @@ func checkFuzzedHEVC(t *testing.T, tr *Track) {
 	}
 }
 
+// FuzzAVCConfig reads arbitrary bytes as the CodecPrivate of an H.264 track
+// (an avcC record with its SPS and PPS): a typed error, or facts within the
+// limits and a record that reads back to itself.
+func FuzzAVCConfig(f *testing.F) {
+	for _, tc := range trackCases {
+		if tc.codecID == CodecIDAVC {
+			f.Add(tc.private)
+		}
+	}
+	f.Fuzz(func(t *testing.T, private []byte) {
+		var tr *Track
+		var err error
+		bounded(t, "ParseTrack", len(private), func() { tr, err = ParseTrack(CodecIDAVC, private, Hint{}) })
+		if err != nil {
+			if k := kvserr.KindOf(err); k != kvserr.InvalidCodecPrivateData && k != kvserr.MissingCodecPrivateData {
+				t.Fatalf("kind of %v", err)
+			}
+			return
+		}
+		c := tr.AVC
+		if tr.Kind != Video || c == nil || tr.Width == 0 || tr.Height == 0 || tr.Width > MaxPictureDimension || tr.Height > MaxPictureDimension {
+			t.Fatalf("facts out of range: %+v", tr)
+		}
+		if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > MaxSPSCount || len(c.PPS) > MaxPPSCount || !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
+			t.Fatalf("%d SPS, %d PPS, length size %d", len(c.SPS), len(c.PPS), c.LengthSize)
+		}
+		if len(c.Record) > len(private)+16 {
+			t.Fatalf("record of %d bytes from %d", len(c.Record), len(private))
+		}
+		again, err := ParseTrack(CodecIDAVC, c.Record, Hint{})
+		if err != nil {
+			t.Fatalf("own record rejected: %v", err)
+		}
+		if !bytes.Equal(again.AVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.Codec != tr.Codec {
+			t.Fatal("record does not round-trip")
+		}
+	})
+}
+
 func FuzzHEVCConfig(f *testing.F) {
 	for _, tc := range trackCases {
 		if tc.codecID == CodecIDHEVC {
@@ -141,7 +184,9 @@ func FuzzHEVCConfig(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, private []byte) {
-		tr, err := ParseTrack(CodecIDHEVC, private, Hint{PixelWidth: 64, PixelHeight: 64})
+		var tr *Track
+		var err error
+		bounded(t, "ParseTrack", len(private), func() { tr, err = ParseTrack(CodecIDHEVC, private, Hint{PixelWidth: 64, PixelHeight: 64}) })
 		if err != nil {
 			if k := kvserr.KindOf(err); k != kvserr.InvalidCodecPrivateData && k != kvserr.MissingCodecPrivateData {
 				t.Fatalf("kind of %v", err)
@@ -168,7 +213,9 @@ func FuzzHEVCSPS(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, nalu []byte) {
-		s, err := ParseHEVCSPS(nalu)
+		var s HEVCSPS
+		var err error
+		bounded(t, "ParseHEVCSPS", len(nalu), func() { s, err = ParseHEVCSPS(nalu) })
 		if err != nil {
 			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
@@ -194,11 +241,14 @@ func FuzzWaveFormatEx(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		w, err := ParseWaveFormatEx(b)
+		var w WaveFormatEx
+		var err error
+		bounded(t, "ParseWaveFormatEx", len(b), func() { w, err = ParseWaveFormatEx(b) })
 		if err == nil && len(w.Extra) > len(b) {
 			t.Fatal("extra longer than input")
 		}
-		tr, err := ParseTrack(CodecIDACM, b, Hint{})
+		var tr *Track
+		bounded(t, "ParseTrack", len(b), func() { tr, err = ParseTrack(CodecIDACM, b, Hint{}) })
 		if err != nil {
 			switch kvserr.KindOf(err) {
 			case kvserr.InvalidCodecPrivateData, kvserr.MissingCodecPrivateData, kvserr.UnsupportedStreamMediaType:
@@ -224,9 +274,17 @@ func FuzzHEVCFrame(f *testing.F) {
 	f.Add(avccFrame(4, []byte{0x46, 0x01, 0x10}, hevcVPSNAL, cpdX265Main[57:99], hevcPPSNAL, []byte{0x26, 0x01, 0xaf}), uint8(3))
 	f.Fuzz(func(t *testing.T, frame []byte, sel uint8) {
 		ls := lengthSizes[int(sel)%len(lengthSizes)]
-		irap := HasIRAP(frame, ls)
-		vps, sps, pps, err := HEVCParameterSets(frame, ls)
-		out, ferr := (&HEVCConfig{LengthSize: ls}).Frame(nil, frame)
+		var (
+			irap          bool
+			vps, sps, pps [][]byte
+			err, ferr     error
+			out           []byte
+		)
+		bounded(t, "HEVC frame walks", len(frame), func() {
+			irap = HasIRAP(frame, ls)
+			vps, sps, pps, err = HEVCParameterSets(frame, ls)
+			out, ferr = (&HEVCConfig{LengthSize: ls}).Frame(nil, frame)
+		})
 		if ferr == nil && err != nil {
 			t.Fatalf("frame accepted, its parameter set walk failed: %v", err)
 		}
@@ -264,7 +322,9 @@ func FuzzSPS(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, nalu []byte) {
-		s, err := ParseSPS(nalu)
+		var s SPS
+		var err error
+		bounded(t, "ParseSPS", len(nalu), func() { s, err = ParseSPS(nalu) })
 		if err != nil {
 			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
@@ -289,10 +349,17 @@ func FuzzAVCFrame(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte, sel uint8) {
 		ls := lengthSizes[int(sel)%len(lengthSizes)]
 		dst := []byte{0xAA}
-		out, converted, err := AppendAVCC(dst, frame, ls)
-		// These must never panic, whatever the frame.
-		_, _, _ = ParameterSets(frame, ls)
-		_ = HasIDR(frame, ls)
+		var (
+			out       []byte
+			converted bool
+			err       error
+		)
+		bounded(t, "AVC frame walks", len(frame), func() {
+			out, converted, err = AppendAVCC(dst, frame, ls)
+			// These must never panic, whatever the frame.
+			_, _, _ = ParameterSets(frame, ls)
+			_ = HasIDR(frame, ls)
+		})
 		if err != nil {
 			if kvserr.KindOf(err) != kvserr.InvalidMediaFrame {
 				t.Fatalf("kind of %v", err)
@@ -340,7 +407,9 @@ func FuzzAudioSpecificConfig(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, asc []byte) {
-		c, err := ParseAudioSpecificConfig(asc)
+		var c AudioSpecificConfig
+		var err error
+		bounded(t, "ParseAudioSpecificConfig", len(asc), func() { c, err = ParseAudioSpecificConfig(asc) })
 		if err != nil {
 			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
@@ -389,11 +458,20 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	bs := func(b []byte) string { return "[]byte(" + strconv.Quote(string(b)) + ")" }
 	// Seeds are named by table position, so a table that changed leaves
 	// no stale files behind.
+	// Only the seed-* files are the table's: the others are inputs the
+	// fuzzer found, kept as regression tests.
 	for _, target := range []string{"FuzzParseTrack", "FuzzSPS", "FuzzAudioSpecificConfig", "FuzzAVCFrame",
-		"FuzzHEVCConfig", "FuzzHEVCSPS", "FuzzWaveFormatEx", "FuzzHEVCFrame"} {
-		require.NoError(t, os.RemoveAll(filepath.Join("testdata", "fuzz", target)))
+		"FuzzHEVCConfig", "FuzzHEVCSPS", "FuzzWaveFormatEx", "FuzzHEVCFrame", "FuzzAVCConfig"} {
+		old, err := filepath.Glob(filepath.Join("testdata", "fuzz", target, "seed-*"))
+		require.NoError(t, err)
+		for _, p := range old {
+			require.NoError(t, os.Remove(p))
+		}
 	}
 	for i, tc := range trackCases {
+		if fromRecording(tc.private) {
+			continue // not ours to commit
+		}
 		n := fmt.Sprintf("%03d", i)
 		write("FuzzParseTrack", n, "string("+strconv.Quote(tc.codecID)+")", bs(tc.private), fmt.Sprintf("uint64(%d)", tc.hint.Channels))
 		if tc.codecID == CodecIDAVC {
@@ -405,6 +483,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 			write("FuzzAudioSpecificConfig", n, bs(tc.private))
 		}
 		switch tc.codecID {
+		case CodecIDAVC:
+			write("FuzzAVCConfig", n, bs(tc.private))
 		case CodecIDHEVC:
 			write("FuzzHEVCConfig", n, bs(tc.private))
 			if _, arrays, err := parseHVCC(tc.private); err == nil {
@@ -419,7 +499,80 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		}
 	}
 	for i, tc := range frameCases {
+		if fromRecording(tc.frame) {
+			continue // not ours to commit
+		}
 		write("FuzzAVCFrame", fmt.Sprintf("%03d", i), bs(tc.frame), fmt.Sprintf("byte(%d)", lengthSizeSel(tc.lengthSize)))
 		write("FuzzHEVCFrame", fmt.Sprintf("%03d", i), bs(tc.frame), fmt.Sprintf("byte(%d)", lengthSizeSel(tc.lengthSize)))
 	}
+	writeOwnMediaSeeds(t, write)
+}
+
+// writeOwnMediaSeeds adds seeds from the project's own generated media
+// (../testdata/*.mkv): every track's CodecPrivate, its parameter sets, and
+// its first key frame shrunk to a few hundred bytes. The shared KVS
+// recordings are not used: no piece of them may be committed.
+func writeOwnMediaSeeds(t *testing.T, write func(target, name string, lines ...string)) {
+	bs := func(b []byte) string { return "[]byte(" + strconv.Quote(string(b)) + ")" }
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*.mkv"))
+	require.NoError(t, err)
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		f, err := mkv.NewBytesReader(data).Next()
+		require.NoError(t, err, p)
+		base := "own-" + strings.TrimSuffix(filepath.Base(p), ".getmedia.mkv")
+		for _, tr := range f.Header.Tracks {
+			name := fmt.Sprintf("%s-%d", base, tr.Number)
+			write("FuzzParseTrack", name, "string("+strconv.Quote(tr.CodecID)+")", bs(tr.CodecPrivate), fmt.Sprintf("uint64(%d)", tr.Channels))
+			var frameTarget string
+			var ls int
+			switch tr.CodecID {
+			case CodecIDAVC:
+				write("FuzzAVCConfig", name, bs(tr.CodecPrivate))
+				sps, _, _, l, err := parseAVCC(tr.CodecPrivate)
+				require.NoError(t, err, name)
+				write("FuzzSPS", name, bs(sps[0]))
+				frameTarget, ls = "FuzzAVCFrame", l
+			case CodecIDHEVC:
+				write("FuzzHEVCConfig", name, bs(tr.CodecPrivate))
+				c, arrays, err := parseHVCC(tr.CodecPrivate)
+				require.NoError(t, err, name)
+				for _, a := range arrays {
+					if a.typ == hevcNALSPS && len(a.nals) > 0 {
+						write("FuzzHEVCSPS", name, bs(a.nals[0]))
+					}
+				}
+				frameTarget, ls = "FuzzHEVCFrame", c.lengthSize
+			case CodecIDAAC:
+				write("FuzzAudioSpecificConfig", name, bs(tr.CodecPrivate))
+			case CodecIDACM:
+				write("FuzzWaveFormatEx", name, bs(tr.CodecPrivate))
+			}
+			if frameTarget == "" {
+				continue
+			}
+			for _, b := range f.Blocks {
+				if b.Track == tr.Number && b.Keyframe {
+					write(frameTarget, name, bs(shrinkFrame(t, b.Data, ls)), fmt.Sprintf("byte(%d)", lengthSizeSel(ls)))
+					break
+				}
+			}
+		}
+	}
+}
+
+// shrinkFrame re-writes a length-prefixed frame with each NAL unit cut to at
+// most 48 bytes, so that a key frame's parameter sets and slice headers
+// stay and its slice data goes.
+func shrinkFrame(t *testing.T, frame []byte, ls int) []byte {
+	var out []byte
+	require.NoError(t, forEachNAL(frame, ls, func(n []byte) {
+		n = n[:min(len(n), 48)]
+		for i := ls - 1; i >= 0; i-- {
+			out = append(out, byte(len(n)>>(8*i)))
+		}
+		out = append(out, n...)
+	}))
+	return out
 }

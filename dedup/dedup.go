@@ -326,12 +326,19 @@ func selected(sel SelectorType, f *Meta) (int64, bool) {
 	return f.ProducerMillis, f.HasProducer
 }
 
-// other returns f's timestamp of the kind sel does not select, or 0.
+// other returns f's timestamp of the kind sel does not select, or 0 when f
+// has none. (The 0 matters: Meta may carry a value with its Has flag off,
+// and the clip order must not depend on it. FuzzSelect found the order
+// following such stale values before this returned 0.)
 func other(sel SelectorType, f *Meta) (int64, bool) {
+	ts, ok := f.ServerMillis, f.HasServer
 	if sel == ServerTimestamp {
-		return f.ProducerMillis, f.HasProducer
+		ts, ok = f.ProducerMillis, f.HasProducer
 	}
-	return f.ServerMillis, f.HasServer
+	if !ok {
+		return 0, false
+	}
+	return ts, true
 }
 
 // olderFirst orders two fragments by ingestion: a known server timestamp

@@ -553,8 +553,13 @@ func FuzzSelect(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, in, lim := decode(data)
-		sel, err := dedup.Select(req, in, lim)
+		limit := uint64(selectOverhead + selectPerFragment*len(in))
+		sel, err, alloc := selectAllocated(req, in, lim, limit)
+		if alloc > limit {
+			t.Fatalf("Select allocated %d bytes for %d fragments, limit %d", alloc, len(in), limit)
+		}
 		checkInvariants(t, req, in, lim, sel, err)
+		checkReference(t, req, in, lim, sel, err)
 	})
 }
 

@@ -2,56 +2,173 @@ package mkv
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/metrics"
 	"testing"
+	"testing/iotest"
+	"unsafe"
 
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
-// FuzzReader feeds arbitrary bytes to both forms of the Reader. Neither may
-// panic; both must agree; every error must carry a kind; every block must be
-// a window of the input. Seeds: testdata/fuzz/FuzzReader (heads of the real
-// recordings and the synthetic documents of the unit tests).
+// Allocation bounds the fuzz harness holds the Reader to, for a whole read of
+// an input of n bytes: readerOverhead + readerPerByte·n for a []byte input,
+// plus streamOverhead + streamPerByte·n for an io.Reader.
+//
+// readerPerByte: the Reader turns every frame into a Block, and a frame
+// costs at least one input byte (empty frames are refused); append doubles
+// the Blocks slice, so the slices allocated along the way sum to at most
+// four Blocks per frame. Header copies (CodecPrivate, the header cache),
+// Track and SimpleTag structs and strings each cost less than 64 bytes per
+// input byte that declares them.
+//
+// streamPerByte: the streaming source doubles its buffer as bytes arrive,
+// so the buffers allocated sum to at most four times the input; the
+// overhead is its read-ahead in both alternating buffers, doubled.
+const (
+	readerOverhead = 64 << 10
+	readerPerByte  = 4*uint64(unsafe.Sizeof(Block{})) + 64
+	streamOverhead = 8 * readAhead
+	streamPerByte  = 4
+)
+
+// heapAllocated returns the bytes allocated on the heap by the process so
+// far, cheaply. A fuzz worker runs one input at a time, so the difference
+// around a call is what the call allocated, give or take the small objects
+// the runtime has not yet counted: it counts them a span at a time, when a
+// span leaves a P's cache, so the figure can be off by a span per size
+// class (hundreds of KiB).
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// heapAllocatedExact is heapAllocated to the byte: ReadMemStats flushes the
+// caches first. It stops the world, so the harness uses it only to confirm
+// a figure over a bound.
+func heapAllocatedExact() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
+
+// checkReaderAllocs fails t when reading data through open allocated more
+// than limit. A cheap figure over the limit is measured again exactly.
+func checkReaderAllocs(t *testing.T, what string, data []byte, got, limit uint64, open func() *Reader) {
+	t.Helper()
+	if got <= limit {
+		return
+	}
+	_, got = scanAllMeasured(t, open(), data, heapAllocatedExact)
+	if got > limit {
+		t.Fatalf("%s allocated %d bytes for %d of input, limit %d", what, got, len(data), limit)
+	}
+}
+
+// readerSentinels are the causes a reading error may have.
+var readerSentinels = []error{ErrNotMatroska, ErrMalformed, ErrUnexpectedEOF, ErrTooLarge,
+	ErrUnknownTrack, ErrNoTracks, ErrUnsupported, ErrBadTag}
+
+// FuzzReader feeds arbitrary bytes to the Reader over a []byte, over an
+// io.Reader, and over an io.Reader that returns one byte per call. None may
+// panic; all must agree; every error must be a *Error with a sentinel cause
+// and a KVS kind; every block must be a non-empty window of the input of a
+// declared track; every fragment must lie after the one before, so that
+// Next always consumes input or ends; and a whole read must allocate within
+// the bounds above. Seeds: testdata/fuzz/FuzzReader (see seeds_test.go).
 func FuzzReader(f *testing.F) {
 	f.Add(doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1))))
 	f.Add(doc(el(idCluster, el(idTimecode, u(5)), simpleBlock(2, 0, 0x86, 2, 0x81, 0xC0, 1, 2, 3))))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a := scanAll(t, NewBytesReader(data), data)
-		b := scanAll(t, NewReader(bytes.NewReader(data)), data)
-		if a != b {
-			t.Fatalf("bytes and stream readers disagree: %q vs %q", a, b)
+		n := uint64(len(data))
+		a, allocA := scanAll(t, NewBytesReader(data), data)
+		checkReaderAllocs(t, "bytes reader", data, allocA, readerOverhead+readerPerByte*n,
+			func() *Reader { return NewBytesReader(data) })
+		b, allocB := scanAll(t, NewReader(bytes.NewReader(data)), data)
+		checkReaderAllocs(t, "stream reader", data, allocB, readerOverhead+streamOverhead+(readerPerByte+streamPerByte)*n,
+			func() *Reader { return NewReader(bytes.NewReader(data)) })
+		c, _ := scanAll(t, NewReader(iotest.OneByteReader(bytes.NewReader(data))), data)
+		if a != b || a != c {
+			t.Fatalf("readers disagree:\nbytes:  %q\nstream: %q\n1-byte: %q", a, b, c)
 		}
 	})
 }
 
-// scanAll reads everything and returns a digest of what was read.
-func scanAll(t *testing.T, r *Reader, data []byte) string {
+// scanAll reads everything and returns a digest of what was read and the
+// bytes the calls to Next allocated.
+func scanAll(t *testing.T, r *Reader, data []byte) (string, uint64) {
+	return scanAllMeasured(t, r, data, heapAllocated)
+}
+
+func scanAllMeasured(t *testing.T, r *Reader, data []byte, heapAllocated func() uint64) (string, uint64) {
 	var sum bytes.Buffer
-	for i := 0; i < 1<<16; i++ {
+	var alloc uint64
+	end := int64(0) // where the previous fragment ended
+	// Each fragment holds at least one input byte, so a Reader that has
+	// not ended after len(data)+1 fragments is stuck.
+	for i := 0; i <= len(data)+1; i++ {
+		before := heapAllocated()
 		f, err := r.Next()
+		alloc += heapAllocated() - before
 		if err == io.EOF {
-			return sum.String()
+			if _, again := r.Next(); again != io.EOF {
+				t.Fatalf("Next after io.EOF: %v", again)
+			}
+			return sum.String(), alloc
 		}
 		if err != nil {
-			if kvserr.KindOf(err) == kvserr.Unknown {
-				t.Fatalf("error without a kind: %v", err)
+			checkReadError(t, err)
+			if _, again := r.Next(); again != err {
+				t.Fatalf("error not sticky: %v, then %v", err, again)
 			}
 			sum.WriteString(err.Error())
-			return sum.String()
+			return sum.String(), alloc
 		}
+		if f.Offset < end || f.Size <= 0 || f.Offset+f.Size > int64(len(data)) {
+			t.Fatalf("fragment %d at %d+%d: previous ended at %d, input is %d bytes", f.Index, f.Offset, f.Size, end, len(data))
+		}
+		end = f.Offset + f.Size
+		fmt.Fprintf(&sum, "F%d@%d+%d tc%d tr%v h%+v|", f.Index, f.Offset, f.Size, f.Timecode, f.Truncated, f.Header)
 		for _, b := range f.Blocks {
-			if b.Offset < 0 || b.Offset+int64(len(b.Data)) > int64(len(data)) ||
+			if len(b.Data) == 0 || b.Offset < f.Offset || b.Offset+int64(len(b.Data)) > end ||
 				!bytes.Equal(data[b.Offset:b.Offset+int64(len(b.Data))], b.Data) {
-				t.Fatalf("block at %d is not a window of the input", b.Offset)
+				t.Fatalf("block at %d is not a window of its fragment", b.Offset)
 			}
-			sum.WriteByte(byte(len(b.Data)))
+			if f.Header == nil || f.Header.Track(b.Track) == nil {
+				t.Fatalf("block of undeclared track %d", b.Track)
+			}
+			fmt.Fprintf(&sum, "%d:%d:%d:%d:%v%v%v|", b.Track, b.Time, b.Offset, len(b.Data), b.Keyframe, b.Lace, b.Duration)
 		}
-		sum.WriteString(f.Tags.FragmentNumber)
+		fmt.Fprintf(&sum, "%+v\n", f.Tags)
 	}
-	t.Fatal("no end after 65536 fragments")
-	return ""
+	t.Fatalf("no end after %d fragments from %d bytes", len(data)+2, len(data))
+	return "", 0
+}
+
+// checkReadError fails t unless err is a *Error with one of the sentinel
+// causes and a KVS kind.
+func checkReadError(t *testing.T, err error) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not a *mkv.Error", err, err)
+	}
+	known := false
+	for _, s := range readerSentinels {
+		known = known || errors.Is(err, s)
+	}
+	if !known {
+		t.Fatalf("error %v has no sentinel cause", err)
+	}
+	if kvserr.KindOf(err) == kvserr.Unknown {
+		t.Fatalf("error without a kind: %v", err)
+	}
 }
 
 func BenchmarkReader(b *testing.B) {
@@ -84,5 +201,42 @@ func BenchmarkReader(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestFuzzFindings keeps what fuzzing found in the Reader fixed: each input
+// must fail with its cause and cost the streaming reader less than the
+// bound FuzzReader holds it to.
+func TestFuzzFindings(t *testing.T) {
+	seeds := seedDocs()
+	for _, c := range []struct {
+		name  string
+		input []byte
+		cause error
+	}{
+		// The streaming source grew its buffer to a Cluster's declared
+		// size before reading: 48 MiB for a 200-byte input. It reads as
+		// one truncated fragment.
+		{"lying-cluster-size", seeds["lying-cluster-size"], io.EOF},
+		// 256 empty frames from a 7-byte laced block; empty frames are
+		// now refused.
+		{"empty-laced-frames", seeds["empty-laced-frames"], ErrMalformed},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := uint64(len(c.input))
+			before := heapAllocatedExact()
+			r := NewReader(bytes.NewReader(c.input))
+			var err error
+			for err == nil {
+				_, err = r.Next()
+			}
+			got := heapAllocatedExact() - before
+			if !errors.Is(err, c.cause) {
+				t.Fatalf("error %v, want %v", err, c.cause)
+			}
+			if limit := readerOverhead + streamOverhead + (readerPerByte+streamPerByte)*n; got > limit {
+				t.Fatalf("allocated %d bytes for %d of input, limit %d", got, n, limit)
+			}
+		})
 	}
 }

@@ -90,32 +90,42 @@ func (s *source) fill(n int) error {
 	if s.limit >= 0 && need > s.limit {
 		return errLimit
 	}
-	if need > len(s.buf) {
-		// Grow. Blocks already handed out keep pointing into the old
-		// array, which is never written again.
-		nb := make([]byte, max(need, 2*len(s.buf), 2*readAhead))
-		copy(nb, s.buf[:s.end])
-		s.buf = nb
-		s.bufs[s.cur] = nb
+	// Read until need bytes are there, growing the buffer as they arrive
+	// rather than to need at once: a size field can claim up to the
+	// fragment limit, and a few bytes of input claiming a 48 MiB Cluster
+	// must not cost 48 MiB (found with the fuzz allocation checks; see
+	// TestFuzzFindings and remux TestBadInput).
+	// Doubling keeps the buffer within twice the bytes read, plus
+	// read-ahead.
+	for s.end < need {
+		if s.end == len(s.buf) {
+			// Grow. Blocks already handed out keep pointing into the
+			// old array, which is never written again.
+			nb := make([]byte, max(2*len(s.buf), 2*readAhead))
+			copy(nb, s.buf[:s.end])
+			s.buf = nb
+			s.bufs[s.cur] = nb
+		}
+		// Ask for what is missing plus some read-ahead, within the buffer.
+		want := min(max(need-s.end, readAhead), len(s.buf)-s.end)
+		got, err := io.ReadAtLeast(s.r, s.buf[s.end:s.end+want], min(need-s.end, want))
+		s.end += got
+		switch {
+		case err == nil:
+			continue
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			s.eof = true
+		default:
+			s.eof = true
+			s.err = err
+			return err
+		}
+		if s.end > s.pos {
+			return io.ErrUnexpectedEOF
+		}
+		return io.EOF
 	}
-	// Ask for what is missing plus some read-ahead, within the buffer.
-	want := min(max(need-s.end, readAhead), len(s.buf)-s.end)
-	got, err := io.ReadAtLeast(s.r, s.buf[s.end:s.end+want], need-s.end)
-	s.end += got
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		s.eof = true
-	default:
-		s.eof = true
-		s.err = err
-		return err
-	}
-	if s.end > s.pos {
-		return io.ErrUnexpectedEOF
-	}
-	return io.EOF
+	return nil
 }
 
 // skip advances pos by n; the bytes must have been filled.

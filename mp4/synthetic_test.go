@@ -17,10 +17,11 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// avcRecord640x480 is the avcC payload of the KVS H.264 sample frames:
-// High profile, level 3.0, one SPS, one PPS, 4:2:0 8-bit trailer.
-var avcRecord640x480 = mustHex("0164001effe1001d6764001eacb201407b602d4180415000000300100000030328f162e480" +
-	"010005" + "68ebccb22c" + "fdf8f800")
+// avcRecord160x120 is the avcC payload of the project's own fixture
+// testdata/h264-aac-160x120.getmedia.mkv (made by ffmpeg's libx264): High
+// profile, level 1.1, one SPS, one PPS, 4:2:0 8-bit trailer.
+var avcRecord160x120 = mustHex("0164000bffe100186764000bacb20508fcb808800000030080000019078a1524" +
+	"01000668ebc3cb22c0" + "fdf8f800")
 
 func mustHex(s string) []byte {
 	b, err := hex.DecodeString(s)
@@ -33,8 +34,8 @@ func mustHex(s string) []byte {
 func syntheticTracks() []Track {
 	return []Track{
 		{ID: 1, Timescale: 90000, Codec: &codec.Track{
-			Kind: codec.Video, Codec: "avc1", Width: 640, Height: 480,
-			AVC: &codec.AVCConfig{Profile: 0x64, Level: 0x1e, LengthSize: 4, Record: avcRecord640x480},
+			Kind: codec.Video, Codec: "avc1", Width: 160, Height: 120,
+			AVC: &codec.AVCConfig{Profile: 0x64, Level: 0x0b, LengthSize: 4, Record: avcRecord160x120},
 		}},
 		{ID: 2, Timescale: 48000, Codec: &codec.Track{
 			Kind: codec.Audio, Codec: "mp4a", SampleRate: 48000, Channels: 2, FrameLength: 1024,

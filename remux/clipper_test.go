@@ -138,19 +138,6 @@ func TestClipperAfterClose(t *testing.T) {
 	assert.Error(t, c.Add(fragment(testHeader(false), 200, 3, false)))
 }
 
-// FuzzClip: whatever the input, Clip returns, without panic, a clip or an
-// error with a KVS kind.
-func FuzzClip(f *testing.F) {
-	f.Add([]byte{})
-	f.Add([]byte("\x1aE\xdf\xa3\x88B\x82\x85matro"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := remux.Clip(io.Discard, bytes.NewReader(data), nil)
-		if err != nil && kvserr.KindOf(err) == kvserr.Unknown {
-			t.Fatalf("error without a kind: %v", err)
-		}
-	})
-}
-
 // BenchmarkClip measures the engine end to end on synthetic fragments of
 // 2 s of 25 fps video with 20 KB frames and AAC.
 func BenchmarkClip(b *testing.B) {
