@@ -26,12 +26,14 @@ type source struct {
 	end  int
 	eof  bool  // no more input after buf[:end]
 	err  error // read error other than io.EOF
-	// limit bounds pos+n for fill: the bytes of one fragment.
-	limit int
+	// limit bounds the bytes of one fragment: fill refuses to reach past
+	// fragStart+limit. fragStart is where the current fragment began in buf.
+	limit     int
+	fragStart int
 }
 
 func newBytesSource(b []byte) *source {
-	return &source{buf: b, end: len(b), eof: true, limit: -1}
+	return &source{buf: b, end: len(b), eof: true, limit: MaxFragmentSize}
 }
 
 func newStreamSource(r io.Reader) *source {
@@ -48,6 +50,7 @@ func (s *source) avail() []byte { return s.buf[s.pos:s.end] }
 // buffer and moves the unread bytes there, so the buffer of the fragment
 // before stays untouched.
 func (s *source) startFragment() {
+	s.fragStart = s.pos
 	if s.r == nil {
 		return
 	}
@@ -74,6 +77,12 @@ var errLimit = errors.New("fragment limit")
 // first, errLimit when n bytes would make the fragment exceed the limit, or
 // the input's read error.
 func (s *source) fill(n int) error {
+	// The limit applies to what the input declares, before anything is
+	// read, so that a []byte and a stream give the same answer whatever
+	// happens to be buffered (found by FuzzReader in CI).
+	if s.limit >= 0 && s.pos-s.fragStart+n > s.limit {
+		return errLimit
+	}
 	if s.end-s.pos >= n {
 		return nil
 	}
@@ -87,9 +96,6 @@ func (s *source) fill(n int) error {
 		return io.EOF
 	}
 	need := s.pos + n
-	if s.limit >= 0 && need > s.limit {
-		return errLimit
-	}
 	// Read until need bytes are there, growing the buffer as they arrive
 	// rather than to need at once: a size field can claim up to the
 	// fragment limit, and a few bytes of input claiming a 48 MiB Cluster
