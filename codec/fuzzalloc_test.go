@@ -1,9 +1,9 @@
 package codec
 
 import (
-	"runtime"
-	"runtime/metrics"
 	"testing"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 // Allocation bounds of the fuzz targets: one parser call on n input bytes
@@ -23,41 +23,20 @@ const (
 	codecPerByte  = 32
 )
 
-// heapAllocated returns the bytes allocated on the heap by the process so
-// far, cheaply. A fuzz worker runs one input at a time, so the difference
-// around a call is what the call allocated, give or take the small objects
-// the runtime has not yet counted: it counts them a span at a time, when a
-// span leaves a P's cache, so the figure can be off by a span per size
-// class (hundreds of KiB).
-func heapAllocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// heapAllocatedExact is heapAllocated to the byte: ReadMemStats flushes the
-// caches first. It stops the world, so it is kept for confirming a figure
-// over a bound.
-func heapAllocatedExact() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.TotalAlloc
-}
-
 // bounded runs fn, a parser call on n bytes of input, and fails t when it
 // allocated more than the bound above. fn must give the same result when
 // run again: a figure over the bound is measured again exactly.
 func bounded(t *testing.T, what string, n int, fn func()) {
 	t.Helper()
 	limit := uint64(codecOverhead + codecPerByte*n)
-	before := heapAllocated()
+	before := mediatest.HeapAllocated()
 	fn()
-	if heapAllocated()-before <= limit {
+	if mediatest.HeapAllocated()-before <= limit {
 		return
 	}
-	before = heapAllocatedExact()
+	before = mediatest.HeapAllocatedExact()
 	fn()
-	if got := heapAllocatedExact() - before; got > limit {
+	if got := mediatest.HeapAllocatedExact() - before; got > limit {
 		t.Fatalf("%s allocated %d bytes for %d bytes of input, limit %d", what, got, n, limit)
 	}
 }

@@ -7,12 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"testing"
 	"testing/iotest"
 	"unsafe"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -37,27 +36,6 @@ const (
 	streamPerByte  = 4
 )
 
-// heapAllocated returns the bytes allocated on the heap by the process so
-// far, cheaply. A fuzz worker runs one input at a time, so the difference
-// around a call is what the call allocated, give or take the small objects
-// the runtime has not yet counted: it counts them a span at a time, when a
-// span leaves a P's cache, so the figure can be off by a span per size
-// class (hundreds of KiB).
-func heapAllocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// heapAllocatedExact is heapAllocated to the byte: ReadMemStats flushes the
-// caches first. It stops the world, so the harness uses it only to confirm
-// a figure over a bound.
-func heapAllocatedExact() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.TotalAlloc
-}
-
 // checkReaderAllocs fails t when reading data through open allocated more
 // than limit. A cheap figure over the limit is measured again exactly.
 func checkReaderAllocs(t *testing.T, what string, data []byte, got, limit uint64, open func() *Reader) {
@@ -65,7 +43,7 @@ func checkReaderAllocs(t *testing.T, what string, data []byte, got, limit uint64
 	if got <= limit {
 		return
 	}
-	_, got = scanAllMeasured(t, open(), data, heapAllocatedExact)
+	_, got = scanAllMeasured(t, open(), data, mediatest.HeapAllocatedExact)
 	if got > limit {
 		t.Fatalf("%s allocated %d bytes for %d of input, limit %d", what, got, len(data), limit)
 	}
@@ -103,7 +81,7 @@ func FuzzReader(f *testing.F) {
 // scanAll reads everything and returns a digest of what was read and the
 // bytes the calls to Next allocated.
 func scanAll(t *testing.T, r *Reader, data []byte) (string, uint64) {
-	return scanAllMeasured(t, r, data, heapAllocated)
+	return scanAllMeasured(t, r, data, mediatest.HeapAllocated)
 }
 
 func scanAllMeasured(t *testing.T, r *Reader, data []byte, heapAllocated func() uint64) (string, uint64) {
@@ -224,13 +202,13 @@ func TestFuzzFindings(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			n := uint64(len(c.input))
-			before := heapAllocatedExact()
+			before := mediatest.HeapAllocatedExact()
 			r := NewReader(bytes.NewReader(c.input))
 			var err error
 			for err == nil {
 				_, err = r.Next()
 			}
-			got := heapAllocatedExact() - before
+			got := mediatest.HeapAllocatedExact() - before
 			if !errors.Is(err, c.cause) {
 				t.Fatalf("error %v, want %v", err, c.cause)
 			}

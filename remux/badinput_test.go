@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -296,7 +297,7 @@ func TestBadInput(t *testing.T) {
 	for _, row := range badInputs(t) {
 		t.Run(row.name, func(t *testing.T) {
 			start := time.Now()
-			man, err, alloc := clipMeasured(io.Discard, row.input, heapAllocatedExact)
+			man, err, alloc := clipMeasured(io.Discard, row.input, mediatest.HeapAllocatedExact)
 			assert.Less(t, time.Since(start), 2*time.Second, "slow")
 			assert.LessOrEqual(t, alloc, uint64(clipOverhead+clipPerByte*len(row.input)), "allocated bytes")
 			assert.NotNil(t, man, "a manifest comes with every answer")

@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/Eyevinn/mp4ff/mp4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -40,21 +39,6 @@ const (
 	clipPerByte  = 1024
 )
 
-func heapAllocated() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// heapAllocatedExact is heapAllocated to the byte (ReadMemStats flushes the
-// per-P caches the cheap figure misses); used to confirm a figure over the
-// bound.
-func heapAllocatedExact() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.TotalAlloc
-}
-
 // clipMeasured clips data to w and returns what Clip returned and the bytes
 // it allocated, as read by alloc.
 func clipMeasured(w io.Writer, data []byte, alloc func() uint64) (*remux.Manifest, error, uint64) {
@@ -75,9 +59,9 @@ func FuzzClip(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte("\x1aE\xdf\xa3\x88B\x82\x85matro"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		man, err, got := clipMeasured(io.Discard, data, heapAllocated)
+		man, err, got := clipMeasured(io.Discard, data, mediatest.HeapAllocated)
 		if limit := uint64(clipOverhead + clipPerByte*len(data)); got > limit {
-			if _, _, got = clipMeasured(io.Discard, data, heapAllocatedExact); got > limit {
+			if _, _, got = clipMeasured(io.Discard, data, mediatest.HeapAllocatedExact); got > limit {
 				t.Fatalf("Clip allocated %d bytes for %d bytes of input, limit %d", got, len(data), limit)
 			}
 		}
