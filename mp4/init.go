@@ -1,7 +1,6 @@
 package mp4
 
 import (
-	"math"
 
 	"github.com/Eyevinn/mp4ff/bits"
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
@@ -109,26 +108,7 @@ func buildTrak(t *Track) (*mp4ff.TrakBox, error) {
 // where ISO/IEC 14496-12 places it: media time mediaTime is presented at
 // time 0, at normal rate, for the whole (unknown) length of the track.
 func addEdit(trak *mp4ff.TrakBox, mediaTime int64) {
-	elst := &mp4ff.ElstBox{Entries: []mp4ff.ElstEntry{{
-		SegmentDuration:  0,
-		MediaTime:        mediaTime,
-		MediaRateInteger: 1,
-	}}}
-	if mediaTime > math.MaxInt32 {
-		elst.Version = 1
-	}
-	edts := &mp4ff.EdtsBox{}
-	edts.AddChild(elst)
-	edts.Elst = append(edts.Elst, elst)
-	trak.Edts = edts
-	children := make([]mp4ff.Box, 0, len(trak.Children)+1)
-	for _, b := range trak.Children {
-		children = append(children, b)
-		if b.Type() == "tkhd" {
-			children = append(children, edts)
-		}
-	}
-	trak.Children = children
+	setEdits(trak, []mp4ff.ElstEntry{{SegmentDuration: 0, MediaTime: mediaTime, MediaRateInteger: 1}})
 }
 
 // avc1Entry builds the avc1 sample entry. The avcC payload is copied from
