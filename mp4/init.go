@@ -1,7 +1,6 @@
 package mp4
 
 import (
-
 	"github.com/Eyevinn/mp4ff/bits"
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 
