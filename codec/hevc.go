@@ -174,19 +174,25 @@ func hevcFromAnnexB(b []byte) (*HEVCConfig, error) {
 
 func hevcParamSets(nals [][]byte) (vps, sps, pps [][]byte) {
 	for _, n := range nals {
-		if len(n) < 2 {
-			continue
-		}
-		switch hevcNALType(n[0]) {
-		case hevcNALVPS:
-			vps = append(vps, n)
-		case hevcNALSPS:
-			sps = append(sps, n)
-		case hevcNALPPS:
-			pps = append(pps, n)
-		}
+		sortHEVCParamSet(n, &vps, &sps, &pps)
 	}
 	return vps, sps, pps
+}
+
+// sortHEVCParamSet appends nal to the list of its kind when it is a VPS,
+// SPS or PPS, and ignores it otherwise.
+func sortHEVCParamSet(nal []byte, vps, sps, pps *[][]byte) {
+	if len(nal) < 2 {
+		return
+	}
+	switch hevcNALType(nal[0]) {
+	case hevcNALVPS:
+		*vps = append(*vps, nal)
+	case hevcNALSPS:
+		*sps = append(*sps, nal)
+	case hevcNALPPS:
+		*pps = append(*pps, nal)
+	}
 }
 
 // NewHEVCConfig builds a decoder configuration from parameter sets, such
@@ -381,17 +387,7 @@ func HasIRAP(frame []byte, lengthSize int) bool {
 // NewHEVCConfig to describe a track whose parameter sets travel in-band.
 func HEVCParameterSets(frame []byte, lengthSize int) (vps, sps, pps [][]byte, err error) {
 	err = forEachNAL(frame, lengthSize, func(nal []byte) {
-		if len(nal) < 2 {
-			return
-		}
-		switch hevcNALType(nal[0]) {
-		case hevcNALVPS:
-			vps = append(vps, nal)
-		case hevcNALSPS:
-			sps = append(sps, nal)
-		case hevcNALPPS:
-			pps = append(pps, nal)
-		}
+		sortHEVCParamSet(nal, &vps, &sps, &pps)
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -3,6 +3,7 @@ package remux
 import (
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -108,6 +109,6 @@ func (c *Clipper) readError(err error) error {
 	if errors.As(err, &me) {
 		e.Offset = me.Offset
 	}
-	e.Fragment = "#" + itoa(c.read)
+	e.Fragment = "#" + strconv.Itoa(c.read)
 	return e
 }

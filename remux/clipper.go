@@ -3,7 +3,6 @@ package remux
 import (
 	"io"
 	"slices"
-	"strconv"
 
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/kvserr"
@@ -467,5 +466,3 @@ func (c *Clipper) locate(err error, f *mkv.Fragment, trackNum uint64, off int64)
 	}
 	return e
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -94,16 +94,24 @@ func TestClipFailures(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "clip.mp4")
 			code, _, stderr := runCLI(c.stdin, append([]string{"clip", "-o", out}, c.args...)...)
-			assert.Equal(t, 1, code)
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			require.Len(t, lines, 1, stderr)
-			assert.True(t, strings.HasPrefix(lines[0], "kvsclip: "+c.kind+": "), lines[0])
-			assert.Contains(t, lines[0], c.where)
-			entries, err := os.ReadDir(dir)
-			require.NoError(t, err)
-			assert.Empty(t, entries, "a failed clip leaves no file")
+			assertClipFailed(t, code, stderr, dir, c.kind, c.where)
 		})
 	}
+}
+
+// assertClipFailed checks a failed `kvsclip clip`: exit 1, one line on
+// stderr that starts with the error kind and contains want, and no file
+// left in dir.
+func assertClipFailed(t *testing.T, code int, stderr, dir, kind, want string) {
+	t.Helper()
+	assert.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 1, stderr)
+	assert.True(t, strings.HasPrefix(lines[0], "kvsclip: "+kind+": "), lines[0])
+	assert.Contains(t, lines[0], want)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "a failed clip leaves no file")
 }
 
 func TestInspect(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -182,14 +181,7 @@ func TestClipRequestFailures(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "clip.mp4")
 			code, _, stderr := runCLI(nil, append(append([]string{"clip", "-o", out}, c.args...), in)...)
-			assert.Equal(t, 1, code)
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			require.Len(t, lines, 1, stderr)
-			assert.True(t, strings.HasPrefix(lines[0], "kvsclip: "+c.kind+": "), lines[0])
-			assert.Contains(t, lines[0], c.msg)
-			entries, err := os.ReadDir(dir)
-			require.NoError(t, err)
-			assert.Empty(t, entries, "a failed clip leaves no file")
+			assertClipFailed(t, code, stderr, dir, c.kind, c.msg)
 		})
 	}
 }
