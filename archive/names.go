@@ -2,21 +2,33 @@ package archive
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
-// streamNamePattern is KVS's StreamName pattern; length is 1..256.
-var streamNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,256}$`)
+// MaxStreamNameLength is the longest StreamName KVS accepts.
+const MaxStreamNameLength = 256
 
-// ValidStreamName reports whether name is a KVS stream name that is also safe
-// as a directory name: KVS's pattern allows "." and "..", which would name
-// the streams directory or its parent.
+// ValidStreamName reports whether name is a KVS stream name — KVS's pattern
+// [a-zA-Z0-9_.-]{1,256} — that is also safe as a directory name: the pattern
+// allows "." and "..", which would name the streams directory or its
+// parent. It is a loop over the bytes rather than a regular expression:
+// compiling the pattern, whose {1,256} unrolls into 256 states, cost every
+// run of the binary about 0.6 ms at start-up, `kvsclip clip` included.
 func ValidStreamName(name string) bool {
-	return streamNamePattern.MatchString(name) && name != "." && name != ".."
+	if len(name) == 0 || len(name) > MaxStreamNameLength || name == "." || name == ".." {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // fragmentFileName encodes a fragment's metadata in its file name, so that a

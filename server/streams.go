@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
 )
 
-var arnPattern = regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:stream/([a-zA-Z0-9_.-]+)/[0-9]+$`)
+// arnPattern matches a stream ARN. It is compiled on first use, not at
+// start-up, which every command of the binary would pay for.
+var arnPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:[a-z\d-]+:kinesisvideo:[a-z0-9-]+:[0-9]+:stream/([a-zA-Z0-9_.-]+)/[0-9]+$`)
+})
 
 // streamARN is a stream's ARN in KVS's form, ending in the creation time in ms.
 func (s *Server) streamARN(name string, createdMs int64) string {
@@ -26,7 +31,7 @@ func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
 	case n == "" && a == "":
 		return archive.Stream{}, invalidArg("Either StreamName or StreamARN must be given.")
 	case a != "":
-		m := arnPattern.FindStringSubmatch(a)
+		m := arnPattern().FindStringSubmatch(a)
 		if m == nil {
 			return archive.Stream{}, invalidArg("StreamARN %q is not a Kinesis Video stream ARN.", a)
 		}
