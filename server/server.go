@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
@@ -65,7 +63,7 @@ func New(cfg Config) (*Server, error) {
 		"/getClip":                 {api: "GetClip", h: s.getClip},
 	}
 	s.mux = http.NewServeMux()
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{}))
+	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
 	s.mux.HandleFunc("GET /", s.serveWeb)
 	s.mux.HandleFunc("/", s.serveAPI)
