@@ -23,4 +23,7 @@ var (
 	// ErrWriteOrder marks a call out of order: WriteInit twice, or
 	// WriteFragment before WriteInit.
 	ErrWriteOrder = errors.New("mp4: call out of order")
+	// ErrNoRoom marks a header that does not fit the room reserved for
+	// it in front of the fragments (ReservedHeader).
+	ErrNoRoom = errors.New("mp4: header does not fit the reserved room")
 )

@@ -146,3 +146,75 @@ func findBox(b []byte, from, to int, typ string) (int, bool) {
 	}
 	return 0, false
 }
+
+// A fragmented MP4 can also be written in one pass when its destination is
+// a file: the fragments go out as they complete, behind room left for the
+// header, and the header — ftyp, moov with mehd, sidx — is put in front at
+// the end, when the index is known. The room is sized for an upper bound of
+// fragments; what the index does not use becomes a free box between the
+// moov and the sidx, so the sidx still sits right before the first moof, as
+// players expect. See ReservedHeaderSize, ReservedHeader and
+// Writer.SkipInit.
+
+// freeHeaderSize is the smallest free box: a header and no payload.
+const freeHeaderSize = boxHeaderSize
+
+// ReservedHeaderSize returns the room to leave in front of the fragments
+// for the header of an indexed fMP4 of tracks with at most n fragments:
+// the init segment with mehd, a sidx of n references and a free box
+// header.
+func ReservedHeaderSize(tracks []Track, n int) (int, error) {
+	if n < 0 || n > math.MaxUint16 {
+		return 0, kvserr.Errorf(kvserr.InvalidArgument, "room for %d fragments: one sidx indexes 0 to 65535: %w", n, ErrInvalidFragment)
+	}
+	if err := validateTracks(tracks); err != nil {
+		return 0, err
+	}
+	init, err := buildInit(tracks)
+	if err != nil {
+		return 0, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+	}
+	return len(init) + mehdSize + freeHeaderSize + sidxSize(n), nil
+}
+
+// ReservedHeader returns the header of an indexed fMP4 laid out in exactly
+// size bytes: what NewIndexedWriter's WriteInit writes (ftyp, moov with
+// mehd, sidx), with a free box between the moov and the sidx taking up the
+// bytes the index does not need. The fragments idx lists follow it at
+// once. An index that needs more than size bytes, or leaves fewer spare
+// bytes than a free box takes (8), is an error wrapping ErrNoRoom.
+func ReservedHeader(tracks []Track, idx *Index, size int) ([]byte, error) {
+	if err := validateTracks(tracks); err != nil {
+		return nil, err
+	}
+	init, err := buildInit(tracks)
+	if err != nil {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+	}
+	if init, err = insertMehd(init, idx.Duration); err != nil {
+		return nil, err
+	}
+	sidx, err := encodeSidx(idx)
+	if err != nil {
+		return nil, err
+	}
+	spare := size - len(init) - len(sidx)
+	if spare != 0 && spare < freeHeaderSize {
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "a header of %d bytes (%d fragments) in %d bytes of room: %w",
+			len(init)+len(sidx), len(idx.Fragments), size, ErrNoRoom)
+	}
+	b := make([]byte, size)
+	o := copy(b, init)
+	if spare > 0 {
+		putBoxHeader(b, o, spare, "free")
+		o += spare // the free box's payload stays zero
+	}
+	copy(b[o:], sidx)
+	return b, nil
+}
+
+// SkipInit lets WriteFragment be called without WriteInit, for a caller
+// that writes the init segment itself — such as ReservedHeader, once the
+// fragments have been written behind its room. The sink then receives the
+// fragments only.
+func (w *Writer) SkipInit() { w.initDone = true }

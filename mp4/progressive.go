@@ -48,11 +48,14 @@ type Progressive struct {
 	w           io.Writer
 	g           gatherer
 	gatherBelow int
-	next        int   // chunk to write next
-	cursor      []int // per track: samples written
-	started     bool
-	written     int64
-	err         error
+	// thresholdSet says SetGatherThreshold chose gatherBelow, so
+	// WriteHeader keeps it instead of choosing one for its sink.
+	thresholdSet bool
+	next         int   // chunk to write next
+	cursor       []int // per track: samples written
+	started      bool
+	written      int64
+	err          error
 }
 
 // sampleTable is one track's samples as Plan saw them.
@@ -93,10 +96,9 @@ func NewProgressive(tracks []Track) (*Progressive, error) {
 		return nil, err
 	}
 	p := &Progressive{
-		tracks:      append([]Track(nil), tracks...),
-		tabs:        make([]sampleTable, len(tracks)),
-		cursor:      make([]int, len(tracks)),
-		gatherBelow: GatherThreshold,
+		tracks: append([]Track(nil), tracks...),
+		tabs:   make([]sampleTable, len(tracks)),
+		cursor: make([]int, len(tracks)),
 	}
 	for i := range tracks {
 		p.ids = append(p.ids, tracks[i].ID)
@@ -107,7 +109,11 @@ func NewProgressive(tracks []Track) (*Progressive, error) {
 }
 
 // SetGatherThreshold is Writer.SetGatherThreshold for the writing pass.
-func (p *Progressive) SetGatherThreshold(n int) { p.gatherBelow = max(n, 0) }
+// Without it, WriteHeader picks the threshold for its sink, as NewWriter
+// does.
+func (p *Progressive) SetGatherThreshold(n int) {
+	p.gatherBelow, p.thresholdSet = max(n, 0), true
+}
 
 // Plan records the samples of one fragment. Their Data is only measured;
 // the caller must pass the same fragment, with the same payloads, to
@@ -532,6 +538,9 @@ func (p *Progressive) WriteHeader(w io.Writer) error {
 		return err
 	}
 	p.w, p.started = w, true
+	if !p.thresholdSet {
+		p.gatherBelow = thresholdFor(w)
+	}
 	if _, err := w.Write(p.header); err != nil {
 		p.err = err
 		return err

@@ -35,6 +35,20 @@ type Options struct {
 	// planned fragmented MP4 carries its total duration (mehd) and a
 	// segment index (sidx), so players show its length and seek in it.
 	Planned bool
+	// IndexRoom lets a planned fragmented MP4 whose destination is a file
+	// (an *os.File, or anything with Seek, WriteAt and Truncate) be
+	// written in one pass instead of two: each fragment is written as soon
+	// as it is complete, behind room left for the header and an index of
+	// up to IndexRoom fragments, and Close writes the header into that
+	// room, a free box taking up what the index leaves. The file gets the
+	// same media, timing and index as the two-pass clip, padded by at
+	// most 8 + 12×IndexRoom bytes. If more fragments come than the room
+	// holds, Close falls back to the second pass and rewrites the clip
+	// from where it began. The clip starts at the file's offset when the
+	// first fragment is added, and until Close the file does not hold a
+	// valid MP4. Zero, the default, or a destination that is not a file,
+	// keeps the two passes. WriteRange is not available in one pass.
+	IndexRoom int
 }
 
 // Gaps is what a clip does with a gap between two of its fragments: time

@@ -3,6 +3,7 @@ package remux
 import (
 	"errors"
 	"io"
+	"math"
 	"slices"
 
 	"github.com/kvsclip/kvsclip/kvserr"
@@ -60,17 +61,37 @@ type planned struct {
 
 	// FormatFMP4: the first pass writes into count; the fragments' sizes
 	// and times become idx.
-	count   countWriter
-	fw      *mp4.Writer
-	idx     mp4.Index
-	starts  []int64 // per fragment: first decode time on the reference track, -1 if none
-	ends    []int64 // per track: end of the last sample, track units
-	target  switchWriter
-	indexed *mp4.Writer
+	count  countWriter
+	fw     *mp4.Writer
+	idx    mp4.Index
+	starts []int64 // per fragment: first decode time on the reference track, -1 if none
+	ends   []int64 // per track: end of the last sample, track units
 
 	size    int64
 	ready   bool // the first pass is complete
 	written bool // the second pass has run
+
+	// one is set when the first pass writes the fragments to the file
+	// (Options.IndexRoom); header is what Close puts in front of them,
+	// nil when the index needed more room and the clip is written again.
+	one    *onePass
+	header []byte
+}
+
+// fileDst is a destination a planned fMP4 can be written to in one pass:
+// an *os.File, which the mp4 writer also gives vectored writes.
+type fileDst interface {
+	io.Writer
+	io.Seeker
+	io.WriterAt
+	Truncate(size int64) error
+}
+
+// onePass is a planned fMP4 written in one pass (Options.IndexRoom).
+type onePass struct {
+	f    fileDst
+	base int64 // the clip's first byte in f
+	room int   // bytes reserved in front of the fragments
 }
 
 func (c *Clipper) startPlan() {
@@ -87,21 +108,58 @@ func (c *Clipper) startPlan() {
 		}
 		return
 	}
-	c.open = func(tracks []mp4.Track) (sink, error) {
-		w, err := mp4.NewWriter(&pl.count, tracks)
-		if err != nil {
-			return nil, err
+	if f, ok := c.dst.(fileDst); ok && c.opts.IndexRoom > 0 {
+		// A pipe or a terminal is an *os.File too, but cannot seek.
+		if _, err := f.Seek(0, io.SeekCurrent); err == nil {
+			pl.one = &onePass{f: f}
 		}
-		// Nothing is kept, so nothing need be gathered.
-		w.SetGatherThreshold(0)
-		if err := w.WriteInit(); err != nil {
-			return nil, err
+	}
+	c.open = func(tracks []mp4.Track) (sink, error) {
+		var w *mp4.Writer
+		if pl.one != nil {
+			var err error
+			if w, err = pl.one.start(tracks, c.opts.IndexRoom); err != nil {
+				return nil, err
+			}
+		} else {
+			var err error
+			if w, err = mp4.NewWriter(&pl.count, tracks); err != nil {
+				return nil, err
+			}
+			// Nothing is kept, so nothing need be gathered.
+			w.SetGatherThreshold(0)
+			if err := w.WriteInit(); err != nil {
+				return nil, err
+			}
 		}
 		pl.tracks, pl.fw = tracks, w
 		pl.ends = make([]int64, len(tracks))
 		pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
 		return indexSink{pl}, nil
 	}
+}
+
+// start reserves the room for the header in front of the fragments of n
+// at most and returns the writer of the fragments behind it.
+func (op *onePass) start(tracks []mp4.Track, n int) (*mp4.Writer, error) {
+	room, err := mp4.ReservedHeaderSize(tracks, min(n, math.MaxUint16))
+	if err != nil {
+		return nil, err
+	}
+	base, err := op.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := op.f.Seek(base+int64(room), io.SeekStart); err != nil {
+		return nil, err
+	}
+	op.base, op.room = base, room
+	w, err := mp4.NewWriter(op.f, tracks)
+	if err != nil {
+		return nil, err
+	}
+	w.SkipInit()
+	return w, nil
 }
 
 // sink is where a Clipper's timed fragments go: a streaming mp4.Writer,
@@ -241,12 +299,31 @@ func (c *Clipper) Plan() (int64, error) {
 		pl.size = size
 	} else {
 		pl.finishIndex()
-		w, err := mp4.NewIndexedWriter(&pl.target, pl.tracks, &pl.idx)
+		if op := pl.one; op != nil && op.room > 0 {
+			h, err := mp4.ReservedHeader(pl.tracks, &pl.idx, op.room)
+			switch {
+			case err == nil:
+				pl.header = h
+				pl.size = int64(op.room)
+				for _, f := range pl.idx.Fragments {
+					pl.size += f.Size
+				}
+				pl.ready = true
+				return pl.size, nil
+			case !errors.Is(err, mp4.ErrNoRoom):
+				c.err = err
+				return 0, err
+			}
+			// More fragments than room: Close writes the clip again.
+		}
+		// Built here only to measure the init segment and check the
+		// index; the second pass builds its own on the destination,
+		// whose kind sets how payloads are written (mp4.GatherThreshold).
+		w, err := mp4.NewIndexedWriter(io.Discard, pl.tracks, &pl.idx)
 		if err != nil {
 			c.err = err
 			return 0, err
 		}
-		pl.indexed = w
 		pl.size = int64(w.InitSize())
 		for _, f := range pl.idx.Fragments {
 			pl.size += f.Size
@@ -277,15 +354,23 @@ var errRangeDone = errors.New("remux: range written")
 // second pass consumes the plan); Close afterwards only returns the
 // manifest.
 func (c *Clipper) WriteRange(start, end int64) error {
-	size, err := c.Plan()
-	if err != nil {
+	if _, err := c.Plan(); err != nil {
 		return err
 	}
+	if c.plan.one != nil && c.plan.one.room > 0 {
+		return kvserr.New(kvserr.InvalidArgument, "a clip written in one pass (Options.IndexRoom) is finished by Close, not WriteRange")
+	}
+	return c.writeRange(start, end)
+}
+
+// writeRange is WriteRange once the plan is made.
+func (c *Clipper) writeRange(start, end int64) error {
+	size := c.plan.size
 	pl := c.plan
 	if start < 0 || end > size || start >= end {
 		return kvserr.Errorf(kvserr.InvalidArgument, "range [%d, %d) is not within the clip's %d bytes", start, end, size)
 	}
-	if pl.written {
+	if pl.written || pl.header != nil {
 		return kvserr.New(kvserr.InvalidArgument, "the clip has been written already")
 	}
 	pl.written = true
@@ -293,6 +378,7 @@ func (c *Clipper) WriteRange(start, end int64) error {
 	if start > 0 || end < size {
 		dst = &rangeWriter{w: pl.dst, skip: start, left: end - start}
 	}
+	var err error
 	inner := &Clipper{dst: dst, opts: c.opts, expected: c.expected}
 	inner.opts.Format, inner.opts.Planned = FormatFMP4, false
 	inner.open = func(tracks []mp4.Track) (sink, error) {
@@ -302,11 +388,14 @@ func (c *Clipper) WriteRange(start, end int64) error {
 			}
 			return progSink{pl.prog}, nil
 		}
-		pl.target.w = dst
-		if err := pl.indexed.WriteInit(); err != nil {
+		w, err := mp4.NewIndexedWriter(dst, pl.tracks, &pl.idx)
+		if err != nil {
 			return nil, err
 		}
-		return pl.indexed, nil
+		if err := w.WriteInit(); err != nil {
+			return nil, err
+		}
+		return w, nil
 	}
 	for _, f := range pl.frags {
 		if err = inner.Add(f); err != nil {
@@ -335,13 +424,40 @@ func (c *Clipper) closePlanned() (*Manifest, error) {
 	if err != nil {
 		return c.Manifest(), err
 	}
-	if !c.plan.written {
+	if op := c.plan.one; op != nil && op.room > 0 {
+		if err := c.finishOnePass(size); err != nil {
+			c.err = err
+			return c.Manifest(), err
+		}
+	} else if !c.plan.written {
 		if err := c.WriteRange(0, size); err != nil {
 			return c.Manifest(), err
 		}
 	}
 	c.err = errClosed
 	return c.Manifest(), nil
+}
+
+// finishOnePass ends a clip whose fragments the first pass wrote to the
+// file: the header goes into the room in front of them, or, when the index
+// did not fit, the clip is written again from its start and the file cut
+// to its size.
+func (c *Clipper) finishOnePass(size int64) error {
+	pl, op := c.plan, c.plan.one
+	if pl.header != nil {
+		if _, err := op.f.WriteAt(pl.header, op.base); err != nil {
+			return err
+		}
+		pl.written = true
+		return nil
+	}
+	if _, err := op.f.Seek(op.base, io.SeekStart); err != nil {
+		return err
+	}
+	if err := c.writeRange(0, size); err != nil {
+		return err
+	}
+	return op.f.Truncate(op.base + size)
 }
 
 // countWriter counts bytes and keeps none.
@@ -351,12 +467,6 @@ func (w *countWriter) Write(p []byte) (int, error) {
 	w.n += int64(len(p))
 	return len(p), nil
 }
-
-// switchWriter lets the indexed writer, built when the size is computed,
-// write to the destination chosen later.
-type switchWriter struct{ w io.Writer }
-
-func (w *switchWriter) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 // rangeWriter passes on the bytes of [skip, skip+left) of what is written
 // to it and reports errRangeDone once that is out, which ends the pass.
