@@ -1,11 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -51,10 +53,10 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
 	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
 	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
-	if err := fs.Parse(args); err != nil {
+	inputs, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	inputs := fs.Args()
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
 	}
@@ -82,7 +84,21 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
 		return 1
 	}
-	c := remux.NewClipper(dst, opts)
+	// A planned fMP4 into a file of ours is written in one pass
+	// (remux.Options.IndexRoom): fragments go out as they complete, the
+	// header is put in front at the end.
+	outFile, _ := dst.(*os.File)
+	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 {
+		outFile = nil
+	}
+	newClipper := func(room int) *remux.Clipper {
+		co := *opts
+		if outFile != nil {
+			co.IndexRoom = room
+		}
+		return remux.NewClipper(dst, &co)
+	}
+	var c *remux.Clipper
 	var sel dedup.Selection
 	var man *remux.Manifest
 	func() {
@@ -93,15 +109,30 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// A codec change needs every configuration declared before the
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
-		if len(ins) == 1 && ins[0].stream != nil && req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4 {
+		plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+		switch {
+		case plain && len(ins) == 1 && ins[0].stream != nil:
+			c = newClipper(0)
 			err = streamInput(c, ins[0])
-		} else {
-			sel, err = selectAndAdd(c, ins, req, lim)
+		case plain && outFile != nil:
+			c, sel, err = clipWhole(newClipper, outFile, ins)
+		default:
+			c, sel, err = selectAndAdd(newClipper, ins, req, lim)
 		}
 		if err == nil {
 			man, err = c.Close()
 		}
+		if err == nil && outFile != nil {
+			// The file may have been preallocated larger (clipWhole).
+			var size int64
+			if size, err = c.Plan(); err == nil {
+				err = outFile.Truncate(size)
+			}
+		}
 	}()
+	if c == nil {
+		c = newClipper(0)
+	}
 	if man == nil {
 		man = c.Manifest()
 	}
@@ -309,18 +340,27 @@ func streamInput(c *remux.Clipper, in *input) error {
 }
 
 // selectAndAdd reads every fragment of the inputs, runs the selection over
-// them and adds the chosen ones to c in clip order. It returns the
+// them and adds the chosen ones, in clip order, to a clipper made by
+// newClipper. It returns the clipper (nil if reading failed) and the
 // selection, with which the caller completes the manifest.
-func selectAndAdd(c *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (dedup.Selection, error) {
-	frags, err := readInputs(ins)
+func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
+	frags, err := readInputs(ins, nil)
 	if err != nil {
-		return dedup.Selection{}, err
+		return nil, dedup.Selection{}, err
 	}
+	return addSelected(newClipper, ins, frags, req, lim)
+}
+
+// addSelected runs the selection over fragments already read and adds the
+// chosen ones to a new clipper in clip order; the clipper's index room is
+// the number chosen.
+func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
 	metas := make([]dedup.Meta, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
 	}
 	sel, err := dedup.Select(req, metas, lim)
+	c := newClipper(len(sel.Chosen))
 	for _, i := range sel.Chosen {
 		c.Expect(frags[i].f.Header) // acted on only with AllowCodecChange
 	}
@@ -338,7 +378,7 @@ func selectAndAdd(c *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.
 			}
 		}
 	}
-	return sel, err
+	return c, sel, err
 }
 
 // readInputs reads every fragment of the inputs, numbering them across all
@@ -353,7 +393,9 @@ func selectAndAdd(c *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.
 // so it is read whole into memory first (only a stream with selection
 // flags, or several inputs, gets here); a service selects from its index
 // instead and reads only what it chose.
-func readInputs(ins []*input) ([]inputFragment, error) {
+//
+// Each fragment is also handed to each, when not nil, as soon as it is read.
+func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error) {
 	var out []inputFragment
 	for _, in := range ins {
 		data := in.data
@@ -377,6 +419,9 @@ func readInputs(ins []*input) ([]inputFragment, error) {
 			g.Tags.Other = slices.Clone(f.Tags.Other)
 			g.Index = len(out)
 			out = append(out, inputFragment{f: &g, input: in.name})
+			if each != nil {
+				each(out[len(out)-1])
+			}
 		}
 	}
 	return out, nil
@@ -448,7 +493,7 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 	if path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
+	tmp, err := createPart(path)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -463,6 +508,24 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 		os.Remove(tmp.Name())
 	}
 	return tmp, commit, abort, nil
+}
+
+// createPart creates a new file beside path for the output to be renamed
+// to path once complete. Unlike os.CreateTemp, which makes files only their
+// owner may read, it asks for mode 0666 and leaves the rest to the umask,
+// as any file a command writes: the clip is the user's file, not a
+// temporary one.
+func createPart(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+"."+rand.Text()[:10]+".part")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free name for a temporary file beside %s", path)
 }
 
 func writeManifest(path string, m *remux.Manifest, stderr io.Writer) bool {

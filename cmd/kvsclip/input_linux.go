@@ -32,3 +32,9 @@ func tunePipe(f *os.File) {
 func adviseSequential(data []byte) {
 	_ = syscall.Madvise(data, syscall.MADV_SEQUENTIAL)
 }
+
+// dropPages unmaps the pages of b, a page-aligned part of a file mapping,
+// keeping the mapping: the next access faults them in again.
+func dropPages(b []byte) {
+	_ = syscall.Madvise(b, syscall.MADV_DONTNEED)
+}

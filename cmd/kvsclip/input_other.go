@@ -9,3 +9,6 @@ func tunePipe(*os.File) {}
 
 // adviseSequential gives no advice outside Linux.
 func adviseSequential([]byte) {}
+
+// dropPages keeps the pages outside Linux.
+func dropPages([]byte) {}

@@ -27,15 +27,17 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tc := fs.String("timecode-type", "RELATIVE", "ABSOLUTE (cluster timecodes are epoch ms) or RELATIVE (offsets from --start)")
 	start := fs.String("start", "", "producer start timestamp for RELATIVE timecodes: RFC 3339 or epoch seconds (default: now)")
 	region := fs.String("region", "", "signing region (default $AWS_REGION or us-west-2)")
-	if err := fs.Parse(args); err != nil {
+	operands, err := parseInterspersed(fs, args)
+	if err != nil {
 		return 2
 	}
-	if *endpoint == "" || *stream == "" || fs.NArg() > 1 {
+	if *endpoint == "" || *stream == "" || len(operands) > 1 {
 		fmt.Fprintln(stderr, "usage: kvsclip put --endpoint URL --stream NAME [FILE|-]")
 		return 2
 	}
 	in := stdin
-	if name := fs.Arg(0); name != "" && name != "-" {
+	if len(operands) == 1 && operands[0] != "-" {
+		name := operands[0]
 		f, err := os.Open(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "kvsclip put: %v\n", err)

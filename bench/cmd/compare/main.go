@@ -92,7 +92,7 @@ func main() {
 				"-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", out("ffmpeg.mp4")))
 		}, output: out("ffmpeg.mp4")},
 		{name: "kvsclip clip FILE", run: func() (time.Duration, error) {
-			return runQuiet(exec.Command(*bin, "clip", "-o", out("kvsclip.mp4"), *input))
+			return runQuiet(exec.Command(*bin, "clip", *input, "-o", out("kvsclip.mp4")))
 		}, output: out("kvsclip.mp4")},
 		{name: "kvsclip clip - (pipe)", run: func() (time.Duration, error) {
 			cmd := exec.Command(*bin, "clip", "-o", out("kvsclip-stdin.mp4"), "-")

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"io"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// clipWhole clips every fragment of mapped inputs into the file out while
+// the inputs are still being read.
+//
+// Without --start, --end or caps the selection keeps every fragment in
+// input order, unless some fragment repeats another (same number, or same
+// producer timestamp); it cannot be known before the last fragment has
+// been read, but it is almost always so. So one goroutine reads the inputs
+// (each fragment's headers: a few milliseconds for a file of tens of MB)
+// while this one clips the fragments in input order as they come, its
+// writes overlapping the reading on a second core. When the reading ends,
+// the selection is run over everything read; if it keeps anything other
+// than every fragment in order, what was written is thrown away and the
+// clip made again from the fragments read, as selectAndAdd makes it. The
+// result is the same either way; only the time differs.
+//
+// The clipper writes in one pass (remux.Options.IndexRoom), with room for
+// an index sized from the input's length over the first fragment's;
+// more fragments than that make Close write the clip a second time.
+func clipWhole(newClipper func(room int) *remux.Clipper, out *os.File, ins []*input) (*remux.Clipper, dedup.Selection, error) {
+	var total int64
+	for _, in := range ins {
+		total += int64(len(in.data))
+	}
+	preallocate(out, total)
+
+	var (
+		frags    []inputFragment
+		readErr  error
+		mismatch atomic.Bool // the selection is not every fragment in order
+		next     = make(chan inputFragment, 64)
+		sel      dedup.Selection
+		selErr   error
+	)
+	// The reader's second job, once it is done reading: dropping the
+	// pages of a single mapped input behind the writes (releaser).
+	var rel *releaser
+	if len(ins) == 1 && ins[0].data != nil {
+		rel = newReleaser(ins[0].data)
+	}
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		func() {
+			defer close(next)
+			// The fault handling of clipCmd is per goroutine: a mapped
+			// input cut short under us must be an error here too.
+			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+			defer recoverFault(&readErr)
+			frags, readErr = readInputs(ins, func(f inputFragment) { next <- f })
+			if readErr != nil {
+				return
+			}
+			metas := make([]dedup.Meta, len(frags))
+			for i := range frags {
+				metas[i] = metaOf(frags[i].f)
+			}
+			sel, selErr = dedup.Select(nil, metas, dedup.Limits{})
+			if !everyInOrder(sel, len(frags)) {
+				mismatch.Store(true)
+			}
+		}()
+		if rel != nil {
+			rel.run()
+		}
+	}()
+	// Whatever happens, the releaser is done before the mapping can go.
+	defer func() {
+		if rel != nil {
+			rel.close()
+		}
+		<-readerDone
+	}()
+
+	var (
+		c      *remux.Clipper
+		addErr error
+	)
+	for f := range next {
+		if addErr != nil || mismatch.Load() {
+			continue // let the reader finish
+		}
+		if c == nil {
+			c = newClipper(guessIndexRoom(total, f.f.Size))
+		}
+		addErr = c.Add(f.f)
+		if rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
+			// The clipper holds f back and has written everything
+			// before it.
+			rel.upTo(f.f.Blocks[0].Offset)
+		}
+	}
+	// The channel is closed: frags, readErr, sel and mismatch are final.
+	switch {
+	case readErr != nil:
+		return nil, dedup.Selection{}, readErr
+	case mismatch.Load() || c == nil:
+		// Start again with the selection's fragments. (No fragment at
+		// all lands here too, and gets its error from the selection.)
+		if err := restart(out); err != nil {
+			return nil, dedup.Selection{}, err
+		}
+		return addSelected(newClipper, ins, frags, nil, dedup.Limits{})
+	case selErr != nil:
+		return c, sel, selErr
+	}
+	return c, sel, addErr
+}
+
+// everyInOrder reports whether a selection over n fragments keeps all of
+// them in input order.
+func everyInOrder(sel dedup.Selection, n int) bool {
+	if len(sel.Chosen) != n || len(sel.Dropped) != 0 {
+		return false
+	}
+	for i, c := range sel.Chosen {
+		if c != i {
+			return false
+		}
+	}
+	return true
+}
+
+// indexRoom guesses how many fragments an input of total bytes holds from
+// the size of its first one, doubled with some to spare: KVS fragments
+// of one stream are of one duration, and so of similar sizes. A wrong
+// guess costs time, not correctness (see clipWhole); the unused room costs
+// 12 bytes a fragment.
+func indexRoom(total, first int64) int {
+	const spare = 16
+	if first <= 0 {
+		first = 1
+	}
+	n := (total+first-1)/first*2 + spare
+	return int(min(n, 1<<16-1))
+}
+
+// guessIndexRoom is indexRoom; tests make it guess wrong.
+var guessIndexRoom = indexRoom
+
+// restart empties the output for a new attempt.
+func restart(out *os.File) error {
+	if err := out.Truncate(0); err != nil {
+		return err
+	}
+	_, err := out.Seek(0, io.SeekStart)
+	return err
+}
+
+// releaser drops the pages of a mapped input that the clip has written
+// (madvise MADV_DONTNEED), on the reader's goroutine once it has read
+// everything. Tearing down the page table entries of a mapping costs about
+// 1.5 ms for 70 MB on the benchmark machine (bench/README.md); done at the
+// end, by munmap or the process's exit, that time adds to the run, while
+// done here it overlaps the writes, on the second core. Dropping is safe
+// whatever comes after: the file's data stay in the page cache, and
+// touching a dropped page again — a clip made a second time — faults it
+// back in.
+type releaser struct {
+	data []byte
+	ch   chan int64
+	done int64 // bytes from the start already dropped
+}
+
+// releaseBatch is the least a release drops: one madvise call and one
+// TLB shootdown per 4 MiB rather than per fragment.
+const releaseBatch = 4 << 20
+
+func newReleaser(data []byte) *releaser {
+	return &releaser{data: data, ch: make(chan int64, 1024)}
+}
+
+// upTo says that the bytes of the input before off are no longer needed.
+// It never blocks the writer: a full queue drops the notice, and a later
+// one covers it.
+func (r *releaser) upTo(off int64) {
+	select {
+	case r.ch <- off:
+	default:
+	}
+}
+
+// close ends run.
+func (r *releaser) close() { close(r.ch) }
+
+// run drops pages as notices come, until close.
+func (r *releaser) run() {
+	page := int64(os.Getpagesize())
+	for off := range r.ch {
+		end := min(off, int64(len(r.data))) / page * page
+		if end-r.done < releaseBatch {
+			continue
+		}
+		dropPages(r.data[r.done:end])
+		r.done = end
+	}
+}
