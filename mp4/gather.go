@@ -82,6 +82,9 @@ type gatherer struct {
 	// fw does vectored writes to a file sink (Linux); nil until one is
 	// seen.
 	fw *fileWriter
+	// bh, when set, writes flushes to a vectored file in the background
+	// (Writer.SetWriteBehind).
+	bh *behind
 }
 
 // extend appends n bytes to buf and returns them for the caller to fill,
@@ -141,6 +144,13 @@ func (g *gatherer) pending() bool {
 // large or gathered into about a megabyte.
 func (g *gatherer) flush(w io.Writer) error {
 	g.cut()
+	if g.bh != nil && len(g.vec) > 0 {
+		if fw := g.vectoredFile(w); fw != nil {
+			g.buf, g.vec = g.bh.send(fw, g.buf, g.vec)
+			g.mark = 0
+			return nil
+		}
+	}
 	var err error
 	switch len(g.vec) {
 	case 0:

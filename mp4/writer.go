@@ -111,6 +111,20 @@ func (w *Writer) SetGatherThreshold(n int) {
 	w.gatherBelow = max(n, 0)
 }
 
+// SetWriteBehind makes a Writer whose sink is a file written with writev
+// (Linux, see GatherThreshold) hand each fragment to a goroutine that
+// writes it, and return at once, so that the caller's work on the next
+// fragments overlaps the writing on another core. Payloads must then stay
+// unchanged until Flush returns, not only until their WriteFragment does;
+// a write error is returned by Flush, which waits for every write. (A
+// Writer dropped without Flush writes what it was handed, and its
+// goroutine ends.) For other sinks it changes nothing.
+func (w *Writer) SetWriteBehind() {
+	if w.g.bh == nil {
+		w.g.bh = newBehind(w)
+	}
+}
+
 // WriteInit writes the init segment (ftyp and moov). It must be called
 // once, before the first WriteFragment.
 func (w *Writer) WriteInit() error {
@@ -193,6 +207,17 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.g.bh != nil {
+		if err := w.g.flush(w.w); err != nil {
+			w.err = err
+			return err
+		}
+		if err := w.g.bh.wait(); err != nil {
+			w.err = err
+			return err
+		}
+		return nil
 	}
 	if !w.g.pending() {
 		return nil

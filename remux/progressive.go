@@ -159,6 +159,9 @@ func (op *onePass) start(tracks []mp4.Track, n int) (*mp4.Writer, error) {
 		return nil, err
 	}
 	w.SkipInit()
+	// The fragments stay valid until Close (a planned clip keeps them),
+	// so they can be written while the next ones are timed.
+	w.SetWriteBehind()
 	return w, nil
 }
 

@@ -1,0 +1,148 @@
+//go:build linux
+
+package mp4
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeFile writes the real-media clip's fragments to a new file, with
+// write-behind or not, and returns the file's bytes.
+func writeFile(t *testing.T, c clip, behind bool, gatherBelow int) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "out.mp4")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	w, err := NewWriter(f, c.tracks)
+	require.NoError(t, err)
+	if behind {
+		w.SetWriteBehind()
+	}
+	w.SetGatherThreshold(gatherBelow)
+	require.NoError(t, w.WriteInit())
+	for i := range c.fragments {
+		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, f.Close())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.EqualValues(t, w.BytesWritten(), len(b))
+	return b
+}
+
+// TestWriteBehindSameBytes: the file written behind is the file written
+// in line, with the gather buffer in use (every payload gathered), unused
+// (every payload passed through) and mixed.
+func TestWriteBehindSameBytes(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	for _, below := range []int{0, GatherThreshold, 1 << 30} {
+		want := writeFile(t, c, false, below)
+		assert.Equal(t, c.data, want, "a file gets what any writer gets")
+		got := writeFile(t, c, true, below)
+		assert.Equal(t, want, got, "gather below %d", below)
+	}
+}
+
+// goroutinesSettle waits for the goroutine count to come down to want.
+func goroutinesSettle(t *testing.T, want int) {
+	t.Helper()
+	for range 200 {
+		if runtime.NumGoroutine() <= want {
+			return
+		}
+		runtime.GC()
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), want, "the writing goroutine ended")
+}
+
+// TestWriteBehindGoroutine: the writing goroutine ends at Flush, starts
+// again with the next fragment, and ends when a Writer is dropped without
+// Flush — after writing what it was handed.
+func TestWriteBehindGoroutine(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	before := runtime.NumGoroutine()
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "a.mp4"))
+	require.NoError(t, err)
+	defer f.Close()
+	w, err := NewWriter(f, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	w.SkipInit()
+	require.NoError(t, w.WriteFragment(&c.fragments[0]))
+	require.NoError(t, w.Flush())
+	assert.Equal(t, before, runtime.NumGoroutine(), "Flush ends it")
+	require.NoError(t, w.WriteFragment(&c.fragments[1]))
+	require.NoError(t, w.Flush())
+	st, err := f.Stat()
+	require.NoError(t, err)
+	assert.EqualValues(t, w.BytesWritten(), st.Size())
+
+	g, err := os.Create(filepath.Join(dir, "b.mp4"))
+	require.NoError(t, err)
+	defer g.Close()
+	func() {
+		w, err := NewWriter(g, c.tracks)
+		require.NoError(t, err)
+		w.SetWriteBehind()
+		w.SkipInit()
+		for i := range 3 {
+			require.NoError(t, w.WriteFragment(&c.fragments[i]))
+		}
+	}()
+	goroutinesSettle(t, before)
+	st, err = g.Stat()
+	require.NoError(t, err)
+	assert.Positive(t, st.Size(), "what was handed over is written")
+}
+
+// TestWriteBehindError: a failed write is Flush's error, and sticks.
+func TestWriteBehindError(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	path := filepath.Join(t.TempDir(), "ro.mp4")
+	require.NoError(t, os.WriteFile(path, nil, 0o644))
+	f, err := os.Open(path) // read-only: writev fails with EBADF
+	require.NoError(t, err)
+	defer f.Close()
+	w, err := NewWriter(f, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	w.SkipInit()
+	for i := range c.fragments {
+		require.NoError(t, w.WriteFragment(&c.fragments[i]), "errors wait for Flush")
+	}
+	err = w.Flush()
+	require.Error(t, err)
+	var pe *os.PathError
+	assert.ErrorAs(t, err, &pe)
+	assert.Equal(t, err, w.Flush(), "sticky")
+	assert.Equal(t, err, w.WriteFragment(&c.fragments[0]))
+}
+
+// TestWriteBehindOtherSinks: only a file written with writev goes behind;
+// a buffer gets its bytes before WriteFragment returns, as without it.
+func TestWriteBehindOtherSinks(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	var b bytes.Buffer
+	w, err := NewWriter(&b, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	require.NoError(t, w.WriteInit())
+	for i := range c.fragments {
+		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+		assert.EqualValues(t, w.BytesWritten(), b.Len())
+	}
+	require.NoError(t, w.Flush())
+	assert.Equal(t, c.data, b.Bytes())
+}
