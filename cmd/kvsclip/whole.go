@@ -86,6 +86,7 @@ func clipWhole(newClipper func(room int) *remux.Clipper, out *os.File, ins []*in
 	var (
 		c      *remux.Clipper
 		addErr error
+		starts []int64 // where each fragment added begins in the input
 	)
 	for f := range next {
 		if addErr != nil || mismatch.Load() {
@@ -96,9 +97,14 @@ func clipWhole(newClipper func(room int) *remux.Clipper, out *os.File, ins []*in
 		}
 		addErr = c.Add(f.f)
 		if rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
-			// The clipper holds f back and has written everything
-			// before it.
-			rel.upTo(f.f.Blocks[0].Offset)
+			// The clipper holds f back, and the writes of the
+			// fragments before it may still be queued (mp4 write
+			// behind): what lies before the fragment writesLag
+			// places back has been written.
+			starts = append(starts, f.f.Blocks[0].Offset)
+			if len(starts) > writesLag {
+				rel.upTo(starts[len(starts)-1-writesLag])
+			}
 		}
 	}
 	// The channel is closed: frags, readErr, sel and mismatch are final.
@@ -170,8 +176,17 @@ func restart(out *os.File) error {
 type releaser struct {
 	data []byte
 	ch   chan int64
-	done int64 // bytes from the start already dropped
+	sent int64 // the last notice sent (the writer's side)
+	done int64 // bytes from the start already dropped (run's side)
 }
+
+// writesLag is how many fragments the written bytes may trail the fragment
+// just added: the clipper holds that one back for its durations, the mp4
+// writer's write-behind (mp4.Writer.SetWriteBehind) may still hold the
+// batches of two more, and a fragment whose small payloads overflow a
+// gather buffer takes two batches. Dropping pages too early costs time
+// (faulting them in again), never bytes.
+const writesLag = 5
 
 // releaseBatch is the least a release drops: one madvise call and one
 // TLB shootdown per 4 MiB rather than per fragment.
@@ -183,10 +198,15 @@ func newReleaser(data []byte) *releaser {
 
 // upTo says that the bytes of the input before off are no longer needed.
 // It never blocks the writer: a full queue drops the notice, and a later
-// one covers it.
+// one covers it. Notices come a batch apart: each wakes the releaser's
+// thread, which on a virtual machine costs the writer an interrupt.
 func (r *releaser) upTo(off int64) {
+	if off-r.sent < releaseBatch {
+		return
+	}
 	select {
 	case r.ch <- off:
+		r.sent = off
 	default:
 	}
 }
