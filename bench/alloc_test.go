@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"io"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,6 +63,49 @@ func TestEngineAllocsPerFragment(t *testing.T) {
 		// per-sample cost.
 		assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "%s: allocations grow with samples per fragment: %v", mode, perFragment)
 	}
+}
+
+// maxPlannedAllocsPerFragment is the budget of a fragment of a planned
+// clip written to a file in one pass (what kvsclip clip FILE -o OUT does):
+// the copy of the fragment and of its block list that the plan keeps for a
+// possible second pass (2), and the amortised growth of the manifest and
+// of the plan's lists of fragments, index entries and start times (2).
+// Measured: 2.2.
+const maxPlannedAllocsPerFragment = 4
+
+// TestOnePassAllocsPerFragment: the same steady-state count for a planned
+// fMP4 written to a file in one pass, behind (remux.Options.IndexRoom):
+// within its budget, and no more for 120 frames a fragment than for 20.
+func TestOnePassAllocsPerFragment(t *testing.T) {
+	var perFragment []float64
+	for _, fps := range []int{10, 60} {
+		short, err := synthetic(Synth{Fragments: 20, FPS: fps, KeyFrame: 4000, Frame: 2000})
+		require.NoError(t, err)
+		long, err := synthetic(Synth{Fragments: 40, FPS: fps, KeyFrame: 4000, Frame: 2000})
+		require.NoError(t, err)
+		f := openFileT(t).(*os.File)
+		run := func(data []byte) func() {
+			return func() {
+				require.NoError(t, f.Truncate(0))
+				_, err := f.Seek(0, io.SeekStart)
+				require.NoError(t, err)
+				c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64})
+				if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		a := testing.AllocsPerRun(3, run(short))
+		b := testing.AllocsPerRun(3, run(long))
+		per := (b - a) / 20
+		perFragment = append(perFragment, per)
+		assert.LessOrEqual(t, per, float64(maxPlannedAllocsPerFragment), "%d fps: %.2f allocations per fragment", fps, per)
+	}
+	assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "allocations grow with samples per fragment: %v", perFragment)
+	t.Logf("allocations per fragment at 20 and 120 frames a fragment: %v", perFragment)
 }
 
 // TestMoofWriterAllocs: the mp4 writer encodes a 154-sample fragment and

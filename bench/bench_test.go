@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -106,13 +107,19 @@ func BenchmarkMoof(b *testing.B) {
 
 // BenchmarkRemux is the engine end to end with the input in memory: mkv
 // bytes reader, remux.Clipper and mp4.Writer, into io.Discard and into a
-// file, and from a streaming reader. Bytes are input bytes.
+// file, and from a streaming reader; file-onepass is the layout kvsclip
+// clip FILE -o OUT writes (indexed fMP4 in one pass, written behind).
+// Bytes are input bytes.
 func BenchmarkRemux(b *testing.B) {
 	for _, in := range inputs(b) {
-		for _, sink := range []string{"discard", "file", "stream-discard"} {
+		for _, sink := range []string{"discard", "file", "file-onepass", "stream-discard"} {
 			b.Run(in.name+"/"+sink, func(b *testing.B) {
 				var dst io.Writer = io.Discard
-				if sink == "file" {
+				var opts *remux.Options
+				if sink == "file-onepass" {
+					opts = &remux.Options{Planned: true, IndexRoom: 1 << 10}
+				}
+				if strings.HasPrefix(sink, "file") {
 					fh, err := os.Create(filepath.Join(b.TempDir(), "out.mp4"))
 					require.NoError(b, err)
 					b.Cleanup(func() { fh.Close() })
@@ -133,7 +140,7 @@ func BenchmarkRemux(b *testing.B) {
 					} else {
 						r = mkv.NewBytesReader(in.data)
 					}
-					c := remux.NewClipper(dst, nil)
+					c := remux.NewClipper(dst, opts)
 					if err := c.AddAll(r); err != nil {
 						b.Fatal(err)
 					}
