@@ -79,6 +79,17 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		opts.Planned = true
 	}
 
+	// A planned fMP4 of mapped files into a file of ours, with nothing
+	// to select, is clipped while the files are read (reading.clip): the
+	// reading starts now, while the output is made ready.
+	plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+	var rd *reading
+	if plain && opts.Planned && o.out != "-" {
+		rd = startReading(ins)
+		// Runs before closeInputs unmaps the files.
+		defer rd.wait()
+	}
+
 	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
@@ -109,21 +120,25 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// A codec change needs every configuration declared before the
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
-		plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
 		switch {
 		case plain && len(ins) == 1 && ins[0].stream != nil:
 			c = newClipper(0)
 			err = streamInput(c, ins[0])
-		case plain && outFile != nil:
-			c, sel, err = clipWhole(newClipper, outFile, ins)
+		case rd != nil && outFile != nil:
+			c, sel, err = rd.clip(newClipper, outFile)
 		default:
 			c, sel, err = selectAndAdd(newClipper, ins, req, lim)
 		}
 		if err == nil {
 			man, err = c.Close()
 		}
+		if rd != nil {
+			// Written: what is left of the mappings can go while the
+			// output is finished.
+			rd.releaseAll()
+		}
 		if err == nil && outFile != nil {
-			// The file may have been preallocated larger (clipWhole).
+			// The file may have been preallocated larger (reading.clip).
 			var size int64
 			if size, err = c.Plan(); err == nil {
 				err = outFile.Truncate(size)

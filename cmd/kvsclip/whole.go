@@ -10,118 +10,147 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// clipWhole clips every fragment of mapped inputs into the file out while
-// the inputs are still being read.
+// reading is the reading side of a clip made while its inputs are read
+// (reading.clip): a goroutine that reads every
+// fragment of mapped inputs, hands each over as soon as it is read, and
+// runs the selection at the end; then, for a single input, it drops the
+// pages of the mapping the clip has written (releaser). startReading
+// starts it as soon as the inputs are open, so that the first fragment is
+// being read while the output is made ready.
+type reading struct {
+	ins   []*input
+	total int64 // bytes of all inputs
+	next  chan inputFragment
+	rel   *releaser // nil with several inputs
+	done  chan struct{}
+
+	// Final once next is closed.
+	frags    []inputFragment
+	err      error
+	sel      dedup.Selection
+	selErr   error
+	mismatch atomic.Bool // the selection is not every fragment in order
+}
+
+// startReading starts reading ins, which must all be mapped.
+func startReading(ins []*input) *reading {
+	rd := &reading{ins: ins, next: make(chan inputFragment, 64), done: make(chan struct{})}
+	for _, in := range ins {
+		rd.total += int64(len(in.data))
+	}
+	if len(ins) == 1 {
+		rd.rel = newReleaser(ins[0].data)
+	}
+	go rd.run()
+	return rd
+}
+
+func (rd *reading) run() {
+	defer close(rd.done)
+	func() {
+		defer close(rd.next)
+		// The fault handling of clipCmd is per goroutine: a mapped
+		// input cut short under us must be an error here too.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer recoverFault(&rd.err)
+		rd.frags, rd.err = readInputs(rd.ins, func(f inputFragment) { rd.next <- f })
+		if rd.err != nil {
+			return
+		}
+		metas := make([]dedup.Meta, len(rd.frags))
+		for i := range rd.frags {
+			metas[i] = metaOf(rd.frags[i].f)
+		}
+		rd.sel, rd.selErr = dedup.Select(nil, metas, dedup.Limits{})
+		if !everyInOrder(rd.sel, len(rd.frags)) {
+			rd.mismatch.Store(true)
+		}
+	}()
+	if rd.rel != nil {
+		rd.rel.run()
+	}
+}
+
+// releaseAll lets the releaser drop every page left, once the clip is
+// written and nothing will read the input again; it does so while the
+// caller finishes the output.
+func (rd *reading) releaseAll() {
+	if rd.rel != nil {
+		rd.rel.all()
+	}
+}
+
+// wait returns once the reading goroutine has ended, whatever state the
+// clip is in: the mappings may go after it. Fragments not taken are
+// dropped.
+func (rd *reading) wait() {
+	if rd.rel != nil {
+		rd.rel.close()
+	}
+	for range rd.next {
+	}
+	<-rd.done
+}
+
+// clip clips every fragment into the file out while the inputs are still
+// being read.
 //
 // Without --start, --end or caps the selection keeps every fragment in
 // input order, unless some fragment repeats another (same number, or same
 // producer timestamp); it cannot be known before the last fragment has
-// been read, but it is almost always so. So one goroutine reads the inputs
-// (each fragment's headers: a few milliseconds for a file of tens of MB)
-// while this one clips the fragments in input order as they come, its
-// writes overlapping the reading on a second core. When the reading ends,
-// the selection is run over everything read; if it keeps anything other
-// than every fragment in order, what was written is thrown away and the
-// clip made again from the fragments read, as selectAndAdd makes it. The
-// result is the same either way; only the time differs.
+// been read, but it is almost always so. So the reading goroutine reads
+// the inputs (each fragment's headers: a few milliseconds for a file of
+// tens of MB) while this one clips the fragments in input order as they
+// come, its writes overlapping the reading on a second core. When the
+// reading ends, the selection is run over everything read; if it keeps
+// anything other than every fragment in order, what was written is thrown
+// away and the clip made again from the fragments read, as selectAndAdd
+// makes it. The result is the same either way; only the time differs.
 //
 // The clipper writes in one pass (remux.Options.IndexRoom), with room for
 // an index sized from the input's length over the first fragment's;
 // more fragments than that make Close write the clip a second time.
-func clipWhole(newClipper func(room int) *remux.Clipper, out *os.File, ins []*input) (*remux.Clipper, dedup.Selection, error) {
-	var total int64
-	for _, in := range ins {
-		total += int64(len(in.data))
-	}
-	preallocate(out, total)
-
-	var (
-		frags    []inputFragment
-		readErr  error
-		mismatch atomic.Bool // the selection is not every fragment in order
-		next     = make(chan inputFragment, 64)
-		sel      dedup.Selection
-		selErr   error
-	)
-	// The reader's second job, once it is done reading: dropping the
-	// pages of a single mapped input behind the writes (releaser).
-	var rel *releaser
-	if len(ins) == 1 && ins[0].data != nil {
-		rel = newReleaser(ins[0].data)
-	}
-	readerDone := make(chan struct{})
-	go func() {
-		defer close(readerDone)
-		func() {
-			defer close(next)
-			// The fault handling of clipCmd is per goroutine: a mapped
-			// input cut short under us must be an error here too.
-			defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-			defer recoverFault(&readErr)
-			frags, readErr = readInputs(ins, func(f inputFragment) { next <- f })
-			if readErr != nil {
-				return
-			}
-			metas := make([]dedup.Meta, len(frags))
-			for i := range frags {
-				metas[i] = metaOf(frags[i].f)
-			}
-			sel, selErr = dedup.Select(nil, metas, dedup.Limits{})
-			if !everyInOrder(sel, len(frags)) {
-				mismatch.Store(true)
-			}
-		}()
-		if rel != nil {
-			rel.run()
-		}
-	}()
-	// Whatever happens, the releaser is done before the mapping can go.
-	defer func() {
-		if rel != nil {
-			rel.close()
-		}
-		<-readerDone
-	}()
-
+func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, dedup.Selection, error) {
+	preallocate(out, rd.total)
 	var (
 		c      *remux.Clipper
 		addErr error
 		starts []int64 // where each fragment added begins in the input
 	)
-	for f := range next {
-		if addErr != nil || mismatch.Load() {
+	for f := range rd.next {
+		if addErr != nil || rd.mismatch.Load() {
 			continue // let the reader finish
 		}
 		if c == nil {
-			c = newClipper(guessIndexRoom(total, f.f.Size))
+			c = newClipper(guessIndexRoom(rd.total, f.f.Size))
 		}
 		addErr = c.Add(f.f)
-		if rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
+		if rd.rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
 			// The clipper holds f back, and the writes of the
 			// fragments before it may still be queued (mp4 write
 			// behind): what lies before the fragment writesLag
 			// places back has been written.
 			starts = append(starts, f.f.Blocks[0].Offset)
 			if len(starts) > writesLag {
-				rel.upTo(starts[len(starts)-1-writesLag])
+				rd.rel.upTo(starts[len(starts)-1-writesLag])
 			}
 		}
 	}
-	// The channel is closed: frags, readErr, sel and mismatch are final.
+	// The channel is closed: frags, err, sel and mismatch are final.
 	switch {
-	case readErr != nil:
-		return nil, dedup.Selection{}, readErr
-	case mismatch.Load() || c == nil:
+	case rd.err != nil:
+		return nil, dedup.Selection{}, rd.err
+	case rd.mismatch.Load() || c == nil:
 		// Start again with the selection's fragments. (No fragment at
 		// all lands here too, and gets its error from the selection.)
 		if err := restart(out); err != nil {
 			return nil, dedup.Selection{}, err
 		}
-		return addSelected(newClipper, ins, frags, nil, dedup.Limits{})
-	case selErr != nil:
-		return c, sel, selErr
+		return addSelected(newClipper, rd.ins, rd.frags, nil, dedup.Limits{})
+	case rd.selErr != nil:
+		return c, rd.sel, rd.selErr
 	}
-	return c, sel, addErr
+	return c, rd.sel, addErr
 }
 
 // everyInOrder reports whether a selection over n fragments keeps all of
@@ -141,7 +170,7 @@ func everyInOrder(sel dedup.Selection, n int) bool {
 // indexRoom guesses how many fragments an input of total bytes holds from
 // the size of its first one, doubled with some to spare: KVS fragments
 // of one stream are of one duration, and so of similar sizes. A wrong
-// guess costs time, not correctness (see clipWhole); the unused room costs
+// guess costs time, not correctness (see reading.clip); the unused room costs
 // 12 bytes a fragment.
 func indexRoom(total, first int64) int {
 	const spare = 16
@@ -211,6 +240,14 @@ func (r *releaser) upTo(off int64) {
 	}
 }
 
+// all says that no byte of the input is needed any more.
+func (r *releaser) all() {
+	select {
+	case r.ch <- int64(len(r.data)) + releaseBatch:
+	default:
+	}
+}
+
 // close ends run.
 func (r *releaser) close() { close(r.ch) }
 
@@ -218,8 +255,9 @@ func (r *releaser) close() { close(r.ch) }
 func (r *releaser) run() {
 	page := int64(os.Getpagesize())
 	for off := range r.ch {
+		last := off > int64(len(r.data)) // from all
 		end := min(off, int64(len(r.data))) / page * page
-		if end-r.done < releaseBatch {
+		if end-r.done < releaseBatch && !last {
 			continue
 		}
 		dropPages(r.data[r.done:end])

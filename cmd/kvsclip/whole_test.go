@@ -19,7 +19,7 @@ import (
 )
 
 // TestClipWholeAgreesWithSelection: a file clipped to a file takes the
-// overlapped path (clipWhole), a file clipped to stdout the selecting one
+// overlapped path (reading.clip), a file clipped to stdout the selecting one
 // (read everything, select, write in two passes). The clips are the same
 // but for the free box of the one-pass layout — also when the speculation
 // fails (the same recording twice: the second copy is dropped, and the
@@ -99,7 +99,9 @@ func TestClipWholeTruncatedInput(t *testing.T) {
 	newClipper := func(room int) *remux.Clipper {
 		return remux.NewClipper(out, &remux.Options{Planned: true, IndexRoom: room})
 	}
-	_, _, err = clipWhole(newClipper, out, []*input{in})
+	rd := startReading([]*input{in})
+	_, _, err = rd.clip(newClipper, out)
+	rd.wait()
 	require.Error(t, err)
 	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
 	assert.Contains(t, err.Error(), "changed while it was read")
