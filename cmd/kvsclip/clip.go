@@ -79,21 +79,21 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		opts.Planned = true
 	}
 
-	// A planned fMP4 of mapped files into a file of ours, with nothing
-	// to select, is clipped while the files are read (reading.clip): the
-	// reading starts now, while the output is made ready.
 	plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+	dst, commit, abort, err := openOutput(o.out, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
+		return 1
+	}
+	// A planned fMP4 of mapped files into a file of ours, with nothing
+	// to select, is clipped while the files are read (reading.clip).
+	// (Starting the reading before the output file is created was no
+	// faster: the creation's system calls then wait for a CPU.)
 	var rd *reading
 	if plain && opts.Planned && o.out != "-" {
 		rd = startReading(ins)
 		// Runs before closeInputs unmaps the files.
 		defer rd.wait()
-	}
-
-	dst, commit, abort, err := openOutput(o.out, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
-		return 1
 	}
 	// A planned fMP4 into a file of ours is written in one pass
 	// (remux.Options.IndexRoom): fragments go out as they complete, the

@@ -14,9 +14,7 @@ import (
 // (reading.clip): a goroutine that reads every
 // fragment of mapped inputs, hands each over as soon as it is read, and
 // runs the selection at the end; then, for a single input, it drops the
-// pages of the mapping the clip has written (releaser). startReading
-// starts it as soon as the inputs are open, so that the first fragment is
-// being read while the output is made ready.
+// pages of the mapping the clip has written (releaser).
 type reading struct {
 	ins   []*input
 	total int64 // bytes of all inputs
