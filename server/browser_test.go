@@ -28,6 +28,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
 )
 
 // chromiumPath finds Debian's chromium. CI must have it (make deps installs
@@ -145,7 +147,12 @@ func TestBrowserPage(t *testing.T) {
 	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	require.NoError(t, err)
 	counter := &rangeCounter{next: srv}
-	hs := httptest.NewServer(counter)
+	// /files/ serves MP4 files made here, beside the server's routes.
+	files := t.TempDir()
+	mux := http.NewServeMux()
+	mux.Handle("/files/", http.StripPrefix("/files/", http.FileServer(http.Dir(files))))
+	mux.Handle("/", counter)
+	hs := httptest.NewServer(mux)
 	t.Cleanup(hs.Close)
 	r := &rig{t: t, url: hs.URL, srv: srv, store: store}
 	r.kv, r.media = sdkClients(hs.URL, testKeyID, testSecret)
@@ -292,7 +299,55 @@ func TestBrowserPage(t *testing.T) {
 	t.Logf("seeked to %.3f s; clip requests with Range: %d, starting past byte 0: %d", seeked, counter.ranged.Load(), counter.offset.Load())
 	assert.Greater(t, seeked, 10.0)
 	assert.Greater(t, counter.offset.Load(), before, "a ranged request for the middle of the clip")
+
+	// A file as kvsclip clip FILE -o OUT writes it — in one pass, a free
+	// box holding the index room it did not use before the sidx — plays
+	// to its end too.
+	writeOnePass(t, producerFile(t, "vogels_480.mkv"), filepath.Join(files, "onepass.mp4"))
+	url := hs.URL + "/files/onepass.mp4"
+	want := clipDuration(t, url)
+	res := js[playResult](t, bctx, fmt.Sprintf(playFile, url))
+	t.Logf("one-pass file: %.3f s: %+v", want, res)
+	assert.Empty(t, res.Errors)
+	assert.True(t, res.Ended, "ended fires")
+	assert.InDelta(t, want, res.Duration, 0.05, "the video's duration is the file's")
+	assert.InDelta(t, res.Duration, res.CurrentTime, 0.05, "played to the end")
 }
+
+// writeOnePass clips the recording at in to out as a planned fMP4 written
+// in one pass into the file (remux.Options.IndexRoom), with room to spare.
+func writeOnePass(t *testing.T, in, out string) {
+	data, err := os.ReadFile(in)
+	require.NoError(t, err)
+	f, err := os.Create(out)
+	require.NoError(t, err)
+	defer f.Close()
+	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64})
+	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
+	_, err = c.Close()
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.NotNil(t, findBox(b, "free"), "the one-pass layout")
+}
+
+// playFile plays the MP4 at a URL in a <video> of its own at 16x until
+// ended, an error, or the deadline.
+const playFile = `new Promise(resolve => {
+  const v = document.createElement("video");
+  document.body.appendChild(v);
+  const res = {ended: false, timedOut: false, errors: []};
+  const done = () => { res.duration = v.duration; res.currentTime = v.currentTime; resolve(res); };
+  v.muted = true;
+  v.defaultPlaybackRate = 16;
+  v.onerror = () => { res.errors.push(v.error ? v.error.code + " " + v.error.message : "error"); done(); };
+  v.onended = () => { res.ended = true; done(); };
+  v.onloadedmetadata = () => { v.playbackRate = 16; };
+  v.src = %q;
+  v.play().catch(e => { res.errors.push(String(e)); done(); });
+  setTimeout(() => { res.timedOut = true; done(); }, 45000);
+})`
 
 // js evaluates a script in the page, waiting for it when it is a promise,
 // and decodes its value.
