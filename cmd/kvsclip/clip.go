@@ -90,7 +90,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// (Starting the reading before the output file is created was no
 	// faster: the creation's system calls then wait for a CPU.)
 	var rd *reading
-	if plain && opts.Planned && o.out != "-" {
+	if plain && opts.Planned && o.out != "-" && isRegular(dst) {
 		rd = startReading(ins)
 		// Runs before closeInputs unmaps the files.
 		defer rd.wait()
@@ -99,7 +99,7 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// (remux.Options.IndexRoom): fragments go out as they complete, the
 	// header is put in front at the end.
 	outFile, _ := dst.(*os.File)
-	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 {
+	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 || !isRegular(outFile) {
 		outFile = nil
 	}
 	newClipper := func(room int) *remux.Clipper {
@@ -508,6 +508,16 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 	if path == "-" {
 		return stdout, func() error { return nil }, func() {}, nil
 	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device or a named pipe (-o /dev/null, a FIFO) is written
+		// as it is: renaming a file over it would replace the device
+		// node (as root) rather than write to it.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return f, f.Close, func() { f.Close() }, nil
+	}
 	tmp, err := createPart(path)
 	if err != nil {
 		return nil, nil, nil, err
@@ -523,6 +533,17 @@ func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error
 		os.Remove(tmp.Name())
 	}
 	return tmp, commit, abort, nil
+}
+
+// isRegular reports whether w is a regular file (the output is not a
+// device or a pipe): one the clip can seek in and cut to size.
+func isRegular(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 // createPart creates a new file beside path for the output to be renamed

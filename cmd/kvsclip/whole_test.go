@@ -160,3 +160,28 @@ func TestClipOutputMode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
 }
+
+// TestClipToDeviceOrPipe: -o naming a device or a named pipe writes to it,
+// where renaming a finished file into place would replace the node.
+func TestClipToDeviceOrPipe(t *testing.T) {
+	code, _, stderr := runCLI(nil, "clip", fixture, "-o", os.DevNull)
+	require.Equal(t, 0, code, stderr)
+	st, err := os.Stat(os.DevNull)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&os.ModeCharDevice, "%s is still a device", os.DevNull)
+
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	code, _, stderr = runCLI(nil, "clip", fixture, "-o", fifo)
+	require.Equal(t, 0, code, stderr)
+	_, viaStdout, _ := runCLI(nil, "clip", fixture)
+	assert.Equal(t, viaStdout, string(<-got))
+	st, err = os.Stat(fifo)
+	require.NoError(t, err)
+	assert.NotZero(t, st.Mode()&os.ModeNamedPipe, "still a pipe")
+}
