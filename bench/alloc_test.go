@@ -21,47 +21,20 @@ import (
 // 60–150 per fragment of the synthetic input and fail this at once.
 const maxAllocsPerFragment = 2
 
-// TestEngineAllocsPerFragment remuxes synthetic recordings of 10 and 60
-// video frames per second (20 and 120 frames per fragment, each with 94 AAC
-// frames) and counts allocations per fragment in steady state: the second
-// half of a long input minus the first half, so set-up costs (init segment,
-// first buffers) cancel out. Both must be within the budget and equal to
-// each other — samples must cost nothing.
+// TestEngineAllocsPerFragment holds the engine — reader, Clipper, mp4
+// writer into io.Discard — to its budget per fragment, with the input as
+// bytes and as a stream (checkAllocsPerFragment).
 func TestEngineAllocsPerFragment(t *testing.T) {
 	for _, mode := range []string{"bytes", "stream"} {
-		var perFragment []float64
-		for _, fps := range []int{10, 60} {
-			short, err := synthetic(Synth{Fragments: 20, FPS: fps, KeyFrame: 4000, Frame: 2000})
-			require.NoError(t, err)
-			long, err := synthetic(Synth{Fragments: 40, FPS: fps, KeyFrame: 4000, Frame: 2000})
-			require.NoError(t, err)
-			run := func(data []byte) func() {
-				return func() {
-					var r *mkv.Reader
-					if mode == "bytes" {
-						r = mkv.NewBytesReader(data)
-					} else {
-						r = mkv.NewReader(bytes.NewReader(data))
-					}
-					c := remux.NewClipper(io.Discard, nil)
-					if err := c.AddAll(r); err != nil {
-						t.Fatal(err)
-					}
-					if _, err := c.Close(); err != nil {
-						t.Fatal(err)
-					}
-				}
+		checkAllocsPerFragment(t, mode, maxAllocsPerFragment, func(data []byte) {
+			var r *mkv.Reader
+			if mode == "bytes" {
+				r = mkv.NewBytesReader(data)
+			} else {
+				r = mkv.NewReader(bytes.NewReader(data))
 			}
-			a := testing.AllocsPerRun(3, run(short))
-			b := testing.AllocsPerRun(3, run(long))
-			per := (b - a) / 20
-			perFragment = append(perFragment, per)
-			assert.LessOrEqual(t, per, float64(maxAllocsPerFragment), "%s, %d fps: %.2f allocations per fragment", mode, fps, per)
-		}
-		// The two rates differ by 100 samples per fragment; a rounding
-		// slack of half an allocation tells amortised growth from a
-		// per-sample cost.
-		assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "%s: allocations grow with samples per fragment: %v", mode, perFragment)
+			clipAll(t, remux.NewClipper(io.Discard, nil), r)
+		})
 	}
 }
 
@@ -74,38 +47,52 @@ func TestEngineAllocsPerFragment(t *testing.T) {
 const maxPlannedAllocsPerFragment = 4
 
 // TestOnePassAllocsPerFragment: the same steady-state count for a planned
-// fMP4 written to a file in one pass, behind (remux.Options.IndexRoom):
-// within its budget, and no more for 120 frames a fragment than for 20.
+// fMP4 written to a file in one pass, behind (remux.Options.IndexRoom).
 func TestOnePassAllocsPerFragment(t *testing.T) {
+	f := openFileT(t).(*os.File)
+	checkAllocsPerFragment(t, "one pass", maxPlannedAllocsPerFragment, func(data []byte) {
+		require.NoError(t, f.Truncate(0))
+		_, err := f.Seek(0, io.SeekStart)
+		require.NoError(t, err)
+		clipAll(t, remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64}), mkv.NewBytesReader(data))
+	})
+}
+
+// checkAllocsPerFragment runs clip over synthetic recordings of 10 and 60
+// video frames per second (20 and 120 frames per fragment, each with 94
+// AAC frames) and counts allocations per fragment in steady state: a long
+// input minus one half as long, so set-up costs (init segment, first
+// buffers) cancel out. Both counts must be within budget and equal to each
+// other — samples must cost nothing.
+func checkAllocsPerFragment(t *testing.T, name string, budget int, clip func(data []byte)) {
+	t.Helper()
 	var perFragment []float64
 	for _, fps := range []int{10, 60} {
 		short, err := synthetic(Synth{Fragments: 20, FPS: fps, KeyFrame: 4000, Frame: 2000})
 		require.NoError(t, err)
 		long, err := synthetic(Synth{Fragments: 40, FPS: fps, KeyFrame: 4000, Frame: 2000})
 		require.NoError(t, err)
-		f := openFileT(t).(*os.File)
-		run := func(data []byte) func() {
-			return func() {
-				require.NoError(t, f.Truncate(0))
-				_, err := f.Seek(0, io.SeekStart)
-				require.NoError(t, err)
-				c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64})
-				if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
-					t.Fatal(err)
-				}
-				if _, err := c.Close(); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-		a := testing.AllocsPerRun(3, run(short))
-		b := testing.AllocsPerRun(3, run(long))
+		a := testing.AllocsPerRun(3, func() { clip(short) })
+		b := testing.AllocsPerRun(3, func() { clip(long) })
 		per := (b - a) / 20
 		perFragment = append(perFragment, per)
-		assert.LessOrEqual(t, per, float64(maxPlannedAllocsPerFragment), "%d fps: %.2f allocations per fragment", fps, per)
+		assert.LessOrEqual(t, per, float64(budget), "%s, %d fps: %.2f allocations per fragment", name, fps, per)
 	}
-	assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "allocations grow with samples per fragment: %v", perFragment)
-	t.Logf("allocations per fragment at 20 and 120 frames a fragment: %v", perFragment)
+	// The two rates differ by 100 samples per fragment; a rounding slack
+	// of half an allocation tells amortised growth from a per-sample
+	// cost.
+	assert.InDelta(t, perFragment[0], perFragment[1], 0.5, "%s: allocations grow with samples per fragment: %v", name, perFragment)
+	t.Logf("%s: allocations per fragment at 20 and 120 frames a fragment: %v", name, perFragment)
+}
+
+// clipAll adds every fragment of r to c and closes it.
+func clipAll(t *testing.T, c *remux.Clipper, r *mkv.Reader) {
+	if err := c.AddAll(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestMoofWriterAllocs: the mp4 writer encodes a 154-sample fragment and

@@ -53,6 +53,16 @@ func TestWriteBehindSameBytes(t *testing.T) {
 	}
 }
 
+// fragmentsBehind returns a Writer of fragments only (SkipInit) to f,
+// written behind.
+func fragmentsBehind(t *testing.T, f *os.File, tracks []Track) *Writer {
+	w, err := NewWriter(f, tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	w.SkipInit()
+	return w
+}
+
 // goroutinesSettle waits for the goroutine count to come down to want.
 func goroutinesSettle(t *testing.T, want int) {
 	t.Helper()
@@ -76,10 +86,7 @@ func TestWriteBehindGoroutine(t *testing.T) {
 	f, err := os.Create(filepath.Join(dir, "a.mp4"))
 	require.NoError(t, err)
 	defer f.Close()
-	w, err := NewWriter(f, c.tracks)
-	require.NoError(t, err)
-	w.SetWriteBehind()
-	w.SkipInit()
+	w := fragmentsBehind(t, f, c.tracks)
 	require.NoError(t, w.WriteFragment(&c.fragments[0]))
 	require.NoError(t, w.Flush())
 	assert.Equal(t, before, runtime.NumGoroutine(), "Flush ends it")
@@ -93,10 +100,7 @@ func TestWriteBehindGoroutine(t *testing.T) {
 	require.NoError(t, err)
 	defer g.Close()
 	func() {
-		w, err := NewWriter(g, c.tracks)
-		require.NoError(t, err)
-		w.SetWriteBehind()
-		w.SkipInit()
+		w := fragmentsBehind(t, g, c.tracks)
 		for i := range 3 {
 			require.NoError(t, w.WriteFragment(&c.fragments[i]))
 		}
@@ -115,10 +119,7 @@ func TestWriteBehindError(t *testing.T) {
 	f, err := os.Open(path) // read-only: writev fails with EBADF
 	require.NoError(t, err)
 	defer f.Close()
-	w, err := NewWriter(f, c.tracks)
-	require.NoError(t, err)
-	w.SetWriteBehind()
-	w.SkipInit()
+	w := fragmentsBehind(t, f, c.tracks)
 	for i := range c.fragments {
 		require.NoError(t, w.WriteFragment(&c.fragments[i]), "errors wait for Flush")
 	}

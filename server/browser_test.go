@@ -118,10 +118,11 @@ type playResult struct {
 	Errors      []string `json:"errors"`
 }
 
-// playToEnd loads the chosen range in format and plays it at 8x until
-// ended, an error, or the page's own deadline.
-const playToEnd = `new Promise(resolve => {
-  const v = document.getElementById("video");
+// playVideo is a script that plays a <video> — the first verb finds or
+// makes it, the second starts it — at 8x until it ends, fails, or the
+// page's own deadline passes.
+const playVideo = `new Promise(resolve => {
+  const v = %s;
   const res = {ended: false, timedOut: false, errors: []};
   const done = () => { res.duration = v.duration; res.currentTime = v.currentTime; resolve(res); };
   v.muted = true;
@@ -129,9 +130,21 @@ const playToEnd = `new Promise(resolve => {
   v.onerror = () => { res.errors.push(v.error ? v.error.code + " " + v.error.message : "error"); done(); };
   v.onended = () => { res.ended = true; done(); };
   v.onloadedmetadata = () => { v.playbackRate = 8; };
-  window.kvsclip.play("cam", %q);
+  %s;
   setTimeout(() => { res.timedOut = true; done(); }, 45000);
 })`
+
+// playToEnd loads the chosen range of stream cam in a format and plays it
+// in the page's player.
+func playToEnd(format string) string {
+	return fmt.Sprintf(playVideo, `document.getElementById("video")`, fmt.Sprintf(`window.kvsclip.play("cam", %q)`, format))
+}
+
+// playFile plays the MP4 at a URL in a <video> of its own.
+func playFile(url string) string {
+	return fmt.Sprintf(playVideo, `document.body.appendChild(document.createElement("video"))`,
+		fmt.Sprintf(`v.src = %q; v.play().catch(e => { res.errors.push(String(e)); done(); })`, url))
+}
 
 // TestBrowserPage: the page at / lists the stream, draws its fragments
 // with the gap between two recordings, takes a range dragged on the
@@ -272,7 +285,7 @@ func TestBrowserPage(t *testing.T) {
 	for _, format := range []string{"mp4", "fmp4"} {
 		want := clipDuration(t, fmt.Sprintf("%s/clips/cam.mp4?start=%d&end=%d&selector=producer&format=%s", hs.URL, clipStart, clipEnd, format))
 		began := time.Now()
-		res := js[playResult](t, bctx, fmt.Sprintf(playToEnd, format))
+		res := js[playResult](t, bctx, playToEnd(format))
 		t.Logf("%s: clip %.3f s, played in %v: %+v", format, want, time.Since(began).Round(time.Millisecond), res)
 		assert.Empty(t, res.Errors, format)
 		assert.True(t, res.Ended, "%s: ended fires", format)
@@ -306,7 +319,7 @@ func TestBrowserPage(t *testing.T) {
 	writeOnePass(t, producerFile(t, "vogels_480.mkv"), filepath.Join(files, "onepass.mp4"))
 	url := hs.URL + "/files/onepass.mp4"
 	want := clipDuration(t, url)
-	res := js[playResult](t, bctx, fmt.Sprintf(playFile, url))
+	res := js[playResult](t, bctx, playFile(url))
 	t.Logf("one-pass file: %.3f s: %+v", want, res)
 	assert.Empty(t, res.Errors)
 	assert.True(t, res.Ended, "ended fires")
@@ -332,22 +345,6 @@ func writeOnePass(t *testing.T, in, out string) {
 	require.NotNil(t, findBox(b, "free"), "the one-pass layout")
 }
 
-// playFile plays the MP4 at a URL in a <video> of its own at 16x until
-// ended, an error, or the deadline.
-const playFile = `new Promise(resolve => {
-  const v = document.createElement("video");
-  document.body.appendChild(v);
-  const res = {ended: false, timedOut: false, errors: []};
-  const done = () => { res.duration = v.duration; res.currentTime = v.currentTime; resolve(res); };
-  v.muted = true;
-  v.defaultPlaybackRate = 16;
-  v.onerror = () => { res.errors.push(v.error ? v.error.code + " " + v.error.message : "error"); done(); };
-  v.onended = () => { res.ended = true; done(); };
-  v.onloadedmetadata = () => { v.playbackRate = 16; };
-  v.src = %q;
-  v.play().catch(e => { res.errors.push(String(e)); done(); });
-  setTimeout(() => { res.timedOut = true; done(); }, 45000);
-})`
 
 // js evaluates a script in the page, waiting for it when it is a promise,
 // and decodes its value.
