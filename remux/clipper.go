@@ -329,6 +329,20 @@ func (c *Clipper) Close() (*Manifest, error) {
 
 var errClosed = kvserr.New(kvserr.InvalidArgument, "clipper is closed")
 
+// Abort ends a clip that will not be completed, after an error of the
+// caller's or a failed Add: it writes nothing more, waits for the writes
+// still under way (a one-pass clip, Options.IndexRoom, writes in the
+// background), and makes every later call fail. The caller may then close
+// or remove the destination.
+func (c *Clipper) Abort() {
+	c.quiesce()
+	if c.err == nil || c.err == errClosed {
+		c.err = errAborted
+	}
+}
+
+var errAborted = kvserr.New(kvserr.InvalidArgument, "clip aborted")
+
 // Skip records in the manifest a fragment the caller left out of the clip,
 // such as one outside the requested range; e.Reason says why. The entry is
 // written as given, with Included false. Skip is for callers that select

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -98,4 +99,36 @@ func TestOnePassNeedsSeek(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	assert.Equal(t, twoPass, <-got)
+}
+
+// TestOnePassAbort: Abort waits for the writes under way, so the file does
+// not change after it, and every later call fails.
+func TestOnePassAbort(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-high-bpyramid-aac48k-mono.getmedia.mkv"))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "one.mp4")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 100})
+	r := mkv.NewBytesReader(data)
+	for range 2 { // of 3: the first is written, the second held
+		frag, err := r.Next()
+		require.NoError(t, err)
+		require.NoError(t, c.Add(frag))
+	}
+	c.Abort()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	size := st.Size()
+	assert.Positive(t, size, "the first fragments were written")
+	time.Sleep(20 * time.Millisecond)
+	st, err = f.Stat()
+	require.NoError(t, err)
+	assert.Equal(t, size, st.Size(), "nothing written after Abort")
+	frag, err := r.Next()
+	require.NoError(t, err)
+	assert.Error(t, c.Add(frag))
+	_, err = c.Close()
+	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
 }

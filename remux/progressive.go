@@ -421,10 +421,12 @@ func (c *Clipper) writeRange(start, end int64) error {
 // unless WriteRange has written a part, and return the manifest.
 func (c *Clipper) closePlanned() (*Manifest, error) {
 	if c.err != nil {
+		c.quiesce()
 		return c.Manifest(), c.err
 	}
 	size, err := c.Plan()
 	if err != nil {
+		c.quiesce()
 		return c.Manifest(), err
 	}
 	if op := c.plan.one; op != nil && op.room > 0 {
@@ -439,6 +441,16 @@ func (c *Clipper) closePlanned() (*Manifest, error) {
 	}
 	c.err = errClosed
 	return c.Manifest(), nil
+}
+
+// quiesce waits for the writes of a one-pass clip still under way (mp4
+// write-behind), after an error or on Abort, so that nothing is written
+// to the file after Close or Abort returns — the caller may close it, and
+// its descriptor may be reused at once.
+func (c *Clipper) quiesce() {
+	if pl := c.plan; pl != nil && pl.one != nil && pl.fw != nil {
+		_ = pl.fw.Flush()
+	}
 }
 
 // finishOnePass ends a clip whose fragments the first pass wrote to the

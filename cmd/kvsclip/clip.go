@@ -102,12 +102,17 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 || !isRegular(outFile) {
 		outFile = nil
 	}
+	// last is the clipper made last: after an error or a fault, its
+	// writes still under way (a one-pass clip writes behind) must end
+	// before abort closes the file.
+	var last *remux.Clipper
 	newClipper := func(room int) *remux.Clipper {
 		co := *opts
 		if outFile != nil {
 			co.IndexRoom = room
 		}
-		return remux.NewClipper(dst, &co)
+		last = remux.NewClipper(dst, &co)
+		return last
 	}
 	var c *remux.Clipper
 	var sel dedup.Selection
@@ -117,6 +122,14 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// that a panic recoverFault turns into an error, not a crash.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&err)
+		defer func() {
+			if r := recover(); r != nil {
+				if last != nil {
+					last.Abort()
+				}
+				panic(r) // for recoverFault
+			}
+		}()
 		// A codec change needs every configuration declared before the
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
@@ -131,6 +144,8 @@ func clipCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if err == nil {
 			man, err = c.Close()
+		} else if last != nil {
+			last.Abort()
 		}
 		if rd != nil {
 			// Written: what is left of the mappings can go while the
@@ -411,35 +426,65 @@ func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags [
 //
 // Each fragment is also handed to each, when not nil, as soon as it is read.
 func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error) {
-	var out []inputFragment
-	for _, in := range ins {
-		data := in.data
-		if data == nil {
-			var err error
-			if data, err = io.ReadAll(in.stream); err != nil {
-				return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
+	ir := &inputReader{ins: ins}
+	return ir.rest(each)
+}
+
+// inputReader reads the fragments of inputs one at a time, numbered across
+// them, and keeps them (readInputs).
+type inputReader struct {
+	ins []*input
+	in  int         // the input being read
+	r   *mkv.Reader // its reader; nil before it is opened
+	out []inputFragment
+}
+
+// next reads the next fragment; ok is false after the last.
+func (ir *inputReader) next() (f inputFragment, ok bool, err error) {
+	for ir.in < len(ir.ins) {
+		in := ir.ins[ir.in]
+		if ir.r == nil {
+			data := in.data
+			if data == nil {
+				if data, err = io.ReadAll(in.stream); err != nil {
+					return f, false, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
+				}
 			}
+			ir.r = mkv.NewBytesReader(data)
 		}
-		r := mkv.NewBytesReader(data)
-		for {
-			f, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, readError(err, in.name, len(ins) > 1, len(out))
-			}
-			g := *f
-			g.Blocks = slices.Clone(f.Blocks)
-			g.Tags.Other = slices.Clone(f.Tags.Other)
-			g.Index = len(out)
-			out = append(out, inputFragment{f: &g, input: in.name})
-			if each != nil {
-				each(out[len(out)-1])
-			}
+		mf, err := ir.r.Next()
+		if err == io.EOF {
+			ir.in, ir.r = ir.in+1, nil
+			continue
+		}
+		if err != nil {
+			return f, false, readError(err, in.name, len(ir.ins) > 1, len(ir.out))
+		}
+		g := *mf
+		g.Blocks = slices.Clone(mf.Blocks)
+		g.Tags.Other = slices.Clone(mf.Tags.Other)
+		g.Index = len(ir.out)
+		ir.out = append(ir.out, inputFragment{f: &g, input: in.name})
+		return ir.out[len(ir.out)-1], true, nil
+	}
+	return f, false, nil
+}
+
+// rest reads every fragment left, handing each to each when not nil, and
+// returns all read so far.
+func (ir *inputReader) rest(each func(inputFragment)) ([]inputFragment, error) {
+	for {
+		f, ok, err := ir.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return ir.out, nil
+		}
+		if each != nil {
+			each(f)
 		}
 	}
-	return out, nil
 }
 
 // readError gives a Reader's error its kind and location: the fragment's
