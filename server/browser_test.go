@@ -345,7 +345,6 @@ func writeOnePass(t *testing.T, in, out string) {
 	require.NotNil(t, findBox(b, "free"), "the one-pass layout")
 }
 
-
 // js evaluates a script in the page, waiting for it when it is a promise,
 // and decodes its value.
 func js[T any](t *testing.T, ctx context.Context, script string) T {
