@@ -94,21 +94,11 @@ func TestRecordings(t *testing.T) {
 			}
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			var out bytes.Buffer
-			man, err := remux.Clip(&out, bytes.NewReader(data), nil)
-			if rec.wantKind != kvserr.Unknown {
-				require.Error(t, err)
-				assert.Equal(t, rec.wantKind, kvserr.KindOf(err), "%v", err)
+			out, man, ok := clipOrFail(t, data, rec.wantKind)
+			if !ok {
 				return
 			}
-			require.NoError(t, err)
-			included := 0
-			for _, f := range man.Fragments {
-				if f.Included {
-					included++
-				}
-			}
-			assert.Equal(t, rec.fragments, included)
+			assert.Equal(t, rec.fragments, included(man))
 			require.Len(t, man.Tracks, len(rec.samples))
 			for i, n := range rec.samples {
 				assert.Equal(t, n, man.Tracks[i].Samples, "track %d", i+1)
@@ -200,4 +190,31 @@ func checkPackets(t *testing.T, path string, want map[uint64][]expectedSample) {
 			}
 		}
 	}
+}
+
+// clipOrFail clips data with the default options. With wantKind set it
+// checks that the clip fails with that kind and reports ok false;
+// otherwise it requires success.
+func clipOrFail(t *testing.T, data []byte, wantKind kvserr.Kind) (out *bytes.Buffer, man *remux.Manifest, ok bool) {
+	t.Helper()
+	out = new(bytes.Buffer)
+	man, err := remux.Clip(out, bytes.NewReader(data), nil)
+	if wantKind != kvserr.Unknown {
+		require.Error(t, err)
+		assert.Equal(t, wantKind, kvserr.KindOf(err), "%v", err)
+		return out, man, false
+	}
+	require.NoError(t, err)
+	return out, man, true
+}
+
+// included counts the fragments in the clip.
+func included(man *remux.Manifest) int {
+	n := 0
+	for _, f := range man.Fragments {
+		if f.Included {
+			n++
+		}
+	}
+	return n
 }
