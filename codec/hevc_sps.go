@@ -77,14 +77,8 @@ func hevcNALType(b byte) byte { return b >> 1 & 0x3f }
 // is an InvalidCodecPrivateData error.
 func ParseHEVCSPS(nalu []byte) (HEVCSPS, error) {
 	var s HEVCSPS
-	if len(nalu) < 4 {
-		return s, invalidCPD("HEVC SPS of %d bytes is too short (need at least 4)", len(nalu))
-	}
-	if len(nalu) > MaxParameterSetSize {
-		return s, invalidCPD("HEVC SPS of %d bytes exceeds %d", len(nalu), MaxParameterSetSize)
-	}
-	if nalu[0]&0x80 != 0 {
-		return s, invalidCPD("HEVC SPS NAL header %#02x has forbidden_zero_bit set", nalu[0])
+	if err := checkSPSFrame("HEVC SPS", nalu); err != nil {
+		return s, err
 	}
 	if t := hevcNALType(nalu[0]); t != hevcNALSPS {
 		return s, invalidCPD("NAL unit of type %d where an HEVC SPS (type 33) was expected", t)

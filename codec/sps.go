@@ -46,6 +46,23 @@ func highProfile(p byte) bool {
 	return false
 }
 
+// checkSPSFrame checks what an H.264 and an H.265 SPS share before their
+// fields: a length between 4 bytes (a NAL header and the first fields) and
+// MaxParameterSetSize, and a clear forbidden_zero_bit. what names the
+// parameter set in the error.
+func checkSPSFrame(what string, nalu []byte) error {
+	if len(nalu) < 4 {
+		return invalidCPD("%s of %d bytes is too short (need at least 4)", what, len(nalu))
+	}
+	if len(nalu) > MaxParameterSetSize {
+		return invalidCPD("%s of %d bytes exceeds %d", what, len(nalu), MaxParameterSetSize)
+	}
+	if nalu[0]&0x80 != 0 {
+		return invalidCPD("%s NAL header %#02x has forbidden_zero_bit set", what, nalu[0])
+	}
+	return nil
+}
+
 // ParseSPS decodes an SPS NAL unit (header byte included, no start code or
 // length prefix). It reads only as far as the VUI's bitstream restriction
 // fields, bounds every count it loops over, and does not allocate more than
@@ -53,14 +70,8 @@ func highProfile(p byte) bool {
 // InvalidCodecPrivateData error.
 func ParseSPS(nalu []byte) (SPS, error) {
 	var s SPS
-	if len(nalu) < 4 {
-		return s, invalidCPD("SPS of %d bytes is too short (need at least 4)", len(nalu))
-	}
-	if len(nalu) > MaxParameterSetSize {
-		return s, invalidCPD("SPS of %d bytes exceeds %d", len(nalu), MaxParameterSetSize)
-	}
-	if nalu[0]&0x80 != 0 {
-		return s, invalidCPD("SPS NAL header %#02x has forbidden_zero_bit set", nalu[0])
+	if err := checkSPSFrame("SPS", nalu); err != nil {
+		return s, err
 	}
 	if t := nalu[0] & 0x1f; t != nalSPS {
 		return s, invalidCPD("NAL unit of type %d where an SPS (type 7) was expected", t)
