@@ -426,65 +426,35 @@ func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags [
 //
 // Each fragment is also handed to each, when not nil, as soon as it is read.
 func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error) {
-	ir := &inputReader{ins: ins}
-	return ir.rest(each)
-}
-
-// inputReader reads the fragments of inputs one at a time, numbered across
-// them, and keeps them (readInputs).
-type inputReader struct {
-	ins []*input
-	in  int         // the input being read
-	r   *mkv.Reader // its reader; nil before it is opened
-	out []inputFragment
-}
-
-// next reads the next fragment; ok is false after the last.
-func (ir *inputReader) next() (f inputFragment, ok bool, err error) {
-	for ir.in < len(ir.ins) {
-		in := ir.ins[ir.in]
-		if ir.r == nil {
-			data := in.data
-			if data == nil {
-				if data, err = io.ReadAll(in.stream); err != nil {
-					return f, false, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
-				}
+	var out []inputFragment
+	for _, in := range ins {
+		data := in.data
+		if data == nil {
+			var err error
+			if data, err = io.ReadAll(in.stream); err != nil {
+				return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
 			}
-			ir.r = mkv.NewBytesReader(data)
 		}
-		mf, err := ir.r.Next()
-		if err == io.EOF {
-			ir.in, ir.r = ir.in+1, nil
-			continue
-		}
-		if err != nil {
-			return f, false, readError(err, in.name, len(ir.ins) > 1, len(ir.out))
-		}
-		g := *mf
-		g.Blocks = slices.Clone(mf.Blocks)
-		g.Tags.Other = slices.Clone(mf.Tags.Other)
-		g.Index = len(ir.out)
-		ir.out = append(ir.out, inputFragment{f: &g, input: in.name})
-		return ir.out[len(ir.out)-1], true, nil
-	}
-	return f, false, nil
-}
-
-// rest reads every fragment left, handing each to each when not nil, and
-// returns all read so far.
-func (ir *inputReader) rest(each func(inputFragment)) ([]inputFragment, error) {
-	for {
-		f, ok, err := ir.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return ir.out, nil
-		}
-		if each != nil {
-			each(f)
+		r := mkv.NewBytesReader(data)
+		for {
+			f, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, readError(err, in.name, len(ins) > 1, len(out))
+			}
+			g := *f
+			g.Blocks = slices.Clone(f.Blocks)
+			g.Tags.Other = slices.Clone(f.Tags.Other)
+			g.Index = len(out)
+			out = append(out, inputFragment{f: &g, input: in.name})
+			if each != nil {
+				each(out[len(out)-1])
+			}
 		}
 	}
+	return out, nil
 }
 
 // readError gives a Reader's error its kind and location: the fragment's

@@ -11,19 +11,16 @@ import (
 )
 
 // reading is the reading side of a clip made while its inputs are read
-// (reading.clip). The clipping goroutine reads the first fragments itself
-// (syncFragments); a second goroutine reads the rest, hands each over as
-// soon as it is read, runs the selection at the end, and then, for a
-// single input, drops the pages of the mapping the clip has written
-// (releaser).
+// (reading.clip): a goroutine that reads every fragment of mapped inputs,
+// hands each over as soon as it is read, and runs the selection at the
+// end; then, for a single input, it drops the pages of the mapping the
+// clip has written (releaser).
 type reading struct {
-	ins     []*input
-	ir      inputReader
-	total   int64 // bytes of all inputs
-	next    chan inputFragment
-	rel     *releaser // nil with several inputs
-	started bool      // the reading goroutine is on
-	done    chan struct{}
+	ins   []*input
+	total int64 // bytes of all inputs
+	next  chan inputFragment
+	rel   *releaser // nil with several inputs
+	done  chan struct{}
 
 	// Final once next is closed.
 	frags    []inputFragment
@@ -33,31 +30,17 @@ type reading struct {
 	mismatch atomic.Bool // the selection is not every fragment in order
 }
 
-// syncFragments is how many fragments the clipping goroutine reads itself
-// before it hands the reading to another: the first write needs two (the
-// first fragment's last durations come from the second), and the
-// hand-off of a fragment between goroutines waits for the runtime to wake
-// a thread on the idle CPU — from 0.1 to 1.6 ms on the benchmark machine,
-// a VM — which this way happens while there is a write to wait for.
-const syncFragments = 2
-
-// startReading prepares reading ins, which must all be mapped; clip does
-// the reading.
+// startReading starts reading ins, which must all be mapped.
 func startReading(ins []*input) *reading {
-	rd := &reading{ins: ins, ir: inputReader{ins: ins}, next: make(chan inputFragment, 64), done: make(chan struct{})}
+	rd := &reading{ins: ins, next: make(chan inputFragment, 64), done: make(chan struct{})}
 	for _, in := range ins {
 		rd.total += int64(len(in.data))
 	}
 	if len(ins) == 1 {
 		rd.rel = newReleaser(ins[0].data)
 	}
-	return rd
-}
-
-// start starts the reading goroutine on what is left of the inputs.
-func (rd *reading) start() {
-	rd.started = true
 	go rd.run()
+	return rd
 }
 
 func (rd *reading) run() {
@@ -68,10 +51,7 @@ func (rd *reading) run() {
 		// input cut short under us must be an error here too.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&rd.err)
-		if rd.err != nil {
-			return // from the first fragments
-		}
-		rd.frags, rd.err = rd.ir.rest(func(f inputFragment) { rd.next <- f })
+		rd.frags, rd.err = readInputs(rd.ins, func(f inputFragment) { rd.next <- f })
 		if rd.err != nil {
 			return
 		}
@@ -102,9 +82,6 @@ func (rd *reading) releaseAll() {
 // clip is in: the mappings may go after it. Fragments not taken are
 // dropped.
 func (rd *reading) wait() {
-	if !rd.started {
-		return
-	}
 	if rd.rel != nil {
 		rd.rel.close()
 	}
@@ -138,9 +115,9 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 		addErr error
 		starts []int64 // where each fragment added begins in the input
 	)
-	add := func(f inputFragment) {
+	for f := range rd.next {
 		if addErr != nil || rd.mismatch.Load() {
-			return // let the reader finish
+			continue // let the reader finish
 		}
 		if c == nil {
 			c = newClipper(guessIndexRoom(rd.total, f.f.Size))
@@ -156,21 +133,6 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 				rd.rel.upTo(starts[len(starts)-1-writesLag])
 			}
 		}
-	}
-	for range syncFragments {
-		f, ok, err := rd.ir.next()
-		if err != nil {
-			rd.err = err // read errors come first, as from run
-			break
-		}
-		if !ok {
-			break
-		}
-		add(f)
-	}
-	rd.start()
-	for f := range rd.next {
-		add(f)
 	}
 	// The channel is closed: frags, err, sel and mismatch are final.
 	switch {
