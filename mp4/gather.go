@@ -1,10 +1,6 @@
 package mp4
 
-import (
-	"io"
-	"net"
-	"os"
-)
+import "io"
 
 // GatherThreshold is the payload size from which a sample is handed to the
 // sink as its own slice instead of being copied into the gather buffer.
@@ -22,10 +18,12 @@ import (
 // 1080p or 720p camera streams (tens of KB) pass through untouched. Passing a slice costs a
 // 16-byte iovec; copying costs a memmove per byte, which is what loses.
 //
-// It applies to sinks that take a vector in one call: an *os.File on Linux
-// and a net.Conn. Any other sink gets one Write call per piece, and for
-// those UnvectoredGatherThreshold applies — except io.Discard, to which
-// every payload is passed, since writing to it costs nothing.
+// It applies to sinks that take a vector in one call: on Linux, an *os.File
+// and a connection with a descriptor (*net.TCPConn, *net.UnixConn), written
+// with writev(2) (writev_linux.go); elsewhere, a net.Conn (net.Buffers).
+// Any other sink gets one Write call per piece, and for those
+// UnvectoredGatherThreshold applies — except io.Discard, to which every
+// payload is passed, since writing to it costs nothing.
 const GatherThreshold = 8 << 10
 
 // UnvectoredGatherThreshold is the gather threshold for sinks that get one
@@ -37,16 +35,11 @@ const UnvectoredGatherThreshold = 64 << 10
 
 // thresholdFor returns the gather threshold for sink w.
 func thresholdFor(w io.Writer) int {
-	switch w.(type) {
-	case *os.File:
-		if vectoredFiles {
-			return GatherThreshold
-		}
-	case net.Conn:
-		return GatherThreshold
-	}
-	if w == io.Discard {
+	switch {
+	case w == io.Discard:
 		return 0
+	case takesVectors(w):
+		return GatherThreshold
 	}
 	return UnvectoredGatherThreshold
 }
@@ -74,13 +67,13 @@ type gatherer struct {
 	// of buf and caller-owned payloads. It is reused, so it stops growing
 	// after warm-up.
 	vec [][]byte
-	// out is the net.Buffers handed to WriteTo. WriteTo consumes the slice
-	// it is called on, so it gets its own header over vec's backing array;
-	// keeping it in the struct stops it from escaping to the heap on every
-	// call.
-	out net.Buffers
-	// fw does vectored writes to a file sink (Linux); nil until one is
-	// seen.
+	// out is the vector handed to writePieces, which may consume it
+	// (net.Buffers.WriteTo does), so it gets its own header over vec's
+	// backing array; keeping it in the struct stops it from escaping to the
+	// heap on every call.
+	out [][]byte
+	// fw does vectored writes to a file or connection (Linux); nil until
+	// one is seen.
 	fw *fileWriter
 	// bh, when set, writes flushes to a vectored file in the background
 	// (Writer.SetWriteBehind).
@@ -138,10 +131,9 @@ func (g *gatherer) pending() bool {
 // flush writes everything gathered to w and empties the gatherer, also when
 // the write fails (the Writer's error is sticky then).
 //
-// A sink that takes vectored writes — a net.Conn through net.Buffers, an
-// *os.File on Linux through writev — gets one call for the whole vector;
-// any other sink gets one Write per piece, which is why pieces are either
-// large or gathered into about a megabyte.
+// A sink that takes vectored writes (takesVectors) gets one call for the
+// whole vector; any other sink gets one Write per piece, which is why
+// pieces are either large or gathered.
 func (g *gatherer) flush(w io.Writer) error {
 	g.cut()
 	if g.bh != nil && len(g.vec) > 0 {
@@ -162,7 +154,7 @@ func (g *gatherer) flush(w io.Writer) error {
 			break
 		}
 		g.out = g.vec
-		_, err = g.out.WriteTo(w)
+		err = g.writePieces(w)
 		g.out = nil
 	}
 	// Drop the references so caller payloads are not kept alive.

@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 	"unsafe"
 
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
@@ -215,6 +217,81 @@ func BenchmarkWriteFragment(b *testing.B) {
 	}
 }
 
+// loopback returns both ends of a loopback TCP connection.
+func loopback(t *testing.T) (client, server net.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	server = <-accepted
+	require.NotNil(t, server)
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+	})
+	return client, server
+}
+
+// TestVectoredConn: a TCP connection is written with writev on its
+// descriptor; with a small send buffer and a slow reader the writes are
+// partial and wait for the socket (EAGAIN), and the bytes arrive whole and
+// in order, as a bytes.Buffer gets them. A deadline passed ends the write
+// with an error.
+func TestVectoredConn(t *testing.T) {
+	var samples []Sample
+	for i := range 64 {
+		samples = append(samples, Sample{Data: payload(byte(i), 3000+i*300), Duration: 3600, Sync: i == 0})
+	}
+	f := &Fragment{Tracks: []TrackRun{{TrackID: 1, Samples: samples}}}
+	write := func(sink io.Writer) error {
+		w, err := NewWriter(sink, syntheticTracks())
+		require.NoError(t, err)
+		if err := w.WriteInit(); err != nil {
+			return err
+		}
+		for range 3 {
+			if err := w.WriteFragment(f); err != nil {
+				return err
+			}
+		}
+		return w.Flush()
+	}
+	var want bytes.Buffer
+	require.NoError(t, write(&want))
+
+	client, server := loopback(t)
+	require.NoError(t, client.(*net.TCPConn).SetWriteBuffer(4096))
+	got := make(chan []byte, 1)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 4096)
+		for i := 0; ; i++ {
+			n, err := server.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				got <- b.Bytes()
+				return
+			}
+			if i%16 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	require.NoError(t, write(client))
+	require.NoError(t, client.(*net.TCPConn).CloseWrite())
+	assert.Equal(t, want.Bytes(), <-got)
+
+	c2, _ := loopback(t)
+	require.NoError(t, c2.SetWriteDeadline(time.Now().Add(-time.Second)))
+	assert.ErrorIs(t, write(c2), os.ErrDeadlineExceeded)
+}
+
 // TestThresholdFor: vectored sinks get GatherThreshold, io.Discard
 // everything passed, any other sink UnvectoredGatherThreshold.
 func TestThresholdFor(t *testing.T) {
@@ -229,7 +306,14 @@ func TestThresholdFor(t *testing.T) {
 	client, server := net.Pipe()
 	defer client.Close()
 	defer server.Close()
-	assert.Equal(t, GatherThreshold, thresholdFor(client))
+	if runtime.GOOS == "linux" {
+		// No descriptor to writev to: one Write per piece.
+		assert.Equal(t, UnvectoredGatherThreshold, thresholdFor(client))
+	} else {
+		assert.Equal(t, GatherThreshold, thresholdFor(client))
+	}
+	tcp, _ := loopback(t)
+	assert.Equal(t, GatherThreshold, thresholdFor(tcp))
 	assert.Zero(t, thresholdFor(io.Discard))
 	assert.Equal(t, UnvectoredGatherThreshold, thresholdFor(&bytes.Buffer{}))
 }

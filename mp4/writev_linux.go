@@ -10,16 +10,21 @@ import (
 // maxIovecs is IOV_MAX on Linux: the most pieces one writev takes.
 const maxIovecs = 1024
 
-// fileWriter writes vectors to an *os.File with writev(2). The standard
-// library only does vectored writes for network connections (net.Buffers);
-// for a file it would make one write call per piece, and on the development
-// machine a write call costs as much as copying several kilobytes.
+// fileWriter writes vectors with writev(2) to a sink with a descriptor: an
+// *os.File, or a connection of package net. The standard library only does
+// vectored writes for network connections (net.Buffers); for a file it
+// would make one write call per piece, and on the development machine a
+// write call costs as much as copying several kilobytes. Connections are
+// written the same way so that this package need not import net, which
+// would make every package importing it initialize after net (see
+// cmd/kvsclip's head start).
 //
 // Everything is reused: the iovec array, and the callback handed to
 // RawConn.Write, which is a method value made once, so a flush allocates
 // nothing.
 type fileWriter struct {
-	f    *os.File
+	sink io.Writer
+	name string // of a file, for errors
 	rc   syscall.RawConn
 	iov  []syscall.Iovec
 	vec  [][]byte // pieces left to write; advanced as writev makes progress
@@ -31,27 +36,53 @@ type fileWriter struct {
 	regular bool
 }
 
-// vectoredFile returns g's fileWriter for w when w is an *os.File that
+// rawSink is a sink with a descriptor to writev to: an *os.File, a
+// *net.TCPConn, a *net.UnixConn.
+type rawSink interface {
+	io.Writer
+	SyscallConn() (syscall.RawConn, error)
+}
+
+// takesVectors reports whether w gets one writev per flush.
+func takesVectors(w io.Writer) bool {
+	_, ok := w.(rawSink)
+	return ok
+}
+
+// vectoredFile returns g's fileWriter for w when w is a rawSink that
 // offers a RawConn, else nil.
 func (g *gatherer) vectoredFile(w io.Writer) *fileWriter {
-	f, ok := w.(*os.File)
+	s, ok := w.(rawSink)
 	if !ok {
 		return nil
 	}
-	if g.fw != nil && g.fw.f == f {
+	if g.fw != nil && g.fw.sink == w {
 		return g.fw
 	}
-	rc, err := f.SyscallConn()
+	rc, err := s.SyscallConn()
 	if err != nil {
 		return nil
 	}
-	fw := &fileWriter{f: f, rc: rc}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		fw.regular = true
+	fw := &fileWriter{sink: w, rc: rc}
+	if f, ok := w.(*os.File); ok {
+		fw.name = f.Name()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			fw.regular = true
+		}
 	}
 	fw.call = fw.writev
 	g.fw = fw
 	return fw
+}
+
+// writePieces writes g.out one piece at a time: the sink takes no vectors.
+func (g *gatherer) writePieces(w io.Writer) error {
+	for _, p := range g.out {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // write writes every piece of vec, in order.
@@ -108,7 +139,11 @@ func (fw *fileWriter) writev(fd uintptr) bool {
 	case syscall.EINTR:
 		return true
 	default:
-		fw.err = &os.PathError{Op: "writev", Path: fw.f.Name(), Err: errno}
+		if fw.name != "" {
+			fw.err = &os.PathError{Op: "writev", Path: fw.name, Err: errno}
+		} else {
+			fw.err = os.NewSyscallError("writev", errno)
+		}
 		return true
 	}
 	if r == 0 {

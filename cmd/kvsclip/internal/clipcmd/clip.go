@@ -1,0 +1,600 @@
+package clipcmd
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
+	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// clipFlags are the options of `kvsclip clip`.
+type clipFlags struct {
+	out, manifest string
+	selector      string
+	start, end    string
+	maxFragments  int
+	maxBytes      int64
+	gaps          string
+	profile       string
+	codecChange   bool
+	format        string
+}
+
+// Run executes `kvsclip clip` with args (those after "clip") and returns
+// its exit status: 0 on success, 1 when the clip failed (one line on stderr
+// starting with the error's kind), 2 for a bad command line.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var o clipFlags
+	fs := flag.NewFlagSet("clip", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout)")
+	fs.StringVar(&o.manifest, "manifest", "", "write the clip's manifest as JSON to `file`")
+	fs.StringVar(&o.selector, "selector", "producer", "timestamps --start and --end apply to: `producer|server`")
+	fs.StringVar(&o.start, "start", "", "first fragment start to include: RFC 3339 or epoch seconds (`time`)")
+	fs.StringVar(&o.end, "end", "", "last fragment start to include, inclusive (`time`)")
+	// The CLI does not cap by default: it clips what it is given. The
+	// GetClip caps (200 fragments, 100 MB) are dedup.KVSLimits, for the
+	// kvs profile.
+	fs.IntVar(&o.maxFragments, "max-fragments", 0, "keep at most `n` fragments (0: no cap; GetClip: 200)")
+	fs.Int64Var(&o.maxBytes, "max-bytes", 0, "keep at most `n` bytes of fragments (0: no cap; GetClip: 100000000)")
+	fs.StringVar(&o.gaps, "gaps", "keep", "gaps between fragments: `keep|close`")
+	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
+	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
+	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
+	inputs, err := cliflag.Parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+
+	req, opts, lim, err := o.request(time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, Describe(err))
+		return 1
+	}
+	ins, err := openInputs(inputs, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, Describe(err))
+		return 1
+	}
+	defer closeInputs(ins)
+	if opts.Format == remux.FormatFMP4 && !slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
+		// Mapped files stay readable until the end, so the clip can be
+		// planned first: the fMP4 then carries its total duration (mehd)
+		// and an index (sidx) that lets players seek.
+		opts.Planned = true
+	}
+
+	plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+	dst, commit, abort, err := openOutput(o.out, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
+		return 1
+	}
+	// A planned fMP4 of mapped files into a file of ours, with nothing
+	// to select, is clipped while the files are read (reading.clip).
+	// (Starting the reading before the output file is created was no
+	// faster: the creation's system calls then wait for a CPU.)
+	var rd *reading
+	if plain && opts.Planned && o.out != "-" && isRegular(dst) {
+		rd = startReading(ins)
+		// Runs before closeInputs unmaps the files.
+		defer rd.wait()
+	}
+	// A planned fMP4 into a file of ours is written in one pass
+	// (remux.Options.IndexRoom): fragments go out as they complete, the
+	// header is put in front at the end.
+	outFile, _ := dst.(*os.File)
+	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 || !isRegular(outFile) {
+		outFile = nil
+	}
+	// last is the clipper made last: after an error or a fault, its
+	// writes still under way (a one-pass clip writes behind) must end
+	// before abort closes the file.
+	var last *remux.Clipper
+	newClipper := func(room int) *remux.Clipper {
+		co := *opts
+		if outFile != nil {
+			co.IndexRoom = room
+		}
+		last = remux.NewClipper(dst, &co)
+		return last
+	}
+	var c *remux.Clipper
+	var sel dedup.Selection
+	var man *remux.Manifest
+	func() {
+		// A mapped input that shrinks under us faults on access: make
+		// that a panic recoverFault turns into an error, not a crash.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer recoverFault(&err)
+		defer func() {
+			if r := recover(); r != nil {
+				if last != nil {
+					last.Abort()
+				}
+				panic(r) // for recoverFault
+			}
+		}()
+		// A codec change needs every configuration declared before the
+		// first byte: only the selecting path, which reads all fragment
+		// headers first, can do that.
+		switch {
+		case plain && len(ins) == 1 && ins[0].stream != nil:
+			c = newClipper(0)
+			err = streamInput(c, ins[0])
+		case rd != nil && outFile != nil:
+			c, sel, err = rd.clip(newClipper, outFile)
+		default:
+			c, sel, err = selectAndAdd(newClipper, ins, req, lim)
+		}
+		if err == nil {
+			man, err = c.Close()
+		} else if last != nil {
+			last.Abort()
+		}
+		if rd != nil {
+			// Written: what is left of the mappings can go while the
+			// output is finished.
+			rd.releaseAll()
+		}
+		if err == nil && outFile != nil {
+			// The file may have been preallocated larger (reading.clip).
+			var size int64
+			if size, err = c.Plan(); err == nil {
+				err = outFile.Truncate(size)
+			}
+		}
+	}()
+	if c == nil {
+		c = newClipper(0)
+	}
+	if man == nil {
+		man = c.Manifest()
+	}
+	man.Truncated = sel.Truncated
+	if sel.HasNextStart {
+		s := remux.Seconds(sel.NextStart)
+		man.NextStart = &s
+	}
+	// The clipper lists fragments as they came to it, chosen ones in clip
+	// order; the manifest reads best in input order.
+	slices.SortStableFunc(man.Fragments, func(a, b remux.FragmentEntry) int { return a.Index - b.Index })
+	if err == nil {
+		err = commit()
+	}
+	if err != nil {
+		abort()
+		fmt.Fprintln(stderr, Describe(err))
+		writeManifest(o.manifest, man, stderr)
+		return 1
+	}
+	if !writeManifest(o.manifest, man, stderr) {
+		return 1
+	}
+	return 0
+}
+
+// request turns the flags into a selection request (nil for the whole
+// input), clip options and caps. Everything wrong here is an
+// InvalidArgument, as GetClip answers a bad request.
+func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedup.Limits, error) {
+	opts := &remux.Options{}
+	switch o.gaps {
+	case "keep":
+		opts.Gaps = remux.GapsKeep
+	case "close":
+		opts.Gaps = remux.GapsClose
+	default:
+		return nil, nil, dedup.Limits{}, kvserr.Errorf(kvserr.InvalidArgument, "--gaps %q: want keep or close", o.gaps)
+	}
+	if o.maxFragments < 0 || o.maxBytes < 0 {
+		return nil, nil, dedup.Limits{}, kvserr.New(kvserr.InvalidArgument, "--max-fragments and --max-bytes must not be negative")
+	}
+	lim := dedup.Limits{MaxFragments: o.maxFragments, MaxBytes: o.maxBytes}
+	profile, err := remux.ParseProfile(o.profile)
+	if err != nil {
+		return nil, nil, lim, err
+	}
+	opts.Profile = profile
+	opts.AllowCodecChange = o.codecChange
+	if opts.Format, err = remux.ParseFormat(o.format); err != nil {
+		return nil, nil, lim, err
+	}
+	if profile == remux.ProfileKVS {
+		// GetClip's caps, unless a flag sets its own.
+		if lim.MaxFragments == 0 {
+			lim.MaxFragments = dedup.KVSLimits.MaxFragments
+		}
+		if lim.MaxBytes == 0 {
+			lim.MaxBytes = dedup.KVSLimits.MaxBytes
+		}
+	}
+	var sel dedup.SelectorType
+	switch o.selector {
+	case "producer":
+		sel = dedup.ProducerTimestamp
+	case "server":
+		sel = dedup.ServerTimestamp
+	default:
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--selector %q: want producer or server", o.selector)
+	}
+	if o.start == "" && o.end == "" {
+		return nil, opts, lim, nil
+	}
+	if o.start == "" || o.end == "" {
+		return nil, nil, lim, kvserr.New(kvserr.InvalidArgument, "--start and --end go together")
+	}
+	start, err := parseTime(o.start)
+	if err != nil {
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--start: %w", err)
+	}
+	end, err := parseTime(o.end)
+	if err != nil {
+		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--end: %w", err)
+	}
+	req := &dedup.Request{Selector: sel, Start: start, End: end}
+	if err := req.Validate(now); err != nil {
+		return nil, nil, lim, err
+	}
+	return req, opts, lim, nil
+}
+
+// parseTime reads a time as RFC 3339 (fractional seconds optional) or as
+// epoch seconds such as 1511852108.513, into ms since the epoch. Epoch
+// seconds are parsed as decimal digits, never through a float, so that
+// .513 is 513 ms and not 512.999. Precision below a millisecond is refused
+// rather than rounded: KVS timestamps are whole milliseconds, and rounding a
+// bound either way would move fragments in or out of the range.
+func parseTime(s string) (int64, error) {
+	if ms, ok, err := parseEpoch(s); ok {
+		return ms, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither RFC 3339 nor epoch seconds", s)
+	}
+	if t.Nanosecond()%1e6 != 0 {
+		return 0, fmt.Errorf("%q is more precise than a millisecond", s)
+	}
+	return t.UnixMilli(), nil
+}
+
+// maxEpochSeconds keeps epoch times within year 9999 and far from int64
+// overflow once in milliseconds.
+const maxEpochSeconds = 253402300799
+
+// parseEpoch parses [-]digits[.digits]; ok is false when s does not have
+// that shape (so it may be RFC 3339).
+func parseEpoch(s string) (ms int64, ok bool, err error) {
+	body, neg := strings.CutPrefix(s, "-")
+	intPart, frac, hasDot := strings.Cut(body, ".")
+	if intPart == "" || strings.Trim(intPart, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || hasDot && frac == "" {
+		return 0, false, nil
+	}
+	sec, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil || sec > maxEpochSeconds {
+		return 0, true, fmt.Errorf("%q is out of range", s)
+	}
+	if strings.TrimRight(frac[min(len(frac), 3):], "0") != "" {
+		return 0, true, fmt.Errorf("%q is more precise than a millisecond", s)
+	}
+	frac = (frac + "000")[:3]
+	milli, _ := strconv.ParseInt(frac, 10, 64)
+	ms = sec*1000 + milli
+	if neg {
+		ms = -ms
+	}
+	return ms, true, nil
+}
+
+// inputFragment is one fragment of an input and the input's name.
+type inputFragment struct {
+	f     *mkv.Fragment
+	input string
+}
+
+// recoverFault turns a memory fault while reading a mapped input — the
+// file was truncated under the mapping — into an error. Other panics are
+// bugs and go on.
+func recoverFault(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if re, ok := r.(interface{ Addr() uintptr }); ok {
+		*err = kvserr.Errorf(kvserr.InvalidArgument, "an input file changed while it was read (fault at %#x)", re.Addr())
+		return
+	}
+	panic(r)
+}
+
+// openInputs opens every input (see openInput).
+func openInputs(names []string, stdin io.Reader) ([]*input, error) {
+	var ins []*input
+	for _, name := range names {
+		in, err := openInput(name, stdin)
+		if err != nil {
+			closeInputs(ins)
+			return nil, err
+		}
+		ins = append(ins, in)
+	}
+	return ins, nil
+}
+
+func closeInputs(ins []*input) {
+	for _, in := range ins {
+		in.close()
+	}
+}
+
+// streamInput clips one streamed input (stdin from a pipe) as it arrives,
+// when nothing is to be selected: output starts after the first fragment,
+// and memory stays at about two fragments (mkv.NewReader), whatever the
+// input's length.
+//
+// Unlike a file input it does not drop duplicate fragments. Dropping one
+// safely would need the fragment held by the Clipper to outlive two reads
+// of the streaming reader, which reuses its buffers after one; and a KVS
+// recording on a pipe (GetMedia, a producer) has none. To have duplicates
+// dropped, give the recording as a file or with --start/--end.
+func streamInput(c *remux.Clipper, in *input) error {
+	r := mkv.NewReader(in.stream)
+	for n := 0; ; n++ {
+		f, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return readError(err, in.name, false, n)
+		}
+		if err := c.Add(f); err != nil {
+			return err
+		}
+	}
+}
+
+// selectAndAdd reads every fragment of the inputs, runs the selection over
+// them and adds the chosen ones, in clip order, to a clipper made by
+// newClipper. It returns the clipper (nil if reading failed) and the
+// selection, with which the caller completes the manifest.
+func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
+	frags, err := readInputs(ins, nil)
+	if err != nil {
+		return nil, dedup.Selection{}, err
+	}
+	return addSelected(newClipper, ins, frags, req, lim)
+}
+
+// addSelected runs the selection over fragments already read and adds the
+// chosen ones to a new clipper in clip order; the clipper's index room is
+// the number chosen.
+func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
+	metas := make([]dedup.Meta, len(frags))
+	for i := range frags {
+		metas[i] = metaOf(frags[i].f)
+	}
+	sel, err := dedup.Select(req, metas, lim)
+	c := newClipper(len(sel.Chosen))
+	for _, i := range sel.Chosen {
+		c.Expect(frags[i].f.Header) // acted on only with AllowCodecChange
+	}
+	for _, d := range sel.Dropped {
+		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
+	}
+	for _, i := range sel.Chosen {
+		if err != nil {
+			break
+		}
+		if err = c.Add(frags[i].f); err != nil {
+			var ke *kvserr.Error
+			if errors.As(err, &ke) && len(ins) > 1 {
+				ke.Msg = frags[i].input + ": " + ke.Msg
+			}
+		}
+	}
+	return c, sel, err
+}
+
+// readInputs reads every fragment of the inputs, numbering them across all
+// inputs in order.
+//
+// Selection needs every fragment's metadata before the first one is
+// written, and then hands the chosen ones over in timestamp order, not
+// input order. So every input must stay readable for the whole run. A
+// mapped file is parsed in place with a bytes reader: block data are
+// sub-slices of the page cache, and only each fragment's struct and block
+// list are copied (the reader reuses them). A stream cannot be read twice,
+// so it is read whole into memory first (only a stream with selection
+// flags, or several inputs, gets here); a service selects from its index
+// instead and reads only what it chose.
+//
+// Each fragment is also handed to each, when not nil, as soon as it is read.
+func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error) {
+	var out []inputFragment
+	for _, in := range ins {
+		data := in.data
+		if data == nil {
+			var err error
+			if data, err = io.ReadAll(in.stream); err != nil {
+				return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
+			}
+		}
+		r := mkv.NewBytesReader(data)
+		for {
+			f, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, readError(err, in.name, len(ins) > 1, len(out))
+			}
+			g := *f
+			g.Blocks = slices.Clone(f.Blocks)
+			g.Tags.Other = slices.Clone(f.Tags.Other)
+			g.Index = len(out)
+			out = append(out, inputFragment{f: &g, input: in.name})
+			if each != nil {
+				each(out[len(out)-1])
+			}
+		}
+	}
+	return out, nil
+}
+
+// readError gives a Reader's error its kind and location: the fragment's
+// index across the inputs, the byte offset in its input, and the input's
+// name when there are several.
+func readError(err error, name string, several bool, index int) error {
+	e := &kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: err.Error(), Err: err, Fragment: "#" + strconv.Itoa(index)}
+	if e.Kind == kvserr.Unknown {
+		e.Kind = kvserr.InvalidArgument // the input could not be read
+	}
+	var me *mkv.Error
+	if errors.As(err, &me) {
+		e.Offset = me.Offset
+	}
+	if several {
+		e.Msg = name + ": " + e.Msg
+	}
+	return e
+}
+
+// metaOf is what selection knows of a fragment. A fragment without a
+// producer timestamp tag (a producer-side file) is placed by its Cluster
+// time, as the remux places it: for files written with absolute timecodes
+// that is the producer timestamp KVS would record.
+func metaOf(f *mkv.Fragment) dedup.Meta {
+	m := dedup.Meta{
+		Number:       f.Tags.FragmentNumber,
+		ServerMillis: f.Tags.ServerTimestamp,
+		HasServer:    f.Tags.HasServerTimestamp,
+		Bytes:        f.Size,
+	}
+	if f.Tags.HasProducerTimestamp || f.Header != nil {
+		m.ProducerMillis, _ = f.StartMillis()
+		m.HasProducer = true
+	}
+	return m
+}
+
+// entryOf is the manifest entry of a fragment left out for reason.
+func entryOf(f *mkv.Fragment, reason string) remux.FragmentEntry {
+	e := remux.FragmentEntry{Number: f.Tags.FragmentNumber, Index: f.Index, Bytes: f.Size, Reason: reason}
+	if f.Tags.HasProducerTimestamp {
+		s := remux.Seconds(f.Tags.ProducerTimestamp)
+		e.ProducerTimestamp = &s
+	}
+	if f.Tags.HasServerTimestamp {
+		s := remux.Seconds(f.Tags.ServerTimestamp)
+		e.ServerTimestamp = &s
+	}
+	return e
+}
+
+// Describe renders an error as the one line the commands print for it:
+// "kvsclip: ", its kind, then the message.
+func Describe(err error) string {
+	var ke *kvserr.Error
+	if errors.As(err, &ke) {
+		return "kvsclip: " + ke.Error()
+	}
+	return "kvsclip: " + kvserr.Unknown.String() + ": " + err.Error()
+}
+
+// openOutput opens the clip's destination. A file is written under a
+// temporary name in the same directory and renamed into place by commit, so a
+// failed clip leaves no file behind.
+func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
+	if path == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device or a named pipe (-o /dev/null, a FIFO) is written
+		// as it is: renaming a file over it would replace the device
+		// node (as root) rather than write to it.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return f, f.Close, func() { f.Close() }, nil
+	}
+	tmp, err := createPart(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	commit = func() error {
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	abort = func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}
+	return tmp, commit, abort, nil
+}
+
+// isRegular reports whether w is a regular file (the output is not a
+// device or a pipe): one the clip can seek in and cut to size.
+func isRegular(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
+}
+
+// createPart creates a new file beside path for the output to be renamed
+// to path once complete. Unlike os.CreateTemp, which makes files only their
+// owner may read, it asks for mode 0666 and leaves the rest to the umask,
+// as any file a command writes: the clip is the user's file, not a
+// temporary one.
+func createPart(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for range 100 {
+		name := filepath.Join(dir, "."+base+"."+rand.Text()[:10]+".part")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free name for a temporary file beside %s", path)
+}
+
+func writeManifest(path string, m *remux.Manifest, stderr io.Writer) bool {
+	if path == "" || m == nil {
+		return true
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kvsclip: manifest: %v\n", err)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,86 @@
+package clipcmd
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// MaxInputFileSize is the largest input file clip maps into memory. The
+// mapping itself costs only address space, but selection runs over the
+// whole file first and keeps every fragment's block list (about 80 bytes
+// a frame) until the clip is written: at 64 GiB — some 18 hours of
+// 8 Mbit/s video — that is a few hundred MB, and beyond it memory rather
+// than the mapping becomes the problem. (On 32-bit platforms mapFile also
+// refuses what does not fit an int.) A larger recording can still be
+// clipped as a stream: `cat big.mkv | kvsclip clip -` reads it through the
+// streaming reader in about two fragments of memory.
+const MaxInputFileSize = 64 << 30
+
+// input is one opened input: either the bytes of a mapped file (data, with
+// unmap to release them) or a stream to read once.
+type input struct {
+	name   string
+	data   []byte
+	stream io.Reader
+	close  func() error
+}
+
+// openInput opens an input for reading without a user-space copy where it
+// can. A regular file (also stdin redirected from one) is mapped read-only,
+// so the mkv bytes reader parses the page cache in place and block payloads
+// reach the output as sub-slices of it. Anything else — a pipe, a socket, a
+// terminal, an empty file, a file mmap refuses — is read as a stream.
+//
+// The mapping is shared and read-only: if another process truncates the
+// file while we read it, touching a page past the new end raises SIGBUS,
+// which Run turns into an error with debug.SetPanicOnFault.
+func openInput(name string, stdin io.Reader) (*input, error) {
+	in := &input{name: name, close: func() error { return nil }}
+	var f *os.File
+	if name == "-" {
+		sf, ok := stdin.(*os.File)
+		if !ok {
+			in.stream = stdin
+			return in, nil
+		}
+		f = sf
+	} else {
+		var err error
+		if f, err = os.Open(name); err != nil {
+			return nil, kvserr.Errorf(kvserr.InvalidArgument, "%w", err)
+		}
+		in.close = f.Close
+	}
+	data, unmap, err := mapFile(f)
+	if err != nil {
+		in.close()
+		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", name, err)
+	}
+	if data == nil {
+		tunePipe(f)
+		in.stream = f
+		return in, nil
+	}
+	closeFile := in.close
+	in.data = data
+	in.close = func() error {
+		err := unmap()
+		if cerr := closeFile(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return in, nil
+}
+
+// checkSize refuses a file too large to map.
+func checkSize(size int64) error {
+	if size > MaxInputFileSize || int64(int(size)) != size {
+		return fmt.Errorf("%d bytes, more than the %d a file input may have (MaxInputFileSize); pipe it to stdin to stream it",
+			size, int64(MaxInputFileSize))
+	}
+	return nil
+}

@@ -1,0 +1,218 @@
+package clipcmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
+)
+
+// clipManifest is the part of the manifest these tests read.
+type clipManifest struct {
+	Fragments []struct {
+		Number   string `json:"number"`
+		Index    int    `json:"index"`
+		Included bool   `json:"included"`
+		Reason   string `json:"reason"`
+	} `json:"fragments"`
+	Truncated bool     `json:"truncated"`
+	NextStart *float64 `json:"next_start"`
+	Gaps      []struct {
+		AfterFragment string  `json:"after_fragment"`
+		At            float64 `json:"at"`
+		Duration      float64 `json:"duration"`
+		Closed        bool    `json:"closed"`
+	} `json:"gaps"`
+	Tracks []struct {
+		Samples int `json:"samples"`
+	} `json:"tracks"`
+}
+
+// clipTo runs `kvsclip clip` into a temporary directory and returns the exit
+// code, stderr, the output path and the manifest.
+func clipTo(t *testing.T, args ...string) (code int, stderr, out string, man clipManifest, raw string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, manPath := filepath.Join(dir, "clip.mp4"), filepath.Join(dir, "clip.json")
+	code, _, stderr = runCLI(nil, append([]string{"clip", "-o", out, "--manifest", manPath}, args...)...)
+	b, err := os.ReadFile(manPath)
+	require.NoError(t, err, stderr)
+	require.NoError(t, json.Unmarshal(b, &man))
+	return code, stderr, out, man, string(b)
+}
+
+// states lists each fragment's fate: "in" or its reason.
+func states(m clipManifest) []string {
+	var s []string
+	for _, f := range m.Fragments {
+		if f.Included {
+			s = append(s, "in")
+		} else {
+			s = append(s, f.Reason)
+		}
+	}
+	return s
+}
+
+// output_get_media.mkv: producer timestamps 1511852108.513 + 2 s steps,
+// server timestamps 109.126, 110.915, 112.487, 113.414, 114.147.
+func getMedia(t *testing.T) string {
+	return filepath.Join(mediatest.SharedDir(t), "getmedia", "output_get_media.mkv")
+}
+
+func TestClipRange(t *testing.T) {
+	in := getMedia(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"producer, epoch seconds", []string{"--start", "1511852110.513", "--end", "1511852114.513"},
+			[]string{"before-start", "in", "in", "in", "after-end"}},
+		{"producer, RFC 3339", []string{"--start", "2017-11-28T06:55:10.513Z", "--end", "2017-11-28T07:55:14.513+01:00"},
+			[]string{"before-start", "in", "in", "in", "after-end"}},
+		{"producer, 1 ms short", []string{"--start", "1511852110.514", "--end", "1511852114.512"},
+			[]string{"before-start", "before-start", "in", "after-end", "after-end"}},
+		// The same bounds select differently on server timestamps, which
+		// are spaced unevenly: 110.915, 112.487 and 113.414 are in range.
+		{"producer, 110.000–113.500", []string{"--start", "1511852110", "--end", "1511852113.5"},
+			[]string{"before-start", "in", "in", "after-end", "after-end"}},
+		{"server, 110.000–113.500", []string{"--selector", "server", "--start", "1511852110", "--end", "1511852113.5"},
+			[]string{"before-start", "in", "in", "in", "after-end"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stderr, out, man, raw := clipTo(t, append(c.args, in)...)
+			require.Equal(t, 0, code, stderr)
+			assert.Equal(t, c.want, states(man))
+			assert.False(t, man.Truncated)
+			assert.Nil(t, man.NextStart)
+			assert.Contains(t, raw, `"next_start": null`)
+			in := 0
+			for _, s := range states(man) {
+				if s == "in" {
+					in++
+				}
+			}
+			require.Len(t, man.Tracks, 1)
+			assert.Equal(t, 60*in, man.Tracks[0].Samples)
+			msg, ok := mediatest.Decode(t, out)
+			require.True(t, ok, msg)
+			assert.Empty(t, msg)
+		})
+	}
+}
+
+func TestClipCaps(t *testing.T) {
+	code, stderr, out, man, raw := clipTo(t, "--start", "1511852108.513", "--end", "1511852118.513", "--max-fragments", "2", getMedia(t))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, []string{"in", "in", "cap", "cap", "cap"}, states(man))
+	assert.True(t, man.Truncated)
+	require.NotNil(t, man.NextStart)
+	assert.Contains(t, raw, `"next_start": 1511852112.513`, "the start of the first fragment cut")
+	msg, ok := mediatest.Decode(t, out)
+	require.True(t, ok, msg)
+	assert.Empty(t, msg)
+
+	// 547925 + 492514 bytes fit in 1,100,000; the third fragment does not.
+	code, stderr, _, man, _ = clipTo(t, "--max-bytes", "1100000", getMedia(t))
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, []string{"in", "in", "cap", "cap", "cap"}, states(man))
+	assert.True(t, man.Truncated)
+}
+
+// The same file twice is every fragment read twice: the whole input is
+// deduplicated by fragment number, and the copies are listed.
+func TestClipDuplicateInput(t *testing.T) {
+	in := getMedia(t)
+	code, stderr, _, man, _ := clipTo(t, in, in)
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, []string{"in", "in", "in", "in", "in", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate"}, states(man))
+	for i, f := range man.Fragments {
+		assert.Equal(t, i, f.Index, "indices run across the inputs")
+	}
+	assert.Equal(t, man.Fragments[0].Number, man.Fragments[5].Number)
+	assert.Equal(t, 300, man.Tracks[0].Samples)
+}
+
+func TestClipGaps(t *testing.T) {
+	in := filepath.Join(mediatest.SharedDir(t), "getmedia", "output-get-media-non-increasing-timecode.mkv")
+	code, stderr, out, man, _ := clipTo(t, "--gaps", "close", in)
+	require.Equal(t, 0, code, stderr)
+	require.Len(t, man.Gaps, 1)
+	assert.Equal(t, "91343852338381293673923423239754896920603583280", man.Gaps[0].AfterFragment)
+	assert.True(t, man.Gaps[0].Closed)
+	assert.InDelta(t, 5.48, man.Gaps[0].Duration, 0.05)
+	msg, ok := mediatest.Decode(t, out)
+	require.True(t, ok, msg)
+	assert.Empty(t, msg, "a closed gap leaves ffmpeg nothing to say")
+
+	code, stderr, _, man, raw := clipTo(t, getMedia(t))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, raw, `"gaps": []`)
+}
+
+func TestClipRequestFailures(t *testing.T) {
+	in := getMedia(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		kind string
+		msg  string
+	}{
+		{"nothing in range", []string{"--start", "1511852200", "--end", "1511852300"},
+			"ResourceNotFound", "No fragments found in the stream for the clip request."},
+		{"end before start", []string{"--start", "1511852114.513", "--end", "1511852110.513"}, "InvalidArgument", "later than"},
+		{"end equal to start", []string{"--start", "1511852110.513", "--end", "1511852110.513"}, "InvalidArgument", "later than"},
+		{"more than 24 h", []string{"--start", "1511852110.513", "--end", "1511938510.514"}, "InvalidArgument", "24 hours"},
+		{"server end in the future", []string{"--selector", "server", "--start", "2999-01-01T00:00:00Z", "--end", "2999-01-01T01:00:00Z"}, "InvalidArgument", "in the past"},
+		{"start alone", []string{"--start", "1511852110.513"}, "InvalidArgument", "together"},
+		{"bad time", []string{"--start", "yesterday", "--end", "1511852110.513"}, "InvalidArgument", "--start"},
+		{"sub-millisecond", []string{"--start", "1511852110.5131", "--end", "1511852114"}, "InvalidArgument", "millisecond"},
+		{"bad selector", []string{"--selector", "both", "--start", "1", "--end", "2"}, "InvalidArgument", "--selector"},
+		{"bad gaps", []string{"--gaps", "fill"}, "InvalidArgument", "--gaps"},
+		{"negative cap", []string{"--max-fragments", "-1"}, "InvalidArgument", "negative"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "clip.mp4")
+			code, _, stderr := runCLI(nil, append(append([]string{"clip", "-o", out}, c.args...), in)...)
+			assertClipFailed(t, code, stderr, dir, c.kind, c.msg)
+		})
+	}
+}
+
+func TestClipNotFoundManifest(t *testing.T) {
+	code, _, _, man, _ := clipTo(t, "--start", "1511852200", "--end", "1511852300", getMedia(t))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, []string{"before-start", "before-start", "before-start", "before-start", "before-start"}, states(man),
+		"the manifest still says why each fragment is out")
+}
+
+func TestParseTime(t *testing.T) {
+	for in, want := range map[string]int64{
+		"1511852108.513":                1511852108513,
+		"1511852108.5":                  1511852108500,
+		"1511852108.513000":             1511852108513,
+		"1511852108":                    1511852108000,
+		"0":                             0,
+		"-1.5":                          -1500,
+		"2017-11-28T06:55:08.513Z":      1511852108513,
+		"2017-11-28T07:55:08.513+01:00": 1511852108513,
+		"2017-11-28T06:55:08Z":          1511852108000,
+		"1969-12-31T23:59:59.999Z":      -1,
+	} {
+		got, err := parseTime(in)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, in)
+		}
+	}
+	for _, in := range []string{"", "1.", ".5", "1.5139", "1e9", "2017-11-28", "2017-11-28T06:55:08.5131Z", "99999999999999999999", "253402300800"} {
+		_, err := parseTime(in)
+		assert.Error(t, err, in)
+	}
+}

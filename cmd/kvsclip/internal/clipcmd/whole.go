@@ -1,0 +1,268 @@
+package clipcmd
+
+import (
+	"io"
+	"os"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// reading is the reading side of a clip made while its inputs are read
+// (reading.clip): a goroutine that reads every fragment of mapped inputs,
+// hands each over as soon as it is read, and runs the selection at the
+// end; then, for a single input, it drops the pages of the mapping the
+// clip has written (releaser).
+type reading struct {
+	ins   []*input
+	total int64 // bytes of all inputs
+	next  chan inputFragment
+	rel   *releaser // nil with several inputs
+	done  chan struct{}
+
+	// Final once next is closed.
+	frags    []inputFragment
+	err      error
+	sel      dedup.Selection
+	selErr   error
+	mismatch atomic.Bool // the selection is not every fragment in order
+}
+
+// startReading starts reading ins, which must all be mapped.
+func startReading(ins []*input) *reading {
+	rd := &reading{ins: ins, next: make(chan inputFragment, 64), done: make(chan struct{})}
+	for _, in := range ins {
+		rd.total += int64(len(in.data))
+	}
+	if len(ins) == 1 {
+		rd.rel = newReleaser(ins[0].data)
+	}
+	go rd.run()
+	return rd
+}
+
+func (rd *reading) run() {
+	defer close(rd.done)
+	func() {
+		defer close(rd.next)
+		// The fault handling of Run is per goroutine: a mapped
+		// input cut short under us must be an error here too.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer recoverFault(&rd.err)
+		rd.frags, rd.err = readInputs(rd.ins, func(f inputFragment) { rd.next <- f })
+		if rd.err != nil {
+			return
+		}
+		metas := make([]dedup.Meta, len(rd.frags))
+		for i := range rd.frags {
+			metas[i] = metaOf(rd.frags[i].f)
+		}
+		rd.sel, rd.selErr = dedup.Select(nil, metas, dedup.Limits{})
+		if !everyInOrder(rd.sel, len(rd.frags)) {
+			rd.mismatch.Store(true)
+		}
+	}()
+	if rd.rel != nil {
+		rd.rel.run()
+	}
+}
+
+// releaseAll lets the releaser drop every page left, once the clip is
+// written and nothing will read the input again; it does so while the
+// caller finishes the output.
+func (rd *reading) releaseAll() {
+	if rd.rel != nil {
+		rd.rel.all()
+	}
+}
+
+// wait returns once the reading goroutine has ended, whatever state the
+// clip is in: the mappings may go after it. Fragments not taken are
+// dropped.
+func (rd *reading) wait() {
+	if rd.rel != nil {
+		rd.rel.close()
+	}
+	for range rd.next {
+	}
+	<-rd.done
+}
+
+// clip clips every fragment into the file out while the inputs are still
+// being read.
+//
+// Without --start, --end or caps the selection keeps every fragment in
+// input order, unless some fragment repeats another (same number, or same
+// producer timestamp); it cannot be known before the last fragment has
+// been read, but it is almost always so. So the reading goroutine reads
+// the inputs (each fragment's headers: a few milliseconds for a file of
+// tens of MB) while this one clips the fragments in input order as they
+// come, its writes overlapping the reading on a second core. When the
+// reading ends, the selection is run over everything read; if it keeps
+// anything other than every fragment in order, what was written is thrown
+// away and the clip made again from the fragments read, as selectAndAdd
+// makes it. The result is the same either way; only the time differs.
+//
+// The clipper writes in one pass (remux.Options.IndexRoom), with room for
+// an index sized from the input's length over the first fragment's;
+// more fragments than that make Close write the clip a second time.
+func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, dedup.Selection, error) {
+	preallocate(out, rd.total)
+	var (
+		c      *remux.Clipper
+		addErr error
+		starts []int64 // where each fragment added begins in the input
+	)
+	for f := range rd.next {
+		if addErr != nil || rd.mismatch.Load() {
+			continue // let the reader finish
+		}
+		if c == nil {
+			c = newClipper(guessIndexRoom(rd.total, f.f.Size))
+		}
+		addErr = c.Add(f.f)
+		if rd.rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
+			// The clipper holds f back, and the writes of the
+			// fragments before it may still be queued (mp4 write
+			// behind): what lies before the fragment writesLag
+			// places back has been written.
+			starts = append(starts, f.f.Blocks[0].Offset)
+			if len(starts) > writesLag {
+				rd.rel.upTo(starts[len(starts)-1-writesLag])
+			}
+		}
+	}
+	// The channel is closed: frags, err, sel and mismatch are final.
+	switch {
+	case rd.err != nil:
+		return nil, dedup.Selection{}, rd.err
+	case rd.mismatch.Load() || c == nil:
+		// Start again with the selection's fragments. (No fragment at
+		// all lands here too, and gets its error from the selection.)
+		// The first clipper may still be writing: Abort waits for it.
+		if c != nil {
+			c.Abort()
+		}
+		if err := restart(out); err != nil {
+			return nil, dedup.Selection{}, err
+		}
+		return addSelected(newClipper, rd.ins, rd.frags, nil, dedup.Limits{})
+	case rd.selErr != nil:
+		return c, rd.sel, rd.selErr
+	}
+	return c, rd.sel, addErr
+}
+
+// everyInOrder reports whether a selection over n fragments keeps all of
+// them in input order.
+func everyInOrder(sel dedup.Selection, n int) bool {
+	if len(sel.Chosen) != n || len(sel.Dropped) != 0 {
+		return false
+	}
+	for i, c := range sel.Chosen {
+		if c != i {
+			return false
+		}
+	}
+	return true
+}
+
+// indexRoom guesses how many fragments an input of total bytes holds from
+// the size of its first one, doubled with some to spare: KVS fragments
+// of one stream are of one duration, and so of similar sizes. A wrong
+// guess costs time, not correctness (see reading.clip); the unused room costs
+// 12 bytes a fragment.
+func indexRoom(total, first int64) int {
+	const spare = 16
+	if first <= 0 {
+		first = 1
+	}
+	n := (total+first-1)/first*2 + spare
+	return int(min(n, 1<<16-1))
+}
+
+// guessIndexRoom is indexRoom; tests make it guess wrong.
+var guessIndexRoom = indexRoom
+
+// restart empties the output for a new attempt.
+func restart(out *os.File) error {
+	if err := out.Truncate(0); err != nil {
+		return err
+	}
+	_, err := out.Seek(0, io.SeekStart)
+	return err
+}
+
+// releaser drops the pages of a mapped input that the clip has written
+// (madvise MADV_DONTNEED), on the reader's goroutine once it has read
+// everything. Tearing down the page table entries of a mapping costs about
+// 1.5 ms for 70 MB on the benchmark machine (bench/README.md); done at the
+// end, by munmap or the process's exit, that time adds to the run, while
+// done here it overlaps the writes, on the second core. Dropping is safe
+// whatever comes after: the file's data stay in the page cache, and
+// touching a dropped page again — a clip made a second time — faults it
+// back in.
+type releaser struct {
+	data []byte
+	ch   chan int64
+	sent int64 // the last notice sent (the writer's side)
+	done int64 // bytes from the start already dropped (run's side)
+}
+
+// writesLag is how many fragments the written bytes may trail the fragment
+// just added: the clipper holds that one back for its durations, the mp4
+// writer's write-behind (mp4.Writer.SetWriteBehind) may still hold the
+// batches of two more, and a fragment whose small payloads overflow a
+// gather buffer takes two batches. Dropping pages too early costs time
+// (faulting them in again), never bytes.
+const writesLag = 5
+
+// releaseBatch is the least a release drops: one madvise call and one
+// TLB shootdown per 4 MiB rather than per fragment.
+const releaseBatch = 4 << 20
+
+func newReleaser(data []byte) *releaser {
+	return &releaser{data: data, ch: make(chan int64, 1024)}
+}
+
+// upTo says that the bytes of the input before off are no longer needed.
+// It never blocks the writer: a full queue drops the notice, and a later
+// one covers it. Notices come a batch apart: each wakes the releaser's
+// thread, which on a virtual machine costs the writer an interrupt.
+func (r *releaser) upTo(off int64) {
+	if off-r.sent < releaseBatch {
+		return
+	}
+	select {
+	case r.ch <- off:
+		r.sent = off
+	default:
+	}
+}
+
+// all says that no byte of the input is needed any more.
+func (r *releaser) all() {
+	select {
+	case r.ch <- int64(len(r.data)) + releaseBatch:
+	default:
+	}
+}
+
+// close ends run.
+func (r *releaser) close() { close(r.ch) }
+
+// run drops pages as notices come, until close.
+func (r *releaser) run() {
+	page := int64(os.Getpagesize())
+	for off := range r.ch {
+		last := off > int64(len(r.data)) // from all
+		end := min(off, int64(len(r.data))) / page * page
+		if end-r.done < releaseBatch && !last {
+			continue
+		}
+		dropPages(r.data[r.done:end])
+		r.done = end
+	}
+}
