@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -53,7 +54,7 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				fmt.Fprintln(stderr, describe(kvserr.Errorf(kvserr.InvalidArgument, "%w", err)))
+				fmt.Fprintln(stderr, clipcmd.Describe(kvserr.Errorf(kvserr.InvalidArgument, "%w", err)))
 				return 1
 			}
 			defer f.Close()
@@ -66,7 +67,7 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				break
 			}
 			if err != nil {
-				fmt.Fprintln(stderr, describe(&kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: name + ": " + err.Error(), Err: err}))
+				fmt.Fprintln(stderr, clipcmd.Describe(&kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: name + ": " + err.Error(), Err: err}))
 				return 1
 			}
 			ps, ss := f.Tags.ProducerTimestamp, f.Tags.ServerTimestamp

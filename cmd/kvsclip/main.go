@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
 )
 
 const usage = `usage:
@@ -41,6 +43,10 @@ const usage = `usage:
 `
 
 func main() {
+	// A clip has been under way since package clipcmd was initialized.
+	if code, started := clipcmd.HeadStart(); started {
+		os.Exit(code)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -53,7 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "clip":
-		return clipCmd(args[1:], stdin, stdout, stderr)
+		return clipcmd.Run(args[1:], stdin, stdout, stderr)
 	case "inspect":
 		return inspectCmd(args[1:], stdin, stdout, stderr)
 	case "serve":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,104 +15,35 @@ import (
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
+// TestMain lets the tests run this test binary as kvsclip itself
+// (asBinary): the head start of package clipcmd happens only in a process
+// whose command line is a clip.
+func TestMain(m *testing.M) {
+	if os.Getenv("KVSCLIP_TEST_AS_BINARY") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// asBinary runs the test binary as `kvsclip args...`.
+func asBinary(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String(), errb.String()
+	}
+	require.NoError(t, err)
+	return 0, out.String(), errb.String()
+}
+
 func runCLI(stdin []byte, args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	code = run(args, bytes.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func TestClipWritesFileAndManifest(t *testing.T) {
-	shared := mediatest.SharedDir(t)
-	dir := t.TempDir()
-	out, man := filepath.Join(dir, "clip.mp4"), filepath.Join(dir, "clip.json")
-	code, _, stderr := runCLI(nil, "clip", "-o", out, "--manifest", man,
-		filepath.Join(shared, "getmedia", "output_get_media.mkv"))
-	require.Equal(t, 0, code, stderr)
-	msg, ok := mediatest.Decode(t, out)
-	require.True(t, ok, msg)
-	assert.Empty(t, msg)
-
-	raw, err := os.ReadFile(man)
-	require.NoError(t, err)
-	var m struct {
-		Fragments []struct {
-			Number            string   `json:"number"`
-			ProducerTimestamp *float64 `json:"producer_timestamp"`
-			ServerTimestamp   *float64 `json:"server_timestamp"`
-			Bytes             int64    `json:"bytes"`
-			Included          bool     `json:"included"`
-			Reason            *string  `json:"reason"`
-		} `json:"fragments"`
-		Truncated *bool `json:"truncated"`
-		Tracks    []struct {
-			ID       int     `json:"id"`
-			Codec    string  `json:"codec"`
-			Samples  int     `json:"samples"`
-			Duration float64 `json:"duration"`
-		} `json:"tracks"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &m))
-	require.Len(t, m.Fragments, 5)
-	assert.Equal(t, "91343852333181432392682062607743920146159169392", m.Fragments[0].Number)
-	assert.Equal(t, 1511852108.513, *m.Fragments[0].ProducerTimestamp)
-	assert.Equal(t, 1511852109.126, *m.Fragments[0].ServerTimestamp)
-	assert.Contains(t, string(raw), `"producer_timestamp": 1511852108.513`, "timestamps are JSON numbers with ms")
-	assert.Equal(t, int64(547925), m.Fragments[0].Bytes)
-	assert.True(t, m.Fragments[0].Included)
-	require.NotNil(t, m.Truncated)
-	assert.False(t, *m.Truncated)
-	require.Len(t, m.Tracks, 1)
-	assert.Equal(t, "avc1", m.Tracks[0].Codec)
-	assert.Equal(t, 300, m.Tracks[0].Samples)
-	assert.InDelta(t, 10.0, m.Tracks[0].Duration, 0.1)
-}
-
-func TestClipStdinToStdout(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "producer", "vogels_480.mkv"))
-	require.NoError(t, err)
-	code, stdout, stderr := runCLI(data, "clip")
-	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, "ftyp", stdout[4:8])
-}
-
-func TestClipFailures(t *testing.T) {
-	shared := mediatest.SharedDir(t)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		kind  string
-		where string
-	}{
-		{"unsupported codec", nil, []string{filepath.Join(shared, "getmedia", "test_mixed_tags.mkv")},
-			"UnsupportedStreamMediaType", "fragment 91343852333713038908964877623801423530396737899, track 1"},
-		{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", ""},
-		{"empty input", []byte{}, nil, "ResourceNotFound", ""},
-		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "offset 0"},
-		{"missing file", nil, []string{filepath.Join(shared, "no-such-file.mkv")}, "InvalidArgument", ""},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			out := filepath.Join(dir, "clip.mp4")
-			code, _, stderr := runCLI(c.stdin, append([]string{"clip", "-o", out}, c.args...)...)
-			assertClipFailed(t, code, stderr, dir, c.kind, c.where)
-		})
-	}
-}
-
-// assertClipFailed checks a failed `kvsclip clip`: exit 1, one line on
-// stderr that starts with the error kind and contains want, and no file
-// left in dir.
-func assertClipFailed(t *testing.T, code int, stderr, dir, kind, want string) {
-	t.Helper()
-	assert.Equal(t, 1, code)
-	lines := strings.Split(strings.TrimSpace(stderr), "\n")
-	require.Len(t, lines, 1, stderr)
-	assert.True(t, strings.HasPrefix(lines[0], "kvsclip: "+kind+": "), lines[0])
-	assert.Contains(t, lines[0], want)
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Empty(t, entries, "a failed clip leaves no file")
 }
 
 func TestInspect(t *testing.T) {
@@ -143,29 +75,57 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, code)
 }
 
-// TestClipFormats: progressive MP4 puts the moov before the media, and fMP4
-// of a file is indexed (sidx right before the first moof; written in one
-// pass, with a free box for the index room it did not use).
-func TestClipFormats(t *testing.T) {
-	in := filepath.Join(mediatest.SharedDir(t), "producer", "vogels_480.mkv")
-	for format, boxes := range map[string][]string{"mp4": {"ftyp", "moov", "mdat"}, "fmp4": {"ftyp", "moov", "free", "sidx", "moof"}} {
-		out := filepath.Join(t.TempDir(), "clip.mp4")
-		code, _, stderr := runCLI(nil, "clip", "--format", format, "-o", out, in)
-		require.Equal(t, 0, code, stderr)
-		data, err := os.ReadFile(out)
-		require.NoError(t, err)
-		var got []string
-		for off := 0; off+8 <= len(data) && len(got) < len(boxes); {
-			size := int(data[off])<<24 | int(data[off+1])<<16 | int(data[off+2])<<8 | int(data[off+3])
-			got = append(got, string(data[off+4:off+8]))
-			off += size
-		}
-		assert.Equal(t, boxes, got, format)
-		msg, ok := mediatest.Decode(t, out)
-		require.True(t, ok, msg)
-		assert.Empty(t, msg)
-	}
-	code, _, stderr := runCLI(nil, "clip", "--format", "avi", "-o", filepath.Join(t.TempDir(), "x"), in)
+// TestHeadStart: a clip started at init (package clipcmd's head start)
+// writes the same file, and fails with the same message, as one run from
+// main.
+func TestHeadStart(t *testing.T) {
+	in := filepath.Join(mediatest.SharedDir(t), "getmedia", "output_get_media.mkv")
+	dir := t.TempDir()
+	early, late := filepath.Join(dir, "early.mp4"), filepath.Join(dir, "late.mp4")
+	code, _, stderr := asBinary(t, nil, "clip", in, "-o", early)
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = runCLI(nil, "clip", in, "-o", late)
+	require.Equal(t, 0, code, stderr)
+	a, err := os.ReadFile(early)
+	require.NoError(t, err)
+	b, err := os.ReadFile(late)
+	require.NoError(t, err)
+	assert.Equal(t, b, a)
+
+	missing := filepath.Join(dir, "missing.mkv")
+	code, _, stderr = asBinary(t, nil, "clip", missing, "-o", early)
+	_, _, want := runCLI(nil, "clip", missing, "-o", early)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "InvalidArgument")
+	assert.Equal(t, want, stderr)
+
+	code, stdout, _ := asBinary(t, nil, "help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "usage")
+}
+
+// TestHeadStartInitOrder: the head start is worth something only if package
+// clipcmd is initialized before the packages whose initialization it is
+// meant to overlap: the AWS SDK's services, net/http and the server. An
+// import that made clipcmd wait for them would fail here.
+func TestHeadStartInitOrder(t *testing.T) {
+	code, _, stderr := asBinary(t, []string{"GODEBUG=inittrace=1"}, "help")
+	require.Equal(t, 0, code)
+	at := map[string]int{}
+	for i, line := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			at[f[1]] = i
+		}
+	}
+	const clipcmd = "github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
+	require.Contains(t, at, clipcmd, "clipcmd has an init (the head start)")
+	later := 0
+	for pkg, i := range at {
+		if pkg == "net/http" || pkg == "github.com/kvsclip/kvsclip/server" ||
+			strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/s3") ||
+			strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/") && strings.Contains(pkg, "/internal/endpoints") {
+			assert.Greater(t, i, at[clipcmd], "%s is initialized before clipcmd", pkg)
+			later++
+		}
+	}
+	assert.GreaterOrEqual(t, later, 4, "the packages to overlap are in the trace")
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/server"
 )
 
@@ -27,7 +28,7 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tc := fs.String("timecode-type", "RELATIVE", "ABSOLUTE (cluster timecodes are epoch ms) or RELATIVE (offsets from --start)")
 	start := fs.String("start", "", "producer start timestamp for RELATIVE timecodes: RFC 3339 or epoch seconds (default: now)")
 	region := fs.String("region", "", "signing region (default $AWS_REGION or us-west-2)")
-	operands, err := parseInterspersed(fs, args)
+	operands, err := cliflag.Parse(fs, args)
 	if err != nil {
 		return 2
 	}

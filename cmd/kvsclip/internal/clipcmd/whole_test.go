@@ -33,7 +33,7 @@ func TestClipWholeAgreesWithSelection(t *testing.T) {
 		"fixture":       {fixture},
 		"gap":           {filepath.Join(shared, "getmedia", "output-get-media-non-increasing-timecode.mkv")},
 		"twice":         {getMedia, getMedia},
-		"two inputs":    {fixture, filepath.Join("..", "..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv")},
+		"two inputs":    {fixture, filepath.Join("..", "..", "..", "..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv")},
 		"renderer demo": {filepath.Join(shared, "getmedia", "kinesis_video_renderer_example_output.mkv")},
 	}
 	for name, ins := range cases {
