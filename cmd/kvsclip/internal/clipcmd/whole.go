@@ -3,70 +3,39 @@ package clipcmd
 import (
 	"io"
 	"os"
-	"runtime/debug"
-	"sync/atomic"
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// reading is the reading side of a clip made while its inputs are read
-// (reading.clip): a goroutine that reads every fragment of mapped inputs,
-// hands each over as soon as it is read, and runs the selection at the
-// end; then, for a single input, it drops the pages of the mapping the
-// clip has written (releaser).
+// reading is a clip of every fragment of mapped inputs into a file of
+// ours, made as the inputs are read (reading.clip), and for a single input
+// the goroutine that drops the pages of the mapping the clip has written
+// (releaser).
 type reading struct {
 	ins   []*input
-	total int64 // bytes of all inputs
-	next  chan inputFragment
+	total int64     // bytes of all inputs
 	rel   *releaser // nil with several inputs
 	done  chan struct{}
-
-	// Final once next is closed.
-	frags    []inputFragment
-	err      error
-	sel      dedup.Selection
-	selErr   error
-	mismatch atomic.Bool // the selection is not every fragment in order
 }
 
-// startReading starts reading ins, which must all be mapped.
+// startReading prepares the clip of ins, which must all be mapped, and
+// starts the releaser.
 func startReading(ins []*input) *reading {
-	rd := &reading{ins: ins, next: make(chan inputFragment, 64), done: make(chan struct{})}
+	rd := &reading{ins: ins, done: make(chan struct{})}
 	for _, in := range ins {
 		rd.total += int64(len(in.data))
 	}
 	if len(ins) == 1 {
 		rd.rel = newReleaser(ins[0].data)
+		go func() {
+			defer close(rd.done)
+			rd.rel.run()
+		}()
+	} else {
+		close(rd.done)
 	}
-	go rd.run()
 	return rd
-}
-
-func (rd *reading) run() {
-	defer close(rd.done)
-	func() {
-		defer close(rd.next)
-		// The fault handling of Run is per goroutine: a mapped
-		// input cut short under us must be an error here too.
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer recoverFault(&rd.err)
-		rd.frags, rd.err = readInputs(rd.ins, func(f inputFragment) { rd.next <- f })
-		if rd.err != nil {
-			return
-		}
-		metas := make([]dedup.Meta, len(rd.frags))
-		for i := range rd.frags {
-			metas[i] = metaOf(rd.frags[i].f)
-		}
-		rd.sel, rd.selErr = dedup.Select(nil, metas, dedup.Limits{})
-		if !everyInOrder(rd.sel, len(rd.frags)) {
-			rd.mismatch.Store(true)
-		}
-	}()
-	if rd.rel != nil {
-		rd.rel.run()
-	}
 }
 
 // releaseAll lets the releaser drop every page left, once the clip is
@@ -78,36 +47,38 @@ func (rd *reading) releaseAll() {
 	}
 }
 
-// wait returns once the reading goroutine has ended, whatever state the
-// clip is in: the mappings may go after it. Fragments not taken are
-// dropped.
+// wait returns once the releaser has ended, whatever state the clip is in:
+// the mappings may go after it.
 func (rd *reading) wait() {
 	if rd.rel != nil {
 		rd.rel.close()
 	}
-	for range rd.next {
-	}
 	<-rd.done
 }
 
-// clip clips every fragment into the file out while the inputs are still
-// being read.
+// clip clips every fragment into the file out as the inputs are read.
 //
 // Without --start, --end or caps the selection keeps every fragment in
 // input order, unless some fragment repeats another (same number, or same
 // producer timestamp); it cannot be known before the last fragment has
-// been read, but it is almost always so. So the reading goroutine reads
-// the inputs (each fragment's headers: a few milliseconds for a file of
-// tens of MB) while this one clips the fragments in input order as they
-// come, its writes overlapping the reading on a second core. When the
-// reading ends, the selection is run over everything read; if it keeps
+// been read, but it is almost always so. So each fragment is added to the
+// clipper as soon as it is read, in input order, and the mp4 writer's
+// goroutine writes it while the next ones are read (write-behind). When
+// the reading ends, the selection is run over everything read; if it keeps
 // anything other than every fragment in order, what was written is thrown
 // away and the clip made again from the fragments read, as selectAndAdd
 // makes it. The result is the same either way; only the time differs.
 //
+// Reading and clipping are one goroutine, the caller's. With a reading
+// goroutine of their own (measured slower, bench/README.md), the clipper,
+// woken when a batch was written, waited on the writer's P while the
+// reader kept the other one, and the writes stopped until it ran.
+//
 // The clipper writes in one pass (remux.Options.IndexRoom), with room for
 // an index sized from the input's length over the first fragment's;
 // more fragments than that make Close write the clip a second time.
+// A mapped input that faults (a file cut short under us) panics here, and
+// the caller must recover it (recoverFault).
 func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, dedup.Selection, error) {
 	preallocate(out, rd.total)
 	var (
@@ -115,9 +86,9 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 		addErr error
 		starts []int64 // where each fragment added begins in the input
 	)
-	for f := range rd.next {
-		if addErr != nil || rd.mismatch.Load() {
-			continue // let the reader finish
+	frags, err := readInputs(rd.ins, func(f inputFragment) {
+		if addErr != nil {
+			return // read on: the selection may restart the clip
 		}
 		if c == nil {
 			c = newClipper(guessIndexRoom(rd.total, f.f.Size))
@@ -133,12 +104,17 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 				rd.rel.upTo(starts[len(starts)-1-writesLag])
 			}
 		}
+	})
+	if err != nil {
+		return nil, dedup.Selection{}, err
 	}
-	// The channel is closed: frags, err, sel and mismatch are final.
+	metas := make([]dedup.Meta, len(frags))
+	for i := range frags {
+		metas[i] = metaOf(frags[i].f)
+	}
+	sel, selErr := dedup.Select(nil, metas, dedup.Limits{})
 	switch {
-	case rd.err != nil:
-		return nil, dedup.Selection{}, rd.err
-	case rd.mismatch.Load() || c == nil:
+	case !everyInOrder(sel, len(frags)) || c == nil:
 		// Start again with the selection's fragments. (No fragment at
 		// all lands here too, and gets its error from the selection.)
 		// The first clipper may still be writing: Abort waits for it.
@@ -148,11 +124,11 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 		if err := restart(out); err != nil {
 			return nil, dedup.Selection{}, err
 		}
-		return addSelected(newClipper, rd.ins, rd.frags, nil, dedup.Limits{})
-	case rd.selErr != nil:
-		return c, rd.sel, rd.selErr
+		return addSelected(newClipper, rd.ins, frags, nil, dedup.Limits{})
+	case selErr != nil:
+		return c, sel, selErr
 	}
-	return c, rd.sel, addErr
+	return c, sel, addErr
 }
 
 // everyInOrder reports whether a selection over n fragments keeps all of
@@ -196,8 +172,7 @@ func restart(out *os.File) error {
 }
 
 // releaser drops the pages of a mapped input that the clip has written
-// (madvise MADV_DONTNEED), on the reader's goroutine once it has read
-// everything. Tearing down the page table entries of a mapping costs about
+// (madvise MADV_DONTNEED), on a goroutine of its own. Tearing down the page table entries of a mapping costs about
 // 1.5 ms for 70 MB on the benchmark machine (bench/README.md); done at the
 // end, by munmap or the process's exit, that time adds to the run, while
 // done here it overlaps the writes, on the second core. Dropping is safe
