@@ -1,6 +1,9 @@
 package mp4
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // Write-behind (Writer.SetWriteBehind): a Writer whose sink is a file
 // written with writev hands each flush to a goroutine that only writes, so
@@ -18,10 +21,25 @@ import "runtime"
 // behindBatches is how many batches a Writer fills and writes in turn: one
 // being filled by the caller, one being written and one waiting. With the
 // writes as the slow side, the waiting one keeps the writer busy while the
-// caller, woken when a batch is free, catches up. More were measured no
+// caller, finding a batch free (waitFree), catches up. More were measured no
 // faster: each costs a gather buffer, and the pages of the mapped input
 // must stay mapped that many fragments longer (cmd/kvsclip's releaser).
 const behindBatches = 3
+
+// The caller waits for a free batch by polling: freePolls times, a pause
+// (freePollPause, a nanosleep on Linux) apart, before it blocks. Blocked,
+// it must be woken by the writing goroutine, and waking a thread on the
+// other core costs the waker, between two of its writes, about 25 µs on
+// the benchmark machine (a VM: the wake-up is an interrupt sent through
+// the hypervisor). Once a fragment that was 0.8 ms of writer time lost in
+// a 21 ms clip; polling, the writer only puts the batch back. The polls
+// cost the caller a system call each while the writes take their time,
+// and after freePolls it blocks, so that a stalled sink (a disk that stops
+// answering) does not keep it polling.
+const (
+	freePollPause = 50 * time.Microsecond
+	freePolls     = 40 // 2 ms
+)
 
 // batch is one flush's worth: the gather buffer and the vector over it and
 // the caller's payloads.
@@ -37,6 +55,7 @@ type behind struct {
 	done  chan error  // the writing goroutine's first error, when it ends
 	made  int         // batches made so far
 	cur   *batch      // the batch being filled
+	slow  int         // waits for a batch that outlasted the polls
 }
 
 // newBehind returns the write-behind state for w, with the cleanup that
@@ -69,10 +88,24 @@ func (b *behind) send(fw *fileWriter, buf []byte, vec [][]byte) ([]byte, [][]byt
 			b.cur = &batch{}
 			b.made++
 		} else {
-			b.cur = <-b.free
+			b.cur = b.waitFree()
 		}
 	}
 	return b.cur.buf, b.cur.vec
+}
+
+// waitFree returns a written batch, waiting for one (see freePolls).
+func (b *behind) waitFree() *batch {
+	for range freePolls {
+		select {
+		case f := <-b.free:
+			return f
+		default:
+			pause(freePollPause)
+		}
+	}
+	b.slow++
+	return <-b.free
 }
 
 // write writes the batches in order until the queue is closed; after an

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,6 +112,49 @@ func TestWriteBehindGoroutine(t *testing.T) {
 	st, err = g.Stat()
 	require.NoError(t, err)
 	assert.Positive(t, st.Size(), "what was handed over is written")
+}
+
+// TestWriteBehindStalledSink: with a sink that takes its time (a pipe of
+// one page read slowly), the caller waits for free batches longer than it
+// polls, then blocks until the writer frees one; the bytes come out whole.
+func TestWriteBehindStalledSink(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	require.GreaterOrEqual(t, len(c.fragments), behindBatches+1)
+	r, pw, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	rc, err := pw.SyscallConn()
+	require.NoError(t, err)
+	require.NoError(t, rc.Control(func(fd uintptr) {
+		syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETPIPE_SZ, 4096)
+	}))
+	got := make(chan []byte, 1)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 4096)
+		for i := 0; ; i++ {
+			if i%4 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+			n, err := r.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				got <- b.Bytes()
+				return
+			}
+		}
+	}()
+	w, err := NewWriter(pw, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	require.NoError(t, w.WriteInit())
+	for i := range c.fragments {
+		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+	}
+	require.NoError(t, w.Flush())
+	require.NoError(t, pw.Close())
+	assert.Equal(t, c.data, <-got)
+	assert.Positive(t, w.g.bh.slow, "the caller blocked after polling")
 }
 
 // TestWriteBehindError: a failed write is Flush's error, and sticks.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -166,6 +167,14 @@ func (fw *fileWriter) writev(fd uintptr) bool {
 		fw.vec = fw.vec[1:]
 	}
 	return true
+}
+
+// pause sleeps for d on the calling thread (nanosleep), which wakes by its
+// own timer: unlike time.Sleep, which rounds a pause under a millisecond up
+// to one, and unlike a channel, which another goroutine must signal.
+func pause(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	_ = syscall.Nanosleep(&ts, nil)
 }
 
 // vectoredFiles tells that an *os.File sink gets one writev per flush.

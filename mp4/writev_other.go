@@ -5,6 +5,7 @@ package mp4
 import (
 	"io"
 	"net"
+	"time"
 )
 
 // fileWriter is Linux only; elsewhere files get one Write per piece.
@@ -27,6 +28,9 @@ func (g *gatherer) writePieces(w io.Writer) error {
 	_, err := (*net.Buffers)(&g.out).WriteTo(w)
 	return err
 }
+
+// pause is for write-behind, which only runs on Linux.
+func pause(d time.Duration) { time.Sleep(d) }
 
 // vectoredFiles tells that an *os.File sink gets one Write per piece here.
 const vectoredFiles = false
