@@ -160,7 +160,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			// The file may have been preallocated larger (reading.clip).
 			var size int64
 			if size, err = c.Plan(); err == nil {
-				err = outFile.Truncate(size)
+				err = cutTo(outFile, size)
 			}
 		}
 	}()
