@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -160,7 +161,12 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 			return invalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
 		}
 		if _, err := s.cfg.Store.Lookup(st.Name, n); err != nil {
-			return kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
+			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {
+				return kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
+			}
+			// The store failed (S3 unreachable): a 500 the client
+			// retries, not a 404 that says the fragment is gone.
+			return err
 		}
 	}
 	rc := http.NewResponseController(w)

@@ -1,0 +1,49 @@
+package server
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
+	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/archive"
+)
+
+// lookupFails is a store whose Lookup fails as a store in an outage does
+// (S3 unreachable), or, with notFound, says the fragment is not there.
+type lookupFails struct {
+	archive.Store
+	notFound bool
+}
+
+func (s lookupFails) Lookup(stream, number string) (archive.Fragment, error) {
+	if s.notFound {
+		return archive.Fragment{}, archive.ErrFragmentNotFound
+	}
+	return archive.Fragment{}, errors.New("s3: dial tcp: connection refused")
+}
+
+// TestFragmentListStoreFailure: GetMediaForFragmentList answers
+// ResourceNotFound (404) only when the store says a fragment is not there;
+// a store that cannot answer is a server error (500), which clients retry.
+func TestFragmentListStoreFailure(t *testing.T) {
+	for _, notFound := range []bool{false, true} {
+		r := newRig(t, func(c *Config) { c.Store = lookupFails{Store: c.Store, notFound: notFound} })
+		r.createStream("cam", 24)
+		_, err := r.media.GetMediaForFragmentList(bg, &am.GetMediaForFragmentListInput{StreamName: aws.String("cam"), Fragments: []string{"123"}})
+		var re *smithyhttp.ResponseError
+		require.True(t, errors.As(err, &re), "%v", err)
+		if notFound {
+			var nf *amtypes.ResourceNotFoundException
+			assert.ErrorAs(t, err, &nf)
+			assert.Equal(t, 404, re.HTTPStatusCode())
+		} else {
+			assert.Equal(t, 500, re.HTTPStatusCode())
+		}
+	}
+}
