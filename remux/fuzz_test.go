@@ -102,12 +102,17 @@ func FuzzClip(f *testing.F) {
 }
 
 // checkClip clips data again into memory and holds the MP4 to the manifest
-// and to what the mkv Reader reads.
+// and to what the mkv Reader reads. A planned clip is also written in one
+// pass (checkOnePass).
 func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	var out bytes.Buffer
-	again, err := remux.Clip(&out, bytes.NewReader(data), fuzzOptions(data))
+	opts := fuzzOptions(data)
+	again, err := remux.Clip(&out, bytes.NewReader(data), opts)
 	if err != nil {
 		t.Fatalf("second clip of the same input failed: %v", err)
+	}
+	if opts.Planned {
+		checkOnePass(t, data, opts, out.Bytes())
 	}
 	if fmt.Sprint(again.Tracks) != fmt.Sprint(man.Tracks) {
 		t.Fatalf("clips of the same input differ: %v vs %v", again.Tracks, man.Tracks)
@@ -170,6 +175,79 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	if total != blocks-dropped {
 		t.Fatalf("%d samples in the MP4; the input has %d blocks of the clip's tracks, %d dropped", total, blocks, dropped)
 	}
+}
+
+// checkOnePass writes the planned clip of data in one pass
+// (Options.IndexRoom) into an in-memory file, with room for one to seven
+// fragments as the input's length picks — so that the room is sometimes
+// too small and Close writes the clip again — and holds it to twoPass, the
+// same clip written in two passes: equal once the free box of unused room
+// is taken out.
+func checkOnePass(t *testing.T, data []byte, opts *remux.Options, twoPass []byte) {
+	o := *opts
+	o.IndexRoom = 1 + len(data)/8%7
+	var f memFile
+	c := remux.NewClipper(&f, &o)
+	if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
+		t.Fatalf("one pass: %v (two passes succeeded)", err)
+	}
+	if _, err := c.Close(); err != nil {
+		t.Fatalf("one pass: Close: %v (two passes succeeded)", err)
+	}
+	if got := mediatest.WithoutBoxes(t, f.b, "free"); !bytes.Equal(got, twoPass) {
+		t.Fatalf("one pass (room %d) wrote %d bytes, %d without free boxes; two passes wrote %d, and they differ",
+			o.IndexRoom, len(f.b), len(got), len(twoPass))
+	}
+}
+
+// memFile is a file in memory: a destination that a planned clip can be
+// written to in one pass (it seeks, writes at offsets and truncates),
+// without the disk.
+type memFile struct {
+	b   []byte
+	off int64
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	n, err := m.WriteAt(p, m.off)
+	m.off += int64(n)
+	return n, err
+}
+
+func (m *memFile) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("memFile: negative offset")
+	}
+	if end := off + int64(len(p)); end > int64(len(m.b)) {
+		m.b = append(m.b, make([]byte, end-int64(len(m.b)))...)
+	}
+	return copy(m.b[off:], p), nil
+}
+
+func (m *memFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		off += m.off
+	case io.SeekEnd:
+		off += int64(len(m.b))
+	}
+	if off < 0 {
+		return 0, errors.New("memFile: negative position")
+	}
+	m.off = off
+	return off, nil
+}
+
+func (m *memFile) Truncate(size int64) error {
+	if size < 0 {
+		return errors.New("memFile: negative size")
+	}
+	if size <= int64(len(m.b)) {
+		m.b = m.b[:size]
+	} else {
+		m.b = append(m.b, make([]byte, size-int64(len(m.b)))...)
+	}
+	return nil
 }
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite the miniature seeds of testdata/fuzz/FuzzClip")
