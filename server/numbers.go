@@ -45,8 +45,20 @@ func (g *numberGen) next(t time.Time) string {
 	return fmt.Sprintf("%s%019d%06d%011d", numberPrefix, ns, g.node, g.seq%1e11)
 }
 
+// seedWindows are how far back from now seedNumbers looks for a stream's
+// newest fragments, in turn, before it lists the whole stream: a stream fed
+// in the last minute costs a listing of that minute, not of its retention
+// (on S3, one ListObjectsV2 page rather than one per thousand fragments).
+var seedWindows = []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour}
+
 // seedNumbers starts the generator past every number in the archive.
-func seedNumbers(store archive.Store) (*numberGen, error) {
+//
+// A number's clock part is its fragment's server timestamp (both are the
+// moment it began arriving, on the server that took it), so the greatest
+// number of a stream is among the fragments of its latest server
+// timestamp: any window [now−w, ∞) that holds a fragment holds those,
+// also when a clock has gone back and they lie in the future.
+func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	g := &numberGen{node: binary.BigEndian.Uint32(b[:]) % 1e6}
@@ -55,9 +67,18 @@ func seedNumbers(store archive.Store) (*numberGen, error) {
 		return nil, err
 	}
 	for _, st := range streams {
-		frags, err := store.List(st.Name, archive.ByServer, math.MinInt64, math.MaxInt64)
-		if err != nil {
-			return nil, err
+		var frags []archive.Fragment
+		for _, w := range append(seedWindows, 0) {
+			from := int64(math.MinInt64)
+			if w > 0 {
+				from = now.Add(-w).UnixMilli()
+			}
+			if frags, err = store.List(st.Name, archive.ByServer, from, math.MaxInt64); err != nil {
+				return nil, err
+			}
+			if len(frags) > 0 {
+				break
+			}
 		}
 		for _, f := range frags {
 			if len(f.Number) != 47 || f.Number[:11] != numberPrefix {

@@ -47,7 +47,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	var err error
-	if s.numbers, err = seedNumbers(cfg.Store); err != nil {
+	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
 		return nil, err
 	}
 	s.routes = map[string]route{
