@@ -3,7 +3,9 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"image"
 	"image/png"
@@ -188,28 +190,7 @@ func TestBrowserPage(t *testing.T) {
 		require.Len(t, persisted(acks), 9)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.Flag("mute-audio", true),
-		chromedp.WindowSize(1100, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Second)
-	defer cancel()
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	defer cancelBrowser()
+	bctx := startBrowser(t, bin, 80*time.Second)
 
 	// The page loads the streams and their fragments.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(hs.URL+"/")))
@@ -324,6 +305,79 @@ func TestBrowserPage(t *testing.T) {
 	assert.Empty(t, res.Errors)
 	assert.True(t, res.Ended, "ended fires")
 	assert.InDelta(t, want, res.Duration, 0.05, "the video's duration is the file's")
+	assert.InDelta(t, res.Duration, res.CurrentTime, 0.05, "played to the end")
+}
+
+// startBrowser starts a headless Chromium (at bin) for the length of the
+// test, with a deadline, and returns its context.
+func startBrowser(t *testing.T, bin string, timeout time.Duration) context.Context {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("mute-audio", true),
+		chromedp.WindowSize(1100, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// TestBrowserPageSigned: on a server with credentials the page shows its
+// key form, keeps it up for wrong keys, and with the right ones signs its
+// API calls (headers) and its clip URLs (presigned): it lists the stream
+// and plays a clip to its end. Its SHA-256, which the signatures rest on,
+// is checked against Go's.
+func TestBrowserPageSigned(t *testing.T) {
+	bin := chromiumPath(t)
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	f, err := os.Open(producerFile(t, "vogels_480.mkv"))
+	require.NoError(t, err)
+	var acks []Ack
+	err = PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
+		StartTimestamp: start, Body: f, Credentials: &r.creds, Region: testRegion}, func(a Ack) { acks = append(acks, a) })
+	f.Close()
+	require.NoError(t, err)
+	require.Len(t, persisted(acks), 9)
+
+	bctx := startBrowser(t, bin, 60*time.Second)
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(r.url+"/")))
+	formShown := `!document.getElementById("auth").hidden`
+	assert.True(t, js[bool](t, bctx, `window.kvsclip.ready.then(() => `+formShown+`)`), "unsigned: the key form")
+	for _, s := range []string{"", "abc", strings.Repeat("a", 55), strings.Repeat("b", 56), strings.Repeat("c", 64), strings.Repeat("d", 1000), "héllo ✓"} {
+		sum := sha256.Sum256([]byte(s))
+		assert.Equal(t, hex.EncodeToString(sum[:]), js[string](t, bctx, fmt.Sprintf(`window.kvsclip.sha256hex(%q)`, s)), "SHA-256 of %q", s)
+	}
+
+	wrong := js[[]any](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, "not the secret").then(() => [%s, window.kvsclip.streams()])`, testKeyID, formShown))
+	assert.Equal(t, []any{true, []any{}}, wrong, "wrong keys: refused, the form again")
+	streams := js[[]string](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => window.kvsclip.streams())`, testKeyID, testSecret))
+	require.Equal(t, []string{"cam"}, streams)
+	assert.False(t, js[bool](t, bctx, formShown), "signed in: no form")
+
+	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %d, %d), null`, start.Unix(), start.Add(6*time.Second).Unix()))
+	url := js[string](t, bctx, `window.kvsclip.play("cam", "mp4", false)`)
+	assert.Contains(t, url, "X-Amz-Signature=", "a presigned clip URL")
+	res := js[playResult](t, bctx, playToEnd("mp4"))
+	t.Logf("signed clip: %+v", res)
+	assert.Empty(t, res.Errors)
+	assert.True(t, res.Ended, "ended fires")
+	assert.Greater(t, res.Duration, 5.0)
 	assert.InDelta(t, res.Duration, res.CurrentTime, 0.05, "played to the end")
 }
 

@@ -16,9 +16,9 @@ var webFiles embed.FS
 // serveWeb answers GET / with the page and GET /web/... with its assets;
 // every other GET goes on to the API router, which answers as it did
 // before the page existed. The page holds no stream data, so it is served
-// without authorization; the API calls it makes are authorized as usual
-// (they are unsigned, so a server with credentials refuses them: the page
-// would need presigned URLs for that case, which it does not make).
+// without authorization; the API calls it makes are authorized as usual.
+// On a server with credentials it asks for them and signs its calls
+// (SigV4 headers) and its clip URLs (presigned) in the browser.
 func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 	sub, _ := fs.Sub(webFiles, "web")
 	switch name := r.URL.Path; {
