@@ -56,6 +56,14 @@ type Config struct {
 	ReadTimeout         time.Duration
 	PutMediaIdleTimeout time.Duration
 	WriteTimeout        time.Duration
+	// PutMediaIdleAck is how long PutMedia may go without receiving data
+	// before it sends an IDLE ack, and then how often it sends one, so
+	// that the producer knows the session is alive.
+	PutMediaIdleAck time.Duration
+	// MaxPutMediaDuration is the longest a PutMedia session lasts (KVS: 45
+	// min): then it ends with an ERROR ack, 4003, and the producer opens
+	// another.
+	MaxPutMediaDuration time.Duration
 	// RetentionInterval is how often fragments past their stream's
 	// retention are deleted.
 	RetentionInterval time.Duration
@@ -78,6 +86,8 @@ const (
 	DefaultMaxSignedPutMedia     = 256 << 20
 	DefaultReadTimeout           = 30 * time.Second
 	DefaultPutMediaIdleTimeout   = 30 * time.Second
+	DefaultPutMediaIdleAck       = 3 * time.Second
+	DefaultMaxPutMediaDuration   = 45 * time.Minute
 	DefaultWriteTimeout          = 5 * time.Minute
 	DefaultRetentionInterval     = time.Minute
 )
@@ -116,6 +126,8 @@ func (c *Config) setDefaults() error {
 	def(&c.MaxFragmentDuration, DefaultMaxFragmentDuration)
 	def(&c.ReadTimeout, DefaultReadTimeout)
 	def(&c.PutMediaIdleTimeout, DefaultPutMediaIdleTimeout)
+	def(&c.PutMediaIdleAck, DefaultPutMediaIdleAck)
+	def(&c.MaxPutMediaDuration, DefaultMaxPutMediaDuration)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.RetentionInterval, DefaultRetentionInterval)
 	if c.Logger == nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -31,6 +32,7 @@ const (
 	AckReceived  = "RECEIVED"
 	AckPersisted = "PERSISTED"
 	AckError     = "ERROR"
+	AckIdle      = "IDLE"
 )
 
 // ackError is a PutMedia ERROR ack's id and code (spec §4.2).
@@ -43,6 +45,7 @@ var (
 	ackReadError         = ackError{4000, "STREAM_READ_ERROR"}
 	ackFragmentTooLarge  = ackError{4001, "MAX_FRAGMENT_SIZE_REACHED"}
 	ackFragmentTooLong   = ackError{4002, "MAX_FRAGMENT_DURATION_REACHED"}
+	ackSessionTooLong    = ackError{4003, "MAX_CONNECTION_DURATION_REACHED"}
 	ackTimecodeDecreased = ackError{4004, "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS"}
 	ackInvalidMKV        = ackError{4006, "INVALID_MKV_DATA"}
 	ackBadProducerTime   = ackError{4007, "INVALID_PRODUCER_TIMESTAMP"}
@@ -54,7 +57,9 @@ var (
 
 // putSession is one PutMedia call.
 type putSession struct {
+	mu     sync.Mutex // one ack line at a time: fragments' and IDLE ones
 	s      *Server
+	until  time.Time // the session's end (Config.MaxPutMediaDuration)
 	rq     *request
 	stream archive.Stream
 	// relative: RELATIVE timecodes, offset from startMs.
@@ -96,7 +101,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	w.WriteHeader(http.StatusOK)
 	_ = ps.rc.Flush()
 
-	body := &timedReader{r: r.Body, rc: ps.rc, idle: s.cfg.PutMediaIdleTimeout}
+	began := time.Now()
+	ps.until = began.Add(s.cfg.MaxPutMediaDuration)
+	body := &timedReader{r: r.Body, rc: ps.rc, idle: s.cfg.PutMediaIdleTimeout, until: ps.until}
+	body.last.Store(began.UnixNano())
+	stopIdle := ps.idleAcks(body)
+	defer stopIdle()
 	rd := mkv.NewReader(body)
 	var end int64 // input offset where the last fragment ended
 	for {
@@ -110,11 +120,15 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 			break
 		}
 		if err != nil {
-			ps.ack(Ack{EventType: AckError}, readAckError(err), "read", err)
+			ps.ack(Ack{EventType: AckError}, ps.overTime(readAckError(err)), "read", err)
 			break
 		}
 		end = f.Offset + f.Size
 		if !ps.fragment(f, body.timeAt(f.Offset)) {
+			break
+		}
+		if e := ps.overTime(ackError{}); e == ackSessionTooLong {
+			ps.ack(Ack{EventType: AckError}, e, "session length", nil)
 			break
 		}
 	}
@@ -147,7 +161,7 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	if f.Truncated {
 		// The body ended inside the Cluster: the producer went away. A
 		// partial fragment is never stored.
-		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackReadError, "truncated fragment", nil)
+		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ps.overTime(ackReadError), "truncated fragment", nil)
 		return false
 	}
 	ps.ack(Ack{EventType: AckReceived, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
@@ -245,8 +259,50 @@ func (ps *putSession) ack(a Ack, e ackError, why string, err error) {
 	}
 	line, _ := json.Marshal(a)
 	line = append(line, '\n')
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
 	if _, werr := ps.w.Write(line); werr == nil {
 		_ = ps.rc.Flush()
+	}
+}
+
+// overTime returns e, or MAX_CONNECTION_DURATION_REACHED once the session
+// has lasted Config.MaxPutMediaDuration: reading stopped for that reason.
+func (ps *putSession) overTime(e ackError) ackError {
+	if !time.Now().Before(ps.until) {
+		return ackSessionTooLong
+	}
+	return e
+}
+
+// idleAcks sends an IDLE ack whenever the body has brought nothing for
+// Config.PutMediaIdleAck, and again each PutMediaIdleAck while that lasts,
+// until the returned function is called.
+func (ps *putSession) idleAcks(body *timedReader) (stop func()) {
+	every := ps.s.cfg.PutMediaIdleAck
+	done := make(chan struct{})
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		t := time.NewTicker(every / 4)
+		defer t.Stop()
+		var sent int64 // when the last IDLE ack went out
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				quiet := max(body.last.Load(), sent)
+				if now.UnixNano()-quiet >= int64(every) {
+					ps.ack(Ack{EventType: AckIdle}, ackError{}, "", nil)
+					sent = now.UnixNano()
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
 	}
 }
 
@@ -310,6 +366,11 @@ type timedReader struct {
 	r    io.Reader
 	rc   *http.ResponseController
 	idle time.Duration
+	// until is when the session must end (Config.MaxPutMediaDuration):
+	// no read waits past it.
+	until time.Time
+	// last is when the latest byte arrived (Unix ns), for idleAcks.
+	last atomic.Int64
 	off  int64
 	// reads holds the end offset and arrival time of recent reads.
 	reads []timedRead
@@ -321,11 +382,17 @@ type timedRead struct {
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
-	_ = t.rc.SetReadDeadline(time.Now().Add(t.idle))
+	deadline := time.Now().Add(t.idle)
+	if t.until.Before(deadline) {
+		deadline = t.until
+	}
+	_ = t.rc.SetReadDeadline(deadline)
 	n, err := t.r.Read(p)
 	if n > 0 {
+		now := time.Now()
 		t.off += int64(n)
-		t.reads = append(t.reads, timedRead{t.off, time.Now()})
+		t.reads = append(t.reads, timedRead{t.off, now})
+		t.last.Store(now.UnixNano())
 	}
 	return n, err
 }

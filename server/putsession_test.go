@@ -1,0 +1,78 @@
+package server
+
+import (
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pausedBody is a PutMedia body that sends src up to cut, waits pause, then
+// sends the rest (a producer that stops and resumes).
+func pausedBody(src []byte, cut int64, pause time.Duration) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		if _, err := pw.Write(src[:cut]); err != nil {
+			return
+		}
+		time.Sleep(pause)
+		_, _ = pw.Write(src[cut:])
+		pw.Close()
+	}()
+	return pr
+}
+
+// TestPutMediaIdleAcks: while a producer sends nothing the server sends
+// IDLE acks, and the session goes on when data comes again.
+func TestPutMediaIdleAcks(t *testing.T) {
+	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
+	require.NoError(t, err)
+	ends := fragmentEnds(t, src)
+	r := newRig(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond })
+	r.createStream("cam", 24)
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, 400*time.Millisecond))
+	require.NoError(t, err)
+	idle, persistedBefore := 0, 0
+	for _, a := range acks {
+		switch a.EventType {
+		case AckIdle:
+			idle++
+			assert.Nil(t, a.FragmentTimecode)
+			assert.Empty(t, a.FragmentNumber)
+		case AckPersisted:
+			if idle == 0 {
+				persistedBefore++
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, idle, 3, "IDLE acks during the 400 ms pause, one per 40 ms")
+	assert.Equal(t, 3, persistedBefore, "the three fragments before the pause, then IDLE")
+	assert.Len(t, persisted(acks), 9, "and every fragment once data came again")
+}
+
+// TestPutMediaSessionLength: a session ends at Config.MaxPutMediaDuration
+// with an ERROR ack 4003 (MAX_CONNECTION_DURATION_REACHED); what was
+// persisted before stays, nothing after is stored.
+func TestPutMediaSessionLength(t *testing.T) {
+	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
+	require.NoError(t, err)
+	ends := fragmentEnds(t, src)
+	r := newRig(t, func(c *Config) { c.MaxPutMediaDuration = 300 * time.Millisecond })
+	r.createStream("cam", 24)
+	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, time.Second))
+	require.ErrorIs(t, err, ErrAckError)
+	require.NotEmpty(t, acks)
+	last := acks[len(acks)-1]
+	assert.Equal(t, AckError, last.EventType)
+	assert.Equal(t, 4003, last.ErrorID)
+	assert.Equal(t, "MAX_CONNECTION_DURATION_REACHED", last.ErrorCode)
+	assert.Len(t, persisted(acks), 3)
+	stored, err := r.store.List("cam", 0, -1<<62, 1<<62)
+	require.NoError(t, err)
+	assert.Len(t, stored, 3)
+}
