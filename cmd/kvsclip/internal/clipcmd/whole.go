@@ -16,24 +16,16 @@ type reading struct {
 	ins   []*input
 	total int64     // bytes of all inputs
 	rel   *releaser // nil with several inputs
-	done  chan struct{}
 }
 
-// startReading prepares the clip of ins, which must all be mapped, and
-// starts the releaser.
+// startReading prepares the clip of ins, which must all be mapped.
 func startReading(ins []*input) *reading {
-	rd := &reading{ins: ins, done: make(chan struct{})}
+	rd := &reading{ins: ins}
 	for _, in := range ins {
 		rd.total += int64(len(in.data))
 	}
 	if len(ins) == 1 {
 		rd.rel = newReleaser(ins[0].data)
-		go func() {
-			defer close(rd.done)
-			rd.rel.run()
-		}()
-	} else {
-		close(rd.done)
 	}
 	return rd
 }
@@ -53,7 +45,6 @@ func (rd *reading) wait() {
 	if rd.rel != nil {
 		rd.rel.close()
 	}
-	<-rd.done
 }
 
 // clip clips every fragment into the file out as the inputs are read.
@@ -195,18 +186,25 @@ func restart(out *os.File) error {
 }
 
 // releaser drops the pages of a mapped input that the clip has written
-// (madvise MADV_DONTNEED), on a goroutine of its own. Tearing down the page table entries of a mapping costs about
-// 1.5 ms for 70 MB on the benchmark machine (bench/README.md); done at the
-// end, by munmap or the process's exit, that time adds to the run, while
-// done here it overlaps the writes, on the second core. Dropping is safe
-// whatever comes after: the file's data stay in the page cache, and
-// touching a dropped page again — a clip made a second time — faults it
-// back in.
+// (madvise MADV_DONTNEED), on a goroutine of its own. Tearing down the
+// page table entries of a mapping costs about 1.5 ms for 70 MB on the
+// benchmark machine (bench/README.md); done at the end, by munmap or the
+// process's exit, that time adds to the run, while done here it overlaps
+// the writes, on the second core. Dropping is safe whatever comes after:
+// the file's data stay in the page cache, and touching a dropped page
+// again — a clip made a second time — faults it back in.
+//
+// The goroutine starts with the first notice, writesLag fragments into
+// the clip: started with the clip, it was one more thread to start while
+// the first fragments are read and the binary's other packages still
+// initialize, and the first write came about 0.3 ms later.
 type releaser struct {
-	data []byte
-	ch   chan int64
-	sent int64 // the last notice sent (the writer's side)
-	done int64 // bytes from the start already dropped (run's side)
+	data    []byte
+	ch      chan int64
+	sent    int64         // the last notice sent (the writer's side)
+	running bool          // run's goroutine has started (the writer's side)
+	ended   chan struct{} // closed when run's goroutine has ended, or at close if it never ran
+	done    int64         // bytes from the start already dropped (run's side)
 }
 
 // writesLag is how many fragments the written bytes may trail the fragment
@@ -222,7 +220,24 @@ const writesLag = 5
 const releaseBatch = 4 << 20
 
 func newReleaser(data []byte) *releaser {
-	return &releaser{data: data, ch: make(chan int64, 1024)}
+	return &releaser{data: data, ch: make(chan int64, 1024), ended: make(chan struct{})}
+}
+
+// notify hands a notice to run, starting its goroutine with the first.
+func (r *releaser) notify(off int64) bool {
+	if !r.running {
+		r.running = true
+		go func() {
+			defer close(r.ended)
+			r.run()
+		}()
+	}
+	select {
+	case r.ch <- off:
+		return true
+	default:
+		return false
+	}
 }
 
 // upTo says that the bytes of the input before off are no longer needed.
@@ -233,23 +248,24 @@ func (r *releaser) upTo(off int64) {
 	if off-r.sent < releaseBatch {
 		return
 	}
-	select {
-	case r.ch <- off:
+	if r.notify(off) {
 		r.sent = off
-	default:
 	}
 }
 
 // all says that no byte of the input is needed any more.
 func (r *releaser) all() {
-	select {
-	case r.ch <- int64(len(r.data)) + releaseBatch:
-	default:
-	}
+	r.notify(int64(len(r.data)) + releaseBatch)
 }
 
-// close ends run.
-func (r *releaser) close() { close(r.ch) }
+// close ends run and returns once it has ended.
+func (r *releaser) close() {
+	close(r.ch)
+	if !r.running {
+		close(r.ended)
+	}
+	<-r.ended
+}
 
 // run drops pages as notices come, until close.
 func (r *releaser) run() {
