@@ -49,7 +49,7 @@ func (g *numberGen) next(t time.Time) string {
 // newest fragments, in turn, before it lists the whole stream: a stream fed
 // in the last minute costs a listing of that minute, not of its retention
 // (on S3, one ListObjectsV2 page rather than one per thousand fragments).
-var seedWindows = []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour}
+var seedWindows = [...]time.Duration{time.Minute, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour, 0} // 0: the whole stream
 
 // seedNumbers starts the generator past every number in the archive.
 //
@@ -68,7 +68,7 @@ func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 	}
 	for _, st := range streams {
 		var frags []archive.Fragment
-		for _, w := range append(seedWindows, 0) {
+		for _, w := range seedWindows {
 			from := int64(math.MinInt64)
 			if w > 0 {
 				from = now.Add(-w).UnixMilli()

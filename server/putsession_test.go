@@ -25,16 +25,25 @@ func pausedBody(src []byte, cut int64, pause time.Duration) io.Reader {
 	return pr
 }
 
-// TestPutMediaIdleAcks: while a producer sends nothing the server sends
-// IDLE acks, and the session goes on when data comes again.
-func TestPutMediaIdleAcks(t *testing.T) {
+// putPaused puts the producer recording to a new stream cam of a rig tuned
+// by tune, pausing after its third fragment, and returns the rig, the
+// acks and the session's error.
+func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []Ack, error) {
+	t.Helper()
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
 	ends := fragmentEnds(t, src)
-	r := newRig(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond })
+	r := newRig(t, tune)
 	r.createStream("cam", 24)
 	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, 400*time.Millisecond))
+	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, pause))
+	return r, acks, err
+}
+
+// TestPutMediaIdleAcks: while a producer sends nothing the server sends
+// IDLE acks, and the session goes on when data comes again.
+func TestPutMediaIdleAcks(t *testing.T) {
+	_, acks, err := putPaused(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond)
 	require.NoError(t, err)
 	idle, persistedBefore := 0, 0
 	for _, a := range acks {
@@ -58,13 +67,7 @@ func TestPutMediaIdleAcks(t *testing.T) {
 // with an ERROR ack 4003 (MAX_CONNECTION_DURATION_REACHED); what was
 // persisted before stays, nothing after is stored.
 func TestPutMediaSessionLength(t *testing.T) {
-	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
-	require.NoError(t, err)
-	ends := fragmentEnds(t, src)
-	r := newRig(t, func(c *Config) { c.MaxPutMediaDuration = 300 * time.Millisecond })
-	r.createStream("cam", 24)
-	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, time.Second))
+	r, acks, err := putPaused(t, func(c *Config) { c.MaxPutMediaDuration = 300 * time.Millisecond }, time.Second)
 	require.ErrorIs(t, err, ErrAckError)
 	require.NotEmpty(t, acks)
 	last := acks[len(acks)-1]

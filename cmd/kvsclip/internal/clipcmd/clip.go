@@ -91,8 +91,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// A planned fMP4 of mapped files into a file of ours, with nothing
 	// to select, is clipped while the files are read (reading.clip).
-	// (Starting the reading before the output file is created was no
-	// faster: the creation's system calls then wait for a CPU.)
 	var rd *reading
 	if plain && opts.Planned && o.out != "-" && isRegular(dst) {
 		rd = startReading(ins)

@@ -101,7 +101,7 @@ func TestClipWholeTruncatedInput(t *testing.T) {
 	}
 	rd := startReading([]*input{in})
 	func() {
-		// As Run runs it: the first fragments are read here.
+		// As Run runs it: the fragments are read and clipped here.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&err)
 		_, _, err = rd.clip(newClipper, out)
