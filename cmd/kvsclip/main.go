@@ -43,10 +43,8 @@ const usage = `usage:
 `
 
 func main() {
-	// A clip has been under way since package clipcmd was initialized.
-	if code, started := clipcmd.HeadStart(); started {
-		os.Exit(code)
-	}
+	// A `clip` command line never gets here: package clipcmd runs it from
+	// its init and exits (the head start, clipcmd/headstart.go).
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
