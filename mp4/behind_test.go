@@ -15,6 +15,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// twoProcs makes sure the runtime runs goroutines on two Ps for the rest
+// of the test, which write-behind needs to do anything (SetWriteBehind).
+func twoProcs(t *testing.T) {
+	if n := runtime.GOMAXPROCS(0); n < 2 {
+		runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(n) })
+	}
+}
+
 // writeFile writes the real-media clip's fragments to a new file, with
 // write-behind or not, and returns the file's bytes.
 func writeFile(t *testing.T, c clip, behind bool, gatherBelow int) []byte {
@@ -26,7 +35,9 @@ func writeFile(t *testing.T, c clip, behind bool, gatherBelow int) []byte {
 	w, err := NewWriter(f, c.tracks)
 	require.NoError(t, err)
 	if behind {
+		twoProcs(t)
 		w.SetWriteBehind()
+		require.NotNil(t, w.g.bh)
 	}
 	w.SetGatherThreshold(gatherBelow)
 	require.NoError(t, w.WriteInit())
@@ -57,9 +68,11 @@ func TestWriteBehindSameBytes(t *testing.T) {
 // fragmentsBehind returns a Writer of fragments only (SkipInit) to f,
 // written behind.
 func fragmentsBehind(t *testing.T, f *os.File, tracks []Track) *Writer {
+	twoProcs(t)
 	w, err := NewWriter(f, tracks)
 	require.NoError(t, err)
 	w.SetWriteBehind()
+	require.NotNil(t, w.g.bh)
 	w.SkipInit()
 	return w
 }
@@ -144,6 +157,7 @@ func TestWriteBehindStalledSink(t *testing.T) {
 			}
 		}
 	}()
+	twoProcs(t)
 	w, err := NewWriter(pw, c.tracks)
 	require.NoError(t, err)
 	w.SetWriteBehind()
@@ -175,6 +189,32 @@ func TestWriteBehindError(t *testing.T) {
 	assert.ErrorAs(t, err, &pe)
 	assert.Equal(t, err, w.Flush(), "sticky")
 	assert.Equal(t, err, w.WriteFragment(&c.fragments[0]))
+}
+
+// TestWriteBehindOneProc: with goroutines on one P, SetWriteBehind leaves
+// the Writer writing in line: each fragment is in the file when
+// WriteFragment returns, and a write error is WriteFragment's.
+func TestWriteBehindOneProc(t *testing.T) {
+	c := writeClip(t, clipConfigs[0])
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f, err := os.Create(filepath.Join(t.TempDir(), "a.mp4"))
+	require.NoError(t, err)
+	defer f.Close()
+	w, err := NewWriter(f, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	assert.Nil(t, w.g.bh)
+	require.NoError(t, w.WriteInit())
+	for i := range c.fragments {
+		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+		st, err := f.Stat()
+		require.NoError(t, err)
+		assert.EqualValues(t, w.BytesWritten(), st.Size(), "fragment %d written in line", i)
+	}
+	require.NoError(t, w.Flush())
+	b, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	assert.Equal(t, c.data, b)
 }
 
 // TestWriteBehindOtherSinks: only a file written with writev goes behind;
