@@ -46,6 +46,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -133,9 +134,13 @@ func main() {
 				os.Remove(c.output)
 			}
 			// Start every contender with no writeback of an earlier
-			// one's output under way, and with a collected heap.
+			// one's output under way, and with this process's heap
+			// collected and returned to the system: runtime.GC alone
+			// leaves sweeping and scavenging to background work, which
+			// could run on the second core beside a contender — and
+			// kvsclip uses both cores, cp one.
 			syscall.Sync()
-			runtime.GC()
+			debug.FreeOSMemory()
 			start := time.Now()
 			cpu, err := c.run()
 			if err != nil {
@@ -181,10 +186,19 @@ type contender struct {
 }
 
 func runQuiet(cmd *exec.Cmd) (time.Duration, error) {
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	// Standard error goes to a file, not a pipe: os/exec would copy
+	// a pipe on a goroutine of this process, which then runs while
+	// the contender does.
+	stderr, err := os.CreateTemp("", "compare-stderr-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(stderr.Name())
+	defer stderr.Close()
+	cmd.Stderr = stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+		msg, _ := os.ReadFile(stderr.Name())
+		return 0, fmt.Errorf("%w: %s", err, strings.TrimSpace(string(msg)))
 	}
 	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
