@@ -182,14 +182,16 @@ func (r *Reader) parseBlockGroup(f *Fragment, body []byte, off int64) error {
 // unknown size ends at the first element that cannot be its child. When the
 // input ends inside the Cluster, the complete blocks are kept and f is marked
 // Truncated.
-func (r *Reader) cluster(f *Fragment, el element) error {
+func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 	src := r.src
-	end := int64(-1) // input offset of the Cluster's end, if known
+	end := int64(-1)   // input offset of the Cluster's end, if known
+	announced := false // onStart called for this fragment
 	if el.size != unknownSize {
 		if el.size > MaxFragmentSize {
 			return newError(el.off, "Cluster", ErrTooLarge, "%d bytes, limit %d", el.size, MaxFragmentSize)
 		}
 		end = el.off + int64(el.hdr) + int64(el.size)
+		announced = r.onStart != nil && r.announceEarly(el, start)
 		// One read for the whole Cluster; at the end of input take what
 		// there is.
 		switch err := src.fill(el.hdr + int(el.size)); {
@@ -249,6 +251,10 @@ func (r *Reader) cluster(f *Fragment, el element) error {
 				return newError(c.off, "Timecode", ErrMalformed, "value out of range")
 			}
 			timecode = v
+			if r.onStart != nil && !announced {
+				r.onStart(start, int64(v))
+				announced = true
+			}
 		case idSimpleBlock:
 			err = r.parseBlock(f, body, bodyOff, true)
 		case idBlockGroup:
@@ -263,4 +269,41 @@ func (r *Reader) cluster(f *Fragment, el element) error {
 		f.Blocks[i].Time += f.Timecode
 	}
 	return nil
+}
+
+// earlyTimecode is how much of a Cluster of known size announceEarly waits
+// for: the longest Timecode element, a 4-byte ID (it has a 1-byte one),
+// an 8-byte size and 8 bytes of value.
+const earlyTimecode = maxElementHeader + 8
+
+// announceEarly reads the Timecode that leads a Cluster of known size, el,
+// ahead of the rest of the Cluster and calls onStart with it; it reports
+// whether it did. Nothing is consumed: the Cluster is then read whole as
+// usual, and any error found here is left for that reading to report. A
+// Cluster smaller than earlyTimecode arrives in one piece anyway.
+func (r *Reader) announceEarly(el element, start int64) bool {
+	if el.size < earlyTimecode {
+		return false
+	}
+	src := r.src
+	at := src.pos
+	defer func() { src.pos = at }()
+	if src.fill(el.hdr+earlyTimecode) != nil {
+		return false
+	}
+	src.skip(el.hdr)
+	c, err := r.peekElement()
+	if err != nil || c.id != idTimecode || c.hdr+int(min(c.size, 8)) > earlyTimecode {
+		return false
+	}
+	body, err := r.body(c, 8)
+	if err != nil {
+		return false
+	}
+	v, ok := readUint(body)
+	if !ok || v > math.MaxInt64/r.header.TimecodeScale/2 {
+		return false
+	}
+	r.onStart(start, int64(v))
+	return true
 }

@@ -58,8 +58,11 @@ var readerSentinels = []error{ErrNotMatroska, ErrMalformed, ErrUnexpectedEOF, Er
 // panic; all must agree; every error must be a *Error with a sentinel cause
 // and a KVS kind; every block must be a non-empty window of the input of a
 // declared track; every fragment must lie after the one before, so that
-// Next always consumes input or ends; and a whole read must allocate within
-// the bounds above. Seeds: testdata/fuzz/FuzzReader (see seeds_test.go).
+// Next always consumes input or ends; a whole read must allocate within
+// the bounds above; and a fragment-start function (OnFragmentStart), set
+// on a fourth reader, must change nothing, be called at most once per call
+// of Next, and only with the offset and timecode of the fragment that
+// Next then returns. Seeds: testdata/fuzz/FuzzReader (see seeds_test.go).
 func FuzzReader(f *testing.F) {
 	f.Add(doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1))))
 	f.Add(doc(el(idCluster, el(idTimecode, u(5)), simpleBlock(2, 0, 0x86, 2, 0x81, 0xC0, 1, 2, 3))))
@@ -75,6 +78,9 @@ func FuzzReader(f *testing.F) {
 		if a != b || a != c {
 			t.Fatalf("readers disagree:\nbytes:  %q\nstream: %q\n1-byte: %q", a, b, c)
 		}
+		if d := scanStarts(t, NewReader(iotest.OneByteReader(bytes.NewReader(data))), data); d != a {
+			t.Fatalf("a fragment-start function changed the reading:\nwithout: %q\nwith:    %q", a, d)
+		}
 	})
 }
 
@@ -84,7 +90,35 @@ func scanAll(t *testing.T, r *Reader, data []byte) (string, uint64) {
 	return scanAllMeasured(t, r, data, mediatest.HeapAllocated)
 }
 
+// fragmentStart is one call of an OnFragmentStart function.
+type fragmentStart struct{ offset, timecode int64 }
+
+// scanStarts is scanAll with a fragment-start function on r, checked
+// against what each call of Next returns.
+func scanStarts(t *testing.T, r *Reader, data []byte) string {
+	var calls []fragmentStart
+	r.OnFragmentStart(func(offset, timecode int64) {
+		calls = append(calls, fragmentStart{offset, timecode})
+	})
+	sum, _ := scanAllChecked(t, r, data, mediatest.HeapAllocated, func(f *Fragment, err error) {
+		switch {
+		case len(calls) > 1:
+			t.Fatalf("%d fragment starts in one call of Next: %v", len(calls), calls)
+		case len(calls) == 1 && err == nil && calls[0] != (fragmentStart{f.Offset, f.Timecode}):
+			t.Fatalf("fragment start %+v for fragment %d at %d, timecode %d", calls[0], f.Index, f.Offset, f.Timecode)
+		}
+		calls = calls[:0]
+	})
+	return sum
+}
+
 func scanAllMeasured(t *testing.T, r *Reader, data []byte, heapAllocated func() uint64) (string, uint64) {
+	return scanAllChecked(t, r, data, heapAllocated, nil)
+}
+
+// scanAllChecked is scanAllMeasured calling check, if not nil, after each
+// call of Next with what it returned.
+func scanAllChecked(t *testing.T, r *Reader, data []byte, heapAllocated func() uint64, check func(*Fragment, error)) (string, uint64) {
 	var sum bytes.Buffer
 	var alloc uint64
 	end := int64(0) // where the previous fragment ended
@@ -94,6 +128,9 @@ func scanAllMeasured(t *testing.T, r *Reader, data []byte, heapAllocated func() 
 		before := heapAllocated()
 		f, err := r.Next()
 		alloc += heapAllocated() - before
+		if check != nil {
+			check(f, err)
+		}
 		if err == io.EOF {
 			if _, again := r.Next(); again != io.EOF {
 				t.Fatalf("Next after io.EOF: %v", again)

@@ -27,6 +27,8 @@ type Reader struct {
 	infoOff   int64
 	tracksOff int64
 	cache     headerCache
+
+	onStart func(offset, timecode int64) // OnFragmentStart
 }
 
 // NewReader returns a Reader that streams from r, one fragment at a time,
@@ -39,6 +41,22 @@ func NewReader(r io.Reader) *Reader {
 // sub-slices of b, valid as long as b is.
 func NewBytesReader(b []byte) *Reader {
 	return &Reader{src: newBytesSource(b), segEnd: -1}
+}
+
+// OnFragmentStart makes Next call fn as soon as it has read the Cluster
+// timecode of a fragment, with the fragment's input offset (its Offset, once
+// returned) and that timecode (its Timecode), while the rest of the
+// Cluster may still be on its way. A server taking a live stream uses it
+// to acknowledge a fragment at its first bytes, as KVS's PutMedia does
+// with its BUFFERING acks, rather than when the whole fragment is in.
+//
+// fn is called at most once per fragment, and not for a fragment whose
+// Cluster has no timecode. In a Cluster of known size the timecode is read
+// ahead of the rest when it is the Cluster's first child, as muxers write
+// it; otherwise fn is called when the parse reaches it. Next may still
+// fail after fn for the same fragment. nil stops the calls.
+func (r *Reader) OnFragmentStart(fn func(offset, timecode int64)) {
+	r.onStart = fn
 }
 
 // Next returns the next fragment, or io.EOF after the last one. The fragment
@@ -186,7 +204,7 @@ func (r *Reader) element(b *building, el element) (done bool, err error) {
 			return false, err
 		}
 		b.hasCluster = true
-		return false, r.cluster(b.f, el)
+		return false, r.cluster(b.f, el, b.start)
 	}
 	// SeekHead, Cues, Chapters, Attachments, Void, CRC-32 and elements
 	// unknown to us: skipped whole.
