@@ -347,6 +347,19 @@ func TestPutMediaErrorAcks(t *testing.T) {
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	small := func(c *Config) { c.MaxFragmentBytes = 100_000 }
 	none := func(*Config) {}
+	// A frame of an undeclared track in the third fragment: the reading
+	// fails after the fragment's BUFFERING ack.
+	strayTrack := bytes.Clone(vogels)
+	rd := mkv.NewBytesReader(strayTrack)
+	for range 3 {
+		f, err := rd.Next()
+		require.NoError(t, err)
+		if f.Index == 2 {
+			b := f.Blocks[len(f.Blocks)/2]
+			require.Equal(t, byte(0x80|b.Track), strayTrack[b.Offset-4], "a SimpleBlock with a 1-byte track number")
+			strayTrack[b.Offset-4] = 0x89
+		}
+	}
 
 	for _, c := range []struct {
 		name string
@@ -363,6 +376,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 			}
 		}), 4004},
 		{"cut mid-cluster", none, vogels[:len(vogels)*2/3], 4000},
+		{"frame of an undeclared track", none, strayTrack, 4010},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRig(t, c.tune)
@@ -370,11 +384,20 @@ func TestPutMediaErrorAcks(t *testing.T) {
 			acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(c.body))
 			require.ErrorIs(t, err, ErrAckError)
 			var ids []int
-			errNums := map[string]bool{}
+			errNums, buffering := map[string]bool{}, map[string]bool{}
 			for _, a := range acks {
-				if a.EventType == AckError {
+				switch a.EventType {
+				case AckBuffering:
+					buffering[a.FragmentNumber] = true
+				case AckError:
 					ids = append(ids, a.ErrorID)
 					errNums[a.FragmentNumber] = true
+					if a.ErrorID == c.id && c.id != 4006 {
+						// Every error but unreadable input is about a
+						// fragment already acknowledged as BUFFERING.
+						assert.True(t, buffering[a.FragmentNumber], "ERROR ack %+v names no fragment in BUFFERING", a)
+						assert.NotNil(t, a.FragmentTimecode)
+					}
 				}
 			}
 			assert.Contains(t, ids, c.id)

@@ -69,6 +69,17 @@ type putSession struct {
 	rc        *http.ResponseController
 	prevMs    int64
 	persisted int
+	// started is the fragment whose first bytes the reader has reported
+	// (mkv.Reader.OnFragmentStart) and acknowledged with BUFFERING, until
+	// the fragment is handled.
+	started *startedFragment
+}
+
+// startedFragment is a fragment acknowledged at its first bytes.
+type startedFragment struct {
+	offset, timecode int64
+	number           string
+	arrived          time.Time
 }
 
 // putMedia ingests a Matroska stream fragment by fragment: each Cluster is
@@ -108,6 +119,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	stopIdle := ps.idleAcks(body)
 	defer stopIdle()
 	rd := mkv.NewReader(body)
+	// BUFFERING goes out when a fragment's first bytes are in, as
+	// KVS sends it, not when the whole fragment is: the reader reports
+	// each Cluster's timecode as soon as it has read it.
+	rd.OnFragmentStart(func(offset, timecode int64) {
+		ps.buffering(offset, timecode, body.timeAt(offset))
+	})
 	var end int64 // input offset where the last fragment ended
 	for {
 		// On Drain, finish the fragment whose bytes began arriving
@@ -120,7 +137,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 			break
 		}
 		if err != nil {
-			ps.ack(Ack{EventType: AckError}, ps.overTime(readAckError(err)), "read", err)
+			// A fragment acknowledged at its first bytes is named.
+			a := Ack{EventType: AckError}
+			if st := ps.started; st != nil {
+				a.FragmentTimecode, a.FragmentNumber = &st.timecode, st.number
+			}
+			ps.ack(a, ps.overTime(readAckError(err)), "read", err)
 			break
 		}
 		end = f.Offset + f.Size
@@ -152,12 +174,28 @@ func readAckError(err error) ackError {
 	return ackInvalidMKV
 }
 
-// fragment handles one fragment; false ends the session.
+// buffering numbers the fragment whose first bytes, at offset, arrived at
+// arrived, and sends its BUFFERING ack.
+func (ps *putSession) buffering(offset, timecode int64, arrived time.Time) {
+	st := &startedFragment{offset: offset, timecode: timecode, number: ps.s.numbers.next(arrived), arrived: arrived}
+	ps.started = st
+	ps.ack(Ack{EventType: AckBuffering, FragmentTimecode: &st.timecode, FragmentNumber: st.number}, ackError{}, "", nil)
+}
+
+// fragment handles one fragment, whose first byte arrived at arrived;
+// false ends the session.
 func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	s := ps.s
 	tc := f.Timecode
-	number := s.numbers.next(arrived)
-	ps.ack(Ack{EventType: AckBuffering, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
+	// The fragment was acknowledged at its first bytes, unless its
+	// Cluster had no timecode to report: then it is now.
+	st := ps.started
+	ps.started = nil
+	if st == nil || st.offset != f.Offset {
+		ps.buffering(f.Offset, tc, arrived)
+		st, ps.started = ps.started, nil
+	}
+	number, arrived := st.number, st.arrived
 	if f.Truncated {
 		// The body ended inside the Cluster: the producer went away. A
 		// partial fragment is never stored.

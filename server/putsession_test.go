@@ -26,9 +26,14 @@ func pausedBody(src []byte, cut int64, pause time.Duration) io.Reader {
 }
 
 // putPaused puts the producer recording to a new stream cam of a rig tuned
-// by tune, pausing after its third fragment, and returns the rig, the
-// acks and the session's error.
+// by tune, pausing 16 bytes into its fourth fragment, and returns the rig,
+// the acks and the session's error.
 func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []Ack, error) {
+	return putPausedAt(t, tune, pause, 16)
+}
+
+// putPausedAt is putPaused pausing into bytes into the fourth fragment.
+func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int64) (*rig, []Ack, error) {
 	t.Helper()
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
@@ -36,7 +41,7 @@ func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []A
 	r := newRig(t, tune)
 	r.createStream("cam", 24)
 	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+16, pause))
+	acks, err := r.put("cam", "RELATIVE", start, pausedBody(src, ends[2]+into, pause))
 	return r, acks, err
 }
 
@@ -78,4 +83,26 @@ func TestPutMediaSessionLength(t *testing.T) {
 	stored, err := r.store.List("cam", 0, -1<<62, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, stored, 3)
+}
+
+// TestPutMediaBufferingAtFirstBytes: BUFFERING is sent when a fragment's
+// first bytes are in, RECEIVED when all of it is. With the producer pausing
+// 200 bytes into its fourth fragment (its Cluster timecode and part of a
+// frame sent), that fragment's BUFFERING comes before the IDLE acks of the
+// pause and its RECEIVED after them, under the same fragment number.
+func TestPutMediaBufferingAtFirstBytes(t *testing.T) {
+	_, acks, err := putPausedAt(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond, 200)
+	require.NoError(t, err)
+	require.Len(t, persisted(acks), 9)
+	fourth := persisted(acks)[3]
+	var events []string // the fourth fragment's acks and the pause's IDLE ones, in order
+	for _, a := range acks {
+		switch {
+		case a.EventType == AckIdle && (len(events) == 0 || events[len(events)-1] != AckIdle):
+			events = append(events, AckIdle)
+		case a.EventType != AckIdle && a.FragmentNumber == fourth:
+			events = append(events, a.EventType)
+		}
+	}
+	assert.Equal(t, []string{AckBuffering, AckIdle, AckReceived, AckPersisted}, events)
 }
