@@ -189,12 +189,11 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	tc := f.Timecode
 	// The fragment was acknowledged at its first bytes, unless its
 	// Cluster had no timecode to report: then it is now.
+	if st := ps.started; st == nil || st.offset != f.Offset {
+		ps.buffering(f.Offset, tc, arrived)
+	}
 	st := ps.started
 	ps.started = nil
-	if st == nil || st.offset != f.Offset {
-		ps.buffering(f.Offset, tc, arrived)
-		st, ps.started = ps.started, nil
-	}
 	number, arrived := st.number, st.arrived
 	if f.Truncated {
 		// The body ended inside the Cluster: the producer went away. A

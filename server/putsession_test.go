@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"io"
+	"math/bits"
 	"os"
 	"testing"
 	"time"
@@ -105,4 +107,33 @@ func TestPutMediaBufferingAtFirstBytes(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{AckBuffering, AckIdle, AckReceived, AckPersisted}, events)
+}
+
+// TestPutMediaClusterWithoutTimecode: a fragment whose Cluster has no
+// timecode to report early (here the first one's Timecode element made
+// a Void) is acknowledged BUFFERING when read whole, then RECEIVED and
+// PERSISTED, under one number.
+func TestPutMediaClusterWithoutTimecode(t *testing.T) {
+	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
+	require.NoError(t, err)
+	at := bytes.Index(src, []byte{0x1F, 0x43, 0xB6, 0x75}) // the first Cluster
+	require.Positive(t, at)
+	at += 4 + bits.LeadingZeros8(src[at+4]) + 1 // past its ID and size
+	require.Equal(t, byte(0xE7), src[at], "the Cluster starts with its Timecode")
+	src = bytes.Clone(src)
+	src[at] = 0xEC // Void
+
+	r := newRig(t)
+	r.createStream("cam", 24)
+	acks, err := r.put("cam", "RELATIVE", time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), bytes.NewReader(src))
+	require.NoError(t, err)
+	require.Len(t, persisted(acks), 9)
+	first := persisted(acks)[0]
+	var events []string
+	for _, a := range acks {
+		if a.FragmentNumber == first {
+			events = append(events, a.EventType)
+		}
+	}
+	assert.Equal(t, []string{AckBuffering, AckReceived, AckPersisted}, events)
 }
