@@ -209,6 +209,7 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 	src.skip(el.hdr)
 	first := len(f.Blocks)
 	var timecode uint64
+	hasTimecode := false
 	for end < 0 || src.offset() < end {
 		c, err := r.peekElement()
 		if err == io.EOF {
@@ -244,6 +245,12 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 		bodyOff := c.off + int64(c.hdr)
 		switch c.id {
 		case idTimecode:
+			// Matroska allows one: with two, which one the frames
+			// count from would be a guess.
+			if hasTimecode {
+				return newError(c.off, "Timecode", ErrMalformed, "a second Timecode in the Cluster")
+			}
+			hasTimecode = true
 			v, ok := readUint(body)
 			// Times are converted to nanoseconds downstream; keep that
 			// product within int64.

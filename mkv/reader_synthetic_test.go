@@ -157,6 +157,13 @@ func TestReaderStructure(t *testing.T) {
 		_, err := NewReader(bytes.NewReader(in)).Next()
 		assert.ErrorIs(t, err, ErrTooLarge)
 	})
+	t.Run("two timecodes in a cluster", func(t *testing.T) {
+		// Found by FuzzReader: with two, a fragment-start function saw
+		// the first and Next returned the second.
+		in := doc(el(idCluster, el(idTimecode, u(48)), simpleBlock(1, 0, 0x80, 1), el(idTimecode, u(49))))
+		_, err := NewBytesReader(in).Next()
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
 	t.Run("bad fragment number tag", func(t *testing.T) {
 		tags := el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte(TagFragmentNumber)), el(idTagString, []byte("12a")))))
 		in := doc(tags)
