@@ -215,6 +215,16 @@ func TestWriteBehindOneProc(t *testing.T) {
 	b, err := os.ReadFile(f.Name())
 	require.NoError(t, err)
 	assert.Equal(t, c.data, b)
+
+	ro, err := os.Open(f.Name()) // read-only: writev fails with EBADF
+	require.NoError(t, err)
+	defer ro.Close()
+	w, err = NewWriter(ro, c.tracks)
+	require.NoError(t, err)
+	w.SetWriteBehind()
+	w.SkipInit()
+	var pe *os.PathError
+	assert.ErrorAs(t, w.WriteFragment(&c.fragments[0]), &pe, "the error comes with the write")
 }
 
 // TestWriteBehindOtherSinks: only a file written with writev goes behind;
