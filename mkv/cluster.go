@@ -251,10 +251,8 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 				return newError(c.off, "Timecode", ErrMalformed, "a second Timecode in the Cluster")
 			}
 			hasTimecode = true
-			v, ok := readUint(body)
-			// Times are converted to nanoseconds downstream; keep that
-			// product within int64.
-			if !ok || v > math.MaxInt64/r.header.TimecodeScale/2 {
+			v, ok := r.clusterTimecode(body)
+			if !ok {
 				return newError(c.off, "Timecode", ErrMalformed, "value out of range")
 			}
 			timecode = v
@@ -300,17 +298,27 @@ func (r *Reader) announceEarly(el element, start int64) bool {
 	}
 	src.skip(el.hdr)
 	c, err := r.peekElement()
-	if err != nil || c.id != idTimecode || c.hdr+int(min(c.size, 8)) > earlyTimecode {
+	if err != nil || c.id != idTimecode {
 		return false
 	}
+	// A header of at most 12 bytes and a body of at most 8 (body's
+	// limit): all within what was filled.
 	body, err := r.body(c, 8)
 	if err != nil {
 		return false
 	}
-	v, ok := readUint(body)
-	if !ok || v > math.MaxInt64/r.header.TimecodeScale/2 {
+	v, ok := r.clusterTimecode(body)
+	if !ok {
 		return false
 	}
 	r.onStart(start, int64(v))
 	return true
+}
+
+// clusterTimecode reads the body of a Cluster's Timecode; ok is false for a
+// value the Reader refuses. Times are converted to nanoseconds downstream,
+// and that product must stay within int64.
+func (r *Reader) clusterTimecode(body []byte) (uint64, bool) {
+	v, ok := readUint(body)
+	return v, ok && v <= math.MaxInt64/r.header.TimecodeScale/2
 }

@@ -17,7 +17,7 @@ import "os"
 // order never initialize, and main never runs. Go initializes packages in
 // dependency order, and among those ready in the lexical order of their
 // import paths: this package needs only the engine and the standard
-// library, so it comes about two thirds of the way through (86th of 130
+// library, so it comes about two thirds of the way through (86th of 128
 // packages with init work), before net/http, the AWS SDK's services and
 // the server. What this package imports decides how early that is:
 // runtime/debug (for the mapped input's faults) is the latest of its
