@@ -29,6 +29,7 @@ type Reader struct {
 	cache     headerCache
 
 	onStart func(offset, timecode int64) // OnFragmentStart
+	endTag  bool                         // EndAtTag
 }
 
 // NewReader returns a Reader that streams from r, one fragment at a time,
@@ -59,6 +60,22 @@ func (r *Reader) OnFragmentStart(fn func(offset, timecode int64)) {
 	r.onStart = fn
 }
 
+// EndAtTag makes Next return a fragment as soon as a Tags element
+// carrying AWS_KINESISVIDEO_END_OF_FRAGMENT has followed its Cluster,
+// without reading on to the element after it.
+//
+// A live producer closes each fragment with that tag: before the next key
+// frame, when it stops, and when its frames pause. It may then send nothing
+// for seconds, or keep the connection open until the fragment is
+// acknowledged, so a server that waited for the next Cluster to end the
+// fragment would hold it back, or deadlock with the producer. Without
+// EndAtTag (the default) Tags after the end tag still belong to the
+// fragment, as in GetMedia documents, whose last Tags element follows it;
+// with it they go to the next fragment.
+func (r *Reader) EndAtTag(on bool) {
+	r.endTag = on
+}
+
 // Next returns the next fragment, or io.EOF after the last one. The fragment
 // and its blocks stay valid until the second following call to Next.
 func (r *Reader) Next() (*Fragment, error) {
@@ -78,6 +95,8 @@ type building struct {
 	f          *Fragment
 	start      int64
 	hasCluster bool
+	// ended is set by a Tags element that closes the fragment (EndAtTag).
+	ended bool
 }
 
 func (b *building) hasContent() bool {
@@ -117,7 +136,7 @@ func (r *Reader) next() (*Fragment, error) {
 		if err != nil {
 			return nil, err
 		}
-		if done {
+		if done || b.ended {
 			return r.finish(b, false)
 		}
 		if b.f.Truncated {
@@ -195,6 +214,7 @@ func (r *Reader) element(b *building, el element) (done bool, err error) {
 			return true, nil
 		}
 		b.f.Tags.merge(&t)
+		b.ended = r.endTag && b.hasCluster && t.EndOfFragment
 		return false, nil
 	case idCluster:
 		if b.hasCluster {
