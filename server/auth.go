@@ -26,7 +26,11 @@ const (
 	sigAlgorithm    = "AWS4-HMAC-SHA256"
 	sigService      = "kinesisvideo"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
-	amzDateLayout   = "20060102T150405Z"
+	// emptyPayloadHash is the SHA-256 of no bytes. The producer SDKs sign
+	// PutMedia with it and send no X-Amz-Content-Sha256: the body is a
+	// live stream whose hash no one can know when the request starts.
+	emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	amzDateLayout    = "20060102T150405Z"
 )
 
 func notAuthorized(format string, args ...any) *Error {
@@ -137,10 +141,17 @@ func hmacSHA256(key []byte, data string) []byte {
 
 // payloadHash returns the body hash to sign with, and replaces r.Body with
 // a re-readable copy when it had to read the body to compute it.
+//
+// A streaming request (PutMedia) that claims no hash, or the hash of the
+// empty string, is signed as the producer SDKs sign it, over the empty
+// payload: KVS accepts that form, and checking it needs no body byte.
 func (s *Server) payloadHash(r *http.Request, streaming bool) (string, error) {
 	claimed := r.Header.Get("X-Amz-Content-Sha256")
 	if claimed == unsignedPayload {
 		return claimed, nil
+	}
+	if streaming && (claimed == "" || claimed == emptyPayloadHash) {
+		return emptyPayloadHash, nil
 	}
 	hasher := sha256.New()
 	if streaming {
@@ -204,12 +215,17 @@ func canonicalRequest(r *http.Request, signed []string, payload string) string {
 	return b.String()
 }
 
-// headerValue is a signed header's canonical value. net/http moves Host
-// and Content-Length out of the header map, so they come from the request.
+// headerValue is a signed header's canonical value. net/http moves Host,
+// Content-Length and Transfer-Encoding out of the header map, so they come
+// from the request.
 func headerValue(r *http.Request, name string) string {
 	switch name {
 	case "host":
 		return r.Host
+	case "transfer-encoding":
+		if len(r.TransferEncoding) > 0 {
+			return strings.Join(r.TransferEncoding, ",")
+		}
 	case "content-length":
 		if v := r.Header.Get("Content-Length"); v != "" {
 			return v

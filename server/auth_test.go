@@ -106,6 +106,9 @@ func TestSignedPutMediaBody(t *testing.T) {
 	req.Header.Set("x-amzn-stream-name", "cam")
 	req.Header.Set("x-amzn-fragment-timecode-type", "RELATIVE")
 	req.Header.Set("x-amzn-producer-start-timestamp", "1700000000.5")
+	// A PutMedia signed over its body says so: without the header it is
+	// signed over the empty payload, as the producer SDKs sign it.
+	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), r.creds, req, hex.EncodeToString(sum[:]), sigService, testRegion, time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

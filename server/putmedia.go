@@ -105,6 +105,14 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		return invalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
 	}
 	rq.log = rq.log.With("stream", ps.stream.Name)
+	// The producer SDKs send Expect: 100-continue and hold the body back
+	// until they see the 100 (curl, under the C SDK, for a second).
+	// net/http sends it on the first body read, but only if no response
+	// header went out before, and the 200 below goes out first: send it
+	// now that the headers and the signature have been checked.
+	if strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		w.WriteHeader(http.StatusContinue)
+	}
 	// Acks go out while the body still arrives: HTTP/1.1 full duplex.
 	_ = ps.rc.EnableFullDuplex()
 	_ = ps.rc.SetWriteDeadline(time.Time{})
@@ -119,6 +127,10 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	stopIdle := ps.idleAcks(body)
 	defer stopIdle()
 	rd := mkv.NewReader(body)
+	// A producer closes each fragment with an end-of-fragment tag and
+	// may then pause, or wait for the PERSISTED ack before it closes the
+	// body: the fragment is complete at the tag.
+	rd.EndAtTag(true)
 	// BUFFERING goes out when a fragment's first bytes are in, as
 	// KVS sends it, not when the whole fragment is: the reader reports
 	// each Cluster's timecode as soon as it has read it.
