@@ -59,8 +59,8 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *reques
 	if ret < 0 || ret > maxRetentionHours {
 		return invalidArg("DataRetentionInHours must be between 0 and %d.", maxRetentionHours)
 	}
-	if len(in.Tags) > 50 {
-		return apiErr("TagsPerResourceExceededLimitException", 400, "A stream can have at most 50 tags.")
+	if err := checkTags(in.Tags, false); err != nil {
+		return err
 	}
 	created := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	st := archive.Stream{

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,7 @@ type Server struct {
 	rate      *rateLimiter
 	drainAt   atomic.Int64
 	drainOnce sync.Once
+	portGuess sync.Once // the log line of baseURL
 	routes    map[string]route
 	mux       *http.ServeMux
 }
@@ -57,6 +60,9 @@ func New(cfg Config) (*Server, error) {
 		"/deleteStream":            {api: "DeleteStream", h: s.deleteStream},
 		"/updateDataRetention":     {api: "UpdateDataRetention", h: s.updateDataRetention},
 		"/getDataEndpoint":         {api: "GetDataEndpoint", h: s.getDataEndpoint},
+		"/tagStream":               {api: "TagStream", h: s.tagStream},
+		"/untagStream":             {api: "UntagStream", h: s.untagStream},
+		"/listTagsForStream":       {api: "ListTagsForStream", h: s.listTagsForStream},
 		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
@@ -148,7 +154,10 @@ func (s *Server) finish(rq *request) {
 }
 
 // baseURL is GetDataEndpoint's answer: the configured public URL, or this
-// server as the client reached it.
+// server as the client reached it. The producer SDKs send a Host without
+// the port even on a non-default one (and sign it so), so a port-less Host
+// gets the port of the listener that took the connection; that guess is
+// logged once, since behind a proxy only Config.PublicURL is right.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.PublicURL != "" {
 		return s.cfg.PublicURL
@@ -157,7 +166,19 @@ func (s *Server) baseURL(r *http.Request) string {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	return scheme + "://" + r.Host
+	host := r.Host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		if la, ok := r.Context().Value(http.LocalAddrContextKey).(*net.TCPAddr); ok {
+			if port := la.Port; !(scheme == "http" && port == 80 || scheme == "https" && port == 443) {
+				host = net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port))
+				s.portGuess.Do(func() {
+					s.log.Warn("a request's Host has no port: data endpoints name the listener's port; set the public URL if clients reach the server through another",
+						"host", r.Host, "endpoint", scheme+"://"+host)
+				})
+			}
+		}
+	}
+	return scheme + "://" + host
 }
 
 // RunRetention deletes fragments past their stream's retention every

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"net/http"
+	"regexp"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/kvsclip/kvsclip/archive"
+)
+
+// Tag limits of the service model (TagKey, TagValue, ResourceTags and
+// TagKeyList): keys of 1 to 128 characters, values of up to 256, and at
+// most 50 tags on a stream.
+const (
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+	maxStreamTags  = 50
+)
+
+// tagChars is the character class the model allows in tag keys and values:
+// letters, spaces, digits and _.:/=+-@. Compiled on first use.
+var tagChars = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+})
+
+const codeTagsPerResource = "TagsPerResourceExceededLimitException"
+
+func tooManyTags() *Error {
+	return apiErr(codeTagsPerResource, http.StatusBadRequest, "A stream can have at most %d tags.", maxStreamTags)
+}
+
+// checkTagKey validates one tag key against the model.
+func checkTagKey(k string) error {
+	if n := utf8.RuneCountInString(k); n < 1 || n > maxTagKeyLen || !tagChars().MatchString(k) {
+		return invalidArg("Tag key %q must be 1 to %d letters, digits, spaces or _.:/=+-@.", k, maxTagKeyLen)
+	}
+	return nil
+}
+
+// checkTags validates a ResourceTags map: 1 to 50 entries (or none when
+// optional), each key and value as the model constrains them.
+func checkTags(tags map[string]string, required bool) error {
+	if len(tags) == 0 && required {
+		return invalidArg("Tags must hold at least one tag.")
+	}
+	if len(tags) > maxStreamTags {
+		return tooManyTags()
+	}
+	for k, v := range tags {
+		if err := checkTagKey(k); err != nil {
+			return err
+		}
+		if utf8.RuneCountInString(v) > maxTagValueLen || !tagChars().MatchString(v) {
+			return invalidArg("The value of tag %q must be up to %d letters, digits, spaces or _.:/=+-@.", k, maxTagValueLen)
+		}
+	}
+	return nil
+}
+
+// tagStream adds tags to a stream, replacing the values of keys it has.
+func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct {
+		StreamName, StreamARN *string
+		Tags                  map[string]string
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if err := checkTags(in.Tags, true); err != nil {
+		return err
+	}
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+		merged := make(map[string]string, len(st.Tags)+len(in.Tags))
+		for k, v := range st.Tags {
+			merged[k] = v
+		}
+		for k, v := range in.Tags {
+			merged[k] = v
+		}
+		if len(merged) > maxStreamTags {
+			return tooManyTags()
+		}
+		st.Tags = merged
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rq.log.Info("stream tagged", "stream", st.Name, "tags", len(in.Tags))
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+// untagStream removes tags by key; keys the stream does not have are
+// ignored, as KVS does.
+func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct {
+		StreamName, StreamARN *string
+		TagKeyList            []string
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if len(in.TagKeyList) < 1 || len(in.TagKeyList) > maxStreamTags {
+		return invalidArg("TagKeyList must hold 1 to %d keys.", maxStreamTags)
+	}
+	for _, k := range in.TagKeyList {
+		if err := checkTagKey(k); err != nil {
+			return err
+		}
+	}
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+		for _, k := range in.TagKeyList {
+			delete(st.Tags, k)
+		}
+		if len(st.Tags) == 0 {
+			st.Tags = nil
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rq.log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+// listTagsForStream answers a stream's tags. A stream has at most 50, so
+// they always fit one page and no NextToken is returned.
+func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *request) error {
+	var in struct {
+		StreamName, StreamARN, NextToken *string
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if tok := deref(in.NextToken); len(tok) > 512 || !nextTokenChars().MatchString(tok) {
+		return invalidArg("NextToken is not valid.")
+	}
+	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	tags := st.Tags
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	writeJSON(w, map[string]any{"Tags": tags})
+	return nil
+}
+
+// nextTokenChars is the model's NextToken pattern.
+var nextTokenChars = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-zA-Z0-9+/=]*$`)
+})
