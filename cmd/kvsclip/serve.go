@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -42,6 +43,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
 	verbose := fs.Bool("v", false, "log every request")
+	// The producer SDKs' samples insist on HTTPS for the control plane:
+	// serving TLS here spares a terminator in front.
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -53,6 +58,21 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() != 0 {
 		fmt.Fprintln(stderr, "kvsclip serve: no arguments expected")
 		return 2
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "kvsclip serve: --tls-cert and --tls-key go together")
+		return 2
+	}
+	var tlsConfig *tls.Config
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
+			return 1
+		}
+		// HTTP/1.1 only, as KVS's PutMedia speaks it: one request a
+		// connection, acks streamed while the body still arrives.
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -117,10 +137,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		hs.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	fmt.Fprintf(stdout, "kvsclip serve: listening on http://%s, archive %s\n", ln.Addr(), where)
-	log.Info("serving", "addr", ln.Addr().String(), "archive", where, "auth", creds != nil)
+	fmt.Fprintf(stdout, "kvsclip serve: listening on %s://%s, archive %s\n", scheme, ln.Addr(), where)
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil)
 
 	select {
 	case err := <-errc:

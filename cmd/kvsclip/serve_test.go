@@ -3,7 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -43,20 +55,84 @@ func TestServeRefusesUnsafeSetups(t *testing.T) {
 func TestServeAndStop(t *testing.T) {
 	t.Setenv(envAccessKey, "AKIDSERVE")
 	t.Setenv(envSecretKey, "serve-secret")
+	url, done := startServe(t, `http://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	kv := kinesisvideo.New(kinesisvideo.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve-secret", "")})
+	_, err := kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{StreamName: aws.String("demo"), DataRetentionInHours: aws.Int32(1)})
+	require.NoError(t, err)
+
+	stopServe(t, done)
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kvsclip test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	kder, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestServeTLS: with --tls-cert and --tls-key the server speaks HTTPS, and
+// hands out https data endpoints.
+func TestServeTLS(t *testing.T) {
+	t.Setenv(envAccessKey, "AKIDSERVE")
+	t.Setenv(envSecretKey, "serve-secret")
+	certFile, keyFile, pool := selfSigned(t, t.TempDir())
+	code, _, stderr := runCLI(nil, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--tls-cert", certFile)
+	assert.Equal(t, 2, code, stderr)
+
+	url, done := startServe(t, `https://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--tls-cert", certFile, "--tls-key", keyFile)
+
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	kv := kinesisvideo.New(kinesisvideo.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url), HTTPClient: hc,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve-secret", "")})
+	_, err := kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{StreamName: aws.String("demo"), DataRetentionInHours: aws.Int32(1)})
+	require.NoError(t, err)
+	ep, err := kv.GetDataEndpoint(context.Background(), &kinesisvideo.GetDataEndpointInput{StreamName: aws.String("demo"), APIName: "PUT_MEDIA"})
+	require.NoError(t, err)
+	assert.Equal(t, url, *ep.DataEndpoint)
+	_, err = http.Get(url + "/metrics")
+	assert.Error(t, err, "an unknown certificate is refused")
+
+	stopServe(t, done)
+}
+
+// startServe runs serve with args and returns the URL its first line
+// announces (matching pattern), and the channel of its exit code.
+func startServe(t *testing.T, pattern string, args ...string) (string, chan int) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	go func() { done <- serveCmd([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, pw, io.Discard) }()
+	go func() { done <- serveCmd(args, pw, io.Discard) }()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	require.NoError(t, err)
 	go io.Copy(io.Discard, pr)
-	url := regexp.MustCompile(`http://[^\s,]+`).FindString(line)
+	url := regexp.MustCompile(pattern).FindString(line)
 	require.NotEmpty(t, url, line)
+	return url, done
+}
 
-	kv := kinesisvideo.New(kinesisvideo.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve-secret", "")})
-	_, err = kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{StreamName: aws.String("demo"), DataRetentionInHours: aws.Int32(1)})
-	require.NoError(t, err)
-
+// stopServe sends SIGTERM, which serve must survive and answer by exiting 0.
+func stopServe(t *testing.T, done chan int) {
+	t.Helper()
 	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGTERM))
 	select {
 	case code := <-done:
