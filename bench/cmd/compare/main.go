@@ -64,13 +64,20 @@ func main() {
 		outDir   = flag.String("out", "bench/out", "`directory` for the outputs")
 		rounds   = flag.Int("rounds", 15, "interleaved rounds")
 		stream   = flag.Int64("stream-bytes", 1<<30, "size of the stdin stream for the RSS run; 0 skips it")
-		makeData = flag.Bool("make-data", false, "make the recording with ffmpeg when missing, then exit")
+		makeData = flag.Bool("make-data", false, "make the recordings with ffmpeg when missing, then exit")
+		service  = flag.String("service-input", filepath.Join(filepath.Dir(bench.InputPath()), "service.mkv"), "the service rows' recording (400 s of 720p); empty skips the service rows")
+		sRounds  = flag.Int("service-rounds", 5, "rounds of the one-clip service measurement")
 	)
 	flag.Parse()
 	log.SetFlags(0)
 	if *makeData {
 		if err := makeRecording(*input); err != nil {
 			log.Fatal(err)
+		}
+		if *service != "" {
+			if err := serviceRecording(*service); err != nil {
+				log.Fatal(err)
+			}
 		}
 		return
 	}
@@ -171,6 +178,13 @@ func main() {
 		}
 	}
 	report(os.Stdout, *input, len(data), *rounds, contenders, times, med, cpuMed, allocs, frags, samples, rss, *stream)
+	if *service != "" {
+		if _, err := os.Stat(*service); err != nil {
+			log.Fatalf("%v: run `make bench-data` first", err)
+		}
+		rs, notes := runService(*bin, *service, *outDir, *sRounds)
+		reportService(os.Stdout, *service, rs, notes)
+	}
 }
 
 // oneCPU is the index of the first one-CPU contender, when taskset is

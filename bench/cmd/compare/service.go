@@ -1,0 +1,397 @@
+package main
+
+// The service rows of `make bench`: GetClip over loopback from `kvsclip
+// serve` on each store (a directory, and S3 on a local versitygw), against
+// `kvsclip clip` and `cp` on the same recording, and 32 GetClips at once
+// with the server's peak RSS.
+//
+// The service recording is 400 s of 720p30 H.264 + AAC in 2 s Clusters
+// (about 90 MB): 200 fragments, one whole GetClip at KVS's caps. It is put
+// into each server with `kvsclip put`, as a user would.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// serviceStart is the producer time the recording is put at (ms).
+const serviceStart = 1_700_000_000_000
+
+// serviceConcurrent is the number of GetClips run at once: the server's
+// default concurrency cap.
+const serviceConcurrent = 32
+
+// serviceRecording makes the service recording with ffmpeg unless it
+// exists: 20 s of 720p30 testsrc2 (libx264 ultrafast, 2 s GOPs, about
+// 1.8 Mbit/s) with 48 kHz AAC, looped with -c copy to 400 s in Clusters
+// that end at each key frame.
+func serviceRecording(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".gop.mkv"
+	defer os.Remove(tmp)
+	encode := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
+		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-t", "20",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+		"-b:v", "1700k", "-maxrate", "1700k", "-bufsize", "1700k",
+		"-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
+		"-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2",
+		tmp)
+	loop := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
+		"-stream_loop", "19", "-i", tmp, "-c", "copy",
+		"-cluster_time_limit", "2100", "-cluster_size_limit", "60000000",
+		path+".part.mkv")
+	for _, c := range []*exec.Cmd{encode, loop} {
+		fmt.Fprintln(os.Stderr, strings.Join(c.Args, " "))
+		if _, err := runQuiet(c); err != nil {
+			return fmt.Errorf("ffmpeg: %w", err)
+		}
+	}
+	return os.Rename(path+".part.mkv", path)
+}
+
+// serviceResult is what one store's rows report.
+type serviceResult struct {
+	store       string
+	ttfb, total time.Duration // one whole-cap GetClip, medians
+	size        int64
+	concWall    time.Duration // 32 at once
+	concBytes   int64
+	peakRSS     int64 // the server's, during the 32
+	allSame     bool
+	clipCLI, cp time.Duration // on the same recording, medians
+}
+
+// runService measures both stores; a store it cannot start (no
+// versitygw) is left out with a note.
+func runService(bin, recording, outDir string, rounds int) ([]serviceResult, []string) {
+	var res []serviceResult
+	var notes []string
+	for _, store := range []string{"filesystem", "S3 (versitygw)"} {
+		r, err := serviceStore(bin, recording, outDir, store, rounds)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: not measured: %v", store, err))
+			continue
+		}
+		res = append(res, r)
+	}
+	return res, notes
+}
+
+// serviceStore starts a server on one store, puts the recording, and
+// measures.
+func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResult, error) {
+	res := serviceResult{store: store}
+	dir, err := os.MkdirTemp(outDir, "service-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(dir)
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "archive")}
+	var env []string
+	if store != "filesystem" {
+		gw, err := startVersityGW(filepath.Join(dir, "s3"))
+		if err != nil {
+			return res, err
+		}
+		defer gw.stop()
+		args = []string{"serve", "--addr", "127.0.0.1:0", "--archive", "s3://kvsclip-bench/archive"}
+		env = []string{"AWS_ENDPOINT_URL_S3=" + gw.endpoint, "AWS_ACCESS_KEY_ID=" + gwKey, "AWS_SECRET_ACCESS_KEY=" + gwSecret,
+			"AWS_REGION=us-east-1"}
+	}
+	srv, base, err := startServer(bin, args, env, filepath.Join(dir, "server.log"))
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		srv.Process.Signal(syscall.SIGTERM)
+		srv.Wait()
+	}()
+	if err := post(base+"/createStream", `{"StreamName":"bench","DataRetentionInHours":24}`, io.Discard); err != nil {
+		return res, err
+	}
+	put := exec.Command(bin, "put", "--endpoint", base, "--stream", "bench", "--start", strconv.FormatInt(serviceStart/1000, 10), recording)
+	if _, err := runQuiet(put); err != nil {
+		return res, fmt.Errorf("put: %w", err)
+	}
+
+	// One whole-cap GetClip, interleaved with the CLI and cp on the same
+	// recording.
+	var ttfbs, totals, clis, cps []time.Duration
+	var want [32]byte
+	cliOut, cpOut := filepath.Join(dir, "cli.mp4"), filepath.Join(dir, "cp.mkv")
+	for range rounds {
+		syscall.Sync()
+		ttfb, total, sum, n, err := getClip(base)
+		if err != nil {
+			return res, err
+		}
+		ttfbs, totals, want, res.size = append(ttfbs, ttfb), append(totals, total), sum, n
+		for _, c := range []struct {
+			out string
+			cmd *exec.Cmd
+			d   *[]time.Duration
+		}{
+			{cliOut, exec.Command(bin, "clip", "--format", "mp4", recording, "-o", cliOut), &clis},
+			{cpOut, exec.Command("cp", recording, cpOut), &cps},
+		} {
+			os.Remove(c.out)
+			syscall.Sync()
+			start := time.Now()
+			if _, err := runQuiet(c.cmd); err != nil {
+				return res, err
+			}
+			*c.d = append(*c.d, time.Since(start))
+		}
+	}
+	res.ttfb, res.total, res.clipCLI, res.cp = median(ttfbs), median(totals), median(clis), median(cps)
+
+	// 32 at once, the server's peak RSS from its start of them.
+	resetPeak(srv.Process.Pid)
+	var wg sync.WaitGroup
+	sums := make([][32]byte, serviceConcurrent)
+	errs := make([]error, serviceConcurrent)
+	start := time.Now()
+	for i := range serviceConcurrent {
+		wg.Go(func() {
+			var n int64
+			_, _, sums[i], n, errs[i] = getClip(base)
+			if errs[i] == nil && n != res.size {
+				errs[i] = fmt.Errorf("clip of %d bytes, want %d", n, res.size)
+			}
+		})
+	}
+	wg.Wait()
+	res.concWall = time.Since(start)
+	res.peakRSS = vmHWM(srv.Process.Pid)
+	if err := errors.Join(errs...); err != nil {
+		return res, err
+	}
+	res.allSame = true
+	for _, s := range sums {
+		res.allSame = res.allSame && s == want
+	}
+	res.concBytes = res.size * serviceConcurrent
+	return res, nil
+}
+
+// getClip asks for the recording's first 200 fragments (KVS's cap) and
+// returns the time to the first body byte, the total, and the clip's hash
+// and size.
+func getClip(base string) (ttfb, total time.Duration, sum [32]byte, n int64, err error) {
+	body := fmt.Sprintf(`{"StreamName":"bench","ClipFragmentSelector":{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":{"StartTimestamp":%d,"EndTimestamp":%d}}}`,
+		serviceStart/1000, serviceStart/1000+400)
+	start := time.Now()
+	resp, err := http.Post(base+"/getClip", "application/json", strings.NewReader(body))
+	if err != nil {
+		return 0, 0, sum, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return 0, 0, sum, 0, fmt.Errorf("GetClip: %s: %s", resp.Status, msg)
+	}
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for {
+		k, rerr := resp.Body.Read(buf)
+		if k > 0 {
+			if n == 0 {
+				ttfb = time.Since(start)
+			}
+			n += int64(k)
+			h.Write(buf[:k])
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return 0, 0, sum, n, rerr
+		}
+	}
+	copy(sum[:], h.Sum(nil))
+	return ttfb, time.Since(start), sum, n, nil
+}
+
+// post sends a JSON request (no credentials: the server serves loopback).
+func post(url, body string, out io.Writer) error {
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s: %s", url, resp.Status, msg)
+	}
+	_, err = io.Copy(out, resp.Body)
+	return err
+}
+
+// startServer runs `kvsclip serve` with its log in logPath and returns it
+// with the base URL it announces.
+func startServer(bin string, args, env []string, logPath string) (*exec.Cmd, string, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, "", err
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = slices.DeleteFunc(cmd.Env, func(e string) bool {
+		return strings.HasPrefix(e, "KVSCLIP_ACCESS_KEY_ID=") || strings.HasPrefix(e, "KVSCLIP_SECRET_ACCESS_KEY=")
+	})
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd.Stderr = logf
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	line := make([]byte, 0, 256)
+	one := make([]byte, 1)
+	for {
+		if _, err := stdout.Read(one); err != nil {
+			cmd.Process.Kill()
+			msg, _ := os.ReadFile(logPath)
+			return nil, "", fmt.Errorf("serve did not start: %s", msg)
+		}
+		if one[0] == '\n' {
+			break
+		}
+		line = append(line, one[0])
+	}
+	go io.Copy(io.Discard, stdout)
+	f := strings.Fields(string(line))
+	for _, w := range f {
+		if strings.HasPrefix(w, "http://") {
+			return cmd, strings.TrimSuffix(w, ","), nil
+		}
+	}
+	cmd.Process.Kill()
+	return nil, "", fmt.Errorf("serve said %q", line)
+}
+
+// Credentials of the bench's versitygw.
+const (
+	gwKey    = "kvsclip-bench-ak"
+	gwSecret = "kvsclip-bench-secret"
+)
+
+type versityGW struct {
+	cmd      *exec.Cmd
+	endpoint string
+}
+
+func (g *versityGW) stop() {
+	g.cmd.Process.Kill()
+	g.cmd.Wait()
+}
+
+// startVersityGW serves dir over S3 on a loopback port with a bucket for
+// the bench.
+func startVersityGW(dir string) (*versityGW, error) {
+	bin, err := exec.LookPath("versitygw")
+	if err != nil {
+		gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+		bin = filepath.Join(strings.TrimSpace(string(gopath)), "bin", "versitygw")
+		if _, err := os.Stat(bin); err != nil {
+			return nil, errors.New("versitygw is not installed (`make deps` installs it)")
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "kvsclip-bench"), 0o755); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "--port", addr, "--access", gwKey, "--secret", gwSecret, "posix", dir)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	g := &versityGW{cmd: cmd, endpoint: "http://" + addr}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return g, nil
+		}
+		if time.Now().After(deadline) {
+			g.stop()
+			return nil, fmt.Errorf("versitygw did not start: %s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// resetPeak restarts the kernel's count of a process's peak RSS (VmHWM).
+func resetPeak(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// reportService prints the service rows and their targets.
+func reportService(w io.Writer, recording string, rs []serviceResult, notes []string) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+	check := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fi, _ := os.Stat(recording)
+	var size int64
+	if fi != nil {
+		size = fi.Size()
+	}
+	fmt.Fprintf(w, "\nservice: %s, %.1f MB put with `kvsclip put`; one whole-cap GetClip (progressive MP4) over loopback, medians\n\n", filepath.Base(recording), float64(size)/1e6)
+	fmt.Fprintln(w, "| store | first byte ms | total ms | clip MB | × `kvsclip clip --format mp4` | × cp | 32 at once: wall ms | MB/s | server peak RSS MiB | all 32 identical |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s | %s | %s | %.1f | %.2f | %.2f | %s | %.0f | %.0f | %v |\n", r.store, ms(r.ttfb), ms(r.total), float64(r.size)/1e6,
+			float64(r.total)/float64(r.clipCLI), float64(r.total)/float64(r.cp), ms(r.concWall),
+			float64(r.concBytes)/1e6/r.concWall.Seconds(), float64(r.peakRSS)/(1<<20), r.allSame)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| target | measured | |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, r := range rs {
+		ttfbMax, ratioMax := 20*time.Millisecond, 1.25
+		if r.store != "filesystem" {
+			ttfbMax, ratioMax = 100*time.Millisecond, 2.0
+		}
+		ratio := float64(r.total) / float64(r.clipCLI)
+		fmt.Fprintf(w, "| %s: first byte ≤ %v | %s ms | %s |\n", r.store, ttfbMax, ms(r.ttfb), check(r.ttfb <= ttfbMax))
+		fmt.Fprintf(w, "| %s: total ≤ %.2f × kvsclip clip | %.2f × | %s |\n", r.store, ratioMax, ratio, check(ratio <= ratioMax))
+		mib := float64(r.peakRSS) / (1 << 20)
+		fmt.Fprintf(w, "| %s: 32 at once, server peak RSS ≤ 512 MiB, all whole and identical | %.0f MiB, identical %v | %s |\n", r.store, mib, r.allSame, check(mib <= 512 && r.allSame))
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "\n%s\n", n)
+	}
+}
