@@ -3,12 +3,14 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,5 +157,24 @@ func (g *GW) Open(t *testing.T, opts archive.S3Options) (*archive.S3, func() arc
 
 // Opener is Open as the suite's Opener.
 func (g *GW) Opener(opts archive.S3Options) Opener {
-	return func(t *testing.T) (archive.Store, func() archive.Store) { return g.Open(t, opts) }
+	return func(t *testing.T, log *slog.Logger) (archive.Store, func() archive.Store) {
+		opts.Logger = log
+		return g.Open(t, opts)
+	}
+}
+
+// Pause stops the server's process (SIGSTOP): connections stay open and
+// requests hang, as with an endpoint that stopped answering. Resume
+// continues it; the test's end does too.
+func (g *GW) Pause() {
+	g.t.Helper()
+	require.NoError(g.t, g.cmd.Process.Signal(syscall.SIGSTOP))
+	g.t.Cleanup(g.Resume)
+}
+
+// Resume continues a paused server.
+func (g *GW) Resume() {
+	if g.cmd != nil && g.cmd.Process != nil {
+		_ = g.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }
