@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func openWithStream(t *testing.T) (*archive.FS, string) {
 }
 
 // fragFiles lists a stream's frags/ directory.
-func fragFiles(t *testing.T, dir string) []string {
+func fragFiles(t testing.TB, dir string) []string {
 	entries, err := os.ReadDir(filepath.Join(dir, "streams", "cam", "frags"))
 	require.NoError(t, err)
 	var names []string
@@ -109,4 +110,75 @@ func TestDeleteBeforeRemovesFiles(t *testing.T) {
 	_, err = a.Read(bg, "cam", storetest.Number(0))
 	assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
 	assert.Len(t, fragFiles(t, dir), 4)
+}
+
+// cancelAfter is a context that reports itself cancelled from its limit-th
+// look on: a cancel that lands in the middle of a call, without timing.
+type cancelAfter struct {
+	context.Context
+	looks atomic.Int32
+	limit int32
+}
+
+func (c *cancelAfter) Err() error {
+	if c.looks.Add(1) >= c.limit {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestFSReadStopsMidDocument: a Read cancelled after its first chunk
+// stops there rather than reading the rest of a large document.
+func TestFSReadStopsMidDocument(t *testing.T) {
+	a, dir := openWithStream(t)
+	m, _ := storetest.Fragment(1, 1000, 1000)
+	big := make([]byte, 5<<20)
+	m.Size = int64(len(big))
+	// A file of the layout, as Open finds it: large without a large Put.
+	name := m.Number + "_1000_1000_" + strconv.FormatInt(m.Size, 10) + "_2000.mkv"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "streams", "cam", "frags", name), big, 0o644))
+	a, err := archive.Open(dir)
+	require.NoError(t, err)
+	got, err := a.Read(bg, "cam", m.Number)
+	require.NoError(t, err)
+	require.Len(t, got, len(big))
+
+	ctx := &cancelAfter{Context: bg, limit: 3} // the call's first look, the first chunk's, then the second's
+	_, err = a.Read(ctx, "cam", m.Number)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, int32(3), ctx.looks.Load(), "stopped at the second chunk")
+}
+
+// BenchmarkFSReadAt reads the first KiB (at most) of a stored fragment: what opening
+// the file on every call costs next to the pread itself ("pread" reads an
+// open file, as a cache of open files would).
+func BenchmarkFSReadAt(b *testing.B) {
+	dir := b.TempDir()
+	a, err := archive.Open(dir)
+	require.NoError(b, err)
+	require.NoError(b, a.CreateStream(bg, archive.Stream{Name: "cam"}))
+	m, doc := storetest.Fragment(1, 1000, 1000)
+	require.NoError(b, a.Put(bg, "cam", m, doc))
+	p := make([]byte, min(4096, len(doc)))
+	b.Run("ReadAt", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			if _, err := a.ReadAt(bg, "cam", m.Number, p, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pread", func(b *testing.B) {
+		f, err := os.Open(filepath.Join(dir, "streams", "cam", "frags", fragFiles(b, dir)[1]))
+		require.NoError(b, err)
+		defer f.Close()
+		b.ReportAllocs()
+		b.SetBytes(int64(len(p)))
+		for b.Loop() {
+			if _, err := f.ReadAt(p, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -33,7 +33,7 @@ const (
 // kills it and Start brings it back on the same directory and port: what
 // the fault tests need.
 type GW struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	dir      string
 	addr     string
@@ -71,7 +71,7 @@ func VersityGWPath() string {
 // StartGW starts versitygw for t and stops it when t ends. Without the
 // binary the test is skipped, except in CI (CI=true), where that is a
 // failure: `make test` installs it.
-func StartGW(t *testing.T) *GW {
+func StartGW(t testing.TB) *GW {
 	t.Helper()
 	bin := VersityGWPath()
 	if bin == "" {
