@@ -170,6 +170,21 @@ func (g *GW) Pause() {
 	g.t.Helper()
 	require.NoError(g.t, g.cmd.Process.Signal(syscall.SIGSTOP))
 	g.t.Cleanup(g.Resume)
+	// The signal is delivered asynchronously: wait until the process is
+	// seen stopped (state T in /proc), or a moment where there is no /proc.
+	stat := fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			return
+		}
+		// The state follows the command name in parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
+	g.t.Fatal("versitygw did not stop")
 }
 
 // Resume continues a paused server.
