@@ -1,8 +1,11 @@
 package archive
 
 import (
+	"context"
 	"errors"
 	"time"
+
+	"github.com/kvsclip/kvsclip/fragindex"
 )
 
 // Errors of a Store. Implementations wrap them, so test with errors.Is.
@@ -62,30 +65,49 @@ type Fragment struct {
 }
 
 // Store is a fragment archive. Implementations are safe for concurrent use.
+//
+// Every method takes the caller's context first, as database/sql/driver's
+// do: a call whose caller has gone (a client that hung up, a server
+// shutting down) stops, and returns the context's error.
 type Store interface {
 	// CreateStream adds a stream; ErrStreamExists if the name is taken.
-	CreateStream(s Stream) error
+	CreateStream(ctx context.Context, s Stream) error
 	// Stream returns a stream by name.
-	Stream(name string) (Stream, error)
+	Stream(ctx context.Context, name string) (Stream, error)
 	// Streams returns every stream, sorted by name.
-	Streams() ([]Stream, error)
+	Streams(ctx context.Context) ([]Stream, error)
 	// UpdateStream applies fn to a stream's metadata and stores the result
 	// atomically; an error from fn aborts the update and is returned.
-	UpdateStream(name string, fn func(*Stream) error) error
-	// DeleteStream removes a stream and all its fragments.
-	DeleteStream(name string) error
+	UpdateStream(ctx context.Context, name string, fn func(*Stream) error) error
+	// DeleteStream removes a stream and all its fragments and indexes.
+	DeleteStream(ctx context.Context, name string) error
 
-	// Put stores one fragment's document durably: when it returns nil the
-	// fragment survives a crash of the process or the machine.
-	Put(stream string, meta Fragment, doc []byte) error
+	// Put stores one fragment's document and its sample index
+	// (fragindex.Build of the document) durably: when it returns nil the
+	// fragment survives a crash of the process or the machine, and so does
+	// its index. No listed fragment lacks its index, and no index names a
+	// fragment that is not stored. A document that is not a fragment the
+	// mkv Reader reads is refused with ErrInvalid.
+	Put(ctx context.Context, stream string, meta Fragment, doc []byte) error
 	// List returns the fragments whose timestamp of the given kind lies
 	// in [start, end] (ms, both inclusive), in number order.
-	List(stream string, kind TimestampKind, start, end int64) ([]Fragment, error)
+	List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error)
 	// Lookup returns the metadata of one fragment.
-	Lookup(stream, number string) (Fragment, error)
-	// Read returns one fragment's document.
-	Read(stream, number string) ([]byte, error)
+	Lookup(ctx context.Context, stream, number string) (Fragment, error)
+	// Read returns one fragment's whole document.
+	Read(ctx context.Context, stream, number string) ([]byte, error)
+	// ReadAt reads len(p) bytes of one fragment's document from offset off,
+	// with io.ReaderAt's semantics: fewer bytes only with an error, io.EOF
+	// when the document ends first.
+	ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error)
+	// Index returns one fragment's sample index. A fragment stored without
+	// one (by an archive older than indexes), or whose stored index is
+	// damaged or does not describe its document, has it built from the
+	// document and stored again; a damaged one is logged. It is never
+	// trusted blindly.
+	Index(ctx context.Context, stream, number string) (*fragindex.Index, error)
 	// DeleteBefore deletes the fragments whose server timestamp is before
-	// cutoff (ms) and returns how many it deleted: retention.
-	DeleteBefore(stream string, cutoff int64) (int, error)
+	// cutoff (ms), with their indexes, and returns how many it deleted:
+	// retention.
+	DeleteBefore(ctx context.Context, stream string, cutoff int64) (int, error)
 }

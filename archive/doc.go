@@ -5,18 +5,25 @@
 // fragments PutMedia accepted: each one a self-contained GetMedia-layout
 // Matroska document with the AWS tags, as GetMediaForFragmentList returns it.
 //
+// Every fragment is stored with its sample index (package fragindex), so
+// that a clip can be planned from indexes and then read as byte ranges of
+// the documents (Store.Index, Store.ReadAt).
+//
 // FS is the embedded implementation on a local filesystem. Its layout makes
 // the directory listing the index, so there is nothing to repair after a
 // crash:
 //
 //	<root>/streams/<name>/stream.json        stream metadata, replaced atomically
 //	<root>/streams/<name>/frags/<number>_<producer ms>_<server ms>_<bytes>_<duration ms>.mkv
-//	<root>/streams/<name>/tmp/               fragments being written
+//	<root>/streams/<name>/frags/<number>.idx  the fragment's sample index
+//	<root>/streams/<name>/tmp/               fragments and indexes being written
 //	<root>/trash/                             deleted streams, removed at start
 //
-// A fragment is written under tmp/, synced, renamed into frags/ and the
-// directory synced before Put returns; a crash leaves at most a file in tmp/,
-// which Open removes. Every file in frags/ is therefore whole, and every
-// fragment whose Put returned is in frags/. Open rebuilds the in-memory index
-// from the file names alone.
+// A fragment and its index are written under tmp/ and synced; the index is
+// renamed into frags/ and the directory synced; then the fragment, and the
+// directory synced again, before Put returns. A crash leaves at most files
+// in tmp/, or an index whose fragment never arrived, both of which Open
+// removes. Every .mkv file in frags/ is therefore whole and has its index,
+// and every fragment whose Put returned is in frags/. Open rebuilds the
+// in-memory index from the file names alone.
 package archive

@@ -1,23 +1,29 @@
 package archive
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // FS is the filesystem Store (see the package comment for its layout).
 type FS struct {
 	root string
+	log  *slog.Logger
 
 	mu      sync.RWMutex
 	streams map[string]*fsStream
@@ -45,10 +51,25 @@ const (
 	metaFile   = "stream.json"
 )
 
-// Open opens (creating if needed) the archive under root. It removes what a
-// crash may have left behind — half-written fragments, half-created and
-// half-deleted streams — and rebuilds the index from the directory listings.
-func Open(root string) (*FS, error) {
+// FSOptions tunes a filesystem store. The zero value takes the defaults.
+type FSOptions struct {
+	// Logger receives what the store repairs on its own, such as a
+	// damaged index rebuilt; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Open opens the archive under root with the default options; see OpenFS.
+func Open(root string) (*FS, error) { return OpenFS(root, FSOptions{}) }
+
+// OpenFS opens (creating if needed) the archive under root. It removes what
+// a crash may have left behind — half-written fragments, indexes of
+// fragments never committed or already deleted, half-created and
+// half-deleted streams — and rebuilds the in-memory index from the
+// directory listings.
+func OpenFS(root string, opts FSOptions) (*FS, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	for _, d := range []string{streamsDir, stagingDir, trashDir} {
 		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			return nil, fmt.Errorf("archive: %w", err)
@@ -61,7 +82,7 @@ func Open(root string) (*FS, error) {
 			return nil, err
 		}
 	}
-	a := &FS{root: root, streams: map[string]*fsStream{}}
+	a := &FS{root: root, log: opts.Logger, streams: map[string]*fsStream{}}
 	entries, err := os.ReadDir(filepath.Join(root, streamsDir))
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
@@ -104,15 +125,45 @@ func loadStream(dir string) (*fsStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
+	var indexes []string
 	for _, e := range entries {
 		if f, ok := parseFragmentFileName(e.Name()); ok && e.Type().IsRegular() {
 			s.frags = append(s.frags, f)
+		} else if number, ok := strings.CutSuffix(e.Name(), indexSuffix); ok && mkv.ValidFragmentNumber(number) {
+			indexes = append(indexes, number)
 		}
+	}
+	if err := s.removeOrphanIndexes(indexes); err != nil {
+		return nil, err
 	}
 	sort.Slice(s.frags, func(i, j int) bool {
 		return mkv.CompareFragmentNumbers(s.frags[i].Number, s.frags[j].Number) < 0
 	})
 	return s, nil
+}
+
+// removeOrphanIndexes removes the index files whose fragment is not in
+// s.frags: a Put cut short between committing the index and the fragment,
+// or a DeleteBefore between removing the fragment and its index. Nothing
+// reads them, but a later fragment could never reuse the number otherwise.
+func (s *fsStream) removeOrphanIndexes(numbers []string) error {
+	listed := make(map[string]bool, len(s.frags))
+	for _, f := range s.frags {
+		listed[f.Number] = true
+	}
+	removed := false
+	for _, n := range numbers {
+		if !listed[n] {
+			if err := os.Remove(filepath.Join(s.dir, fragsDir, indexFileName(n))); err != nil && !errorsIsNotExist(err) {
+				return fmt.Errorf("archive: %w", err)
+			}
+			removed = true
+		}
+	}
+	if removed {
+		return syncDir(filepath.Join(s.dir, fragsDir))
+	}
+	return nil
 }
 
 // clearDir removes everything inside dir, keeping dir.
@@ -141,7 +192,10 @@ func (a *FS) stream(name string) (*fsStream, error) {
 
 // CreateStream builds the stream's directory under staging/ and renames it
 // into streams/, so a crash never leaves a stream without its metadata.
-func (a *FS) CreateStream(st Stream) error {
+func (a *FS) CreateStream(ctx context.Context, st Stream) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if !ValidStreamName(st.Name) {
 		return fmt.Errorf("archive: stream name %q: %w", st.Name, ErrInvalid)
 	}
@@ -174,7 +228,10 @@ func (a *FS) CreateStream(st Stream) error {
 }
 
 // Stream returns a stream's metadata.
-func (a *FS) Stream(name string) (Stream, error) {
+func (a *FS) Stream(ctx context.Context, name string) (Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return Stream{}, err
+	}
 	s, err := a.stream(name)
 	if err != nil {
 		return Stream{}, err
@@ -185,7 +242,10 @@ func (a *FS) Stream(name string) (Stream, error) {
 }
 
 // Streams returns every stream's metadata, sorted by name.
-func (a *FS) Streams() ([]Stream, error) {
+func (a *FS) Streams(ctx context.Context) ([]Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	a.mu.RLock()
 	out := make([]Stream, 0, len(a.streams))
 	for _, s := range a.streams {
@@ -199,7 +259,10 @@ func (a *FS) Streams() ([]Stream, error) {
 }
 
 // UpdateStream rewrites stream.json through a temporary file and a rename.
-func (a *FS) UpdateStream(name string, fn func(*Stream) error) error {
+func (a *FS) UpdateStream(ctx context.Context, name string, fn func(*Stream) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s, err := a.stream(name)
 	if err != nil {
 		return err
@@ -220,7 +283,10 @@ func (a *FS) UpdateStream(name string, fn func(*Stream) error) error {
 
 // DeleteStream moves the stream's directory to trash/ (one atomic rename, so
 // the stream is gone whole or not at all) and then removes it.
-func (a *FS) DeleteStream(name string) error {
+func (a *FS) DeleteStream(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	a.mu.Lock()
 	s := a.streams[name]
 	if s == nil {
@@ -244,50 +310,82 @@ func (a *FS) DeleteStream(name string) error {
 	return nil
 }
 
-// Put writes doc to tmp/, syncs it, renames it into frags/ under its
-// metadata name and syncs frags/: only then is the fragment both visible and
-// durable.
-func (a *FS) Put(stream string, meta Fragment, doc []byte) error {
+// Put writes the document and its index to tmp/ and syncs them; renames
+// the index into frags/ and syncs frags/; then renames the document into
+// frags/ under its metadata name and syncs frags/ again. Only then is the
+// fragment both visible and durable, and its index was durable before it:
+// a crash in between leaves an index without its fragment, which Open
+// removes, never a fragment without its index.
+func (a *FS) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
 	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	s, err := a.stream(stream)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "frag-*")
+	enc, err := encodeIndex(meta.Number, doc)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
+		return err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
+	tmpDoc, err := writeTemp(filepath.Join(s.dir, tmpDir), "frag-*", doc)
+	if err != nil {
+		return err
+	}
+	tmpIdx, err := writeTemp(filepath.Join(s.dir, tmpDir), "idx-*", enc)
+	if err != nil {
+		os.Remove(tmpDoc)
+		return err
+	}
+	defer func() { // what was not renamed
+		for _, p := range []string{tmpDoc, tmpIdx} {
+			if p != "" {
+				os.Remove(p)
+			}
 		}
 	}()
-	if _, err := f.Write(doc); err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("archive: %w", err)
+	if err := ctx.Err(); err != nil {
+		return err // the last point at which nothing is committed
 	}
 	frags := filepath.Join(s.dir, fragsDir)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := os.Rename(tmp, filepath.Join(frags, fragmentFileName(meta))); err != nil {
+	if err := os.Rename(tmpIdx, filepath.Join(frags, indexFileName(meta.Number))); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	ok = true
+	tmpIdx = ""
+	if err := syncDir(frags); err != nil {
+		return err
+	}
+	if err := os.Rename(tmpDoc, filepath.Join(frags, fragmentFileName(meta))); err != nil {
+		return fmt.Errorf("archive: %w", err)
+	}
+	tmpDoc = ""
 	if err := syncDir(frags); err != nil {
 		return err
 	}
 	s.insert(meta)
 	return nil
+}
+
+// writeTemp writes b to a new file in dir named after pattern, syncs and
+// closes it, and returns its path; on failure it leaves nothing behind.
+func writeTemp(dir, pattern string, b []byte) (string, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("archive: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // insert adds f to the index, keeping it sorted by number; fragments nearly
@@ -311,7 +409,10 @@ func (s *fsStream) insert(f Fragment) {
 // List scans the index; it never touches a fragment's file. A linear scan
 // is a few microseconds per thousand fragments, and producer timestamps
 // need not follow number order.
-func (a *FS) List(stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+func (a *FS) List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s, err := a.stream(stream)
 	if err != nil {
 		return nil, err
@@ -332,14 +433,24 @@ func (a *FS) List(stream string, kind TimestampKind, start, end int64) ([]Fragme
 }
 
 // Lookup finds a fragment in the index by binary search on its number.
-func (a *FS) Lookup(stream, number string) (Fragment, error) {
-	s, err := a.stream(stream)
-	if err != nil {
+func (a *FS) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
+	if err := ctx.Err(); err != nil {
 		return Fragment{}, err
 	}
+	_, f, err := a.fragment(stream, number)
+	return f, err
+}
+
+// fragment finds a fragment's stream and metadata.
+func (a *FS) fragment(stream, number string) (*fsStream, Fragment, error) {
+	s, err := a.stream(stream)
+	if err != nil {
+		return nil, Fragment{}, err
+	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.lookup(number)
+	f, err := s.lookup(number)
+	s.mu.RUnlock()
+	return s, f, err
 }
 
 func (s *fsStream) lookup(number string) (Fragment, error) {
@@ -354,33 +465,147 @@ func (s *fsStream) lookup(number string) (Fragment, error) {
 	return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 }
 
-// Read reads a fragment's file. Retention may delete it between the index
-// lookup and the read; that is reported as ErrFragmentNotFound too.
-func (a *FS) Read(stream, number string) ([]byte, error) {
-	s, err := a.stream(stream)
+// readChunk is how much Read reads between two looks at its context: a
+// millisecond or less from the page cache, a few from a disk.
+const readChunk = 1 << 20
+
+// Read reads a fragment's file, a chunk at a time, stopping when ctx ends.
+// Retention may delete it between the index lookup and the read; that is
+// reported as ErrFragmentNotFound too.
+func (a *FS) Read(ctx context.Context, stream, number string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, meta, err := a.fragment(stream, number)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	f, err := s.lookup(number)
-	s.mu.RUnlock()
+	f, err := s.open(meta)
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(s.dir, fragsDir, fragmentFileName(f)))
+	defer f.Close()
+	b := make([]byte, meta.Size)
+	for off := 0; off < len(b); off += readChunk {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if _, err := f.ReadAt(b[off:min(off+readChunk, len(b))], int64(off)); err != nil {
+			return nil, fmt.Errorf("archive: fragment %s: %w", number, err)
+		}
+	}
+	return b, nil
+}
+
+// open opens a fragment's file.
+func (s *fsStream) open(meta Fragment) (*os.File, error) {
+	f, err := os.Open(filepath.Join(s.dir, fragsDir, fragmentFileName(meta)))
 	if errorsIsNotExist(err) {
-		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+		return nil, fmt.Errorf("archive: fragment %s: %w", meta.Number, ErrFragmentNotFound)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: %w", err)
+	}
+	return f, nil
+}
+
+// ReadAt is one pread of the fragment's file. Each call opens the file:
+// see BenchmarkFSReadAt for what that costs next to the read.
+func (a *FS) ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if off < 0 {
+		return 0, fmt.Errorf("archive: fragment %s: offset %d: %w", number, off, ErrInvalid)
+	}
+	s, meta, err := a.fragment(stream, number)
+	if err != nil {
+		return 0, err
+	}
+	f, err := s.open(meta)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := f.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("archive: fragment %s: %w", number, err)
+	}
+	return n, err
+}
+
+// Index reads the fragment's index file, or builds the index and writes
+// the file when it is missing or does not describe the document.
+func (a *FS) Index(ctx context.Context, stream, number string) (*fragindex.Index, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s, meta, err := a.fragment(stream, number)
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(s.dir, fragsDir, indexFileName(number))
+	raw, err := readBounded(path, fragindex.MaxEncodedSize)
+	if err != nil && !errorsIsNotExist(err) {
+		return nil, err
+	}
+	return indexFrom(ctx, a.log, storedIndex{
+		stream: stream, number: number, raw: raw, missing: err != nil, docSize: meta.Size,
+		readDoc: func(ctx context.Context) ([]byte, error) { return a.Read(ctx, stream, number) },
+		write:   func(ctx context.Context, enc []byte) error { return s.writeIndex(ctx, meta, enc) },
+	})
+}
+
+// readBounded reads a file of at most limit bytes; a longer one is read
+// as its first limit+1 bytes, which no decoder accepts.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	return b, nil
 }
 
-// DeleteBefore removes the files of fragments older than cutoff, then drops
-// them from the index. A crash in between leaves some of them deleted and
-// the rest still listed, both consistent states.
-func (a *FS) DeleteBefore(stream string, cutoff int64) (int, error) {
+// writeIndex replaces a fragment's index file with enc, through tmp/, a
+// sync and a rename, while the fragment is still listed: retention
+// holding the lock cannot remove the fragment in between and leave the
+// index behind.
+func (s *fsStream) writeIndex(ctx context.Context, meta Fragment, enc []byte) error {
+	tmp, err := writeTemp(filepath.Join(s.dir, tmpDir), "idx-*", enc)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, err = s.lookup(meta.Number); err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	frags := filepath.Join(s.dir, fragsDir)
+	if err := os.Rename(tmp, filepath.Join(frags, indexFileName(meta.Number))); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("archive: %w", err)
+	}
+	return syncDir(frags)
+}
+
+// DeleteBefore removes the files of fragments older than cutoff, each
+// fragment before its index, then drops them from the index. A crash in
+// between leaves some of them deleted and the rest still listed, both
+// consistent states, and at worst an index without its fragment, which Open
+// removes.
+func (a *FS) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
 	s, err := a.stream(stream)
 	if err != nil {
 		return 0, err
@@ -402,6 +627,9 @@ func (a *FS) DeleteBefore(stream string, cutoff int64) (int, error) {
 			}
 			kept = append(kept, f)
 			continue
+		}
+		if err := os.Remove(filepath.Join(frags, indexFileName(f.Number))); err != nil && !errorsIsNotExist(err) && firstErr == nil {
+			firstErr = fmt.Errorf("archive: %w", err)
 		}
 		n++
 	}

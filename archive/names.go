@@ -39,6 +39,14 @@ func fragmentFileName(f Fragment) string {
 	return fmt.Sprintf("%s_%d_%d_%d_%d.mkv", f.Number, f.ProducerMillis, f.ServerMillis, f.Size, f.DurationMillis)
 }
 
+// indexSuffix ends the name of a fragment's index file, beside the
+// fragment's file in frags/.
+const indexSuffix = ".idx"
+
+// indexFileName is the name of a fragment's index file: its number alone,
+// so that the index is found from the number without the metadata.
+func indexFileName(number string) string { return number + indexSuffix }
+
 // parseFragmentFileName is the inverse of fragmentFileName; ok is false for
 // any other name, which Open then ignores.
 func parseFragmentFileName(name string) (f Fragment, ok bool) {

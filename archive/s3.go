@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -19,6 +20,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -28,6 +30,7 @@ import (
 //
 //	<prefix>streams/<name>/meta.json        stream metadata (JSON), replaced with If-Match
 //	<prefix>streams/<name>/frags/<number>.mkv
+//	<prefix>streams/<name>/frags/<number>.idx      the fragment's sample index
 //	<prefix>streams/<name>/idx/s/<server ms>-<number>-<producer ms>-<bytes>-<duration ms>
 //	<prefix>streams/<name>/idx/p/<producer ms>-<number>-<server ms>-<bytes>-<duration ms>
 //
@@ -36,28 +39,36 @@ import (
 // without reading any fragment: the index objects are empty and the key is
 // the record.
 //
-// Put writes the body, then the server-time key, then the producer-time
-// key. A crash or an outage between them leaves at worst an unindexed body
-// (invisible; DeleteBefore removes it once past retention) or a fragment
-// indexed by server time only, whose body is whole: no index key ever names
-// a missing body. The producer-time key is written last and is the commit
+// Put writes the body, then the sample index, then the server-time key, then
+// the producer-time key. A crash or an outage between them leaves at worst
+// an unlisted body and index (invisible; DeleteBefore removes them once past
+// retention) or a fragment listed by server time only, whose body and index
+// are whole: no listing key ever names a missing body or a body without
+// its index. The producer-time key is written last and is the commit
 // record: Lookup requires it, and a Put that fails after writing the
 // server-time key removes that key again when it can. DeleteBefore removes
-// in the opposite order: index keys first, bodies after.
+// in the opposite order: listing keys first, bodies and indexes after.
+//
+// The sample index is an object of its own beside the body, not the body of
+// a listing key: Index has only the fragment number, which names the index
+// object directly (one GET, with a HEAD of the body beside it to check the
+// size), whereas a listing key's name needs the timestamps, from a HEAD of
+// the body first: two round trips one after the other per fragment.
 type S3 struct {
 	client *s3.Client
 	bucket string
 	prefix string
 	opts   S3Options
+	log    *slog.Logger
 }
 
 var _ Store = (*S3)(nil)
 
 // S3Options tunes an S3 store. Zero fields take the defaults.
 type S3Options struct {
-	// OpTimeout bounds one Store call, S3 retries included: the Store
-	// methods take no context, and a hung endpoint must not hang a
-	// PutMedia session or a clip. Default 2 minutes (a 50 MB body on a
+	// OpTimeout bounds one Store call, S3 retries included, within the
+	// caller's context: a hung endpoint must not hang a PutMedia session
+	// whose client is still there. Default 2 minutes (a 50 MB body on a
 	// slow link).
 	OpTimeout time.Duration
 	// PutGrace is how long after its server timestamp a fragment may
@@ -68,6 +79,9 @@ type S3Options struct {
 	PutGrace time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Logger receives what the store repairs on its own, such as a
+	// damaged index rebuilt; slog.Default() when nil.
+	Logger *slog.Logger
 }
 
 // Defaults of S3Options.
@@ -119,7 +133,10 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket, prefix string, opts 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &S3{client: client, bucket: bucket, prefix: prefix, opts: opts}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &S3{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
 	if err := a.ensureBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -168,15 +185,21 @@ func (a *S3) ensureBucket(ctx context.Context) error {
 	return nil
 }
 
-// ctx returns the context of one Store call.
-func (a *S3) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), a.opts.OpTimeout)
+// ctx returns the context of one Store call: the caller's, ended at the
+// latest by OpTimeout.
+func (a *S3) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(parent, a.opts.OpTimeout)
 }
 
 func (a *S3) streamKey(name string) string { return a.prefix + s3Streams + name + "/" }
 func (a *S3) metaKey(name string) string   { return a.streamKey(name) + s3Meta }
 func (a *S3) bodyKey(name, number string) string {
 	return a.streamKey(name) + s3Frags + number + ".mkv"
+}
+
+// indexObjectKey is the key of a fragment's sample index.
+func (a *S3) indexObjectKey(name, number string) string {
+	return a.streamKey(name) + s3Frags + indexFileName(number)
 }
 
 // indexKey is a fragment's key in the index of kind.
@@ -211,11 +234,11 @@ func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
 // CreateStream writes meta.json only if it does not exist (If-None-Match),
 // so two servers creating one name cannot both succeed. Objects left by an
 // interrupted DeleteStream are removed first: a new stream starts empty.
-func (a *S3) CreateStream(st Stream) error {
+func (a *S3) CreateStream(ctx context.Context, st Stream) error {
 	if !ValidStreamName(st.Name) {
 		return fmt.Errorf("archive: stream name %q: %w", st.Name, ErrInvalid)
 	}
-	ctx, cancel := a.ctx()
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if _, _, err := a.readMeta(ctx, st.Name); err == nil {
 		return fmt.Errorf("archive: %q: %w", st.Name, ErrStreamExists)
@@ -283,8 +306,8 @@ func (a *S3) streamExists(ctx context.Context, name string) error {
 }
 
 // Stream reads a stream's meta.json.
-func (a *S3) Stream(name string) (Stream, error) {
-	ctx, cancel := a.ctx()
+func (a *S3) Stream(ctx context.Context, name string) (Stream, error) {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	st, _, err := a.readMeta(ctx, name)
 	return st, err
@@ -293,8 +316,8 @@ func (a *S3) Stream(name string) (Stream, error) {
 // Streams lists the stream directories and reads their metadata
 // concurrently. A directory without meta.json (a stream being deleted) is
 // skipped.
-func (a *S3) Streams() ([]Stream, error) {
-	ctx, cancel := a.ctx()
+func (a *S3) Streams(ctx context.Context) ([]Stream, error) {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	var names []string
 	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{
@@ -343,8 +366,8 @@ const s3UpdateAttempts = 10
 // If-Match on the ETag it read: a concurrent update on another server makes
 // the write fail, and the whole read-apply-write starts again, so fn always
 // sees the latest metadata (KVS's CurrentVersion check stays exact).
-func (a *S3) UpdateStream(name string, fn func(*Stream) error) error {
-	ctx, cancel := a.ctx()
+func (a *S3) UpdateStream(ctx context.Context, name string, fn func(*Stream) error) error {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	for range s3UpdateAttempts {
 		cur, etag, err := a.readMeta(ctx, name)
@@ -377,8 +400,8 @@ func (a *S3) UpdateStream(name string, fn func(*Stream) error) error {
 
 // DeleteStream removes meta.json first — from then on the stream is gone
 // for every server — and then every other object under the stream.
-func (a *S3) DeleteStream(name string) error {
-	ctx, cancel := a.ctx()
+func (a *S3) DeleteStream(ctx context.Context, name string) error {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, name); err != nil {
 		return err
@@ -462,20 +485,28 @@ func (a *S3) deleteKeys(ctx context.Context, keys []string) error {
 }
 
 // Put writes the body (If-None-Match, so a fragment number is never
-// reused), then the server-time index key, then the producer-time one.
+// reused), then the sample index, then the server-time listing key, then
+// the producer-time one.
 // Timestamps must be 0..999999999999999 ms: the index sorts them as
 // fixed-width decimals.
-func (a *S3) Put(stream string, meta Fragment, doc []byte) error {
+func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
 	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
 		meta.ProducerMillis < 0 || meta.ProducerMillis > s3MaxTs || meta.ServerMillis < 0 || meta.ServerMillis > s3MaxTs {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
 	}
-	ctx, cancel := a.ctx()
+	enc, err := encodeIndex(meta.Number, doc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
 		return err
 	}
 	if err := a.putBody(ctx, stream, meta, doc); err != nil {
+		return err
+	}
+	if err := a.putIndex(ctx, stream, meta.Number, enc); err != nil {
 		return err
 	}
 	sKey := a.indexKey(stream, ByServer, meta)
@@ -526,6 +557,20 @@ func (a *S3) putEmpty(ctx context.Context, key string) error {
 	return nil
 }
 
+// putIndex writes a fragment's sample index, replacing any: one left by a
+// Put cut short is as good as this one, and a damaged one is replaced by
+// Index on purpose.
+func (a *S3) putIndex(ctx context.Context, stream, number string, enc []byte) error {
+	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number)), Body: bytes.NewReader(enc),
+		ContentLength: aws.Int64(int64(len(enc))), ContentType: aws.String("application/octet-stream"),
+	})
+	if err != nil {
+		return fmt.Errorf("archive: s3 put index %s: %w", number, err)
+	}
+	return nil
+}
+
 // headBody reads a fragment's metadata from its body object.
 func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, error) {
 	out, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
@@ -551,8 +596,8 @@ func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, err
 
 // List lists the index of kind from start, stopping after end; no body is
 // read. Index keys sort by time, so the result is sorted by number after.
-func (a *S3) List(stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
-	ctx, cancel := a.ctx()
+func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
 		return nil, err
@@ -593,11 +638,11 @@ func (a *S3) List(stream string, kind TimestampKind, start, end int64) ([]Fragme
 // Lookup reads the body's metadata and then checks that the producer-time
 // key, the commit record, exists: a body whose Put never completed is not a
 // fragment.
-func (a *S3) Lookup(stream, number string) (Fragment, error) {
+func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
 	if !mkv.ValidFragmentNumber(number) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	ctx, cancel := a.ctx()
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	f, err := a.headBody(ctx, stream, number)
 	if errors.Is(err, ErrFragmentNotFound) {
@@ -620,22 +665,13 @@ func (a *S3) Lookup(stream, number string) (Fragment, error) {
 
 // Read gets one body in one request, into a slice of its exact size.
 // Callers find numbers through List or Lookup, so it does not check the
-// index again.
-func (a *S3) Read(stream, number string) ([]byte, error) {
-	if !mkv.ValidFragmentNumber(number) {
-		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
-	}
-	ctx, cancel := a.ctx()
+// listing again.
+func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
-	if isNotFound(err) {
-		if serr := a.streamExists(ctx, stream); serr != nil {
-			return nil, serr
-		}
-		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
-	}
+	out, err := a.getBody(ctx, stream, number, nil)
 	if err != nil {
-		return nil, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+		return nil, err
 	}
 	defer out.Body.Close()
 	n := aws.ToInt64(out.ContentLength)
@@ -649,13 +685,123 @@ func (a *S3) Read(stream, number string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// getBody GETs a fragment's body, or the range rng of it ("bytes=a-b").
+func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*s3.GetObjectOutput, error) {
+	if !mkv.ValidFragmentNumber(number) {
+		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
+	if isNotFound(err) {
+		if serr := a.streamExists(ctx, stream); serr != nil {
+			return nil, serr
+		}
+		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+	}
+	return out, nil
+}
+
+// ReadAt is one ranged GET. S3 answers a range that starts past the end
+// with 416 and one that runs past it with the bytes there are: io.EOF
+// both.
+func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("archive: fragment %s: offset %d: %w", number, off, ErrInvalid)
+	}
+	if len(p) == 0 {
+		// No range can ask for nothing; only the fragment's existence
+		// is left to report.
+		_, err := a.Lookup(ctx, stream, number)
+		return 0, err
+	}
+	ctx, cancel := a.ctx(ctx)
+	defer cancel()
+	out, err := a.getBody(ctx, stream, number, aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)))
+	if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
+		return 0, io.EOF
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer out.Body.Close()
+	n, err := io.ReadFull(out.Body, p)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return n, io.EOF
+	case err != nil:
+		return n, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+	}
+	return n, nil
+}
+
+// Index GETs the index object and HEADs the body at once: one round trip
+// for the index and the size it must describe.
+func (a *S3) Index(ctx context.Context, stream, number string) (*fragindex.Index, error) {
+	if !mkv.ValidFragmentNumber(number) {
+		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	ctx, cancel := a.ctx(ctx)
+	defer cancel()
+	var (
+		raw     []byte
+		missing bool
+		body    Fragment
+	)
+	err := forEach(2, func(i int) error {
+		var err error
+		if i == 1 {
+			body, err = a.headBody(ctx, stream, number)
+			return err
+		}
+		raw, err = a.getIndex(ctx, stream, number)
+		missing = errors.Is(err, ErrFragmentNotFound)
+		if missing {
+			return nil
+		}
+		return err
+	})
+	if errors.Is(err, ErrFragmentNotFound) {
+		if serr := a.streamExists(ctx, stream); serr != nil {
+			return nil, serr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return indexFrom(ctx, a.log, storedIndex{
+		stream: stream, number: number, raw: raw, missing: missing, docSize: body.Size,
+		readDoc: func(ctx context.Context) ([]byte, error) { return a.Read(ctx, stream, number) },
+		write:   func(ctx context.Context, enc []byte) error { return a.putIndex(ctx, stream, number, enc) },
+	})
+}
+
+// getIndex reads an index object of at most fragindex.MaxEncodedSize
+// bytes; ErrFragmentNotFound when there is none.
+func (a *S3) getIndex(ctx context.Context, stream, number string) ([]byte, error) {
+	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
+	if isNotFound(err) {
+		return nil, fmt.Errorf("archive: index %s: %w", number, ErrFragmentNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: s3 read index %s: %w", number, err)
+	}
+	defer out.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(out.Body, fragindex.MaxEncodedSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("archive: s3 read index %s: %w", number, err)
+	}
+	return raw, nil
+}
+
 // DeleteBefore lists the server-time index up to the cutoff, deletes both
 // index keys of each fragment and then the bodies, and then removes bodies
 // no index names (Puts cut short) whose number says they are that old.
 // Fragments younger than PutGrace are kept whatever the cutoff: another
 // server may still be writing their keys.
-func (a *S3) DeleteBefore(stream string, cutoff int64) (int, error) {
-	ctx, cancel := a.ctx()
+func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int, error) {
+	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
 		return 0, err
@@ -678,11 +824,11 @@ func (a *S3) DeleteBefore(stream string, cutoff int64) (int, error) {
 		return 0, err
 	}
 	idx := make([]string, 0, 2*len(frags))
-	bodies := make([]string, 0, len(frags))
+	bodies := make([]string, 0, 2*len(frags))
 	for _, f := range frags {
 		// The commit record goes first, as Lookup trusts it.
 		idx = append(idx, a.indexKey(stream, ByProducer, f), a.indexKey(stream, ByServer, f))
-		bodies = append(bodies, a.bodyKey(stream, f.Number))
+		bodies = append(bodies, a.bodyKey(stream, f.Number), a.indexObjectKey(stream, f.Number))
 	}
 	if err := a.deleteKeys(ctx, idx); err != nil {
 		return 0, err
@@ -693,18 +839,26 @@ func (a *S3) DeleteBefore(stream string, cutoff int64) (int, error) {
 	return len(frags), a.deleteOrphans(ctx, stream, cutoff)
 }
 
-// deleteOrphans removes bodies older than cutoff by the server clock their
-// number carries (see the server's numbering: digits 11..30 are ns). Bodies
-// sort by number, so the listing stops at the first young one; numbers of
-// another shape are left alone.
+// deleteOrphans removes bodies and indexes older than cutoff by the server
+// clock their number carries (see the server's numbering: digits 11..30
+// are ns). They sort by number, so the listing stops at the first young
+// one; numbers of another shape are left alone.
 func (a *S3) deleteOrphans(ctx context.Context, stream string, cutoff int64) error {
 	dir := a.streamKey(stream) + s3Frags
+	number := func(k string) string {
+		n := strings.TrimPrefix(k, dir)
+		if b, ok := strings.CutSuffix(n, ".mkv"); ok {
+			return b
+		}
+		b, _ := strings.CutSuffix(n, indexSuffix)
+		return b
+	}
 	keys, err := a.listKeys(ctx, dir, "", func(k string) bool {
-		number := strings.TrimSuffix(strings.TrimPrefix(k, dir), ".mkv")
-		if len(number) != 47 {
+		n := number(k)
+		if len(n) != 47 {
 			return true
 		}
-		ns, err := strconv.ParseInt(number[11:30], 10, 64)
+		ns, err := strconv.ParseInt(n[11:30], 10, 64)
 		return err == nil && ns/1e6 < cutoff
 	})
 	if err != nil {
@@ -712,7 +866,7 @@ func (a *S3) deleteOrphans(ctx context.Context, stream string, cutoff int64) err
 	}
 	var old []string
 	for _, k := range keys {
-		if len(strings.TrimSuffix(strings.TrimPrefix(k, dir), ".mkv")) == 47 {
+		if len(number(k)) == 47 {
 			old = append(old, k)
 		}
 	}

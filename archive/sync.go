@@ -2,7 +2,6 @@ package archive
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,17 +29,9 @@ func writeJSONAtomic(dir, name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
-	f, err := os.CreateTemp(dir, name+".tmp-*")
+	tmp, err := writeTemp(dir, name+".tmp-*", raw)
 	if err != nil {
-		return fmt.Errorf("archive: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(raw)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("archive: %w", err)
+		return err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp)

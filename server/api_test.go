@@ -401,7 +401,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 				}
 			}
 			assert.Contains(t, ids, c.id)
-			stored, err := r.store.List("cam", 0, -1<<62, 1<<62)
+			stored, err := r.store.List(bg, "cam", 0, -1<<62, 1<<62)
 			require.NoError(t, err)
 			assert.Len(t, stored, len(persisted(acks)), "only PERSISTED fragments are stored")
 			for _, f := range stored {

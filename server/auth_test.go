@@ -116,7 +116,7 @@ func TestSignedPutMediaBody(t *testing.T) {
 	resp.Body.Close()
 	require.NoError(t, err)
 	assert.Equal(t, 9, strings.Count(string(acks), `"PERSISTED"`))
-	frags, err := r.store.List("cam", 0, 0, 1<<62)
+	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
 	require.NoError(t, err)
 	require.Len(t, frags, 9)
 	assert.Equal(t, int64(1700000000005), frags[0].ProducerMillis, "the C producer's .5 is 5 ms")

@@ -62,7 +62,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	s.m.clipsOpen.Inc()
 	defer s.m.clipsOpen.Dec()
 
-	frags, err := s.cfg.Store.List(cs.st.Name, cs.kind, cs.start, cs.end)
+	frags, err := s.cfg.Store.List(r.Context(), cs.st.Name, cs.kind, cs.start, cs.end)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	// The stored documents stay in memory until the clip is written: the
 	// second pass reads their blocks again. Reads go ahead concurrently
 	// (prefetch.go).
-	pf := s.prefetch(cs.st.Name, frags, sel.Chosen)
+	pf := s.prefetch(r.Context(), cs.st.Name, frags, sel.Chosen)
 	defer pf.close()
 	for range sel.Chosen {
 		f, err := pf.next()

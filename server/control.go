@@ -68,7 +68,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *reques
 		Created: created, Version: newVersion(), MediaType: deref(in.MediaType),
 		Device: deref(in.DeviceName), KMSKeyID: deref(in.KmsKeyId), Tags: in.Tags,
 	}
-	if err := s.cfg.Store.CreateStream(st); err != nil {
+	if err := s.cfg.Store.CreateStream(r.Context(), st); err != nil {
 		if errors.Is(err, archive.ErrStreamExists) {
 			return apiErr(codeResourceInUse, 400, "The stream %s already exists.", name)
 		}
@@ -128,7 +128,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 		}
 		after = string(raw)
 	}
-	all, err := s.cfg.Store.Streams()
+	all, err := s.cfg.Store.Streams(r.Context())
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *reques
 	if err := checkVersion(&st, in.CurrentVersion); err != nil {
 		return err
 	}
-	if err := s.cfg.Store.DeleteStream(st.Name); err != nil {
+	if err := s.cfg.Store.DeleteStream(r.Context(), st.Name); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
 			return streamNotFound(st.ARN)
 		}
@@ -200,7 +200,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
 		if err := checkVersion(st, in.CurrentVersion); err != nil {
 			return err
 		}

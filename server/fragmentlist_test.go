@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -21,7 +22,7 @@ type lookupFails struct {
 	notFound bool
 }
 
-func (s lookupFails) Lookup(stream, number string) (archive.Fragment, error) {
+func (s lookupFails) Lookup(ctx context.Context, stream, number string) (archive.Fragment, error) {
 	if s.notFound {
 		return archive.Fragment{}, archive.ErrFragmentNotFound
 	}

@@ -121,7 +121,7 @@ func TestLoad(t *testing.T) {
 	require.Empty(t, errs)
 
 	for p := range producers {
-		out, err := r.store.List(fmt.Sprintf("load-%d", p), 0, -1<<62, 1<<62)
+		out, err := r.store.List(bg, fmt.Sprintf("load-%d", p), 0, -1<<62, 1<<62)
 		require.NoError(t, err)
 		listed := map[string]bool{}
 		for _, f := range out {

@@ -109,7 +109,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 			return invalidArg("EndTimestamp must not be before StartTimestamp.")
 		}
 	}
-	frags, err := s.cfg.Store.List(st.Name, q.kind, q.start, q.end)
+	frags, err := s.cfg.Store.List(r.Context(), st.Name, q.kind, q.start, q.end)
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 		if !mkv.ValidFragmentNumber(n) {
 			return invalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
 		}
-		if _, err := s.cfg.Store.Lookup(st.Name, n); err != nil {
+		if _, err := s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {
 			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {
 				return kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
 			}
@@ -173,7 +173,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	_ = rc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout))
 	w.Header().Set("Content-Type", "video/webm")
 	for i, n := range in.Fragments {
-		doc, err := s.cfg.Store.Read(st.Name, n)
+		doc, err := s.cfg.Store.Read(r.Context(), st.Name, n)
 		if err == nil {
 			_, err = w.Write(doc)
 		}

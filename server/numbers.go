@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -62,7 +63,7 @@ func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	g := &numberGen{node: binary.BigEndian.Uint32(b[:]) % 1e6}
-	streams, err := store.Streams()
+	streams, err := store.Streams(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 			if w > 0 {
 				from = now.Add(-w).UnixMilli()
 			}
-			if frags, err = store.List(st.Name, archive.ByServer, from, math.MaxInt64); err != nil {
+			if frags, err = store.List(context.Background(), st.Name, archive.ByServer, from, math.MaxInt64); err != nil {
 				return nil, err
 			}
 			if len(frags) > 0 {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/archive/storetest"
 )
 
 // listsFrom is a store that records where each List by server timestamp
@@ -19,11 +21,11 @@ type listsFrom struct {
 	from []int64
 }
 
-func (s *listsFrom) List(stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
+func (s *listsFrom) List(ctx context.Context, stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
 	if kind == archive.ByServer {
 		s.from = append(s.from, start)
 	}
-	return s.Store.List(stream, kind, start, end)
+	return s.Store.List(ctx, stream, kind, start, end)
 }
 
 // TestSeedNumbers: numbering starts past the greatest number of every
@@ -36,13 +38,13 @@ func TestSeedNumbers(t *testing.T) {
 	require.NoError(t, err)
 	put := func(stream string, at time.Time, seq int) string {
 		n := fmt.Sprintf("%s%019d%06d%011d", numberPrefix, at.UnixNano(), 42, seq)
-		doc := []byte("fragment " + n)
-		require.NoError(t, fs.Put(stream, archive.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
+		doc := storetest.Document(n, at.UnixMilli(), at.UnixMilli())
+		require.NoError(t, fs.Put(bg, stream, archive.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
 			ServerMillis: at.UnixMilli(), Size: int64(len(doc)), DurationMillis: 2000}, doc))
 		return n
 	}
 	for _, name := range []string{"fresh", "stale", "ahead", "empty"} {
-		require.NoError(t, fs.CreateStream(archive.Stream{Name: name, RetentionHours: 24 * 90, Created: now.Add(-40 * 24 * time.Hour), Version: "v1"}))
+		require.NoError(t, fs.CreateStream(bg, archive.Stream{Name: name, RetentionHours: 24 * 90, Created: now.Add(-40 * 24 * time.Hour), Version: "v1"}))
 	}
 	for i := range 5 {
 		put("fresh", now.Add(-time.Duration(10-i)*time.Second), i)
@@ -67,7 +69,7 @@ func TestSeedNumbers(t *testing.T) {
 	}, store.from)
 	first := g.next(now)
 	for _, name := range []string{"fresh", "stale", "ahead"} {
-		frags, err := fs.List(name, archive.ByServer, math.MinInt64, math.MaxInt64)
+		frags, err := fs.List(bg, name, archive.ByServer, math.MinInt64, math.MaxInt64)
 		require.NoError(t, err)
 		for _, f := range frags {
 			assert.Greater(t, first, f.Number, "stream %s", name)

@@ -55,7 +55,7 @@ func TestRetentionDeletesOldFragments(t *testing.T) {
 	r.putFile("day", "ABSOLUTE", time.Time{}, producerFile(t, "test-stream-1_0.mkv"))
 	r.putFile("week", "ABSOLUTE", time.Time{}, producerFile(t, "test-stream-1_0.mkv"))
 	shift.Store(int64(25 * time.Hour))
-	r.srv.ExpireOnce()
+	r.srv.ExpireOnce(bg)
 	for stream, want := range map[string]int{"day": 0, "week": 37} {
 		out, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String(stream)})
 		require.NoError(t, err)
@@ -89,12 +89,12 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 		// fragment is complete only when the second begins.
 		pw.Write(data[:offs[1]+100])
 	}()
-	waitFor(t, func() bool { n, _ := r.store.List("cam", 0, 0, 1<<62); return len(n) == 1 })
+	waitFor(t, func() bool { n, _ := r.store.List(bg, "cam", 0, 0, 1<<62); return len(n) == 1 })
 	r.srv.Drain()
 	pw.Write(data[offs[1]+100 : offs[2]+100]) // the rest of fragment 2, the start of 3
 	require.NoError(t, <-done)
 	pw.Close()
-	frags, err := r.store.List("cam", 0, 0, 1<<62)
+	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 2, "the fragment in flight at Drain was finished, no later one started")
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -36,7 +37,7 @@ type readResult struct {
 
 // prefetch starts reading frags[i] for each i of chosen, in that order.
 // Call next once per chosen fragment and close at the end.
-func (s *Server) prefetch(stream string, frags []archive.Fragment, chosen []int) *prefetcher {
+func (s *Server) prefetch(ctx context.Context, stream string, frags []archive.Fragment, chosen []int) *prefetcher {
 	var largest int64
 	for _, i := range chosen {
 		largest = max(largest, frags[i].Size)
@@ -63,7 +64,7 @@ func (s *Server) prefetch(stream string, frags []archive.Fragment, chosen []int)
 				return
 			}
 			go func() {
-				doc, err := s.cfg.Store.Read(stream, frags[i].Number)
+				doc, err := s.cfg.Store.Read(ctx, stream, frags[i].Number)
 				p.results[k] <- readResult{doc, err}
 			}()
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -242,7 +243,8 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 		return fail(ackInvalidMKV, "fragment cannot be written", err)
 	}
 	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
-	if err := s.cfg.Store.Put(ps.stream.Name, meta, doc); err != nil {
+	// A fragment received whole is stored even if its producer has gone.
+	if err := s.cfg.Store.Put(context.Background(), ps.stream.Name, meta, doc); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
 			ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackStreamDeleted, "stream deleted", err)
 			return false

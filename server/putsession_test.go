@@ -90,7 +90,7 @@ func TestPutMediaSessionLength(t *testing.T) {
 	assert.Equal(t, 4003, last.ErrorID)
 	assert.Equal(t, "MAX_CONNECTION_DURATION_REACHED", last.ErrorCode)
 	assert.Len(t, persisted(acks), 3)
-	stored, err := r.store.List("cam", 0, -1<<62, 1<<62)
+	stored, err := r.store.List(bg, "cam", 0, -1<<62, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, stored, 3)
 }

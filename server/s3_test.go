@@ -177,17 +177,17 @@ func TestS3Outage(t *testing.T) {
 	}
 
 	// Everything acknowledged is listed and readable, nothing else.
-	frags, err := store.List("cam", archive.ByProducer, 0, 1<<50)
+	frags, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<50)
 	require.NoError(t, err)
 	var listed []string
 	for _, f := range frags {
 		listed = append(listed, f.Number)
-		_, err := store.Read("cam", f.Number)
+		_, err := store.Read(bg, "cam", f.Number)
 		require.NoError(t, err)
 	}
 	assert.Equal(t, ok, listed)
 	for _, n := range failed {
-		_, err := store.Lookup("cam", n)
+		_, err := store.Lookup(bg, "cam", n)
 		assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
 	}
 

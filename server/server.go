@@ -187,7 +187,7 @@ func (s *Server) RunRetention(ctx context.Context) {
 	t := time.NewTicker(s.cfg.RetentionInterval)
 	defer t.Stop()
 	for {
-		s.ExpireOnce()
+		s.ExpireOnce(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -198,8 +198,8 @@ func (s *Server) RunRetention(ctx context.Context) {
 
 // ExpireOnce runs one retention pass over every stream. A stream with
 // retention 0 keeps no archive, so its fragments go at the first pass.
-func (s *Server) ExpireOnce() {
-	streams, err := s.cfg.Store.Streams()
+func (s *Server) ExpireOnce(ctx context.Context) {
+	streams, err := s.cfg.Store.Streams(ctx)
 	if err != nil {
 		s.log.Error("retention: list streams", "err", err)
 		return
@@ -207,7 +207,7 @@ func (s *Server) ExpireOnce() {
 	now := s.cfg.Now()
 	for _, st := range streams {
 		cutoff := now.Add(-time.Duration(st.RetentionHours) * time.Hour).UnixMilli()
-		n, err := s.cfg.Store.DeleteBefore(st.Name, cutoff)
+		n, err := s.cfg.Store.DeleteBefore(ctx, st.Name, cutoff)
 		if err != nil {
 			s.log.Error("retention", "stream", st.Name, "err", err)
 		}

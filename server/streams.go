@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
 		if n != "" && n != m[1] {
 			return archive.Stream{}, invalidArg("StreamName and StreamARN name different streams.")
 		}
-		st, err := s.cfg.Store.Stream(m[1])
+		st, err := s.cfg.Store.Stream(context.TODO(), m[1])
 		if err != nil || st.ARN != a {
 			return archive.Stream{}, streamNotFound(a)
 		}
@@ -47,7 +48,7 @@ func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
 	if !archive.ValidStreamName(n) {
 		return archive.Stream{}, invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
 	}
-	st, err := s.cfg.Store.Stream(n)
+	st, err := s.cfg.Store.Stream(context.TODO(), n)
 	if errors.Is(err, archive.ErrStreamNotFound) {
 		return archive.Stream{}, streamNotFound(n)
 	}

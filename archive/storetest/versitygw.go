@@ -3,12 +3,14 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,7 +33,7 @@ const (
 // kills it and Start brings it back on the same directory and port: what
 // the fault tests need.
 type GW struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	dir      string
 	addr     string
@@ -69,7 +71,7 @@ func VersityGWPath() string {
 // StartGW starts versitygw for t and stops it when t ends. Without the
 // binary the test is skipped, except in CI (CI=true), where that is a
 // failure: `make test` installs it.
-func StartGW(t *testing.T) *GW {
+func StartGW(t testing.TB) *GW {
 	t.Helper()
 	bin := VersityGWPath()
 	if bin == "" {
@@ -155,5 +157,39 @@ func (g *GW) Open(t *testing.T, opts archive.S3Options) (*archive.S3, func() arc
 
 // Opener is Open as the suite's Opener.
 func (g *GW) Opener(opts archive.S3Options) Opener {
-	return func(t *testing.T) (archive.Store, func() archive.Store) { return g.Open(t, opts) }
+	return func(t *testing.T, log *slog.Logger) (archive.Store, func() archive.Store) {
+		opts.Logger = log
+		return g.Open(t, opts)
+	}
+}
+
+// Pause stops the server's process (SIGSTOP): connections stay open and
+// requests hang, as with an endpoint that stopped answering. Resume
+// continues it; the test's end does too.
+func (g *GW) Pause() {
+	g.t.Helper()
+	require.NoError(g.t, g.cmd.Process.Signal(syscall.SIGSTOP))
+	g.t.Cleanup(g.Resume)
+	// The signal is delivered asynchronously: wait until the process is
+	// seen stopped (state T in /proc), or a moment where there is no /proc.
+	stat := fmt.Sprintf("/proc/%d/stat", g.cmd.Process.Pid)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			return
+		}
+		// The state follows the command name in parentheses.
+		if i := strings.LastIndexByte(string(b), ')'); i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't') {
+			return
+		}
+	}
+	g.t.Fatal("versitygw did not stop")
+}
+
+// Resume continues a paused server.
+func (g *GW) Resume() {
+	if g.cmd != nil && g.cmd.Process != nil {
+		_ = g.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }

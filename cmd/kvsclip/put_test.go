@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -19,7 +20,7 @@ import (
 func TestPut(t *testing.T) {
 	store, err := archive.Open(t.TempDir())
 	require.NoError(t, err)
-	require.NoError(t, store.CreateStream(archive.Stream{Name: "cam", RetentionHours: 1}))
+	require.NoError(t, store.CreateStream(context.Background(), archive.Stream{Name: "cam", RetentionHours: 1}))
 	srv, err := server.New(server.Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
