@@ -132,9 +132,8 @@ func (c *Clipper) startPlan() {
 				return nil, err
 			}
 		}
-		pl.tracks, pl.fw = tracks, w
-		pl.ends = make([]int64, len(tracks))
-		pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+		pl.fw = w
+		pl.startIndex(tracks)
 		return indexSink{pl}, nil
 	}
 }
@@ -193,9 +192,15 @@ func (s indexSink) WriteFragment(f *mp4.Fragment) error {
 	if err := pl.fw.WriteFragment(f); err != nil {
 		return err
 	}
-	size := pl.fw.BytesWritten() - before
+	pl.measure(f, pl.fw.BytesWritten()-before)
+	return nil
+}
+
+// measure adds fragment f, of size bytes in the output, to the index of a
+// planned fMP4 (nothing for a fragment without samples, 0 bytes).
+func (pl *planned) measure(f *mp4.Fragment, size int64) {
 	if size == 0 {
-		return nil
+		return
 	}
 	e := mp4.IndexEntry{Size: size}
 	start := int64(-1)
@@ -225,10 +230,17 @@ func (s indexSink) WriteFragment(f *mp4.Fragment) error {
 	}
 	pl.idx.Fragments = append(pl.idx.Fragments, e)
 	pl.starts = append(pl.starts, start)
-	return nil
 }
 
 func (s indexSink) Flush() error { return s.pl.fw.Flush() }
+
+// startIndex readies the index of a planned fMP4 of tracks, the first of
+// which is the reference track.
+func (pl *planned) startIndex(tracks []mp4.Track) {
+	pl.tracks = tracks
+	pl.ends = make([]int64, len(tracks))
+	pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+}
 
 func trackIndexOf(tracks []mp4.Track, id uint32) int {
 	for i := range tracks {
