@@ -84,6 +84,12 @@ func NewPieces(w io.Writer) *Pieces {
 	return &Pieces{w: w, below: thresholdFor(w)}
 }
 
+// Reset makes p write to w, keeping its buffers, after the last Flush: a
+// writer of many clips reuses one Pieces.
+func (p *Pieces) Reset(w io.Writer) {
+	p.w, p.below, p.err = w, thresholdFor(w), nil
+}
+
 // Add appends b to the output. It may write what was added before, when
 // the gather buffer is full.
 func (p *Pieces) Add(b []byte) error {

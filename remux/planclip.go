@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvserr"
@@ -120,6 +121,9 @@ type PlannedClip struct {
 
 	man *Manifest
 	err error
+	// writers keeps the buffers of finished writes for the next ones, so
+	// that writing a clip again allocates nothing.
+	writers sync.Pool
 }
 
 // plannedFragment is one fragment of the output.
@@ -517,14 +521,16 @@ func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, start, end i
 	if err := checkRange(start, end, pc.size); err != nil {
 		return err
 	}
-	cw := &clipWriter{pc: pc, ctx: ctx, out: mp4.NewPieces(w), start: start, end: end}
-	if pc.format != FormatMP4 {
-		fh, err := mp4.NewFragmentHeader(pc.mtracks)
-		if err != nil {
-			return err
-		}
-		cw.fh = fh
+	cw, err := pc.writer()
+	if err != nil {
+		return err
 	}
+	defer pc.writers.Put(cw)
+	cw.ctx, cw.start, cw.end = ctx, start, end
+	cw.out.Reset(w)
+	// Whatever happens, the writer goes back without the caller's
+	// memory.
+	defer cw.out.Reset(nil)
 	if err := cw.piece(pc.header, 0); err != nil {
 		return err
 	}
@@ -539,8 +545,25 @@ func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, start, end i
 	return cw.out.Flush()
 }
 
-// clipWriter is one WriteRange: its buffers are reused from fragment to
-// fragment, so a write allocates nothing per sample.
+// writer returns a clipWriter of the clip's pool, or a new one.
+func (pc *PlannedClip) writer() (*clipWriter, error) {
+	if cw, ok := pc.writers.Get().(*clipWriter); ok {
+		return cw, nil
+	}
+	cw := &clipWriter{pc: pc, out: mp4.NewPieces(nil)}
+	if pc.format != FormatMP4 {
+		fh, err := mp4.NewFragmentHeader(pc.mtracks)
+		if err != nil {
+			return nil, err
+		}
+		cw.fh = fh
+	}
+	return cw, nil
+}
+
+// clipWriter is one WriteRange at a time: its buffers are reused from
+// fragment to fragment and, through PlannedClip.writers, from write to
+// write, so a write allocates nothing per sample.
 type clipWriter struct {
 	pc         *PlannedClip
 	ctx        context.Context

@@ -95,7 +95,6 @@ func corpusBytes(t *testing.T, b []byte) []byte {
 // manifest; where that fails, it fails with the same kind at the same
 // fragment. Every sampled byte range equals the same slice of the whole.
 func TestPlanMatchesPlanned(t *testing.T) {
-	ctx := context.Background()
 	for name, data := range planInputFiles(t) {
 		idx, docs, ok := indexesOf(t, data)
 		if !ok {
@@ -106,30 +105,39 @@ func TestPlanMatchesPlanned(t *testing.T) {
 				opts := pf.opts
 				opts.Gaps = gaps
 				t.Run(name+"/"+pf.name+"/gaps"+strconv.Itoa(int(gaps)), func(t *testing.T) {
-					want, wantMan, wantErr := oldPlanned(data, opts)
-					pc, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: opts})
-					if wantErr != nil {
-						require.Error(t, err)
-						assert.Equal(t, kvserr.KindOf(wantErr), kvserr.KindOf(err), "%v / %v", wantErr, err)
-						var we, ge *kvserr.Error
-						if errors.As(wantErr, &we) && errors.As(err, &ge) {
-							assert.Equal(t, we.Fragment, ge.Fragment)
-						}
-						return
+					if pc := comparePlans(t, data, idx, docs, opts); pc != nil {
+						checkRanges(t, pc, mustWrite(t, pc))
 					}
-					require.NoError(t, err)
-					size, err := pc.Size()
-					require.NoError(t, err)
-					require.EqualValues(t, len(want), size)
-					var got bytes.Buffer
-					require.NoError(t, pc.WriteTo(ctx, &got))
-					require.True(t, bytes.Equal(want, got.Bytes()), "planned from indexes differs from the planned clip")
-					assert.Equal(t, wantMan, pc.Manifest())
-					checkRanges(t, pc, want)
 				})
 			}
 		}
 	}
+}
+
+// comparePlans holds the clip planned from the indexes of data to the
+// Clipper's planned clip of data with opts: the same bytes and manifest,
+// or an error of the same kind at the same fragment. It returns the
+// planned clip when both succeed.
+func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.Documents, opts remux.Options) *remux.PlannedClip {
+	ctx := context.Background()
+	want, wantMan, wantErr := oldPlanned(data, opts)
+	pc, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: opts})
+	if wantErr != nil {
+		require.Error(t, err, "the planned clip fails: %v", wantErr)
+		require.Equal(t, kvserr.KindOf(wantErr), kvserr.KindOf(err), "%v / %v", wantErr, err)
+		var we, ge *kvserr.Error
+		if errors.As(wantErr, &we) && errors.As(err, &ge) {
+			require.Equal(t, we.Fragment, ge.Fragment)
+		}
+		return nil
+	}
+	require.NoError(t, err)
+	size, err := pc.Size()
+	require.NoError(t, err)
+	require.EqualValues(t, len(want), size)
+	require.True(t, bytes.Equal(want, mustWrite(t, pc)), "planned from indexes differs from the planned clip")
+	require.Equal(t, wantMan, pc.Manifest())
+	return pc
 }
 
 // checkRanges writes ranges of pc and compares them with whole: the first
@@ -180,4 +188,356 @@ func topBoxOffsets(b []byte) []int64 {
 		o += size
 	}
 	return out
+}
+
+// mediaFragments reads the fragments of a committed media file, cloned.
+func mediaFragments(t *testing.T, name string) []*mkv.Fragment {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", name+".getmedia.mkv"))
+	require.NoError(t, err)
+	return cloneFragments(t, data)
+}
+
+// cloneFragments reads every fragment of data, each a clone that outlives
+// the Reader.
+func cloneFragments(t *testing.T, data []byte) []*mkv.Fragment {
+	r := mkv.NewBytesReader(data)
+	var frags []*mkv.Fragment
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			return frags
+		}
+		require.NoError(t, err)
+		frags = append(frags, f.Clone())
+	}
+}
+
+// annexB3 rewrites a 4-byte-length frame with 3-byte start codes, so that
+// its MP4 form is longer than its stored bytes.
+func annexB3(frame []byte) []byte {
+	var out []byte
+	for pos := 0; pos+4 <= len(frame); {
+		n := int(frame[pos])<<24 | int(frame[pos+1])<<16 | int(frame[pos+2])<<8 | int(frame[pos+3])
+		out = append(append(out, 0, 0, 1), frame[pos+4:pos+4+n]...)
+		pos += 4 + n
+	}
+	return out
+}
+
+// TestPlanChangedFrames holds the frames whose bytes change in the MP4 —
+// Annex-B with 4- and 3-byte start codes, read during planning and
+// converted again at each write — and the parameter sets put in front of
+// the first frame after a codec change, to the Clipper's planned clip.
+func TestPlanChangedFrames(t *testing.T) {
+	annex := mediaFragments(t, "h264-high-bpyramid-aac48k-mono")
+	for _, f := range annex {
+		for i := range f.Blocks {
+			if f.Blocks[i].Track == 1 {
+				if i%2 == 0 {
+					f.Blocks[i].Data = annexB3(f.Blocks[i].Data)
+				} else {
+					f.Blocks[i].Data = toAnnexB(f.Blocks[i].Data)
+				}
+			}
+		}
+	}
+	h := testHeader(true)
+	other := testHeader(true)
+	other.Tracks[0].CodecPrivate = append(append([]byte{}, testAvcC...), 0xFD, 0xF8, 0xF8, 0)
+	change := []*mkv.Fragment{fragment(h, 1000, 5, true), fragment(other, 1200, 5, true), fragment(other, 1400, 5, true), fragment(h, 1600, 5, true)}
+	for _, c := range []struct {
+		name  string
+		frags []*mkv.Fragment
+		opts  remux.Options
+	}{
+		{"annexb", annex, remux.Options{}},
+		{"codec change", change, remux.Options{AllowCodecChange: true}},
+	} {
+		data := writeDump(t, c.frags...)
+		idx, docs, ok := indexesOf(t, data)
+		require.True(t, ok)
+		for _, pf := range planFormats {
+			t.Run(c.name+"/"+pf.name, func(t *testing.T) {
+				opts := pf.opts
+				opts.AllowCodecChange = c.opts.AllowCodecChange
+				var want bytes.Buffer
+				old := remux.NewClipper(&want, &opts)
+				if opts.AllowCodecChange {
+					old.Expect(h, other)
+				}
+				require.NoError(t, old.AddAll(mkv.NewBytesReader(data)))
+				wantMan, err := old.Close()
+				require.NoError(t, err)
+
+				src := &countingSource{docs: docs}
+				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Options: opts})
+				require.NoError(t, err)
+				if c.name == "annexb" {
+					assert.Positive(t, src.calls, "planning reads the frames it converts")
+				} else {
+					assert.Zero(t, src.calls, "4-byte length-prefixed frames are planned from the index alone")
+				}
+				var got bytes.Buffer
+				require.NoError(t, pc.WriteTo(context.Background(), &got))
+				require.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "planned from indexes differs from the planned clip")
+				assert.Equal(t, wantMan, pc.Manifest())
+				checkRanges(t, pc, want.Bytes())
+			})
+		}
+	}
+}
+
+// countingSource counts the reads of documents in memory.
+type countingSource struct {
+	docs  remux.Documents
+	calls int
+}
+
+func (s *countingSource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+	s.calls++
+	return s.docs.Payload(ctx, frag, off, n)
+}
+
+// faultySource fails, or answers short, from its failAt-th read on.
+type faultySource struct {
+	docs   remux.Documents
+	failAt int
+	short  bool
+	calls  int
+}
+
+var errStorage = errors.New("storage is down")
+
+func (s *faultySource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+	s.calls++
+	b, err := s.docs.Payload(ctx, frag, off, n)
+	if s.calls < s.failAt || err != nil {
+		return b, err
+	}
+	if s.short {
+		return b[:len(b)-1], nil
+	}
+	return nil, errStorage
+}
+
+// TestPlanPayloadErrors: a source that fails mid-clip, or returns another
+// number of bytes than asked for, fails the write with a *PayloadError
+// naming the fragment; nothing is written past what came before, and a
+// clip is never short without an error.
+func TestPlanPayloadErrors(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	require.Greater(t, len(idx), 1)
+	for _, pf := range planFormats {
+		for _, short := range []bool{false, true} {
+			t.Run(pf.name+"/short="+strconv.FormatBool(short), func(t *testing.T) {
+				src := &faultySource{docs: docs, failAt: 2, short: short}
+				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Options: pf.opts})
+				require.NoError(t, err)
+				size, err := pc.Size()
+				require.NoError(t, err)
+				var out bytes.Buffer
+				err = pc.WriteTo(context.Background(), &out)
+				require.Error(t, err)
+				var pe *remux.PayloadError
+				require.ErrorAs(t, err, &pe)
+				assert.Equal(t, idx[1].Tags.FragmentNumber, pe.Fragment, "the second fragment's read fails")
+				if short {
+					assert.ErrorIs(t, err, remux.ErrPayloadSize)
+				} else {
+					assert.ErrorIs(t, err, errStorage)
+				}
+				assert.Equal(t, kvserr.Unknown, kvserr.KindOf(err), "an internal failure")
+				assert.Less(t, int64(out.Len()), size)
+			})
+		}
+	}
+	t.Run("kind of the cause", func(t *testing.T) {
+		e := &remux.PayloadError{Err: kvserr.New(kvserr.ResourceNotFound, "fragment deleted")}
+		assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(e))
+	})
+}
+
+// TestPlanErrors: bad requests and bad indexes are InvalidArgument
+// errors; no fragment with media is ResourceNotFound, as GetClip says.
+func TestPlanErrors(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	idx, docs, _ := indexesOf(t, data)
+
+	_, err = remux.Plan(ctx, nil, docs, nil)
+	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+
+	pc, err := remux.Plan(ctx, idx, docs, nil)
+	require.NoError(t, err)
+	size, _ := pc.Size()
+	for _, r := range [][2]int64{{-1, 10}, {0, size + 1}, {5, 5}} {
+		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, io.Discard, r[0], r[1])), "%v", r)
+	}
+
+	bad := *idx[0]
+	bad.Samples = append([]fragindex.Sample(nil), idx[0].Samples...)
+	bad.Samples[3].Offset = bad.DocSize
+	_, err = remux.Plan(ctx, []*fragindex.Index{&bad}, docs, nil)
+	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "%v", err)
+
+	_, err = remux.Plan(ctx, idx, docs, &remux.PlanOptions{Inputs: []int{1}})
+	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+
+	// A failed plan still has its manifest, and refuses to write.
+	other := testHeader(false)
+	mixed := append([]*fragindex.Index{}, idx...)
+	mixed = append(mixed, fragindex.FromFragment(fragment(other, 1, 3, false), 1<<20))
+	pc, err = remux.Plan(ctx, mixed, docs, &remux.PlanOptions{Inputs: []int{10, 11, 12, 13, 14, 15, 16}[:len(mixed)]})
+	require.Error(t, err)
+	assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err))
+	man := pc.Manifest()
+	require.Len(t, man.Fragments, len(mixed))
+	assert.Equal(t, 10, man.Fragments[0].Index)
+	assert.Equal(t, err, pc.WriteTo(ctx, io.Discard))
+}
+
+// spanSource records the reads of documents in memory.
+type spanSource struct {
+	docs  remux.Documents
+	spans []remux.Span
+}
+
+func (s *spanSource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+	s.spans = append(s.spans, remux.Span{Fragment: frag, Offset: off, Size: n})
+	return s.docs.Payload(ctx, frag, off, n)
+}
+
+// TestPlanSpans: Spans lists exactly the reads a write makes, one per
+// fragment it covers, in list order; a range inside one sample reads that
+// sample only.
+func TestPlanSpans(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv"))
+	require.NoError(t, err)
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	for _, pf := range planFormats {
+		src := &spanSource{docs: docs}
+		pc, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: pf.opts})
+		require.NoError(t, err)
+		size, _ := pc.Size()
+		rng := rand.New(rand.NewPCG(3, 4))
+		for range 20 {
+			a := rng.Int64N(size)
+			b := a + 1 + rng.Int64N(size-a)
+			src.spans = nil
+			require.NoError(t, pc.WriteRange(ctx, io.Discard, a, b))
+			assert.Equal(t, src.spans, pc.Spans(a, b), "%s [%d, %d)", pf.name, a, b)
+			for i := 1; i < len(src.spans); i++ {
+				assert.Greater(t, src.spans[i].Fragment, src.spans[i-1].Fragment)
+			}
+		}
+		whole := pc.Spans(0, size)
+		require.Len(t, whole, len(idx), "one read per fragment")
+		last := idx[len(idx)-1]
+		s := last.Samples[len(last.Samples)/2]
+		at := bytes.Index(mustWrite(t, pc), docs[len(idx)-1][s.Offset:s.Offset+int64(s.Size)])
+		require.Positive(t, at)
+		src.spans = nil
+		var out bytes.Buffer
+		require.NoError(t, pc.WriteRange(ctx, &out, int64(at)+1, int64(at)+2))
+		assert.Equal(t, []remux.Span{{Fragment: len(idx) - 1, Offset: s.Offset, Size: int64(s.Size)}}, src.spans)
+	}
+}
+
+// mustWrite writes the whole clip.
+func mustWrite(t testing.TB, pc *remux.PlannedClip) []byte {
+	var out bytes.Buffer
+	require.NoError(t, pc.WriteTo(context.Background(), &out))
+	return out.Bytes()
+}
+
+// syntheticDump is a GetMedia dump of n fragments as BenchmarkClip makes
+// them: 2 s of 25 fps video with 20 KB frames, and AAC. payload counts
+// the frames' bytes.
+func syntheticDump(tb testing.TB, n int) (data []byte, payload int64) {
+	h := testHeader(true)
+	var b bytes.Buffer
+	w := mkv.NewWriter(&b, mkv.WriterOptions{})
+	for i := 0; i < n; i++ {
+		f := fragment(h, int64(i)*2000, 50, true)
+		for j := range f.Blocks {
+			if f.Blocks[j].Track == 1 {
+				f.Blocks[j].Data = frame(20_000, j == 0)
+			}
+			payload += int64(len(f.Blocks[j].Data))
+		}
+		require.NoError(tb, w.WriteFragment(f))
+	}
+	require.NoError(tb, w.Close())
+	return b.Bytes(), payload
+}
+
+// plannedFragments is the planned clip of syntheticDump(n).
+func plannedFragments(tb testing.TB, n int, format remux.Format) (*remux.PlannedClip, int64) {
+	data, payload := syntheticDump(tb, n)
+	idx, docs, ok := indexesOf(tb, data)
+	require.True(tb, ok)
+	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: remux.Options{Format: format}})
+	require.NoError(tb, err)
+	return pc, payload
+}
+
+// TestPlannedWriteAllocs: writing a planned clip again allocates nothing
+// per sample or per fragment: a clip of 2 and one of 20 fragments cost the
+// same few allocations.
+func TestPlannedWriteAllocs(t *testing.T) {
+	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
+		var per []float64
+		for _, n := range []int{2, 20} {
+			pc, _ := plannedFragments(t, n, format)
+			write := func() { require.NoError(t, pc.WriteTo(context.Background(), io.Discard)) }
+			write()
+			per = append(per, testing.AllocsPerRun(20, write))
+		}
+		assert.LessOrEqual(t, per[0], 1.0, "%s: %v allocations per write", format, per)
+		assert.Equal(t, per[0], per[1], "%s: allocations grow with the clip: %v", format, per)
+	}
+}
+
+// BenchmarkPlan measures planning from indexes alone (no payload read):
+// 10 fragments of 2 s, 20 KB video frames and AAC. The bytes are those of
+// the payloads planned.
+func BenchmarkPlan(b *testing.B) {
+	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
+		b.Run(format.String(), func(b *testing.B) {
+			data, payload := syntheticDump(b, 10)
+			idx, docs, _ := indexesOf(b, data)
+			opts := &remux.PlanOptions{Options: remux.Options{Format: format}}
+			b.ReportAllocs()
+			b.SetBytes(payload)
+			for b.Loop() {
+				if _, err := remux.Plan(context.Background(), idx, docs, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlannedWrite measures writing a planned clip from a source of
+// documents in memory to a discarding writer: the same clip as
+// BenchmarkPlan.
+func BenchmarkPlannedWrite(b *testing.B) {
+	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
+		b.Run(format.String(), func(b *testing.B) {
+			pc, payload := plannedFragments(b, 10, format)
+			b.ReportAllocs()
+			b.SetBytes(payload)
+			for b.Loop() {
+				if err := pc.WriteTo(context.Background(), io.Discard); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
