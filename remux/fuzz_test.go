@@ -124,7 +124,7 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 			o := *opts
 			o.Format = pf.opts.Format
 			if pc := comparePlans(t, data, idx, docs, o); pc != nil {
-				checkRanges(t, pc, mustWrite(t, pc))
+				checkRanges(t, pc, docs, mustWrite(t, pc, docs))
 			}
 		}
 	}

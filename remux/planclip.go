@@ -104,7 +104,7 @@ type PlanOptions struct {
 type PlannedClip struct {
 	frags   []*fragindex.Index
 	inputs  []int
-	src     Payloads
+	src     Payloads // for planning; each write has its own
 	format  Format
 	tracks  []*track    // the clip's tracks, for converting frames
 	mtracks []mp4.Track // the same as laid out
@@ -322,7 +322,7 @@ func (pl *planner) frame(f *mkv.Fragment, i int, t *track) (uint32, int64, uint3
 	if err != nil || ok {
 		return s.Size, n, uint32(i), err
 	}
-	data, err := pl.clip.read(pl.ctx, pl.pos, s.Offset, int64(s.Size))
+	data, err := pl.clip.read(pl.ctx, pl.clip.src, pl.pos, s.Offset, int64(s.Size))
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -434,9 +434,9 @@ func (pc *PlannedClip) Manifest() *Manifest {
 	return &m
 }
 
-// WriteTo writes the whole clip to w.
-func (pc *PlannedClip) WriteTo(ctx context.Context, w io.Writer) error {
-	return pc.WriteRange(ctx, w, 0, pc.size)
+// WriteTo writes the whole clip to w, its payloads read from src.
+func (pc *PlannedClip) WriteTo(ctx context.Context, w io.Writer, src Payloads) error {
+	return pc.WriteRange(ctx, w, src, 0, pc.size)
 }
 
 // Span is a part of a fragment's document that a write reads.
@@ -498,9 +498,9 @@ func (pc *PlannedClip) span(k int, start, end int64) (lo, hi int64) {
 	return lo, hi
 }
 
-// read asks the source for a span and holds it to its length.
-func (pc *PlannedClip) read(ctx context.Context, pos int, off, n int64) ([]byte, error) {
-	b, err := pc.src.Payload(ctx, pos, off, n)
+// read asks src for a span and holds it to its length.
+func (pc *PlannedClip) read(ctx context.Context, src Payloads, pos int, off, n int64) ([]byte, error) {
+	b, err := src.Payload(ctx, pos, off, n)
 	if err == nil && int64(len(b)) != n {
 		err = fmt.Errorf("%w: %d bytes for %d", ErrPayloadSize, len(b), n)
 	}
@@ -512,9 +512,11 @@ func (pc *PlannedClip) read(ctx context.Context, pos int, off, n int64) ([]byte,
 
 // WriteRange writes bytes [start, end) of the clip to w: the headers
 // of the fragments the range covers, made again, and the payloads of the
-// frames it covers, read from the source one span per fragment. Nothing
-// before start is read or made beyond the fragment start falls in.
-func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, start, end int64) error {
+// frames it covers, read from src one span per fragment (Spans lists them).
+// Nothing before start is read, nor made beyond the moof of the fragment
+// start falls in. src is the source of this write: the one given to Plan,
+// or one that reads ahead the spans of this range (ReadAhead).
+func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, src Payloads, start, end int64) error {
 	if pc.err != nil {
 		return pc.err
 	}
@@ -526,11 +528,11 @@ func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, start, end i
 		return err
 	}
 	defer pc.writers.Put(cw)
-	cw.ctx, cw.start, cw.end = ctx, start, end
+	cw.ctx, cw.src, cw.start, cw.end = ctx, src, start, end
 	cw.out.Reset(w)
 	// Whatever happens, the writer goes back without the caller's
 	// memory.
-	defer cw.out.Reset(nil)
+	defer cw.release()
 	if err := cw.piece(pc.header, 0); err != nil {
 		return err
 	}
@@ -567,12 +569,20 @@ func (pc *PlannedClip) writer() (*clipWriter, error) {
 type clipWriter struct {
 	pc         *PlannedClip
 	ctx        context.Context
+	src        Payloads
 	out        *mp4.Pieces
 	start, end int64
 	fh         *mp4.FragmentHeader
 	frag       mp4.Fragment
 	moof       []byte
 	conv       []byte // converted frames of the fragment being written
+}
+
+// release lets go of the caller's writer, source and context before the
+// clipWriter goes back to the pool.
+func (cw *clipWriter) release() {
+	cw.out.Reset(nil)
+	cw.ctx, cw.src = nil, nil
 }
 
 // piece writes what of b, which is at offset at of the clip, falls in the
@@ -608,7 +618,7 @@ func (cw *clipWriter) fragment(k int) error {
 	if hi <= lo {
 		return cw.out.Flush()
 	}
-	doc, err := pc.read(cw.ctx, fr.pos, lo, hi-lo)
+	doc, err := pc.read(cw.ctx, cw.src, fr.pos, lo, hi-lo)
 	if err != nil {
 		return err
 	}

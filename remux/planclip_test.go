@@ -106,7 +106,7 @@ func TestPlanMatchesPlanned(t *testing.T) {
 				opts.Gaps = gaps
 				t.Run(name+"/"+pf.name+"/gaps"+strconv.Itoa(int(gaps)), func(t *testing.T) {
 					if pc := comparePlans(t, data, idx, docs, opts); pc != nil {
-						checkRanges(t, pc, mustWrite(t, pc))
+						checkRanges(t, pc, docs, mustWrite(t, pc, docs))
 					}
 				})
 			}
@@ -135,7 +135,7 @@ func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.
 	size, err := pc.Size()
 	require.NoError(t, err)
 	require.EqualValues(t, len(want), size)
-	require.True(t, bytes.Equal(want, mustWrite(t, pc)), "planned from indexes differs from the planned clip")
+	require.True(t, bytes.Equal(want, mustWrite(t, pc, docs)), "planned from indexes differs from the planned clip")
 	require.Equal(t, wantMan, pc.Manifest())
 	return pc
 }
@@ -143,7 +143,7 @@ func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.
 // checkRanges writes ranges of pc and compares them with whole: the first
 // and last bytes, ranges around the header's end and each fragment's
 // start, and random ones (mid-sample, mid-moof).
-func checkRanges(t *testing.T, pc *remux.PlannedClip, whole []byte) {
+func checkRanges(t *testing.T, pc *remux.PlannedClip, src remux.Payloads, whole []byte) {
 	ctx := context.Background()
 	n := int64(len(whole))
 	ranges := [][2]int64{{0, 1}, {n - 1, n}, {0, n}, {n / 2, n}}
@@ -161,7 +161,7 @@ func checkRanges(t *testing.T, pc *remux.PlannedClip, whole []byte) {
 	}
 	for _, r := range ranges {
 		var out bytes.Buffer
-		require.NoError(t, pc.WriteRange(ctx, &out, r[0], r[1]))
+		require.NoError(t, pc.WriteRange(ctx, &out, src, r[0], r[1]))
 		require.True(t, bytes.Equal(whole[r[0]:r[1]], out.Bytes()), "range [%d, %d) of %d", r[0], r[1], n)
 	}
 }
@@ -278,10 +278,10 @@ func TestPlanChangedFrames(t *testing.T) {
 					assert.Zero(t, src.calls, "4-byte length-prefixed frames are planned from the index alone")
 				}
 				var got bytes.Buffer
-				require.NoError(t, pc.WriteTo(context.Background(), &got))
+				require.NoError(t, pc.WriteTo(context.Background(), &got, src))
 				require.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "planned from indexes differs from the planned clip")
 				assert.Equal(t, wantMan, pc.Manifest())
-				checkRanges(t, pc, want.Bytes())
+				checkRanges(t, pc, docs, want.Bytes())
 			})
 		}
 	}
@@ -339,7 +339,7 @@ func TestPlanPayloadErrors(t *testing.T) {
 				size, err := pc.Size()
 				require.NoError(t, err)
 				var out bytes.Buffer
-				err = pc.WriteTo(context.Background(), &out)
+				err = pc.WriteTo(context.Background(), &out, src)
 				require.Error(t, err)
 				var pe *remux.PayloadError
 				require.ErrorAs(t, err, &pe)
@@ -375,7 +375,7 @@ func TestPlanErrors(t *testing.T) {
 	require.NoError(t, err)
 	size, _ := pc.Size()
 	for _, r := range [][2]int64{{-1, 10}, {0, size + 1}, {5, 5}} {
-		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, io.Discard, r[0], r[1])), "%v", r)
+		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, io.Discard, docs, r[0], r[1])), "%v", r)
 	}
 
 	bad := *idx[0]
@@ -397,7 +397,7 @@ func TestPlanErrors(t *testing.T) {
 	man := pc.Manifest()
 	require.Len(t, man.Fragments, len(mixed))
 	assert.Equal(t, 10, man.Fragments[0].Index)
-	assert.Equal(t, err, pc.WriteTo(ctx, io.Discard))
+	assert.Equal(t, err, pc.WriteTo(ctx, io.Discard, docs))
 }
 
 // spanSource records the reads of documents in memory.
@@ -430,7 +430,7 @@ func TestPlanSpans(t *testing.T) {
 			a := rng.Int64N(size)
 			b := a + 1 + rng.Int64N(size-a)
 			src.spans = nil
-			require.NoError(t, pc.WriteRange(ctx, io.Discard, a, b))
+			require.NoError(t, pc.WriteRange(ctx, io.Discard, src, a, b))
 			assert.Equal(t, src.spans, pc.Spans(a, b), "%s [%d, %d)", pf.name, a, b)
 			for i := 1; i < len(src.spans); i++ {
 				assert.Greater(t, src.spans[i].Fragment, src.spans[i-1].Fragment)
@@ -440,19 +440,19 @@ func TestPlanSpans(t *testing.T) {
 		require.Len(t, whole, len(idx), "one read per fragment")
 		last := idx[len(idx)-1]
 		s := last.Samples[len(last.Samples)/2]
-		at := bytes.Index(mustWrite(t, pc), docs[len(idx)-1][s.Offset:s.Offset+int64(s.Size)])
+		at := bytes.Index(mustWrite(t, pc, docs), docs[len(idx)-1][s.Offset:s.Offset+int64(s.Size)])
 		require.Positive(t, at)
 		src.spans = nil
 		var out bytes.Buffer
-		require.NoError(t, pc.WriteRange(ctx, &out, int64(at)+1, int64(at)+2))
+		require.NoError(t, pc.WriteRange(ctx, &out, src, int64(at)+1, int64(at)+2))
 		assert.Equal(t, []remux.Span{{Fragment: len(idx) - 1, Offset: s.Offset, Size: int64(s.Size)}}, src.spans)
 	}
 }
 
 // mustWrite writes the whole clip.
-func mustWrite(t testing.TB, pc *remux.PlannedClip) []byte {
+func mustWrite(t testing.TB, pc *remux.PlannedClip, src remux.Payloads) []byte {
 	var out bytes.Buffer
-	require.NoError(t, pc.WriteTo(context.Background(), &out))
+	require.NoError(t, pc.WriteTo(context.Background(), &out, src))
 	return out.Bytes()
 }
 
@@ -478,13 +478,13 @@ func syntheticDump(tb testing.TB, n int) (data []byte, payload int64) {
 }
 
 // plannedFragments is the planned clip of syntheticDump(n).
-func plannedFragments(tb testing.TB, n int, format remux.Format) (*remux.PlannedClip, int64) {
+func plannedFragments(tb testing.TB, n int, format remux.Format) (*remux.PlannedClip, remux.Documents, int64) {
 	data, payload := syntheticDump(tb, n)
 	idx, docs, ok := indexesOf(tb, data)
 	require.True(tb, ok)
 	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: remux.Options{Format: format}})
 	require.NoError(tb, err)
-	return pc, payload
+	return pc, docs, payload
 }
 
 // TestPlannedWriteAllocs: writing a planned clip again allocates nothing
@@ -494,8 +494,8 @@ func TestPlannedWriteAllocs(t *testing.T) {
 	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
 		var per []float64
 		for _, n := range []int{2, 20} {
-			pc, _ := plannedFragments(t, n, format)
-			write := func() { require.NoError(t, pc.WriteTo(context.Background(), io.Discard)) }
+			pc, docs, _ := plannedFragments(t, n, format)
+			write := func() { require.NoError(t, pc.WriteTo(context.Background(), io.Discard, docs)) }
 			write()
 			per = append(per, testing.AllocsPerRun(20, write))
 		}
@@ -530,11 +530,11 @@ func BenchmarkPlan(b *testing.B) {
 func BenchmarkPlannedWrite(b *testing.B) {
 	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
 		b.Run(format.String(), func(b *testing.B) {
-			pc, payload := plannedFragments(b, 10, format)
+			pc, docs, payload := plannedFragments(b, 10, format)
 			b.ReportAllocs()
 			b.SetBytes(payload)
 			for b.Loop() {
-				if err := pc.WriteTo(context.Background(), io.Discard); err != nil {
+				if err := pc.WriteTo(context.Background(), io.Discard, docs); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -152,7 +152,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		switch {
 		case pc != nil:
 			if err == nil {
-				err = pc.pc.WriteTo(context.Background(), dst)
+				err = pc.pc.WriteTo(context.Background(), dst, pc.docs)
 			}
 			man = pc.manifest()
 		case err == nil:
@@ -446,6 +446,7 @@ func selectAndPlan(ins []*input, req *dedup.Request, lim dedup.Limits, opts *rem
 // the manifest entries of the fragments the selection left out.
 type plannedClip struct {
 	pc      *remux.PlannedClip
+	docs    remux.Documents // its payload source: the chosen fragments' bytes
 	skipped []remux.FragmentEntry
 }
 
@@ -485,7 +486,7 @@ func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim d
 		idx[k], docs[k], inputs[k] = fragindex.FromFragment(f.f, f.f.Size), f.doc, f.f.Index
 	}
 	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: *opts, Inputs: inputs})
-	p.pc = pc
+	p.pc, p.docs = pc, docs
 	if selErr != nil {
 		return p, sel, selErr
 	}
