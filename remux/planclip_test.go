@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -540,4 +542,78 @@ func BenchmarkPlannedWrite(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestReadAhead writes ranges of a planned clip through a ReadAhead over a
+// slow ranged reader: the bytes are the clip's, reads overlap, and the
+// spans read and not yet let go stay within the bounds.
+func TestReadAhead(t *testing.T) {
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv"))
+	require.NoError(t, err)
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	pc, err := remux.Plan(ctx, idx, docs, nil)
+	require.NoError(t, err)
+	whole := mustWrite(t, pc, docs)
+	size := int64(len(whole))
+	for _, opts := range []remux.ReadAheadOptions{{}, {MaxReads: 2}, {MaxBytes: 1}} {
+		for _, r := range [][2]int64{{0, size}, {size / 3, size - 5}, {size - 1, size}} {
+			var mu sync.Mutex
+			var started, inFlight, most int
+			read := func(ctx context.Context, s remux.Span) ([]byte, error) {
+				mu.Lock()
+				started++
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+				return docs.Payload(ctx, s.Fragment, s.Offset, s.Size)
+			}
+			spans := pc.Spans(r[0], r[1])
+			ra := remux.NewReadAhead(ctx, spans, read, &opts)
+			var out bytes.Buffer
+			require.NoError(t, pc.WriteRange(ctx, &out, ra, r[0], r[1]))
+			ra.Close()
+			require.True(t, bytes.Equal(whole[r[0]:r[1]], out.Bytes()), "%+v [%d, %d)", opts, r[0], r[1])
+			assert.Equal(t, len(spans), started, "each span read once")
+			limit := remux.DefaultReadAheadReads
+			switch {
+			case opts.MaxReads > 0:
+				limit = opts.MaxReads
+			case opts.MaxBytes > 0:
+				limit = 1
+			}
+			assert.LessOrEqual(t, most, limit, "%+v", opts)
+			if len(spans) > 2 && opts == (remux.ReadAheadOptions{}) {
+				assert.Greater(t, most, 1, "reads overlap")
+			}
+		}
+	}
+
+	t.Run("a failed read fails the write", func(t *testing.T) {
+		read := func(ctx context.Context, s remux.Span) ([]byte, error) {
+			if s.Fragment == 1 {
+				return nil, errStorage
+			}
+			return docs.Payload(ctx, s.Fragment, s.Offset, s.Size)
+		}
+		ra := remux.NewReadAhead(ctx, pc.Spans(0, size), read, nil)
+		defer ra.Close()
+		err := pc.WriteTo(ctx, io.Discard, ra)
+		assert.ErrorIs(t, err, errStorage)
+		var pe *remux.PayloadError
+		assert.ErrorAs(t, err, &pe)
+	})
+	t.Run("closed before the write ends", func(t *testing.T) {
+		ra := remux.NewReadAhead(ctx, pc.Spans(0, size), func(ctx context.Context, s remux.Span) ([]byte, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}, nil)
+		ra.Close()
+		assert.ErrorIs(t, pc.WriteTo(ctx, io.Discard, ra), context.Canceled)
+	})
 }
