@@ -280,7 +280,7 @@ func (pl *planned) finishIndex() {
 // WriteRange will write. Nothing has been written to the destination yet,
 // so a failure here can still be answered with a proper error. With no
 // fragment holding media it returns a ResourceNotFound error, as Close
-// does.
+// does. (A clip planned from indexes is the function Plan's.)
 func (c *Clipper) Plan() (int64, error) {
 	pl := c.plan
 	if pl == nil {
@@ -368,6 +368,11 @@ var errRangeDone = errors.New("remux: range written")
 // before it are never written. It can be called once per Clipper (a
 // second pass consumes the plan); Close afterwards only returns the
 // manifest.
+//
+// Deprecated: the fragments of a byte range are known before it is
+// written; plan the clip from their indexes (Plan) and write the range
+// with PlannedClip.WriteRange, which reads only the payloads the range
+// covers and holds none in memory.
 func (c *Clipper) WriteRange(start, end int64) error {
 	if _, err := c.Plan(); err != nil {
 		return err
