@@ -56,6 +56,10 @@ var ErrPayloadSize = errors.New("remux: payload source returned the wrong number
 // stored document is not the one indexed.
 var ErrPayloadChanged = errors.New("remux: frame differs from the one planned")
 
+// errNoSource is the cause of a PayloadError when a plan or a write that
+// needs payloads was given no source.
+var errNoSource = errors.New("remux: no payload source")
+
 // PayloadError is a failure of a planned clip's payload source, or bytes
 // from it that do not fit the plan. Its KVS kind is that of its cause
 // (kvserr.Unknown, an internal failure, for a plain I/O error).
@@ -500,6 +504,9 @@ func (pc *PlannedClip) span(k int, start, end int64) (lo, hi int64) {
 
 // read asks src for a span and holds it to its length.
 func (pc *PlannedClip) read(ctx context.Context, src Payloads, pos int, off, n int64) ([]byte, error) {
+	if src == nil {
+		return nil, &PayloadError{Fragment: pc.name(pos), Offset: off, Size: n, Err: errNoSource}
+	}
 	b, err := src.Payload(ctx, pos, off, n)
 	if err == nil && int64(len(b)) != n {
 		err = fmt.Errorf("%w: %d bytes for %d", ErrPayloadSize, len(b), n)
