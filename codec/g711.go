@@ -70,17 +70,24 @@ type G711Config struct {
 // one that does not hold a whole number of sample instants, is an
 // InvalidMediaFrame error.
 func (c *G711Config) FrameSamples(frame []byte) (uint32, error) {
+	return c.SamplesIn(len(frame))
+}
+
+// SamplesIn is FrameSamples for a frame of size bytes: G.711 frames are
+// counted from their length alone, so a planner knows them from an index
+// without reading them.
+func (c *G711Config) SamplesIn(size int) (uint32, error) {
 	ch := int(c.Channels)
 	if ch == 0 {
 		ch = 1
 	}
-	if len(frame) == 0 {
+	if size == 0 {
 		return 0, invalidFrame("empty G.711 frame")
 	}
-	if len(frame)%ch != 0 || len(frame)/ch > 0xFFFFFFFF {
-		return 0, invalidFrame("G.711 frame of %d bytes is not a whole number of %d-channel samples", len(frame), ch)
+	if size%ch != 0 || size/ch > 0xFFFFFFFF {
+		return 0, invalidFrame("G.711 frame of %d bytes is not a whole number of %d-channel samples", size, ch)
 	}
-	return uint32(len(frame) / ch), nil
+	return uint32(size / ch), nil
 }
 
 // parseG711Track accepts a WAVEFORMATEX with the G.711 A-law or µ-law tag.

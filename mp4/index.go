@@ -55,16 +55,49 @@ func NewIndexedWriter(w io.Writer, tracks []Track, idx *Index) (*Writer, error) 
 	if err != nil {
 		return nil, err
 	}
-	sidx, err := encodeSidx(idx)
-	if err != nil {
-		return nil, err
-	}
-	init, err := insertMehd(wr.init, idx.Duration)
+	init, sidx, err := indexedParts(wr.init, idx)
 	if err != nil {
 		return nil, err
 	}
 	wr.init = append(init, sidx...)
 	return wr, nil
+}
+
+// IndexedInit returns what NewIndexedWriter's WriteInit writes — ftyp,
+// moov with mehd, sidx — for a caller that writes the fragments itself
+// (FragmentHeader).
+func IndexedInit(tracks []Track, idx *Index) ([]byte, error) {
+	init, sidx, err := indexedHeader(tracks, idx)
+	if err != nil {
+		return nil, err
+	}
+	return append(init, sidx...), nil
+}
+
+// indexedHeader builds the init segment of tracks with the mehd of idx,
+// and idx's sidx.
+func indexedHeader(tracks []Track, idx *Index) (init, sidx []byte, err error) {
+	if err := validateTracks(tracks); err != nil {
+		return nil, nil, err
+	}
+	init, err = buildInit(tracks)
+	if err != nil {
+		return nil, nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+	}
+	return indexedParts(init, idx)
+}
+
+// indexedParts returns init with the mehd of idx, and idx's sidx.
+func indexedParts(init []byte, idx *Index) ([]byte, []byte, error) {
+	sidx, err := encodeSidx(idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	init, err = insertMehd(init, idx.Duration)
+	if err != nil {
+		return nil, nil, err
+	}
+	return init, sidx, nil
 }
 
 // InitSize returns the number of bytes WriteInit writes.
@@ -184,17 +217,7 @@ func ReservedHeaderSize(tracks []Track, n int) (int, error) {
 // once. An index that needs more than size bytes, or leaves fewer spare
 // bytes than a free box takes (8), is an error wrapping ErrNoRoom.
 func ReservedHeader(tracks []Track, idx *Index, size int) ([]byte, error) {
-	if err := validateTracks(tracks); err != nil {
-		return nil, err
-	}
-	init, err := buildInit(tracks)
-	if err != nil {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
-	}
-	if init, err = insertMehd(init, idx.Duration); err != nil {
-		return nil, err
-	}
-	sidx, err := encodeSidx(idx)
+	init, sidx, err := indexedHeader(tracks, idx)
 	if err != nil {
 		return nil, err
 	}

@@ -77,8 +77,9 @@ func sampleFlags(s *Sample) uint32 {
 }
 
 // plan fills p for run r (which has at least one sample) and returns an
-// error for an empty sample.
-func (p *trafPlan) plan(r *TrackRun) error {
+// error for an empty sample. With sizes, a sample without Data counts
+// Sample.Size bytes; without, it is empty.
+func (p *trafPlan) plan(r *TrackRun, sizes bool) error {
 	*p = trafPlan{run: r}
 	s := r.Samples
 	first := &s[0]
@@ -91,13 +92,17 @@ func (p *trafPlan) plan(r *TrackRun) error {
 	}
 	for i := range s {
 		x := &s[i]
-		if len(x.Data) == 0 {
+		n := len(x.Data)
+		if sizes && x.Data == nil {
+			n = int(x.Size)
+		}
+		if n == 0 {
 			return kvserr.Errorf(kvserr.InvalidArgument,
 				"track %d sample %d has no data: %w", r.TrackID, i, ErrInvalidFragment)
 		}
-		p.payload += int64(len(x.Data))
+		p.payload += int64(n)
 		sameDur = sameDur && x.Duration == first.Duration
-		sameSize = sameSize && len(x.Data) == len(first.Data)
+		sameSize = sameSize && n == first.size()
 		f := sampleFlags(x)
 		sameFlags = sameFlags && f == f0
 		if i > 0 {
@@ -120,7 +125,7 @@ func (p *trafPlan) plan(r *TrackRun) error {
 	}
 	if sameSize {
 		p.tfhdFlags |= tfhdDefaultSize
-		p.defSize = uint32(len(first.Data))
+		p.defSize = uint32(first.size())
 	} else {
 		p.trunFlags |= trunSize
 	}
@@ -184,6 +189,10 @@ func (p *trafPlan) trafSize() int {
 // plan slice stops growing once it has seen the most tracks a fragment
 // carries.
 type fragmentHeader struct {
+	// sizes lets samples be described by Sample.Size alone (Progressive's
+	// plan, FragmentHeader); a writer of payloads leaves it false, so a
+	// sample without Data is refused as empty.
+	sizes    bool
 	seq      uint32
 	trafs    []trafPlan
 	moofSize int
@@ -218,7 +227,7 @@ func (h *fragmentHeader) plan(f *Fragment, trackIDs, descs []uint32) error {
 		}
 		h.trafs = append(h.trafs, trafPlan{})
 		p := &h.trafs[len(h.trafs)-1]
-		if err := p.plan(r); err != nil {
+		if err := p.plan(r, h.sizes); err != nil {
 			return err
 		}
 		h.moofSize += p.trafSize()
@@ -294,7 +303,7 @@ func (p *trafPlan) marshalTo(b []byte, o int) int {
 			o = put32(b, o, s.Duration)
 		}
 		if tf&trunSize != 0 {
-			o = put32(b, o, uint32(len(s.Data)))
+			o = put32(b, o, uint32(s.size()))
 		}
 		if tf&trunFlags != 0 {
 			o = put32(b, o, sampleFlags(s))

@@ -115,15 +115,17 @@ func (p *Progressive) SetGatherThreshold(n int) {
 	p.gatherBelow, p.thresholdSet = max(n, 0), true
 }
 
-// Plan records the samples of one fragment. Their Data is only measured;
-// the caller must pass the same fragment, with the same payloads, to
-// WriteFragment in the writing pass. A fragment without samples adds
-// nothing.
+// Plan records the samples of one fragment. Their Data is only measured,
+// and a sample may be described by Sample.Size without Data; the caller
+// must pass the same fragment, with the same payloads, to WriteFragment in
+// the writing pass, or write the payloads itself after Header. A fragment
+// without samples adds nothing.
 func (p *Progressive) Plan(f *Fragment) error {
 	if p.finished {
 		return kvserr.Errorf(kvserr.InvalidArgument, "fragment planned after the plan was finished: %w", ErrWriteOrder)
 	}
 	h := &p.hdr
+	h.sizes = true
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}
@@ -155,7 +157,7 @@ func (p *Progressive) Plan(f *Fragment) error {
 			if len(t.sizes) == 0 || cts < t.minCTS {
 				t.minCTS = cts
 			}
-			t.sizes = append(t.sizes, uint32(len(s.Data)))
+			t.sizes = append(t.sizes, uint32(s.size()))
 			t.durs = append(t.durs, s.Duration)
 			t.ctos = append(t.ctos, s.CompositionOffset)
 			t.anyCTO = t.anyCTO || s.CompositionOffset != 0
@@ -204,6 +206,18 @@ func (p *Progressive) HeaderSize() (int64, error) {
 		return 0, err
 	}
 	return int64(len(p.header)), nil
+}
+
+// Header finishes the plan, as Size does, and returns ftyp, moov and the
+// mdat header: what WriteHeader writes, for a caller that writes the
+// payloads itself, chunk by chunk in the order of the planned fragments
+// (each fragment's runs in order). The slice is the Progressive's own and
+// must not be changed.
+func (p *Progressive) Header() ([]byte, error) {
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	return p.header, nil
 }
 
 // finish lays the file out: the moov is built twice, first to learn its
@@ -562,6 +576,7 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 		return kvserr.Errorf(kvserr.InvalidArgument, "fragment before the header: %w", ErrWriteOrder)
 	}
 	h := &p.hdr
+	h.sizes = false
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}

@@ -24,6 +24,20 @@ type Sample struct {
 	// Sync marks a sample a decoder can start at (an IDR picture; every
 	// AAC frame).
 	Sync bool
+	// Size is the payload's length for a sample described without its
+	// bytes (Data nil): one that Progressive.Plan and FragmentHeader lay
+	// out before the payload is read. It is ignored when Data is set;
+	// the writers that write payloads (Writer, Progressive.WriteFragment)
+	// need Data.
+	Size uint32
+}
+
+// size is the sample's payload length: Data's, or Size without Data.
+func (s *Sample) size() int {
+	if s.Data != nil {
+		return len(s.Data)
+	}
+	return int(s.Size)
 }
 
 // TrackRun is the samples of one track in one fragment, in decode order.

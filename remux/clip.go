@@ -34,6 +34,12 @@ type Options struct {
 	// mkv.NewBytesReader do, and not those of mkv.NewReader). A
 	// planned fragmented MP4 carries its total duration (mehd) and a
 	// segment index (sidx), so players show its length and seek in it.
+	//
+	// A caller that knows its fragments up front plans from their
+	// indexes instead (Plan, PlannedClip), which holds no payload and
+	// writes byte ranges without the fragments before them; Planned stays
+	// for Clip and for the one-pass file mode (IndexRoom). Plan ignores
+	// it.
 	Planned bool
 	// IndexRoom lets a planned fragmented MP4 whose destination is a file
 	// (an *os.File, or anything with Seek, WriteAt and Truncate) be
@@ -82,7 +88,8 @@ const (
 // except I/O errors of dst, which are returned as they are.
 //
 // A planned clip (FormatMP4, or Options.Planned) needs every fragment
-// before its first byte, so Clip reads the whole of src into memory first.
+// before its first byte, so Clip reads the whole of src into memory first;
+// the output is byte for byte that of Plan over the fragments' indexes.
 func Clip(dst io.Writer, src io.Reader, opts *Options) (*Manifest, error) {
 	c := NewClipper(dst, opts)
 	r := (*mkv.Reader)(nil)

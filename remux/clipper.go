@@ -27,6 +27,11 @@ type Clipper struct {
 	// (progressive.go); plan holds a planned clip's first pass.
 	open func([]mp4.Track) (sink, error)
 	plan *planned
+	// pc, when set, is a planned clip being planned from sample indexes
+	// (planclip.go): collect sizes the samples from the index, reading
+	// only frames whose bytes change, and flushPending hands each timed
+	// fragment to pc instead of a sink.
+	pc *planner
 
 	header   *mkv.Header
 	tracks   []*track // in output order: video first
@@ -62,6 +67,7 @@ type pending struct {
 	frag  *mkv.Fragment
 	runs  []run // by track index
 	entry int   // index in the manifest
+	pos   int   // the fragment's position in a planned clip's list (pc)
 }
 
 // run is one track's samples of a fragment.
@@ -72,6 +78,10 @@ type run struct {
 	lastDur int64   // BlockDuration of the last sample in units; 0 if none
 	lens    []int64 // audio frame lengths in units, from the frames' sizes (G.711); else nil
 	sdi     uint32  // sample description index in force
+	// src says where each sample's bytes come from, for a clip planned
+	// from indexes (pc): the block's index in its fragment and the src
+	// flags. Empty otherwise.
+	src []uint32
 }
 
 // Add adds the next fragment of the clip.
@@ -121,6 +131,10 @@ func (c *Clipper) add(f *mkv.Fragment) error {
 	for i := range p.runs {
 		r := &p.runs[i]
 		r.samples, r.pts, r.dts, r.lens, r.lastDur = r.samples[:0], r.pts[:0], r.dts[:0], r.lens[:0], 0
+		r.src = r.src[:0]
+	}
+	if c.pc != nil {
+		p.pos = c.pc.pos
 	}
 	n, err := c.collect(f, p)
 	if err != nil {
@@ -197,7 +211,15 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 		if b.Lace > 0 {
 			ns += int64(b.Lace) * t.laceStepNs(f.Header.Track(b.Track))
 		}
-		data, n, err := t.frame(b.Data)
+		s := mp4.Sample{Sync: b.Keyframe || t.info.Kind == codec.Audio}
+		var n int64
+		var err error
+		src := uint32(i)
+		if c.pc != nil {
+			s.Size, n, src, err = c.pc.frame(f, i, t)
+		} else {
+			s.Data, n, err = t.frame(b.Data)
+		}
 		if err != nil {
 			return 0, c.locate(err, f, b.Track, b.Offset)
 		}
@@ -206,9 +228,19 @@ func (c *Clipper) collect(f *mkv.Fragment, p *pending) (int, error) {
 			r.sdi = t.sdi
 		}
 		if t.inject && b.Keyframe {
-			data, t.inject = t.withParameterSets(data), false
+			t.inject = false
+			if c.pc != nil {
+				// The writer puts the sets in front of the frame.
+				s.Size += uint32(len(c.pc.parameterSets(t, t.sdi)))
+				src |= srcInject
+			} else {
+				s.Data = t.withParameterSets(s.Data)
+			}
 		}
-		r.samples = append(r.samples, mp4.Sample{Data: data, Sync: b.Keyframe || t.info.Kind == codec.Audio})
+		r.samples = append(r.samples, s)
+		if c.pc != nil {
+			r.src = append(r.src, src)
+		}
 		r.pts = append(r.pts, t.units(max(ns, 0)))
 		if t.info.G711 != nil {
 			r.lens = append(r.lens, n)
@@ -294,7 +326,13 @@ func (c *Clipper) flushPending(next *pending) error {
 			Samples:                r.samples,
 		})
 	}
-	if err := c.w.WriteFragment(&c.out); err != nil {
+	var err error
+	if c.pc != nil {
+		err = c.pc.record(p, &c.out)
+	} else {
+		err = c.w.WriteFragment(&c.out)
+	}
+	if err != nil {
 		return err
 	}
 	c.written = true

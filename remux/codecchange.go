@@ -94,7 +94,17 @@ func (t *track) descriptionInfo(idx uint32) *codec.Track {
 // another sample description, so the first frame after a switch carries
 // the new parameter sets in-band, where every decoder looks.
 func (t *track) withParameterSets(frame []byte) []byte {
-	info := t.descriptionInfo(t.sdi)
+	sets := t.parameterSets(t.sdi)
+	if sets == nil {
+		return frame
+	}
+	return append(append(make([]byte, 0, len(sets)+len(frame)), sets...), frame...)
+}
+
+// parameterSets returns the parameter sets of sample description sdi as
+// length-prefixed NAL units, or nil when the codec has none.
+func (t *track) parameterSets(sdi uint32) []byte {
+	info := t.descriptionInfo(sdi)
 	var sets [][]byte
 	switch {
 	case info.AVC != nil:
@@ -102,9 +112,9 @@ func (t *track) withParameterSets(frame []byte) []byte {
 	case info.HEVC != nil:
 		sets = append(append(append(sets, info.HEVC.VPS...), info.HEVC.SPS...), info.HEVC.PPS...)
 	default:
-		return frame
+		return nil
 	}
-	n := len(frame)
+	n := 0
 	for _, s := range sets {
 		n += 4 + len(s)
 	}
@@ -113,7 +123,7 @@ func (t *track) withParameterSets(frame []byte) []byte {
 		out = binary.BigEndian.AppendUint32(out, uint32(len(s)))
 		out = append(out, s...)
 	}
-	return append(out, frame...)
+	return out
 }
 
 func hintOf(mt *mkv.Track) codec.Hint {

@@ -29,18 +29,11 @@ func encodeFragments(t *testing.T, size string, startMs int64) []*mkv.Fragment {
 	require.NoError(t, err, string(out))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
-	r := mkv.NewBytesReader(data)
-	var frags []*mkv.Fragment
-	for {
-		f, err := r.Next()
-		if err == io.EOF {
-			return frags
-		}
-		require.NoError(t, err)
-		f = f.Clone()
+	frags := cloneFragments(t, data)
+	for _, f := range frags {
 		f.Tags = mkv.Tags{ProducerTimestamp: startMs + f.Timecode, HasProducerTimestamp: true}
-		frags = append(frags, f)
 	}
+	return frags
 }
 
 // TestCodecChange joins two recordings whose SPS differ (a camera

@@ -17,6 +17,15 @@
 // timecode unit, so audio never drifts. Decode times strictly increase on
 // every track.
 //
+// A clip whose layout depends on all of it — a progressive MP4 (moov
+// first), or an fMP4 with its duration (mehd) and segment index (sidx) —
+// is planned from the fragments' sample indexes (package fragindex) with
+// Plan: the PlannedClip knows its exact size and header bytes before any
+// payload is read, and writes the whole clip or any byte range of it,
+// reading the payloads it covers from a Payloads the caller provides (the
+// documents in memory, or ranged reads through a ReadAhead). Streaming
+// fMP4 goes through a Clipper: fragments in, moof+mdat out as they come.
+//
 // Every failure is a *kvserr.Error with the KVS kind and the fragment, track
 // and byte offset where it was found.
 package remux

@@ -2,10 +2,13 @@ package remux_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -31,4 +34,60 @@ func ExampleClip() {
 	// 9 fragments, MP4 starts with "ftyp"
 	// track 1: avc1, 909 samples, 30.330 s
 	// track 2: mp4a, 1425 samples, 30.400 s
+}
+
+// Plan a progressive MP4 from the sample indexes of stored fragments, as a
+// service does, and write one byte range of it, its payloads read ahead by
+// ranges from the store.
+func ExamplePlan() {
+	// A GetMedia dump is one document per fragment; a store keeps each
+	// with the index fragindex.Build makes of it at ingest.
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var docs remux.Documents // stands in for the store
+	var idx []*fragindex.Index
+	r := mkv.NewBytesReader(data)
+	for {
+		f, err := r.Next()
+		if err != nil {
+			break
+		}
+		doc := data[f.Offset : f.Offset+f.Size]
+		x, err := fragindex.Build(doc)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		docs, idx = append(docs, doc), append(idx, x)
+	}
+	ctx := context.Background()
+
+	// Plan from the indexes: the source is read only for frames whose
+	// bytes change in the MP4 (rare).
+	clip, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: remux.Options{Format: remux.FormatMP4, Profile: remux.ProfileKVS}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	size, _ := clip.Size() // Content-Length, before any payload is read
+
+	// Bytes 1000 to the end (a Range request): the spans they need are read
+	// ahead by ranges, within 16 MiB and 8 reads.
+	start, end := int64(1000), size
+	read := func(ctx context.Context, s remux.Span) ([]byte, error) {
+		return docs.Payload(ctx, s.Fragment, s.Offset, s.Size) // a ranged GET of fragment s.Fragment
+	}
+	ra := remux.NewReadAhead(ctx, clip.Spans(start, end), read, nil)
+	defer ra.Close()
+	var out bytes.Buffer
+	if err := clip.WriteRange(ctx, &out, ra, start, end); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(out.Len() == int(end-start), len(clip.Spans(start, end)), "fragments read")
+	// Output:
+	// true 5 fragments read
 }

@@ -103,7 +103,8 @@ func FuzzClip(f *testing.F) {
 
 // checkClip clips data again into memory and holds the MP4 to the manifest
 // and to what the mkv Reader reads. A planned clip is also written in one
-// pass (checkOnePass).
+// pass (checkOnePass) and planned from the fragments' indexes, in both
+// layouts (comparePlans).
 func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	var out bytes.Buffer
 	opts := fuzzOptions(data)
@@ -113,6 +114,19 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	}
 	if opts.Planned {
 		checkOnePass(t, data, opts, out.Bytes())
+		// The same clips planned from the fragments' indexes, in both
+		// layouts, with a few of their byte ranges.
+		idx, docs, ok := indexesOf(t, data)
+		if !ok {
+			t.Fatal("Clip read the input, the Reader fails")
+		}
+		for _, pf := range planFormats {
+			o := *opts
+			o.Format = pf.opts.Format
+			if pc := comparePlans(t, data, idx, docs, o); pc != nil {
+				checkRanges(t, pc, docs, mustWrite(t, pc, docs))
+			}
+		}
 	}
 	if fmt.Sprint(again.Tracks) != fmt.Sprint(man.Tracks) {
 		t.Fatalf("clips of the same input differ: %v vs %v", again.Tracks, man.Tracks)

@@ -132,9 +132,8 @@ func (c *Clipper) startPlan() {
 				return nil, err
 			}
 		}
-		pl.tracks, pl.fw = tracks, w
-		pl.ends = make([]int64, len(tracks))
-		pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+		pl.fw = w
+		pl.startIndex(tracks)
 		return indexSink{pl}, nil
 	}
 }
@@ -193,9 +192,15 @@ func (s indexSink) WriteFragment(f *mp4.Fragment) error {
 	if err := pl.fw.WriteFragment(f); err != nil {
 		return err
 	}
-	size := pl.fw.BytesWritten() - before
+	pl.measure(f, pl.fw.BytesWritten()-before)
+	return nil
+}
+
+// measure adds fragment f, of size bytes in the output, to the index of a
+// planned fMP4 (nothing for a fragment without samples, 0 bytes).
+func (pl *planned) measure(f *mp4.Fragment, size int64) {
 	if size == 0 {
-		return nil
+		return
 	}
 	e := mp4.IndexEntry{Size: size}
 	start := int64(-1)
@@ -225,10 +230,17 @@ func (s indexSink) WriteFragment(f *mp4.Fragment) error {
 	}
 	pl.idx.Fragments = append(pl.idx.Fragments, e)
 	pl.starts = append(pl.starts, start)
-	return nil
 }
 
 func (s indexSink) Flush() error { return s.pl.fw.Flush() }
+
+// startIndex readies the index of a planned fMP4 of tracks, the first of
+// which is the reference track.
+func (pl *planned) startIndex(tracks []mp4.Track) {
+	pl.tracks = tracks
+	pl.ends = make([]int64, len(tracks))
+	pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+}
 
 func trackIndexOf(tracks []mp4.Track, id uint32) int {
 	for i := range tracks {
@@ -268,7 +280,7 @@ func (pl *planned) finishIndex() {
 // WriteRange will write. Nothing has been written to the destination yet,
 // so a failure here can still be answered with a proper error. With no
 // fragment holding media it returns a ResourceNotFound error, as Close
-// does.
+// does. (A clip planned from indexes is the function Plan's.)
 func (c *Clipper) Plan() (int64, error) {
 	pl := c.plan
 	if pl == nil {
@@ -356,6 +368,11 @@ var errRangeDone = errors.New("remux: range written")
 // before it are never written. It can be called once per Clipper (a
 // second pass consumes the plan); Close afterwards only returns the
 // manifest.
+//
+// Deprecated: the fragments of a byte range are known before it is
+// written; plan the clip from their indexes (Plan) and write the range
+// with PlannedClip.WriteRange, which reads only the payloads the range
+// covers and holds none in memory.
 func (c *Clipper) WriteRange(start, end int64) error {
 	if _, err := c.Plan(); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -121,6 +122,46 @@ func (t *track) frame(data []byte) ([]byte, int64, error) {
 		return nil, 0, kvserr.New(kvserr.InvalidMediaFrame, "empty frame")
 	}
 	return data, 0, nil
+}
+
+// frameSize is frame for a frame known by its size and index flags only.
+// It returns the frame's G.711 length, or ok false when the frame's bytes
+// in the MP4 depend on its bytes (H.264 or H.265 not already in 4-byte
+// length form, which frame converts): frame must then see them. A frame
+// with ok true goes into the MP4 as it is stored.
+func (t *track) frameSize(size uint32, flags fragindex.Flags) (n int64, ok bool, err error) {
+	prefixed := flags&fragindex.LengthPrefixed != 0
+	switch {
+	case t.info.AVC != nil:
+		return 0, prefixed && keepsLengthPrefixed(t.info.AVC.LengthSize), nil
+	case t.info.HEVC != nil:
+		return 0, prefixed && keepsLengthPrefixed(t.info.HEVC.LengthSize), nil
+	case t.info.G711 != nil:
+		s, err := t.info.G711.SamplesIn(int(size))
+		return int64(s), true, err
+	case size == 0:
+		return 0, true, kvserr.New(kvserr.InvalidMediaFrame, "empty frame")
+	}
+	return 0, true, nil
+}
+
+// keepsLengthPrefixed reports whether a track whose configuration declares
+// NAL lengths of ls bytes (0: Annex-B) takes valid 4-byte AVCC frames as
+// they are: codec.AppendAVCC tries the 4-byte form first for those, while
+// 1- and 2-byte tracks have every frame widened.
+func keepsLengthPrefixed(ls int) bool { return ls == 0 || ls == 4 }
+
+// appendFrame is frame for a writer that keeps the converted bytes: frame
+// itself when it goes into the MP4 unchanged, else dst with the converted
+// frame appended.
+func (t *track) appendFrame(dst, frame []byte) ([]byte, error) {
+	switch {
+	case t.info.AVC != nil:
+		return t.info.AVC.Frame(dst, frame)
+	case t.info.HEVC != nil:
+		return t.info.HEVC.Frame(dst, frame)
+	}
+	return frame, nil
 }
 
 // decodeTimes sets r.dts and the composition offsets from r.pts.

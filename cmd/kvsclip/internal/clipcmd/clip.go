@@ -1,6 +1,7 @@
 package clipcmd
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -93,7 +95,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// to select, is clipped while the files are read (reading.clip).
 	var rd *reading
 	if plain && opts.Planned && o.out != "-" && isRegular(dst) {
-		rd = startReading(ins)
+		rd = startReading(ins, opts)
 		// Runs before closeInputs unmaps the files.
 		defer rd.wait()
 	}
@@ -117,6 +119,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return last
 	}
 	var c *remux.Clipper
+	var pc *plannedClip
 	var sel dedup.Selection
 	var man *remux.Manifest
 	func() {
@@ -140,13 +143,21 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			c = newClipper(0)
 			err = streamInput(c, ins[0])
 		case rd != nil && outFile != nil:
-			c, sel, err = rd.clip(newClipper, outFile)
+			c, pc, sel, err = rd.clip(newClipper, outFile)
+		case opts.Planned || opts.Format == remux.FormatMP4:
+			pc, sel, err = selectAndPlan(ins, req, lim, opts)
 		default:
 			c, sel, err = selectAndAdd(newClipper, ins, req, lim)
 		}
-		if err == nil {
+		switch {
+		case pc != nil:
+			if err == nil {
+				err = pc.pc.WriteTo(context.Background(), dst, pc.docs)
+			}
+			man = pc.manifest()
+		case err == nil:
 			man, err = c.Close()
-		} else if last != nil {
+		case last != nil:
 			last.Abort()
 		}
 		if rd != nil {
@@ -157,12 +168,17 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err == nil && outFile != nil {
 			// The file may have been preallocated larger (reading.clip).
 			var size int64
-			if size, err = c.Plan(); err == nil {
+			if pc != nil {
+				size, err = pc.pc.Size()
+			} else {
+				size, err = c.Plan()
+			}
+			if err == nil {
 				err = cutTo(outFile, size)
 			}
 		}
 	}()
-	if c == nil {
+	if man == nil && c == nil {
 		c = newClipper(0)
 	}
 	if man == nil {
@@ -308,6 +324,9 @@ func parseEpoch(s string) (ms int64, ok bool, err error) {
 type inputFragment struct {
 	f     *mkv.Fragment
 	input string
+	// doc is the fragment's bytes in the input (mkv.Fragment's Offset and
+	// Size): the document its index counts offsets in.
+	doc []byte
 }
 
 // recoverFault turns a memory fault while reading a mapped input — the
@@ -372,8 +391,8 @@ func streamInput(c *remux.Clipper, in *input) error {
 }
 
 // selectAndAdd reads every fragment of the inputs, runs the selection over
-// them and adds the chosen ones, in clip order, to a clipper made by
-// newClipper. It returns the clipper (nil if reading failed) and the
+// them and adds the chosen ones, in clip order, to a streaming clipper made
+// by newClipper. It returns the clipper (nil if reading failed) and the
 // selection, with which the caller completes the manifest.
 func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
 	frags, err := readInputs(ins, nil)
@@ -384,8 +403,7 @@ func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *d
 }
 
 // addSelected runs the selection over fragments already read and adds the
-// chosen ones to a new clipper in clip order; the clipper's index room is
-// the number chosen.
+// chosen ones to a new streaming clipper in clip order.
 func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
 	metas := make([]dedup.Meta, len(frags))
 	for i := range frags {
@@ -413,6 +431,82 @@ func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags [
 	return c, sel, err
 }
 
+// selectAndPlan is selectAndAdd for a planned clip (a progressive MP4, or an
+// indexed fMP4): the chosen fragments are planned from their indexes
+// (planSelected).
+func selectAndPlan(ins []*input, req *dedup.Request, lim dedup.Limits, opts *remux.Options) (*plannedClip, dedup.Selection, error) {
+	frags, err := readInputs(ins, nil)
+	if err != nil {
+		return nil, dedup.Selection{}, err
+	}
+	return planSelected(ins, frags, req, lim, opts)
+}
+
+// plannedClip is a clip planned from the chosen fragments' indexes, and
+// the manifest entries of the fragments the selection left out.
+type plannedClip struct {
+	pc      *remux.PlannedClip
+	docs    remux.Documents // its payload source: the chosen fragments' bytes
+	skipped []remux.FragmentEntry
+}
+
+// manifest is the clip's manifest with the fragments left out.
+func (p *plannedClip) manifest() *remux.Manifest {
+	m := p.pc.Manifest()
+	m.Fragments = append(m.Fragments, p.skipped...)
+	return m
+}
+
+// planSelected runs the selection over fragments already read and plans
+// a clip of the chosen ones, in clip order, from their sample indexes
+// (fragindex), as the service plans one from the indexes it stores. The
+// payload source is the inputs' bytes: a fragment's payloads are
+// sub-slices of the mapped file (or of the stream read into memory), so
+// nothing is copied on the way to the output. The clip is nil only when
+// nothing could be planned.
+func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits, opts *remux.Options) (*plannedClip, dedup.Selection, error) {
+	metas := make([]dedup.Meta, len(frags))
+	for i := range frags {
+		metas[i] = metaOf(frags[i].f)
+	}
+	sel, selErr := dedup.Select(req, metas, lim)
+	p := &plannedClip{}
+	for _, d := range sel.Dropped {
+		p.skipped = append(p.skipped, entryOf(frags[d.Index].f, string(d.Reason)))
+	}
+	chosen := sel.Chosen
+	if selErr != nil {
+		chosen = nil
+	}
+	idx := make([]*fragindex.Index, len(chosen))
+	docs := make(remux.Documents, len(chosen))
+	inputs := make([]int, len(chosen))
+	for k, i := range chosen {
+		f := frags[i]
+		idx[k], docs[k], inputs[k] = fragindex.FromFragment(f.f, f.f.Size), f.doc, f.f.Index
+	}
+	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: *opts, Inputs: inputs})
+	p.pc, p.docs = pc, docs
+	if selErr != nil {
+		return p, sel, selErr
+	}
+	if err != nil && len(ins) > 1 {
+		// The fragment planned last is the one that failed: say which
+		// input it came from.
+		var ke *kvserr.Error
+		man := pc.Manifest()
+		if errors.As(err, &ke) && len(man.Fragments) > 0 {
+			last := man.Fragments[len(man.Fragments)-1].Index
+			for _, i := range chosen {
+				if frags[i].f.Index == last {
+					ke.Msg = frags[i].input + ": " + ke.Msg
+				}
+			}
+		}
+	}
+	return p, sel, err
+}
+
 // readInputs reads every fragment of the inputs, numbering them across all
 // inputs in order.
 //
@@ -438,6 +532,7 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 			}
 		}
 		r := mkv.NewBytesReader(data)
+		end := int64(len(data))
 		for {
 			f, err := r.Next()
 			if err == io.EOF {
@@ -450,7 +545,8 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 			g.Blocks = slices.Clone(f.Blocks)
 			g.Tags.Other = slices.Clone(f.Tags.Other)
 			g.Index = len(out)
-			out = append(out, inputFragment{f: &g, input: in.name})
+			doc := data[min(g.Offset, end):min(g.Offset+g.Size, end)]
+			out = append(out, inputFragment{f: &g, input: in.name, doc: doc})
 			if each != nil {
 				each(out[len(out)-1])
 			}

@@ -1,6 +1,7 @@
 package clipcmd
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/remux"
 )
 
 // clipManifest is the part of the manifest these tests read.
@@ -214,5 +217,36 @@ func TestParseTime(t *testing.T) {
 	for _, in := range []string{"", "1.", ".5", "1.5139", "1e9", "2017-11-28", "2017-11-28T06:55:08.5131Z", "99999999999999999999", "253402300800"} {
 		_, err := parseTime(in)
 		assert.Error(t, err, in)
+	}
+}
+
+// TestClipCapsPlannedAsBefore: a capped clip, planned from the chosen
+// fragments' indexes over the mapped input, is byte for byte what the
+// remux Clipper's planned mode makes of the same fragments, in both
+// layouts, to a file and to stdout.
+func TestClipCapsPlannedAsBefore(t *testing.T) {
+	data, err := os.ReadFile(getMedia(t))
+	require.NoError(t, err)
+	for _, format := range []remux.Format{remux.FormatMP4, remux.FormatFMP4} {
+		var want bytes.Buffer
+		c := remux.NewClipper(&want, &remux.Options{Format: format, Planned: true})
+		r := mkv.NewBytesReader(data)
+		for range 2 {
+			f, err := r.Next()
+			require.NoError(t, err)
+			require.NoError(t, c.Add(f))
+		}
+		_, err = c.Close()
+		require.NoError(t, err)
+
+		args := []string{"--format", format.String(), "--max-fragments", "2", getMedia(t)}
+		code, stderr, out, _, _ := clipTo(t, args...)
+		require.Equal(t, 0, code, stderr)
+		got, err := os.ReadFile(out)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want.Bytes(), got), "%s to a file", format)
+		code, stdout, stderr := runCLI(nil, append([]string{"clip"}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		assert.True(t, bytes.Equal(want.Bytes(), []byte(stdout)), "%s to stdout", format)
 	}
 }

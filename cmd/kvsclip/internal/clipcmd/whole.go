@@ -14,13 +14,15 @@ import (
 // (releaser).
 type reading struct {
 	ins   []*input
-	total int64     // bytes of all inputs
-	rel   *releaser // nil with several inputs
+	opts  remux.Options // of the clip, for planning it again
+	total int64         // bytes of all inputs
+	rel   *releaser     // nil with several inputs
 }
 
-// startReading prepares the clip of ins, which must all be mapped.
-func startReading(ins []*input) *reading {
-	rd := &reading{ins: ins}
+// startReading prepares the clip of ins, which must all be mapped, with
+// opts.
+func startReading(ins []*input, opts *remux.Options) *reading {
+	rd := &reading{ins: ins, opts: *opts}
 	for _, in := range ins {
 		rd.total += int64(len(in.data))
 	}
@@ -57,8 +59,8 @@ func (rd *reading) wait() {
 // goroutine writes it while the next ones are read (write-behind). When
 // the reading ends, the selection is run over everything read; if it keeps
 // anything other than every fragment in order, what was written is thrown
-// away and the clip made again from the fragments read, as selectAndAdd
-// makes it. The result is the same either way; only the time differs.
+// away and the clip planned again from the fragments read, as
+// selectAndPlan plans it. The result is the same either way; only the time differs.
 //
 // Reading and clipping are one goroutine, the caller's. With a reading
 // goroutine of their own (measured slower, bench/README.md), the clipper,
@@ -70,7 +72,7 @@ func (rd *reading) wait() {
 // more fragments than that make Close write the clip a second time.
 // A mapped input that faults (a file cut short under us) panics here, and
 // the caller must recover it (recoverFault).
-func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, dedup.Selection, error) {
+func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, *plannedClip, dedup.Selection, error) {
 	preallocate(out, preallocation(rd.total))
 	var (
 		c      *remux.Clipper
@@ -97,7 +99,7 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 		}
 	})
 	if err != nil {
-		return nil, dedup.Selection{}, err
+		return nil, nil, dedup.Selection{}, err
 	}
 	metas := make([]dedup.Meta, len(frags))
 	for i := range frags {
@@ -113,13 +115,14 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 			c.Abort()
 		}
 		if err := restart(out); err != nil {
-			return nil, dedup.Selection{}, err
+			return nil, nil, dedup.Selection{}, err
 		}
-		return addSelected(newClipper, rd.ins, frags, nil, dedup.Limits{})
+		pc, sel, err := planSelected(rd.ins, frags, nil, dedup.Limits{}, &rd.opts)
+		return nil, pc, sel, err
 	case selErr != nil:
-		return c, sel, selErr
+		return c, nil, sel, selErr
 	}
-	return c, sel, addErr
+	return c, nil, sel, addErr
 }
 
 // everyInOrder reports whether a selection over n fragments keeps all of

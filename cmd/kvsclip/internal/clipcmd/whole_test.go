@@ -99,12 +99,12 @@ func TestClipWholeTruncatedInput(t *testing.T) {
 	newClipper := func(room int) *remux.Clipper {
 		return remux.NewClipper(out, &remux.Options{Planned: true, IndexRoom: room})
 	}
-	rd := startReading([]*input{in})
+	rd := startReading([]*input{in}, &remux.Options{Planned: true})
 	func() {
 		// As Run runs it: the fragments are read and clipped here.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&err)
-		_, _, err = rd.clip(newClipper, out)
+		_, _, _, err = rd.clip(newClipper, out)
 	}()
 	rd.wait()
 	require.Error(t, err)

@@ -1,0 +1,80 @@
+package mp4
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sizesOnly returns f with every sample described by its size alone.
+func sizesOnly(f *Fragment) *Fragment {
+	out := &Fragment{}
+	for _, r := range f.Tracks {
+		r.Samples = append([]Sample(nil), r.Samples...)
+		for i := range r.Samples {
+			r.Samples[i].Size = uint32(len(r.Samples[i].Data))
+			r.Samples[i].Data = nil
+		}
+		out.Tracks = append(out.Tracks, r)
+	}
+	return out
+}
+
+// TestPlannedWriting: a fragment written as FragmentHeader's moof and the
+// payloads through Pieces, its samples described by size, is what Writer
+// writes; IndexedInit is NewIndexedWriter's init; a Progressive planned
+// by sizes has the header of one planned with the payloads. A Writer
+// refuses samples without Data.
+func TestPlannedWriting(t *testing.T) {
+	tracks := syntheticTracks()
+	f := syntheticFragment()
+	idx := &Index{Duration: 1000, ReferenceID: 1, Timescale: 90000, Fragments: []IndexEntry{{Size: 100, Duration: 90000, StartsWithSAP: true}}}
+
+	var want bytes.Buffer
+	w, err := NewIndexedWriter(&want, tracks, idx)
+	require.NoError(t, err)
+	require.NoError(t, w.WriteInit())
+	require.NoError(t, w.WriteFragment(f))
+	require.NoError(t, w.WriteFragment(f))
+
+	var got bytes.Buffer
+	init, err := IndexedInit(tracks, idx)
+	require.NoError(t, err)
+	fh, err := NewFragmentHeader(tracks)
+	require.NoError(t, err)
+	p := NewPieces(&got)
+	require.NoError(t, p.Add(init))
+	for seq := uint32(1); seq <= 2; seq++ {
+		head, payload, err := fh.Plan(sizesOnly(f))
+		require.NoError(t, err)
+		moof := fh.Append(nil, seq)
+		assert.Len(t, moof, head)
+		require.NoError(t, p.Add(moof))
+		var n int64
+		for _, r := range f.Tracks {
+			for _, s := range r.Samples {
+				require.NoError(t, p.Add(s.Data))
+				n += int64(len(s.Data))
+			}
+		}
+		assert.Equal(t, n, payload)
+	}
+	require.NoError(t, p.Flush())
+	assert.Equal(t, want.Bytes(), got.Bytes())
+
+	assert.ErrorIs(t, w.WriteFragment(sizesOnly(f)), ErrInvalidFragment, "a Writer needs the payloads")
+
+	withData, err := NewProgressive(tracks)
+	require.NoError(t, err)
+	require.NoError(t, withData.Plan(f))
+	bySize, err := NewProgressive(tracks)
+	require.NoError(t, err)
+	require.NoError(t, bySize.Plan(sizesOnly(f)))
+	a, err := withData.Header()
+	require.NoError(t, err)
+	b, err := bySize.Header()
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+}
