@@ -540,12 +540,12 @@ func checkProducerRun(t *testing.T, store archive.Store, media *producerMedia, r
 		want = append(want, ms)
 		assert.Equal(t, 1, rep.persisted[f.Timecode], "fragment at %d PERSISTED once", f.Timecode)
 	}
-	listed, err := store.List("cam", archive.ByProducer, 0, 1<<62)
+	listed, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<62)
 	require.NoError(t, err)
 	var got []int64
 	for i, f := range listed {
 		got = append(got, f.ProducerMillis)
-		doc, err := store.Read("cam", f.Number)
+		doc, err := store.Read(bg, "cam", f.Number)
 		require.NoError(t, err)
 		sf, err := mkv.NewBytesReader(doc).Next()
 		require.NoError(t, err)

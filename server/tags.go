@@ -74,7 +74,7 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
 		merged := make(map[string]string, len(st.Tags)+len(in.Tags))
 		for k, v := range st.Tags {
 			merged[k] = v
@@ -118,7 +118,7 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.UpdateStream(st.Name, func(st *archive.Stream) error {
+	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
 		for _, k := range in.TagKeyList {
 			delete(st.Tags, k)
 		}
