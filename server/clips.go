@@ -79,26 +79,29 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
 	}
 
-	out := &clipWriter{w: w, s: s}
-	c := remux.NewClipper(out, &remux.Options{Profile: remux.ProfileKVS, Format: cs.format, Planned: true})
-	// The stored documents stay in memory until the clip is written: the
-	// second pass reads their blocks again. Reads go ahead concurrently
-	// (prefetch.go).
-	pf := s.prefetch(r.Context(), cs.st.Name, frags, sel.Chosen)
-	defer pf.close()
-	for range sel.Chosen {
-		f, err := pf.next()
-		if err == nil {
-			err = c.Add(f)
-		}
-		if err != nil {
-			return err
-		}
+	// The clip is planned from the chosen fragments' sample indexes alone:
+	// its exact size and every header byte are known before a payload is
+	// read. Then only the payload bytes the response covers are read, by
+	// ranges, ahead of the writer within the server's read budget.
+	ctx := r.Context()
+	chosen := make([]archive.Fragment, len(sel.Chosen))
+	for k, i := range sel.Chosen {
+		chosen[k] = frags[i]
 	}
-	size, err := c.Plan()
+	idx, err := s.indexes(ctx, rq, cs.st.Name, chosen)
 	if err != nil {
 		return err
 	}
+	src := &storeSource{s: s, stream: cs.st.Name, frags: chosen}
+	plan, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS, Format: cs.format}, Inputs: sel.Chosen})
+	if err != nil {
+		return err
+	}
+	size, err := plan.Size()
+	if err != nil {
+		return err
+	}
+	out := &clipWriter{w: w, s: s}
 
 	h := w.Header()
 	provenance(h, frags, &sel)
@@ -134,7 +137,10 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if err := c.WriteRange(start, end); err != nil {
+	src.start(ctx, plan.Spans(start, end))
+	defer src.close()
+	if err := plan.WriteRange(ctx, out, src, start, end); err != nil {
+		s.logFragmentError(rq, err)
 		return s.clipFailed(rq, out, err)
 	}
 	rq.log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,

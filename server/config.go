@@ -31,12 +31,18 @@ type Config struct {
 	MaxClockSkew time.Duration
 
 	// MaxConcurrentGetClips caps GetClips in flight; beyond it a request
-	// gets ClientLimitExceeded. A clip holds about two fragments in memory
-	// (up to 2×50 MB), so this bounds the memory clips take.
+	// gets ClientLimitExceeded. A clip holds its fragments' sample indexes
+	// (tens of bytes a frame) and its share of ClipReadAheadBytes.
 	MaxConcurrentGetClips int
 	// GetClipTPSPerStream limits GetClip calls per stream per second, as
 	// KVS does at 1; 0 (the default) leaves them unlimited.
 	GetClipTPSPerStream float64
+	// ClipReadAheadBytes bounds the payload bytes that all the clips in
+	// flight hold at once: read ahead of their writers, and being
+	// written. Each clip gets a fair share of it, and at least one
+	// fragment's span, so it is the server's memory for clip payloads
+	// whatever the clips' sizes and number.
+	ClipReadAheadBytes int64
 	// FragmentedClips makes GetClip answer with a fragmented MP4 (with
 	// mehd and sidx) instead of the progressive MP4 KVS documents.
 	FragmentedClips bool
@@ -81,6 +87,7 @@ const (
 	DefaultMaxClockSkew          = 5 * time.Minute
 	DefaultMaxConcurrentGetClips = 32
 	DefaultMaxRequestBody        = 1 << 20
+	DefaultClipReadAheadBytes    = 64 << 20
 	DefaultMaxFragmentBytes      = 50_000_000
 	DefaultMaxFragmentDuration   = 10 * time.Second
 	DefaultMaxSignedPutMedia     = 256 << 20
@@ -112,6 +119,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxConcurrentGetClips == 0 {
 		c.MaxConcurrentGetClips = DefaultMaxConcurrentGetClips
+	}
+	if c.ClipReadAheadBytes == 0 {
+		c.ClipReadAheadBytes = DefaultClipReadAheadBytes
 	}
 	if c.MaxRequestBody == 0 {
 		c.MaxRequestBody = DefaultMaxRequestBody

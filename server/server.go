@@ -19,6 +19,8 @@ type Server struct {
 	m         *metrics
 	numbers   *numberGen
 	clips     chan struct{}
+	reads     *readBudget // the payload reads of clips in flight
+	spans     spanBuffers // and their buffers
 	rate      *rateLimiter
 	drainAt   atomic.Int64
 	drainOnce sync.Once
@@ -47,6 +49,7 @@ func New(cfg Config) (*Server, error) {
 		log:   cfg.Logger,
 		m:     newMetrics(),
 		clips: make(chan struct{}, cfg.MaxConcurrentGetClips),
+		reads: newReadBudget(cfg.ClipReadAheadBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	var err error

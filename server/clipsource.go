@@ -1,0 +1,178 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/remux"
+)
+
+// indexReads bounds the index reads of one clip in flight at once: with an
+// object store each is a round trip, and 16 of them overlap enough to
+// fetch the 200 indexes of a whole GetClip in a few round trips' time
+// without one clip taking every connection to the store.
+const indexReads = 16
+
+// indexes fetches the sample indexes of frags, in parallel. A fragment
+// whose index cannot be had (missing, damaged beyond rebuilding, the store
+// failing) fails the clip before its first byte, with a log line that
+// names the fragment.
+func (s *Server) indexes(ctx context.Context, rq *request, stream string, frags []archive.Fragment) ([]*fragindex.Index, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	idx := make([]*fragindex.Index, len(frags))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(indexReads, len(frags)) {
+		wg.Go(func() {
+			for k := range next {
+				x, err := s.cfg.Store.Index(ctx, stream, frags[k].Number)
+				if err != nil {
+					if ctx.Err() == nil {
+						rq.log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
+						if errors.Is(err, archive.ErrFragmentNotFound) {
+							err = kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
+						}
+					}
+					cancel(err) // the first cause stays
+					continue
+				}
+				idx[k] = x
+			}
+		})
+	}
+feed:
+	for k := range frags {
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return idx, nil
+}
+
+// storeSource is a clip's payload source: ranged reads of the stored
+// documents. Planning reads through it directly (only frames whose bytes
+// change in the MP4, which are rare); a write reads through its ReadAhead,
+// each span counted against the server's read budget from its read until
+// the writer asks for the next one.
+type storeSource struct {
+	s      *Server
+	stream string
+	frags  []archive.Fragment
+	reads  *clipReads
+	ahead  *remux.ReadAhead
+	// turns numbers the spans of the write in the order it takes them.
+	turns map[remux.Span]int
+	// held is the span handed to the writer last.
+	held []byte
+}
+
+// start begins a write of spans within the server's read budget.
+func (src *storeSource) start(ctx context.Context, spans []remux.Span) {
+	src.reads = src.s.reads.join()
+	src.turns = make(map[remux.Span]int, len(spans))
+	for k, sp := range spans {
+		src.turns[sp] = k
+	}
+	src.ahead = remux.NewReadAhead(ctx, spans, src.read, &remux.ReadAheadOptions{MaxBytes: src.s.cfg.ClipReadAheadBytes})
+}
+
+// close ends the write: reads under way stop, and everything it held
+// goes back.
+func (src *storeSource) close() {
+	src.ahead.Close()
+	src.done()
+	src.reads.leave()
+}
+
+// Payload serves the writer through the read-ahead, or planning directly.
+func (src *storeSource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+	if src.ahead == nil {
+		return src.readAt(ctx, frag, off, n)
+	}
+	// The writer is done with the span before: its bytes go back.
+	src.done()
+	b, err := src.ahead.Payload(ctx, frag, off, n)
+	if err == nil {
+		src.held = b
+	}
+	return b, err
+}
+
+// done gives back the span handed out last, to the budget and the buffers.
+func (src *storeSource) done() {
+	if src.held == nil {
+		return
+	}
+	src.reads.release(int64(cap(src.held)))
+	src.s.spans.put(src.held)
+	src.held = nil
+}
+
+// read is the ReadAhead's ReadFunc: one ranged read within the budget.
+func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error) {
+	// The budget counts the buffer, which its size class rounds up.
+	held := sp.Size
+	if c := spanClass(sp.Size); c >= 0 {
+		held = 1 << (spanMinShift + c)
+	}
+	turn, ok := src.turns[sp]
+	if !ok {
+		// Not a span of the list: read outside the budget's order.
+		return src.readAt(ctx, sp.Fragment, sp.Offset, sp.Size)
+	}
+	if err := src.reads.acquire(ctx, turn, held); err != nil {
+		return nil, err
+	}
+	b := src.s.spans.get(sp.Size)
+	if err := src.fill(ctx, b, sp.Fragment, sp.Offset); err != nil {
+		src.reads.release(held)
+		src.s.spans.put(b)
+		return nil, err
+	}
+	return b, nil
+}
+
+// readAt reads n bytes at off of fragment frag's document into a buffer
+// of its own.
+func (src *storeSource) readAt(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	if err := src.fill(ctx, b, frag, off); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// fill reads len(b) bytes at off of fragment frag's document.
+func (src *storeSource) fill(ctx context.Context, b []byte, frag int, off int64) error {
+	n := int64(len(b))
+	got, err := src.s.cfg.Store.ReadAt(ctx, src.stream, src.frags[frag].Number, b, off)
+	if got == len(b) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = fmt.Errorf("fragment %s: %d bytes at %d, want %d: %w", src.frags[frag].Number, got, off, n, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+// logFragmentError logs a payload failure with the fragment it names.
+func (s *Server) logFragmentError(rq *request, err error) {
+	var pe *remux.PayloadError
+	if errors.As(err, &pe) {
+		rq.log.Error("clip: fragment payload", "fragment", pe.Fragment, "offset", pe.Offset, "size", pe.Size, "err", pe.Err)
+	}
+}
