@@ -22,8 +22,9 @@ import (
 
 // FS is the filesystem Store (see the package comment for its layout).
 type FS struct {
-	root string
-	log  *slog.Logger
+	root  string
+	log   *slog.Logger
+	files fileCache // open fragment files, for ReadAt
 
 	mu      sync.RWMutex
 	streams map[string]*fsStream
@@ -98,6 +99,13 @@ func OpenFS(root string, opts FSOptions) (*FS, error) {
 		a.streams[s.meta.Name] = s
 	}
 	return a, nil
+}
+
+// Close closes the fragment files ReadAt keeps open. The store stays
+// usable: later reads open them again.
+func (a *FS) Close() error {
+	a.files.drop(func(fileKey) bool { return true })
+	return nil
 }
 
 // Root returns the directory the archive lives in.
@@ -301,6 +309,7 @@ func (a *FS) DeleteStream(ctx context.Context, name string) error {
 	delete(a.streams, name)
 	err := syncDir(filepath.Join(a.root, streamsDir))
 	a.mu.Unlock()
+	a.files.drop(func(k fileKey) bool { return k.s == s })
 	if err != nil {
 		return err
 	}
@@ -509,8 +518,8 @@ func (s *fsStream) open(meta Fragment) (*os.File, error) {
 	return f, nil
 }
 
-// ReadAt is one pread of the fragment's file. Each call opens the file:
-// see BenchmarkFSReadAt for what that costs next to the read.
+// ReadAt is one pread of the fragment's file, which it keeps open for the
+// next ranges (see fileCache).
 func (a *FS) ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -522,12 +531,12 @@ func (a *FS) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 	if err != nil {
 		return 0, err
 	}
-	f, err := s.open(meta)
+	f, err := a.files.acquire(fileKey{s, meta}, func() (*os.File, error) { return s.open(meta) })
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	n, err := f.ReadAt(p, off)
+	defer a.files.release(f)
+	n, err := f.f.ReadAt(p, off)
 	if err != nil && err != io.EOF {
 		err = fmt.Errorf("archive: fragment %s: %w", number, err)
 	}
@@ -636,6 +645,7 @@ func (a *FS) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	clear(s.frags[len(kept):])
 	s.frags = kept
 	if n > 0 {
+		a.files.drop(func(k fileKey) bool { return k.s == s && k.f.ServerMillis < cutoff })
 		if err := syncDir(frags); err != nil && firstErr == nil {
 			firstErr = err
 		}

@@ -726,6 +726,10 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 		return 0, err
 	}
 	defer out.Body.Close()
+	if out.ContentRange == nil && off > 0 {
+		// A server that ignores Range sends the whole body from byte 0.
+		return 0, fmt.Errorf("archive: s3 read fragment %s: the server ignored the range", number)
+	}
 	n, err := io.ReadFull(out.Body, p)
 	switch {
 	case err == io.ErrUnexpectedEOF || err == io.EOF:

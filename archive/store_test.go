@@ -27,6 +27,7 @@ func TestFSConformance(t *testing.T) {
 		open := func() archive.Store {
 			a, err := archive.OpenFS(dir, archive.FSOptions{Logger: log})
 			require.NoError(t, err)
+			t.Cleanup(func() { a.Close() })
 			return a
 		}
 		return open(), open

@@ -366,10 +366,11 @@ func uvarintLen(v uint64) int {
 	return n
 }
 
-// Unmarshal decodes an encoded Index. It never panics; it allocates the
-// Index, its strings and CodecPrivate copies (at most len(b) bytes), its
-// tracks and its samples, whose counts are bounded by the limits above
-// and by the bytes that would hold them. Errors wrap ErrCorrupt.
+// Unmarshal decodes an encoded Index. It never panics, and allocates at
+// most MaxUnmarshalAlloc(len(b)) bytes: the Index, copies of its strings
+// and CodecPrivate (at most len(b) bytes), and its tracks, tags and
+// samples, whose counts are bounded by the limits above and by the bytes
+// that would hold them. Errors wrap ErrCorrupt.
 func Unmarshal(b []byte) (*Index, error) {
 	if len(b) > MaxEncodedSize {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrCorrupt, len(b), MaxEncodedSize)
@@ -394,6 +395,13 @@ func Unmarshal(b []byte) (*Index, error) {
 	}
 	return x, nil
 }
+
+// MaxUnmarshalAlloc is the most Unmarshal allocates for an input of n
+// bytes: a Sample (48 bytes) per minSampleSize input bytes, a Track (about
+// 150) per minTrackSize and the strings' copies all stay under 16 bytes per
+// input byte; the SimpleTags, 32 bytes per 2 input bytes but at most
+// mkv.MaxSimpleTags of them, and the Index and Header, fit in 16 KiB.
+func MaxUnmarshalAlloc(n int) int { return 16<<10 + 16*n }
 
 // Unmarshal decodes b into x, replacing all of x; see the function
 // Unmarshal.

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -250,12 +251,21 @@ func TestFuzzSeeds(t *testing.T) {
 }
 
 // FuzzUnmarshal feeds arbitrary bytes to Unmarshal: it must not panic,
-// must fail only with ErrCorrupt, and whatever it decodes must encode to
+// must allocate within MaxUnmarshalAlloc, must fail only with ErrCorrupt, and whatever it decodes must encode to
 // the same bytes (the encoding is canonical) and describe samples inside
 // the document. Seeds: testdata/fuzz/FuzzUnmarshal (TestFuzzSeeds).
 func FuzzUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
+		before := mediatest.HeapAllocated()
 		x, err := Unmarshal(b)
+		if got := mediatest.HeapAllocated() - before; got > uint64(MaxUnmarshalAlloc(len(b))) {
+			// The cheap figure can be a span off: measure exactly.
+			before = mediatest.HeapAllocatedExact()
+			_, _ = Unmarshal(b)
+			if got = mediatest.HeapAllocatedExact() - before; got > uint64(MaxUnmarshalAlloc(len(b))) {
+				t.Fatalf("Unmarshal allocated %d bytes for %d of input, bound %d", got, len(b), MaxUnmarshalAlloc(len(b)))
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) || x != nil {
 				t.Fatalf("Unmarshal: %v, %v", x, err)
@@ -278,4 +288,36 @@ func FuzzUnmarshal(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestUnmarshalAllocBound decodes the inputs that allocate the most per
+// byte — the most samples, tracks and tags of the fewest bytes — and
+// holds each to MaxUnmarshalAlloc.
+func TestUnmarshalAllocBound(t *testing.T) {
+	emptyHeader := []byte{0, 1, 0, 0, 0}
+	tagsNone := []byte{0, 0, 0, 0, 0, 0, 0, 0}
+	minSample := []byte{0, 0, 0, 0} // the first track, at 0, 0 bytes, no delta
+	track := append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 8)...)
+	track = append(track, 0, 0)
+	samples := seal([]byte(magic), []byte{Version}, emptyHeader, uv(1), track, []byte{0}, tagsNone, []byte{0},
+		uv(mkv.MaxFramesPerFragment), bytes.Repeat(minSample, mkv.MaxFramesPerFragment))
+	var tracks [][]byte
+	for i := range mkv.MaxTracks {
+		tr := bytes.Clone(track)
+		tr[0] = byte(i + 1)
+		tracks = append(tracks, tr)
+	}
+	manyTracks := seal([]byte(magic), []byte{Version}, emptyHeader, uv(mkv.MaxTracks), bytes.Join(tracks, nil), []byte{0}, tagsNone, []byte{0}, []byte{0})
+	manyTags := seal([]byte(magic), []byte{Version}, emptyHeader, []byte{0, 0}, tagsNone, uv(mkv.MaxSimpleTags), make([]byte, 2*mkv.MaxSimpleTags), []byte{0})
+	for name, b := range map[string][]byte{"samples": samples, "tracks": manyTracks, "tags": manyTags} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Unmarshal(b)
+			require.NoError(t, err)
+			before := mediatest.HeapAllocatedExact()
+			_, _ = Unmarshal(b)
+			got := mediatest.HeapAllocatedExact() - before
+			assert.LessOrEqual(t, got, uint64(MaxUnmarshalAlloc(len(b))), "%d bytes of input", len(b))
+			t.Logf("%d bytes allocated for %d of input", got, len(b))
+		})
+	}
 }
