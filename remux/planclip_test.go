@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -616,4 +617,30 @@ func TestReadAhead(t *testing.T) {
 		ra.Close()
 		assert.ErrorIs(t, pc.WriteTo(ctx, io.Discard, ra), context.Canceled)
 	})
+}
+
+// TestPlannedConcurrentWrites: a planned clip is written by several
+// goroutines at once, each its own range, as a service answers requests.
+func TestPlannedConcurrentWrites(t *testing.T) {
+	ctx := context.Background()
+	for _, format := range []remux.Format{remux.FormatFMP4, remux.FormatMP4} {
+		pc, docs, _ := plannedFragments(t, 4, format)
+		whole := mustWrite(t, pc, docs)
+		n := int64(len(whole))
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for g := range errs {
+			wg.Go(func() {
+				a := n * int64(g) / int64(len(errs))
+				var out bytes.Buffer
+				if errs[g] = pc.WriteRange(ctx, &out, docs, a, n); errs[g] == nil && !bytes.Equal(whole[a:], out.Bytes()) {
+					errs[g] = fmt.Errorf("range [%d, %d) differs", a, n)
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			assert.NoError(t, err, format.String())
+		}
+	}
 }
