@@ -498,11 +498,12 @@ func TestPlannedWriteAllocs(t *testing.T) {
 		var per []float64
 		for _, n := range []int{2, 20} {
 			pc, docs, _ := plannedFragments(t, n, format)
-			write := func() { require.NoError(t, pc.WriteTo(context.Background(), io.Discard, docs)) }
+			var src remux.Payloads = docs // once: a slice in an interface is an allocation
+			write := func() { require.NoError(t, pc.WriteTo(context.Background(), io.Discard, src)) }
 			write()
 			per = append(per, testing.AllocsPerRun(20, write))
 		}
-		assert.LessOrEqual(t, per[0], 1.0, "%s: %v allocations per write", format, per)
+		assert.Zero(t, per[0], "%s: %v allocations per write", format, per)
 		assert.Equal(t, per[0], per[1], "%s: allocations grow with the clip: %v", format, per)
 	}
 }
