@@ -188,7 +188,8 @@ type planner struct {
 //
 // The clip is returned also when planning fails, for its Manifest, which
 // describes the fragments planned so far; its writes then return the
-// error. Errors are *kvserr.Error values, or *PayloadError for a failure
+// error. Errors are *kvserr.Error values, whose Offset counts in the
+// fragment's document as the index does, or *PayloadError for a failure
 // of src.
 func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *PlanOptions) (*PlannedClip, error) {
 	var o PlanOptions
