@@ -63,7 +63,8 @@ func oldPlanned(data []byte, opts remux.Options) ([]byte, *remux.Manifest, error
 	return out.Bytes(), man, err
 }
 
-// planInputFiles lists the committed media and the FuzzClip corpus.
+// planInputFiles lists the committed media, the FuzzClip corpus and the
+// shared KVS recordings.
 func planInputFiles(t *testing.T) map[string][]byte {
 	in := map[string][]byte{}
 	media, err := filepath.Glob(filepath.Join("..", "testdata", "*.getmedia.mkv"))
@@ -81,6 +82,18 @@ func planInputFiles(t *testing.T) map[string][]byte {
 		in["seed-"+filepath.Base(p)] = corpusBytes(t, b)
 	}
 	require.NotEmpty(t, media)
+	// The real KVS recordings, when the shared test data is there (CI
+	// has it; TestFormats says so when it is missing).
+	shared := os.Getenv("KVSCLIP_SHARED")
+	if shared == "" {
+		shared = filepath.Join("..", "..", "shared", "testdata", "kvs")
+	}
+	recs, _ := filepath.Glob(filepath.Join(shared, "*", "*.mkv"))
+	for _, p := range recs {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		in["rec-"+filepath.Base(p)] = data
+	}
 	return in
 }
 
