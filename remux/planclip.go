@@ -184,7 +184,8 @@ type planner struct {
 // output (opts.Format FormatMP4, or FormatFMP4 with mehd and sidx), to the
 // byte. Payloads are read only for frames whose bytes change in the MP4.
 // With AllowCodecChange every header of the indexes is a declared
-// configuration (Clipper.Expect).
+// configuration (Clipper.Expect). A fragment's manifest entry gives its
+// Index.DocSize as its Bytes.
 //
 // The clip is returned also when planning fails, for its Manifest, which
 // describes the fragments planned so far; its writes then return the
