@@ -125,9 +125,12 @@ type PlannedClip struct {
 
 	man *Manifest
 	err error
-	// writers keeps the buffers of finished writes for the next ones, so
-	// that writing a clip again allocates nothing.
-	writers sync.Pool
+	// free keeps the writers of finished writes, with their buffers, for
+	// the next ones, so that writing a clip again allocates nothing. (A
+	// sync.Pool would drop some under the race detector, and is no
+	// cheaper for the few writes a clip has at once.)
+	mu   sync.Mutex
+	free []*clipWriter
 }
 
 // plannedFragment is one fragment of the output.
@@ -181,11 +184,13 @@ type planner struct {
 // output (opts.Format FormatMP4, or FormatFMP4 with mehd and sidx), to the
 // byte. Payloads are read only for frames whose bytes change in the MP4.
 // With AllowCodecChange every header of the indexes is a declared
-// configuration (Clipper.Expect).
+// configuration (Clipper.Expect). A fragment's manifest entry gives its
+// Index.DocSize as its Bytes.
 //
 // The clip is returned also when planning fails, for its Manifest, which
 // describes the fragments planned so far; its writes then return the
-// error. Errors are *kvserr.Error values, or *PayloadError for a failure
+// error. Errors are *kvserr.Error values, whose Offset counts in the
+// fragment's document as the index does, or *PayloadError for a failure
 // of src.
 func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *PlanOptions) (*PlannedClip, error) {
 	var o PlanOptions
@@ -534,7 +539,7 @@ func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, src Payloads
 	if err != nil {
 		return err
 	}
-	defer pc.writers.Put(cw)
+	defer pc.put(cw)
 	cw.ctx, cw.src, cw.start, cw.end = ctx, src, start, end
 	cw.out.Reset(w)
 	// Whatever happens, the writer goes back without the caller's
@@ -554,11 +559,16 @@ func (pc *PlannedClip) WriteRange(ctx context.Context, w io.Writer, src Payloads
 	return cw.out.Flush()
 }
 
-// writer returns a clipWriter of the clip's pool, or a new one.
+// writer returns a free clipWriter of the clip's, or a new one.
 func (pc *PlannedClip) writer() (*clipWriter, error) {
-	if cw, ok := pc.writers.Get().(*clipWriter); ok {
+	pc.mu.Lock()
+	if n := len(pc.free); n > 0 {
+		cw := pc.free[n-1]
+		pc.free = pc.free[:n-1]
+		pc.mu.Unlock()
 		return cw, nil
 	}
+	pc.mu.Unlock()
 	cw := &clipWriter{pc: pc, out: mp4.NewPieces(nil)}
 	if pc.format != FormatMP4 {
 		fh, err := mp4.NewFragmentHeader(pc.mtracks)
@@ -571,7 +581,7 @@ func (pc *PlannedClip) writer() (*clipWriter, error) {
 }
 
 // clipWriter is one WriteRange at a time: its buffers are reused from
-// fragment to fragment and, through PlannedClip.writers, from write to
+// fragment to fragment and, through PlannedClip.free, from write to
 // write, so a write allocates nothing per sample.
 type clipWriter struct {
 	pc         *PlannedClip
@@ -583,6 +593,13 @@ type clipWriter struct {
 	frag       mp4.Fragment
 	moof       []byte
 	conv       []byte // converted frames of the fragment being written
+}
+
+// put keeps cw for the next write.
+func (pc *PlannedClip) put(cw *clipWriter) {
+	pc.mu.Lock()
+	pc.free = append(pc.free, cw)
+	pc.mu.Unlock()
 }
 
 // release lets go of the caller's writer, source and context before the

@@ -490,16 +490,19 @@ func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim d
 	if selErr != nil {
 		return p, sel, selErr
 	}
-	if err != nil && len(ins) > 1 {
-		// The fragment planned last is the one that failed: say which
-		// input it came from.
-		var ke *kvserr.Error
-		man := pc.Manifest()
-		if errors.As(err, &ke) && len(man.Fragments) > 0 {
-			last := man.Fragments[len(man.Fragments)-1].Index
-			for _, i := range chosen {
-				if frags[i].f.Index == last {
-					ke.Msg = frags[i].input + ": " + ke.Msg
+	var ke *kvserr.Error
+	if man := pc.Manifest(); errors.As(err, &ke) && len(man.Fragments) > 0 {
+		// The fragment planned last is the one that failed. The plan
+		// counts offsets in its document; the user's are in the input,
+		// and with several inputs the input is named.
+		last := man.Fragments[len(man.Fragments)-1].Index
+		for _, i := range chosen {
+			if f := frags[i]; f.f.Index == last {
+				if ke.Offset >= 0 {
+					ke.Offset += f.f.Offset
+				}
+				if len(ins) > 1 {
+					ke.Msg = f.input + ": " + ke.Msg
 				}
 			}
 		}

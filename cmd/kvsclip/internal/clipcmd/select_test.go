@@ -3,8 +3,10 @@ package clipcmd
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -249,4 +251,34 @@ func TestClipCapsPlannedAsBefore(t *testing.T) {
 		require.Equal(t, 0, code, stderr)
 		assert.True(t, bytes.Equal(want.Bytes(), []byte(stdout)), "%s to stdout", format)
 	}
+}
+
+// TestClipPlannedErrorOffset: a bad frame in a planned clip is reported at
+// its offset in the input, as the Clipper reports it.
+func TestClipPlannedErrorOffset(t *testing.T) {
+	data, err := os.ReadFile(fixture)
+	require.NoError(t, err)
+	r := mkv.NewBytesReader(data)
+	_, err = r.Next()
+	require.NoError(t, err)
+	second, err := r.Next()
+	require.NoError(t, err)
+	b := second.Blocks[0]
+	for _, blk := range second.Blocks {
+		if blk.Track == 1 {
+			b = blk
+			break
+		}
+	}
+	bad := bytes.Clone(data)
+	copy(bad[b.Offset:], []byte{0x7f, 0xff, 0xff, 0xff}) // a NAL unit longer than the frame
+	in := filepath.Join(t.TempDir(), "bad.mkv")
+	require.NoError(t, os.WriteFile(in, bad, 0o644))
+
+	_, want := remux.Clip(io.Discard, bytes.NewReader(bad), &remux.Options{Format: remux.FormatMP4})
+	require.Error(t, want)
+	code, _, stderr := runCLI(nil, "clip", "--format", "mp4", "--max-fragments", "3", in)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, Describe(want)+"\n", stderr)
+	assert.Contains(t, stderr, "offset "+strconv.FormatInt(b.Offset, 10))
 }
