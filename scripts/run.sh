@@ -75,10 +75,11 @@ persisted=$("$bin" put --endpoint "$url" --stream demo --start "$start" "$tmp/de
 echo "$persisted fragments PERSISTED in stream demo"
 
 body='{"StreamName":"demo","ClipFragmentSelector":{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":{"StartTimestamp":'$start',"EndTimestamp":'$end'}}}'
-# The curl line printed below, run here as printed: it must fail on an
-# error answer rather than write the error's JSON into the MP4.
-getclip="curl -sS --fail-with-body -X POST $url/getClip -H 'Content-Type: application/json' -d '$body'"
-eval "$getclip -o \"\$tmp/demo.mp4\"" || fail "GetClip failed: $(cat "$tmp/demo.mp4" 2>/dev/null)"
+getclip="curl -sS -X POST $url/getClip -H 'Content-Type: application/json' -d '$body'"
+# The curl line printed below, run here as printed: with -f an error answer
+# fails it loudly instead of landing in demo.mp4 as JSON; the JSON is then
+# fetched once more to say what went wrong.
+eval "$getclip -f -o \"\$tmp/demo.mp4\"" || fail "GetClip failed: $(eval "$getclip")"
 ffmpeg -nostdin -v error -xerror -i "$tmp/demo.mp4" -f null - || fail "the demo clip does not decode"
 frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$tmp/demo.mp4")
 echo "demo clip OK: $frames frames"
@@ -86,7 +87,7 @@ echo "demo clip OK: $frames frames"
 cat <<EOF
 
 GetClip with curl:
-  $getclip -o demo.mp4
+  $getclip -f -o demo.mp4
 GetClip with the Go SDK (github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia):
   c := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-west-2", BaseEndpoint: aws.String("$url"), Credentials: aws.AnonymousCredentials{}})
   out, err := c.GetClip(ctx, &kinesisvideoarchivedmedia.GetClipInput{StreamName: aws.String("demo"), ClipFragmentSelector: &types.ClipFragmentSelector{FragmentSelectorType: types.ClipFragmentSelectorTypeProducerTimestamp, TimestampRange: &types.ClipTimestampRange{StartTimestamp: aws.Time(time.Unix($start, 0)), EndTimestamp: aws.Time(time.Unix($end, 0))}}}) // out.Payload is the MP4
