@@ -96,8 +96,9 @@ run: deps-run build
 	@# and exits 0, and make is not interrupted into an error.
 	@if [ -t 0 ]; then set -m; fi; ./scripts/run.sh '$(RUN_ADDR)' '$(RUN_DATA)' '$(BIN)'; exit $$?
 
-# Regenerate the committed media in testdata/ from the shared sample frames.
-testdata:
+# Regenerate the committed media in testdata/ with ffmpeg (testdata/gen; it
+# needs no shared data).
+testdata: deps-run
 	$(GO) run ./testdata/gen -shared $(SHARED) -out testdata
 
 clean:
