@@ -122,20 +122,17 @@ func sharedRecordings(tb testing.TB) recordings {
 // recordings in front. Those are loaded in a subtest named "recordings",
 // so that without them only it skips (or fails under CI) and the
 // committed rows still run.
-func allTrackCases[T interface {
-	testing.TB
-	Run(string, func(T)) bool
-}](tb T) []trackCase {
-	tb.Helper()
+func allTrackCases(t *testing.T) []trackCase {
+	t.Helper()
 	var rec []trackCase
-	tb.Run("recordings", func(tb T) { rec = recordedCases(sharedRecordings(tb)) })
+	t.Run("recordings", func(t *testing.T) { rec = recordedCases(sharedRecordings(t)) })
 	return append(rec, trackCases...)
 }
 
-// seedTrackCases is the table fuzz targets seed from: the committed rows,
-// and the recordings' rows when the recordings are there. A fuzz target
-// does not skip for want of a few seeds.
-func seedTrackCases() []trackCase {
+// availableTrackCases is the committed table, with the recordings' rows in
+// front when the recordings are there, for what must not skip or fail
+// without them: fuzz seeds and benchmarks.
+func availableTrackCases() []trackCase {
 	r, err := readRecordings()
 	if err != nil {
 		return trackCases
