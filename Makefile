@@ -5,22 +5,32 @@ SHARED ?= ../shared/testdata/kvs
 FUZZTIME ?= 30s
 BIN := bin/kvsclip
 
-.PHONY: test deps vet bench fuzz run testdata build clean
+.PHONY: test deps deps-run vet bench fuzz run testdata build clean
 
-# Test oracles: ffmpeg/ffprobe decode and list packets, mkvtoolnix checks
-# the Matroska writer, Debian's chromium plays clips in the web page's
-# browser test (server/browser_test.go). Installed only when missing.
-deps:
-	@missing=""; \
-	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
-	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v curl >/dev/null || missing="$$missing curl"; \
-	if [ -n "$$missing" ]; then \
+# apt_install installs the Debian packages named in $$missing, if any, with
+# sudo unless root.
+apt_install = if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
+
+# What make run needs: ffmpeg makes the demo recording and checks that the
+# demo clip decodes, curl talks to the server. Installed only when missing.
+deps-run:
+	@missing=""; \
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	$(apt_install)
+
+# What the tests need besides: ffmpeg/ffprobe decode and list packets,
+# mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in
+# the web page's browser test (server/browser_test.go).
+deps: deps-run
+	@missing=""; \
+	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	$(apt_install)
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
 	@if ! command -v versitygw >/dev/null && [ ! -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
@@ -74,28 +84,21 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=10s FUZZFLAGS='-fuzzminimizetime=100x $(FUZZFLAGS)'
 
 # Start the KVS-compatible server on a local archive, create stream demo, put
-# a real recording into it with `kvsclip put`, print ready GetClip calls, and
-# keep serving until Ctrl-C. RUN_ADDR / RUN_DATA override where.
+# a minute of H.264+AAC that ffmpeg makes into it with `kvsclip put`, check
+# that a GetClip of it decodes, print ready client calls, and keep serving
+# until Ctrl-C (scripts/run.sh). RUN_ADDR / RUN_DATA override where; the
+# server's log goes to RUN_DATA/kvsclip.log.
 RUN_ADDR ?= 127.0.0.1:8080
 RUN_DATA ?= ./data
-run: deps build
-	@set -e; url=http://$(RUN_ADDR); \
-	$(BIN) serve --addr $(RUN_ADDR) --data $(RUN_DATA) & pid=$$!; \
-	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT INT TERM; \
-	for i in $$(seq 50); do curl -s -o /dev/null $$url/metrics && break; sleep 0.1; done; \
-	curl -s -X POST $$url/createStream -H 'Content-Type: application/json' \
-		-d '{"StreamName":"demo","DataRetentionInHours":24}'; echo; \
-	$(BIN) put --endpoint $$url --stream demo --start 1700000000 $(SHARED)/producer/vogels_480.mkv | grep -c PERSISTED | sed 's/$$/ fragments PERSISTED in stream demo/'; \
-	echo; echo "GetClip with curl:"; \
-	echo "  curl -s -X POST $$url/getClip -H 'Content-Type: application/json' -o demo.mp4 -d '{\"StreamName\":\"demo\",\"ClipFragmentSelector\":{\"FragmentSelectorType\":\"PRODUCER_TIMESTAMP\",\"TimestampRange\":{\"StartTimestamp\":1700000000,\"EndTimestamp\":1700000060}}}'"; \
-	echo "GetClip with the Go SDK (github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia):"; \
-	echo "  c := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: \"us-west-2\", BaseEndpoint: aws.String(\"$$url\"), Credentials: aws.AnonymousCredentials{}})"; \
-	echo "  out, err := c.GetClip(ctx, &kinesisvideoarchivedmedia.GetClipInput{StreamName: aws.String(\"demo\"), ClipFragmentSelector: &types.ClipFragmentSelector{FragmentSelectorType: types.ClipFragmentSelectorTypeProducerTimestamp, TimestampRange: &types.ClipTimestampRange{StartTimestamp: aws.Time(time.Unix(1700000000, 0)), EndTimestamp: aws.Time(time.Unix(1700000060, 0))}}}) // out.Payload is the MP4"; \
-	echo; echo "serving on $$url (archive $(RUN_DATA)); Ctrl-C stops"; \
-	wait $$pid
+run: deps-run build
+	@# With a terminal, the script runs as a job of its own (set -m) and
+	@# gets the terminal: Ctrl-C then reaches it alone, it stops the server
+	@# and exits 0, and make is not interrupted into an error.
+	@if [ -t 0 ]; then set -m; fi; ./scripts/run.sh '$(RUN_ADDR)' '$(RUN_DATA)' '$(BIN)'; exit $$?
 
-# Regenerate the committed media in testdata/ from the shared sample frames.
-testdata:
+# Regenerate the committed media in testdata/ with ffmpeg (testdata/gen; it
+# needs no shared data).
+testdata: deps-run
 	$(GO) run ./testdata/gen -shared $(SHARED) -out testdata
 
 clean:

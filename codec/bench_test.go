@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkParseTrack(b *testing.B) {
-	for _, tc := range trackCases {
+	for _, tc := range availableTrackCases() {
 		if tc.err != kvserr.Unknown || !(tc.name[:5] == "real/") {
 			continue
 		}
@@ -77,7 +77,7 @@ func BenchmarkAVCFrame(b *testing.B) {
 }
 
 func BenchmarkParseSPS(b *testing.B) {
-	sps, _, _, _, err := parseAVCC(cpdGetMedia)
+	sps, _, _, _, err := parseAVCC(sharedRecordings(b).getMedia)
 	if err != nil {
 		b.Fatal(err)
 	}

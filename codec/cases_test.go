@@ -1,13 +1,15 @@
 package codec
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"testing"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -45,67 +47,97 @@ func mustHex(s string) []byte {
 	return b
 }
 
-// CodecPrivate of the real KVS recordings in ../shared/testdata/kvs, read
-// from the files when the tests start: the recordings are not ours to copy
-// into the repository, so neither their bytes nor seeds derived from them
-// are committed (see fromRecording).
-var (
+// recordings holds the CodecPrivate of the real KVS recordings in the
+// shared test data (mediatest.SharedDir), read when a test first asks for
+// them: the recordings are not ours to copy into the repository, so neither
+// their bytes nor rows or seeds derived from them are in the committed
+// table (see recordedCases).
+type recordings struct {
 	// getmedia/output_get_media.mkv: Main 3.0, 640x360, reserved bits cleared.
-	cpdGetMedia = recordedCPD("getmedia/output_get_media.mkv", 0)
+	getMedia []byte
 	// producer/clusters.mkv (= getmedia/kinesis_video_renderer_example_output.mkv):
 	// High 4.0, 640x480, no High-profile trailer.
-	cpdClusters = recordedCPD("producer/clusters.mkv", 0)
+	clusters []byte
 	// getmedia/output-get-media-non-increasing-timecode.mkv: High 3.1, 960x720.
-	cpdNonIncreasing = recordedCPD("getmedia/output-get-media-non-increasing-timecode.mkv", 0)
+	nonIncreasing []byte
 	// producer/test-stream-1_0.mkv (producer SDK): Baseline 3.0, 640x480.
-	cpdSDK = recordedCPD("producer/test-stream-1_0.mkv", 0)
-	// producer/vogels_480.mkv: Constrained Baseline 4.0, 640x480, and its
-	// AAC track (AAC-LC 48 kHz stereo, the well-known 11 90).
-	cpdVogels    = recordedCPD("producer/vogels_480.mkv", 0)
-	cpdVogelsAAC = mustHex("1190")
+	sdk []byte
+	// producer/vogels_480.mkv: Constrained Baseline 4.0, 640x480.
+	vogels []byte
 	// frames/h264SampleFrames/frame-001.h264, first 48 bytes: AUD, SPS, PPS
 	// in Annex-B form (High 3.0, 640x480), as a producer without NAL
 	// adaptation would send CodecPrivate.
-	cpdAnnexB = sharedFile("frames/h264SampleFrames/frame-001.h264")[:48]
-)
-
-// sharedFile reads a file of the shared test data (KVSCLIP_SHARED, else
-// ../../shared/testdata/kvs beside the checkout). The table cannot be built
-// without it, so a missing file stops the test binary with a clear message.
-func sharedFile(rel string) []byte {
-	dir := os.Getenv("KVSCLIP_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "testdata", "kvs")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, rel))
-	if err != nil {
-		panic(fmt.Sprintf("codec tests need the shared KVS recordings: %v", err))
-	}
-	return b
+	annexB []byte
 }
 
-// recordedCPD returns the CodecPrivate of track index i of a recording.
-func recordedCPD(rel string, i int) []byte {
-	f, err := mkv.NewBytesReader(sharedFile(rel)).Next()
-	if err != nil {
-		panic(fmt.Sprintf("%s: %v", rel, err))
+// readRecordings reads the recordings (mediatest.LookupShared) once per
+// test binary.
+var readRecordings = sync.OnceValues(func() (recordings, error) {
+	dir, ok := mediatest.LookupShared()
+	if !ok {
+		return recordings{}, fmt.Errorf("no shared recordings at %s", dir)
 	}
-	return append([]byte(nil), f.Header.Tracks[i].CodecPrivate...)
-}
-
-// fromRecording reports whether b holds a piece of a recording's
-// CodecPrivate beyond the generic first bytes of an avcC header (8 bytes in
-// a row from its parameter sets): such table rows feed tests, never the
-// committed fuzz seeds.
-func fromRecording(b []byte) bool {
-	for _, r := range [][]byte{cpdGetMedia, cpdClusters, cpdNonIncreasing, cpdSDK, cpdVogels, cpdAnnexB} {
-		for k := 6; k+8 <= len(r); k++ {
-			if bytes.Contains(b, r[k:k+8]) {
-				return true
-			}
+	var r recordings
+	for _, f := range []struct {
+		dst *[]byte
+		rel string
+	}{
+		{&r.getMedia, "getmedia/output_get_media.mkv"},
+		{&r.clusters, "producer/clusters.mkv"},
+		{&r.nonIncreasing, "getmedia/output-get-media-non-increasing-timecode.mkv"},
+		{&r.sdk, "producer/test-stream-1_0.mkv"},
+		{&r.vogels, "producer/vogels_480.mkv"},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, f.rel))
+		if err != nil {
+			return r, err
 		}
+		frag, err := mkv.NewBytesReader(data).Next()
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", f.rel, err)
+		}
+		*f.dst = append([]byte(nil), frag.Header.Tracks[0].CodecPrivate...)
 	}
-	return false
+	frame, err := os.ReadFile(filepath.Join(dir, "frames", "h264SampleFrames", "frame-001.h264"))
+	if err != nil {
+		return r, err
+	}
+	r.annexB = frame[:48]
+	return r, nil
+})
+
+// sharedRecordings returns the recordings, or skips the test without them
+// (fails under CI), as mediatest.SharedDir does.
+func sharedRecordings(tb testing.TB) recordings {
+	tb.Helper()
+	mediatest.SharedDir(tb)
+	r, err := readRecordings()
+	if err != nil {
+		tb.Fatalf("shared recordings: %v", err)
+	}
+	return r
+}
+
+// allTrackCases returns the committed table with the rows made from the
+// recordings in front. Those are loaded in a subtest named "recordings",
+// so that without them only it skips (or fails under CI) and the
+// committed rows still run.
+func allTrackCases(t *testing.T) []trackCase {
+	t.Helper()
+	var rec []trackCase
+	t.Run("recordings", func(t *testing.T) { rec = recordedCases(sharedRecordings(t)) })
+	return append(rec, trackCases...)
+}
+
+// availableTrackCases is the committed table, with the recordings' rows in
+// front when the recordings are there, for what must not skip or fail
+// without them: fuzz seeds and benchmarks.
+func availableTrackCases() []trackCase {
+	r, err := readRecordings()
+	if err != nil {
+		return trackCases
+	}
+	return append(recordedCases(r), trackCases...)
 }
 
 // withByte returns a copy of b with b[i] = v.
@@ -345,34 +377,54 @@ const (
 	uns  = kvserr.UnsupportedStreamMediaType
 )
 
+// recordedCases are the rows made from the recordings' CodecPrivate: the
+// records as KVS stored them, then variants and damage of them.
+func recordedCases(r recordings) []trackCase {
+	return []trackCase{
+		{name: "real/output_get_media main 640x360 reserved cleared", codecID: CodecIDAVC, private: r.getMedia,
+			codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/clusters high 640x480 no trailer", codecID: CodecIDAVC, private: r.clusters,
+			codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/non-increasing high 960x720", codecID: CodecIDAVC, private: r.nonIncreasing,
+			codec: "avc1", width: 960, height: 720, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/sdk baseline 640x480", codecID: CodecIDAVC, private: r.sdk,
+			codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/vogels constrained baseline 640x480", codecID: CodecIDAVC, private: r.vogels,
+			codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/vogels doc spelling of the codec ID", codecID: CodecIDAVCDoc, private: r.vogels,
+			codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "real/annex-b cpd from frame-001", codecID: CodecIDAVC, private: r.annexB,
+			codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 0, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "avcc/1-byte lengths", codecID: CodecIDAVC, private: withByte(r.sdk, 4, 0xFC),
+			codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 1, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "avcc/2-byte lengths reserved cleared", codecID: CodecIDAVC, private: withByte(r.getMedia, 4, 0x01),
+			codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 2, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "avcc/high trailer", codecID: CodecIDAVC, private: append(append([]byte(nil), r.clusters...), 0xFD, 0xF8, 0xF8, 0),
+			codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "avcc/high trailer with sps ext", codecID: CodecIDAVC, private: append(append([]byte(nil), r.clusters...), 0xFD, 0xF8, 0xF8, 1, 0, 2, 0x6d, 0x80),
+			codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
+		{name: "err/avcc version 0", codecID: CodecIDAVC, private: withByte(r.sdk, 0, 0), err: inv},
+		{name: "err/avcc truncated header", codecID: CodecIDAVC, private: r.sdk[:6], err: inv},
+		{name: "err/avcc truncated in sps", codecID: CodecIDAVC, private: r.sdk[:20], err: inv},
+		{name: "err/avcc truncated before numPPS", codecID: CodecIDAVC, private: r.clusters[:22], err: inv},
+		{name: "err/avcc truncated in pps", codecID: CodecIDAVC, private: r.clusters[:len(r.clusters)-1], err: inv},
+		{name: "err/avcc sps length overruns", codecID: CodecIDAVC, private: withByte(r.sdk, 7, 0xff), err: inv},
+		{name: "err/avcc numSPS 0", codecID: CodecIDAVC, private: withByte(r.sdk, 5, 0xE0), err: inv},
+		{name: "err/avcc numPPS 0", codecID: CodecIDAVC, private: withByte(r.clusters, 22, 0)[:23], err: inv},
+		{name: "err/avcc length size 3", codecID: CodecIDAVC, private: withByte(r.sdk, 4, 0xFE), err: inv},
+		{name: "err/avcc sps is a pps", codecID: CodecIDAVC, private: withByte(r.clusters, 8, 0x28), err: inv},
+		{name: "err/avcc sps ext overruns", codecID: CodecIDAVC, private: append(append([]byte(nil), r.clusters...), 0xFD, 0xF8, 0xF8, 1, 0, 9, 0x6d), err: inv},
+		{name: "err/annex-b cpd without pps", codecID: CodecIDAVC, private: r.annexB[:40], err: inv},
+	}
+}
+
 var trackCases = []trackCase{
-	// Real records.
-	{name: "real/output_get_media main 640x360 reserved cleared", codecID: CodecIDAVC, private: cpdGetMedia,
-		codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/clusters high 640x480 no trailer", codecID: CodecIDAVC, private: cpdClusters,
-		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/non-increasing high 960x720", codecID: CodecIDAVC, private: cpdNonIncreasing,
-		codec: "avc1", width: 960, height: 720, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/sdk baseline 640x480", codecID: CodecIDAVC, private: cpdSDK,
-		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/vogels constrained baseline 640x480", codecID: CodecIDAVC, private: cpdVogels,
-		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/vogels doc spelling of the codec ID", codecID: CodecIDAVCDoc, private: cpdVogels,
-		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/annex-b cpd from frame-001", codecID: CodecIDAVC, private: cpdAnnexB,
-		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 0, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "real/vogels aac lc 48k stereo", codecID: CodecIDAAC, private: cpdVogelsAAC,
+	// The AAC track of producer/vogels_480.mkv: AAC-LC 48 kHz stereo, the
+	// well-known 11 90, generic enough to commit.
+	{name: "real/vogels aac lc 48k stereo", codecID: CodecIDAAC, private: mustHex("1190"),
 		codec: "mp4a", sampleRate: 48000, channels: 2, frameLength: 1024},
 
 	// avcC variants.
-	{name: "avcc/1-byte lengths", codecID: CodecIDAVC, private: withByte(cpdSDK, 4, 0xFC),
-		codec: "avc1", width: 640, height: 480, profile: 66, lengthSize: 1, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "avcc/2-byte lengths reserved cleared", codecID: CodecIDAVC, private: withByte(cpdGetMedia, 4, 0x01),
-		codec: "avc1", width: 640, height: 360, profile: 77, lengthSize: 2, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "avcc/high trailer", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 0),
-		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
-	{name: "avcc/high trailer with sps ext", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 1, 0, 2, 0x6d, 0x80),
-		codec: "avc1", width: 640, height: 480, profile: 100, lengthSize: 4, numSPS: 1, numPPS: 1, reorder: 0},
 	{name: "avcc/two sps two pps", codecID: CodecIDAVC, private: avccOf(4, [][]byte{base1080.build(), with(base1080, func(s *spsSpec) { s.crop = [4]uint64{} }).build()}, [][]byte{ppsNAL, ppsNAL}),
 		codec: "avc1", width: 1920, height: 1080, profile: 100, lengthSize: 4, numSPS: 2, numPPS: 2, reorder: 2},
 
@@ -429,17 +481,6 @@ var trackCases = []trackCase{
 	{name: "err/vp9", codecID: "V_VP9", err: uns},
 	{name: "err/avc empty", codecID: CodecIDAVC, err: miss},
 	{name: "err/aac empty", codecID: CodecIDAAC, hint: Hint{Channels: 2, SamplingFrequency: 48000}, err: miss},
-	{name: "err/avcc version 0", codecID: CodecIDAVC, private: withByte(cpdSDK, 0, 0), err: inv},
-	{name: "err/avcc truncated header", codecID: CodecIDAVC, private: cpdSDK[:6], err: inv},
-	{name: "err/avcc truncated in sps", codecID: CodecIDAVC, private: cpdSDK[:20], err: inv},
-	{name: "err/avcc truncated before numPPS", codecID: CodecIDAVC, private: cpdClusters[:22], err: inv},
-	{name: "err/avcc truncated in pps", codecID: CodecIDAVC, private: cpdClusters[:len(cpdClusters)-1], err: inv},
-	{name: "err/avcc sps length overruns", codecID: CodecIDAVC, private: withByte(cpdSDK, 7, 0xff), err: inv},
-	{name: "err/avcc numSPS 0", codecID: CodecIDAVC, private: withByte(cpdSDK, 5, 0xE0), err: inv},
-	{name: "err/avcc numPPS 0", codecID: CodecIDAVC, private: withByte(cpdClusters, 22, 0)[:23], err: inv},
-	{name: "err/avcc length size 3", codecID: CodecIDAVC, private: withByte(cpdSDK, 4, 0xFE), err: inv},
-	{name: "err/avcc sps is a pps", codecID: CodecIDAVC, private: withByte(cpdClusters, 8, 0x28), err: inv},
-	{name: "err/avcc sps ext overruns", codecID: CodecIDAVC, private: append(append([]byte(nil), cpdClusters...), 0xFD, 0xF8, 0xF8, 1, 0, 9, 0x6d), err: inv},
 	{name: "err/garbage", codecID: CodecIDAVC, private: []byte("not an avcC record at all"), err: inv},
 	{name: "err/sps too short", codecID: CodecIDAVC, private: avccOf(4, [][]byte{{0x67, 0x42, 0x00}}, [][]byte{ppsNAL}), err: inv},
 	{name: "err/sps truncated in size", codecID: CodecIDAVC, private: avccOf(4, [][]byte{{0x67, 0x42, 0x00, 0x1e, 0x89}}, [][]byte{ppsNAL}), err: inv},
@@ -449,7 +490,6 @@ var trackCases = []trackCase{
 	{name: "err/sps chroma format 4", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.chroma = 4 })), err: inv},
 	{name: "err/sps poc type 3", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.poc = 3 })), err: inv},
 	{name: "err/sps poc cycle 256", codecID: CodecIDAVC, private: craftedAVC(with(base1080, func(s *spsSpec) { s.poc = 1; s.pocCycle = 256 })), err: inv},
-	{name: "err/annex-b cpd without pps", codecID: CodecIDAVC, private: cpdAnnexB[:40], err: inv},
 	{name: "err/annex-b cpd only start codes", codecID: CodecIDAVC, private: []byte{0, 0, 0, 1, 0, 0, 1}, err: inv},
 	{name: "err/aac one byte", codecID: CodecIDAAC, private: []byte{0x11}, err: inv},
 	{name: "err/aac reserved frequency index", codecID: CodecIDAAC, private: mustHex("1690"), err: inv},

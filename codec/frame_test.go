@@ -9,10 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// kvsTestdata is the shared folder of real KVS data, beside the checkout.
-const kvsTestdata = "../../shared/testdata/kvs"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
+)
 
 // frameCase is one entry of the frame table (unit tests, fuzz seeds,
 // benchmarks).
@@ -30,6 +29,8 @@ var (
 	nalSEI      = []byte{0x06, 0x05, 0x01, 0x80}
 	nalAUDb     = []byte{0x09, 0x10}
 	nal300      = append([]byte{0x41}, bytes.Repeat([]byte{0x9a}, 299)...)
+	// nalSPS1080 is a whole SPS NAL unit (1080p High, crafted).
+	nalSPS1080 = base1080.build()
 )
 
 // avccFrame joins NAL units behind ls-byte lengths.
@@ -51,8 +52,8 @@ var frameCases = []frameCase{
 	{name: "avcc4/first nal 300 bytes declared annex-b", frame: avccFrame(4, nal300), lengthSize: 0},
 	{name: "avcc2/widened", frame: avccFrame(2, nalSEI, nalIDRShort), lengthSize: 2, want: avccFrame(4, nalSEI, nalIDRShort)},
 	{name: "avcc1/widened", frame: avccFrame(1, nalAUDb, nalIDRShort), lengthSize: 1, want: avccFrame(4, nalAUDb, nalIDRShort)},
-	{name: "annexb/4-byte start codes declared avcc", frame: annexBOf(nalAUDb, cpdAnnexB[10:39], nalIDRShort), lengthSize: 4,
-		want: avccFrame(4, nalAUDb, cpdAnnexB[10:39], nalIDRShort)},
+	{name: "annexb/4-byte start codes declared avcc", frame: annexBOf(nalAUDb, nalSPS1080, nalIDRShort), lengthSize: 4,
+		want: avccFrame(4, nalAUDb, nalSPS1080, nalIDRShort)},
 	{name: "annexb/3-byte start codes declared annex-b", frame: []byte{0, 0, 1, 0x09, 0x10, 0, 0, 1, 0x65, 0x88, 0, 0, 3, 1}, lengthSize: 0,
 		want: avccFrame(4, nalAUDb, []byte{0x65, 0x88, 0, 0, 3, 1})},
 	{name: "annexb/trailing zeros stripped", frame: []byte{0, 0, 0, 1, 0x09, 0x10, 0, 0, 0, 0, 0, 1, 0x65, 0x88, 0, 0}, lengthSize: 4,
@@ -109,13 +110,13 @@ func kindName(err error) string {
 }
 
 func TestParameterSetsAndIDR(t *testing.T) {
-	frame := annexBOf(nalAUDb, cpdAnnexB[10:39], cpdAnnexB[43:], nalSEI, nalIDRShort)
+	frame := annexBOf(nalAUDb, nalSPS1080, ppsNAL, nalSEI, nalIDRShort)
 	sps, pps, err := ParameterSets(frame, 0)
 	require.NoError(t, err)
 	require.Len(t, sps, 1)
 	require.Len(t, pps, 1)
-	assert.Equal(t, cpdAnnexB[10:39], sps[0])
-	assert.Equal(t, cpdAnnexB[43:], pps[0])
+	assert.Equal(t, nalSPS1080, sps[0])
+	assert.Equal(t, ppsNAL, pps[0])
 	assert.True(t, HasIDR(frame, 0))
 	assert.True(t, HasIDR(avccFrame(4, nalAUDb, nalIDRShort), 4))
 	assert.False(t, HasIDR(avccFrame(4, nalAUDb, nal300), 4))
@@ -128,10 +129,10 @@ func TestParameterSetsAndIDR(t *testing.T) {
 // readFrames loads the real Annex-B sample frames of the C producer.
 func readFrames(tb testing.TB) [][]byte {
 	tb.Helper()
-	dir := filepath.Join(kvsTestdata, "frames", "h264SampleFrames")
+	dir := filepath.Join(mediatest.SharedDir(tb), "frames", "h264SampleFrames")
 	names, err := filepath.Glob(filepath.Join(dir, "frame-*.h264"))
 	if err != nil || len(names) == 0 {
-		tb.Skipf("no sample frames in %s", dir)
+		tb.Fatalf("no sample frames in %s", dir)
 	}
 	frames := make([][]byte, len(names))
 	for i, n := range names {

@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseTrack(t *testing.T) {
-	for _, tc := range trackCases {
+	for _, tc := range allTrackCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := ParseTrack(tc.codecID, tc.private, tc.hint)
 			if tc.err != kvserr.Unknown {
@@ -101,7 +101,7 @@ func checkRecord(t *testing.T, c *AVCConfig) {
 // TestRecordDoesNotAlias makes sure the Track owns its bytes: the Matroska
 // reader hands out sub-slices of a buffer it may reuse.
 func TestRecordDoesNotAlias(t *testing.T) {
-	in := append([]byte(nil), cpdSDK...)
+	in := craftedAVC(base1080)
 	tr, err := ParseTrack(CodecIDAVC, in, Hint{})
 	require.NoError(t, err)
 	want := append([]byte(nil), tr.AVC.Record...)
@@ -121,13 +121,14 @@ func TestRecordDoesNotAlias(t *testing.T) {
 // Baseline record comes back byte for byte; records with cleared reserved
 // bits come back with them set.
 func TestRealRecordsCanonical(t *testing.T) {
-	tr, err := ParseTrack(CodecIDAVC, cpdSDK, Hint{})
+	r := sharedRecordings(t)
+	tr, err := ParseTrack(CodecIDAVC, r.sdk, Hint{})
 	require.NoError(t, err)
-	assert.Equal(t, cpdSDK, tr.AVC.Record)
+	assert.Equal(t, r.sdk, tr.AVC.Record)
 
-	tr, err = ParseTrack(CodecIDAVC, cpdGetMedia, Hint{})
+	tr, err = ParseTrack(CodecIDAVC, r.getMedia, Hint{})
 	require.NoError(t, err)
-	want := withByte(withByte(cpdGetMedia, 4, 0xFF), 5, 0xE1)
+	want := withByte(withByte(r.getMedia, 4, 0xFF), 5, 0xE1)
 	assert.Equal(t, want, tr.AVC.Record)
 }
 

@@ -10,9 +10,11 @@ import (
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
-// Read the fragments of a GetMedia dump and print where each one lies in time.
+// Read the fragments of a GetMedia dump and print where each one lies in
+// time. The dump is one of the project's own (testdata/gen): 160x120 H.264
+// and AAC, a fragment about every second.
 func ExampleReader() {
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "testdata", "kvs", "getmedia", "output_get_media.mkv"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -27,13 +29,17 @@ func ExampleReader() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Printf("fragment …%s at %s: %d frames of %s\n", f.Tags.FragmentNumber[37:],
-			mkv.FormatMillis(f.Tags.ProducerTimestamp), len(f.Blocks), f.Header.Tracks[0].CodecID)
+		var codecs []string
+		for _, t := range f.Header.Tracks {
+			codecs = append(codecs, t.CodecID)
+		}
+		fmt.Printf("fragment …%s at %s: %d blocks of %v\n", f.Tags.FragmentNumber[37:],
+			mkv.FormatMillis(f.Tags.ProducerTimestamp), len(f.Blocks), codecs)
 	}
 	// Output:
-	// fragment …6159169392 at 1511852108.513: 60 frames of V_MPEG4/ISO/AVC
-	// fragment …5874549018 at 1511852110.513: 60 frames of V_MPEG4/ISO/AVC
-	// fragment …7510532162 at 1511852112.513: 60 frames of V_MPEG4/ISO/AVC
-	// fragment …5829378270 at 1511852114.513: 60 frames of V_MPEG4/ISO/AVC
-	// fragment …2133364608 at 1511852116.513: 60 frames of V_MPEG4/ISO/AVC
+	// fragment …6159000000 at 1700000000.000: 71 blocks of [V_MPEG4/ISO/AVC A_AAC]
+	// fragment …6159000001 at 1700000000.981: 70 blocks of [V_MPEG4/ISO/AVC A_AAC]
+	// fragment …6159000002 at 1700000001.962: 71 blocks of [V_MPEG4/ISO/AVC A_AAC]
+	// fragment …6159000003 at 1700000002.944: 72 blocks of [V_MPEG4/ISO/AVC A_AAC]
+	// fragment …6159000004 at 1700000003.946: 5 blocks of [V_MPEG4/ISO/AVC A_AAC]
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"testing/iotest"
@@ -187,18 +186,11 @@ func checkReadError(t *testing.T, err error) {
 }
 
 func BenchmarkReader(b *testing.B) {
-	dir := os.Getenv("KVSCLIP_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "testdata", "kvs")
-	}
 	for _, c := range readerCases {
 		if c.blocks < 300 {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, c.path))
-		if err != nil {
-			b.Skip(err)
-		}
+		data := mediatest.SharedFile(b, c.path)
 		for name, open := range map[string]func() *Reader{
 			"bytes":  func() *Reader { return NewBytesReader(data) },
 			"stream": func() *Reader { return NewReader(bytes.NewReader(data)) },

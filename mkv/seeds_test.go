@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "rewrite testdata/fuzz/FuzzReader from seedDocs and the recordings")
@@ -177,10 +179,7 @@ func seedRecordings(t *testing.T) map[string]struct {
 			producer, own bool
 		}{p, false, true}
 	}
-	dir := os.Getenv("KVSCLIP_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "testdata", "kvs")
-	}
+	dir, _ := mediatest.LookupShared() // a recording that is not there is logged
 	for _, c := range readerCases {
 		m["rec-"+strings.TrimSuffix(filepath.Base(c.path), ".mkv")] = struct {
 			path          string

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/kvsfixture"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -347,32 +348,18 @@ func TestWriterProducerHeaderOnce(t *testing.T) {
 	assert.Equal(t, 3, bytes.Count(gm, []byte{0x1A, 0x45, 0xDF, 0xA3}), "one document per fragment")
 }
 
-// sampleFragments loads the fixture or skips the test.
+// sampleFragments loads the fixture, or skips the test without the shared
+// recordings (fails under CI).
 func sampleFragments(t testing.TB, withAudio bool) []*mkv.Fragment {
 	t.Helper()
-	dir := kvsfixture.Dir()
-	if dir == "" {
-		t.Skip("shared/testdata/kvs not found")
-	}
-	frags, err := kvsfixture.SampleFragments(dir, withAudio)
-	require.NoError(t, err)
-	return frags
-}
-
-func needTool(t *testing.T, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s not installed", name)
-	}
+	return kvsfixture.Fragments(t, withAudio)
 }
 
 // checkMkvinfo runs mkvinfo on one Matroska document (mkvinfo does not
 // understand concatenated GetMedia documents) and fails on any error.
 func checkMkvinfo(t *testing.T, doc []byte) string {
 	t.Helper()
-	if _, err := exec.LookPath("mkvinfo"); err != nil {
-		return ""
-	}
+	mediatest.Need(t, "mkvinfo")
 	path := filepath.Join(t.TempDir(), "doc.mkv")
 	require.NoError(t, os.WriteFile(path, doc, 0o644))
 	out, err := exec.Command("mkvinfo", path).CombinedOutput()
@@ -399,9 +386,7 @@ func TestWriterSampleFragmentsTools(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs mkvinfo, ffprobe and ffmpeg on every document (about 30 s)")
 	}
-	needTool(t, "mkvinfo")
-	needTool(t, "ffprobe")
-	needTool(t, "ffmpeg")
+	mediatest.Need(t, "mkvinfo", "ffprobe", "ffmpeg")
 	tests := []struct {
 		name      string
 		opts      mkv.WriterOptions

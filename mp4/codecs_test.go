@@ -330,7 +330,7 @@ func TestG711(t *testing.T) {
 		require.Equal(t, "alaw", tr.Codec)
 		var frames []mkvFrame
 		for i := range 250 {
-			frames = append(frames, mkvFrame{data: readFile(t, filepath.Join(kvsFrames, "alawSampleFrames", fmt.Sprintf("sample-%03d.alaw", i)))})
+			frames = append(frames, mkvFrame{data: sampleFrame(t, "alawSampleFrames", fmt.Sprintf("sample-%03d.alaw", i))})
 		}
 		checkG711(t, tr, frames)
 	})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,11 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
-
-// kvsFrames is the shared folder of raw KVS sample frames (see its
-// PROVENANCE.md).
-const kvsFrames = "../../shared/testdata/kvs/frames"
 
 const (
 	h264FrameCount = 403 // frame-001 … frame-403
@@ -30,14 +26,12 @@ const (
 // 48 kHz, 2 channels.
 var ascStereo48k = []byte{0x11, 0x90}
 
-func readFile(tb testing.TB, path string) []byte {
+// sampleFrame reads one of the producer SDK's raw sample frames from the
+// shared recordings (frames/<dir>/<name>, see their PROVENANCE.md). Without
+// them the test skips, or fails under CI (mediatest.SharedDir).
+func sampleFrame(tb testing.TB, dir, name string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		tb.Skipf("test media not found: %s", path)
-	}
-	require.NoError(tb, err)
-	return b
+	return mediatest.SharedFile(tb, filepath.Join("frames", dir, name))
 }
 
 // splitAnnexB returns the NAL units of an Annex-B byte stream (3- or 4-byte
@@ -89,7 +83,7 @@ func loadH264(tb testing.TB, n int) h264Media {
 	tb.Helper()
 	var m h264Media
 	for i := 1; i <= n; i++ {
-		raw := readFile(tb, filepath.Join(kvsFrames, "h264SampleFrames", fmt.Sprintf("frame-%03d.h264", i)))
+		raw := sampleFrame(tb, "h264SampleFrames", fmt.Sprintf("frame-%03d.h264", i))
 		if i == 1 {
 			spss, ppss := avc.GetParameterSetsFromByteStream(raw)
 			require.NotEmpty(tb, spss)
@@ -130,7 +124,7 @@ func loadAAC(tb testing.TB, n int) [][]byte {
 	tb.Helper()
 	var frames [][]byte
 	for i := 1; i <= n; i++ {
-		frames = append(frames, readFile(tb, filepath.Join(kvsFrames, "aacSampleFrames", fmt.Sprintf("sample-%03d.aac", i))))
+		frames = append(frames, sampleFrame(tb, "aacSampleFrames", fmt.Sprintf("sample-%03d.aac", i)))
 	}
 	return frames
 }

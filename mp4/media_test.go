@@ -13,6 +13,8 @@ import (
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 // packet is one sample as a demuxer should report it.
@@ -119,9 +121,7 @@ var clipConfigs = []clipConfig{
 }
 
 func TestRealMediaDecodesWithFFmpeg(t *testing.T) {
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed")
-	}
+	mediatest.Need(t, "ffmpeg")
 	for _, cfg := range clipConfigs {
 		t.Run(cfg.name, func(t *testing.T) {
 			t.Parallel() // each subtest spends its time waiting for ffmpeg

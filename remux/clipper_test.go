@@ -15,10 +15,10 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// testAvcC is the avcC of a real producer recording (Baseline 640x480),
+// testAvcC is the avcC of the project's own Baseline recording (testdata/gen),
 // for synthetic fragments whose frames the engine frames but never decodes.
 var testAvcC = func() []byte {
-	data, err := os.ReadFile(filepath.Join("..", "..", "shared", "testdata", "kvs", "producer", "test-stream-1_0.mkv"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-baseline-aac16k-mono.getmedia.mkv"))
 	if err != nil {
 		return nil // the tests that need it fail with MissingCodecPrivateData
 	}

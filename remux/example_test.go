@@ -12,9 +12,11 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// Clip a producer-side MKV with H.264 and AAC into a fragmented MP4.
+// Clip a GetMedia dump with H.264 and AAC into a fragmented MP4. The dump
+// is one of the project's own (testdata/gen): 4 s of 160x120 video at
+// 25 fps and 48 kHz stereo AAC.
 func ExampleClip() {
-	in, err := os.Open(filepath.Join("..", "..", "shared", "testdata", "kvs", "producer", "vogels_480.mkv"))
+	in, err := os.Open(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -31,9 +33,9 @@ func ExampleClip() {
 		fmt.Printf("track %d: %s, %d samples, %.3f s\n", t.ID, t.Codec, t.Samples, t.Duration)
 	}
 	// Output:
-	// 9 fragments, MP4 starts with "ftyp"
-	// track 1: avc1, 909 samples, 30.330 s
-	// track 2: mp4a, 1425 samples, 30.400 s
+	// 5 fragments, MP4 starts with "ftyp"
+	// track 1: avc1, 100 samples, 4.000 s
+	// track 2: mp4a, 189 samples, 4.032 s
 }
 
 // Plan a progressive MP4 from the sample indexes of stored fragments, as a

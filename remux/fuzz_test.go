@@ -296,10 +296,7 @@ func TestFuzzClipSeeds(t *testing.T) {
 			}
 		}
 	}
-	shared := os.Getenv("KVSCLIP_SHARED")
-	if shared == "" {
-		shared = filepath.Join("..", "..", "shared", "testdata", "kvs")
-	}
+	shared, _ := mediatest.LookupShared() // without it, the seeds of our media only
 	recs, _ := filepath.Glob(filepath.Join(shared, "*", "*.mkv"))
 	for _, p := range recs {
 		sources = append(sources, source{p, false, strings.Contains(p, string(filepath.Separator)+"producer"+string(filepath.Separator))})

@@ -11,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 // TestMain lets the tests run this test binary as kvsclip itself
@@ -46,8 +44,12 @@ func runCLI(stdin []byte, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// getMediaDump is one of the project's own GetMedia dumps (testdata/gen):
+// five fragments of 160x120 H.264 and AAC, about a second each.
+var getMediaDump = filepath.Join("..", "..", "testdata", "h264-aac-160x120.getmedia.mkv")
+
 func TestInspect(t *testing.T) {
-	code, stdout, stderr := runCLI(nil, "inspect", filepath.Join(mediatest.SharedDir(t), "getmedia", "output_get_media.mkv"))
+	code, stdout, stderr := runCLI(nil, "inspect", getMediaDump)
 	require.Equal(t, 0, code, stderr)
 	var got struct {
 		Fragments []struct {
@@ -61,10 +63,11 @@ func TestInspect(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &got))
 	require.Len(t, got.Fragments, 5)
-	assert.Equal(t, 1511852110.513, got.Fragments[1].ProducerTimestamp)
-	assert.InDelta(t, 2000, got.Fragments[0].FragmentLengthInMilliseconds, 40)
-	require.Len(t, got.Tracks, 1, "one header, shared by the five documents")
+	assert.Equal(t, 1700000000.981, got.Fragments[1].ProducerTimestamp)
+	assert.InDelta(t, 1000, got.Fragments[0].FragmentLengthInMilliseconds, 40)
+	require.Len(t, got.Tracks, 2, "one header, shared by the five documents")
 	assert.Equal(t, "V_MPEG4/ISO/AVC", got.Tracks[0].CodecID)
+	assert.Equal(t, "A_AAC", got.Tracks[1].CodecID)
 }
 
 func TestUsage(t *testing.T) {
@@ -79,7 +82,7 @@ func TestUsage(t *testing.T) {
 // writes the same file, and fails with the same message, as one run from
 // main.
 func TestHeadStart(t *testing.T) {
-	in := filepath.Join(mediatest.SharedDir(t), "getmedia", "output_get_media.mkv")
+	in := getMediaDump
 	dir := t.TempDir()
 	early, late := filepath.Join(dir, "early.mp4"), filepath.Join(dir, "late.mp4")
 	code, _, stderr := asBinary(t, nil, "clip", in, "-o", early)
@@ -137,7 +140,7 @@ func TestHeadStartInitOrder(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, n, 4, "the server's packages are in a full trace")
 
-	in := filepath.Join(mediatest.SharedDir(t), "getmedia", "output_get_media.mkv")
+	in := getMediaDump
 	out := filepath.Join(t.TempDir(), "out.mp4")
 	clip := inits("clip", in, "-o", out)
 	st, err := os.Stat(out)

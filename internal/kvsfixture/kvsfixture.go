@@ -14,9 +14,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"testing"
 
 	"github.com/Eyevinn/mp4ff/avc"
 
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -62,29 +64,22 @@ func FragmentNumber(i int) string {
 	return fmt.Sprintf("%s%05d", fragmentNumberPrefix, 69392+i*1013)
 }
 
-// Dir looks for the shared KVS test data (shared/testdata/kvs) in the
-// working directory and its parents, so a test in any package can find it.
-// It returns "" when there is none; tests should then skip.
-func Dir() string {
-	dir, err := os.Getwd()
+// Fragments returns SampleFragments of the shared recordings' frames, for a
+// test. Without the recordings the test skips, or fails under CI, as
+// mediatest.SharedDir does; frames that are there but cannot be read fail
+// it. It never returns a partial fixture.
+func Fragments(tb testing.TB, withAudio bool) []*mkv.Fragment {
+	tb.Helper()
+	frags, err := SampleFragments(mediatest.SharedDir(tb), withAudio)
 	if err != nil {
-		return ""
+		tb.Fatalf("kvsfixture: %v", err)
 	}
-	for {
-		p := filepath.Join(dir, "shared", "testdata", "kvs")
-		if st, err := os.Stat(filepath.Join(p, "frames")); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return frags
 }
 
 // SampleFragments returns the sample frames as KVS fragments, one per GOP.
-// shared is the KVS test data directory (the one holding frames/, see Dir).
+// shared is the KVS test data directory (the one holding frames/, see
+// mediatest.SharedDir).
 //
 // Track 1 is V_MPEG4/ISO/AVC: the frames converted from Annex-B to AVCC with
 // every NAL unit kept (AUD, and SPS/PPS/SEI in the first frame), CodecPrivate

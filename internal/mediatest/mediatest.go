@@ -14,23 +14,56 @@ import (
 	"testing"
 )
 
-// SharedDir returns the shared/testdata/kvs directory that CI places beside
-// the checkout, or skips the test when it is missing. KVSCLIP_SHARED
-// overrides the location.
-func SharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("KVSCLIP_SHARED")
+// SharedEnv names the environment variable that points the tests at the
+// shared recordings when they are not beside the checkout.
+const SharedEnv = "KVSCLIP_SHARED"
+
+// sharedWhy is the one line a test prints when it skips for want of the
+// shared recordings: they are public material the repository may not
+// carry, so a fresh clone has to be told where they come from.
+const sharedWhy = "needs the shared KVS recordings (the AWS Kinesis Video Streams parser " +
+	"library's public test resources and the producer SDK's sample frames, Apache-2.0; " +
+	"not in the repository): set " + SharedEnv + "=/path/to/testdata/kvs"
+
+// LookupShared returns the shared/testdata/kvs directory ($KVSCLIP_SHARED,
+// else the one CI places beside the checkout) and whether it is there. It is
+// for code that may use the recordings but must not skip without them, such
+// as fuzz seeds; a test that needs them calls SharedDir.
+func LookupShared() (dir string, ok bool) {
+	dir = os.Getenv(SharedEnv)
 	if dir == "" {
 		_, file, _, _ := runtime.Caller(0)
 		dir = filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata", "kvs")
 	}
-	if _, err := os.Stat(dir); err != nil {
+	st, err := os.Stat(dir)
+	return dir, err == nil && st.IsDir()
+}
+
+// SharedDir returns the shared recordings' directory (see LookupShared).
+// Without it the test skips with one line saying where the data comes from
+// and how to point the suite at it; under CI (CI set) it fails instead, so
+// that a CI missing the data cannot pass by skipping.
+func SharedDir(tb testing.TB) string {
+	tb.Helper()
+	dir, ok := LookupShared()
+	if !ok {
 		if os.Getenv("CI") != "" {
-			tb.Fatalf("shared test data missing at %s", dir)
+			tb.Fatalf("shared KVS recordings missing at %s, and CI must have them: %s", dir, sharedWhy)
 		}
-		tb.Skipf("shared test data missing at %s", dir)
+		tb.Skip(sharedWhy)
 	}
 	return dir
+}
+
+// SharedFile reads a file of the shared recordings, rel being its path
+// under the shared directory; it skips or fails as SharedDir does.
+func SharedFile(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(SharedDir(tb), rel))
+	if err != nil {
+		tb.Fatalf("shared KVS recordings: %v", err)
+	}
+	return b
 }
 
 // Need fails the test when a tool is not installed (make test installs them;

@@ -72,7 +72,7 @@ func TestClipWritesFileAndManifest(t *testing.T) {
 }
 
 func TestClipStdinToStdout(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "producer", "vogels_480.mkv"))
+	data, err := os.ReadFile(fixture)
 	require.NoError(t, err)
 	code, stdout, stderr := runCLI(data, "clip")
 	require.Equal(t, 0, code, stderr)
@@ -80,21 +80,27 @@ func TestClipStdinToStdout(t *testing.T) {
 }
 
 func TestClipFailures(t *testing.T) {
-	shared := mediatest.SharedDir(t)
-	for _, c := range []struct {
+	type failure struct {
 		name  string
 		stdin []byte
 		args  []string
 		kind  string
 		where string
-	}{
-		{"unsupported codec", nil, []string{filepath.Join(shared, "getmedia", "test_mixed_tags.mkv")},
-			"UnsupportedStreamMediaType", "fragment 91343852333713038908964877623801423530396737899, track 1"},
-		{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", ""},
+	}
+	cases := []failure{
 		{"empty input", []byte{}, nil, "ResourceNotFound", ""},
 		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "offset 0"},
-		{"missing file", nil, []string{filepath.Join(shared, "no-such-file.mkv")}, "InvalidArgument", ""},
-	} {
+		{"missing file", nil, []string{filepath.Join(t.TempDir(), "no-such-file.mkv")}, "InvalidArgument", ""},
+	}
+	// Without the recordings only this subtest skips (fails under CI).
+	t.Run("recordings", func(t *testing.T) {
+		shared := mediatest.SharedDir(t)
+		cases = append(cases,
+			failure{"unsupported codec", nil, []string{filepath.Join(shared, "getmedia", "test_mixed_tags.mkv")},
+				"UnsupportedStreamMediaType", "fragment 91343852333713038908964877623801423530396737899, track 1"},
+			failure{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", ""})
+	})
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "clip.mp4")
@@ -123,7 +129,7 @@ func assertClipFailed(t *testing.T, code int, stderr, dir, kind, want string) {
 // of a file is indexed (sidx right before the first moof; written in one
 // pass, with a free box for the index room it did not use).
 func TestClipFormats(t *testing.T) {
-	in := filepath.Join(mediatest.SharedDir(t), "producer", "vogels_480.mkv")
+	in := fixture
 	for format, boxes := range map[string][]string{"mp4": {"ftyp", "moov", "mdat"}, "fmp4": {"ftyp", "moov", "free", "sidx", "moof"}} {
 		out := filepath.Join(t.TempDir(), "clip.mp4")
 		code, _, stderr := runCLI(nil, "clip", "--format", format, "-o", out, in)

@@ -133,7 +133,7 @@ func TestClipCaps(t *testing.T) {
 // The same file twice is every fragment read twice: the whole input is
 // deduplicated by fragment number, and the copies are listed.
 func TestClipDuplicateInput(t *testing.T) {
-	in := getMedia(t)
+	in := fixture
 	code, stderr, _, man, _ := clipTo(t, in, in)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, []string{"in", "in", "in", "in", "in", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate"}, states(man))
@@ -141,7 +141,7 @@ func TestClipDuplicateInput(t *testing.T) {
 		assert.Equal(t, i, f.Index, "indices run across the inputs")
 	}
 	assert.Equal(t, man.Fragments[0].Number, man.Fragments[5].Number)
-	assert.Equal(t, 300, man.Tracks[0].Samples)
+	assert.Equal(t, 100, man.Tracks[0].Samples)
 }
 
 func TestClipGaps(t *testing.T) {
@@ -161,23 +161,24 @@ func TestClipGaps(t *testing.T) {
 	assert.Contains(t, raw, `"gaps": []`)
 }
 
+// The fixture's producer timestamps are 1700000000 to about 1700000004.
 func TestClipRequestFailures(t *testing.T) {
-	in := getMedia(t)
+	in := fixture
 	for _, c := range []struct {
 		name string
 		args []string
 		kind string
 		msg  string
 	}{
-		{"nothing in range", []string{"--start", "1511852200", "--end", "1511852300"},
+		{"nothing in range", []string{"--start", "1700000200", "--end", "1700000300"},
 			"ResourceNotFound", "No fragments found in the stream for the clip request."},
-		{"end before start", []string{"--start", "1511852114.513", "--end", "1511852110.513"}, "InvalidArgument", "later than"},
-		{"end equal to start", []string{"--start", "1511852110.513", "--end", "1511852110.513"}, "InvalidArgument", "later than"},
-		{"more than 24 h", []string{"--start", "1511852110.513", "--end", "1511938510.514"}, "InvalidArgument", "24 hours"},
+		{"end before start", []string{"--start", "1700000003.5", "--end", "1700000001.5"}, "InvalidArgument", "later than"},
+		{"end equal to start", []string{"--start", "1700000001.5", "--end", "1700000001.5"}, "InvalidArgument", "later than"},
+		{"more than 24 h", []string{"--start", "1700000001.5", "--end", "1700086401.501"}, "InvalidArgument", "24 hours"},
 		{"server end in the future", []string{"--selector", "server", "--start", "2999-01-01T00:00:00Z", "--end", "2999-01-01T01:00:00Z"}, "InvalidArgument", "in the past"},
-		{"start alone", []string{"--start", "1511852110.513"}, "InvalidArgument", "together"},
-		{"bad time", []string{"--start", "yesterday", "--end", "1511852110.513"}, "InvalidArgument", "--start"},
-		{"sub-millisecond", []string{"--start", "1511852110.5131", "--end", "1511852114"}, "InvalidArgument", "millisecond"},
+		{"start alone", []string{"--start", "1700000001.5"}, "InvalidArgument", "together"},
+		{"bad time", []string{"--start", "yesterday", "--end", "1700000001.5"}, "InvalidArgument", "--start"},
+		{"sub-millisecond", []string{"--start", "1700000001.5001", "--end", "1700000003"}, "InvalidArgument", "millisecond"},
 		{"bad selector", []string{"--selector", "both", "--start", "1", "--end", "2"}, "InvalidArgument", "--selector"},
 		{"bad gaps", []string{"--gaps", "fill"}, "InvalidArgument", "--gaps"},
 		{"negative cap", []string{"--max-fragments", "-1"}, "InvalidArgument", "negative"},
@@ -192,7 +193,7 @@ func TestClipRequestFailures(t *testing.T) {
 }
 
 func TestClipNotFoundManifest(t *testing.T) {
-	code, _, _, man, _ := clipTo(t, "--start", "1511852200", "--end", "1511852300", getMedia(t))
+	code, _, _, man, _ := clipTo(t, "--start", "1700000200", "--end", "1700000300", fixture)
 	assert.Equal(t, 1, code)
 	assert.Equal(t, []string{"before-start", "before-start", "before-start", "before-start", "before-start"}, states(man),
 		"the manifest still says why each fragment is out")

@@ -26,16 +26,20 @@ import (
 // fails (the same recording twice: the second copy is dropped, and the
 // clip is made again).
 func TestClipWholeAgreesWithSelection(t *testing.T) {
-	shared := mediatest.SharedDir(t)
-	getMedia := filepath.Join(shared, "getmedia", "output_get_media.mkv")
 	cases := map[string][]string{
-		"getmedia":      {getMedia},
 		"fixture":       {fixture},
-		"gap":           {filepath.Join(shared, "getmedia", "output-get-media-non-increasing-timecode.mkv")},
-		"twice":         {getMedia, getMedia},
+		"fixture twice": {fixture, fixture},
 		"two inputs":    {fixture, filepath.Join("..", "..", "..", "..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv")},
-		"renderer demo": {filepath.Join(shared, "getmedia", "kinesis_video_renderer_example_output.mkv")},
 	}
+	// Without the recordings only this subtest skips (fails under CI).
+	t.Run("recordings", func(t *testing.T) {
+		shared := mediatest.SharedDir(t)
+		getMedia := filepath.Join(shared, "getmedia", "output_get_media.mkv")
+		cases["getmedia"] = []string{getMedia}
+		cases["gap"] = []string{filepath.Join(shared, "getmedia", "output-get-media-non-increasing-timecode.mkv")}
+		cases["twice"] = []string{getMedia, getMedia}
+		cases["renderer demo"] = []string{filepath.Join(shared, "getmedia", "kinesis_video_renderer_example_output.mkv")}
+	})
 	for name, ins := range cases {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "clip.mp4")
