@@ -45,6 +45,9 @@ vet:
 
 test: deps vet bench-smoke
 	$(GO) test -race -count=1 ./...
+	@# Memory budgets, which the race detector's own memory would drown
+	@# (built with !race, so the pass above leaves them out).
+	$(GO) test -count=1 -run 'TestConcurrentClipsMemory' ./server
 	$(MAKE) --no-print-directory fuzz-smoke
 
 # A static binary (no cgo): nothing in it needs libc, and without the

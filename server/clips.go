@@ -263,7 +263,7 @@ func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	if !ok || name == "" {
 		return nil, invalidArg("The clip URL is /clips/{stream}.mp4.")
 	}
-	st, err := s.resolveStream(&name, nil)
+	st, err := s.resolveStream(r.Context(), &name, nil)
 	if err != nil {
 		return nil, err
 	}

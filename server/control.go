@@ -84,7 +84,7 @@ func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, _ *reque
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *reques
 	if in.StreamARN == nil {
 		return invalidArg("StreamARN is required.")
 	}
-	st, err := s.resolveStream(nil, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), nil, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 	if in.CurrentVersion == nil {
 		return invalidArg("CurrentVersion is required.")
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -240,7 +240,7 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *requ
 	if !dataAPIs[in.APIName] {
 		return invalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
 	}
-	if _, err := s.resolveStream(in.StreamName, in.StreamARN); err != nil {
+	if _, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err
 	}
 	// One server does everything, so every API has the same endpoint.

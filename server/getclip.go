@@ -20,7 +20,7 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 
@@ -83,7 +85,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -149,18 +151,19 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
 	if len(in.Fragments) < 1 || len(in.Fragments) > 1000 {
 		return invalidArg("Fragments must list 1 to 1000 fragment numbers.")
 	}
-	for _, n := range in.Fragments {
+	metas := make([]archive.Fragment, len(in.Fragments))
+	for i, n := range in.Fragments {
 		if !mkv.ValidFragmentNumber(n) {
 			return invalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
 		}
-		if _, err := s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {
+		if metas[i], err = s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {
 			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {
 				return kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
 			}
@@ -172,19 +175,69 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout))
 	w.Header().Set("Content-Type", "video/webm")
-	for i, n := range in.Fragments {
-		doc, err := s.cfg.Store.Read(r.Context(), st.Name, n)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	sent := false
+	for c := range s.documentChunks(ctx, st.Name, metas) {
+		err := c.err
 		if err == nil {
-			_, err = w.Write(doc)
+			_, err = w.Write(c.b)
+			s.spans.put(c.b)
 		}
 		if err != nil {
-			if i == 0 {
+			if !sent {
 				return err
 			}
 			s.abort(rq, "GetMediaForFragmentList", err)
 		}
+		sent = true
 	}
 	return nil
+}
+
+// mediaChunk is how much of a document GetMediaForFragmentList reads at a
+// time: a response holds two (one being written, one read ahead), so its
+// memory does not grow with the fragments' sizes (up to 50 MB each).
+const mediaChunk = 1 << 20
+
+// docChunk is a piece of a document read, or the error that ended reading.
+type docChunk struct {
+	b   []byte
+	err error
+}
+
+// documentChunks reads the documents of frags one chunk at a time, ahead
+// of the caller by one chunk, until ctx ends or a read fails (the last
+// chunk then carries the error).
+func (s *Server) documentChunks(ctx context.Context, stream string, frags []archive.Fragment) <-chan docChunk {
+	out := make(chan docChunk, 1)
+	go func() {
+		defer close(out)
+		for _, f := range frags {
+			for off := int64(0); off < f.Size; off += mediaChunk {
+				b := s.spans.get(min(mediaChunk, f.Size-off))
+				n, err := s.cfg.Store.ReadAt(ctx, stream, f.Number, b, off)
+				if n == len(b) {
+					err = nil
+				} else if err == nil || err == io.EOF {
+					err = fmt.Errorf("fragment %s: %d bytes at %d of %d: %w", f.Number, n, off, f.Size, io.ErrUnexpectedEOF)
+				}
+				if err != nil {
+					s.spans.put(b)
+					b = nil
+				}
+				select {
+				case out <- docChunk{b, err}:
+				case <-ctx.Done():
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}
+	}()
+	return out
 }
 
 // abort ends a response that has begun: the only honest signal left is to

@@ -91,7 +91,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
-	if ps.stream, err = s.resolveStream(&name, &arn); err != nil {
+	if ps.stream, err = s.resolveStream(r.Context(), &name, &arn); err != nil {
 		return err
 	}
 	switch tc := strings.ToUpper(r.Header.Get("x-amzn-fragment-timecode-type")); tc {

@@ -26,7 +26,7 @@ func (s *Server) streamARN(name string, createdMs int64) string {
 // resolveStream finds the stream a request names by StreamName or
 // StreamARN. Both may be given when they agree (the spec leaves that case
 // open; refusing agreeing values would only break clients).
-func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
+func (s *Server) resolveStream(ctx context.Context, name, arn *string) (archive.Stream, error) {
 	n, a := deref(name), deref(arn)
 	switch {
 	case n == "" && a == "":
@@ -39,7 +39,7 @@ func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
 		if n != "" && n != m[1] {
 			return archive.Stream{}, invalidArg("StreamName and StreamARN name different streams.")
 		}
-		st, err := s.cfg.Store.Stream(context.TODO(), m[1])
+		st, err := s.cfg.Store.Stream(ctx, m[1])
 		if err != nil || st.ARN != a {
 			return archive.Stream{}, streamNotFound(a)
 		}
@@ -48,7 +48,7 @@ func (s *Server) resolveStream(name, arn *string) (archive.Stream, error) {
 	if !archive.ValidStreamName(n) {
 		return archive.Stream{}, invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
 	}
-	st, err := s.cfg.Store.Stream(context.TODO(), n)
+	st, err := s.cfg.Store.Stream(ctx, n)
 	if errors.Is(err, archive.ErrStreamNotFound) {
 		return archive.Stream{}, streamNotFound(n)
 	}

@@ -70,7 +70,7 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err := checkTags(in.Tags, true); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request
 			return err
 		}
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *re
 	if tok := deref(in.NextToken); len(tok) > 512 || !nextTokenChars().MatchString(tok) {
 		return invalidArg("NextToken is not valid.")
 	}
-	st, err := s.resolveStream(in.StreamName, in.StreamARN)
+	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
