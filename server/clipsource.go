@@ -23,16 +23,29 @@ const indexReads = 16
 // whose index cannot be had (missing, damaged beyond rebuilding, the store
 // failing) fails the clip before its first byte, with a log line that
 // names the fragment.
-func (s *Server) indexes(ctx context.Context, rq *request, stream string, frags []archive.Fragment) ([]*fragindex.Index, error) {
+func (s *Server) indexes(ctx context.Context, rq *request, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
+	stream := st.Name
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	idx := make([]*fragindex.Index, len(frags))
+	var missing []int
+	for k, f := range frags {
+		if idx[k] = s.idxCache.get(st.ARN + "/" + f.Number); idx[k] == nil {
+			missing = append(missing, k)
+		}
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(indexReads, len(frags)) {
+	for range min(indexReads, len(missing)) {
 		wg.Go(func() {
 			for k := range next {
 				x, err := s.cfg.Store.Index(ctx, stream, frags[k].Number)
+				if err == nil && x.DocSize != frags[k].Size {
+					err = fmt.Errorf("archive: index of fragment %s describes %d bytes, the fragment has %d", frags[k].Number, x.DocSize, frags[k].Size)
+				}
+				if err == nil {
+					s.idxCache.put(st.ARN+"/"+frags[k].Number, x)
+				}
 				if err != nil {
 					if ctx.Err() == nil {
 						rq.log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
@@ -48,7 +61,7 @@ func (s *Server) indexes(ctx context.Context, rq *request, stream string, frags 
 		})
 	}
 feed:
-	for k := range frags {
+	for _, k := range missing {
 		select {
 		case next <- k:
 		case <-ctx.Done():

@@ -43,6 +43,9 @@ type Config struct {
 	// fragment's span, so it is the server's memory for clip payloads
 	// whatever the clips' sizes and number.
 	ClipReadAheadBytes int64
+	// IndexCacheBytes bounds the sample indexes kept in memory for the
+	// next clips of the same fragments; negative keeps none.
+	IndexCacheBytes int64
 	// FragmentedClips makes GetClip answer with a fragmented MP4 (with
 	// mehd and sidx) instead of the progressive MP4 KVS documents.
 	FragmentedClips bool
@@ -88,6 +91,7 @@ const (
 	DefaultMaxConcurrentGetClips = 32
 	DefaultMaxRequestBody        = 1 << 20
 	DefaultClipReadAheadBytes    = 64 << 20
+	DefaultIndexCacheBytes       = 64 << 20
 	DefaultMaxFragmentBytes      = 50_000_000
 	DefaultMaxFragmentDuration   = 10 * time.Second
 	DefaultMaxSignedPutMedia     = 256 << 20
@@ -119,6 +123,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxConcurrentGetClips == 0 {
 		c.MaxConcurrentGetClips = DefaultMaxConcurrentGetClips
+	}
+	if c.IndexCacheBytes == 0 {
+		c.IndexCacheBytes = DefaultIndexCacheBytes
 	}
 	if c.ClipReadAheadBytes == 0 {
 		c.ClipReadAheadBytes = DefaultClipReadAheadBytes

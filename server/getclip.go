@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"net/http"
+	"time"
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/remux"
@@ -55,11 +56,13 @@ type clipWriter struct {
 	w      http.ResponseWriter
 	s      *Server
 	n      int64
-	status int // 0 means 200
+	status int       // 0 means 200
+	first  time.Time // when the first byte went out
 }
 
 func (c *clipWriter) Write(p []byte) (int, error) {
 	if c.n == 0 && len(p) > 0 {
+		c.first = time.Now()
 		c.w.Header().Set("Content-Type", "video/mp4")
 		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
 	}

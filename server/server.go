@@ -21,6 +21,7 @@ type Server struct {
 	clips     chan struct{}
 	reads     *readBudget // the payload reads of clips in flight
 	spans     spanBuffers // and their buffers
+	idxCache  *indexCache // sample indexes of fragments clipped lately
 	rate      *rateLimiter
 	drainAt   atomic.Int64
 	drainOnce sync.Once
@@ -45,11 +46,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		m:     newMetrics(),
-		clips: make(chan struct{}, cfg.MaxConcurrentGetClips),
-		reads: newReadBudget(cfg.ClipReadAheadBytes),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		m:        newMetrics(),
+		clips:    make(chan struct{}, cfg.MaxConcurrentGetClips),
+		reads:    newReadBudget(cfg.ClipReadAheadBytes),
+		idxCache: newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	var err error
