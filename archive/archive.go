@@ -104,8 +104,10 @@ type Store interface {
 	// one (by an archive older than indexes), or whose stored index is
 	// damaged or does not describe its document, has it built from the
 	// document and stored again; a damaged one is logged. It is never
-	// trusted blindly.
-	Index(ctx context.Context, stream, number string) (*fragindex.Index, error)
+	// trusted blindly. f is the fragment as List or Lookup returned it:
+	// its Number, and its Size, which a store may use to check the index
+	// without another round trip (0 when the caller does not know it).
+	Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error)
 	// DeleteBefore deletes the fragments whose server timestamp is before
 	// cutoff (ms), with their indexes, and returns how many it deleted:
 	// retention.

@@ -53,7 +53,7 @@ func Example() {
 	}
 
 	// A clip is planned from indexes, and then reads only payload ranges.
-	x, err := a.Index(ctx, "doorbell", number)
+	x, err := a.Index(ctx, "doorbell", archive.Fragment{Number: number})
 	if err != nil {
 		panic(err)
 	}

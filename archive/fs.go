@@ -545,7 +545,8 @@ func (a *FS) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 
 // Index reads the fragment's index file, or builds the index and writes
 // the file when it is missing or does not describe the document.
-func (a *FS) Index(ctx context.Context, stream, number string) (*fragindex.Index, error) {
+func (a *FS) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
+	number := f.Number
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -83,3 +83,10 @@ func indexFrom(ctx context.Context, log *slog.Logger, s storedIndex) (*fragindex
 	}
 	return x, nil
 }
+
+// indexDescribes reports whether raw is an index of a size-byte document,
+// reading no more than its fixed head.
+func indexDescribes(raw []byte, size int64) bool {
+	n, err := fragindex.DocSize(raw)
+	return err == nil && n == size
+}

@@ -740,42 +740,37 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 	return n, nil
 }
 
-// Index GETs the index object and HEADs the body at once: one round trip
-// for the index and the size it must describe.
-func (a *S3) Index(ctx context.Context, stream, number string) (*fragindex.Index, error) {
+// Index GETs the index object. With the fragment's size known (f.Size, as
+// List returns it from the listing keys) that is the one request; when the
+// index does not match that size, or the size is not given, a HEAD of the
+// body tells the size the index must describe.
+func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
+	number := f.Number
 	if !mkv.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	var (
-		raw     []byte
-		missing bool
-		body    Fragment
-	)
-	err := forEach(2, func(i int) error {
-		var err error
-		if i == 1 {
-			body, err = a.headBody(ctx, stream, number)
-			return err
-		}
-		raw, err = a.getIndex(ctx, stream, number)
-		missing = errors.Is(err, ErrFragmentNotFound)
-		if missing {
-			return nil
-		}
-		return err
-	})
-	if errors.Is(err, ErrFragmentNotFound) {
-		if serr := a.streamExists(ctx, stream); serr != nil {
-			return nil, serr
-		}
-	}
-	if err != nil {
+	raw, err := a.getIndex(ctx, stream, number)
+	missing := errors.Is(err, ErrFragmentNotFound)
+	if err != nil && !missing {
 		return nil, err
 	}
+	size := f.Size
+	if missing || size <= 0 || !indexDescribes(raw, size) {
+		body, err := a.headBody(ctx, stream, number)
+		if errors.Is(err, ErrFragmentNotFound) {
+			if serr := a.streamExists(ctx, stream); serr != nil {
+				return nil, serr
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = body.Size
+	}
 	return indexFrom(ctx, a.log, storedIndex{
-		stream: stream, number: number, raw: raw, missing: missing, docSize: body.Size,
+		stream: stream, number: number, raw: raw, missing: missing, docSize: size,
 		readDoc: func(ctx context.Context) ([]byte, error) { return a.Read(ctx, stream, number) },
 		write:   func(ctx context.Context, enc []byte) error { return a.putIndex(ctx, stream, number, enc) },
 	})

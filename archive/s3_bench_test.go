@@ -55,7 +55,7 @@ func BenchmarkS3Indexes200(b *testing.B) {
 	b.Logf("Put: %.1f requests per fragment", float64(counter.n.Load())/clipFragments)
 
 	viaObject := func(i int) {
-		if _, err := a.Index(bg, "cam", metas[i].Number); err != nil {
+		if _, err := a.Index(bg, "cam", metas[i]); err != nil {
 			b.Fatal(err)
 		}
 	}

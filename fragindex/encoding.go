@@ -602,3 +602,18 @@ func (d *decoder) bytes() []byte {
 	}
 	return nil
 }
+
+// DocSize returns the DocSize an encoded Index declares, reading only its
+// head: a store can tell whether an index belongs to a document of a
+// known size before it decodes or checks the rest. Unmarshal still
+// decides whether the encoding is sound.
+func DocSize(b []byte) (int64, error) {
+	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic || b[len(magic)] != Version {
+		return 0, fmt.Errorf("%w: not an index of version %d", ErrCorrupt, Version)
+	}
+	n, k := binary.Uvarint(b[len(magic)+1:])
+	if k <= 0 || n > mkv.MaxFragmentSize {
+		return 0, fmt.Errorf("%w: document size", ErrCorrupt)
+	}
+	return int64(n), nil
+}

@@ -266,11 +266,18 @@ func FuzzUnmarshal(f *testing.F) {
 				t.Fatalf("Unmarshal allocated %d bytes for %d of input, bound %d", got, len(b), MaxUnmarshalAlloc(len(b)))
 			}
 		}
+		size, serr := DocSize(b)
+		if serr != nil && !errors.Is(serr, ErrCorrupt) {
+			t.Fatalf("DocSize: %v", serr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) || x != nil {
 				t.Fatalf("Unmarshal: %v, %v", x, err)
 			}
 			return
+		}
+		if serr != nil || size != x.DocSize {
+			t.Fatalf("DocSize %d, %v; the index says %d", size, serr, x.DocSize)
 		}
 		if n := x.MarshalSize(); n != len(b) {
 			t.Fatalf("MarshalSize %d of a %d-byte encoding", n, len(b))

@@ -39,7 +39,7 @@ func (s *Server) indexes(ctx context.Context, rq *request, st archive.Stream, fr
 	for range min(indexReads, len(missing)) {
 		wg.Go(func() {
 			for k := range next {
-				x, err := s.cfg.Store.Index(ctx, stream, frags[k].Number)
+				x, err := s.cfg.Store.Index(ctx, stream, frags[k])
 				if err == nil && x.DocSize != frags[k].Size {
 					err = fmt.Errorf("archive: index of fragment %s describes %d bytes, the fragment has %d", frags[k].Number, x.DocSize, frags[k].Size)
 				}
