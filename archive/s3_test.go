@@ -32,7 +32,10 @@ func TestS3CancelStopsCallsInFlight(t *testing.T) {
 			_, err := a.ReadAt(ctx, "cam", m.Number, make([]byte, 16), 8)
 			return err
 		}},
-		{"Index", func(ctx context.Context) error { _, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number}); return err }},
+		{"Index", func(ctx context.Context) error {
+			_, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number})
+			return err
+		}},
 		{"List", func(ctx context.Context) error { _, err := a.List(ctx, "cam", archive.ByServer, 0, 1<<62); return err }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
