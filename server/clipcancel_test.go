@@ -1,0 +1,128 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// watchedStore counts a store's payload reads in flight, and can hold
+// back every read after the first few, as a stalled disk or object store
+// would, until the read's context ends.
+type watchedStore struct {
+	archive.Store
+	inflight atomic.Int32
+	started  atomic.Int32
+	stallAt  int32 // reads after this many hang; 0 never
+	mu       sync.Mutex
+	ended    time.Time // when the last read returned
+}
+
+func (w *watchedStore) ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error) {
+	n := w.started.Add(1)
+	w.inflight.Add(1)
+	defer func() {
+		w.mu.Lock()
+		w.ended = time.Now()
+		w.mu.Unlock()
+		w.inflight.Add(-1)
+	}()
+	if w.stallAt > 0 && n > w.stallAt {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
+	return w.Store.ReadAt(ctx, stream, number, p, off)
+}
+
+// TestGetClipClientGone: a GetClip whose client disconnects while the
+// server waits on a payload read stops its reads within the issue's
+// 100 ms, and starts no other, on both stores. On S3 the object store
+// itself stalls (versitygw stopped); on the filesystem, reads after the
+// first two hang until their context ends.
+func TestGetClipClientGone(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	first, err := mkv.NewBytesReader(raw).Next()
+	require.NoError(t, err)
+	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 40, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
+	require.NoError(t, err)
+
+	for _, name := range []string{"filesystem", "s3"} {
+		t.Run(name, func(t *testing.T) {
+			var store archive.Store
+			var gw *storetest.GW
+			if name == "s3" {
+				gw = storetest.StartGW(t)
+				store, _ = gw.Open(t, archive.S3Options{})
+			} else {
+				store, err = archive.Open(t.TempDir())
+				require.NoError(t, err)
+			}
+			ws := &watchedStore{Store: store}
+			r := newRig(t, withStore(ws), func(c *Config) { c.Credentials = nil })
+			r.createStream("cam", 24)
+			start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+			_, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
+			require.NoError(t, err)
+			if gw == nil {
+				ws.stallAt = 2
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			body := fmt.Sprintf(`{"StreamName":"cam","ClipFragmentSelector":{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":{"StartTimestamp":%d,"EndTimestamp":%d}}}`,
+				start.Unix(), start.Unix()+3600)
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.url+"/getClip", strings.NewReader(body))
+			require.NoError(t, err)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			_, err = io.ReadFull(resp.Body, make([]byte, 1))
+			require.NoError(t, err, "the first byte")
+			if gw != nil {
+				gw.Pause()
+			}
+			// Wait until a read hangs.
+			deadline := time.Now().Add(10 * time.Second)
+			for ws.inflight.Load() == 0 || (gw != nil && ws.started.Load() < 3) {
+				require.True(t, time.Now().Before(deadline), "no read hung")
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond)
+			require.Positive(t, ws.inflight.Load())
+
+			gone := time.Now()
+			cancel()
+			resp.Body.Close()
+			for ws.inflight.Load() > 0 {
+				require.Less(t, time.Since(gone), 5*time.Second, "reads still in flight")
+				time.Sleep(time.Millisecond)
+			}
+			ws.mu.Lock()
+			stopped := ws.ended.Sub(gone)
+			ws.mu.Unlock()
+			before := ws.started.Load()
+			time.Sleep(200 * time.Millisecond)
+			assert.Equal(t, before, ws.started.Load(), "no read starts after the client is gone")
+			t.Logf("%s: the reads stopped %v after the client went away", name, stopped.Round(time.Millisecond))
+			assert.LessOrEqual(t, stopped, 100*time.Millisecond)
+		})
+	}
+}
