@@ -143,7 +143,12 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	src.start(ctx, plan.Spans(start, end))
 	defer src.close()
-	if err := plan.WriteRange(ctx, out, src, start, end); err != nil {
+	out.ready = src.served
+	err = plan.WriteRange(ctx, out, src, start, end)
+	if err == nil {
+		err = out.flush()
+	}
+	if err != nil {
 		s.logFragmentError(rq, err)
 		return s.clipFailed(rq, out, err)
 	}

@@ -89,8 +89,9 @@ type storeSource struct {
 	ahead  *remux.ReadAhead
 	// turns numbers the spans of the write in the order it takes them.
 	turns map[remux.Span]int
-	// held is the span handed to the writer last.
-	held []byte
+	// held is the span handed to the writer last, spans how many it has had.
+	held  []byte
+	spans int
 }
 
 // start begins a write of spans within the server's read budget.
@@ -121,9 +122,13 @@ func (src *storeSource) Payload(ctx context.Context, frag int, off, n int64) ([]
 	b, err := src.ahead.Payload(ctx, frag, off, n)
 	if err == nil {
 		src.held = b
+		src.spans++
 	}
 	return b, err
 }
+
+// served tells whether the writer has had a span.
+func (src *storeSource) served() bool { return src.spans > 0 }
 
 // done gives back the span handed out last, to the budget and the buffers.
 func (src *storeSource) done() {

@@ -43,6 +43,14 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 // clipFailed returns err when nothing was sent yet, else cuts the response.
 func (s *Server) clipFailed(rq *request, out *clipWriter, err error) error {
 	if out.n == 0 {
+		// The clip's headers (its length, range, ETag) are not the
+		// error's.
+		h := out.w.Header()
+		for k := range h {
+			if k != "X-Amzn-Requestid" {
+				delete(h, k)
+			}
+		}
 		return err
 	}
 	s.abort(rq, "GetClip", err)
@@ -51,16 +59,48 @@ func (s *Server) clipFailed(rq *request, out *clipWriter, err error) error {
 
 // clipWriter sends the clip, setting the success headers only at the first
 // byte, and counts what went out: until then the request can still fail
-// with a proper error.
+// with a proper error. It also holds the clip's first bytes (its headers,
+// which come before any payload) back until the payload source has read
+// a first span, so that a stored fragment that cannot be read at the
+// start is a KVS error rather than a cut response.
 type clipWriter struct {
 	w      http.ResponseWriter
 	s      *Server
 	n      int64
 	status int       // 0 means 200
 	first  time.Time // when the first byte went out
+	// ready tells whether the source has read a span; nil means at once.
+	ready func() bool
+	held  []byte
 }
 
+// maxHeldClipBytes bounds what a clipWriter holds back: the moov of a
+// progressive clip of 200 fragments is a few hundred KB; a larger head
+// goes out as it comes.
+const maxHeldClipBytes = 1 << 20
+
 func (c *clipWriter) Write(p []byte) (int, error) {
+	if c.ready != nil && !c.ready() && len(c.held)+len(p) <= maxHeldClipBytes {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	return c.send(p)
+}
+
+// flush sends what is held.
+func (c *clipWriter) flush() error {
+	if len(c.held) == 0 {
+		return nil
+	}
+	_, err := c.send(c.held)
+	c.held = nil
+	return err
+}
+
+func (c *clipWriter) send(p []byte) (int, error) {
 	if c.n == 0 && len(p) > 0 {
 		c.first = time.Now()
 		c.w.Header().Set("Content-Type", "video/mp4")

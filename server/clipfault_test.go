@@ -1,0 +1,67 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// TestGetClipMissingFragment: a listed fragment whose stored document is
+// gone fails the clip with a typed error before its first byte when it is
+// the clip's first, and cuts the response when it comes later: never a
+// clip that silently lacks frames.
+func TestGetClipMissingFragment(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	first, err := mkv.NewBytesReader(raw).Next()
+	require.NoError(t, err)
+	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 6, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name   string
+		remove int // which fragment's document goes
+		whole  bool
+	}{
+		{"first", 0, false},
+		{"later", 4, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			r := newRig(t, func(cfg *Config) {
+				store, err := archive.Open(dir)
+				require.NoError(t, err)
+				cfg.Store = store
+			})
+			r.createStream("cam", 24)
+			start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+			acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
+			require.NoError(t, err)
+			nums := persisted(acks)
+			docs, err := filepath.Glob(filepath.Join(dir, "streams", "cam", "frags", nums[c.remove]+"_*.mkv"))
+			require.NoError(t, err)
+			require.Len(t, docs, 1)
+			require.NoError(t, os.Remove(docs[0]))
+
+			out, err := producerClip(r, "cam", start, start.Add(time.Hour))
+			if !c.whole {
+				var notFound *amtypes.ResourceNotFoundException
+				require.ErrorAs(t, err, &notFound)
+				return
+			}
+			require.NoError(t, err, "the clip began before the missing fragment")
+			_, err = io.Copy(io.Discard, out.Payload)
+			assert.Error(t, err, "the response is cut, not complete")
+		})
+	}
+}
