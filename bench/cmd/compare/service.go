@@ -74,6 +74,7 @@ func serviceRecording(path string) error {
 type serviceResult struct {
 	store       string
 	ttfb, total time.Duration // one whole-cap GetClip, medians
+	coldTTFB    time.Duration // the first one, before the server has any index cached
 	size        int64
 	concWall    time.Duration // 32 at once
 	concBytes   int64
@@ -142,11 +143,11 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 	cliOut, cpOut := filepath.Join(dir, "cli.mp4"), filepath.Join(dir, "cp.mkv")
 	for range rounds {
 		syscall.Sync()
-		ttfb, total, sum, n, err := getClip(base)
+		ttfb, total, _, n, err := getClip(base, false)
 		if err != nil {
 			return res, err
 		}
-		ttfbs, totals, want, res.size = append(ttfbs, ttfb), append(totals, total), sum, n
+		ttfbs, totals, res.size = append(ttfbs, ttfb), append(totals, total), n
 		for _, c := range []struct {
 			out string
 			cmd *exec.Cmd
@@ -165,6 +166,12 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 		}
 	}
 	res.ttfb, res.total, res.clipCLI, res.cp = median(ttfbs), median(totals), median(clis), median(cps)
+	res.coldTTFB = ttfbs[0]
+	// The reference the 32 clips are held to, hashed outside the timing
+	// (hashing 90 MB costs the client as much CPU as the server spends).
+	if _, _, want, _, err = getClip(base, true); err != nil {
+		return res, err
+	}
 
 	// 32 at once, the server's peak RSS from its start of them.
 	resetPeak(srv.Process.Pid)
@@ -175,7 +182,7 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 	for i := range serviceConcurrent {
 		wg.Go(func() {
 			var n int64
-			_, _, sums[i], n, errs[i] = getClip(base)
+			_, _, sums[i], n, errs[i] = getClip(base, true)
 			if errs[i] == nil && n != res.size {
 				errs[i] = fmt.Errorf("clip of %d bytes, want %d", n, res.size)
 			}
@@ -196,9 +203,9 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 }
 
 // getClip asks for the recording's first 200 fragments (KVS's cap) and
-// returns the time to the first body byte, the total, and the clip's hash
-// and size.
-func getClip(base string) (ttfb, total time.Duration, sum [32]byte, n int64, err error) {
+// returns the time to the first body byte, the total, and the clip's size
+// and, with hash, its SHA-256.
+func getClip(base string, hash bool) (ttfb, total time.Duration, sum [32]byte, n int64, err error) {
 	body := fmt.Sprintf(`{"StreamName":"bench","ClipFragmentSelector":{"FragmentSelectorType":"PRODUCER_TIMESTAMP","TimestampRange":{"StartTimestamp":%d,"EndTimestamp":%d}}}`,
 		serviceStart/1000, serviceStart/1000+400)
 	start := time.Now()
@@ -220,7 +227,9 @@ func getClip(base string) (ttfb, total time.Duration, sum [32]byte, n int64, err
 				ttfb = time.Since(start)
 			}
 			n += int64(k)
-			h.Write(buf[:k])
+			if hash {
+				h.Write(buf[:k])
+			}
 		}
 		if rerr == io.EOF {
 			break
@@ -370,10 +379,10 @@ func reportService(w io.Writer, recording string, rs []serviceResult, notes []st
 		size = fi.Size()
 	}
 	fmt.Fprintf(w, "\nservice: %s, %.1f MB put with `kvsclip put`; one whole-cap GetClip (progressive MP4) over loopback, medians\n\n", filepath.Base(recording), float64(size)/1e6)
-	fmt.Fprintln(w, "| store | first byte ms | total ms | clip MB | × `kvsclip clip --format mp4` | × cp | 32 at once: wall ms | MB/s | server peak RSS MiB | all 32 identical |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| store | first byte ms | first byte ms, first clip (indexes not cached) | total ms | clip MB | × `kvsclip clip --format mp4` | × cp | 32 at once: wall ms | MB/s | server peak RSS MiB | all 32 identical |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for _, r := range rs {
-		fmt.Fprintf(w, "| %s | %s | %s | %.1f | %.2f | %.2f | %s | %.0f | %.0f | %v |\n", r.store, ms(r.ttfb), ms(r.total), float64(r.size)/1e6,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.1f | %.2f | %.2f | %s | %.0f | %.0f | %v |\n", r.store, ms(r.ttfb), ms(r.coldTTFB), ms(r.total), float64(r.size)/1e6,
 			float64(r.total)/float64(r.clipCLI), float64(r.total)/float64(r.cp), ms(r.concWall),
 			float64(r.concBytes)/1e6/r.concWall.Seconds(), float64(r.peakRSS)/(1<<20), r.allSame)
 	}
@@ -386,7 +395,7 @@ func reportService(w io.Writer, recording string, rs []serviceResult, notes []st
 			ttfbMax, ratioMax = 100*time.Millisecond, 2.0
 		}
 		ratio := float64(r.total) / float64(r.clipCLI)
-		fmt.Fprintf(w, "| %s: first byte ≤ %v | %s ms | %s |\n", r.store, ttfbMax, ms(r.ttfb), check(r.ttfb <= ttfbMax))
+		fmt.Fprintf(w, "| %s: first byte ≤ %v (median; the first clip's in brackets) | %s ms (%s ms) | %s |\n", r.store, ttfbMax, ms(r.ttfb), ms(r.coldTTFB), check(r.ttfb <= ttfbMax))
 		fmt.Fprintf(w, "| %s: total ≤ %.2f × kvsclip clip | %.2f × | %s |\n", r.store, ratioMax, ratio, check(ratio <= ratioMax))
 		mib := float64(r.peakRSS) / (1 << 20)
 		fmt.Fprintf(w, "| %s: 32 at once, server peak RSS ≤ 512 MiB, all whole and identical | %.0f MiB, identical %v | %s |\n", r.store, mib, r.allSame, check(mib <= 512 && r.allSame))
