@@ -38,12 +38,26 @@ deps: deps-run
 		GOBIN="$$($(GO) env GOPATH)/bin" $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0; \
 	fi
 
+# The engine's API against its snapshot in api/ (scripts/apicheck.sh):
+# an incompatible change fails until `make api-update` moves the snapshot
+# in the same commit.
+APIDIFF_VERSION := v0.0.0-20261113113407-e3970619a1a4
+.PHONY: api-check api-update
+api-check:
+	@command -v apidiff >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/apidiff" ] || \
+		GOBIN="$$($(GO) env GOPATH)/bin" $(GO) install golang.org/x/exp/cmd/apidiff@$(APIDIFF_VERSION)
+	./scripts/apicheck.sh
+api-update:
+	@command -v apidiff >/dev/null || [ -x "$$($(GO) env GOPATH)/bin/apidiff" ] || \
+		GOBIN="$$($(GO) env GOPATH)/bin" $(GO) install golang.org/x/exp/cmd/apidiff@$(APIDIFF_VERSION)
+	./scripts/apicheck.sh -update
+
 vet:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: deps vet bench-smoke
+test: deps vet api-check bench-smoke
 	$(GO) test -race -count=1 ./...
 	@# Memory budgets, which the race detector's own memory would drown
 	@# (built with !race, so the pass above leaves them out).
