@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -46,6 +47,11 @@ type Stream struct {
 	Device    string            `json:"device,omitempty"`
 	KMSKeyID  string            `json:"kms_key_id,omitempty"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// ImageGeneration and Notification are the stream's image-generation
+	// and notification configurations as the control plane accepted them
+	// (the service model's JSON); nil when never set.
+	ImageGeneration json.RawMessage `json:"image_generation,omitempty"`
+	Notification    json.RawMessage `json:"notification,omitempty"`
 }
 
 // Fragment is a fragment's metadata: what ListFragments reports, and all a

@@ -59,19 +59,36 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.routes = map[string]route{
-		"/createStream":            {api: "CreateStream", h: s.createStream},
-		"/describeStream":          {api: "DescribeStream", h: s.describeStream},
-		"/listStreams":             {api: "ListStreams", h: s.listStreams},
-		"/deleteStream":            {api: "DeleteStream", h: s.deleteStream},
-		"/updateDataRetention":     {api: "UpdateDataRetention", h: s.updateDataRetention},
-		"/getDataEndpoint":         {api: "GetDataEndpoint", h: s.getDataEndpoint},
-		"/tagStream":               {api: "TagStream", h: s.tagStream},
-		"/untagStream":             {api: "UntagStream", h: s.untagStream},
-		"/listTagsForStream":       {api: "ListTagsForStream", h: s.listTagsForStream},
-		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
-		"/listFragments":           {api: "ListFragments", h: s.listFragments},
-		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
-		"/getClip":                 {api: "GetClip", h: s.getClip},
+		"/createStream":        {api: "CreateStream", h: s.createStream},
+		"/describeStream":      {api: "DescribeStream", h: s.describeStream},
+		"/listStreams":         {api: "ListStreams", h: s.listStreams},
+		"/deleteStream":        {api: "DeleteStream", h: s.deleteStream},
+		"/updateDataRetention": {api: "UpdateDataRetention", h: s.updateDataRetention},
+		"/getDataEndpoint":     {api: "GetDataEndpoint", h: s.getDataEndpoint},
+		"/tagStream":           {api: "TagStream", h: s.tagStream},
+		"/untagStream":         {api: "UntagStream", h: s.untagStream},
+		"/listTagsForStream":   {api: "ListTagsForStream", h: s.listTagsForStream},
+		"/TagResource":         {api: "TagResource", h: s.tagResource},
+		"/UntagResource":       {api: "UntagResource", h: s.untagResource},
+		"/ListTagsForResource": {api: "ListTagsForResource", h: s.listTagsForResource},
+		"/updateStream":        {api: "UpdateStream", h: s.updateStream},
+
+		"/describeImageGenerationConfiguration": {api: "DescribeImageGenerationConfiguration", h: s.describeConfig(imageGenerationField)},
+		"/updateImageGenerationConfiguration":   {api: "UpdateImageGenerationConfiguration", h: s.updateConfig(imageGenerationField)},
+		"/describeNotificationConfiguration":    {api: "DescribeNotificationConfiguration", h: s.describeConfig(notificationField)},
+		"/updateNotificationConfiguration":      {api: "UpdateNotificationConfiguration", h: s.updateConfig(notificationField)},
+
+		// Signaling channels (WebRTC) are not served: a typed refusal.
+		"/createSignalingChannel":      {api: "CreateSignalingChannel", h: s.signalingRefused},
+		"/deleteSignalingChannel":      {api: "DeleteSignalingChannel", h: s.signalingRefused},
+		"/describeSignalingChannel":    {api: "DescribeSignalingChannel", h: s.signalingRefused},
+		"/getSignalingChannelEndpoint": {api: "GetSignalingChannelEndpoint", h: s.signalingRefused},
+		"/listSignalingChannels":       {api: "ListSignalingChannels", h: s.signalingRefused},
+		"/updateSignalingChannel":      {api: "UpdateSignalingChannel", h: s.signalingRefused},
+		"/putMedia":                    {api: "PutMedia", streaming: true, h: s.putMedia},
+		"/listFragments":               {api: "ListFragments", h: s.listFragments},
+		"/getMediaForFragmentList":     {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
+		"/getClip":                     {api: "GetClip", h: s.getClip},
 	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)

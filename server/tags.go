@@ -74,12 +74,22 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
-		merged := make(map[string]string, len(st.Tags)+len(in.Tags))
+	if err := s.addTags(r, st.Name, in.Tags); err != nil {
+		return err
+	}
+	rq.log.Info("stream tagged", "stream", st.Name, "tags", len(in.Tags))
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+// addTags merges tags into a stream's, within the limit of 50.
+func (s *Server) addTags(r *http.Request, stream string, tags map[string]string) error {
+	return s.cfg.Store.UpdateStream(r.Context(), stream, func(st *archive.Stream) error {
+		merged := make(map[string]string, len(st.Tags)+len(tags))
 		for k, v := range st.Tags {
 			merged[k] = v
 		}
-		for k, v := range in.Tags {
+		for k, v := range tags {
 			merged[k] = v
 		}
 		if len(merged) > maxStreamTags {
@@ -88,12 +98,6 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) 
 		st.Tags = merged
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	rq.log.Info("stream tagged", "stream", st.Name, "tags", len(in.Tags))
-	writeJSON(w, struct{}{})
-	return nil
 }
 
 // untagStream removes tags by key; keys the stream does not have are
@@ -106,20 +110,38 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	if len(in.TagKeyList) < 1 || len(in.TagKeyList) > maxStreamTags {
-		return invalidArg("TagKeyList must hold 1 to %d keys.", maxStreamTags)
-	}
-	for _, k := range in.TagKeyList {
-		if err := checkTagKey(k); err != nil {
-			return err
-		}
+	if err := checkTagKeys(in.TagKeyList); err != nil {
+		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
-		for _, k := range in.TagKeyList {
+	if err := s.removeTags(r, st.Name, in.TagKeyList); err != nil {
+		return err
+	}
+	rq.log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
+	writeJSON(w, struct{}{})
+	return nil
+}
+
+// checkTagKeys validates a TagKeyList.
+func checkTagKeys(keys []string) error {
+	if len(keys) < 1 || len(keys) > maxStreamTags {
+		return invalidArg("TagKeyList must hold 1 to %d keys.", maxStreamTags)
+	}
+	for _, k := range keys {
+		if err := checkTagKey(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeTags deletes keys from a stream's tags.
+func (s *Server) removeTags(r *http.Request, stream string, keys []string) error {
+	return s.cfg.Store.UpdateStream(r.Context(), stream, func(st *archive.Stream) error {
+		for _, k := range keys {
 			delete(st.Tags, k)
 		}
 		if len(st.Tags) == 0 {
@@ -127,12 +149,6 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	rq.log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
-	writeJSON(w, struct{}{})
-	return nil
 }
 
 // listTagsForStream answers a stream's tags. A stream has at most 50, so
@@ -144,18 +160,30 @@ func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *re
 	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	if tok := deref(in.NextToken); len(tok) > 512 || !nextTokenChars().MatchString(tok) {
-		return invalidArg("NextToken is not valid.")
+	if err := checkNextToken(in.NextToken); err != nil {
+		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	tags := st.Tags
-	if tags == nil {
-		tags = map[string]string{}
+	writeJSON(w, map[string]any{"Tags": tagsOf(st)})
+	return nil
+}
+
+// tagsOf is a stream's tags as the list operations answer them.
+func tagsOf(st archive.Stream) map[string]string {
+	if st.Tags == nil {
+		return map[string]string{}
 	}
-	writeJSON(w, map[string]any{"Tags": tags})
+	return st.Tags
+}
+
+// checkNextToken validates a tag listing's NextToken against the model.
+func checkNextToken(tok *string) error {
+	if t := deref(tok); len(t) > 512 || !nextTokenChars().MatchString(t) {
+		return invalidArg("NextToken is not valid.")
+	}
 	return nil
 }
 
