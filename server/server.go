@@ -28,6 +28,12 @@ type Server struct {
 	portGuess sync.Once // the log line of baseURL
 	routes    map[string]route
 	mux       *http.ServeMux
+
+	// GetMedia: consumers waiting for new fragments, the connections
+	// open per stream, and the calls per stream per second.
+	feeds      feeds
+	mediaConns mediaConns
+	mediaRate  *rateLimiter
 }
 
 // route is one API operation.
@@ -54,6 +60,7 @@ func New(cfg Config) (*Server, error) {
 		idxCache: newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
+	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
 	var err error
 	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
 		return nil, err
@@ -72,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
+		"/getMedia":                {api: "GetMedia", h: s.getMedia},
 	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
