@@ -135,6 +135,16 @@ func readUntil(t testing.TB, out *gmOutput, cancel func(), last string) []gmDoc 
 	return docs
 }
 
+// readStream calls GetMedia on "cam" and reads it until fragment last.
+func (r *rig) readStream(sel gmSelector, last string) []gmDoc {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := r.getMedia(ctx, "cam", sel)
+	require.NoError(r.t, err)
+	return readUntil(r.t, out, cancel, last)
+}
+
 func numbersOf(docs []gmDoc) []string {
 	var out []string
 	for _, d := range docs {

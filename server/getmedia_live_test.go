@@ -103,16 +103,12 @@ func TestGetMediaLiveTail(t *testing.T) {
 func TestGetMediaClip(t *testing.T) {
 	r := newRig(t)
 	m, frags := gmStream(t, r, 8)
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-	defer cancel()
-	out, err := r.getMedia(ctx, "cam", gmSelector{StartSelectorType: "EARLIEST"})
-	require.NoError(t, err)
 	var payload []byte
-	for _, d := range readUntil(t, out, cancel, frags[len(frags)-1].Number) {
+	for _, d := range r.readStream(gmSelector{StartSelectorType: "EARLIEST"}, frags[len(frags)-1].Number) {
 		payload = append(payload, d.raw...)
 	}
 	var clip bytes.Buffer
-	_, err = remux.Clip(&clip, bytes.NewReader(payload), &remux.Options{})
+	_, err := remux.Clip(&clip, bytes.NewReader(payload), &remux.Options{})
 	require.NoError(t, err)
 	checkClip(t, clip.Bytes(), blockSizes(t, producerBody(t, m)))
 }

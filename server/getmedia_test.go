@@ -141,11 +141,7 @@ func TestGetMediaSelectorErrors(t *testing.T) {
 		})
 	}
 	// A token whose fragment retention removed still continues by number.
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-	defer cancel()
-	out, err := r.getMedia(ctx, "cam", gmSelector{StartSelectorType: "CONTINUATION_TOKEN", ContinuationToken: "1"})
-	require.NoError(t, err)
-	docs := readUntil(t, out, cancel, frags[len(frags)-1].Number)
+	docs := r.readStream(gmSelector{StartSelectorType: "CONTINUATION_TOKEN", ContinuationToken: "1"}, frags[len(frags)-1].Number)
 	assert.Len(t, docs, len(frags))
 }
 
@@ -221,11 +217,7 @@ func (c *cutAfter) Read(p []byte) (int, error) {
 func TestGetMediaMatchesFragmentList(t *testing.T) {
 	r := newRig(t)
 	_, frags := gmStream(t, r, 8)
-	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
-	defer cancel()
-	out, err := r.getMedia(ctx, "cam", gmSelector{StartSelectorType: "EARLIEST"})
-	require.NoError(t, err)
-	docs := readUntil(t, out, cancel, frags[len(frags)-1].Number)
+	docs := r.readStream(gmSelector{StartSelectorType: "EARLIEST"}, frags[len(frags)-1].Number)
 	require.Len(t, docs, len(frags))
 
 	list := fragmentListBytes(t, r, frags)
