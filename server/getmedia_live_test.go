@@ -27,10 +27,7 @@ const liveGap = 60 * time.Millisecond
 // gets each fragment a producer puts, in order, promptly after its
 // PERSISTED ack.
 func TestGetMediaLiveTail(t *testing.T) {
-	r := newRig(t)
-	r.createStream("cam", 24)
-	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	m := loadProducerMedia(t, gmMedia, true, false, start, 60)
+	r, m := liveRig(t, 60)
 
 	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
 	defer cancel()
@@ -95,6 +92,14 @@ func TestGetMediaClip(t *testing.T) {
 	checkClip(t, clip.Bytes(), blockSizes(t, producerBody(t, m)))
 }
 
+// liveRig is a rig with an empty stream "cam" and seconds of media for a
+// live producer.
+func liveRig(t *testing.T, seconds float64) (*rig, *producerMedia) {
+	r := newRig(t)
+	r.createStream("cam", 24)
+	return r, loadProducerMedia(t, gmMedia, true, false, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), seconds)
+}
+
 // putLive puts m's fragments on "cam" one at a time, liveGap apart, as a
 // live producer does, and calls persisted with each PERSISTED number.
 func (r *rig) putLive(ctx context.Context, m *producerMedia, persisted func(number string)) error {
@@ -128,9 +133,7 @@ func (r *rig) putLive(ctx context.Context, m *producerMedia, persisted func(numb
 // each time with the last continuation token it got and so has every
 // fragment once, in order, while the producer goes on.
 func TestGetMediaLiveContinuation(t *testing.T) {
-	r := newRig(t)
-	r.createStream("cam", 24)
-	m := loadProducerMedia(t, gmMedia, true, false, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 30)
+	r, m := liveRig(t, 30)
 	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
 	defer cancel()
 
@@ -172,9 +175,7 @@ func TestGetMediaLiveContinuation(t *testing.T) {
 // fragment waits, and starts with the first new fragment that holds or
 // follows the time.
 func TestGetMediaTimestampAhead(t *testing.T) {
-	r := newRig(t)
-	r.createStream("cam", 24)
-	m := loadProducerMedia(t, gmMedia, true, false, time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 40)
+	r, m := liveRig(t, 40)
 	ctx, cancel := context.WithTimeout(bg, 60*time.Second)
 	defer cancel()
 	// Server timestamps are arrival times, fragments arrive liveGap
