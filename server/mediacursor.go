@@ -154,6 +154,10 @@ func (c *mediaCursor) next(ctx context.Context) ([]archive.Fragment, error) {
 	out := frags[:0]
 	for _, f := range frags {
 		if c.after != "" && mkv.CompareFragmentNumbers(f.Number, c.after) <= 0 {
+			// Passed already (a token of an expired fragment is
+			// known only by number): the next listing need not
+			// reach back before it.
+			c.sinceMs = max(c.sinceMs, satSub(f.ServerMillis, c.overlap))
 			continue
 		}
 		if c.first != nil {
