@@ -23,12 +23,26 @@ type mediaWriter struct {
 	pace    pacer
 }
 
+// progressSlice is how much of a write must reach the consumer within
+// the write timeout: the deadline is renewed after each slice, so a
+// consumer on a slow link that keeps reading (64 KiB in 30 s is about
+// 2 KB/s) keeps its connection, while a 1 MiB read chunk alone would ask
+// 35 KB/s of it.
+const progressSlice = 64 << 10
+
 func (m *mediaWriter) write(ctx context.Context, b []byte) error {
-	_ = m.rc.SetWriteDeadline(time.Now().Add(m.timeout))
-	if _, err := m.w.Write(b); err != nil {
-		return fmt.Errorf("%w: %w", errConsumerGone, err)
+	for len(b) > 0 {
+		n := min(len(b), progressSlice)
+		_ = m.rc.SetWriteDeadline(time.Now().Add(m.timeout))
+		if _, err := m.w.Write(b[:n]); err != nil {
+			return fmt.Errorf("%w: %w", errConsumerGone, err)
+		}
+		if err := m.pace.wait(ctx, n); err != nil {
+			return err
+		}
+		b = b[n:]
 	}
-	return m.pace.wait(ctx, len(b))
+	return nil
 }
 
 func (m *mediaWriter) flush() error {
