@@ -197,22 +197,8 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 		b = appendSimpleTag(b, TagEndOfFragment, "")
 		endTags(b, tags, tag)
 	}
-	if w.opts.Layout != LayoutProducer &&
-		(t.HasMillisBehindNow || t.ContinuationToken != "" || t.ErrorCode != "" || t.ErrorID != 0) {
-		tags, tag := beginTags(&b)
-		if t.HasMillisBehindNow {
-			b = appendIntTag(b, TagMillisBehindNow, t.MillisBehindNow)
-		}
-		if t.ContinuationToken != "" {
-			b = appendSimpleTag(b, TagContinuationToken, t.ContinuationToken)
-		}
-		if t.ErrorCode != "" {
-			b = appendSimpleTag(b, TagErrorCode, t.ErrorCode)
-		}
-		if t.ErrorID != 0 {
-			b = appendIntTag(b, TagErrorID, t.ErrorID)
-		}
-		endTags(b, tags, tag)
+	if w.opts.Layout != LayoutProducer {
+		b = AppendGetMediaTags(b, t)
 	}
 
 	w.buf = b

@@ -77,6 +77,22 @@ type Config struct {
 	// retention are deleted.
 	RetentionInterval time.Duration
 
+	// MaxGetMediaConnectionsPerStream caps the GetMedia connections open
+	// on one stream at once (KVS: 3); beyond it a request gets
+	// ConnectionLimitExceededException.
+	MaxGetMediaConnectionsPerStream int
+	// GetMediaTPSPerStream limits GetMedia calls per stream per second, as
+	// KVS does at 5; 0 (the default) leaves them unlimited.
+	GetMediaTPSPerStream float64
+	// GetMediaBytesPerSecond is the most a GetMedia session sends per
+	// second (KVS: 25 MB/s); negative sends as fast as the consumer reads.
+	GetMediaBytesPerSecond int64
+	// GetMediaWriteTimeout bounds one write of a GetMedia response: a
+	// consumer that reads nothing for that long loses its connection and
+	// its slot. The deadline is renewed before every write, so a session
+	// that keeps reading lasts as long as the stream has fragments.
+	GetMediaWriteTimeout time.Duration
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil. Tests set it.
@@ -101,6 +117,13 @@ const (
 	DefaultMaxPutMediaDuration   = 45 * time.Minute
 	DefaultWriteTimeout          = 5 * time.Minute
 	DefaultRetentionInterval     = time.Minute
+	// KVS's GetMedia limits (developer guide, limits): 3 connections per
+	// stream, media at up to 25 MB/s per session.
+	DefaultMaxGetMediaConnections = 3
+	DefaultGetMediaBytesPerSecond = 25_000_000
+	// DefaultGetMediaWriteTimeout is KVS's own patience with a silent
+	// PutMedia peer (30 s), applied to a consumer that stops reading.
+	DefaultGetMediaWriteTimeout = 30 * time.Second
 )
 
 func (c *Config) setDefaults() error {
@@ -147,6 +170,13 @@ func (c *Config) setDefaults() error {
 	def(&c.MaxPutMediaDuration, DefaultMaxPutMediaDuration)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.RetentionInterval, DefaultRetentionInterval)
+	def(&c.GetMediaWriteTimeout, DefaultGetMediaWriteTimeout)
+	if c.MaxGetMediaConnectionsPerStream == 0 {
+		c.MaxGetMediaConnectionsPerStream = DefaultMaxGetMediaConnections
+	}
+	if c.GetMediaBytesPerSecond == 0 {
+		c.GetMediaBytesPerSecond = DefaultGetMediaBytesPerSecond
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -254,6 +254,9 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	}
 	ps.prevMs = producerMs
 	ps.persisted++
+	// The fragment is durable: GetMedia consumers tailing the stream
+	// may read it now.
+	s.feeds.persisted(ps.stream.Name)
 	s.m.fragments.Inc()
 	s.m.ingested.Add(float64(len(doc)))
 	s.m.persistLat.Observe(time.Since(arrived).Seconds())

@@ -28,6 +28,12 @@ type Server struct {
 	portGuess sync.Once // the log line of baseURL
 	routes    map[string]route
 	mux       *http.ServeMux
+
+	// GetMedia: consumers waiting for new fragments, the connections
+	// open per stream, and the calls per stream per second.
+	feeds      feeds
+	mediaConns mediaConns
+	mediaRate  *rateLimiter
 }
 
 // route is one API operation.
@@ -54,15 +60,18 @@ func New(cfg Config) (*Server, error) {
 		idxCache: newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
+	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
 	var err error
 	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
 		return nil, err
 	}
 	s.routes = map[string]route{
+		// The control plane (kinesisvideo).
 		"/createStream":        {api: "CreateStream", h: s.createStream},
 		"/describeStream":      {api: "DescribeStream", h: s.describeStream},
 		"/listStreams":         {api: "ListStreams", h: s.listStreams},
 		"/deleteStream":        {api: "DeleteStream", h: s.deleteStream},
+		"/updateStream":        {api: "UpdateStream", h: s.updateStream},
 		"/updateDataRetention": {api: "UpdateDataRetention", h: s.updateDataRetention},
 		"/getDataEndpoint":     {api: "GetDataEndpoint", h: s.getDataEndpoint},
 		"/tagStream":           {api: "TagStream", h: s.tagStream},
@@ -71,7 +80,6 @@ func New(cfg Config) (*Server, error) {
 		"/TagResource":         {api: "TagResource", h: s.tagResource},
 		"/UntagResource":       {api: "UntagResource", h: s.untagResource},
 		"/ListTagsForResource": {api: "ListTagsForResource", h: s.listTagsForResource},
-		"/updateStream":        {api: "UpdateStream", h: s.updateStream},
 
 		"/describeImageGenerationConfiguration": {api: "DescribeImageGenerationConfiguration", h: s.describeConfig(imageGenerationField)},
 		"/updateImageGenerationConfiguration":   {api: "UpdateImageGenerationConfiguration", h: s.updateConfig(imageGenerationField)},
@@ -85,10 +93,13 @@ func New(cfg Config) (*Server, error) {
 		"/getSignalingChannelEndpoint": {api: "GetSignalingChannelEndpoint", h: s.signalingRefused},
 		"/listSignalingChannels":       {api: "ListSignalingChannels", h: s.signalingRefused},
 		"/updateSignalingChannel":      {api: "UpdateSignalingChannel", h: s.signalingRefused},
-		"/putMedia":                    {api: "PutMedia", streaming: true, h: s.putMedia},
-		"/listFragments":               {api: "ListFragments", h: s.listFragments},
-		"/getMediaForFragmentList":     {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
-		"/getClip":                     {api: "GetClip", h: s.getClip},
+
+		// The data plane (kinesis-video-media, kinesis-video-archived-media).
+		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
+		"/getMedia":                {api: "GetMedia", h: s.getMedia},
+		"/listFragments":           {api: "ListFragments", h: s.listFragments},
+		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
+		"/getClip":                 {api: "GetClip", h: s.getClip},
 	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)

@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// drainPoll is how often a GetMedia session waiting for fragments checks
+// whether the server is draining: Shutdown waits for every connection,
+// and a tail would otherwise hold it until its client leaves.
+const drainPoll = time.Second
+
+// getMedia streams a stream's fragments from the start selector on, then
+// each new one as it is PERSISTED, until the client leaves: one
+// self-contained Matroska document per fragment, as stored, followed by
+// the Tags element with AWS_KINESISVIDEO_MILLIS_BEHIND_NOW and
+// AWS_KINESISVIDEO_CONTINUATION_TOKEN. Every fragment is read from the
+// archive by ranges, so a consumer far behind costs no more memory than
+// one at the live edge. While no fragment arrives the connection stays
+// open and nothing is sent; KVS documents no idle end for GetMedia.
+func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
+	var in struct {
+		StreamName, StreamARN *string
+		StartSelector         *startSelector
+	}
+	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		return err
+	}
+	if in.StartSelector == nil {
+		return invalidArg("StartSelector is required.")
+	}
+	start, err := in.StartSelector.parse()
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	st, err := s.resolveStream(ctx, in.StreamName, in.StreamARN)
+	if err != nil {
+		return err
+	}
+	if !s.mediaRate.allow(st.Name) {
+		return kindErr(kvserr.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
+	}
+	if !s.mediaConns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
+		return apiErr(codeConnectionLimit, http.StatusBadRequest, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)
+	}
+	defer s.mediaConns.release(st.Name)
+	cur, err := newMediaCursor(ctx, s.cfg.Store, st.Name, start, s.cfg.MaxFragmentDuration, s.cfg.Now())
+	if err != nil {
+		return err
+	}
+
+	// The headers go at once: the SDK's call returns with them, also
+	// when the first fragment is yet to come.
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "video/webm")
+	w.WriteHeader(http.StatusOK)
+	out := &mediaWriter{w: w, rc: rc, timeout: s.cfg.GetMediaWriteTimeout, pace: pacer{rate: s.cfg.GetMediaBytesPerSecond}}
+	if err := out.flush(); err != nil {
+		return nil
+	}
+	for {
+		wake := s.feeds.wait(st.Name)
+		frags, err := cur.next(ctx)
+		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, archive.ErrStreamNotFound) {
+				s.abort(rq, "GetMedia", err)
+			}
+			return nil
+		}
+		for _, f := range frags {
+			if err := s.sendFragment(ctx, out, st.Name, f); err != nil {
+				if ctx.Err() != nil || errors.Is(err, errConsumerGone) {
+					rq.log.Debug("getmedia: consumer gone", "err", err)
+					return nil
+				}
+				s.abort(rq, "GetMedia", err)
+			}
+			cur.passed(f)
+		}
+		if len(frags) > 0 {
+			continue
+		}
+		out.pace.idle()
+		if !s.idle(ctx, wake) {
+			return nil
+		}
+	}
+}
+
+// idle waits for the stream's next fragment; false when the session
+// should end instead (the client left, or the server drains).
+func (s *Server) idle(ctx context.Context, wake <-chan struct{}) bool {
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-wake:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			if s.draining() {
+				return false
+			}
+		}
+	}
+}
+
+// sendFragment writes one fragment's stored document and then its GetMedia
+// tags. A fragment that retention deleted before its first byte went out is
+// skipped, as it is no longer part of the stream.
+func (s *Server) sendFragment(ctx context.Context, out *mediaWriter, stream string, f archive.Fragment) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wrote := false
+	for c := range s.documentChunks(ctx, stream, []archive.Fragment{f}) {
+		if c.err != nil {
+			if !wrote && errors.Is(c.err, archive.ErrFragmentNotFound) {
+				return nil
+			}
+			return c.err
+		}
+		err := out.write(ctx, c.b)
+		s.spans.put(c.b)
+		if err != nil {
+			return err
+		}
+		wrote = true
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tags := mkv.Tags{
+		MillisBehindNow:    max(0, s.cfg.Now().UnixMilli()-f.ServerMillis),
+		HasMillisBehindNow: true,
+		ContinuationToken:  f.Number,
+	}
+	var buf [256]byte
+	if err := out.write(ctx, mkv.AppendGetMediaTags(buf[:0], &tags)); err != nil {
+		return err
+	}
+	return out.flush()
+}

@@ -1,0 +1,86 @@
+package server
+
+import (
+	"regexp"
+
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// Start selector types of GetMedia (the media API model's StartSelectorType).
+const (
+	startNow               = "NOW"
+	startEarliest          = "EARLIEST"
+	startFragmentNumber    = "FRAGMENT_NUMBER"
+	startServerTimestamp   = "SERVER_TIMESTAMP"
+	startProducerTimestamp = "PRODUCER_TIMESTAMP"
+	startContinuationToken = "CONTINUATION_TOKEN"
+)
+
+// tokenPattern is the model's ContinuationToken pattern; its length is 1
+// to 128 (maxTokenLen).
+var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9_.\-]+$`)
+
+// maxTokenLen is the model's bound on ContinuationToken.
+const maxTokenLen = 128
+
+// startSelector is GetMedia's StartSelector as the JSON carries it.
+type startSelector struct {
+	StartSelectorType   string
+	AfterFragmentNumber *string
+	StartTimestamp      *Seconds
+	ContinuationToken   *string
+}
+
+// mediaStart is where a GetMedia stream begins, once checked.
+type mediaStart struct {
+	// kind is one of the start* constants.
+	kind string
+	// after is the fragment number the stream continues after:
+	// AfterFragmentNumber, or the continuation token (which is the
+	// number of the last fragment the consumer got).
+	after string
+	// at is StartTimestamp in ms, for the timestamp kinds.
+	at int64
+}
+
+// parse checks the selector as the model says: each type with the one
+// member it needs. Members a type does not use are ignored, as the model
+// documents nothing for them.
+func (sel *startSelector) parse() (mediaStart, error) {
+	st := mediaStart{kind: sel.StartSelectorType}
+	switch sel.StartSelectorType {
+	case startNow, startEarliest:
+	case startFragmentNumber:
+		if sel.AfterFragmentNumber == nil {
+			return st, invalidArg("StartSelectorType FRAGMENT_NUMBER needs AfterFragmentNumber.")
+		}
+		if !mkv.ValidFragmentNumber(*sel.AfterFragmentNumber) {
+			return st, invalidArg("AfterFragmentNumber must be 1 to 128 decimal digits.")
+		}
+		st.after = *sel.AfterFragmentNumber
+	case startServerTimestamp, startProducerTimestamp:
+		if sel.StartTimestamp == nil {
+			return st, invalidArg("StartSelectorType %s needs StartTimestamp.", sel.StartSelectorType)
+		}
+		st.at = int64(*sel.StartTimestamp)
+	case startContinuationToken:
+		if sel.ContinuationToken == nil {
+			return st, invalidArg("StartSelectorType CONTINUATION_TOKEN needs ContinuationToken.")
+		}
+		tok := *sel.ContinuationToken
+		if len(tok) > maxTokenLen || !tokenPattern.MatchString(tok) {
+			return st, invalidArg("ContinuationToken must be 1 to %d characters of [a-zA-Z0-9_.-].", maxTokenLen)
+		}
+		// Our tokens are fragment numbers, as KVS's are; anything else
+		// was not issued by this service.
+		if !mkv.ValidFragmentNumber(tok) {
+			return st, invalidArg("ContinuationToken %q was not issued by this service.", tok)
+		}
+		st.after = tok
+	case "":
+		return st, invalidArg("StartSelector needs a StartSelectorType.")
+	default:
+		return st, invalidArg("StartSelectorType must be one of NOW, EARLIEST, FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, CONTINUATION_TOKEN.")
+	}
+	return st, nil
+}
