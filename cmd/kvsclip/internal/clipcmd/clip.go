@@ -2,19 +2,17 @@ package clipcmd
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
@@ -36,16 +34,34 @@ type clipFlags struct {
 	profile       string
 	codecChange   bool
 	format        string
+	strict        bool
+}
+
+// clipHelp is the help of `kvsclip clip` but its flags.
+var clipHelp = cliflag.Command{
+	Name:     "clip",
+	Synopsis: `kvsclip clip [-o FILE] [--manifest FILE] [--start T --end T] [flags] [INPUT...]`,
+	About: `Remux KVS Matroska fragments into an MP4: fragmented (one moof+mdat per
+fragment) by default, progressive with --format mp4. With --start and
+--end, only the fragments GetClip would return for that range.`,
+	Args: `  INPUT   a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
+          file; "-" or none reads standard input (not a terminal). Several
+          inputs are clipped as one recording.`,
+	Examples: `  kvsclip clip recording.mkv -o clip.mp4 --manifest clip.json
+  kvsclip clip --start 2023-11-14T22:13:21Z --end 1700000003.5 -o clip.mp4 recording.mkv
+  aws kinesis-video-media get-media ... /dev/stdout | kvsclip clip -o live.mp4
+  kvsclip clip recording.mkv | ffplay -`,
 }
 
 // Run executes `kvsclip clip` with args (those after "clip") and returns
 // its exit status: 0 on success, 1 when the clip failed (one line on stderr
-// starting with the error's kind), 2 for a bad command line.
+// starting with the error's kind), 2 for a bad command line, 130 when a
+// streamed clip was interrupted (what was written is kept), 141 when the
+// reader of standard output went away.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o clipFlags
 	fs := flag.NewFlagSet("clip", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout)")
+	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout, which must not be a terminal); never one of the inputs")
 	fs.StringVar(&o.manifest, "manifest", "", "write the clip's manifest as JSON to `file`")
 	fs.StringVar(&o.selector, "selector", "producer", "timestamps --start and --end apply to: `producer|server`")
 	fs.StringVar(&o.start, "start", "", "first fragment start to include: RFC 3339 or epoch seconds (`time`)")
@@ -59,12 +75,25 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
 	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
 	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
-	inputs, err := cliflag.Parse(fs, args)
-	if err != nil {
-		return 2
+	fs.BoolVar(&o.strict, "strict", false, "fail (exit 1, no file) when an input ends inside a fragment, instead of a warning and a clip of the whole fragments")
+	cmd := clipHelp
+	cmd.Flags = fs
+	inputs, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
+	}
+	if slices.Contains(inputs, "-") && cliflag.IsTerminal(stdin) {
+		// Waiting for a recording typed at a terminal helps nobody.
+		return cmd.Usage(stderr, "no INPUT given and standard input is a terminal")
+	}
+	if o.out == "-" && cliflag.IsTerminal(stdout) {
+		return cmd.Usage(stderr, "refusing to write MP4 to a terminal: use -o FILE or a pipe")
+	}
+	if msg := outputIsInput(o.out, inputs, stdin); msg != "" {
+		return cmd.Usage(stderr, msg)
 	}
 
 	req, opts, lim, err := o.request(time.Now())
@@ -192,8 +221,19 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The clipper lists fragments as they came to it, chosen ones in clip
 	// order; the manifest reads best in input order.
 	slices.SortStableFunc(man.Fragments, func(a, b remux.FragmentEntry) int { return a.Index - b.Index })
+	cut, kept := cutShort(man)
+	if err == nil && cut != "" && o.strict {
+		err = kvserr.New(kvserr.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
+	}
 	if err == nil {
 		err = commit()
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of the output went away (`kvsclip clip | head`):
+		// nothing to report, and the status a shell gives a command
+		// that SIGPIPE ended.
+		abort()
+		return 141
 	}
 	if err != nil {
 		abort()
@@ -201,10 +241,37 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		writeManifest(o.manifest, man, stderr)
 		return 1
 	}
+	if cut != "" {
+		// The clip is good as far as it goes, and a recording cut off
+		// by a dropped connection is common: say what was kept, and
+		// leave failing to --strict.
+		fmt.Fprintf(stderr, "kvsclip: warning: %s: %s\n", cut, kept)
+	}
 	if !writeManifest(o.manifest, man, stderr) {
 		return 1
 	}
 	return 0
+}
+
+// cutShort says where the input ends inside a fragment and what the clip
+// kept of it; "" when no fragment is cut short.
+func cutShort(m *remux.Manifest) (cut, kept string) {
+	whole := 0
+	for _, f := range m.Fragments {
+		if f.Reason != remux.ReasonCutShort {
+			if f.Included {
+				whole++
+			}
+			continue
+		}
+		var end float64
+		for _, t := range m.Tracks {
+			end = max(end, t.Duration)
+		}
+		return fmt.Sprintf("input ends inside fragment %d (at %.1f s)", f.Index, end),
+			fmt.Sprintf("the clip keeps %d whole fragments and the complete frames of the cut one, 0.0–%.1f s", whole, end)
+	}
+	return "", ""
 }
 
 // request turns the flags into a selection request (nil for the whole
@@ -618,40 +685,6 @@ func Describe(err error) string {
 	return "kvsclip: " + kvserr.Unknown.String() + ": " + err.Error()
 }
 
-// openOutput opens the clip's destination. A file is written under a
-// temporary name in the same directory and renamed into place by commit, so a
-// failed clip leaves no file behind.
-func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "-" {
-		return stdout, func() error { return nil }, func() {}, nil
-	}
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-		// A device or a named pipe (-o /dev/null, a FIFO) is written
-		// as it is: renaming a file over it would replace the device
-		// node (as root) rather than write to it.
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return f, f.Close, func() { f.Close() }, nil
-	}
-	tmp, err := createPart(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	commit = func() error {
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		return os.Rename(tmp.Name(), path)
-	}
-	abort = func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	return tmp, commit, abort, nil
-}
-
 // isRegular reports whether w is a regular file (the output is not a
 // device or a pipe): one the clip can seek in and cut to size.
 func isRegular(w io.Writer) bool {
@@ -661,24 +694,6 @@ func isRegular(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode().IsRegular()
-}
-
-// createPart creates a new file beside path for the output to be renamed
-// to path once complete. Unlike os.CreateTemp, which makes files only their
-// owner may read, it asks for mode 0666 and leaves the rest to the umask,
-// as any file a command writes: the clip is the user's file, not a
-// temporary one.
-func createPart(path string) (*os.File, error) {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	for range 100 {
-		name := filepath.Join(dir, "."+base+"."+rand.Text()[:10]+".part")
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, err
-	}
-	return nil, fmt.Errorf("no free name for a temporary file beside %s", path)
 }
 
 func writeManifest(path string, m *remux.Manifest, stderr io.Writer) bool {

@@ -1,0 +1,176 @@
+package clipcmd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
+)
+
+// fakeTerminal makes cliflag.IsTerminal true for the given values only,
+// for the length of the test.
+func fakeTerminal(t *testing.T, ttys ...any) {
+	t.Helper()
+	saved := cliflag.IsTerminal
+	t.Cleanup(func() { cliflag.IsTerminal = saved })
+	cliflag.IsTerminal = func(v any) bool {
+		for _, tty := range ttys {
+			if v == tty {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// ttyReader and ttyWriter stand for a terminal on stdin and stdout.
+type ttyReader struct{ bytes.Reader }
+type ttyWriter struct{ bytes.Buffer }
+
+// epipeWriter is a stdout whose reader has gone.
+type epipeWriter struct{}
+
+func (epipeWriter) Write([]byte) (int, error) { return 0, syscall.EPIPE }
+
+// TestClipConventions: help, usage errors, terminals, output safety and a
+// closed pipe, each as a user meets it.
+func TestClipConventions(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.mkv")
+	data, err := os.ReadFile(fixture)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(input, data, 0o644))
+	link := filepath.Join(dir, "link.mkv")
+	require.NoError(t, os.Link(input, link))
+	out := filepath.Join(dir, "out.mp4")
+
+	for _, c := range []struct {
+		name       string
+		args       []string
+		stdin      any // nil: an empty reader; ttyIn: a terminal; a path: that file
+		stdoutTTY  bool
+		stdoutPipe bool // the reader of stdout is gone
+		code       int
+		stdout     []string
+		stderr     []string
+		notStderr  []string
+	}{
+		{name: "help", args: []string{"--help"}, stdout: []string{
+			"usage: kvsclip clip", "INPUT", "-manifest file", "-o file", "-strict", "examples:", "kvsclip clip recording.mkv -o clip.mp4"}},
+		{name: "short help", args: []string{"-h"}, stdout: []string{"usage: kvsclip clip"}},
+		{name: "unknown flag", args: []string{"--bogus", input}, code: 2,
+			stderr: []string{"kvsclip clip: flag provided but not defined: -bogus\nsee kvsclip clip --help\n"}},
+		{name: "terminal on stdin", args: []string{"-o", out}, stdin: ttyIn, code: 2,
+			stderr: []string{"no INPUT given and standard input is a terminal", "see kvsclip clip --help"}},
+		{name: "terminal on stdin, a file given", args: []string{"-o", out, input}, stdin: ttyIn},
+		{name: "MP4 to a terminal", args: []string{input}, stdoutTTY: true, code: 2,
+			stderr: []string{"refusing to write MP4 to a terminal: use -o FILE or a pipe"}},
+		{name: "-o the input", args: []string{input, "-o", input}, code: 2,
+			stderr: []string{"-o " + input + " is the input " + input + ": refusing to overwrite an input"}},
+		{name: "-o a hard link of the input", args: []string{input, "-o", link}, code: 2,
+			stderr: []string{"refusing to overwrite an input"}},
+		{name: "-o the file on stdin", args: []string{"-o", input}, stdin: input, code: 2,
+			stderr: []string{"is the input standard input"}},
+		{name: "-o in a missing directory", args: []string{input, "-o", filepath.Join(dir, "nope", "x.mp4")}, code: 1,
+			stderr: []string{"-o " + filepath.Join(dir, "nope", "x.mp4") + ": cannot create: no such file or directory"}, notStderr: []string{".part"}},
+		{name: "-o a directory", args: []string{input, "-o", dir}, code: 1,
+			stderr: []string{"-o " + dir + " is a directory"}},
+		{name: "closed pipe", args: []string{input}, stdoutPipe: true, code: 141, notStderr: []string{"InternalFailure", "kvsclip"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdin any = &ttyReader{}
+			var stdout any = &ttyWriter{}
+			switch s := c.stdin.(type) {
+			case string:
+				if s == ttyIn {
+					break
+				}
+				f, err := os.Open(s)
+				require.NoError(t, err)
+				defer f.Close()
+				stdin = f
+			case nil:
+				stdin = bytes.NewReader(nil)
+			}
+			ttys := []any{}
+			if c.stdin == ttyIn {
+				ttys = append(ttys, stdin)
+			}
+			if c.stdoutTTY {
+				ttys = append(ttys, stdout)
+			}
+			fakeTerminal(t, ttys...)
+			if c.stdoutPipe {
+				stdout = epipeWriter{}
+			}
+			var errb bytes.Buffer
+			code := Run(c.args, stdin.(interface{ Read([]byte) (int, error) }), stdout.(interface{ Write([]byte) (int, error) }), &errb)
+			assert.Equal(t, c.code, code, errb.String())
+			if w, ok := stdout.(*ttyWriter); ok {
+				for _, s := range c.stdout {
+					assert.Contains(t, w.String(), s)
+				}
+			}
+			for _, s := range c.stderr {
+				assert.Contains(t, errb.String(), s)
+			}
+			for _, s := range c.notStderr {
+				assert.NotContains(t, errb.String(), s)
+			}
+			got, err := os.ReadFile(input)
+			require.NoError(t, err)
+			assert.Equal(t, data, got, "the input is untouched")
+			parts, _ := filepath.Glob(filepath.Join(dir, ".*.part"))
+			assert.Empty(t, parts, "no temporary file is left")
+		})
+	}
+}
+
+// ttyIn marks the test case whose stdin is a terminal.
+const ttyIn = "<tty>"
+
+// TestCutShortInput: an input that ends inside a fragment clips what it
+// has with a warning saying what was kept, or fails under --strict.
+func TestCutShortInput(t *testing.T) {
+	data, err := os.ReadFile(fixture)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.mkv")
+	require.NoError(t, os.WriteFile(cut, data[:60000], 0o644))
+
+	for _, c := range []struct {
+		name   string
+		args   []string
+		stdin  []byte
+		code   int
+		stderr string
+		file   bool
+	}{
+		{"file", []string{cut}, nil, 0, "kvsclip: warning: input ends inside fragment 2 (at 2.2 s): the clip keeps 2 whole fragments and the complete frames of the cut one, 0.0–2.2 s\n", true},
+		{"pipe", []string{"-"}, data[:60000], 0, "kvsclip: warning: input ends inside fragment 2", true},
+		{"range", []string{"--start", "1700000000", "--end", "1700000100", cut}, nil, 0, "kvsclip: warning: input ends inside fragment 2", true},
+		{"strict", []string{"--strict", cut}, nil, 1, "kvsclip: InvalidMediaFrame: input ends inside fragment 2 (at 2.2 s); --strict refuses a cut-short input\n", false},
+		{"whole", []string{fixture}, nil, 0, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(dir, c.name+".mp4")
+			var errb bytes.Buffer
+			code := Run(append(c.args, "-o", out), bytes.NewReader(c.stdin), &bytes.Buffer{}, &errb)
+			assert.Equal(t, c.code, code)
+			if c.stderr == "" {
+				assert.Empty(t, errb.String())
+			} else {
+				assert.True(t, strings.HasPrefix(errb.String(), c.stderr), errb.String())
+			}
+			_, err := os.Stat(out)
+			assert.Equal(t, c.file, err == nil)
+		})
+	}
+}
