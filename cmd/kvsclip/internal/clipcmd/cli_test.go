@@ -88,8 +88,8 @@ func TestClipFailures(t *testing.T) {
 		where string
 	}
 	cases := []failure{
-		{"empty input", []byte{}, nil, "ResourceNotFound", ""},
-		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "offset 0"},
+		{"empty input", []byte{}, nil, "InvalidArgument", "standard input is empty"},
+		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "standard input is not a Matroska/WebM file (it looks like text)"},
 		{"missing file", nil, []string{filepath.Join(t.TempDir(), "no-such-file.mkv")}, "InvalidArgument", ""},
 	}
 	// Without the recordings only this subtest skips (fails under CI).

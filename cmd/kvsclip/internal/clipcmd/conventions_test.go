@@ -2,6 +2,7 @@ package clipcmd
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,5 +173,56 @@ func TestCutShortInput(t *testing.T) {
 			_, err := os.Stat(out)
 			assert.Equal(t, c.file, err == nil)
 		})
+	}
+}
+
+// TestInputNotMatroska: an empty input, or one of another format, is
+// named in words, by file or on stdin, mapped or streamed.
+func TestInputNotMatroska(t *testing.T) {
+	dir := t.TempDir()
+	mp4 := filepath.Join(dir, "clip.mp4")
+	var errb bytes.Buffer
+	require.Equal(t, 0, Run([]string{fixture, "-o", mp4}, nil, nil, &errb), errb.String())
+	mp4Data, err := os.ReadFile(mp4)
+	require.NoError(t, err)
+	ts := make([]byte, 376)
+	ts[0], ts[188] = 0x47, 0x47
+
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "is empty"},
+		{"mp4", mp4Data, "is not a Matroska/WebM file (it looks like MP4)"},
+		{"text", []byte("hello, world\n"), "is not a Matroska/WebM file (it looks like text)"},
+		{"json", []byte(`{"Fragments": []}`), "(it looks like JSON)"},
+		{"mpeg-ts", ts, "(it looks like MPEG-TS)"},
+		{"annex-b", []byte{0, 0, 0, 1, 0x67, 0x42, 0, 0x1e, 0xff, 0xee}, "(it looks like a raw H.264/H.265 stream (Annex B))"},
+		{"binary", []byte{0x13, 0x37, 0x00, 0xff, 0xfe, 0x01}, "(it does not start with an EBML header)"},
+	} {
+		path := filepath.Join(dir, c.name+".in")
+		require.NoError(t, os.WriteFile(path, c.data, 0o644))
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		defer f.Close()
+		for how, args := range map[string][]string{"file": {path}, "stdin from the file": {"-"}, "piped": {"-"}} {
+			t.Run(c.name+"/"+how, func(t *testing.T) {
+				var stdin io.Reader = bytes.NewReader(c.data)
+				name := "standard input"
+				switch how {
+				case "file":
+					name = path
+				case "stdin from the file":
+					stdin = f
+				}
+				var errb bytes.Buffer
+				out := filepath.Join(t.TempDir(), "out.mp4")
+				code := Run(append(args, "-o", out), stdin, nil, &errb)
+				assert.Equal(t, 1, code)
+				assert.True(t, strings.HasPrefix(errb.String(), "kvsclip: InvalidArgument: "+name+" "), errb.String())
+				assert.True(t, strings.HasSuffix(errb.String(), c.want+"\n"), errb.String())
+			})
+		}
 	}
 }

@@ -43,8 +43,9 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 	if name == "-" {
 		sf, ok := stdin.(*os.File)
 		if !ok {
-			in.stream = stdin
-			return in, nil
+			var err error
+			in.stream, err = Sniff(name, stdin)
+			return in, err
 		}
 		f = sf
 	} else {
@@ -61,8 +62,16 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 	}
 	if data == nil {
 		tunePipe(f)
-		in.stream = f
+		if in.stream, err = Sniff(name, f); err != nil {
+			in.close()
+			return nil, err
+		}
 		return in, nil
+	}
+	if err := checkHead(name, data[:min(len(data), sniffSize)]); err != nil {
+		unmap()
+		in.close()
+		return nil, err
 	}
 	closeFile := in.close
 	in.data = data
