@@ -120,6 +120,32 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
 		return 1
 	}
+	streamed := plain && len(ins) == 1 && ins[0].stream != nil
+	var interrupted bool
+	if o.out != "-" {
+		sig, stop := notifyStop()
+		defer stop()
+		if streamed {
+			// Ctrl-C ends the input: the clip is finished with the
+			// fragments that came before it (interruptible).
+			ins[0].stream = newInterruptible(ins[0].stream, sig)
+		} else {
+			// Nothing is worth keeping of a clip cut off before the
+			// end of its file: take the temporary file away rather
+			// than leave it beside the output.
+			done := make(chan struct{})
+			defer close(done)
+			go func() {
+				select {
+				case <-sig:
+					abort()
+					fmt.Fprintf(stderr, "kvsclip: interrupted: no file written to %s\n", o.out)
+					os.Exit(130)
+				case <-done:
+				}
+			}()
+		}
+	}
 	// A planned fMP4 of mapped files into a file of ours, with nothing
 	// to select, is clipped while the files are read (reading.clip).
 	var rd *reading
@@ -168,9 +194,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
 		switch {
-		case plain && len(ins) == 1 && ins[0].stream != nil:
+		case streamed:
 			c = newClipper(0)
 			err = streamInput(c, ins[0])
+			if errors.Is(err, errInterrupted) {
+				interrupted, err = true, nil
+			}
 		case rd != nil && outFile != nil:
 			c, pc, sel, err = rd.clip(newClipper, outFile)
 		case opts.Planned || opts.Format == remux.FormatMP4:
@@ -235,6 +264,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		abort()
 		return 141
 	}
+	if interrupted {
+		return reportInterrupted(err, abort, o, man, stderr)
+	}
 	if err != nil {
 		abort()
 		fmt.Fprintln(stderr, Describe(err))
@@ -253,6 +285,36 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// reportInterrupted ends a streamed clip that a signal stopped, err
+// being how finishing it went: it says what the file at -o holds, and
+// returns 130, the status of a command ended by SIGINT.
+func reportInterrupted(err error, abort func(), o clipFlags, man *remux.Manifest, stderr io.Writer) int {
+	if err != nil {
+		// Nothing came before the signal, or finishing failed.
+		abort()
+		fmt.Fprintf(stderr, "kvsclip: interrupted: no file written to %s (%s)\n", o.out, strings.TrimPrefix(Describe(err), "kvsclip: "))
+		return 130
+	}
+	n := 0
+	for _, f := range man.Fragments {
+		if f.Included {
+			n++
+		}
+	}
+	fmt.Fprintf(stderr, "kvsclip: interrupted: %s holds the %d whole fragments read before it, 0.0–%.1f s\n", o.out, n, clipEnd(man))
+	writeManifest(o.manifest, man, stderr)
+	return 130
+}
+
+// clipEnd is the clip's length in seconds: its longest track's.
+func clipEnd(m *remux.Manifest) float64 {
+	var end float64
+	for _, t := range m.Tracks {
+		end = max(end, t.Duration)
+	}
+	return end
+}
+
 // cutShort says where the input ends inside a fragment and what the clip
 // kept of it; "" when no fragment is cut short.
 func cutShort(m *remux.Manifest) (cut, kept string) {
@@ -264,10 +326,7 @@ func cutShort(m *remux.Manifest) (cut, kept string) {
 			}
 			continue
 		}
-		var end float64
-		for _, t := range m.Tracks {
-			end = max(end, t.Duration)
-		}
+		end := clipEnd(m)
 		return fmt.Sprintf("input ends inside fragment %d (at %.1f s)", f.Index, end),
 			fmt.Sprintf("the clip keeps %d whole fragments and the complete frames of the cut one, 0.0–%.1f s", whole, end)
 	}
@@ -447,6 +506,9 @@ func streamInput(c *remux.Clipper, in *input) error {
 		f, err := r.Next()
 		if err == io.EOF {
 			return nil
+		}
+		if errors.Is(err, errInterrupted) {
+			return err
 		}
 		if err != nil {
 			return readError(err, in.name, false, n)

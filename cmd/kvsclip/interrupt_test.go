@@ -1,0 +1,86 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// TestClipInterrupted: a clip streamed from a pipe into a file and stopped
+// by SIGINT or SIGTERM — a live recording ended with Ctrl-C — leaves a
+// playable MP4 of the whole fragments read so far at -o, says so, and
+// exits 130. The binary is run for real, the signal sent to it.
+func TestClipInterrupted(t *testing.T) {
+	data, err := os.ReadFile(getMediaDump)
+	require.NoError(t, err)
+	// The dump's first three fragments, as a live GetMedia would have
+	// sent them when the user pressed Ctrl-C.
+	r := mkv.NewBytesReader(data)
+	var ends []int64
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		ends = append(ends, f.Offset+f.Size)
+	}
+	require.Len(t, ends, 5)
+
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "live.mp4")
+			cmd := exec.Command(os.Args[0], "clip", "-o", out, "--manifest", filepath.Join(dir, "live.json"))
+			cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			defer stdin.Close()
+			_, err = stdin.Write(data[:ends[2]])
+			require.NoError(t, err)
+
+			// Wait until the clip has written its first fragment.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				parts, _ := filepath.Glob(filepath.Join(dir, ".live.mp4.*.part"))
+				if len(parts) == 1 {
+					if b, _ := os.ReadFile(parts[0]); bytes.Contains(b, []byte("moof")) {
+						break
+					}
+				}
+				require.True(t, time.Now().Before(deadline), "no fragment written: %s", stderr.String())
+				time.Sleep(10 * time.Millisecond)
+			}
+			require.NoError(t, cmd.Process.Signal(sig))
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee, stderr.String())
+			assert.Equal(t, 130, ee.ExitCode(), stderr.String())
+			assert.Regexp(t, `^kvsclip: interrupted: `+regexp.QuoteMeta(out)+` holds the [23] whole fragments read before it, 0\.0–[23]\.\d s\n$`, stderr.String())
+			parts, _ := filepath.Glob(filepath.Join(dir, ".*.part"))
+			assert.Empty(t, parts)
+			msg, ok := mediatest.Decode(t, out)
+			require.True(t, ok, msg)
+			assert.Empty(t, msg)
+			_, err = os.Stat(filepath.Join(dir, "live.json"))
+			assert.NoError(t, err, "the manifest is written")
+		})
+	}
+}
