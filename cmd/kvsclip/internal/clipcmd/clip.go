@@ -107,6 +107,22 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeInputs(ins)
+	// A progress line on a terminal: a clip of a large file takes a
+	// while, and silence looks like a hang.
+	began := time.Now()
+	var total int64
+	for _, in := range ins {
+		in.before = total
+		total += in.size()
+	}
+	if slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
+		total = 0 // a stream's length is not known
+	}
+	prog := cliflag.NewProgress(stderr, "clipped", total)
+	for _, in := range ins {
+		in.prog = prog
+	}
+	defer prog.Clear()
 	if opts.Format == remux.FormatFMP4 && !slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
 		// Mapped files stay readable until the end, so the clip can be
 		// planned first: the fMP4 then carries its total duration (mehd)
@@ -264,6 +280,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		abort()
 		return 141
 	}
+	prog.Clear()
 	if interrupted {
 		return reportInterrupted(err, abort, o, man, stderr)
 	}
@@ -281,6 +298,20 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if !writeManifest(o.manifest, man, stderr) {
 		return 1
+	}
+	if prog != nil {
+		n := 0
+		for _, f := range man.Fragments {
+			if f.Included {
+				n++
+			}
+		}
+		dest := o.out
+		if dest == "-" {
+			dest = "standard output"
+		}
+		prog.Done(fmt.Sprintf("kvsclip: clipped %d fragments into %s in %.1f s, 0.0–%.1f s",
+			n, dest, time.Since(began).Seconds(), clipEnd(man)))
 	}
 	return 0
 }
@@ -516,6 +547,7 @@ func streamInput(c *remux.Clipper, in *input) error {
 		if err := c.Add(f); err != nil {
 			return err
 		}
+		in.prog.Update(n+1, f.Offset+f.Size)
 	}
 }
 
@@ -679,6 +711,7 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 			g.Index = len(out)
 			doc := data[min(g.Offset, end):min(g.Offset+g.Size, end)]
 			out = append(out, inputFragment{f: &g, input: in.name, doc: doc})
+			in.prog.Update(len(out), in.before+g.Offset+g.Size)
 			if each != nil {
 				each(out[len(out)-1])
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -224,5 +225,28 @@ func TestInputNotMatroska(t *testing.T) {
 				assert.True(t, strings.HasSuffix(errb.String(), c.want+"\n"), errb.String())
 			})
 		}
+	}
+}
+
+// TestProgressOnTerminal: with stderr a terminal a clip draws its progress
+// line and ends with a summary; with stderr a file or a pipe it says
+// nothing.
+func TestProgressOnTerminal(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out.mp4")
+	for _, tty := range []bool{true, false} {
+		var errb ttyWriter
+		if tty {
+			fakeTerminal(t, &errb)
+		} else {
+			fakeTerminal(t)
+		}
+		require.Equal(t, 0, Run([]string{fixture, "-o", out}, nil, nil, &errb), errb.String())
+		if !tty {
+			assert.Empty(t, errb.String())
+			continue
+		}
+		assert.Contains(t, errb.String(), "\rclipped 1 fragments, ")
+		assert.Contains(t, errb.String(), " of 111.2 kB (")
+		assert.Regexp(t, "\r\x1b\\[Kkvsclip: clipped 5 fragments into "+regexp.QuoteMeta(out)+` in \d+\.\d s, 0\.0–\d\.\d s`+"\n$", errb.String())
 	}
 }

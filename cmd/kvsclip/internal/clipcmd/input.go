@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -26,7 +27,14 @@ type input struct {
 	data   []byte
 	stream io.Reader
 	close  func() error
+	// prog shows how far the reading has come, before being the bytes
+	// of the inputs before this one; nil when stderr is not a terminal.
+	prog   *cliflag.Progress
+	before int64
 }
+
+// size is the input's length when known: a mapped file's, else 0.
+func (in *input) size() int64 { return int64(len(in.data)) }
 
 // openInput opens an input for reading without a user-space copy where it
 // can. A regular file (also stdin redirected from one) is mapped read-only,
