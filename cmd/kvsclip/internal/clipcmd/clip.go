@@ -35,6 +35,7 @@ type clipFlags struct {
 	codecChange   bool
 	format        string
 	strict        bool
+	dropAudio     bool
 }
 
 // clipHelp is the help of `kvsclip clip` but its flags.
@@ -75,6 +76,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
 	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
 	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
+	fs.BoolVar(&o.dropAudio, "drop-unsupported-audio", false, "leave out audio tracks the clip cannot carry (codec, or more than one) and clip the rest; the manifest lists them")
 	fs.BoolVar(&o.strict, "strict", false, "fail (exit 1, no file) when an input ends inside a fragment, instead of a warning and a clip of the whole fragments")
 	cmd := clipHelp
 	cmd.Flags = fs
@@ -119,8 +121,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		total = 0 // a stream's length is not known
 	}
 	prog := cliflag.NewProgress(stderr, "clipped", total)
+	filter := newTrackFilter(o.dropAudio)
 	for _, in := range ins {
-		in.prog = prog
+		in.prog, in.filter = prog, filter
 	}
 	defer prog.Clear()
 	if opts.Format == remux.FormatFMP4 && !slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
@@ -266,6 +269,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The clipper lists fragments as they came to it, chosen ones in clip
 	// order; the manifest reads best in input order.
 	slices.SortStableFunc(man.Fragments, func(a, b remux.FragmentEntry) int { return a.Index - b.Index })
+	if filter.active {
+		man.DroppedTracks = filter.dropped
+	}
 	cut, kept := cutShort(man)
 	if err == nil && cut != "" && o.strict {
 		err = kvserr.New(kvserr.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
@@ -286,9 +292,16 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		abort()
-		fmt.Fprintln(stderr, Describe(err))
+		msg := Describe(err)
+		if kvserr.KindOf(err) == kvserr.UnsupportedStreamMediaType && !filter.active && len(filter.dropped) > 0 {
+			msg += "; --drop-unsupported-audio clips the video without the audio"
+		}
+		fmt.Fprintln(stderr, msg)
 		writeManifest(o.manifest, man, stderr)
 		return 1
+	}
+	for _, d := range man.DroppedTracks {
+		fmt.Fprintf(stderr, "kvsclip: dropped audio track %d, %s: %s\n", d.Number, d.Codec, d.Reason)
 	}
 	if cut != "" {
 		// The clip is good as far as it goes, and a recording cut off
@@ -544,6 +557,7 @@ func streamInput(c *remux.Clipper, in *input) error {
 		if err != nil {
 			return readError(err, in.name, false, n)
 		}
+		in.filter.apply(f)
 		if err := c.Add(f); err != nil {
 			return err
 		}
@@ -709,6 +723,7 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 			g.Blocks = slices.Clone(f.Blocks)
 			g.Tags.Other = slices.Clone(f.Tags.Other)
 			g.Index = len(out)
+			in.filter.apply(&g)
 			doc := data[min(g.Offset, end):min(g.Offset+g.Size, end)]
 			out = append(out, inputFragment{f: &g, input: in.name, doc: doc})
 			in.prog.Update(len(out), in.before+g.Offset+g.Size)

@@ -2,6 +2,7 @@ package clipcmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 // fakeTerminal makes cliflag.IsTerminal true for the given values only,
@@ -248,5 +250,56 @@ func TestProgressOnTerminal(t *testing.T) {
 		assert.Contains(t, errb.String(), "\rclipped 1 fragments, ")
 		assert.Contains(t, errb.String(), " of 111.2 kB (")
 		assert.Regexp(t, "\r\x1b\\[Kkvsclip: clipped 5 fragments into "+regexp.QuoteMeta(out)+` in \d+\.\d s, 0\.0–\d\.\d s`+"\n$", errb.String())
+	}
+}
+
+// TestDropUnsupportedAudio: a recording whose audio the clip cannot carry
+// fails with a pointer to --drop-unsupported-audio; with it, every path
+// (mapped file, pipe, progressive, a range) clips the video alone, says
+// so, and the manifest lists the dropped track.
+func TestDropUnsupportedAudio(t *testing.T) {
+	data, err := os.ReadFile(fixture)
+	require.NoError(t, err)
+	// The fixture with its AAC track relabelled AC-3, a codec KVS clips
+	// do not carry (the ID has the same length, so nothing moves).
+	ac3 := bytes.ReplaceAll(data, []byte("A_AAC"), []byte("A_AC3"))
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ac3.mkv")
+	require.NoError(t, os.WriteFile(in, ac3, 0o644))
+
+	var errb bytes.Buffer
+	out := filepath.Join(dir, "no.mp4")
+	assert.Equal(t, 1, Run([]string{in, "-o", out}, nil, nil, &errb))
+	assert.Equal(t, "kvsclip: UnsupportedStreamMediaType: AC-3 (A_AC3) is not supported (want H.264 (V_MPEG4/ISO/AVC), H.265 (V_MPEGH/ISO/HEVC), AAC (A_AAC) or G.711 A-law or µ-law (A_MS/ACM)) (fragment 91343852333181432392682062607743920146159000000, track 2); --drop-unsupported-audio clips the video without the audio\n", errb.String())
+
+	for name, args := range map[string][]string{
+		"file":  {in},
+		"pipe":  {"-"},
+		"mp4":   {"--format", "mp4", in},
+		"range": {"--start", "1700000000", "--end", "1700000100", in},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(dir, name+".mp4")
+			man := filepath.Join(dir, name+".json")
+			var errb bytes.Buffer
+			code := Run(append(args, "--drop-unsupported-audio", "-o", out, "--manifest", man), bytes.NewReader(ac3), nil, &errb)
+			require.Equal(t, 0, code, errb.String())
+			assert.Equal(t, "kvsclip: dropped audio track 2, AC-3 (A_AC3): unsupported codec\n", errb.String())
+			raw, err := os.ReadFile(man)
+			require.NoError(t, err)
+			var m struct {
+				Tracks []struct {
+					Codec string `json:"codec"`
+				} `json:"tracks"`
+				Dropped []map[string]any `json:"dropped_tracks"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &m))
+			require.Len(t, m.Tracks, 1)
+			assert.Equal(t, "avc1", m.Tracks[0].Codec)
+			assert.Equal(t, []map[string]any{{"number": 2.0, "codec_id": "A_AC3", "codec": "AC-3 (A_AC3)", "reason": "unsupported codec"}}, m.Dropped)
+			msg, ok := mediatest.Decode(t, out)
+			require.True(t, ok, msg)
+			assert.Empty(t, msg)
+		})
 	}
 }

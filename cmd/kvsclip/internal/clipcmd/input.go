@@ -31,6 +31,9 @@ type input struct {
 	// of the inputs before this one; nil when stderr is not a terminal.
 	prog   *cliflag.Progress
 	before int64
+	// filter takes unsupported audio out of each fragment read; shared
+	// by all inputs.
+	filter *trackFilter
 }
 
 // size is the input's length when known: a mapped file's, else 0.
