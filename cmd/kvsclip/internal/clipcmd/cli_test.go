@@ -98,7 +98,7 @@ func TestClipFailures(t *testing.T) {
 		cases = append(cases,
 			failure{"unsupported codec", nil, []string{filepath.Join(shared, "getmedia", "test_mixed_tags.mkv")},
 				"UnsupportedStreamMediaType", "fragment 91343852333713038908964877623801423530396737899, track 1"},
-			failure{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", ""})
+			failure{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", "empty-mkv-with-tags.mkv has no frames to clip"})
 	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -272,6 +272,11 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if filter.active {
 		man.DroppedTracks = filter.dropped
 	}
+	if req == nil && err != nil && kvserr.KindOf(err) == kvserr.ResourceNotFound {
+		// GetClip's words for an empty range mean, for a whole file,
+		// that it has nothing to clip: say that.
+		err = kvserr.Errorf(kvserr.ResourceNotFound, "%s has no frames to clip (%d fragment(s), none with media)", inputNames(inputs), len(man.Fragments))
+	}
 	cut, kept := cutShort(man)
 	if err == nil && cut != "" && o.strict {
 		err = kvserr.New(kvserr.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
@@ -327,6 +332,17 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			n, dest, time.Since(began).Seconds(), clipEnd(man)))
 	}
 	return 0
+}
+
+// inputNames names the inputs for a message.
+func inputNames(names []string) string {
+	if len(names) == 1 {
+		if names[0] == "-" {
+			return "standard input"
+		}
+		return names[0]
+	}
+	return "the inputs"
 }
 
 // reportInterrupted ends a streamed clip that a signal stopped, err
