@@ -14,6 +14,13 @@ func Version() string {
 	if !ok {
 		return "kvsclip (unknown version: no build information), " + runtime.Version()
 	}
+	return versionOf(bi)
+}
+
+// versionOf is Version's line for the build information bi. The VCS
+// settings are there when the go command found the checkout (a git clone,
+// not a git worktree, whose .git is a file) and -buildvcs was not false.
+func versionOf(bi *debug.BuildInfo) string {
 	v := bi.Main.Version
 	if v == "" {
 		v = "(devel)"
@@ -34,5 +41,9 @@ func Version() string {
 			line += " (modified)"
 		}
 	}
-	return fmt.Sprintf("%s, %s %s/%s", line, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	goVersion := bi.GoVersion
+	if goVersion == "" {
+		goVersion = runtime.Version()
+	}
+	return fmt.Sprintf("%s, %s %s/%s", line, goVersion, runtime.GOOS, runtime.GOARCH)
 }
