@@ -84,3 +84,35 @@ func TestClipInterrupted(t *testing.T) {
 		})
 	}
 }
+
+// TestClipClosedPipe: when the reader of stdout goes away (`kvsclip clip
+// in.mkv | head -c 100`), the binary ends quietly: killed by SIGPIPE or
+// exiting 141, never with a message such as InternalFailure.
+func TestClipClosedPipe(t *testing.T) {
+	data, err := os.ReadFile(getMediaDump)
+	require.NoError(t, err)
+	// Several times the fixture, so that the output outgrows the pipe.
+	in := filepath.Join(t.TempDir(), "long.mkv")
+	require.NoError(t, os.WriteFile(in, bytes.Repeat(data, 20), 0o644))
+	for _, args := range [][]string{{"clip", in}, {"clip", "-"}, {"inspect", in}} {
+		t.Run(args[0]+" "+filepath.Base(args[1]), func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
+			cmd.Stdin = bytes.NewReader(bytes.Repeat(data, 20))
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			pr, pw, err := os.Pipe()
+			require.NoError(t, err)
+			cmd.Stdout = pw
+			pr.Close() // nobody will read
+			require.NoError(t, cmd.Start())
+			pw.Close()
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			require.ErrorAs(t, err, &ee)
+			st := ee.Sys().(syscall.WaitStatus)
+			assert.True(t, st.Signaled() && st.Signal() == syscall.SIGPIPE || st.ExitStatus() == 141, "%v", st)
+			assert.Empty(t, stderr.String())
+		})
+	}
+}
