@@ -118,3 +118,41 @@ func TestClipClosedPipe(t *testing.T) {
 		})
 	}
 }
+
+// TestClipInterruptedWhileReading: a clip that selects (here a range of a
+// piped input, read whole before anything is written) has nothing worth
+// keeping when a signal stops it: its temporary file goes, and it says
+// that no file was written.
+func TestClipInterruptedWhileReading(t *testing.T) {
+	data, err := os.ReadFile(getMediaDump)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "range.mp4")
+	cmd := exec.Command(os.Args[0], "clip", "--start", "1700000000", "--end", "1700000100", "-o", out)
+	cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer stdin.Close()
+	_, err = stdin.Write(data[:len(data)/2])
+	require.NoError(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if parts, _ := filepath.Glob(filepath.Join(dir, ".range.mp4.*.part")); len(parts) == 1 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no temporary file in 10 s")
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	assert.Equal(t, 130, ee.ExitCode())
+	assert.Equal(t, "kvsclip: interrupted: no file written to "+out+"\n", stderr.String())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
+}
