@@ -45,16 +45,7 @@ func TestClipInterrupted(t *testing.T) {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "live.mp4")
-			cmd := exec.Command(os.Args[0], "clip", "-o", out, "--manifest", filepath.Join(dir, "live.json"))
-			cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			defer stdin.Close()
-			_, err = stdin.Write(data[:ends[2]])
-			require.NoError(t, err)
+			cmd, stderr := startFed(t, data[:ends[2]], "clip", "-o", out, "--manifest", filepath.Join(dir, "live.json"))
 
 			// Wait until the clip has written its first fragment.
 			deadline := time.Now().Add(10 * time.Second)
@@ -128,16 +119,7 @@ func TestClipInterruptedWhileReading(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "range.mp4")
-	cmd := exec.Command(os.Args[0], "clip", "--start", "1700000000", "--end", "1700000100", "-o", out)
-	cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	defer stdin.Close()
-	_, err = stdin.Write(data[:len(data)/2])
-	require.NoError(t, err)
+	cmd, stderr := startFed(t, data[:len(data)/2], "clip", "--start", "1700000000", "--end", "1700000100", "-o", out)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if parts, _ := filepath.Glob(filepath.Join(dir, ".range.mp4.*.part")); len(parts) == 1 {
@@ -155,4 +137,22 @@ func TestClipInterruptedWhileReading(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Empty(t, entries)
+}
+
+// startFed starts the test binary as `kvsclip args...` and writes fed to
+// its stdin, which stays open (a live stream that has not ended) until the
+// test ends. stderr is safe to read once the command has been waited for.
+func startFed(t *testing.T, fed []byte, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "KVSCLIP_TEST_AS_BINARY=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { stdin.Close() })
+	_, err = stdin.Write(fed)
+	require.NoError(t, err)
+	return cmd, &stderr
 }
