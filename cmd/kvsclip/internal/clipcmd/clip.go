@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -141,6 +142,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	streamed := plain && len(ins) == 1 && ins[0].stream != nil
 	var interrupted bool
+	var committed atomic.Bool // the clip has been renamed into place
 	if o.out != "-" {
 		sig, stop := notifyStop()
 		defer stop()
@@ -157,6 +159,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			go func() {
 				select {
 				case <-sig:
+					if committed.Load() {
+						return // the clip is in place: let Run end
+					}
 					abort()
 					fmt.Fprintf(stderr, "kvsclip: interrupted: no file written to %s\n", o.out)
 					os.Exit(130)
@@ -283,6 +288,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		err = commit()
+		committed.Store(err == nil)
 	}
 	if errors.Is(err, syscall.EPIPE) {
 		// The reader of the output went away (`kvsclip clip | head`):
