@@ -113,7 +113,7 @@ func parseG711Track(codecID string, private []byte) (*Track, error) {
 		name = "ulaw"
 	default:
 		return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-			"%s track with WAVEFORMATEX format tag %#04x is not supported (want 6 A-law or 7 µ-law)", codecID, w.FormatTag)
+			"%s is not supported (want G.711 A-law, format tag 6, or µ-law, format tag 7)", Name(codecID, private))
 	}
 	if w.Channels == 0 || w.Channels > MaxG711Channels {
 		return nil, invalidCPD("G.711 WAVEFORMATEX declares %d channels (want 1..%d)", w.Channels, MaxG711Channels)

@@ -56,8 +56,8 @@ func ParseTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 		// in the ID; when they come with a config it says the same.
 		return parseAACTrack(codecID, private, hint)
 	}
-	return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "codec %q is not supported (want %s, %s, %s or %s)",
-		codecID, CodecIDAVC, CodecIDHEVC, CodecIDAAC, CodecIDACM)
+	return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "%s is not supported (want %s, %s, %s or G.711 A-law or µ-law (%s))",
+		Name(codecID, private), Name(CodecIDAVC, nil), Name(CodecIDHEVC, nil), Name(CodecIDAAC, nil), CodecIDACM)
 }
 
 func missing(codecID string) error {

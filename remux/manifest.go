@@ -23,6 +23,19 @@ type Manifest struct {
 	// the clip, in clip order; empty when there are none.
 	Gaps   []Gap        `json:"gaps"`
 	Tracks []TrackEntry `json:"tracks"`
+	// DroppedTracks lists the input tracks a caller left out of the clip
+	// (the CLI's --drop-unsupported-audio); omitted when none was.
+	DroppedTracks []DroppedTrack `json:"dropped_tracks,omitempty"`
+}
+
+// DroppedTrack is an input track left out of a clip, and why.
+type DroppedTrack struct {
+	// Number is the track's number in the input.
+	Number uint64 `json:"number"`
+	// CodecID is its Matroska codec ID; Codec names it in words.
+	CodecID string `json:"codec_id"`
+	Codec   string `json:"codec"`
+	Reason  string `json:"reason"`
 }
 
 // Gap is a hole in the timeline between two fragments of a clip.

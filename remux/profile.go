@@ -63,7 +63,7 @@ func (p Profile) check(video, audio []*codec.Track) error {
 	}
 	if !kvsCombinations[pair] {
 		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-			"GetClip does not play %s with %s (profile kvs; the extended profile does)", video[0].CodecID, audio[0].CodecID)
+			"GetClip does not play %s with %s (profile kvs; the extended profile does)", video[0].Name(), audio[0].Name())
 	}
 	return nil
 }

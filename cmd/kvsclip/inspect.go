@@ -2,52 +2,85 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"syscall"
 
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
+	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
 // inspection is what `kvsclip inspect` prints: the fragments as ListFragments
-// describes them, and the tracks of each distinct header.
+// describes them, and the tracks of each distinct header. Its keys are
+// ListFragments' names in snake_case, as the clip manifest writes its keys,
+// so that one JSON style runs through the CLI's output.
 type inspection struct {
-	Fragments []listedFragment `json:"Fragments"`
-	Tracks    []inspectedTrack `json:"Tracks"`
+	Fragments []listedFragment `json:"fragments"`
+	Tracks    []inspectedTrack `json:"tracks"`
 }
 
 type listedFragment struct {
-	FragmentNumber               string         `json:"FragmentNumber"`
-	FragmentSizeInBytes          int64          `json:"FragmentSizeInBytes"`
-	ProducerTimestamp            *remux.Seconds `json:"ProducerTimestamp"`
-	ServerTimestamp              *remux.Seconds `json:"ServerTimestamp"`
-	FragmentLengthInMilliseconds int64          `json:"FragmentLengthInMilliseconds"`
-	Input                        string         `json:"Input"`
-	Index                        int            `json:"Index"`
-	Frames                       int            `json:"Frames"`
-	Truncated                    bool           `json:"Truncated,omitempty"`
+	FragmentNumber               string         `json:"fragment_number"`
+	FragmentSizeInBytes          int64          `json:"fragment_size_in_bytes"`
+	ProducerTimestamp            *remux.Seconds `json:"producer_timestamp"`
+	ServerTimestamp              *remux.Seconds `json:"server_timestamp"`
+	FragmentLengthInMilliseconds int64          `json:"fragment_length_in_milliseconds"`
+	Input                        string         `json:"input"`
+	Index                        int            `json:"index"`
+	Frames                       int            `json:"frames"`
+	Truncated                    bool           `json:"truncated,omitempty"`
 }
 
 type inspectedTrack struct {
-	Number            uint64  `json:"Number"`
-	Type              uint8   `json:"Type"`
-	CodecID           string  `json:"CodecID"`
-	CodecPrivateBytes int     `json:"CodecPrivateBytes"`
-	Width             uint64  `json:"Width,omitempty"`
-	Height            uint64  `json:"Height,omitempty"`
-	SamplingFrequency float64 `json:"SamplingFrequency,omitempty"`
-	Channels          uint64  `json:"Channels,omitempty"`
-	FirstFragment     int     `json:"FirstFragment"`
+	Number  uint64 `json:"number"`
+	Type    uint8  `json:"type"`
+	CodecID string `json:"codec_id"`
+	// Codec names the codec in words ("G.711 A-law (A_MS/ACM, format
+	// tag 6)").
+	Codec             string  `json:"codec"`
+	CodecPrivateBytes int     `json:"codec_private_bytes"`
+	Width             uint64  `json:"width,omitempty"`
+	Height            uint64  `json:"height,omitempty"`
+	SamplingFrequency float64 `json:"sampling_frequency,omitempty"`
+	Channels          uint64  `json:"channels,omitempty"`
+	FirstFragment     int     `json:"first_fragment"`
+}
+
+// inspectHelp is the help of `kvsclip inspect` but its flags.
+var inspectHelp = cliflag.Command{
+	Name:     "inspect",
+	Synopsis: "kvsclip inspect [INPUT...]",
+	About: `Print the fragments of KVS Matroska inputs as ListFragments lists them
+(number, size, producer and server timestamps, length) and the tracks of
+each distinct header, as one JSON document with snake_case keys.`,
+	Args: `  INPUT   a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
+          file; "-" or none reads standard input (not a terminal)`,
+	Examples: `  kvsclip inspect recording.mkv
+  kvsclip inspect recording.mkv | jq '.fragments[] | .producer_timestamp'`,
 }
 
 func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := inspectHelp
+	cmd.Flags = flag.NewFlagSet("inspect", flag.ContinueOnError)
+	args, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
+	}
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
-	var out inspection
+	if slices.Contains(args, "-") && cliflag.IsTerminal(stdin) {
+		return cmd.Usage(stderr, "no INPUT given and standard input is a terminal")
+	}
+	out := inspection{Fragments: []listedFragment{}, Tracks: []inspectedTrack{}}
 	var last *mkv.Header
 	for _, name := range args {
 		var src io.Reader = stdin
@@ -59,6 +92,11 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 			defer f.Close()
 			src = f
+		}
+		src, err := clipcmd.Sniff(name, src)
+		if err != nil {
+			fmt.Fprintln(stderr, clipcmd.Describe(err))
+			return 1
 		}
 		r := mkv.NewReader(src)
 		for {
@@ -97,6 +135,7 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				for _, t := range f.Header.Tracks {
 					out.Tracks = append(out.Tracks, inspectedTrack{
 						Number: t.Number, Type: uint8(t.Type), CodecID: t.CodecID,
+						Codec:             codec.Name(t.CodecID, t.CodecPrivate),
 						CodecPrivateBytes: len(t.CodecPrivate),
 						Width:             t.PixelWidth, Height: t.PixelHeight,
 						SamplingFrequency: t.SamplingFrequency, Channels: t.Channels,
@@ -109,6 +148,9 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return 141 // as clip: the reader went away, nothing to say
+		}
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
 		return 1
 	}

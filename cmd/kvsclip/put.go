@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,35 +11,76 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
+	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server"
 )
 
-// putCmd runs `kvsclip put`: streams a Matroska file or stdin to PutMedia
-// and prints every ack as a JSON line.
+// putHelp is the help of `kvsclip put` but its flags.
+var putHelp = cliflag.Command{
+	Name:     "put",
+	Synopsis: "kvsclip put --endpoint URL --stream NAME [--timecode-type ABSOLUTE|RELATIVE] [--start T] [--acks] [FILE|-]",
+	About: `Stream a Matroska file or standard input to PutMedia, as a producer does.
+On a terminal it shows its progress and ends with a summary; with stdout
+not a terminal (or with --acks) it prints each ack as a JSON line, as the
+AWS CLI prints PutMedia's answer.
+
+With --timecode-type ABSOLUTE, Cluster timecodes are epoch milliseconds.
+A GetMedia dump's are not (they are the producer's, often from 0), but its
+fragments carry their producer timestamps in AWS_KINESISVIDEO_PRODUCER_TIMESTAMP
+tags: such a dump is put at those timestamps, placed by its first fragment's.`,
+	Args: `  FILE    a Matroska file (a producer's MKV, a GetMedia dump); "-" or none
+          reads standard input (not a terminal)`,
+	Examples: `  kvsclip put --endpoint http://127.0.0.1:8080 --stream demo recording.mkv
+  ffmpeg -re -i cam.mp4 -c copy -f matroska - | kvsclip put --endpoint http://127.0.0.1:8080 --stream demo
+  kvsclip put --endpoint http://127.0.0.1:8080 --stream demo --timecode-type ABSOLUTE getmedia-dump.mkv`,
+}
+
+// putCmd runs `kvsclip put`: streams a Matroska file or stdin to PutMedia,
+// showing its progress on a terminal and printing every ack as a JSON line
+// otherwise.
 func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("put", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	endpoint := fs.String("endpoint", "", "data endpoint URL, such as http://127.0.0.1:8080 (required)")
 	stream := fs.String("stream", "", "stream name (required)")
 	tc := fs.String("timecode-type", "RELATIVE", "ABSOLUTE (cluster timecodes are epoch ms) or RELATIVE (offsets from --start)")
 	start := fs.String("start", "", "producer start timestamp for RELATIVE timecodes: RFC 3339 or epoch seconds (default: now)")
 	region := fs.String("region", "", "signing region (default $AWS_REGION or us-west-2)")
-	operands, err := cliflag.Parse(fs, args)
-	if err != nil {
-		return 2
+	// A terminal gets a progress line rather than thousands of JSON
+	// lines; a pipe or a file gets the acks, which scripts read.
+	acks := fs.Bool("acks", false, "print every ack as a JSON line on stdout even when stdout is a terminal")
+	cmd := putHelp
+	cmd.Flags = fs
+	operands, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
-	if *endpoint == "" || *stream == "" || len(operands) > 1 {
-		fmt.Fprintln(stderr, "usage: kvsclip put --endpoint URL --stream NAME [FILE|-]")
-		return 2
+	switch {
+	case *endpoint == "" || *stream == "":
+		return cmd.Usage(stderr, "--endpoint and --stream are required")
+	case len(operands) > 1:
+		return cmd.Usage(stderr, "one FILE at most")
+	}
+	name := "-"
+	if len(operands) == 1 {
+		name = operands[0]
 	}
 	in := stdin
-	if len(operands) == 1 && operands[0] != "-" {
-		name := operands[0]
+	if name == "-" && cliflag.IsTerminal(stdin) {
+		return cmd.Usage(stderr, "no FILE given and standard input is a terminal")
+	}
+	startTime, err := parseStart(*start)
+	if err != nil {
+		return cmd.Usage(stderr, fmt.Sprintf("--start: %v", err))
+	}
+	timecodeType := strings.ToUpper(*tc)
+	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "kvsclip put: %v\n", err)
@@ -47,21 +89,56 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in = f
 	}
-	startTime, err := parseStart(*start)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvsclip put: --start: %v\n", err)
-		return 2
+	var total int64
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			total = st.Size()
+		}
+	}
+	// An empty file or one of another format fails here, in words,
+	// rather than as a PutMedia that persists nothing.
+	if in, err = clipcmd.Sniff(name, in); err != nil {
+		fmt.Fprintf(stderr, "kvsclip put: %s\n", strings.TrimPrefix(clipcmd.Describe(err), "kvsclip: "))
+		return 1
+	}
+	if timecodeType == "ABSOLUTE" {
+		var note string
+		if in, startTime, note, err = absoluteFromTags(in); err != nil {
+			fmt.Fprintf(stderr, "kvsclip put: %s\n", strings.TrimPrefix(clipcmd.Describe(err), "kvsclip: "))
+			return 1
+		}
+		if !startTime.IsZero() {
+			timecodeType = "RELATIVE"
+			fmt.Fprintf(stderr, "kvsclip put: %s\n", note)
+		}
 	}
 	if *region == "" {
 		*region = cmpOr(os.Getenv("AWS_REGION"), server.DefaultRegion)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+
+	printAcks := *acks || !cliflag.IsTerminal(stdout)
 	enc := json.NewEncoder(stdout)
+	var sum ackSummary
+	body := &countingReader{r: in}
+	prog := cliflag.NewProgress(stderr, "put", total)
+	began := time.Now()
 	err = server.PutMedia(ctx, nil, server.PutMediaInput{
-		Endpoint: *endpoint, StreamName: *stream, TimecodeType: strings.ToUpper(*tc), StartTimestamp: startTime,
-		Body: in, Credentials: envCredentials(), Region: *region,
-	}, func(a server.Ack) { enc.Encode(a) })
+		Endpoint: *endpoint, StreamName: *stream, TimecodeType: timecodeType, StartTimestamp: startTime,
+		Body: body, Credentials: envCredentials(), Region: *region,
+	}, func(a server.Ack) {
+		sum.add(a)
+		if printAcks {
+			enc.Encode(a)
+		}
+		prog.Update(sum.persisted, body.n.Load())
+	})
+	summary := sum.line(*stream, body.n.Load(), time.Since(began))
+	if prog != nil || !printAcks {
+		prog.Done("")
+		fmt.Fprintln(stderr, summary)
+	}
 	if err != nil {
 		var ae *server.Error
 		if errors.As(err, &ae) {
@@ -72,6 +149,79 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// ackSummary counts a PutMedia session's acks for its summary line.
+type ackSummary struct {
+	persisted, errors int
+	firstError        string
+}
+
+func (s *ackSummary) add(a server.Ack) {
+	switch a.EventType {
+	case server.AckPersisted:
+		s.persisted++
+	case server.AckError:
+		s.errors++
+		if s.firstError == "" {
+			s.firstError = fmt.Sprintf("%s (%d)", a.ErrorCode, a.ErrorID)
+		}
+	}
+}
+
+// line is the summary: "put 37 fragments (1.2 MB) to stream cam in 43.0 s,
+// 0 errors".
+func (s *ackSummary) line(stream string, bytes int64, took time.Duration) string {
+	l := fmt.Sprintf("kvsclip put: %d fragments persisted (%s read) to stream %s in %.1f s, %d errors",
+		s.persisted, cliflag.Bytes(bytes), stream, took.Seconds(), s.errors)
+	if s.firstError != "" {
+		l += ", the first " + s.firstError
+	}
+	return l
+}
+
+// countingReader counts the bytes read through it, for the progress line
+// (read on the ack goroutine).
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// absoluteFromTags looks at the first fragment of in, put with ABSOLUTE
+// timecodes. When the fragment carries a producer timestamp tag (a GetMedia
+// dump) that its Cluster timecode does not equal, the timecodes are not
+// epoch times: PutMedia would place the fragments near 1970. It returns
+// then the producer start that puts the first fragment at its tag as
+// RELATIVE timecodes do, and a note saying so; every later fragment keeps
+// its offset from the first, as it had when the producer sent it. Zero
+// start means ABSOLUTE is right as it is. The returned reader reads all of
+// in, the bytes looked at included.
+func absoluteFromTags(in io.Reader) (io.Reader, time.Time, string, error) {
+	var seen bytes.Buffer
+	r := mkv.NewReader(io.TeeReader(in, &seen))
+	f, err := r.Next()
+	rest := io.MultiReader(&seen, in)
+	if err != nil {
+		// The server will say what is wrong with it, as it would have.
+		return rest, time.Time{}, "", nil
+	}
+	if !f.Tags.HasProducerTimestamp || f.Header == nil {
+		return rest, time.Time{}, "", nil
+	}
+	clusterMs := f.Timecode * int64(f.Header.TimecodeScale) / 1e6
+	if clusterMs == f.Tags.ProducerTimestamp {
+		return rest, time.Time{}, "", nil
+	}
+	start := time.UnixMilli(f.Tags.ProducerTimestamp - clusterMs)
+	note := fmt.Sprintf("the Cluster timecodes are not epoch times (the first is %s s) but the fragments carry producer timestamps: put at those, from %s",
+		mkv.FormatMillis(clusterMs), time.UnixMilli(f.Tags.ProducerTimestamp).UTC().Format(time.RFC3339Nano))
+	return rest, start, note, nil
 }
 
 // envCredentials takes the key pair from the server's variables, else the

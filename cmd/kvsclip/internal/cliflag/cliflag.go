@@ -1,4 +1,6 @@
-// Package cliflag parses the command lines of kvsclip's commands.
+// Package cliflag parses the command lines of kvsclip's commands and holds
+// the conventions they share: --help, usage errors, --version, and whether
+// a standard stream is a terminal.
 package cliflag
 
 import "flag"

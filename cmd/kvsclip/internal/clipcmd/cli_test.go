@@ -88,8 +88,8 @@ func TestClipFailures(t *testing.T) {
 		where string
 	}
 	cases := []failure{
-		{"empty input", []byte{}, nil, "ResourceNotFound", ""},
-		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "offset 0"},
+		{"empty input", []byte{}, nil, "InvalidArgument", "standard input is empty"},
+		{"garbage", []byte("<html>not a video</html>"), nil, "InvalidArgument", "standard input is not a Matroska/WebM file (it looks like text)"},
 		{"missing file", nil, []string{filepath.Join(t.TempDir(), "no-such-file.mkv")}, "InvalidArgument", ""},
 	}
 	// Without the recordings only this subtest skips (fails under CI).
@@ -98,7 +98,7 @@ func TestClipFailures(t *testing.T) {
 		cases = append(cases,
 			failure{"unsupported codec", nil, []string{filepath.Join(shared, "getmedia", "test_mixed_tags.mkv")},
 				"UnsupportedStreamMediaType", "fragment 91343852333713038908964877623801423530396737899, track 1"},
-			failure{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", ""})
+			failure{"no media", nil, []string{filepath.Join(shared, "getmedia", "empty-mkv-with-tags.mkv")}, "ResourceNotFound", "empty-mkv-with-tags.mkv has no frames to clip"})
 	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

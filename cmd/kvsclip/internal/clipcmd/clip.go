@@ -2,19 +2,18 @@ package clipcmd
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
@@ -36,16 +35,35 @@ type clipFlags struct {
 	profile       string
 	codecChange   bool
 	format        string
+	strict        bool
+	dropAudio     bool
+}
+
+// clipHelp is the help of `kvsclip clip` but its flags.
+var clipHelp = cliflag.Command{
+	Name:     "clip",
+	Synopsis: `kvsclip clip [-o FILE] [--manifest FILE] [--start T --end T] [flags] [INPUT...]`,
+	About: `Remux KVS Matroska fragments into an MP4: fragmented (one moof+mdat per
+fragment) by default, progressive with --format mp4. With --start and
+--end, only the fragments GetClip would return for that range.`,
+	Args: `  INPUT   a GetMedia / GetMediaForFragmentList dump or a producer-side MKV
+          file; "-" or none reads standard input (not a terminal). Several
+          inputs are clipped as one recording.`,
+	Examples: `  kvsclip clip recording.mkv -o clip.mp4 --manifest clip.json
+  kvsclip clip --start 2023-11-14T22:13:21Z --end 1700000003.5 -o clip.mp4 recording.mkv
+  aws kinesis-video-media get-media ... /dev/stdout | kvsclip clip -o live.mp4
+  kvsclip clip recording.mkv | ffplay -`,
 }
 
 // Run executes `kvsclip clip` with args (those after "clip") and returns
 // its exit status: 0 on success, 1 when the clip failed (one line on stderr
-// starting with the error's kind), 2 for a bad command line.
+// starting with the error's kind), 2 for a bad command line, 130 when a
+// streamed clip was interrupted (what was written is kept), 141 when the
+// reader of standard output went away.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var o clipFlags
 	fs := flag.NewFlagSet("clip", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout)")
+	fs.StringVar(&o.out, "o", "-", "output MP4 `file` (\"-\" for stdout, which must not be a terminal); never one of the inputs")
 	fs.StringVar(&o.manifest, "manifest", "", "write the clip's manifest as JSON to `file`")
 	fs.StringVar(&o.selector, "selector", "producer", "timestamps --start and --end apply to: `producer|server`")
 	fs.StringVar(&o.start, "start", "", "first fragment start to include: RFC 3339 or epoch seconds (`time`)")
@@ -59,12 +77,26 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.profile, "profile", "extended", "codec combinations and caps: `kvs` (exactly GetClip's) or extended")
 	fs.StringVar(&o.format, "format", "fmp4", "output layout: `fmp4` (fragmented; indexed with mehd+sidx for file input) or mp4 (progressive, moov first)")
 	fs.BoolVar(&o.codecChange, "allow-codec-change", false, "join fragments whose codec data changes (a camera reconfigured) with a sample description each")
-	inputs, err := cliflag.Parse(fs, args)
-	if err != nil {
-		return 2
+	fs.BoolVar(&o.dropAudio, "drop-unsupported-audio", false, "leave out audio tracks the clip cannot carry (codec, or more than one) and clip the rest; the manifest lists them")
+	fs.BoolVar(&o.strict, "strict", false, "fail (exit 1, no file) when an input ends inside a fragment, instead of a warning and a clip of the whole fragments")
+	cmd := clipHelp
+	cmd.Flags = fs
+	inputs, code, done := cmd.Parse(args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
+	}
+	if slices.Contains(inputs, "-") && cliflag.IsTerminal(stdin) {
+		// Waiting for a recording typed at a terminal helps nobody.
+		return cmd.Usage(stderr, "no INPUT given and standard input is a terminal")
+	}
+	if o.out == "-" && cliflag.IsTerminal(stdout) {
+		return cmd.Usage(stderr, "refusing to write MP4 to a terminal: use -o FILE or a pipe")
+	}
+	if msg := outputIsInput(o.out, inputs, stdin); msg != "" {
+		return cmd.Usage(stderr, msg)
 	}
 
 	req, opts, lim, err := o.request(time.Now())
@@ -78,6 +110,23 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeInputs(ins)
+	// A progress line on a terminal: a clip of a large file takes a
+	// while, and silence looks like a hang.
+	began := time.Now()
+	var total int64
+	for _, in := range ins {
+		in.before = total
+		total += in.size()
+	}
+	if slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
+		total = 0 // a stream's length is not known
+	}
+	prog := cliflag.NewProgress(stderr, "clipped", total)
+	filter := newTrackFilter(o.dropAudio)
+	for _, in := range ins {
+		in.prog, in.filter = prog, filter
+	}
+	defer prog.Clear()
 	if opts.Format == remux.FormatFMP4 && !slices.ContainsFunc(ins, func(in *input) bool { return in.data == nil }) {
 		// Mapped files stay readable until the end, so the clip can be
 		// planned first: the fMP4 then carries its total duration (mehd)
@@ -90,6 +139,36 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
 		return 1
+	}
+	streamed := plain && len(ins) == 1 && ins[0].stream != nil
+	var interrupted bool
+	var committed atomic.Bool // the clip has been renamed into place
+	if o.out != "-" {
+		sig, stop := notifyStop()
+		defer stop()
+		if streamed {
+			// Ctrl-C ends the input: the clip is finished with the
+			// fragments that came before it (interruptible).
+			ins[0].stream = newInterruptible(ins[0].stream, sig)
+		} else {
+			// Nothing is worth keeping of a clip cut off before the
+			// end of its file: take the temporary file away rather
+			// than leave it beside the output.
+			done := make(chan struct{})
+			defer close(done)
+			go func() {
+				select {
+				case <-sig:
+					if committed.Load() {
+						return // the clip is in place: let Run end
+					}
+					abort()
+					fmt.Fprintf(stderr, "kvsclip: interrupted: no file written to %s\n", o.out)
+					os.Exit(130)
+				case <-done:
+				}
+			}()
+		}
 	}
 	// A planned fMP4 of mapped files into a file of ours, with nothing
 	// to select, is clipped while the files are read (reading.clip).
@@ -139,9 +218,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// first byte: only the selecting path, which reads all fragment
 		// headers first, can do that.
 		switch {
-		case plain && len(ins) == 1 && ins[0].stream != nil:
+		case streamed:
 			c = newClipper(0)
 			err = streamInput(c, ins[0])
+			if errors.Is(err, errInterrupted) {
+				interrupted, err = true, nil
+			}
 		case rd != nil && outFile != nil:
 			c, pc, sel, err = rd.clip(newClipper, outFile)
 		case opts.Planned || opts.Format == remux.FormatMP4:
@@ -192,19 +274,129 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// The clipper lists fragments as they came to it, chosen ones in clip
 	// order; the manifest reads best in input order.
 	slices.SortStableFunc(man.Fragments, func(a, b remux.FragmentEntry) int { return a.Index - b.Index })
+	if filter.active {
+		man.DroppedTracks = filter.dropped
+	}
+	if req == nil && err != nil && kvserr.KindOf(err) == kvserr.ResourceNotFound {
+		// GetClip's words for an empty range mean, for a whole file,
+		// that it has nothing to clip: say that.
+		err = kvserr.Errorf(kvserr.ResourceNotFound, "%s has no frames to clip (%d fragment(s), none with media)", inputNames(inputs), len(man.Fragments))
+	}
+	cut, kept := cutShort(man)
+	if err == nil && cut != "" && o.strict {
+		err = kvserr.New(kvserr.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
+	}
 	if err == nil {
 		err = commit()
+		committed.Store(err == nil)
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of the output went away (`kvsclip clip | head`):
+		// nothing to report, and the status a shell gives a command
+		// that SIGPIPE ended.
+		abort()
+		return 141
+	}
+	prog.Clear()
+	if interrupted {
+		return reportInterrupted(err, abort, o, man, stderr)
 	}
 	if err != nil {
 		abort()
-		fmt.Fprintln(stderr, Describe(err))
+		msg := Describe(err)
+		if kvserr.KindOf(err) == kvserr.UnsupportedStreamMediaType && !filter.active && len(filter.dropped) > 0 {
+			msg += "; --drop-unsupported-audio clips the video without the audio"
+		}
+		fmt.Fprintln(stderr, msg)
 		writeManifest(o.manifest, man, stderr)
 		return 1
+	}
+	for _, d := range man.DroppedTracks {
+		fmt.Fprintf(stderr, "kvsclip: dropped audio track %d, %s: %s\n", d.Number, d.Codec, d.Reason)
+	}
+	if cut != "" {
+		// The clip is good as far as it goes, and a recording cut off
+		// by a dropped connection is common: say what was kept, and
+		// leave failing to --strict.
+		fmt.Fprintf(stderr, "kvsclip: warning: %s: %s\n", cut, kept)
 	}
 	if !writeManifest(o.manifest, man, stderr) {
 		return 1
 	}
+	if prog != nil {
+		n := 0
+		for _, f := range man.Fragments {
+			if f.Included {
+				n++
+			}
+		}
+		dest := o.out
+		if dest == "-" {
+			dest = "standard output"
+		}
+		prog.Done(fmt.Sprintf("kvsclip: clipped %d fragments into %s in %.1f s, 0.0–%.1f s",
+			n, dest, time.Since(began).Seconds(), clipEnd(man)))
+	}
 	return 0
+}
+
+// inputNames names the inputs for a message.
+func inputNames(names []string) string {
+	if len(names) == 1 {
+		if names[0] == "-" {
+			return "standard input"
+		}
+		return names[0]
+	}
+	return "the inputs"
+}
+
+// reportInterrupted ends a streamed clip that a signal stopped, err
+// being how finishing it went: it says what the file at -o holds, and
+// returns 130, the status of a command ended by SIGINT.
+func reportInterrupted(err error, abort func(), o clipFlags, man *remux.Manifest, stderr io.Writer) int {
+	if err != nil {
+		// Nothing came before the signal, or finishing failed.
+		abort()
+		fmt.Fprintf(stderr, "kvsclip: interrupted: no file written to %s (%s)\n", o.out, strings.TrimPrefix(Describe(err), "kvsclip: "))
+		return 130
+	}
+	n := 0
+	for _, f := range man.Fragments {
+		if f.Included {
+			n++
+		}
+	}
+	fmt.Fprintf(stderr, "kvsclip: interrupted: %s holds the %d whole fragments read before it, 0.0–%.1f s\n", o.out, n, clipEnd(man))
+	writeManifest(o.manifest, man, stderr)
+	return 130
+}
+
+// clipEnd is the clip's length in seconds: its longest track's.
+func clipEnd(m *remux.Manifest) float64 {
+	var end float64
+	for _, t := range m.Tracks {
+		end = max(end, t.Duration)
+	}
+	return end
+}
+
+// cutShort says where the input ends inside a fragment and what the clip
+// kept of it; "" when no fragment is cut short.
+func cutShort(m *remux.Manifest) (cut, kept string) {
+	whole := 0
+	for _, f := range m.Fragments {
+		if f.Reason != remux.ReasonCutShort {
+			if f.Included {
+				whole++
+			}
+			continue
+		}
+		end := clipEnd(m)
+		return fmt.Sprintf("input ends inside fragment %d (at %.1f s)", f.Index, end),
+			fmt.Sprintf("the clip keeps %d whole fragments and the complete frames of the cut one, 0.0–%.1f s", whole, end)
+	}
+	return "", ""
 }
 
 // request turns the flags into a selection request (nil for the whole
@@ -381,12 +573,17 @@ func streamInput(c *remux.Clipper, in *input) error {
 		if err == io.EOF {
 			return nil
 		}
+		if errors.Is(err, errInterrupted) {
+			return err
+		}
 		if err != nil {
 			return readError(err, in.name, false, n)
 		}
+		in.filter.apply(f)
 		if err := c.Add(f); err != nil {
 			return err
 		}
+		in.prog.Update(n+1, f.Offset+f.Size)
 	}
 }
 
@@ -548,8 +745,10 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 			g.Blocks = slices.Clone(f.Blocks)
 			g.Tags.Other = slices.Clone(f.Tags.Other)
 			g.Index = len(out)
+			in.filter.apply(&g)
 			doc := data[min(g.Offset, end):min(g.Offset+g.Size, end)]
 			out = append(out, inputFragment{f: &g, input: in.name, doc: doc})
+			in.prog.Update(len(out), in.before+g.Offset+g.Size)
 			if each != nil {
 				each(out[len(out)-1])
 			}
@@ -618,40 +817,6 @@ func Describe(err error) string {
 	return "kvsclip: " + kvserr.Unknown.String() + ": " + err.Error()
 }
 
-// openOutput opens the clip's destination. A file is written under a
-// temporary name in the same directory and renamed into place by commit, so a
-// failed clip leaves no file behind.
-func openOutput(path string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
-	if path == "-" {
-		return stdout, func() error { return nil }, func() {}, nil
-	}
-	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-		// A device or a named pipe (-o /dev/null, a FIFO) is written
-		// as it is: renaming a file over it would replace the device
-		// node (as root) rather than write to it.
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return f, f.Close, func() { f.Close() }, nil
-	}
-	tmp, err := createPart(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	commit = func() error {
-		if err := tmp.Close(); err != nil {
-			return err
-		}
-		return os.Rename(tmp.Name(), path)
-	}
-	abort = func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}
-	return tmp, commit, abort, nil
-}
-
 // isRegular reports whether w is a regular file (the output is not a
 // device or a pipe): one the clip can seek in and cut to size.
 func isRegular(w io.Writer) bool {
@@ -661,24 +826,6 @@ func isRegular(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode().IsRegular()
-}
-
-// createPart creates a new file beside path for the output to be renamed
-// to path once complete. Unlike os.CreateTemp, which makes files only their
-// owner may read, it asks for mode 0666 and leaves the rest to the umask,
-// as any file a command writes: the clip is the user's file, not a
-// temporary one.
-func createPart(path string) (*os.File, error) {
-	dir, base := filepath.Dir(path), filepath.Base(path)
-	for range 100 {
-		name := filepath.Join(dir, "."+base+"."+rand.Text()[:10]+".part")
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, err
-	}
-	return nil, fmt.Errorf("no free name for a temporary file beside %s", path)
 }
 
 func writeManifest(path string, m *remux.Manifest, stderr io.Writer) bool {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -26,7 +27,17 @@ type input struct {
 	data   []byte
 	stream io.Reader
 	close  func() error
+	// prog shows how far the reading has come, before being the bytes
+	// of the inputs before this one; nil when stderr is not a terminal.
+	prog   *cliflag.Progress
+	before int64
+	// filter takes unsupported audio out of each fragment read; shared
+	// by all inputs.
+	filter *trackFilter
 }
+
+// size is the input's length when known: a mapped file's, else 0.
+func (in *input) size() int64 { return int64(len(in.data)) }
 
 // openInput opens an input for reading without a user-space copy where it
 // can. A regular file (also stdin redirected from one) is mapped read-only,
@@ -43,8 +54,9 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 	if name == "-" {
 		sf, ok := stdin.(*os.File)
 		if !ok {
-			in.stream = stdin
-			return in, nil
+			var err error
+			in.stream, err = Sniff(name, stdin)
+			return in, err
 		}
 		f = sf
 	} else {
@@ -61,8 +73,16 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 	}
 	if data == nil {
 		tunePipe(f)
-		in.stream = f
+		if in.stream, err = Sniff(name, f); err != nil {
+			in.close()
+			return nil, err
+		}
 		return in, nil
+	}
+	if err := checkHead(name, data[:min(len(data), sniffSize)]); err != nil {
+		unmap()
+		in.close()
+		return nil, err
 	}
 	closeFile := in.close
 	in.data = data

@@ -41,11 +41,16 @@ func TestInputMappedOrStreamed(t *testing.T) {
 	pr, pw, err := os.Pipe()
 	require.NoError(t, err)
 	defer pr.Close()
+	go func() {
+		pw.Write(want)
+		pw.Close()
+	}()
 	in, err = openInput("-", pr)
 	require.NoError(t, err)
 	assert.Nil(t, in.data)
-	assert.Equal(t, pr, in.stream)
-	pw.Close()
+	got, err := io.ReadAll(in.stream)
+	require.NoError(t, err)
+	assert.Equal(t, want, got, "the stream reads all of the input, the sniffed head included")
 }
 
 // TestClipFileAndPipeAgree: the mapped path (selection over the whole
