@@ -1,14 +1,16 @@
 // Package server speaks the Kinesis Video Streams HTTP API over an
 // archive.Store, so that the stock AWS SDKs and producers can be pointed at
-// it: the control plane (CreateStream, DescribeStream, ListStreams,
-// DeleteStream, UpdateDataRetention, GetDataEndpoint), PutMedia ingestion,
-// and the archived-media reads (ListFragments, GetMediaForFragmentList,
-// GetClip).
+// it: the control plane (streams, their tags, retention, image-generation
+// and notification configurations, GetDataEndpoint; signaling channels are
+// refused with a type), PutMedia ingestion, GetMedia, and the
+// archived-media reads (ListFragments, GetMediaForFragmentList, GetClip).
 //
 // Every route uses the REST-JSON conventions the SDKs decode (spec §1.9):
 // an x-amzn-RequestId header, and for errors the X-Amzn-ErrorType header
 // with a JSON body holding the message. Requests are authenticated with
-// SigV4 when credentials are configured. GetClip selects fragments from the
-// archive index with package dedup and streams them through package remux,
-// so a clip's bytes start flowing after its first fragment is read.
+// SigV4 when credentials are configured. PutMedia stores each fragment
+// with its sample index; GetClip selects fragments from the archive index
+// with package dedup, plans the clip from their sample indexes with
+// package remux, and streams the payloads by ranged reads within a read
+// budget the clips in flight share.
 package server
