@@ -378,6 +378,12 @@ func (p *Progressive) buildTrak(i int) (*mp4ff.TrakBox, uint64, error) {
 	if media > math.MaxUint32 {
 		trak.Mdia.Mdhd.Version = 1
 	}
+	if len(tab.sizes) == 0 {
+		// A track the clip has no sample of (video whose fragments
+		// hold no key frame) stays, empty and without an edit, as it
+		// does in a fragmented MP4's init segment.
+		return trak, 0, nil
+	}
 	// On the fragmented time line a sample is presented at its
 	// composition time minus edit; here the media time line starts at the
 	// track's first decode time instead. The earliest presented sample
@@ -490,7 +496,7 @@ func (t *sampleTable) boxes() []mp4ff.Box {
 		raw("stss", 0, body)
 	}
 
-	uniform := true
+	uniform := len(t.sizes) > 0 // an empty track lists no sizes
 	for _, s := range t.sizes {
 		uniform = uniform && s == t.sizes[0]
 	}

@@ -219,10 +219,17 @@ func (pl *planned) measure(f *mp4.Fragment, size int64) {
 			continue
 		}
 		if len(pl.idx.Fragments) == 0 {
-			s0 := &r.Samples[0]
-			// On the presentation time line, after the track's edit.
+			// The earliest presentation of any sample, on the
+			// presentation time line (after the track's edit): with
+			// B-frames or open-GOP leading frames that is not the first
+			// sample's. libavformat places the fragments from it.
 			edit := pl.tracks[trackIndexOf(pl.tracks, r.TrackID)].EditMediaTime
-			pl.idx.EarliestPresentationTime = uint64(max(int64(r.BaseDecodeTime)+int64(s0.CompositionOffset)-edit, 0))
+			ept, dts := int64(math.MaxInt64), int64(r.BaseDecodeTime)
+			for j := range r.Samples {
+				ept = min(ept, dts+int64(r.Samples[j].CompositionOffset))
+				dts += int64(r.Samples[j].Duration)
+			}
+			pl.idx.EarliestPresentationTime = uint64(max(ept-edit, 0))
 		}
 		start = int64(r.BaseDecodeTime)
 		e.Duration = d
