@@ -3,6 +3,7 @@ package remux_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -167,10 +169,12 @@ func mp4ffTimes(t *testing.T, data []byte) map[int][]int64 {
 	shift := map[uint32]int64{} // per track ID, track units
 	scale := map[uint32]int64{}
 	stream := map[uint32]int{}
-	for i, trak := range moov.Traks {
+	for _, trak := range moov.Traks {
 		id := trak.Tkhd.TrackID
 		ts := int64(trak.Mdia.Mdhd.Timescale)
-		scale[id], stream[id] = ts, i
+		// Track IDs follow the input's tracks, also when a progressive
+		// file leaves out one without samples.
+		scale[id], stream[id] = ts, int(id)-1
 		if trak.Edts == nil {
 			continue
 		}
@@ -215,4 +219,77 @@ func mp4ffTimes(t *testing.T, data []byte) map[int][]int64 {
 		}
 	}
 	return out
+}
+
+// withoutFrames writes frags again as a GetMedia dump without every
+// every-th video frame that is not a key frame: a recording that lost
+// frames, B-frames and the references of others among them.
+func withoutFrames(t *testing.T, frags []*mkv.Fragment, every int) []byte {
+	var out bytes.Buffer
+	w := mkv.NewWriter(&out, mkv.WriterOptions{})
+	n := 0
+	for _, f := range frags {
+		g := *f
+		g.Blocks = nil
+		for _, b := range f.Blocks {
+			if f.Header.Track(b.Track).Type == mkv.TrackTypeVideo && !b.Keyframe {
+				if n++; n%every == 0 {
+					continue
+				}
+			}
+			g.Blocks = append(g.Blocks, b)
+		}
+		require.NoError(t, w.WriteFragment(&g))
+	}
+	require.NoError(t, w.Close())
+	return out.Bytes()
+}
+
+// cutPoints is how many places TestCutShortTimes cuts each input at.
+const cutPoints = 9
+
+// TestCutShortTimes clips inputs cut short at cutPoints places, and
+// damaged ones that lost frames (withoutFrames), as
+// streamed fMP4 and progressive MP4: each clip succeeds, and every frame it
+// keeps is presented at that frame's time in the whole input (mp4ff reads
+// the times; the clips stay in memory).
+func TestCutShortTimes(t *testing.T) {
+	for _, name := range []string{"x264-normal-bf3-30fps-alaw-changing", "hevc-open-pyramid-bf4-25fps", "x264-normal-bf2-25fps-audio-first"} {
+		data, err := os.ReadFile(filepath.Join("..", "testdata", "bframes", name+".getmedia.mkv"))
+		require.NoError(t, err)
+		want := expectedTimes(t, data)
+		frags := cloneFragments(t, data)
+		type input struct {
+			name string
+			data []byte
+		}
+		var inputs []input
+		for k := 1; k <= cutPoints; k++ {
+			cut := len(data) * k / (cutPoints + 1)
+			inputs = append(inputs, input{fmt.Sprintf("cut-%d", cut), data[:cut]})
+		}
+		for _, every := range []int{3, 7} {
+			inputs = append(inputs, input{fmt.Sprintf("lost-every-%d", every), withoutFrames(t, frags, every)})
+		}
+		for _, in := range inputs {
+			for _, opts := range []remux.Options{{}, {Format: remux.FormatMP4}} {
+				t.Run(fmt.Sprintf("%s/%s/format-%d", name, in.name, opts.Format), func(t *testing.T) {
+					var out bytes.Buffer
+					man, err := remux.Clip(&out, struct{ io.Reader }{bytes.NewReader(in.data)}, &opts)
+					require.NoError(t, err)
+					got := mp4ffTimes(t, out.Bytes())
+					for stream, times := range got {
+						exp := want[stream]
+						for k, ns := range times {
+							i, _ := slices.BinarySearch(exp, ns-timeTolerance)
+							ok := i < len(exp) && exp[i] <= ns+timeTolerance
+							assert.True(t, ok, "stream %d sample %d at %.6f s is no input frame's time", stream, k, float64(ns)/1e9)
+						}
+						assert.LessOrEqual(t, len(times), len(exp))
+						assert.Equal(t, man.Tracks[stream].Samples, len(times))
+					}
+				})
+			}
+		}
+	}
 }
