@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,23 +118,82 @@ func clipEveryRun(t *testing.T, data []byte) map[string]kvserr.Kind {
 func fmtRun(i, j int) string { return fmt.Sprintf("[%d, %d)", i, j) }
 
 // clipRun clips one run: with the Clipper from the fragments, or with
-// remux.Plan from their indexes and documents.
+// remux.Plan from their indexes and documents. A planned clip must be as
+// long as planned.
 func clipRun(opts remux.Options, plan bool, frags []*mkv.Fragment, idx []*fragindex.Index, docs remux.Documents) error {
+	var out bytes.Buffer
+	size := int64(-1) // the planned size, when there is one
 	if plan {
 		pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: opts})
 		if err != nil {
 			return err
 		}
-		return pc.WriteTo(context.Background(), io.Discard, docs)
-	}
-	var out bytes.Buffer
-	c := remux.NewClipper(&out, &opts)
-	for _, f := range frags {
-		if err := c.Add(f); err != nil {
-			c.Abort()
+		if size, err = pc.Size(); err != nil {
+			return err
+		}
+		if err := pc.WriteTo(context.Background(), &out, docs); err != nil {
+			return err
+		}
+	} else {
+		c := remux.NewClipper(&out, &opts)
+		for _, f := range frags {
+			if err := c.Add(f); err != nil {
+				c.Abort()
+				return err
+			}
+		}
+		if opts.Planned || opts.Format == remux.FormatMP4 {
+			var err error
+			if size, err = c.Plan(); err != nil {
+				return err
+			}
+		}
+		if _, err := c.Close(); err != nil {
 			return err
 		}
 	}
-	_, err := c.Close()
-	return err
+	if size >= 0 && size != int64(out.Len()) {
+		return fmt.Errorf("planned %d bytes, wrote %d", size, out.Len())
+	}
+	return nil
+}
+
+// TestNoKeyFrameFragment clips fragment 2 of vogels_480.mkv alone, as the
+// GetClip of the issue did: its video frames all belong to a GOP whose key
+// frame is in fragment 1, so the clip holds its audio only. Every planned
+// format leaves the empty video track out, and the clip decodes.
+func TestNoKeyFrameFragment(t *testing.T) {
+	data := mediatest.SharedFile(t, "producer/vogels_480.mkv")
+	frags := cloneFragments(t, data)
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	const k = 2
+	audio := 0
+	for _, b := range frags[k].Blocks {
+		if frags[k].Header.Track(b.Track).Type == mkv.TrackTypeAudio {
+			audio++
+		}
+	}
+	for _, f := range runFormats[1:] { // the streamed fMP4 has every track's init
+		t.Run(f.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if f.plan {
+				pc, err := remux.Plan(context.Background(), idx[k:k+1], docs[k:k+1], &remux.PlanOptions{Options: f.opts})
+				require.NoError(t, err)
+				require.NoError(t, pc.WriteTo(context.Background(), &out, docs[k:k+1]))
+			} else {
+				c := remux.NewClipper(&out, &f.opts)
+				require.NoError(t, c.Add(frags[k]))
+				_, err := c.Close()
+				require.NoError(t, err)
+			}
+			path := filepath.Join(t.TempDir(), "out.mp4")
+			require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
+			msg, ok := mediatest.Decode(t, path)
+			require.True(t, ok, msg)
+			times := mediatest.PresentationTimes(t, path, "packet")
+			require.Len(t, times, 1, "the audio stream alone")
+			assert.Len(t, times[0], audio)
+		})
+	}
 }
