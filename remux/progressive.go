@@ -61,10 +61,10 @@ type planned struct {
 
 	// FormatFMP4: the first pass writes into count; the fragments' sizes
 	// and times become idx.
-	count  countWriter
-	fw     *mp4.Writer
-	idx    mp4.Index
-	ends   []int64 // per track: end of the last sample, track units
+	count countWriter
+	fw    *mp4.Writer
+	idx   mp4.Index
+	ends  []int64 // per track: end of the last sample, track units
 	// Per track: its span of each fragment, and the earliest presentation
 	// time of its first fragment with samples (-1 until there is one).
 	byTrack [][]trackSpan
