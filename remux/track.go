@@ -257,9 +257,18 @@ func (t *track) setReorder(r *run) {
 		// r.dts holds the sorted presentation times. A frame whose
 		// presentation rank k is below its decoding position i has
 		// i-k frames decoded before it and shown after it.
+		seen := 0
 		for i, pts := range r.pts {
 			k, _ := slices.BinarySearch(r.dts, pts)
-			t.reorder = max(t.reorder, i-k)
+			seen = max(seen, i-k)
+		}
+		t.reorder = max(t.reorder, seen)
+		if declared < 0 && seen > 0 && t.info.AVC != nil {
+			// An H.264 SPS without the VUI's reorder depth, in a
+			// stream that reorders: a later GOP may reorder deeper
+			// than this one, up to the decoded picture buffer, which
+			// is what a decoder must assume then (H.264 E.2.1).
+			t.reorder = max(t.reorder, t.info.AVC.SPSInfo.MaxDpbFrames())
 		}
 		if t.step <= 0 {
 			for i := 1; i < len(r.dts); i++ {
