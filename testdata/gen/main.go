@@ -3,6 +3,13 @@
 // property is known. Run it with `make testdata`; it needs ffmpeg (with
 // libx264 and libx265).
 //
+// Besides the fixtures in testdata/ itself, it makes the B-frame family in
+// testdata/bframes (family): small recordings, one per reorder structure the
+// timing must present exactly (x264 B-pyramid none, strict and normal, 0 to
+// 16 B-frames, a structure that changes from GOP to GOP, HEVC open GOPs, 23.976
+// to 60 fps, audio before and after the video), which remux's
+// TestPresentationTimes clips along every output path.
+//
 // Each fixture is encoded by ffmpeg into a producer-side MKV (a Cluster per
 // GOP), then read with kvsclip's own mkv.Reader and written again with
 // mkv.Writer as a GetMedia dump: one document per fragment with the AWS
