@@ -342,3 +342,29 @@ func unescapeRBSP(b []byte) []byte {
 	}
 	return out
 }
+
+// maxDpbMbs is MaxDpbMbs of H.264 Table A-1, by level_idc (9 is level 1b
+// as High profiles code it).
+var maxDpbMbs = map[byte]int{
+	9: 396, 10: 396, 11: 900, 12: 2376, 13: 2376, 20: 2376, 21: 4752, 22: 8100,
+	30: 8100, 31: 18000, 32: 20480, 40: 32768, 41: 32768, 42: 34816,
+	50: 110400, 51: 184320, 52: 184320, 60: 696320, 61: 696320, 62: 696320,
+}
+
+// maxDpbFrames is the most frames any level's decoded picture buffer holds
+// (H.264 A.3.1).
+const maxDpbFrames = 16
+
+// MaxDpbFrames is the size in frames of the decoded picture buffer that the
+// SPS's level allows for its picture size (H.264 A.3.1 item h): how many
+// frames a decoder must assume may be reordered when the VUI does not say
+// (max_num_reorder_frames is then inferred to be this, E.2.1). An unknown
+// level gives the largest, 16.
+func (s SPS) MaxDpbFrames() int {
+	mbs := (s.CodedWidth / 16) * (s.CodedHeight / 16)
+	lim, ok := maxDpbMbs[s.Level]
+	if !ok || mbs <= 0 {
+		return maxDpbFrames
+	}
+	return min(max(lim/mbs, 1), maxDpbFrames)
+}

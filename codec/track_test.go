@@ -180,3 +180,26 @@ func TestBitReaderExpGolomb(t *testing.T) {
 }
 
 func kvserrKind(err error) kvserr.Kind { return kvserr.KindOf(err) }
+
+// TestMaxDpbFrames: the decoded picture buffer by level and picture size,
+// at most 16 frames.
+func TestMaxDpbFrames(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		level         byte
+		width, height int
+		want          int
+	}{
+		{"1080p at 4.0", 40, 1920, 1088, 4},
+		{"720p at 3.1", 31, 1280, 720, 5},
+		{"480p at 3.0", 30, 640, 480, 6},
+		{"small picture, capped", 40, 128, 96, 16},
+		{"too large for its level", 10, 1920, 1088, 1},
+		{"unknown level", 7, 640, 480, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := SPS{Level: tc.level, CodedWidth: tc.width, CodedHeight: tc.height}
+			assert.Equal(t, tc.want, s.MaxDpbFrames())
+		})
+	}
+}

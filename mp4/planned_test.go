@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -77,4 +78,43 @@ func TestPlannedWriting(t *testing.T) {
 	b, err := bySize.Header()
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
+}
+
+// TestProgressiveEmptyTrack: a track no fragment has a sample of (a clip
+// of video fragments without a key frame keeps only the audio) is left out
+// of the moov, whichever track it is; the others keep their IDs, and mp4ff
+// reads the file as a progressive one.
+func TestProgressiveEmptyTrack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		empty uint32 // the track ID without samples
+	}{
+		{"video empty", 1},
+		{"audio empty", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := syntheticFragment()
+			var runs []TrackRun
+			for _, r := range f.Tracks {
+				if r.TrackID != tc.empty {
+					runs = append(runs, r)
+				}
+			}
+			f.Tracks = runs
+			p, err := NewProgressive(syntheticTracks())
+			require.NoError(t, err)
+			require.NoError(t, p.Plan(f))
+			var out bytes.Buffer
+			require.NoError(t, p.WriteHeader(&out))
+			require.NoError(t, p.WriteFragment(f))
+			require.NoError(t, p.Close())
+			file, err := mp4ff.DecodeFile(bytes.NewReader(out.Bytes()))
+			require.NoError(t, err)
+			require.False(t, file.IsFragmented())
+			require.Len(t, file.Moov.Traks, 1)
+			kept := file.Moov.Traks[0]
+			assert.Equal(t, 3-tc.empty, kept.Tkhd.TrackID)
+			assert.EqualValues(t, len(runs[0].Samples), kept.Mdia.Minf.Stbl.Stsz.SampleNumber)
+		})
+	}
 }

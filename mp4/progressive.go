@@ -31,7 +31,9 @@ import (
 // sample) are kept by lengthening the sample before the gap: the file has
 // no tfdt to jump with, and every sample keeps its time. A track that
 // starts later than the clip, or B-frame delay (Track.EditMediaTime), is
-// expressed with an edit list, as in the fragmented output.
+// expressed with an edit list, as in the fragmented output. A track that
+// no fragment has a sample of is left out of the moov; the others keep
+// their IDs.
 type Progressive struct {
 	tracks []Track
 	ids    []uint32
@@ -336,15 +338,22 @@ func (p *Progressive) buildMoov(mdatStart uint64, co64 bool) ([]byte, error) {
 	mvhd.Timescale = p.movieScale()
 	var maxID uint32
 	var movieDur uint64
-	traks := make([]*mp4ff.TrakBox, len(p.tracks))
+	traks := make([]*mp4ff.TrakBox, 0, len(p.tracks))
 	for i := range p.tracks {
 		t := &p.tracks[i]
 		maxID = max(maxID, t.ID)
+		if len(p.tabs[i].sizes) == 0 {
+			// A track the clip has no sample of (video whose fragments
+			// hold no key frame) is left out: readers take a first
+			// track with an empty sample table for a fragmented file's
+			// (mp4ff), or fail to find its format (ffmpeg).
+			continue
+		}
 		trak, dur, err := p.buildTrak(i)
 		if err != nil {
 			return nil, err
 		}
-		traks[i] = trak
+		traks = append(traks, trak)
 		movieDur = max(movieDur, dur)
 		stbl := trak.Mdia.Minf.Stbl
 		stbl.Children = append(append(stbl.Children[:1], p.tabs[i].boxes()...), p.chunkBoxes(i, co64)...)

@@ -2,7 +2,6 @@ package remux
 
 import (
 	"io"
-	"slices"
 
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/kvserr"
@@ -273,9 +272,9 @@ func (c *Clipper) gap(p *pending) {
 		}
 		last := prev.dts[len(prev.dts)-1]
 		usual := t.closingDuration(prev)
-		// p's first decode time: decodeTimes sorts, and keeps decode
-		// times increasing.
-		first := max(slices.Min(next.pts), last+1)
+		// p's first decode time, as decodeTimes will set it, kept
+		// increasing.
+		first := max(t.firstDTS(next.pts), last+1)
 		if first-last <= maxGapFill*usual {
 			return
 		}
@@ -447,6 +446,11 @@ func (c *Clipper) setup(f *mkv.Fragment) error {
 func (c *Clipper) writeInit(f *mkv.Fragment) error {
 	out := make([]mp4.Track, len(c.tracks))
 	for i, t := range c.tracks {
+		if !t.delaySet && t.info.Kind == codec.Video {
+			// A track with no frame in the first fragment still gets
+			// its delay now: the edit list cannot change later.
+			t.setReorder(nil)
+		}
 		out[i] = mp4.Track{ID: t.id, Timescale: t.timescale, Codec: t.info, EditMediaTime: t.delay}
 		for _, a := range t.alts {
 			out[i].Alternates = append(out[i].Alternates, a.info)

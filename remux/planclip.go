@@ -413,7 +413,7 @@ func (pl *planner) finish() error {
 		pc.header, err = pl.lay.prog.Header()
 	} else {
 		pl.lay.finishIndex()
-		pc.header, err = mp4.IndexedInit(pl.lay.tracks, &pl.lay.idx)
+		pc.header, err = mp4.IndexedInit(pl.lay.initTracks, &pl.lay.idx)
 	}
 	if err != nil {
 		return err

@@ -63,13 +63,15 @@ func oldPlanned(data []byte, opts remux.Options) ([]byte, *remux.Manifest, error
 	return out.Bytes(), man, err
 }
 
-// planInputFiles lists the committed media, the FuzzClip corpus and the
-// shared KVS recordings.
+// planInputFiles lists the committed media (with the B-frame family), the
+// FuzzClip corpus and the shared KVS recordings.
 func planInputFiles(t *testing.T) map[string][]byte {
 	in := map[string][]byte{}
 	media, err := filepath.Glob(filepath.Join("..", "testdata", "*.getmedia.mkv"))
 	require.NoError(t, err)
-	for _, p := range media {
+	family, err := filepath.Glob(filepath.Join("..", "testdata", "bframes", "*.getmedia.mkv"))
+	require.NoError(t, err)
+	for _, p := range append(media, family...) {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
 		in[filepath.Base(p)] = data

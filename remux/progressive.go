@@ -61,11 +61,17 @@ type planned struct {
 
 	// FormatFMP4: the first pass writes into count; the fragments' sizes
 	// and times become idx.
-	count  countWriter
-	fw     *mp4.Writer
-	idx    mp4.Index
-	starts []int64 // per fragment: first decode time on the reference track, -1 if none
-	ends   []int64 // per track: end of the last sample, track units
+	count countWriter
+	fw    *mp4.Writer
+	idx   mp4.Index
+	ends  []int64 // per track: end of the last sample, track units
+	// Per track: its span of each fragment, and the earliest presentation
+	// time of its first fragment with samples (-1 until there is one).
+	byTrack [][]trackSpan
+	epts    []int64
+	// initTracks are the tracks the init segment describes: those with
+	// samples (finishIndex).
+	initTracks []mp4.Track
 
 	size    int64
 	ready   bool // the first pass is complete
@@ -197,13 +203,16 @@ func (s indexSink) WriteFragment(f *mp4.Fragment) error {
 }
 
 // measure adds fragment f, of size bytes in the output, to the index of a
-// planned fMP4 (nothing for a fragment without samples, 0 bytes).
+// planned fMP4 (nothing for a fragment without samples, 0 bytes). Every
+// track is measured: the reference track is chosen at the end
+// (finishIndex), as the first one with samples.
 func (pl *planned) measure(f *mp4.Fragment, size int64) {
 	if size == 0 {
 		return
 	}
-	e := mp4.IndexEntry{Size: size}
-	start := int64(-1)
+	for k := range pl.byTrack {
+		pl.byTrack[k] = append(pl.byTrack[k], trackSpan{start: -1})
+	}
 	for i := range f.Tracks {
 		r := &f.Tracks[i]
 		if len(r.Samples) == 0 {
@@ -215,31 +224,44 @@ func (pl *planned) measure(f *mp4.Fragment, size int64) {
 		}
 		k := trackIndexOf(pl.tracks, r.TrackID)
 		pl.ends[k] = max(pl.ends[k], int64(r.BaseDecodeTime+d))
-		if r.TrackID != pl.idx.ReferenceID {
-			continue
+		if pl.epts[k] < 0 {
+			// The earliest presentation of any sample, on the
+			// presentation time line (after the track's edit): with
+			// B-frames or open-GOP leading frames that is not the first
+			// sample's. libavformat places the fragments from it.
+			ept, dts := int64(math.MaxInt64), int64(r.BaseDecodeTime)
+			for j := range r.Samples {
+				ept = min(ept, dts+int64(r.Samples[j].CompositionOffset))
+				dts += int64(r.Samples[j].Duration)
+			}
+			pl.epts[k] = max(ept-pl.tracks[k].EditMediaTime, 0)
 		}
-		if len(pl.idx.Fragments) == 0 {
-			s0 := &r.Samples[0]
-			// On the presentation time line, after the track's edit.
-			edit := pl.tracks[trackIndexOf(pl.tracks, r.TrackID)].EditMediaTime
-			pl.idx.EarliestPresentationTime = uint64(max(int64(r.BaseDecodeTime)+int64(s0.CompositionOffset)-edit, 0))
-		}
-		start = int64(r.BaseDecodeTime)
-		e.Duration = d
-		e.StartsWithSAP = r.Samples[0].Sync
+		sp := &pl.byTrack[k][len(pl.byTrack[k])-1]
+		sp.start, sp.dur, sp.sap = int64(r.BaseDecodeTime), d, r.Samples[0].Sync
 	}
-	pl.idx.Fragments = append(pl.idx.Fragments, e)
-	pl.starts = append(pl.starts, start)
+	pl.idx.Fragments = append(pl.idx.Fragments, mp4.IndexEntry{Size: size})
+}
+
+// trackSpan is one track's part of a fragment of a planned fMP4: its first
+// decode time (-1 when it has no sample there), its samples' length, and
+// whether the first is a sync sample.
+type trackSpan struct {
+	start int64
+	dur   uint64
+	sap   bool
 }
 
 func (s indexSink) Flush() error { return s.pl.fw.Flush() }
 
-// startIndex readies the index of a planned fMP4 of tracks, the first of
-// which is the reference track.
+// startIndex readies the index of a planned fMP4 of tracks.
 func (pl *planned) startIndex(tracks []mp4.Track) {
-	pl.tracks = tracks
+	pl.tracks, pl.initTracks = tracks, tracks
 	pl.ends = make([]int64, len(tracks))
-	pl.idx.ReferenceID, pl.idx.Timescale = tracks[0].ID, tracks[0].Timescale
+	pl.epts = make([]int64, len(tracks))
+	pl.byTrack = make([][]trackSpan, len(tracks))
+	for k := range pl.epts {
+		pl.epts[k] = -1
+	}
 }
 
 func trackIndexOf(tracks []mp4.Track, id uint32) int {
@@ -255,17 +277,40 @@ func trackIndexOf(tracks []mp4.Track, id uint32) int {
 // fragment lasts until the next one starts on the reference track, so gaps
 // count towards the fragment before them and the durations add up to the
 // time line; the last lasts as long as its samples.
+//
+// The reference track is the first with samples (video, unless the clip
+// holds none of its frames), and only tracks with samples go into the init
+// segment (initTracks): readers fail on a track they find no sample of
+// (ffmpeg cannot tell its format), and a sidx on it would index nothing.
 func (pl *planned) finishIndex() {
-	fr := pl.idx.Fragments
+	ref := 0
+	for k := len(pl.tracks) - 1; k >= 0; k-- {
+		if pl.epts[k] >= 0 {
+			ref = k
+		}
+	}
+	pl.initTracks = nil
+	for k, t := range pl.tracks {
+		if pl.epts[k] >= 0 {
+			pl.initTracks = append(pl.initTracks, t)
+		}
+	}
+	if pl.initTracks == nil {
+		pl.initTracks = pl.tracks
+	}
+	pl.idx.ReferenceID, pl.idx.Timescale = pl.tracks[ref].ID, pl.tracks[ref].Timescale
+	pl.idx.EarliestPresentationTime = uint64(max(pl.epts[ref], 0))
+	fr, spans := pl.idx.Fragments, pl.byTrack[ref]
 	next := int64(-1)
 	for i := len(fr) - 1; i >= 0; i-- {
-		if pl.starts[i] < 0 {
+		fr[i].Duration, fr[i].StartsWithSAP = spans[i].dur, spans[i].sap
+		if spans[i].start < 0 {
 			continue
 		}
 		if next >= 0 {
-			fr[i].Duration = uint64(next - pl.starts[i])
+			fr[i].Duration = uint64(next - spans[i].start)
 		}
-		next = pl.starts[i]
+		next = spans[i].start
 	}
 	var ms uint64
 	for k, t := range pl.tracks {
@@ -315,7 +360,7 @@ func (c *Clipper) Plan() (int64, error) {
 	} else {
 		pl.finishIndex()
 		if op := pl.one; op != nil && op.room > 0 {
-			h, err := mp4.ReservedHeader(pl.tracks, &pl.idx, op.room)
+			h, err := mp4.ReservedHeader(pl.initTracks, &pl.idx, op.room)
 			switch {
 			case err == nil:
 				pl.header = h
@@ -334,7 +379,7 @@ func (c *Clipper) Plan() (int64, error) {
 		// Built here only to measure the init segment and check the
 		// index; the second pass builds its own on the destination,
 		// whose kind sets how payloads are written (mp4.GatherThreshold).
-		w, err := mp4.NewIndexedWriter(io.Discard, pl.tracks, &pl.idx)
+		w, err := mp4.NewIndexedWriter(io.Discard, pl.initTracks, &pl.idx)
 		if err != nil {
 			c.err = err
 			return 0, err
@@ -408,7 +453,7 @@ func (c *Clipper) writeRange(start, end int64) error {
 			}
 			return progSink{pl.prog}, nil
 		}
-		w, err := mp4.NewIndexedWriter(dst, pl.tracks, &pl.idx)
+		w, err := mp4.NewIndexedWriter(dst, pl.initTracks, &pl.idx)
 		if err != nil {
 			return nil, err
 		}

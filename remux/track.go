@@ -37,9 +37,22 @@ type track struct {
 
 	// delay is the B-frame presentation delay in units: decode times run
 	// this much ahead of presentation times, and the track's edit list
-	// takes it off again. Set by the first fragment.
-	delay    int64
+	// takes it off again. It is reorder×step, fixed with the init segment
+	// (setReorder) and the same for the whole clip, so no composition
+	// offset is ever negative (reorderedTimes).
+	delay int64
+	// reorder is how many frames may precede a frame in decoding order
+	// and follow it in presentation order, for the whole clip: the SPS's
+	// reorder depth, or more if the first fragment shows more.
+	reorder int
+	// step is the nominal frame duration in units, which spaces the
+	// decode times made up before the first frame (reorderedTimes).
+	step     int64
 	delaySet bool
+	// hist holds the reorder latest presentation times of the frames so
+	// far, in increasing order: the decode times of the next fragment's
+	// first frames come from them. spare is the buffer it swaps with.
+	hist, spare []int64
 
 	started bool
 	lastDTS int64
@@ -195,18 +208,15 @@ func (t *track) decodeTimes(r *run) error {
 	}
 	copy(r.dts, r.pts)
 	if !slices.IsSorted(r.dts) {
-		// B-frames: decode in presentation order of the sorted times.
 		slices.Sort(r.dts)
 	}
-	if !t.delaySet {
-		// The largest amount by which a frame's decode slot (its sorted
-		// presentation time) comes after its own presentation time: so
-		// much must decoding run ahead for every offset to be >= 0.
-		for i := range r.dts {
-			t.delay = max(t.delay, r.dts[i]-r.pts[i])
-		}
-		t.delaySet = true
+	if n == 0 {
+		return nil
 	}
+	if !t.delaySet {
+		t.setReorder(r)
+	}
+	t.reorderedTimes(r)
 	for i := range r.dts {
 		t.place(r, i, r.dts[i])
 		// Presentation on the media time line is pts + delay; the edit
@@ -218,6 +228,118 @@ func (t *track) decodeTimes(r *run) error {
 		r.samples[i].CompositionOffset = int32(off)
 	}
 	return nil
+}
+
+// nominalFrameNs is the frame duration assumed for a video track that has
+// neither a DefaultDuration nor two frames to measure when its delay must
+// be fixed (a clip whose first fragment holds none of its frames): 30 fps,
+// the usual camera rate. Any positive step keeps every time exact; it only
+// spaces the decode times made up before the first frame.
+const nominalFrameNs = 33_333_333 // 1 s / 30
+
+// setReorder fixes the track's reorder depth, frame step and delay, from the
+// codec's SPS and from r, the first run with samples (nil when the init
+// segment must be written before the track has any). The SPS declares the
+// depth for the whole stream, which the first fragment alone may not show:
+// an encoder's first GOP can be shallower than the rest.
+func (t *track) setReorder(r *run) {
+	t.delaySet = true
+	declared := -1
+	switch {
+	case t.info.AVC != nil:
+		declared = t.info.AVC.SPSInfo.ReorderFrames
+	case t.info.HEVC != nil:
+		declared = t.info.HEVC.SPSInfo.ReorderFrames
+	}
+	t.reorder = max(declared, 0)
+	t.step = t.defaultDur
+	if r != nil {
+		// r.dts holds the sorted presentation times. A frame whose
+		// presentation rank k is below its decoding position i has
+		// i-k frames decoded before it and shown after it.
+		seen := 0
+		for i, pts := range r.pts {
+			k, _ := slices.BinarySearch(r.dts, pts)
+			seen = max(seen, i-k)
+		}
+		t.reorder = max(t.reorder, seen)
+		if declared < 0 && seen > 0 && t.info.AVC != nil {
+			// An H.264 SPS without the VUI's reorder depth, in a
+			// stream that reorders: a later GOP may reorder deeper
+			// than this one, up to the decoded picture buffer, which
+			// is what a decoder must assume then (H.264 E.2.1).
+			t.reorder = max(t.reorder, t.info.AVC.SPSInfo.MaxDpbFrames())
+		}
+		if t.step <= 0 {
+			for i := 1; i < len(r.dts); i++ {
+				if d := r.dts[i] - r.dts[i-1]; d > 0 && (t.step <= 0 || d < t.step) {
+					t.step = d
+				}
+			}
+		}
+	}
+	if t.step <= 0 {
+		t.step = max(t.units(nominalFrameNs), 1)
+	}
+	if t.reorder == 0 {
+		return
+	}
+	t.delay = int64(t.reorder) * t.step
+	t.hist = make([]int64, t.reorder)
+	t.spare = make([]int64, t.reorder)
+	for j := range t.hist {
+		t.hist[j] = math.MinInt64 / 4 // no frame yet: reorderedTimes takes its own
+	}
+}
+
+// reorderedTimes turns r.dts, r's presentation times sorted, into decode
+// times. Frame i of the clip in decoding order decodes at the presentation
+// time of the (i-reorder)th frame in presentation order, plus delay. In a
+// stream whose reordering is within reorder frames, at most reorder of the
+// frames decoded before a frame are shown after it, so that time is never
+// after the frame's own presentation time: every composition offset is >= 0,
+// with one delay (one edit list) for the whole clip, whatever structure
+// each fragment's GOPs have. (Decoding at each fragment's own sorted times
+// needs a delay per fragment; a later, deeper fragment then needed negative
+// offsets, which players such as libavformat apply by moving the whole
+// track later.) The first frames take made-up times reorder steps before
+// the fragment's earliest frame, or the previous fragment's latest frames',
+// whichever is later: after a gap, the decode times jump with it.
+func (t *track) reorderedTimes(r *run) {
+	R := t.reorder
+	if R == 0 {
+		return // decoding in presentation order
+	}
+	sorted, n := r.dts, len(r.dts)
+	h := t.hist
+	for j := range h {
+		h[j] = max(h[j], sorted[0]-int64(R-j)*t.step)
+	}
+	next := t.spare[:0]
+	if n >= R {
+		next = append(next, sorted[n-R:]...)
+	} else {
+		next = append(append(next, h[n:]...), sorted...)
+	}
+	for i := n - 1; i >= 0; i-- {
+		if i >= R {
+			sorted[i] = sorted[i-R] + t.delay
+		} else {
+			sorted[i] = h[i] + t.delay
+		}
+	}
+	t.hist, t.spare = next, h
+}
+
+// firstDTS is the decode time decodeTimes will give the first frame of a
+// run whose presentation times are pts, before place keeps decode times
+// increasing.
+func (t *track) firstDTS(pts []int64) int64 {
+	lo := slices.Min(pts)
+	if t.frameLen > 0 || t.info.G711 != nil || t.reorder == 0 {
+		return lo
+	}
+	return max(t.hist[0], lo-int64(t.reorder)*t.step) + t.delay
 }
 
 // place sets sample i's decode time to dts, or just after the previous one.

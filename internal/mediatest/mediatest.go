@@ -143,3 +143,28 @@ func TimeBase(tb testing.TB, path string) []int64 {
 	}
 	return tbs
 }
+
+// PresentationTimes returns, per stream, the presentation time in seconds
+// (pts_time) of every packet ffprobe demuxes (what = "packet") or of every
+// frame its decoders output (what = "frame"), in the order ffprobe lists
+// them. A packet or frame without a time is left out.
+func PresentationTimes(tb testing.TB, path, what string) map[int][]float64 {
+	tb.Helper()
+	Need(tb, "ffprobe")
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", what+"=stream_index,pts_time",
+		"-of", "csv=p=0", path).Output()
+	if err != nil {
+		tb.Fatalf("ffprobe -show_entries %s %s: %v", what, path, err)
+	}
+	times := map[int][]float64{}
+	for _, line := range strings.Fields(string(out)) {
+		idx, ts, _ := strings.Cut(line, ",")
+		stream, err1 := strconv.Atoi(idx)
+		sec, err2 := strconv.ParseFloat(strings.TrimSuffix(ts, ","), 64)
+		if err1 != nil || err2 != nil {
+			continue // N/A
+		}
+		times[stream] = append(times[stream], sec)
+	}
+	return times
+}

@@ -3,6 +3,13 @@
 // property is known. Run it with `make testdata`; it needs ffmpeg (with
 // libx264 and libx265).
 //
+// Besides the fixtures in testdata/ itself, it makes the B-frame family in
+// testdata/bframes (family): small recordings, one per reorder structure the
+// timing must present exactly (x264 B-pyramid none, strict and normal, 0 to
+// 16 B-frames, a structure that changes from GOP to GOP, HEVC open GOPs, 23.976
+// to 60 fps, audio before and after the video), which remux's
+// TestPresentationTimes clips along every output path.
+//
 // Each fixture is encoded by ffmpeg into a producer-side MKV (a Cluster per
 // GOP), then read with kvsclip's own mkv.Reader and written again with
 // mkv.Writer as a GetMedia dump: one document per fragment with the AWS
@@ -51,6 +58,9 @@ type fixture struct {
 	// audioFirst: the generator checks that the first audio frame is
 	// presented before the first video frame.
 	audioFirst bool
+	// dir is the subdirectory of the output the fixture goes to ("" for
+	// the output itself).
+	dir string
 }
 
 // Common ffmpeg arguments. Every fixture has 1 s closed GOPs, and so a
@@ -187,11 +197,112 @@ var fixtures = []fixture{
 	},
 }
 
+// familyDir is where the B-frame family goes, under the output.
+const familyDir = "bframes"
+
+// familySize is the family's picture size: small enough that a few seconds
+// make a few tens of KB, and still whole macroblocks and HEVC CTUs.
+const familySize = "128x96"
+
+// x264Family encodes H.264 High at rate fps (an ffmpeg rational) with a
+// closed GOP of gop frames, up to bf B-frames placed by b_strategy
+// strategy (0 fixed, 1 fast, 2 trellis: 1 and 2 adapt the structure to the
+// picture, so it changes with the content) and the B-pyramid mode pyramid
+// (none, strict or normal).
+func x264Family(rate string, gop, bf, strategy int, pyramid string) []string {
+	g := fmt.Sprint(gop)
+	return []string{"-r", rate, "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-crf", "40",
+		"-g", g, "-keyint_min", g, "-sc_threshold", "0", "-bf", fmt.Sprint(bf), "-b_strategy", fmt.Sprint(strategy),
+		"-x264-params", "b-pyramid=" + pyramid, "-threads", "1", "-flags:v", "+bitexact"}
+}
+
+// withScenecut lets x264 put a key frame at a scene change (x264Family
+// turns that off): at the cut from noise to a test pattern the GOP before
+// it ends one frame early, with a shallower reorder structure than the
+// rest. The fragments still start at key frames.
+func withScenecut(args []string) []string {
+	i := slices.Index(args, "-sc_threshold")
+	return slices.Delete(slices.Clone(args), i, i+2)
+}
+
+// x265OpenGOP encodes HEVC with open GOPs of gop frames (CRA pictures whose
+// leading B-frames precede them in presentation order and reference the
+// GOP before) and up to bf B-frames in a pyramid.
+func x265OpenGOP(gop, bf int) []string {
+	return []string{"-c:v", "libx265", "-pix_fmt", "yuv420p", "-flags:v", "+bitexact", "-x265-params",
+		fmt.Sprintf("log-level=error:bframes=%d:b-pyramid=1:b-adapt=2:keyint=%d:min-keyint=%d:scenecut=0:open-gop=1:crf=36:pools=none:frame-threads=1:info=0", bf, gop, gop)}
+}
+
+// smallSource is the family's video: testsrc2 at rate for secs seconds.
+func smallSource(rate string, secs int) []string {
+	return []string{"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%s:rate=%s:duration=%d", familySize, rate, secs)}
+}
+
+// changingSource alternates one second of noise with one second of
+// testsrc2: encoded withScenecut, the GOP structure changes from fragment
+// to fragment, and the first GOP reorders less deeply than the second (as
+// x264's often does), which one B-frame delay must cover from the start.
+func changingSource(rate string, secs int) []string {
+	var chain string
+	for i := range secs {
+		if i%2 == 0 {
+			chain += fmt.Sprintf("nullsrc=size=%s:rate=%s:duration=1,geq=lum='random(1)*255':cb=128:cr=128,format=yuv420p[s%d];", familySize, rate, i)
+		} else {
+			chain += fmt.Sprintf("testsrc2=size=%s:rate=%s:duration=1,format=yuv420p[s%d];", familySize, rate, i)
+		}
+	}
+	for i := range secs {
+		chain += fmt.Sprintf("[s%d]", i)
+	}
+	return []string{"-f", "lavfi", "-i", fmt.Sprintf("%sconcat=n=%d:v=1:a=0", chain, secs)}
+}
+
+// familyAAC and familyALaw are the family's audio: AAC-LC mono at 16 kHz,
+// or G.711 A-law at 8 kHz in 20 ms blocks.
+var (
+	familyAAC  = join([]string{"-c:a", "aac", "-ac", "1", "-ar", "16000", "-b:a", "16k", "-flags:a", "+bitexact"})
+	familyALaw = g711("pcm_alaw")
+)
+
+// family is the B-frame family (testdata/bframes): every reorder structure
+// the timing must present exactly, in every output. Names say codec,
+// B-pyramid mode, most B-frames, frame rate and what else is special.
+var family = []fixture{
+	{name: "x264-none-bf3-30fps-alaw", inputs: join(smallSource("30", 3), sine(440, 8000, 3)),
+		encode: join(x264Family("30", 30, 3, 1, "none"), familyALaw, clusters)},
+	{name: "x264-strict-bf3-25fps", inputs: join(smallSource("25", 3), sine(500, 16000, 3)),
+		encode: join(x264Family("25", 25, 3, 1, "strict"), familyAAC, clusters)},
+	{name: "x264-normal-bf3-30fps-alaw-changing", inputs: join(changingSource("30", 4), sine(600, 8000, 4)),
+		encode: join(withScenecut(x264Family("30", 30, 3, 2, "normal")), familyALaw, clusters)},
+	{name: "x264-bf0-60fps", inputs: join(smallSource("60", 3), sine(700, 16000, 3)),
+		encode: join(x264Family("60", 60, 0, 1, "none"), familyAAC, clusters)},
+	{name: "x264-none-bf1-23.976fps", inputs: join(smallSource("24000/1001", 3), sine(800, 16000, 3)),
+		encode: join(x264Family("24000/1001", 24, 1, 1, "none"), familyAAC, clusters)},
+	{name: "x264-normal-bf16-30fps", inputs: join(smallSource("30", 3), sine(900, 16000, 3)),
+		encode: join(x264Family("30", 30, 16, 0, "normal"), familyAAC, clusters)},
+	{name: "x264-strict-bf8-50fps-alaw", inputs: join(smallSource("50", 3), sine(300, 8000, 3)),
+		encode: join(x264Family("50", 50, 8, 2, "strict"), familyALaw, clusters)},
+	{name: "x264-normal-bf5-29.97fps-changing", inputs: join(changingSource("30000/1001", 4), sine(350, 16000, 4)),
+		encode: join(withScenecut(x264Family("30000/1001", 30, 5, 2, "normal")), familyAAC, clusters)},
+	{name: "x264-normal-bf2-25fps-audio-first", inputs: join([]string{"-itsoffset", "0.3"}, smallSource("25", 3), sine(450, 16000, 4)),
+		encode: join(x264Family("25", 25, 2, 1, "normal"), familyAAC, []string{"-t", "3.3"}, clusters), audioFirst: true},
+	{name: "x264-normal-bf3-30fps-audio-after", inputs: join(smallSource("30", 3), []string{"-itsoffset", "0.3"}, sine(550, 16000, 3)),
+		encode: join(x264Family("30", 30, 3, 1, "normal"), familyAAC, []string{"-t", "3"}, clusters)},
+	{name: "hevc-open-pyramid-bf4-25fps", inputs: join(smallSource("25", 3), sine(650, 16000, 3)),
+		encode: join(x265OpenGOP(25, 4), familyAAC, clusters)},
+	{name: "hevc-open-pyramid-bf7-60fps-alaw", inputs: join(smallSource("60", 3), sine(750, 8000, 3)),
+		encode: join(x265OpenGOP(60, 7), familyALaw, clusters)},
+}
+
 func main() {
 	out := flag.String("out", "testdata", "directory to write the fixtures to")
 	flag.String("shared", "", "shared test data (unused: kept for make's uniform call)")
 	flag.Parse()
-	for _, fx := range fixtures {
+	for i := range family {
+		family[i].dir = familyDir
+		family[i].startMillis = 1_700_001_000_000 + int64(i)*100_000
+	}
+	for _, fx := range append(slices.Clone(fixtures), family...) {
 		if err := build(fx, *out); err != nil {
 			log.Fatalf("%s: %v", fx.name, err)
 		}
@@ -257,7 +368,10 @@ func build(fx fixture, dir string) error {
 	if fx.audioFirst && (firstAudio == nil || firstVideo == nil || *firstAudio >= *firstVideo) {
 		return fmt.Errorf("audio does not start before video")
 	}
-	path := filepath.Join(dir, fx.name+".getmedia.mkv")
+	if err := os.MkdirAll(filepath.Join(dir, fx.dir), 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, fx.dir, fx.name+".getmedia.mkv")
 	log.Printf("%s: %d bytes", path, doc.Len())
 	return os.WriteFile(path, doc.Bytes(), 0o644)
 }
