@@ -237,6 +237,9 @@ function readRange(st) {
   });
   st.download.hidden = !ok;
   if (!ok) return null;
+  // The timeline shows what was typed, as it shows what was dragged.
+  st.sel = [Math.min(...out), Math.max(...out)];
+  if (st.view) draw(st);
   st.download.href = clipURL(st, st.format.value, out[0], out[1]);
   st.download.download = fileName(st.name, out[0], out[1]);
   return out;
@@ -395,6 +398,7 @@ async function play(st, autoplay = true) {
   player.error.hidden = true;
   player.cut.hidden = true;
   player.asked.hidden = true;
+  player.download.parentElement.hidden = true;
   player.info.textContent = st.name + ": asking for " + fmtTime(a) + " – " + fmtTime(b) + "…";
   for (const other of state.streams.values()) if (other.playing) { other.playing = null; draw(other); }
   video.pause();
@@ -446,6 +450,7 @@ async function play(st, autoplay = true) {
       player.cut.dataset.next = fixed(next);
     }
   }
+  player.download.parentElement.hidden = false;
   player.download.href = url;
   player.download.download = fileName(st.name, first, last);
   const warn = document.getElementById("codec-warning");
@@ -499,7 +504,7 @@ function render(info, frags) {
     for (const cls of [".timeline", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
     const hint = el.querySelector(".empty");
     hint.hidden = false;
-    hint.querySelector("code").textContent = putHint(st.name);
+    hint.querySelector("pre code").textContent = putHint(st.name);
   }
   el.querySelector(".controls").addEventListener("submit", ev => { ev.preventDefault(); play(st); });
   document.getElementById("streams").appendChild(el);
