@@ -26,6 +26,17 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 )
 
+// openServer is a server on a new archive without credentials: the page
+// makes unsigned requests, which such a server takes from loopback clients.
+func openServer(t *testing.T) (*Server, *archive.FS) {
+	t.Helper()
+	store, err := archive.Open(t.TempDir())
+	require.NoError(t, err)
+	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	require.NoError(t, err)
+	return srv, store
+}
+
 // clipCounter counts the requests for clip URLs.
 type clipCounter struct {
 	next http.Handler
@@ -129,10 +140,7 @@ func clipFacts(t *testing.T, url string) (*http.Response, map[string]string) {
 // a file name.
 func TestBrowserPageFirstHour(t *testing.T) {
 	bin := chromiumPath(t)
-	store, err := archive.Open(t.TempDir())
-	require.NoError(t, err)
-	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	require.NoError(t, err)
+	srv, store := openServer(t)
 	counter := &clipCounter{next: srv}
 	hs := httptest.NewServer(counter)
 	t.Cleanup(hs.Close)
@@ -248,7 +256,7 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	dl := js[[]string](t, bctx, `[document.querySelector('`+cam+`.download').href, document.querySelector('`+cam+`.download').download]`)
 	assert.Equal(t, url, dl[0])
 	assert.Equal(t, "cam_20240501T120001Z_20240501T120010.100Z.mp4", dl[1])
-	resp, err = http.Get(dl[0])
+	resp, err := http.Get(dl[0])
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
