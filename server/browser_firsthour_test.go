@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // openServer is a server on a new archive without credentials: the page
@@ -130,7 +132,8 @@ func clipFacts(t *testing.T, url string) (*http.Response, map[string]string) {
 // line. Times typed in the start and end inputs are read as ISO 8601 with
 // Z or an offset, local time or epoch seconds, and anything else is refused
 // next to the input without a request. The server's errors (start after
-// end, a range without fragments) are shown in words. The caption gives
+// end, a range without fragments, a codec GetClip does not take) are shown
+// in words, its type and message, instead of the <video>'s "Format error". The caption gives
 // the range the clip actually holds, from its provenance headers, beside
 // the asked one; a clip cut at GetClip's 200 fragments says so and plays
 // the next part from X-Kvsclip-Next-Start-Timestamp. The timeline zooms
@@ -174,6 +177,14 @@ func TestBrowserPageFirstHour(t *testing.T) {
 		return len(persisted(acks))
 	}
 	require.Equal(t, 9, putAt("cam", start))
+	// fourcc: a codec GetClip does not take (a FourCC track from the
+	// parser library's recordings).
+	r.createStream("fourcc", 24)
+	odd := rewrite(t, filepath.Join(filepath.Dir(filepath.Dir(producerFile(t, "vogels_480.mkv"))), "getmedia", "test_mixed_tags.mkv"), func(*mkv.Header, []*mkv.Fragment) {})
+	var acks []Ack
+	require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "fourcc",
+		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(odd)}, func(a Ack) { acks = append(acks, a) }))
+	require.NotEmpty(t, persisted(acks))
 	longStart := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	n := 0
 	for k := 0; n <= 200; k++ {
@@ -182,7 +193,7 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	t.Logf("long: %d fragments", n)
 
 	require.NoError(t, chromedp.Do(bctx, chromedp.Reload()))
-	require.Equal(t, []string{"cam", "empty", "long"}, js[[]string](t, bctx, `window.kvsclip.ready.then(() => window.kvsclip.streams())`))
+	require.Equal(t, []string{"cam", "empty", "fourcc", "long"}, js[[]string](t, bctx, `window.kvsclip.ready.then(() => window.kvsclip.streams())`))
 	assert.Equal(t, "kvsclip put --endpoint "+hs.URL+" --stream empty recording.mkv",
 		js[string](t, bctx, `document.querySelector('article[data-stream="empty"] .empty pre code').textContent`))
 	assert.True(t, js[bool](t, bctx, `document.querySelector('article[data-stream="empty"] .timeline').hidden`), "no timeline without fragments")
@@ -265,23 +276,27 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	assert.Greater(t, len(body), 100000)
 
 	// The server's errors, in its words.
-	for _, c := range []struct{ name, start, end, typ string }{
-		{"start-after-end", "2024-05-01T12:00:20Z", "2024-05-01T12:00:10Z", "InvalidArgumentException"},
-		{"no-fragments", "2030-01-01 00:00:00", "2030-01-01 00:10:00", "ResourceNotFoundException"},
+	for _, c := range []struct{ name, stream, start, end, typ string }{
+		{"start-after-end", "cam", "2024-05-01T12:00:20Z", "2024-05-01T12:00:10Z", "InvalidArgumentException"},
+		{"no-fragments", "cam", "2030-01-01 00:00:00", "2030-01-01 00:10:00", "ResourceNotFoundException"},
+		{"unsupported-codec", "fourcc", "", "", "UnsupportedStreamMediaTypeException"},
 	} {
-		typeIn(cam+".start", c.start)
-		typeIn(cam+".end", c.end)
-		href := js[string](t, bctx, `document.querySelector('`+cam+`.download').href`)
+		art := `article[data-stream="` + c.stream + `"] `
+		if c.start != "" {
+			typeIn(art+".start", c.start)
+			typeIn(art+".end", c.end)
+		}
+		href := js[string](t, bctx, `document.querySelector('`+art+`.download').href`)
 		_, facts := clipFacts(t, href)
-		require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(cam+".play"))))
+		require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(art+".play"))))
 		shown := waitJS[[]string](t, bctx, `!document.getElementById("clip-error").hidden && [document.getElementById("clip-error").textContent, String(document.getElementById("video").hidden), document.getElementById("clip-info").textContent]`)
 		t.Logf("%s: %q / %q", c.name, shown[2], shown[0])
 		assert.Equal(t, c.typ+" "+facts["message"], shown[0], c.name)
 		assert.NotEmpty(t, facts["message"])
 		assert.Equal(t, "true", shown[1], "%s: no video", c.name)
 		assert.NotContains(t, shown[0]+shown[2], "Format error")
-		if c.name == "start-after-end" {
-			shots.shot("server-error")
+		if c.name != "no-fragments" {
+			shots.shot(c.name)
 		}
 	}
 
