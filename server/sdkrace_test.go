@@ -67,86 +67,108 @@ func (p readmeBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 	return p.rt.RoundTrip(req)
 }
 
-// stallBodyConn delays the return of a connection's second write, which
-// carries the request body: the bytes are on the wire, the server answers,
-// and the Transport's write loop is held where a busy machine can hold it.
+// stallBodyConn holds the return of a connection's second write, which
+// carries the request body, until release is closed: the bytes are on the
+// wire, the server answers, and the Transport's write loop is held where a
+// busy machine can hold it.
 type stallBodyConn struct {
 	net.Conn
-	writes int
-	stall  time.Duration
+	writes  int
+	release <-chan struct{}
 }
 
 func (c *stallBodyConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	c.writes++
 	if c.writes == 2 {
-		time.Sleep(c.stall)
+		select {
+		case <-c.release:
+		case <-time.After(10 * time.Second):
+		}
 	}
 	return n, err
 }
 
-// stallingTransport is http.DefaultTransport's configuration, dialing
-// connections that stall after the body's write.
-func stallingTransport(stall time.Duration) *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+// stallingDial dials connections that stall after the body's write until
+// release is closed.
+func stallingDial(release <-chan struct{}) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	var d net.Dialer
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		return &stallBodyConn{Conn: c, stall: stall}, nil
+		return &stallBodyConn{Conn: c, release: release}, nil
 	}
-	return tr
 }
 
 // TestSDKPayloadCutByClient reproduces the short payload without kvsclip's
 // server: a plain handler that reads the JSON body, answers with a first
-// part of the payload and the rest a moment later. With the write loop
-// held after the body's bytes (as on a busy machine), the stock SDK
-// client's payload read fails with "use of closed network connection";
-// the README's client, on the same stalled connections, reads it whole.
-// Should a release of Go or of the SDK close the window, the first half
-// fails: the README's advice can then go.
+// part of the payload, and sends the rest a moment after the client has
+// read that part. The client's write loop is held after the body's bytes
+// (as a busy machine can hold it) until the first part is read: the stock
+// SDK client's payload read then fails with "use of closed network
+// connection", while the README's client, on the same stalled connections,
+// reads it whole. Should a release of Go or of the SDK close the window,
+// the first half fails: the README's advice can then go.
 func TestSDKPayloadCutByClient(t *testing.T) {
 	part := bytes.Repeat([]byte("kvsclip!"), 8<<10) // 64 KiB
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.Copy(io.Discard, r.Body); err != nil {
-			return
-		}
-		w.Header().Set("Content-Type", "video/mp4")
-		w.Header().Set("Content-Length", strconv.Itoa(2*len(part)))
-		w.Write(part)
-		w.(http.Flusher).Flush()
-		time.Sleep(400 * time.Millisecond)
-		w.Write(part)
-	}))
-	t.Cleanup(hs.Close)
 
-	getClip := func(hc am.HTTPClient) ([]byte, error) {
-		c := am.New(am.Options{Region: testRegion, BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1, HTTPClient: hc,
+	// getClip makes the server and a client from newClient, which dials
+	// with dial, and reads the payload of a GetClip.
+	type dialFunc = func(ctx context.Context, network, addr string) (net.Conn, error)
+	getClip := func(newClient func(dial dialFunc) am.HTTPClient) ([]byte, error) {
+		release := make(chan struct{})
+		var once sync.Once
+		free := func() { once.Do(func() { close(release) }) }
+		defer free()
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				return
+			}
+			w.Header().Set("Content-Type", "video/mp4")
+			w.Header().Set("Content-Length", strconv.Itoa(2*len(part)))
+			w.Write(part)
+			w.(http.Flusher).Flush()
+			// The client's write loop, released, acts at once: 300 ms
+			// is ample for it to close the connection or not.
+			<-release
+			time.Sleep(300 * time.Millisecond)
+			w.Write(part)
+		}))
+		defer hs.Close()
+		c := am.New(am.Options{Region: testRegion, BaseEndpoint: aws.String(hs.URL), RetryMaxAttempts: 1,
+			HTTPClient:  newClient(stallingDial(release)),
 			Credentials: credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "")})
 		out, err := c.GetClip(context.Background(), clipInput("demo", time.Unix(1700000000, 0), time.Unix(1700000060, 0)))
 		if err != nil {
 			return nil, err
 		}
 		defer out.Payload.Close()
-		return io.ReadAll(out.Payload)
+		got := make([]byte, len(part))
+		if _, err := io.ReadFull(out.Payload, got); err != nil {
+			return got, err
+		}
+		free()
+		rest, err := io.ReadAll(out.Payload)
+		return append(got, rest...), err
 	}
 
 	// The SDK's own client (awshttp.BuildableClient), on stalled connections.
-	stock := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.DialContext = stallingTransport(150 * time.Millisecond).DialContext
+	got, err := getClip(func(dial dialFunc) am.HTTPClient {
+		return awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DialContext = dial })
 	})
-	got, err := getClip(stock)
 	t.Logf("stock SDK client: %d of %d bytes, %v", len(got), 2*len(part), err)
 	require.Error(t, err, "the stock client's payload is cut")
 	assert.ErrorIs(t, err, net.ErrClosed)
 	assert.Less(t, len(got), 2*len(part))
 
 	// The README's client: the same transport, the body's WriteTo hidden.
-	readme := &http.Client{Transport: readmeBodies{stallingTransport(150 * time.Millisecond)}}
-	got, err = getClip(readme)
+	got, err = getClip(func(dial dialFunc) am.HTTPClient {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = dial
+		return &http.Client{Transport: readmeBodies{tr}}
+	})
 	require.NoError(t, err, "the README's client")
 	assert.Equal(t, 2*len(part), len(got))
 }
