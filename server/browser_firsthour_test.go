@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -133,7 +135,9 @@ func clipFacts(t *testing.T, url string) (*http.Response, map[string]string) {
 // Z or an offset, local time or epoch seconds, and anything else is refused
 // next to the input without a request. The server's errors (start after
 // end, a range without fragments, a codec GetClip does not take) are shown
-// in words, its type and message, instead of the <video>'s "Format error". The caption gives
+// in words, its type and message, instead of the <video>'s "Format error";
+// a clip the server makes and the browser cannot decode (H.265 here) is
+// said to be the browser's failure, with the advice to download it. The caption gives
 // the range the clip actually holds, from its provenance headers, beside
 // the asked one; a clip cut at GetClip's 200 fragments says so and plays
 // the next part from X-Kvsclip-Next-Start-Timestamp. The timeline zooms
@@ -185,6 +189,27 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "fourcc",
 		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(odd)}, func(a Ack) { acks = append(acks, a) }))
 	require.NotEmpty(t, persisted(acks))
+	// hevc: H.265 alone, which GetClip takes and this Chromium (no GPU)
+	// cannot decode.
+	_, err := r.kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{
+		StreamName: aws.String("hevc"), DataRetentionInHours: aws.Int32(24), MediaType: aws.String("video/h265")})
+	require.NoError(t, err)
+	hevc := rewrite(t, filepath.Join("..", "testdata", "hevc-main10-174x142-aac16k-stereo.getmedia.mkv"), func(h *mkv.Header, frags []*mkv.Fragment) {
+		h.Tracks = h.Tracks[:1]
+		for _, f := range frags {
+			kept := f.Blocks[:0]
+			for _, b := range f.Blocks {
+				if b.Track == h.Tracks[0].Number {
+					kept = append(kept, b)
+				}
+			}
+			f.Blocks = kept
+		}
+	})
+	acks = nil
+	require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "hevc",
+		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(hevc)}, func(a Ack) { acks = append(acks, a) }))
+	require.NotEmpty(t, persisted(acks))
 	longStart := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	n := 0
 	for k := 0; n <= 200; k++ {
@@ -193,7 +218,7 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	t.Logf("long: %d fragments", n)
 
 	require.NoError(t, chromedp.Do(bctx, chromedp.Reload()))
-	require.Equal(t, []string{"cam", "empty", "fourcc", "long"}, js[[]string](t, bctx, `window.kvsclip.ready.then(() => window.kvsclip.streams())`))
+	require.Equal(t, []string{"cam", "empty", "fourcc", "hevc", "long"}, js[[]string](t, bctx, `window.kvsclip.ready.then(() => window.kvsclip.streams())`))
 	assert.Equal(t, "kvsclip put --endpoint "+hs.URL+" --stream empty recording.mkv",
 		js[string](t, bctx, `document.querySelector('article[data-stream="empty"] .empty pre code').textContent`))
 	assert.True(t, js[bool](t, bctx, `document.querySelector('article[data-stream="empty"] .timeline').hidden`), "no timeline without fragments")
@@ -267,7 +292,7 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	dl := js[[]string](t, bctx, `[document.querySelector('`+cam+`.download').href, document.querySelector('`+cam+`.download').download]`)
 	assert.Equal(t, url, dl[0])
 	assert.Equal(t, "cam_20240501T120001Z_20240501T120010.100Z.mp4", dl[1])
-	resp, err := http.Get(dl[0])
+	resp, err = http.Get(dl[0])
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -298,6 +323,18 @@ func TestBrowserPageFirstHour(t *testing.T) {
 		if c.name != "no-fragments" {
 			shots.shot(c.name)
 		}
+	}
+
+	// A clip the server makes and this browser cannot decode: the server
+	// is asked again, says yes, and the browser is named.
+	if js[string](t, bctx, `document.getElementById("video").canPlayType('video/mp4; codecs="hvc1.2.4.L93.B0"')`) == "" {
+		require.NoError(t, chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`article[data-stream="hevc"] .play`))))
+		shown := waitJS[[]string](t, bctx, `!document.getElementById("clip-error").hidden && [document.getElementById("clip-error").textContent, document.getElementById("clip-info").textContent]`)
+		t.Logf("hevc: %q / %q", shown[1], shown[0])
+		assert.Contains(t, shown[0], "The browser could not play this clip")
+		assert.Contains(t, shown[0], "download it instead")
+		assert.Contains(t, shown[1], "hevc: 2024-05-01T12:00:00Z", "the server made the clip")
+		shots.shot("browser-cannot-decode")
 	}
 
 	// The whole of the long stream, the default selection: cut at 200

@@ -378,6 +378,15 @@ function showClipError(type, message) {
   player.error.append(b, " ", message);
 }
 
+// showServerError shows a KVS error answer: its type (X-Amzn-ErrorType,
+// else the body's __type) and its message ("message", or "Message" as
+// some services write it).
+async function showServerError(resp) {
+  const data = await resp.json().catch(() => ({}));
+  const type = resp.headers.get("X-Amzn-ErrorType") || data.__type || "HTTP " + resp.status;
+  showClipError(type.split(":")[0], data.message || data.Message || resp.statusText);
+}
+
 // play checks the chosen range with the server and, when it makes a clip,
 // points the one <video> — moved beside the stream — at it. The check is a
 // one-byte ranged GET: the server plans the whole clip for it, so every
@@ -413,10 +422,8 @@ async function play(st, autoplay = true) {
     return "";
   }
   if (!resp.ok) {
-    const data = await resp.json().catch(() => ({}));
-    const type = resp.headers.get("X-Amzn-ErrorType") || data.__type || "HTTP " + resp.status;
     player.info.textContent = st.name + ": no clip for " + fmtTime(a) + " – " + fmtTime(b) + " (HTTP " + resp.status + ")";
-    showClipError(type.split(":")[0], data.message || data.Message || resp.statusText);
+    await showServerError(resp);
     return "";
   }
   if (resp.body) resp.body.cancel().catch(() => {});
@@ -559,10 +566,19 @@ document.getElementById("auth").addEventListener("submit", ev => {
 });
 
 // The server accepted the clip before the <video> got it, so an error here
-// is the browser's: most often a codec it cannot decode.
-video.addEventListener("error", () => {
-  const e = video.error;
-  if (!e || !video.getAttribute("src")) return;
+// is most often the browser's, a codec it cannot decode; but the server may
+// have refused the video's own requests since (a limit, a store that
+// failed), so it is asked once more before the browser is blamed.
+video.addEventListener("error", async () => {
+  const e = video.error, src = video.getAttribute("src");
+  if (!e || !src) return;
+  const resp = await fetch(src, { headers: { Range: "bytes=0-0" }, cache: "no-store" }).catch(() => null);
+  if (video.getAttribute("src") !== src) return; // another clip since
+  if (resp && !resp.ok) {
+    await showServerError(resp);
+    return;
+  }
+  if (resp && resp.body) resp.body.cancel().catch(() => {});
   showClipError("The browser could not play this clip", "(" + e.code + (e.message ? " " + e.message : "") + "); download it instead.");
 });
 
