@@ -472,9 +472,12 @@ async function play(st, autoplay = true) {
   return url;
 }
 
-// putHint is the command line that puts a recording into a stream here.
+// putHint is the command line that puts a recording into a stream here;
+// on a server with credentials, kvsclip put signs with the keys in the
+// environment (the page never writes the secret out).
 function putHint(stream) {
-  return "kvsclip put --endpoint " + location.origin + " --stream " + stream + " recording.mkv";
+  const env = credentials() ? "AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... " : "";
+  return env + "kvsclip put --endpoint " + location.origin + " --stream " + stream + " recording.mkv";
 }
 
 function render(info, frags) {
@@ -505,6 +508,8 @@ function render(info, frags) {
     setView(st, st.t0, st.t1);
     select(st, st.t0, st.t1);
     for (const input of [st.start, st.end]) input.addEventListener("input", () => { readRange(st); });
+    // A presigned link lasts an hour: it is signed again when followed.
+    st.download.addEventListener("click", () => { readRange(st); });
     st.format.addEventListener("change", () => { readRange(st); });
   } else {
     el.querySelector(".meta").textContent += " · nothing to clip yet";
