@@ -88,8 +88,17 @@ cat <<EOF
 
 GetClip with curl:
   $getclip -f -o demo.mp4
-GetClip with the Go SDK (github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia):
-  c := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-west-2", BaseEndpoint: aws.String("$url"), Credentials: aws.AnonymousCredentials{}})
+GetClip with the Go SDK (github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia), with an
+HTTP client that keeps the SDK from cutting the payload on a busy machine (README: "The Go SDK's GetClip payload"):
+  type plainBodies struct{ rt http.RoundTripper }
+  func (p plainBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+  	if req.Body != nil && req.Body != http.NoBody {
+  		req = req.Clone(req.Context())
+  		req.Body = struct{ io.ReadCloser }{req.Body} // hides WriteTo from net/http
+  	}
+  	return p.rt.RoundTrip(req)
+  }
+  c := kinesisvideoarchivedmedia.New(kinesisvideoarchivedmedia.Options{Region: "us-west-2", BaseEndpoint: aws.String("$url"), Credentials: aws.AnonymousCredentials{}, HTTPClient: &http.Client{Transport: plainBodies{http.DefaultTransport}}})
   out, err := c.GetClip(ctx, &kinesisvideoarchivedmedia.GetClipInput{StreamName: aws.String("demo"), ClipFragmentSelector: &types.ClipFragmentSelector{FragmentSelectorType: types.ClipFragmentSelectorTypeProducerTimestamp, TimestampRange: &types.ClipTimestampRange{StartTimestamp: aws.Time(time.Unix($start, 0)), EndTimestamp: aws.Time(time.Unix($end, 0))}}}) // out.Payload is the MP4
 Or open $url/ in a browser for the stream's timeline.
 

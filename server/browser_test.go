@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -29,7 +28,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -155,12 +153,7 @@ func playFile(url string) string {
 // is served by a ranged request.
 func TestBrowserPage(t *testing.T) {
 	bin := chromiumPath(t)
-	store, err := archive.Open(t.TempDir())
-	require.NoError(t, err)
-	// No credentials: the page makes unsigned requests, which such a
-	// server takes from loopback clients.
-	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	require.NoError(t, err)
+	srv, store := openServer(t)
 	counter := &rangeCounter{next: srv}
 	// /files/ serves MP4 files made here, beside the server's routes.
 	files := t.TempDir()
@@ -174,7 +167,7 @@ func TestBrowserPage(t *testing.T) {
 	r.createStream("cam", 24)
 	// An H.265 stream (empty: the page judges the codec by MediaType),
 	// which Debian's Chromium without a GPU cannot decode.
-	_, err = r.kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{
+	_, err := r.kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{
 		StreamName: aws.String("hevc"), DataRetentionInHours: aws.Int32(24), MediaType: aws.String("video/h265")})
 	require.NoError(t, err)
 	// Two recordings a minute apart: the timeline must show the hole.

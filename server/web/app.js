@@ -4,7 +4,7 @@
 // It talks to the same JSON API the SDKs use; no build step, no libraries.
 "use strict";
 
-const COLORS = { bg: "#e9ecf1", frag: "#2563eb", edge: "#ffffff", sel: "rgba(234,88,12,0.35)", selEdge: "#c2410c" };
+const COLORS = { bg: "#e9ecf1", frag: "#2563eb", edge: "#ffffff", sel: "rgba(234,88,12,0.35)", selEdge: "#c2410c", playing: "#16a34a" };
 
 const statusEl = document.getElementById("status");
 const video = document.getElementById("video");
@@ -167,10 +167,94 @@ function codecString(mediaType) {
 
 function fmtTime(sec) { return new Date(sec * 1000).toISOString().replace(".000Z", "Z"); }
 function fixed(sec) { return (Math.round(sec * 1000) / 1000).toFixed(3); }
+// fmtTime writes epoch seconds as the axis shows them: UTC, ISO 8601,
+// with milliseconds only when there are some.
+function fmtTime(sec) { return new Date(Math.round(sec * 1000)).toISOString().replace(".000Z", "Z"); }
+function fixed(sec) { return (Math.round(sec * 1000) / 1000).toFixed(3); }
 
-function clipURL(st, format) {
+// fmtSpan writes a length of time for people: "7.4 s", "6 min 40 s", "2.8 h".
+function fmtSpan(sec) {
+  if (sec < 60) return (Math.round(sec * 10) / 10) + " s";
+  if (sec < 3600) return Math.floor(sec / 60) + " min " + Math.round(sec % 60) + " s";
+  return (Math.round(sec / 360) / 10) + " h";
+}
+
+const TIME_FORMS = "2024-03-01T12:00:05Z, 2024-03-01T14:00:05+02:00, 2024-03-01 12:00:05 (local time) or epoch seconds";
+
+// parseTime reads a time as people type it: epoch seconds, ISO 8601 with
+// Z or an offset (the form the axis shows), or a date and time without a
+// zone, taken as this browser's local time. It returns epoch seconds with
+// millisecond precision, the server's, or throws an Error that says what
+// is accepted. Date.parse is not used: it takes many forms that differ
+// between browsers, and reads a zoneless date-time differently from a
+// zoneless date.
+function parseTime(text) {
+  const s = text.trim();
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(+s * 1000) / 1000;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(s);
+  if (!m) throw new Error((s ? "“" + s + "” is not a time" : "a time is needed") + ": type " + TIME_FORMS);
+  const [, y, mo, d, h, mi, sec = "0", frac = "", zone] = m;
+  const parts = [+y, +mo - 1, +d, +h, +mi, +sec, Math.round(+("0." + (frac || "0")) * 1000)];
+  // A field out of range (month 13, 25:00) would roll over: refuse it.
+  const check = new Date(Date.UTC(...parts));
+  if (check.getUTCMonth() !== parts[1] || check.getUTCDate() !== parts[2] || check.getUTCHours() !== parts[3] ||
+    check.getUTCMinutes() !== parts[4] || check.getUTCSeconds() !== parts[5]) {
+    throw new Error("“" + s + "” is not a valid date and time");
+  }
+  let ms;
+  if (zone === undefined) {
+    ms = new Date(...parts).getTime(); // local time
+  } else {
+    ms = check.getTime();
+    if (zone.toUpperCase() !== "Z") {
+      const digits = zone.slice(1).replace(":", "");
+      const offset = (+digits.slice(0, 2) * 60 + +(digits.slice(2) || 0)) * 60000;
+      ms -= zone[0] === "-" ? -offset : offset;
+    }
+  }
+  return ms / 1000;
+}
+
+// readRange parses a stream's start and end inputs, saying under each what
+// it was read as or why it was refused; it returns [start, end] or null.
+function readRange(st) {
+  let ok = true;
+  const out = [st.start, st.end].map(input => {
+    const note = input.parentElement.querySelector(".note");
+    try {
+      const t = parseTime(input.value);
+      input.removeAttribute("aria-invalid");
+      note.classList.remove("invalid");
+      note.textContent = fmtTime(t);
+      return t;
+    } catch (err) {
+      ok = false;
+      input.setAttribute("aria-invalid", "true");
+      note.classList.add("invalid");
+      note.textContent = err.message;
+      return NaN;
+    }
+  });
+  st.download.hidden = !ok;
+  if (!ok) return null;
+  // The timeline shows what was typed, as it shows what was dragged.
+  st.sel = [Math.min(...out), Math.max(...out)];
+  if (st.view) draw(st);
+  st.download.href = clipURL(st, st.format.value, out[0], out[1]);
+  st.download.download = fileName(st.name, out[0], out[1]);
+  return out;
+}
+
+// fileName names a downloaded clip by its stream and range; colons are
+// left out, as some file systems refuse them.
+function fileName(name, a, b) {
+  const t = s => fmtTime(s).replace(/[-:]/g, "");
+  return name + "_" + t(a) + "_" + t(b) + ".mp4";
+}
+
+function clipURL(st, format, a, b) {
   const path = "/clips/" + encodeURIComponent(st.name) + ".mp4";
-  const params = { start: st.start.value, end: st.end.value, selector: "producer", format };
+  const params = { start: fixed(a), end: fixed(b), selector: "producer", format };
   const c = credentials();
   return c ? presign(c, path, params) : path + "?" + new URLSearchParams(params).toString();
 }
@@ -180,22 +264,55 @@ function draw(st) {
   const w = c.width, h = c.height;
   ctx.fillStyle = COLORS.bg;
   ctx.fillRect(0, 0, w, h);
-  const x = t => (t - st.t0) / (st.t1 - st.t0) * w;
+  const [v0, v1] = st.view;
+  const x = t => (t - v0) / (v1 - v0) * w;
   for (const f of st.frags) {
     const a = x(f.ProducerTimestamp), b = x(f.ProducerTimestamp + f.FragmentLengthInMilliseconds / 1000);
+    if (b < 0 || a > w) continue;
     ctx.fillStyle = COLORS.frag;
     ctx.fillRect(a, 8, Math.max(b - a, 1), h - 16);
     ctx.fillStyle = COLORS.edge;
-    ctx.fillRect(a, 8, 1, h - 16); // fragment boundary
+    if (b - a > 3) ctx.fillRect(a, 8, 1, h - 16); // fragment boundary, where there is room for it
+  }
+  if (st.playing) {
+    // What the player holds: the fragments the clip kept, under the request.
+    const a = x(st.playing[0]), b = x(st.playing[1]);
+    ctx.fillStyle = COLORS.playing;
+    ctx.fillRect(a, h - 6, Math.max(b - a, 2), 6);
   }
   if (st.sel) {
     const a = x(Math.min(...st.sel)), b = x(Math.max(...st.sel));
     ctx.fillStyle = COLORS.sel;
-    ctx.fillRect(a, 0, Math.max(b - a, 1), h);
+    ctx.fillRect(a, 0, Math.max(b - a, 1), h - 6);
     ctx.fillStyle = COLORS.selEdge;
-    ctx.fillRect(a, 0, 2, h);
-    ctx.fillRect(b - 2, 0, 2, h);
+    ctx.fillRect(a, 0, 2, h - 6);
+    ctx.fillRect(b - 2, 0, 2, h - 6);
   }
+}
+
+// setView shows [a, b] of the stream on the timeline, kept within the
+// recording and no shorter than a second, and labels the axis for it.
+function setView(st, a, b) {
+  const full = st.t1 - st.t0, span = Math.min(Math.max(b - a, Math.min(1, full)), full);
+  a = Math.min(Math.max(a, st.t0), st.t1 - span);
+  st.view = [a, a + span];
+  const ticks = st.el.querySelectorAll(".axis span");
+  ticks.forEach((el, i) => { el.textContent = fmtTime(a + span * i / (ticks.length - 1)); });
+  st.el.querySelector(".zoom-level").textContent = span < full ? "showing " + fmtSpan(span) + " of " + fmtSpan(full) : "whole stream, " + fmtSpan(full);
+  draw(st);
+}
+
+// zoom scales the view by factor (below 1 zooms in) about the time at.
+function zoom(st, factor, at) {
+  const [a, b] = st.view;
+  if (at === undefined) at = (a + b) / 2;
+  setView(st, at - (at - a) * factor, at + (b - at) * factor);
+}
+
+// pan moves the view by frac of its width.
+function pan(st, frac) {
+  const [a, b] = st.view, d = (b - a) * frac;
+  setView(st, a + d, b + d);
 }
 
 // select sets the range (epoch seconds) in the form and on the timeline.
@@ -203,35 +320,150 @@ function select(st, a, b) {
   st.sel = [Math.min(a, b), Math.max(a, b)];
   st.start.value = fixed(st.sel[0]);
   st.end.value = fixed(st.sel[1]);
-  st.download.href = clipURL(st, st.format.value);
+  readRange(st);
   draw(st);
 }
 
-function bindDrag(st) {
-  const toTime = ev => {
-    const r = st.canvas.getBoundingClientRect();
-    const frac = Math.min(Math.max((ev.clientX - r.left) / r.width, 0), 1);
-    return st.t0 + frac * (st.t1 - st.t0);
-  };
-  let from = null;
-  st.canvas.addEventListener("pointerdown", ev => { from = toTime(ev); st.canvas.setPointerCapture(ev.pointerId); select(st, from, from); });
-  st.canvas.addEventListener("pointermove", ev => { if (from !== null) select(st, from, toTime(ev)); });
-  st.canvas.addEventListener("pointerup", ev => { if (from !== null) select(st, from, toTime(ev)); from = null; });
+// timeAt is the time under a pointer over the timeline, in the view.
+function timeAt(st, clientX) {
+  const r = st.canvas.getBoundingClientRect();
+  const frac = Math.min(Math.max((clientX - r.left) / r.width, 0), 1);
+  return st.view[0] + frac * (st.view[1] - st.view[0]);
 }
 
-// play points the one <video> at the chosen range. A clip the browser
-// cannot decode is still offered for download.
-function play(st, autoplay = true) {
+function bindTimeline(st) {
+  const c = st.canvas;
+  let from = null;
+  c.addEventListener("pointerdown", ev => { from = timeAt(st, ev.clientX); c.setPointerCapture(ev.pointerId); c.focus(); select(st, from, from); });
+  c.addEventListener("pointermove", ev => { if (from !== null) select(st, from, timeAt(st, ev.clientX)); });
+  c.addEventListener("pointerup", ev => { if (from !== null) select(st, from, timeAt(st, ev.clientX)); from = null; });
+  // The wheel zooms about the time under the pointer; sideways, it pans.
+  c.addEventListener("wheel", ev => {
+    ev.preventDefault();
+    if (Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) pan(st, ev.deltaX / 1000);
+    else zoom(st, Math.pow(1.2, Math.sign(ev.deltaY) * Math.min(Math.abs(ev.deltaY) / 100, 5)), timeAt(st, ev.clientX));
+  }, { passive: false });
+  c.addEventListener("keydown", ev => {
+    const keys = { "+": () => zoom(st, 0.5), "=": () => zoom(st, 0.5), "-": () => zoom(st, 2), "_": () => zoom(st, 2),
+      ArrowLeft: () => pan(st, -0.25), ArrowRight: () => pan(st, 0.25), "0": () => setView(st, st.t0, st.t1), Home: () => setView(st, st.t0, st.t1) };
+    if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
+  });
+  const on = (cls, f) => st.el.querySelector(cls).addEventListener("click", f);
+  on(".zoom-in", () => zoom(st, 0.5));
+  on(".zoom-out", () => zoom(st, 2));
+  on(".pan-left", () => pan(st, -0.25));
+  on(".pan-right", () => pan(st, 0.25));
+  on(".zoom-sel", () => { if (st.sel && st.sel[1] > st.sel[0]) setView(st, st.sel[0], st.sel[1]); });
+  on(".zoom-all", () => setView(st, st.t0, st.t1));
+}
+
+const player = {
+  section: document.getElementById("player"),
+  info: document.getElementById("clip-info"),
+  asked: document.getElementById("clip-asked"),
+  cut: document.getElementById("clip-cut"),
+  error: document.getElementById("clip-error"),
+  download: document.getElementById("download"),
+  st: null,
+};
+
+// showClipError puts a failure into words where the player is: the
+// server's error type and message, or what the browser said.
+function showClipError(type, message) {
+  player.error.hidden = false;
+  player.error.replaceChildren();
+  const b = document.createElement("strong");
+  b.className = "type";
+  b.textContent = type;
+  player.error.append(b, " ", message);
+}
+
+// showServerError shows a KVS error answer: its type (X-Amzn-ErrorType,
+// else the body's __type) and its message ("message", or "Message" as
+// some services write it).
+async function showServerError(resp) {
+  const data = await resp.json().catch(() => ({}));
+  const type = resp.headers.get("X-Amzn-ErrorType") || data.__type || "HTTP " + resp.status;
+  showClipError(type.split(":")[0], data.message || data.Message || resp.statusText);
+}
+
+// play checks the chosen range with the server and, when it makes a clip,
+// points the one <video> — moved beside the stream — at it. The check is a
+// one-byte ranged GET: the server plans the whole clip for it, so every
+// error the clip would have comes back as the server's JSON error, which a
+// <video> would turn into "Format error"; and the answer's provenance
+// headers say what the clip holds, which may be less than was asked:
+// GetClip keeps the fragments that start in the range, up to 200 of them
+// or 100 MB. It returns the clip's URL, or "" when there is no clip.
+async function play(st, autoplay = true) {
+  const range = readRange(st);
+  if (!range) return "";
+  const [a, b] = range;
   const format = st.format.value;
-  const url = clipURL(st, format);
-  document.getElementById("player").hidden = false;
-  document.getElementById("clip-info").textContent = st.name + ": " + fmtTime(+st.start.value) + " – " + fmtTime(+st.end.value) + " (" + format + ")";
-  const dl = document.getElementById("download");
-  dl.href = url;
-  dl.download = st.name + "-" + st.start.value + ".mp4";
+  const url = clipURL(st, format, a, b);
+  player.st = st;
+  st.el.appendChild(player.section);
+  player.section.hidden = false;
+  player.error.hidden = true;
+  player.cut.hidden = true;
+  player.asked.hidden = true;
+  player.download.parentElement.hidden = true;
+  player.info.textContent = st.name + ": asking for " + fmtTime(a) + " – " + fmtTime(b) + "…";
+  for (const other of state.streams.values()) if (other.playing) { other.playing = null; draw(other); }
+  video.pause();
+  video.removeAttribute("src");
+  video.hidden = true;
+  let resp;
+  try {
+    resp = await fetch(url, { headers: { Range: "bytes=0-0" }, cache: "no-store" });
+  } catch (err) {
+    player.info.textContent = st.name + ": no clip";
+    showClipError("network error", err.message);
+    return "";
+  }
+  if (!resp.ok) {
+    player.info.textContent = st.name + ": no clip for " + fmtTime(a) + " – " + fmtTime(b) + " (HTTP " + resp.status + ")";
+    await showServerError(resp);
+    return "";
+  }
+  if (resp.body) resp.body.cancel().catch(() => {});
+  const hdr = name => resp.headers.get("X-Kvsclip-" + name);
+  const first = parseFloat(hdr("First-Producer-Timestamp")), lastStart = parseFloat(hdr("Last-Producer-Timestamp"));
+  const lastFrag = st.frags.find(f => f.FragmentNumber === hdr("Last-Fragment-Number"));
+  const last = lastStart + (lastFrag ? lastFrag.FragmentLengthInMilliseconds / 1000 : 0);
+  const n = +hdr("Fragments");
+  st.playing = [first, last];
+  draw(st);
+  player.info.textContent = st.name + ": " + fmtTime(first) + " – " + fmtTime(last) + " · " + fmtSpan(last - first) +
+    " · " + n + " fragment" + (n === 1 ? "" : "s") + " (" + format + ")";
+  player.info.dataset.start = fixed(first);
+  player.info.dataset.end = fixed(last);
+  if (Math.abs(first - a) > 0.001 || Math.abs(last - b) > 0.001) {
+    player.asked.hidden = false;
+    player.asked.textContent = "Asked for " + fmtTime(a) + " – " + fmtTime(b) + " (" + fmtSpan(b - a) +
+      "): a clip holds the whole fragments that start in the range.";
+  }
+  if (hdr("Truncated") === "true") {
+    const next = parseFloat(hdr("Next-Start-Timestamp"));
+    player.cut.hidden = false;
+    player.cut.replaceChildren("Cut at 200 fragments / 100 MB, GetClip's limits: this part ends at " + fmtTime(last) + ". ");
+    if (!isNaN(next)) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "continue";
+      btn.textContent = "Continue from " + fmtTime(next);
+      btn.addEventListener("click", () => { select(st, next, b); play(st); });
+      player.cut.append(btn);
+      player.cut.dataset.next = fixed(next);
+    }
+  }
+  player.download.parentElement.hidden = false;
+  player.download.href = url;
+  player.download.download = fileName(st.name, first, last);
   const warn = document.getElementById("codec-warning");
   warn.hidden = st.playable;
   warn.textContent = st.playable ? "" : "This browser cannot play " + st.codecs + "; download the clip instead.";
+  video.hidden = false;
   video.src = url;
   if (autoplay) {
     const p = video.play();
@@ -240,13 +472,21 @@ function play(st, autoplay = true) {
   return url;
 }
 
+// putHint is the command line that puts a recording into a stream here;
+// on a server with credentials, kvsclip put signs with the keys in the
+// environment (the page never writes the secret out).
+function putHint(stream) {
+  const env = credentials() ? "AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... " : "";
+  return env + "kvsclip put --endpoint " + location.origin + " --stream " + stream + " recording.mkv";
+}
+
 function render(info, frags) {
   const el = document.getElementById("stream-tpl").content.firstElementChild.cloneNode(true);
   const st = {
     name: info.StreamName, info, frags, el,
     canvas: el.querySelector(".timeline"), start: el.querySelector(".start"), end: el.querySelector(".end"),
-    format: el.querySelector(".format"), download: document.getElementById("download"),
-    codecs: codecString(info.MediaType), sel: null,
+    format: el.querySelector(".format"), download: el.querySelector(".download"),
+    codecs: codecString(info.MediaType), sel: null, playing: null,
   };
   st.playable = video.canPlayType(st.codecs) !== "";
   el.dataset.stream = st.name;
@@ -263,19 +503,33 @@ function render(info, frags) {
     st.t0 = frags[0].ProducerTimestamp;
     st.t1 = Math.max(...frags.map(f => f.ProducerTimestamp + f.FragmentLengthInMilliseconds / 1000));
     if (st.t1 <= st.t0) st.t1 = st.t0 + 1;
-    el.querySelector(".from").textContent = fmtTime(st.t0);
-    el.querySelector(".to").textContent = fmtTime(st.t1);
-    bindDrag(st);
+    st.view = [st.t0, st.t1];
+    bindTimeline(st);
+    setView(st, st.t0, st.t1);
     select(st, st.t0, st.t1);
+    for (const input of [st.start, st.end]) input.addEventListener("input", () => { readRange(st); });
+    // A presigned link lasts an hour: it is signed again when followed.
+    st.download.addEventListener("click", () => { readRange(st); });
+    st.format.addEventListener("change", () => { readRange(st); });
   } else {
     el.querySelector(".meta").textContent += " · nothing to clip yet";
-    st.canvas.hidden = true;
-    el.querySelector(".axis").hidden = true;
-    el.querySelector(".controls").hidden = true;
+    for (const cls of [".timeline", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
+    const hint = el.querySelector(".empty");
+    hint.hidden = false;
+    hint.querySelector("pre code").textContent = putHint(st.name);
   }
   el.querySelector(".controls").addEventListener("submit", ev => { ev.preventDefault(); play(st); });
   document.getElementById("streams").appendChild(el);
   state.streams.set(st.name, st);
+}
+
+// renderNoStreams says how to make a first stream and fill it.
+function renderNoStreams() {
+  const el = document.getElementById("empty-tpl").content.firstElementChild.cloneNode(true);
+  const [create, put] = el.querySelectorAll("code");
+  create.textContent = "curl -X POST " + location.origin + "/createStream -H 'Content-Type: application/json' -d '{\"StreamName\":\"demo\",\"DataRetentionInHours\":24}'";
+  put.textContent = putHint("demo");
+  document.getElementById("streams").appendChild(el);
 }
 
 async function load() {
@@ -291,6 +545,7 @@ async function load() {
       token = page.NextToken;
     } while (token);
     for (const info of streams) render(info, await listAll(info.StreamName));
+    if (!streams.length) renderNoStreams();
     setStatus(streams.length ? streams.length + " stream(s)" : "no streams");
   } catch (err) {
     // A server with credentials refuses unsigned requests, and wrong keys:
@@ -315,9 +570,21 @@ document.getElementById("auth").addEventListener("submit", ev => {
   signIn(document.getElementById("key-id").value.trim(), document.getElementById("secret").value);
 });
 
-video.addEventListener("error", () => {
-  const e = video.error;
-  setStatus("video error " + (e ? e.code + " " + e.message : ""));
+// The server accepted the clip before the <video> got it, so an error here
+// is most often the browser's, a codec it cannot decode; but the server may
+// have refused the video's own requests since (a limit, a store that
+// failed), so it is asked once more before the browser is blamed.
+video.addEventListener("error", async () => {
+  const e = video.error, src = video.getAttribute("src");
+  if (!e || !src) return;
+  const resp = await fetch(src, { headers: { Range: "bytes=0-0" }, cache: "no-store" }).catch(() => null);
+  if (video.getAttribute("src") !== src) return; // another clip since
+  if (resp && !resp.ok) {
+    await showServerError(resp);
+    return;
+  }
+  if (resp && resp.body) resp.body.cancel().catch(() => {});
+  showClipError("The browser could not play this clip", "(" + e.code + (e.message ? " " + e.message : "") + "); download it instead.");
 });
 
 // window.kvsclip is the page's handle for scripts and the browser test.
@@ -326,8 +593,12 @@ window.kvsclip = {
   streams: () => [...state.streams.keys()],
   canPlay: name => state.streams.get(name).playable,
   select: (name, start, end) => select(state.streams.get(name), start, end),
-  // play loads the selected range in the format; autoplay false only loads it.
+  // play checks and loads the selected range in the format; autoplay
+  // false only loads it. It resolves to the clip's URL, "" without a clip.
   play: (name, format, autoplay = true) => { const st = state.streams.get(name); st.format.value = format || "mp4"; return play(st, autoplay); },
+  // view is the time span the stream's timeline shows.
+  view: name => state.streams.get(name).view,
+  parseTime,
   signIn,
   // sha256hex is the page's SHA-256, for the browser test to check.
   sha256hex: s => hex(sha256(utf8(s))),
