@@ -53,7 +53,6 @@ func (p *MediaPlaylist) WriteTo(w io.Writer) (int64, error) {
 	if p.VOD {
 		b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
 	}
-	b.WriteString("#EXT-X-INDEPENDENT-SEGMENTS\n")
 	initURI := ""
 	for i, s := range p.Segments {
 		if i > 0 && s.Discontinuity {
@@ -96,7 +95,7 @@ func (p *MasterPlaylist) WriteTo(w io.Writer) (int64, error) {
 	if p.FMP4 {
 		version = 7
 	}
-	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-STREAM-INF:BANDWIDTH=%d", version, max(p.Bandwidth, 1))
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-STREAM-INF:BANDWIDTH=%d", version, max(p.Bandwidth, 1))
 	if p.Codecs != "" {
 		fmt.Fprintf(&b, ",CODECS=%q", p.Codecs)
 	}
