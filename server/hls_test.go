@@ -187,4 +187,3 @@ func TestHLSOnDemandFMP4(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
-
