@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -27,7 +29,10 @@ func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *play
 		return err
 	}
 	p := &playback.MasterPlaylist{MediaURI: uri("getHLSMediaPlaylist.m3u8", ""), Bandwidth: playback.PeakBandwidth(win.Segments), FMP4: ss.Container != "MPEG_TS"}
-	p.Width, p.Height = s.videoSize(ctx, ss, frags)
+	if x := s.windowIndex(ctx, ss, frags); x != nil {
+		h := x.Header
+		p.Width, p.Height = int(h.Tracks[0].PixelWidth), int(h.Tracks[0].PixelHeight)
+	}
 	w.Header().Set("Content-Type", typeM3U8)
 	_, err = p.WriteTo(w)
 	return ignoreWriteErr(err)
@@ -52,9 +57,24 @@ func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *pl
 		return err
 	}
 	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != "ON_DEMAND", Now: now,
+		InitURI:          uri("getMP4InitFragment.mp4", "") + "&TrackNumber=%d",
+		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
 		DisplayTimestamp: ss.DisplayTimestamp == "ALWAYS", DisplayNumber: ss.DisplayNumber == "ALWAYS",
-		Bandwidth: playback.PeakBandwidth(win.Segments)}
-	m.Width, m.Height = s.videoSize(ctx, ss, frags)
+	}
+	if x := s.windowIndex(ctx, ss, frags); x != nil {
+		if win.Ended {
+			// The presentation lasts until its last sample of any track
+			// ends: the stored length may stop at the video's end.
+			last := &m.Segments[len(m.Segments)-1]
+			last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
+		}
+		h := x.Header
+		for _, t := range h.Tracks {
+			tr := playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
+				Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)}
+			m.Tracks = append(m.Tracks, tr)
+		}
+	}
 	if len(win.Segments) > 0 {
 		m.Origin = win.Segments[0].Time
 	}
@@ -72,25 +92,52 @@ func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *pl
 	return ignoreWriteErr(err)
 }
 
-// videoSize reads the video's size from the newest fragment's index, for
-// RESOLUTION and the DASH width and height; 0, 0 when it cannot be had.
-func (s *Server) videoSize(ctx context.Context, ss *playback.Session, frags []archive.Fragment) (int, int) {
+// windowIndex reads the newest fragment's index, for the tracks (the
+// playlists' resolution, the manifest's adaptation sets) and the end of
+// the media; nil when it cannot be had.
+func (s *Server) windowIndex(ctx context.Context, ss *playback.Session, frags []archive.Fragment) *fragindex.Index {
 	if len(frags) == 0 {
-		return 0, 0
+		return nil
 	}
 	f := frags[len(frags)-1]
 	x := s.idxCache.get(ss.StreamARN + "/" + f.Number)
 	if x == nil {
 		var err error
 		if x, err = s.cfg.Store.Index(ctx, ss.Stream, f); err != nil {
-			return 0, 0
+			return nil
 		}
 		s.idxCache.put(ss.StreamARN+"/"+f.Number, x)
 	}
 	if x.Header == nil || len(x.Header.Tracks) == 0 {
-		return 0, 0
+		return nil
 	}
-	return int(x.Header.Tracks[0].PixelWidth), int(x.Header.Tracks[0].PixelHeight)
+	return x
+}
+
+// fragmentEndMillis is when the last sample of a fragment ends, in ms on
+// the media time line: each track's last sample lasts its BlockDuration,
+// or as long as the gap before it.
+func fragmentEndMillis(x *fragindex.Index) int64 {
+	scale := int64(x.Header.TimecodeScale)
+	start := x.Timecode * scale
+	if x.Tags.HasProducerTimestamp {
+		start = x.Tags.ProducerTimestamp * 1e6
+	}
+	base := start - x.Timecode*scale
+	var end int64
+	last := map[uint64]int64{}
+	for _, smp := range x.Samples {
+		t := smp.Time * scale
+		d := int64(smp.Duration) * scale
+		if smp.Flags&fragindex.HasDuration == 0 {
+			if p, ok := last[smp.Track]; ok {
+				d = t - p
+			}
+		}
+		last[smp.Track] = t
+		end = max(end, base+t+d)
+	}
+	return (end + 999_999) / 1_000_000
 }
 
 // ignoreWriteErr drops a write error: the client went away, and nothing

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
@@ -118,39 +119,75 @@ func clipOriginNs(x *fragindex.Index) int64 {
 	return origin
 }
 
-// sendInit answers getMP4InitFragment.mp4.
-func (sp *segmentPlan) sendInit(w http.ResponseWriter) error {
+// sendInit answers getMP4InitFragment.mp4: every track, or only track.
+func (sp *segmentPlan) sendInit(w http.ResponseWriter, track uint32) error {
+	moov := sp.moov
+	if track != 0 {
+		var err error
+		if moov, err = playback.TrackMoov(moov, track); err != nil {
+			return kindErr(kvserr.ResourceNotFound, "The session has no track %d.", track)
+		}
+	}
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
-	h.Set("Content-Length", strconv.Itoa(len(sp.ftyp)+len(sp.moov)))
+	h.Set("Content-Length", strconv.Itoa(len(sp.ftyp)+len(moov)))
 	if _, err := w.Write(sp.ftyp); err != nil {
 		return nil // the client went away; nothing to answer
 	}
-	_, _ = w.Write(sp.moov)
+	_, _ = w.Write(moov)
 	return nil
 }
 
 // sendMedia answers getMP4MediaFragment.mp4: the moof on the session's
-// timeline, then the mdat read within the server's read budget.
-func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWriter, sp *segmentPlan) error {
+// timeline, then the mdat read within the server's read budget. With a
+// track, the moof keeps that track's traf alone and the mdat its bytes.
+func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWriter, sp *segmentPlan, track uint32) error {
 	scales, err := playback.Timescales(sp.moov)
 	if err != nil {
 		return err
 	}
+	moofAt := sp.mdatAt - int64(len(sp.moof))
 	moof := append([]byte(nil), sp.moof...)
+	// The payload: the whole mdat, or the track's runs in it.
+	ranges := []playback.Range{{Start: int64(len(moof)), End: sp.size - moofAt}}
+	var mdatHeader []byte
+	if track != 0 {
+		if moof, ranges, err = playback.TrackFragment(moof, track); err != nil {
+			return kindErr(kvserr.ResourceNotFound, "The session has no track %d.", track)
+		}
+		var total int64
+		for _, r := range ranges {
+			if r.Start < 0 || r.End > sp.size-moofAt || r.Start > r.End {
+				return playback.ErrBoxes
+			}
+			total += r.End - r.Start
+		}
+		mdatHeader = binary.BigEndian.AppendUint32(nil, uint32(8+total))
+		mdatHeader = append(mdatHeader, "mdat"...)
+	}
 	if err := playback.ShiftDecodeTimes(moof, scales, sp.shift); err != nil {
 		return err
 	}
+	var spans []remux.Span
+	length := int64(len(moof) + len(mdatHeader))
+	for _, r := range ranges {
+		spans = append(spans, sp.plan.Spans(moofAt+r.Start, moofAt+r.End)...)
+		length += r.End - r.Start
+	}
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
-	h.Set("Content-Length", strconv.FormatInt(int64(len(moof))+sp.size-sp.mdatAt, 10))
-	sp.src.start(ctx, sp.plan.Spans(sp.mdatAt, sp.size))
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
+	sp.src.start(ctx, spans)
 	defer sp.src.close()
 	out := &clipWriter{w: w, s: s, ready: sp.src.served}
-	if _, err := out.Write(moof); err != nil {
+	if _, err := out.Write(append(moof, mdatHeader...)); err != nil {
 		return nil
 	}
-	err = sp.plan.WriteRange(ctx, out, sp.src, sp.mdatAt, sp.size)
+	for _, r := range ranges {
+		if err = sp.plan.WriteRange(ctx, out, sp.src, moofAt+r.Start, moofAt+r.End); err != nil {
+			break
+		}
+	}
 	if err == nil {
 		err = out.flush()
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -38,7 +39,14 @@ var fragmentNumberPattern = regexp.MustCompile(`^[0-9]{1,128}$`)
 type resourceQuery struct {
 	token  string
 	number string // FragmentNumber; "" when absent
+	// track is TrackNumber, the one track a DASH segment carries; 0 for
+	// all tracks (HLS).
+	track uint32
 }
+
+// maxTrackNumber is the highest track a session carries: video is track
+// 1, audio track 2.
+const maxTrackNumber = 2
 
 // parseResourceQuery checks a resource request's query: a SessionToken,
 // and a FragmentNumber where the resource needs one.
@@ -53,6 +61,13 @@ func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
 	}
 	if rq.number != "" && !fragmentNumberPattern.MatchString(rq.number) {
 		return rq, invalidArg("FragmentNumber must match [0-9]{1,128}.")
+	}
+	if v := q.Get("TrackNumber"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n < 1 || n > maxTrackNumber {
+			return rq, invalidArg("TrackNumber must be 1 or 2.")
+		}
+		rq.track = uint32(n)
 	}
 	if needsNumber && rq.number == "" {
 		return rq, invalidArg("FragmentNumber is required.")
@@ -129,10 +144,13 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
-	if rq.api == "GetMP4InitFragment" {
-		return sp.sendInit(w)
+	if ss.Protocol == "DASH" && q.track == 0 {
+		return invalidArg("TrackNumber is required.")
 	}
-	return s.sendMedia(ctx, rq, w, sp)
+	if rq.api == "GetMP4InitFragment" {
+		return sp.sendInit(w, q.track)
+	}
+	return s.sendMedia(ctx, rq, w, sp, q.track)
 }
 
 // sessionFragment returns the fragment a segment request names, after
@@ -153,7 +171,14 @@ func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, numb
 		}
 		return frags[:1], nil
 	}
-	for i := len(frags) - 1; i >= 0; i-- {
+	if ss.Protocol == "DASH" {
+		// DASH names a segment by its sequence number in the session.
+		i, err := strconv.Atoi(number)
+		if err == nil && i < len(frags) {
+			return frags[max(i-1, 0) : i+1], nil
+		}
+	}
+	for i := len(frags) - 1; ss.Protocol == "HLS" && i >= 0; i-- {
 		if frags[i].Number == number {
 			return frags[max(i-1, 0) : i+1], nil
 		}

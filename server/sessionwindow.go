@@ -84,6 +84,16 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 		}
 		seg.Discontinuity = i > 0 && playback.Discontinuous(ss.Discontinuity, &prev, &seg)
 		prev = seg
+		// A segment lasts until the next one starts, when that is near:
+		// the stored length ends at the last frame's end, which the next
+		// fragment's first frame may not meet exactly, and a timeline
+		// (DASH's S elements, HLS's EXTINF sums) must not drift from the
+		// segments' decode times.
+		if i+1 < len(frags) {
+			if d := frags[i+1].ProducerMillis - f.ProducerMillis; d > 0 && d <= f.DurationMillis+playback.BoundaryGapMillis {
+				seg.Duration = d
+			}
+		}
 		if i < from {
 			if seg.Discontinuity {
 				w.Discontinuities++

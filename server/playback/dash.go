@@ -7,9 +7,12 @@ import (
 	"time"
 )
 
-// Manifest describes a DASH MPD of one period and one representation, audio
-// and video muxed, with an explicit SegmentList: fragment numbers are not
-// consecutive, so a $Number$ template cannot name them.
+// Manifest describes a DASH MPD of one period with one adaptation set and
+// representation per track (players such as ffmpeg's read one track per
+// representation), each with a SegmentTemplate and a SegmentTimeline. As
+// with KVS, a segment is named by its sequence number in the session
+// ($Number$); the KVS fragment number is only shown, as kvs:fn, when
+// DisplayFragmentNumber asks for it.
 type Manifest struct {
 	Window
 	// Dynamic makes a live MPD (LIVE, LIVE_REPLAY) refreshed every
@@ -23,9 +26,20 @@ type Manifest struct {
 	Now time.Time
 	// DisplayTimestamp and DisplayNumber add kvs:ts and kvs:fn to every S.
 	DisplayTimestamp, DisplayNumber bool
-	Bandwidth                       int64
-	Codecs                          string
-	Width, Height                   int
+	Tracks                          []Track
+	// InitURI and MediaURI make a track's URLs: fmt formats with the track
+	// number, MediaURI holding $Number$ for the segment's sequence number.
+	InitURI, MediaURI string
+}
+
+// Track is one track of a manifest.
+type Track struct {
+	ID uint32
+	// Video tells a video track from an audio one.
+	Video         bool
+	Bandwidth     int64
+	Codecs        string
+	Width, Height int
 }
 
 // kvsNamespace is the namespace of the kvs:ts and kvs:fn attributes.
@@ -47,36 +61,34 @@ type mpdXML struct {
 	Publish   string   `xml:"publishTime,attr,omitempty"`
 	MinUpdate string   `xml:"minimumUpdatePeriod,attr,omitempty"`
 	Period    struct {
-		ID    string `xml:"id,attr"`
-		Start string `xml:"start,attr"`
-		Set   struct {
-			Mime    string `xml:"mimeType,attr"`
-			Aligned bool   `xml:"segmentAlignment,attr"`
-			Rep     struct {
-				ID        string  `xml:"id,attr"`
-				Bandwidth int64   `xml:"bandwidth,attr"`
-				Codecs    string  `xml:"codecs,attr,omitempty"`
-				Width     int     `xml:"width,attr,omitempty"`
-				Height    int     `xml:"height,attr,omitempty"`
-				List      listXML `xml:"SegmentList"`
-			} `xml:"Representation"`
-		} `xml:"AdaptationSet"`
+		ID    string   `xml:"id,attr"`
+		Start string   `xml:"start,attr"`
+		Sets  []setXML `xml:"AdaptationSet"`
 	} `xml:"Period"`
+}
+
+type setXML struct {
+	ID      int    `xml:"id,attr"`
+	Content string `xml:"contentType,attr"`
+	Mime    string `xml:"mimeType,attr"`
+	Aligned bool   `xml:"segmentAlignment,attr"`
+	Rep     struct {
+		ID        string  `xml:"id,attr"`
+		Bandwidth int64   `xml:"bandwidth,attr"`
+		Codecs    string  `xml:"codecs,attr,omitempty"`
+		Width     int     `xml:"width,attr,omitempty"`
+		Height    int     `xml:"height,attr,omitempty"`
+		List      listXML `xml:"SegmentTemplate"`
+	} `xml:"Representation"`
 }
 
 type listXML struct {
 	Timescale   int    `xml:"timescale,attr"`
 	Offset      int64  `xml:"presentationTimeOffset,attr"`
 	StartNumber int64  `xml:"startNumber,attr"`
-	Init        urlXML `xml:"Initialization"`
+	Init        string `xml:"initialization,attr"`
+	Media       string `xml:"media,attr"`
 	Timeline    []sXML `xml:"SegmentTimeline>S"`
-	URLs        []struct {
-		Media string `xml:"media,attr"`
-	} `xml:"SegmentURL"`
-}
-
-type urlXML struct {
-	Source string `xml:"sourceURL,attr"`
 }
 
 type sXML struct {
@@ -109,15 +121,32 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 		x.Duration = seconds(total)
 	}
 	x.Period.ID, x.Period.Start = "0", "PT0S"
-	x.Period.Set.Mime, x.Period.Set.Aligned = "video/mp4", true
-	rep := &x.Period.Set.Rep
-	rep.ID, rep.Bandwidth, rep.Codecs = "1", max(m.Bandwidth, 1), m.Codecs
-	rep.Width, rep.Height = m.Width, m.Height
-	l := &rep.List
+	for _, tr := range m.Tracks {
+		set := setXML{ID: int(tr.ID), Content: "audio", Mime: "audio/mp4", Aligned: true}
+		if tr.Video {
+			set.Content, set.Mime = "video", "video/mp4"
+		}
+		rep := &set.Rep
+		rep.ID, rep.Bandwidth, rep.Codecs = fmt.Sprint(tr.ID), max(tr.Bandwidth, 1), tr.Codecs
+		rep.Width, rep.Height = tr.Width, tr.Height
+		rep.List = m.segmentList(tr.ID)
+		x.Period.Sets = append(x.Period.Sets, set)
+	}
+	b, err := xml.MarshalIndent(&x, "", " ")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.WriteString(w, xml.Header+string(b)+"\n")
+	return int64(n), err
+}
+
+// segmentList is the SegmentTemplate of track id.
+func (m *Manifest) segmentList(id uint32) listXML {
+	var l listXML
 	l.Timescale, l.Offset = 1000, m.Origin
+	l.Init, l.Media = fmt.Sprintf(m.InitURI, id), fmt.Sprintf(m.MediaURI, id)
 	if len(m.Segments) > 0 {
 		l.StartNumber = m.Segments[0].Seq
-		l.Init.Source = m.Segments[0].InitURI
 	}
 	for _, s := range m.Segments {
 		e := sXML{T: s.Time, D: s.Duration}
@@ -128,14 +157,6 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 			e.FN = s.Number
 		}
 		l.Timeline = append(l.Timeline, e)
-		l.URLs = append(l.URLs, struct {
-			Media string `xml:"media,attr"`
-		}{s.URI})
 	}
-	b, err := xml.MarshalIndent(&x, "", " ")
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.WriteString(w, xml.Header+string(b)+"\n")
-	return int64(n), err
+	return l
 }
