@@ -118,12 +118,7 @@ func (s *Server) windowIndex(ctx context.Context, ss *playback.Session, frags []
 // the media time line: each track's last sample lasts its BlockDuration,
 // or as long as the gap before it.
 func fragmentEndMillis(x *fragindex.Index) int64 {
-	scale := int64(x.Header.TimecodeScale)
-	start := x.Timecode * scale
-	if x.Tags.HasProducerTimestamp {
-		start = x.Tags.ProducerTimestamp * 1e6
-	}
-	base := start - x.Timecode*scale
+	_, base, scale := fragmentTimeline(x)
 	var end int64
 	last := map[uint64]int64{}
 	for _, smp := range x.Samples {

@@ -106,12 +106,7 @@ func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream
 // as the remux engine sets it: the fragment's start (its producer
 // timestamp, else its Cluster time), or an earlier frame of it.
 func clipOriginNs(x *fragindex.Index) int64 {
-	scale := int64(x.Header.TimecodeScale)
-	start := x.Timecode * scale
-	if x.Tags.HasProducerTimestamp {
-		start = x.Tags.ProducerTimestamp * 1e6
-	}
-	base := start - x.Timecode*scale
+	start, base, scale := fragmentTimeline(x)
 	origin := start
 	for _, smp := range x.Samples {
 		origin = min(origin, base+smp.Time*scale)
@@ -196,4 +191,17 @@ func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWrit
 		return s.clipFailed(rq, out, err)
 	}
 	return nil
+}
+
+// fragmentTimeline places a fragment's frames on the media time line as
+// the remux engine does: the fragment starts at its producer timestamp
+// (else its Cluster time), and a frame of timecode t is at base + t×scale
+// ns.
+func fragmentTimeline(x *fragindex.Index) (start, base, scale int64) {
+	scale = int64(x.Header.TimecodeScale)
+	start = x.Timecode * scale
+	if x.Tags.HasProducerTimestamp {
+		start = x.Tags.ProducerTimestamp * 1e6
+	}
+	return start, start - x.Timecode*scale, scale
 }

@@ -44,32 +44,26 @@ func Timescales(moov []byte) (map[uint32]uint32, error) {
 		if typ != "trak" {
 			return nil
 		}
-		var id, scale uint32
-		err := children(moov, off+8, off+size, func(typ string, o, n int) error {
-			switch typ {
-			case "tkhd":
-				if n < 32 {
-					return ErrBoxes
-				}
-				if moov[o+8] == 1 { // version 1: 64-bit times
-					id = binary.BigEndian.Uint32(moov[o+28:])
-				} else {
-					id = binary.BigEndian.Uint32(moov[o+20:])
-				}
-			case "mdia":
-				return children(moov, o+8, o+n, func(typ string, p, m int) error {
-					if typ != "mdhd" || m < 32 {
-						return nil
-					}
-					if moov[p+8] == 1 {
-						scale = binary.BigEndian.Uint32(moov[p+28:])
-					} else {
-						scale = binary.BigEndian.Uint32(moov[p+20:])
-					}
-					return nil
-				})
+		id, err := trakID(moov[off : off+size])
+		if err != nil {
+			return err
+		}
+		var scale uint32
+		err = children(moov, off+8, off+size, func(typ string, o, n int) error {
+			if typ != "mdia" {
+				return nil
 			}
-			return nil
+			return children(moov, o+8, o+n, func(typ string, p, m int) error {
+				if typ != "mdhd" || m < 32 {
+					return nil
+				}
+				if moov[p+8] == 1 { // version 1: 64-bit times
+					scale = binary.BigEndian.Uint32(moov[p+28:])
+				} else {
+					scale = binary.BigEndian.Uint32(moov[p+20:])
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return err
