@@ -187,3 +187,43 @@ func TestHLSOnDemandFMP4(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
+
+func TestHLSOnDemandTS(t *testing.T) {
+	cases := []struct {
+		file  string
+		audio bool
+	}{
+		{"h264-aac-160x120.getmedia.mkv", true},
+		{"h264-high-bpyramid-aac48k-mono.getmedia.mkv", true},
+		{"hevc-main10-174x142-aac16k-stereo.getmedia.mkv", true},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			r := newRig(t)
+			r.createStream("cam", 24)
+			start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+			want := putRecording(t, r, "cam", c.file, c.audio, start, 6)
+			in := onDemandHLS("cam", start)
+			in.ContainerFormat = amtypes.ContainerFormatMpegTs
+			in.DiscontinuityMode = amtypes.HLSDiscontinuityModeOnDiscontinuity
+			u := hlsSession(t, r, in)
+			_, master := fetchURL(t, u)
+			lines := strings.Split(strings.TrimSpace(string(master)), "\n")
+			code, media := fetchURL(t, resolve(u, lines[len(lines)-1]))
+			require.Equal(t, http.StatusOK, code, string(media))
+			p := parseMediaPlaylist(t, media)
+			assert.Empty(t, p.maps, "MPEG-TS segments have no EXT-X-MAP")
+			assert.True(t, p.ended)
+
+			msg, ok := mediatest.Decode(t, u)
+			require.True(t, ok, msg)
+			got := map[uint64]int{}
+			for _, pk := range mediatest.Packets(t, u) {
+				got[uint64(pk.Stream+1)]++
+			}
+			for track, sizes := range want {
+				assert.Equal(t, len(sizes), got[track], "track %d: every frame", track)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
@@ -198,10 +199,16 @@ func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWrit
 // (else its Cluster time), and a frame of timecode t is at base + t×scale
 // ns.
 func fragmentTimeline(x *fragindex.Index) (start, base, scale int64) {
-	scale = int64(x.Header.TimecodeScale)
-	start = x.Timecode * scale
-	if x.Tags.HasProducerTimestamp {
-		start = x.Tags.ProducerTimestamp * 1e6
+	return mediaTimeline(x.Timecode, x.Header.TimecodeScale, &x.Tags)
+}
+
+// mediaTimeline is fragmentTimeline from a fragment's Cluster timecode,
+// TimecodeScale and tags.
+func mediaTimeline(timecode int64, timecodeScale uint64, tags *mkv.Tags) (start, base, scale int64) {
+	scale = int64(timecodeScale)
+	start = timecode * scale
+	if tags.HasProducerTimestamp {
+		start = tags.ProducerTimestamp * 1e6
 	}
-	return start, start - x.Timecode*scale, scale
+	return start, start - timecode*scale, scale
 }

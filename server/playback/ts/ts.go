@@ -1,0 +1,151 @@
+// Package ts writes the MPEG-TS segments of an HLS session (ContainerFormat
+// MPEG_TS): H.264 or H.265 video in Annex-B, with an access unit delimiter
+// on every frame and the parameter sets before every key frame, and AAC
+// audio in ADTS, one PES per frame. The transport stream itself (PAT, PMT,
+// PES packetization, continuity counters, PCR) is written by
+// github.com/asticode/go-astits.
+package ts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/asticode/go-astits"
+)
+
+// Codec is what a track carries.
+type Codec uint8
+
+// The codecs a segment carries. G.711 is not among them: KVS's HLS
+// requirements name AAC as the only audio codec.
+const (
+	H264 Codec = iota + 1
+	H265
+	AAC
+)
+
+// Track is one track of a segment.
+type Track struct {
+	Codec Codec
+	// ParamSets are the video parameter sets (VPS, SPS, PPS) without start
+	// codes, written before every key frame so that every segment decodes
+	// on its own.
+	ParamSets [][]byte
+	// LengthSize is the size of the video frames' NAL unit length prefixes
+	// (1, 2 or 4).
+	LengthSize int
+	// ObjectType, FreqIndex and ChannelConfig are the AAC facts an ADTS
+	// header carries.
+	ObjectType, FreqIndex, ChannelConfig byte
+}
+
+// Sample is one frame. PTS and DTS are in 90 kHz units.
+type Sample struct {
+	Track    int // index in the Writer's tracks
+	PTS, DTS int64
+	Key      bool
+	Data     []byte
+}
+
+// The PIDs: the PMT's, then one per track from firstPID. They are those of
+// common HLS segmenters, so that a player's PID filter is never surprised.
+const (
+	firstPID = 256
+	// maxADTSFrame is the largest frame ADTS can frame: 13 bits of length,
+	// header included.
+	maxADTSFrame   = 1<<13 - 1 - adtsHeaderSize
+	adtsHeaderSize = 7
+	// ptsWrap: PTS and DTS are 33-bit fields.
+	ptsWrap = 1 << 33
+	// pcrLead puts the PCR this far (90 kHz units) before the first
+	// decode time, as decoders expect some buffering time.
+	pcrLead = 9000 / 100 * 10 // 100 ms
+)
+
+// ErrFrame is returned for a frame the writer cannot carry: a truncated
+// NAL unit length, or an AAC frame larger than ADTS can frame.
+var ErrFrame = errors.New("ts: frame cannot be carried")
+
+// Writer writes one segment.
+type Writer struct {
+	mux    *astits.Muxer
+	tracks []Track
+	pcrPID uint16
+	buf    []byte
+	// started marks the tracks that have had a packet in this segment.
+	started []bool
+}
+
+// NewWriter starts a segment on w. Track 0 must be the video.
+func NewWriter(ctx context.Context, w io.Writer, tracks []Track) (*Writer, error) {
+	if len(tracks) == 0 || (tracks[0].Codec != H264 && tracks[0].Codec != H265) {
+		return nil, errors.New("ts: the first track must be H.264 or H.265 video")
+	}
+	tw := &Writer{mux: astits.NewMuxer(ctx, w), tracks: tracks, pcrPID: firstPID, started: make([]bool, len(tracks))}
+	for i, t := range tracks {
+		es := astits.PMTElementaryStream{ElementaryPID: uint16(firstPID + i)}
+		switch t.Codec {
+		case H264:
+			es.StreamType = astits.StreamTypeH264Video
+		case H265:
+			es.StreamType = astits.StreamTypeH265Video
+		case AAC:
+			es.StreamType = astits.StreamTypeAACAudio
+		default:
+			return nil, fmt.Errorf("ts: track %d: unknown codec %d", i, t.Codec)
+		}
+		if err := tw.mux.AddElementaryStream(es); err != nil {
+			return nil, err
+		}
+	}
+	tw.mux.SetPCRPID(tw.pcrPID)
+	if _, err := tw.mux.WriteTables(); err != nil {
+		return nil, err
+	}
+	return tw, nil
+}
+
+// WriteSample writes one frame as one PES packet.
+func (tw *Writer) WriteSample(s *Sample) error {
+	if s.Track < 0 || s.Track >= len(tw.tracks) {
+		return fmt.Errorf("ts: no track %d", s.Track)
+	}
+	t := &tw.tracks[s.Track]
+	var err error
+	tw.buf = tw.buf[:0]
+	switch t.Codec {
+	case H264, H265:
+		tw.buf, err = appendAnnexB(tw.buf, t, s)
+	case AAC:
+		tw.buf, err = appendADTS(tw.buf, t, s.Data)
+	}
+	if err != nil {
+		return err
+	}
+	pid := uint16(firstPID + s.Track)
+	oh := &astits.PESOptionalHeader{MarkerBits: 2, PTSDTSIndicator: astits.PTSDTSIndicatorOnlyPTS,
+		PTS: &astits.ClockReference{Base: s.PTS % ptsWrap}, DataAlignmentIndicator: true}
+	if s.DTS != s.PTS {
+		oh.PTSDTSIndicator = astits.PTSDTSIndicatorBothPresent
+		oh.DTS = &astits.ClockReference{Base: s.DTS % ptsWrap}
+	}
+	d := &astits.MuxerData{PID: pid, PES: &astits.PESData{Header: &astits.PESHeader{OptionalHeader: oh}, Data: tw.buf}}
+	if pid == tw.pcrPID {
+		d.AdaptationField = &astits.PacketAdaptationField{HasPCR: true,
+			PCR: &astits.ClockReference{Base: (s.DTS - pcrLead + ptsWrap) % ptsWrap}, RandomAccessIndicator: s.Key}
+	}
+	if !tw.started[s.Track] {
+		// Each segment is written on its own, its continuity counters
+		// from 0: its first packet of each stream says so, and a player
+		// reading segment after segment takes the jump as announced.
+		if d.AdaptationField == nil {
+			d.AdaptationField = &astits.PacketAdaptationField{}
+		}
+		d.AdaptationField.DiscontinuityIndicator = true
+		tw.started[s.Track] = true
+	}
+	_, err = tw.mux.WriteData(d)
+	return err
+}
