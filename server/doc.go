@@ -3,7 +3,10 @@
 // it: the control plane (CreateStream, DescribeStream, ListStreams,
 // DeleteStream, UpdateDataRetention, GetDataEndpoint), PutMedia ingestion,
 // and the archived-media reads (ListFragments, GetMediaForFragmentList,
-// GetClip).
+// GetClip, and the HLS and DASH playback sessions of
+// GetHLSStreamingSessionURL and GetDASHStreamingSessionURL, whose
+// resources under /hls/v1/ and /dash/v1/ take the session token in the URL
+// instead of a signature).
 //
 // Every route uses the REST-JSON conventions the SDKs decode (spec §1.9):
 // an x-amzn-RequestId header, and for errors the X-Amzn-ErrorType header
