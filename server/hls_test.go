@@ -227,3 +227,35 @@ func TestHLSOnDemandTS(t *testing.T) {
 		})
 	}
 }
+
+// TestHLSCodecChange: where the codec data changes, the playlist has a
+// discontinuity, and an fMP4 one a new EXT-X-MAP. ffmpeg's HLS reader
+// keeps the first init segment's decoder configuration across a map
+// change, so the whole is decoded through the MPEG-TS session, whose
+// segments carry their parameter sets in band.
+func TestHLSCodecChange(t *testing.T) {
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	a := putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", false, start, 3)
+	b := putRecording(t, r, "cam", "h264-main-aac44k-stereo.getmedia.mkv", false, start.Add(time.Minute), 3)
+
+	for _, container := range []amtypes.ContainerFormat{amtypes.ContainerFormatFragmentedMp4, amtypes.ContainerFormatMpegTs} {
+		in := onDemandHLS("cam", start)
+		in.ContainerFormat = container
+		u := hlsSession(t, r, in)
+		_, master := fetchURL(t, u)
+		lines := strings.Split(strings.TrimSpace(string(master)), "\n")
+		_, media := fetchURL(t, resolve(u, lines[len(lines)-1]))
+		p := parseMediaPlaylist(t, media)
+		assert.Equal(t, 1, p.discontinuities, "one discontinuity, where the codec data changes")
+		if container == amtypes.ContainerFormatFragmentedMp4 {
+			require.Len(t, p.maps, 2)
+			assert.NotEqual(t, p.maps[0], p.maps[1])
+			continue
+		}
+		msg, ok := mediatest.Decode(t, u)
+		require.True(t, ok, msg)
+		assert.Len(t, mediatest.Packets(t, u), len(a[1])+len(b[1]), "every frame of both")
+	}
+}

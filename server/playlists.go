@@ -24,10 +24,11 @@ const (
 const playlistTarget = 2
 
 func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
-	win, frags, err := s.sessionWindow(ctx, ss, now, uri)
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
+	frags := all[from:]
 	p := &playback.MasterPlaylist{MediaURI: uri("getHLSMediaPlaylist.m3u8", ""), Bandwidth: playback.PeakBandwidth(win.Segments), FMP4: ss.Container != "MPEG_TS"}
 	if x := s.windowIndex(ctx, ss, frags); x != nil {
 		h := x.Header
@@ -38,9 +39,12 @@ func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *play
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendMediaPlaylist(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
-	win, _, err := s.sessionWindow(ctx, ss, now, uri)
+func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
+		return err
+	}
+	if err := s.markCodecChanges(ctx, rq, ss, &win, all, from, uri); err != nil {
 		return err
 	}
 	p := &playback.MediaPlaylist{Window: win, FMP4: ss.Container != "MPEG_TS", VOD: ss.Mode == "ON_DEMAND",
@@ -52,10 +56,11 @@ func (s *Server) sendMediaPlaylist(ctx context.Context, w http.ResponseWriter, s
 }
 
 func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
-	win, frags, err := s.sessionWindow(ctx, ss, now, uri)
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
+	frags := all[from:]
 	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != "ON_DEMAND", Now: now,
 		InitURI:          uri("getMP4InitFragment.mp4", "") + "&TrackNumber=%d",
 		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
@@ -75,16 +80,10 @@ func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *pl
 			m.Tracks = append(m.Tracks, tr)
 		}
 	}
-	if len(win.Segments) > 0 {
-		m.Origin = win.Segments[0].Time
-	}
-	if ss.Mode != "ON_DEMAND" {
-		// A dynamic MPD's timeline must not move as the window slides:
-		// its zero is the session's first fragment.
-		first, err := s.sessionFragments(ctx, ss, now)
-		if err == nil && len(first) > 0 {
-			m.Origin = first[0].ProducerMillis
-		}
+	if len(all) > 0 {
+		// The timeline's zero is the session's first fragment: a dynamic
+		// MPD's must not move as the window slides.
+		m.Origin = all[0].ProducerMillis
 	}
 	w.Header().Set("Content-Type", typeMPD)
 	w.Header().Set("Cache-Control", "no-cache")

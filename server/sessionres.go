@@ -129,7 +129,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	case "GetHLSMasterPlaylist":
 		return s.sendMaster(ctx, w, ss, now, uri)
 	case "GetHLSMediaPlaylist":
-		return s.sendMediaPlaylist(ctx, w, ss, now, uri)
+		return s.sendMediaPlaylist(ctx, rq, w, ss, now, uri)
 	case "GetDASHManifest":
 		return s.sendManifest(ctx, w, ss, now, uri)
 	}
@@ -140,6 +140,9 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	if rq.api == "GetTSFragment" {
 		return s.sendTS(ctx, rq, w, st, frags)
 	}
+	if rq.api == "GetMP4InitFragment" {
+		frags = frags[len(frags)-1:]
+	}
 	sp, err := s.planSegment(ctx, rq, st, frags)
 	if err != nil {
 		return err
@@ -148,6 +151,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 		return invalidArg("TrackNumber is required.")
 	}
 	if rq.api == "GetMP4InitFragment" {
+		// An init segment carries its fragment's codec data alone.
 		return sp.sendInit(w, q.track)
 	}
 	return s.sendMedia(ctx, rq, w, sp, q.track)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"time"
@@ -66,15 +67,16 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 
 // sessionWindow is what a playlist or manifest shows at now: the newest
 // MaxResults fragments of the session (all of an ON_DEMAND one), as
-// segments with their sequence numbers and discontinuities.
-func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (playback.Window, []archive.Fragment, error) {
-	frags, err := s.sessionFragments(ctx, ss, now)
+// segments with their sequence numbers and discontinuities. It also
+// returns the session's fragments, of which the window shows frags[from:].
+func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
+	frags, err = s.sessionFragments(ctx, ss, now)
 	if err != nil {
-		return playback.Window{}, nil, err
+		return playback.Window{}, nil, 0, err
 	}
 	var w playback.Window
 	w.Ended = ss.Mode == "ON_DEMAND" || ss.Mode == "LIVE_REPLAY" && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
-	from := max(len(frags)-ss.MaxResults, 0)
+	from = max(len(frags)-ss.MaxResults, 0)
 	var prev playback.Segment
 	for i, f := range frags {
 		seg := playback.Segment{Seq: int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
@@ -108,7 +110,50 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 		}
 		w.Segments = append(w.Segments, seg)
 	}
-	return w, frags[from:], nil
+	return w, frags, from, nil
+}
+
+// sameCodecs tells whether two fragments' tracks carry the same codecs
+// with the same codec data: one init segment serves both.
+func sameCodecs(a, b *mkv.Header) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil || len(a.Tracks) != len(b.Tracks) {
+		return false
+	}
+	for i := range a.Tracks {
+		x, y := &a.Tracks[i], &b.Tracks[i]
+		if x.Number != y.Number || x.CodecID != y.CodecID || !bytes.Equal(x.CodecPrivate, y.CodecPrivate) {
+			return false
+		}
+	}
+	return true
+}
+
+// markCodecChanges puts a discontinuity, and for fMP4 an init segment of
+// its own, where the codec data changes between the window's fragments (or
+// between the fragment before the window and its first). A player resets
+// its decoder there; KVS instead fails such a session.
+func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
+	lo := max(from-1, 0)
+	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
+	idx, err := s.indexes(ctx, rq, st, frags[lo:])
+	if err != nil {
+		return err
+	}
+	initURI := ""
+	for k := range win.Segments {
+		i := from + k - lo // in idx
+		if i > 0 && !sameCodecs(idx[i-1].Header, idx[i].Header) {
+			win.Segments[k].Discontinuity = true
+			initURI = uri("getMP4InitFragment.mp4", win.Segments[k].Number)
+		}
+		if initURI != "" && ss.Container != "MPEG_TS" {
+			win.Segments[k].InitURI = initURI
+		}
+	}
+	return nil
 }
 
 // Codec IDs a playback session carries.
