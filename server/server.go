@@ -30,6 +30,7 @@ type Server struct {
 	portGuess sync.Once // the log line of baseURL
 	routes    map[string]route
 	sessions  *playback.Signer // HLS and DASH session tokens
+	sessRate  *sessionRate     // their creation, per stream
 	mux       *http.ServeMux
 }
 
@@ -57,6 +58,7 @@ func New(cfg Config) (*Server, error) {
 		idxCache: newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
+	s.sessRate = newSessionRate(sessionTPSPerStream, cfg.Now)
 	var err error
 	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
 		return nil, err

@@ -22,6 +22,11 @@ const (
 	defaultOnDemandResult = 1000 // ON_DEMAND
 	// maxSessionRange is the longest TimestampRange: 24 hours.
 	maxSessionRange = 24 * time.Hour
+	// sessionTPSPerStream is KVS's limit on session creation: since March
+	// 2021 there is no limit on sessions per stream (it was 10), and
+	// GetHLSStreamingSessionURL and GetDASHStreamingSessionURL take 25
+	// requests per second per stream.
+	sessionTPSPerStream = 25
 	// liveRecent is how recent a fragment a LIVE session needs: without
 	// one in the last 30 seconds the call is ResourceNotFound.
 	liveRecent = 30 * time.Second
@@ -158,6 +163,9 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 			return nil, invalidArg("%s must be between 1 and %d.", maxName, maxSessionResults)
 		}
 		ss.MaxResults = int(*maxResults)
+	}
+	if !s.sessRate.allow(st.Name) {
+		return nil, kindErr(kvserr.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
 	}
 	if st.RetentionHours == 0 {
 		return nil, kindErr(kvserr.NoDataRetention, "The stream %s has no data retention.", st.Name)

@@ -136,3 +136,18 @@ func TestHLSSessionErrors(t *testing.T) {
 	assert.Contains(t, string(body), "NotAuthorizedException")
 	assert.Contains(t, string(body), "expired")
 }
+
+func TestHLSSessionRate(t *testing.T) {
+	fixed := time.Now()
+	r := newRig(t, func(c *Config) { c.Now = func() time.Time { return fixed } })
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 2)
+	for range sessionTPSPerStream {
+		hlsSession(t, r, onDemandHLS("cam", start))
+	}
+	_, err := r.media.GetHLSStreamingSessionURL(context.Background(), onDemandHLS("cam", start))
+	var ae smithy.APIError
+	require.True(t, errors.As(err, &ae), "%v", err)
+	assert.Equal(t, "ClientLimitExceededException", ae.ErrorCode())
+}
