@@ -234,7 +234,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 			return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the last %s.", liveRecent)
 		}
 		k := max(len(frags)-ss.MaxResults, 0)
-		ss.Start, first = frags[k].ServerMillis, frags[len(frags)-1]
+		ss.Start, ss.From, first = frags[k].ServerMillis, frags[k].Number, frags[len(frags)-1]
 	} else {
 		frags, err := s.sessionFragments(ctx, ss, now)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -29,7 +30,18 @@ const liveLookahead = time.Hour
 //     playlist (Session.Start), by server time.
 func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time) ([]archive.Fragment, error) {
 	if ss.Mode == "LIVE" {
-		return s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, ss.Start, now.Add(liveLookahead).UnixMilli())
+		frags, err := s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, ss.Start, now.Add(liveLookahead).UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		// List is in number order: the session's fragments are those
+		// from its first one on. (Once retention has deleted that one,
+		// the numbering starts again from the oldest left.)
+		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return mkv.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
+		if k < 0 {
+			return nil, nil
+		}
+		return frags[k:], nil
 	}
 	kind, selType := archive.ByServer, dedup.ServerTimestamp
 	if ss.Selector == "PRODUCER_TIMESTAMP" {
@@ -191,3 +203,4 @@ func playbackCodecs(h *mkv.Header, proto, number string) error {
 	}
 	return nil
 }
+

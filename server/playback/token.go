@@ -30,6 +30,10 @@ type Session struct {
 	Start  int64 `json:"b,omitempty"`
 	End    int64 `json:"e,omitempty"`
 	HasEnd bool  `json:"he,omitempty"`
+	// From is the number of a LIVE session's first fragment: several
+	// fragments can share a server timestamp's millisecond, numbers
+	// cannot.
+	From string `json:"f,omitempty"`
 	// Container is FRAGMENTED_MP4 or MPEG_TS (HLS only).
 	Container string `json:"c,omitempty"`
 	// Discontinuity is ALWAYS, NEVER or ON_DISCONTINUITY (HLS only).
