@@ -203,4 +203,3 @@ func playbackCodecs(h *mkv.Header, proto, number string) error {
 	}
 	return nil
 }
-
