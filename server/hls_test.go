@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -179,13 +180,35 @@ func TestHLSOnDemandFMP4(t *testing.T) {
 	assert.Len(t, p.dateTimes, len(p.uris), "PROGRAM-DATE-TIME on every segment")
 	assert.Zero(t, p.discontinuities, "NEVER is the default for producer timestamps")
 
+	assert.Contains(t, string(master), "#EXT-X-MEDIA:TYPE=AUDIO", "a media playlist per track, as KVS has")
+
 	msg, ok := mediatest.Decode(t, u)
 	require.True(t, ok, msg)
-	got := map[uint64][]int{}
+	assertSameStreams(t, want, packetSizes(t, u))
+}
+
+// packetSizes lists ffprobe's packet sizes of a URL per stream.
+func packetSizes(t *testing.T, u string) map[int][]int {
+	got := map[int][]int{}
 	for _, pk := range mediatest.Packets(t, u) {
-		got[uint64(pk.Stream+1)] = append(got[uint64(pk.Stream+1)], pk.Size)
+		got[pk.Stream] = append(got[pk.Stream], pk.Size)
 	}
-	assert.Equal(t, want, got)
+	return got
+}
+
+// assertSameStreams checks that every track's frames are one stream's
+// packets: a player numbers the streams of alternative renditions in its
+// own order.
+func assertSameStreams(t *testing.T, want map[uint64][]int, got map[int][]int) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for track, sizes := range want {
+		found := false
+		for _, g := range got {
+			found = found || slices.Equal(sizes, g)
+		}
+		assert.True(t, found, "track %d: every frame, with its size", track)
+	}
 }
 
 func TestHLSOnDemandTS(t *testing.T) {

@@ -33,6 +33,12 @@ func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *play
 	if x := s.windowIndex(ctx, ss, frags); x != nil {
 		h := x.Header
 		p.Width, p.Height = int(h.Tracks[0].PixelWidth), int(h.Tracks[0].PixelHeight)
+		if p.FMP4 && len(h.Tracks) == 2 {
+			// As KVS does: a media playlist per track, the audio one an
+			// alternative rendition of the video variant.
+			p.AudioURI = p.MediaURI + "&TrackNumber=2"
+			p.MediaURI += "&TrackNumber=1"
+		}
 	}
 	w.Header().Set("Content-Type", typeM3U8)
 	_, err = p.WriteTo(w)

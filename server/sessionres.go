@@ -39,8 +39,8 @@ var fragmentNumberPattern = regexp.MustCompile(`^[0-9]{1,128}$`)
 type resourceQuery struct {
 	token  string
 	number string // FragmentNumber; "" when absent
-	// track is TrackNumber, the one track a DASH segment carries; 0 for
-	// all tracks (HLS).
+	// track is TrackNumber, the one track a DASH segment, or an HLS fMP4
+	// media playlist and its segments, carry; 0 for all tracks.
 	track uint32
 }
 
@@ -122,6 +122,10 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 		u := res + "?SessionToken=" + url.QueryEscape(q.token)
 		if number != "" {
 			u += "&FragmentNumber=" + number
+		}
+		if q.track != 0 && ss.Protocol == "HLS" {
+			// A per-track playlist names per-track segments.
+			u += "&TrackNumber=" + strconv.Itoa(int(q.track))
 		}
 		return u
 	}

@@ -78,8 +78,10 @@ func (p *MediaPlaylist) WriteTo(w io.Writer) (int64, error) {
 // MasterPlaylist describes an HLS master (multivariant) playlist of one
 // variant: the session's stream, audio and video muxed.
 type MasterPlaylist struct {
-	// MediaURI is the media playlist's URL.
-	MediaURI string
+	// MediaURI is the media playlist's URL, and AudioURI that of the audio
+	// track's when it has its own (an EXT-X-MEDIA rendition); "" when the
+	// media playlist carries every track.
+	MediaURI, AudioURI string
 	// Bandwidth is the peak bit rate in bits/s; Codecs the RFC 6381 codec
 	// list, and Width and Height the video's size, when known.
 	Bandwidth     int64
@@ -95,7 +97,14 @@ func (p *MasterPlaylist) WriteTo(w io.Writer) (int64, error) {
 	if p.FMP4 {
 		version = 7
 	}
-	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-STREAM-INF:BANDWIDTH=%d", version, max(p.Bandwidth, 1))
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n", version)
+	if p.AudioURI != "" {
+		fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=%q,NAME=%q,DEFAULT=YES,AUTOSELECT=YES,URI=%q\n", audioGroup, audioGroup, p.AudioURI)
+	}
+	fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d", max(p.Bandwidth, 1))
+	if p.AudioURI != "" {
+		fmt.Fprintf(&b, ",AUDIO=%q", audioGroup)
+	}
 	if p.Codecs != "" {
 		fmt.Fprintf(&b, ",CODECS=%q", p.Codecs)
 	}
@@ -106,6 +115,9 @@ func (p *MasterPlaylist) WriteTo(w io.Writer) (int64, error) {
 	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
+
+// audioGroup is the GROUP-ID of the audio rendition.
+const audioGroup = "audio"
 
 // PeakBandwidth is the highest bit rate of one segment of segs, in bits/s.
 func PeakBandwidth(segs []Segment) int64 {

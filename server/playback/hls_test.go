@@ -105,3 +105,26 @@ func TestManifest(t *testing.T) {
 	assert.Contains(t, b.String(), `minimumUpdatePeriod="PT1.000S"`)
 	assert.NotContains(t, b.String(), "mediaPresentationDuration")
 }
+
+func TestMasterPlaylist(t *testing.T) {
+	cases := []struct {
+		name string
+		p    MasterPlaylist
+		want string
+	}{
+		{"muxed TS", MasterPlaylist{MediaURI: "m.m3u8?T=1", Bandwidth: 800},
+			"#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=800\nm.m3u8?T=1\n"},
+		{"per-track fMP4", MasterPlaylist{MediaURI: "m.m3u8?T=1&TrackNumber=1", AudioURI: "m.m3u8?T=1&TrackNumber=2", Bandwidth: 800, Width: 160, Height: 120, FMP4: true},
+			"#EXTM3U\n#EXT-X-VERSION:7\n" +
+				"#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=\"m.m3u8?T=1&TrackNumber=2\"\n" +
+				"#EXT-X-STREAM-INF:BANDWIDTH=800,AUDIO=\"audio\",RESOLUTION=160x120\nm.m3u8?T=1&TrackNumber=1\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b strings.Builder
+			_, err := c.p.WriteTo(&b)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, b.String())
+		})
+	}
+}
