@@ -48,6 +48,7 @@ func TestDASHOnDemand(t *testing.T) {
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	want := putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 8)
+	times := recordingTimes(t, "h264-aac-160x120.getmedia.mkv", true, start, 8)
 
 	out, err := r.media.GetDASHStreamingSessionURL(context.Background(), &am.GetDASHStreamingSessionURLInput{
 		StreamName:   aws.String("cam"),
@@ -90,14 +91,34 @@ func TestDASHOnDemand(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "track.mp4")
 		require.NoError(t, os.WriteFile(path, whole, 0o644))
 		var sizes []int
+		var pts []int64
 		for _, pk := range mediatest.Packets(t, path) {
 			sizes = append(sizes, pk.Size)
+			pts = append(pts, pk.PTS)
 		}
 		track := uint64(1)
 		if set.Content == "audio" {
 			track = 2
 		}
 		assert.Equal(t, want[track], sizes, "the %s segments hold every frame", set.Content)
+		if track == 1 {
+			// Segment after segment, every frame is where the input has
+			// it: no gap, no overlap, at the fragments' own times (the
+			// video's timescale is 1000).
+			require.Equal(t, []int64{1000}, mediatest.TimeBase(t, path)[:1])
+			assert.Equal(t, times[1], pts)
+		} else {
+			// Audio frames keep their order across segments, each within
+			// a millisecond of the input's time.
+			require.Len(t, pts, len(times[2]))
+			scale := mediatest.TimeBase(t, path)[0]
+			for i := range pts {
+				if i > 0 {
+					assert.Greater(t, pts[i], pts[i-1])
+				}
+				assert.InDelta(t, times[2][i], pts[i]*1000/scale, 1, "audio frame %d", i)
+			}
+		}
 	}
 
 	// ffmpeg's DASH reader decodes the session silently and gets every

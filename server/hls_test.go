@@ -44,6 +44,20 @@ func putRecording(t *testing.T, r *rig, stream, file string, audio bool, start t
 	return sizes
 }
 
+// recordingTimes lists the frame times per track, ms since the epoch, of
+// what putRecording puts with the same arguments.
+func recordingTimes(t *testing.T, file string, audio bool, start time.Time, seconds float64) map[uint64][]int64 {
+	t.Helper()
+	m := loadProducerMedia(t, file, audio, false, start, seconds)
+	out := map[uint64][]int64{}
+	for _, f := range m.frags {
+		for _, b := range f.Blocks {
+			out[b.Track] = append(out[b.Track], start.UnixMilli()+b.Time)
+		}
+	}
+	return out
+}
+
 // fetchURL fetches a URL and returns its status and body.
 func fetchURL(t *testing.T, u string) (int, []byte) {
 	t.Helper()
