@@ -87,7 +87,8 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
-	s.mux.HandleFunc("GET /{proto}/v1/{res}", s.serveSession)
+	s.mux.HandleFunc("GET /hls/v1/{res}", s.serveSession)
+	s.mux.HandleFunc("GET /dash/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /", s.serveWeb)
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s, nil

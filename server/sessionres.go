@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -77,7 +78,7 @@ func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
 
 // serveSession answers GET /{hls,dash}/v1/{resource}.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	proto := r.PathValue("proto")
+	proto, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	api, ok := sessionResources[proto][r.PathValue("res")]
 	if !ok {
 		api = "Unknown"
