@@ -53,9 +53,6 @@ func tracksOf(h *mkv.Header) ([]Track, map[uint64]int, error) {
 		default:
 			return nil, nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "track %d: MPEG-TS segments do not carry %s", mt.Number, mt.CodecID)
 		}
-		if t.Codec != AAC && t.LengthSize == 0 {
-			return nil, nil, kvserr.Errorf(kvserr.InvalidCodecPrivateData, "track %d: Annex-B codec data; MPEG-TS segments are made from length-prefixed frames", mt.Number)
-		}
 		byNum[mt.Number] = len(tracks)
 		tracks = append(tracks, t)
 	}

@@ -13,7 +13,8 @@ var startCode = []byte{0, 0, 0, 1}
 
 // appendAnnexB appends a video frame in Annex-B: the access unit
 // delimiter, the parameter sets at a key frame, then the frame's NAL
-// units with start codes for their length prefixes.
+// units with start codes for their length prefixes (LengthSize 0: the
+// frame is Annex-B already).
 func appendAnnexB(dst []byte, t *Track, s *Sample) ([]byte, error) {
 	if t.Codec == H264 {
 		dst = append(dst, audH264...)
@@ -27,6 +28,10 @@ func appendAnnexB(dst []byte, t *Track, s *Sample) ([]byte, error) {
 		}
 	}
 	b, n := s.Data, t.LengthSize
+	if n == 0 {
+		// The producer sent Annex-B: the frame goes as it is.
+		return append(dst, b...), nil
+	}
 	if n != 1 && n != 2 && n != 4 {
 		return nil, ErrFrame
 	}

@@ -34,7 +34,7 @@ type Track struct {
 	// on its own.
 	ParamSets [][]byte
 	// LengthSize is the size of the video frames' NAL unit length prefixes
-	// (1, 2 or 4).
+	// (1, 2 or 4), or 0 for frames in Annex-B.
 	LengthSize int
 	// ObjectType, FreqIndex and ChannelConfig are the AAC facts an ADTS
 	// header carries.

@@ -200,3 +200,39 @@ func FuzzFragment(f *testing.F) {
 		}
 	})
 }
+
+func TestAnnexB(t *testing.T) {
+	sps, pps := []byte{0x67, 1, 2}, []byte{0x68, 3}
+	cases := []struct {
+		name  string
+		track Track
+		s     Sample
+		want  []byte
+		err   error
+	}{
+		{"key frame, 4-byte lengths", Track{Codec: H264, LengthSize: 4, ParamSets: [][]byte{sps, pps}},
+			Sample{Key: true, Data: []byte{0, 0, 0, 2, 0x65, 9}},
+			[]byte{0, 0, 0, 1, 9, 0xF0, 0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 9}, nil},
+		{"delta frame, 2-byte lengths, two NAL units", Track{Codec: H264, LengthSize: 2, ParamSets: [][]byte{sps}},
+			Sample{Data: []byte{0, 1, 0x41, 0, 1, 0x42}},
+			[]byte{0, 0, 0, 1, 9, 0xF0, 0, 0, 0, 1, 0x41, 0, 0, 0, 1, 0x42}, nil},
+		{"H.265 AUD", Track{Codec: H265, LengthSize: 1}, Sample{Data: []byte{1, 0x02}},
+			[]byte{0, 0, 0, 1, 0x46, 1, 0x50, 0, 0, 0, 1, 2}, nil},
+		{"Annex-B passes", Track{Codec: H264}, Sample{Data: []byte{0, 0, 1, 0x41}},
+			[]byte{0, 0, 0, 1, 9, 0xF0, 0, 0, 1, 0x41}, nil},
+		{"length past the frame", Track{Codec: H264, LengthSize: 4}, Sample{Data: []byte{0, 0, 0, 9, 1}}, nil, ErrFrame},
+		{"truncated length", Track{Codec: H264, LengthSize: 4}, Sample{Data: []byte{0, 0}}, nil, ErrFrame},
+		{"bad length size", Track{Codec: H264, LengthSize: 3}, Sample{Data: []byte{0, 0, 1, 0}}, nil, ErrFrame},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := appendAnnexB(nil, &c.track, &c.s)
+			if c.err != nil {
+				assert.ErrorIs(t, err, c.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+		})
+	}
+}
