@@ -111,13 +111,15 @@ func TestHLSLive(t *testing.T) {
 	ff.Stdout, ff.Stderr = &ffOut, &ffOut
 	require.NoError(t, ff.Start())
 
-	// The poller records when each fragment first shows, and checks every
-	// playlist it gets.
-	seen := map[string]time.Time{}
-	seqOf := map[string]int64{}
+	// The poller keeps every playlist it gets, with when; they are
+	// checked on the test's goroutine afterwards.
+	type polledPlaylist struct {
+		at   time.Time
+		body []byte
+	}
+	var got []polledPlaylist
 	stop := make(chan struct{})
 	polled := make(chan struct{})
-	var lengths []int
 	go func() {
 		defer close(polled)
 		for {
@@ -132,26 +134,7 @@ func TestHLSLive(t *testing.T) {
 			}
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			now := time.Now()
-			pl := parseMediaPlaylist(t, body)
-			assert.False(t, pl.ended, "a LIVE playlist has no ENDLIST")
-			assert.LessOrEqual(t, len(pl.uris), 5, "the window holds MaxMediaPlaylistFragmentResults")
-			lengths = append(lengths, len(pl.uris))
-			for i, uri := range pl.uris {
-				m := fragmentParam.FindStringSubmatch(uri)
-				if m == nil {
-					continue
-				}
-				n := m[1]
-				if _, ok := seen[n]; !ok {
-					seen[n] = now
-				}
-				seq := pl.seq + int64(i)
-				if old, ok := seqOf[n]; ok {
-					assert.Equal(t, old, seq, "fragment %s keeps its media sequence number", n)
-				}
-				seqOf[n] = seq
-			}
+			got = append(got, polledPlaylist{time.Now(), body})
 			time.Sleep(livePoll)
 		}
 	}()
@@ -163,6 +146,29 @@ func TestHLSLive(t *testing.T) {
 	close(stop)
 	<-polled
 	p.close(t)
+
+	seen := map[string]time.Time{}
+	seqOf := map[string]int64{}
+	var lengths []int
+	for _, g := range got {
+		pl := parseMediaPlaylist(t, g.body)
+		assert.False(t, pl.ended, "a LIVE playlist has no ENDLIST")
+		assert.LessOrEqual(t, len(pl.uris), 5, "the window holds MaxMediaPlaylistFragmentResults")
+		lengths = append(lengths, len(pl.uris))
+		for i, uri := range pl.uris {
+			m := fragmentParam.FindStringSubmatch(uri)
+			require.NotNil(t, m, uri)
+			n := m[1]
+			if _, ok := seen[n]; !ok {
+				seen[n] = g.at
+			}
+			seq := pl.seq + int64(i)
+			if old, ok := seqOf[n]; ok {
+				assert.Equal(t, old, seq, "fragment %s keeps its media sequence number", n)
+			}
+			seqOf[n] = seq
+		}
+	}
 
 	var lat []time.Duration
 	p.mu.Lock()
