@@ -60,6 +60,10 @@ func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream
 	if sp.size, err = sp.plan.Size(); err != nil {
 		return nil, err
 	}
+	// The last moof is the fragment's only if it has media of its own.
+	if man := sp.plan.Manifest(); len(man.Fragments) != len(frags) || !man.Fragments[len(frags)-1].Included {
+		return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s holds no media.", frags[len(frags)-1].Number)
+	}
 	read := func(off, n int64) ([]byte, error) {
 		var b bytes.Buffer
 		err := sp.plan.WriteRange(ctx, &b, sp.src, off, off+n)
