@@ -155,6 +155,7 @@ func TestHLSLive(t *testing.T) {
 		assert.False(t, pl.ended, "a LIVE playlist has no ENDLIST")
 		assert.LessOrEqual(t, len(pl.uris), 5, "the window holds MaxMediaPlaylistFragmentResults")
 		lengths = append(lengths, len(pl.uris))
+		assert.Equal(t, parseMediaPlaylist(t, got[0].body).target, pl.target, "§6.2.1: the target duration does not change")
 		for i, uri := range pl.uris {
 			m := fragmentParam.FindStringSubmatch(uri)
 			require.NotNil(t, m, uri)

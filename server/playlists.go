@@ -19,8 +19,7 @@ const (
 
 // playlistTarget is the least EXT-X-TARGETDURATION of a session's
 // playlists, in seconds: KVS fragments are about 2 s (the producer SDK's
-// default key frame interval), and a live playlist should not change its
-// target duration as it slides when fragments keep that length.
+// default key frame interval).
 const playlistTarget = 2
 
 func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
@@ -54,7 +53,7 @@ func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.Resp
 		return err
 	}
 	p := &playback.MediaPlaylist{Window: win, FMP4: ss.Container != "MPEG_TS", VOD: ss.Mode == "ON_DEMAND",
-		ProgramDateTime: ss.DisplayTimestamp == "ALWAYS", TargetDuration: playlistTarget}
+		ProgramDateTime: ss.DisplayTimestamp == "ALWAYS", TargetDuration: max(ss.Target, playlistTarget)}
 	w.Header().Set("Content-Type", typeM3U8)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, err = p.WriteTo(w)

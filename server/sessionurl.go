@@ -225,6 +225,7 @@ func (s *Server) checkSelector(ss *playback.Session, sel *sessionSelector, name 
 // playlist shows (its Start).
 func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *playback.Session, now time.Time) error {
 	var first archive.Fragment
+	var shown []archive.Fragment
 	if ss.Mode == "LIVE" {
 		frags, err := s.cfg.Store.List(ctx, st.Name, archive.ByServer, now.Add(-liveRecent).UnixMilli(), now.Add(time.Hour).UnixMilli())
 		if err != nil {
@@ -235,6 +236,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 		}
 		k := max(len(frags)-ss.MaxResults, 0)
 		ss.Start, ss.From, first = frags[k].ServerMillis, frags[k].Number, frags[len(frags)-1]
+		shown = frags[k:]
 	} else {
 		frags, err := s.sessionFragments(ctx, ss, now)
 		if err != nil {
@@ -243,7 +245,11 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 		if len(frags) == 0 {
 			return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the streaming request.")
 		}
-		first = frags[0]
+		first, shown = frags[0], frags
+	}
+	ss.Target = playlistTarget
+	for _, f := range shown {
+		ss.Target = max(ss.Target, int((f.DurationMillis+999)/1000))
 	}
 	x, err := s.cfg.Store.Index(ctx, st.Name, first)
 	if err != nil {

@@ -43,6 +43,10 @@ type Session struct {
 	DisplayNumber    string `json:"n,omitempty"`
 	// MaxResults caps the fragments of a playlist or manifest.
 	MaxResults int `json:"x"`
+	// Target is the session's EXT-X-TARGETDURATION in seconds, chosen at
+	// its start from the fragments then: a live playlist's must not change
+	// (RFC 8216 §6.2.1), and grows only if a longer fragment comes.
+	Target int `json:"td,omitempty"`
 	// Created and Expires are in ms since the epoch.
 	Created int64 `json:"at"`
 	Expires int64 `json:"exp"`
