@@ -76,6 +76,22 @@ type Writer struct {
 	buf    []byte
 	// started marks the tracks that have had a packet in this segment.
 	started []bool
+	reuse   pesParts
+}
+
+// pesParts are the structures of one PES for the muxer.
+type pesParts struct {
+	data          astits.MuxerData
+	pes           astits.PESData
+	hdr           astits.PESHeader
+	oh            astits.PESOptionalHeader
+	af            astits.PacketAdaptationField
+	pts, dts, pcr astits.ClockReference
+}
+
+// wrap33 is a time in 90 kHz units as a 33-bit PTS, DTS or PCR base.
+func wrap33(t int64) int64 {
+	return (t%ptsWrap + ptsWrap) % ptsWrap
 }
 
 // NewWriter starts a segment on w. Track 0 must be the video.
@@ -125,25 +141,32 @@ func (tw *Writer) WriteSample(s *Sample) error {
 		return err
 	}
 	pid := uint16(firstPID + s.Track)
-	oh := &astits.PESOptionalHeader{MarkerBits: 2, PTSDTSIndicator: astits.PTSDTSIndicatorOnlyPTS,
-		PTS: &astits.ClockReference{Base: s.PTS % ptsWrap}, DataAlignmentIndicator: true}
+	// The PES's structures are the Writer's, filled afresh for each
+	// frame: the muxer does not keep them past WriteData.
+	r := &tw.reuse
+	r.pts = astits.ClockReference{Base: wrap33(s.PTS)}
+	r.oh = astits.PESOptionalHeader{MarkerBits: 2, PTSDTSIndicator: astits.PTSDTSIndicatorOnlyPTS,
+		PTS: &r.pts, DataAlignmentIndicator: true}
 	if s.DTS != s.PTS {
-		oh.PTSDTSIndicator = astits.PTSDTSIndicatorBothPresent
-		oh.DTS = &astits.ClockReference{Base: s.DTS % ptsWrap}
+		r.dts = astits.ClockReference{Base: wrap33(s.DTS)}
+		r.oh.PTSDTSIndicator, r.oh.DTS = astits.PTSDTSIndicatorBothPresent, &r.dts
 	}
-	d := &astits.MuxerData{PID: pid, PES: &astits.PESData{Header: &astits.PESHeader{OptionalHeader: oh}, Data: tw.buf}}
+	r.hdr = astits.PESHeader{OptionalHeader: &r.oh}
+	r.pes = astits.PESData{Header: &r.hdr, Data: tw.buf}
+	r.data = astits.MuxerData{PID: pid, PES: &r.pes}
+	d := &r.data
+	r.af = astits.PacketAdaptationField{}
 	if pid == tw.pcrPID {
-		d.AdaptationField = &astits.PacketAdaptationField{HasPCR: true,
-			PCR: &astits.ClockReference{Base: (s.DTS - pcrLead + ptsWrap) % ptsWrap}, RandomAccessIndicator: s.Key}
+		r.pcr = astits.ClockReference{Base: wrap33(s.DTS - pcrLead)}
+		r.af.HasPCR, r.af.PCR, r.af.RandomAccessIndicator = true, &r.pcr, s.Key
+		d.AdaptationField = &r.af
 	}
 	if !tw.started[s.Track] {
 		// Each segment is written on its own, its continuity counters
 		// from 0: its first packet of each stream says so, and a player
 		// reading segment after segment takes the jump as announced.
-		if d.AdaptationField == nil {
-			d.AdaptationField = &astits.PacketAdaptationField{}
-		}
-		d.AdaptationField.DiscontinuityIndicator = true
+		r.af.DiscontinuityIndicator = true
+		d.AdaptationField = &r.af
 		tw.started[s.Track] = true
 	}
 	_, err = tw.mux.WriteData(d)
