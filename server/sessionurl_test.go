@@ -151,3 +151,23 @@ func TestHLSSessionRate(t *testing.T) {
 	require.True(t, errors.As(err, &ae), "%v", err)
 	assert.Equal(t, "ClientLimitExceededException", ae.ErrorCode())
 }
+
+// TestSessionURLAcrossServers: servers sharing an archive and credentials
+// accept each other's session URLs; one with other credentials does not.
+func TestSessionURLAcrossServers(t *testing.T) {
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 2)
+	u := hlsSession(t, r, onDemandHLS("cam", start))
+
+	twin := newRig(t, withStore(r.store))
+	code, body := fetchURL(t, strings.Replace(u, r.url, twin.url, 1))
+	assert.Equal(t, http.StatusOK, code, string(body))
+
+	other := newRig(t, withStore(r.store), func(c *Config) {
+		c.Credentials = &Credentials{AccessKeyID: testKeyID, SecretAccessKey: "another-secret"}
+	})
+	code, _ = fetchURL(t, strings.Replace(u, r.url, other.url, 1))
+	assert.Equal(t, http.StatusUnauthorized, code)
+}
