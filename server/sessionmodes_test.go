@@ -62,6 +62,26 @@ func TestHLSLiveReplay(t *testing.T) {
 	assert.Len(t, p.uris, 3, "the window slides")
 	assert.Equal(t, int64(2), p.seq, "and its sequence numbers follow")
 	assert.True(t, p.ended, "played out to EndTimestamp")
+
+	// With a discontinuity at every boundary, the discontinuity sequence
+	// counts those that slid out: one per segment before the window.
+	in := &am.GetHLSStreamingSessionURLInput{
+		StreamName:   aws.String("cam"),
+		PlaybackMode: amtypes.HLSPlaybackModeLiveReplay,
+		HLSFragmentSelector: &amtypes.HLSFragmentSelector{
+			FragmentSelectorType: amtypes.HLSFragmentSelectorTypeProducerTimestamp,
+			TimestampRange:       &amtypes.HLSTimestampRange{StartTimestamp: aws.Time(start)},
+		},
+		DiscontinuityMode:               amtypes.HLSDiscontinuityModeAlways,
+		MaxMediaPlaylistFragmentResults: aws.Int64(2),
+	}
+	u = hlsSession(t, r, in)
+	clock.Add(int64(5 * time.Second))
+	p = mediaPlaylistOf(t, u)
+	require.Len(t, p.uris, 2)
+	assert.Equal(t, p.seq, p.discSeq)
+	assert.Equal(t, 1, p.discontinuities, "between the two segments shown")
+	assert.False(t, p.ended, "no EndTimestamp: the session goes on")
 }
 
 // TestSessionDefaults: SERVER_TIMESTAMP sessions mark a discontinuity

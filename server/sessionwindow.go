@@ -108,10 +108,14 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 				seg.Duration = d
 			}
 		}
+		// A discontinuity before the window's first segment is one whose
+		// tag the playlist no longer shows (a playlist shows tags only
+		// between its segments): it is counted in the sequence instead
+		// (RFC 8216 §6.2.2), the same at every refresh.
+		if i <= from && seg.Discontinuity {
+			w.Discontinuities++
+		}
 		if i < from {
-			if seg.Discontinuity {
-				w.Discontinuities++
-			}
 			continue
 		}
 		if ss.Container == "MPEG_TS" {
@@ -158,6 +162,9 @@ func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback
 	for k := range win.Segments {
 		i := from + k - lo // in idx
 		if i > 0 && !sameCodecs(idx[i-1].Header, idx[i].Header) {
+			if k == 0 && !win.Segments[k].Discontinuity {
+				win.Discontinuities++ // its tag just left the playlist
+			}
 			win.Segments[k].Discontinuity = true
 			initURI = uri("getMP4InitFragment.mp4", win.Segments[k].Number)
 		}
