@@ -171,3 +171,29 @@ func TestSessionURLAcrossServers(t *testing.T) {
 	code, _ = fetchURL(t, strings.Replace(u, r.url, other.url, 1))
 	assert.Equal(t, http.StatusUnauthorized, code)
 }
+
+// TestSessionCodecs: HLS carries AAC audio only, as its requirements say;
+// DASH carries G.711 too.
+func TestSessionCodecs(t *testing.T) {
+	r := newRig(t)
+	r.createStream("alaw", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	putRecording(t, r, "alaw", "h264-174x142-alaw.getmedia.mkv", true, start, 2)
+	_, err := r.media.GetHLSStreamingSessionURL(context.Background(), onDemandHLS("alaw", start))
+	var ae smithy.APIError
+	require.True(t, errors.As(err, &ae), "%v", err)
+	assert.Equal(t, "UnsupportedStreamMediaTypeException", ae.ErrorCode())
+
+	out, err := r.media.GetDASHStreamingSessionURL(context.Background(), &am.GetDASHStreamingSessionURLInput{
+		StreamName:   aws.String("alaw"),
+		PlaybackMode: amtypes.DASHPlaybackModeOnDemand,
+		DASHFragmentSelector: &amtypes.DASHFragmentSelector{
+			FragmentSelectorType: amtypes.DASHFragmentSelectorTypeProducerTimestamp,
+			TimestampRange:       &amtypes.DASHTimestampRange{StartTimestamp: aws.Time(start), EndTimestamp: aws.Time(start.Add(time.Hour))},
+		},
+	})
+	require.NoError(t, err)
+	code, body := fetchURL(t, *out.DASHStreamingSessionURL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, string(body), `contentType="audio"`)
+}
