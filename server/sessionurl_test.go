@@ -16,6 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 )
 
 // onDemandHLS is an ON_DEMAND session request over [start, start+1h].
@@ -196,4 +198,6 @@ func TestSessionCodecs(t *testing.T) {
 	code, body := fetchURL(t, *out.DASHStreamingSessionURL)
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, string(body), `contentType="audio"`)
+	msg, ok := mediatest.Decode(t, *out.DASHStreamingSessionURL)
+	assert.True(t, ok, msg)
 }
