@@ -2,8 +2,11 @@
 // archive.Store, so that the stock AWS SDKs and producers can be pointed at
 // it: the control plane (streams, their tags, retention, image-generation
 // and notification configurations, GetDataEndpoint; signaling channels are
-// refused with a type), PutMedia ingestion, GetMedia, and the
-// archived-media reads (ListFragments, GetMediaForFragmentList, GetClip).
+// refused with a type), PutMedia ingestion, GetMedia, the archived-media
+// reads (ListFragments, GetMediaForFragmentList, GetClip), and the HLS and
+// DASH playback sessions of GetHLSStreamingSessionURL and
+// GetDASHStreamingSessionURL, whose resources under /hls/v1/ and /dash/v1/
+// take the session token in the URL instead of a signature.
 //
 // Every route uses the REST-JSON conventions the SDKs decode (spec §1.9):
 // an x-amzn-RequestId header, and for errors the X-Amzn-ErrorType header

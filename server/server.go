@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kvsclip/kvsclip/server/playback"
 )
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
@@ -27,6 +29,8 @@ type Server struct {
 	drainOnce sync.Once
 	portGuess sync.Once // the log line of baseURL
 	routes    map[string]route
+	sessions  *playback.Signer // HLS and DASH session tokens
+	sessRate  *sessionRate     // their creation, per stream
 	mux       *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
@@ -61,7 +65,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
+	s.sessRate = newSessionRate(sessionTPSPerStream, cfg.Now)
 	var err error
+	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
+		return nil, err
+	}
 	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
 		return nil, err
 	}
@@ -100,10 +108,15 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
+
+		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
+		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
+	s.mux.HandleFunc("GET /hls/v1/{res}", s.serveSession)
+	s.mux.HandleFunc("GET /dash/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /", s.serveWeb)
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s, nil

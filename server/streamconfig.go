@@ -192,11 +192,11 @@ type imageGeneration struct {
 // check validates the configuration as the model constrains it.
 func (c *imageGeneration) check() error {
 	switch {
-	case !oneOf(c.Status, "ENABLED", "DISABLED"):
+	case !isOneOf(c.Status, "ENABLED", "DISABLED"):
 		return invalidArg("ImageGenerationConfiguration.Status must be ENABLED or DISABLED.")
-	case !oneOf(c.ImageSelectorType, "SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP"):
+	case !isOneOf(c.ImageSelectorType, "SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP"):
 		return invalidArg("ImageGenerationConfiguration.ImageSelectorType must be SERVER_TIMESTAMP or PRODUCER_TIMESTAMP.")
-	case !oneOf(c.Format, "JPEG", "PNG"):
+	case !isOneOf(c.Format, "JPEG", "PNG"):
 		return invalidArg("ImageGenerationConfiguration.Format must be JPEG or PNG.")
 	case c.SamplingInterval == nil || *c.SamplingInterval < minSampling || *c.SamplingInterval > maxSampling:
 		return invalidArg("ImageGenerationConfiguration.SamplingInterval must be %d to %d ms.", minSampling, maxSampling)
@@ -231,7 +231,7 @@ type notification struct {
 
 func (c *notification) check() error {
 	switch {
-	case !oneOf(c.Status, "ENABLED", "DISABLED"):
+	case !isOneOf(c.Status, "ENABLED", "DISABLED"):
 		return invalidArg("NotificationConfiguration.Status must be ENABLED or DISABLED.")
 	case c.DestinationConfig == nil || !validURI(c.DestinationConfig.Uri):
 		return invalidArg("NotificationConfiguration.DestinationConfig.Uri must be a URI of up to %d characters.", maxURILen)
@@ -239,7 +239,7 @@ func (c *notification) check() error {
 	return nil
 }
 
-func oneOf(v *string, allowed ...string) bool {
+func isOneOf(v *string, allowed ...string) bool {
 	if v == nil {
 		return false
 	}

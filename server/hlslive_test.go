@@ -1,0 +1,192 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
+	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/mkv"
+)
+
+// Live test pacing: fragments go out faster than real time, so that the
+// test is short, but each one on its own, so that each PERSISTED ack and
+// each playlist change can be timed.
+const (
+	liveFragments = 24
+	hlsLiveGap       = 150 * time.Millisecond
+	livePoll      = 5 * time.Millisecond
+	// liveLatencyBound is the issue's bound on the time from a fragment's
+	// PERSISTED ack to its first appearance in a live playlist.
+	liveLatencyBound = 250 * time.Millisecond
+)
+
+// liveProducer streams fragments one at a time into a PutMedia and records
+// when each is acknowledged PERSISTED.
+type liveProducer struct {
+	pw       *io.PipeWriter
+	w        *mkv.Writer
+	buf      bytes.Buffer
+	mu       sync.Mutex
+	acked    map[string]time.Time
+	order    []string
+	done     chan error
+	firstAck chan struct{}
+	once     sync.Once
+}
+
+func startLiveProducer(t *testing.T, r *rig, stream string, start time.Time) *liveProducer {
+	pr, pw := io.Pipe()
+	p := &liveProducer{pw: pw, acked: map[string]time.Time{}, done: make(chan error, 1), firstAck: make(chan struct{})}
+	p.w = mkv.NewWriter(&p.buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	go func() {
+		p.done <- PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: stream, StartTimestamp: start,
+			Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) {
+			if a.EventType != AckPersisted {
+				return
+			}
+			p.mu.Lock()
+			p.acked[a.FragmentNumber] = time.Now()
+			p.order = append(p.order, a.FragmentNumber)
+			p.mu.Unlock()
+			p.once.Do(func() { close(p.firstAck) })
+		})
+	}()
+	return p
+}
+
+func (p *liveProducer) send(t *testing.T, f *mkv.Fragment) {
+	require.NoError(t, p.w.WriteFragment(f))
+	_, err := p.pw.Write(p.buf.Bytes())
+	require.NoError(t, err)
+	p.buf.Reset()
+}
+
+func (p *liveProducer) close(t *testing.T) {
+	require.NoError(t, p.w.Close())
+	_, _ = p.pw.Write(p.buf.Bytes())
+	require.NoError(t, p.pw.Close())
+	require.NoError(t, <-p.done)
+}
+
+var fragmentParam = regexp.MustCompile(`FragmentNumber=([0-9]+)`)
+
+func TestHLSLive(t *testing.T) {
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.Now()
+	media := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", true, false, start, 30)
+	require.GreaterOrEqual(t, len(media.frags), liveFragments)
+	p := startLiveProducer(t, r, "cam", start)
+	p.send(t, media.frags[0])
+	<-p.firstAck
+
+	u := hlsSession(t, r, &am.GetHLSStreamingSessionURLInput{
+		StreamName:                      aws.String("cam"),
+		PlaybackMode:                    amtypes.HLSPlaybackModeLive,
+		MaxMediaPlaylistFragmentResults: aws.Int64(5),
+	})
+	_, master := fetchURL(t, u)
+	mediaURL := resolve(u, string(bytes.TrimSpace(master[bytes.LastIndexByte(bytes.TrimSpace(master), '\n')+1:])))
+
+	// A player follows the playlist while the producer streams.
+	ffctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	mediatest.Need(t, "ffmpeg")
+	ff := exec.CommandContext(ffctx, "ffmpeg", "-nostdin", "-v", "error", "-i", u, "-t", "2", "-f", "null", "-")
+	var ffOut bytes.Buffer
+	ff.Stdout, ff.Stderr = &ffOut, &ffOut
+	require.NoError(t, ff.Start())
+
+	// The poller keeps every playlist it gets, with when; they are
+	// checked on the test's goroutine afterwards.
+	type polledPlaylist struct {
+		at   time.Time
+		body []byte
+	}
+	var got []polledPlaylist
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			resp, err := http.Get(mediaURL)
+			if err != nil {
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got = append(got, polledPlaylist{time.Now(), body})
+			time.Sleep(livePoll)
+		}
+	}()
+	for _, f := range media.frags[1:liveFragments] {
+		time.Sleep(hlsLiveGap)
+		p.send(t, f)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-polled
+	p.close(t)
+
+	seen := map[string]time.Time{}
+	seqOf := map[string]int64{}
+	var lengths []int
+	for _, g := range got {
+		pl := parseMediaPlaylist(t, g.body)
+		assert.False(t, pl.ended, "a LIVE playlist has no ENDLIST")
+		assert.LessOrEqual(t, len(pl.uris), 5, "the window holds MaxMediaPlaylistFragmentResults")
+		lengths = append(lengths, len(pl.uris))
+		assert.Equal(t, parseMediaPlaylist(t, got[0].body).target, pl.target, "§6.2.1: the target duration does not change")
+		for i, uri := range pl.uris {
+			m := fragmentParam.FindStringSubmatch(uri)
+			require.NotNil(t, m, uri)
+			n := m[1]
+			if _, ok := seen[n]; !ok {
+				seen[n] = g.at
+			}
+			seq := pl.seq + int64(i)
+			if old, ok := seqOf[n]; ok {
+				assert.Equal(t, old, seq, "fragment %s keeps its media sequence number", n)
+			}
+			seqOf[n] = seq
+		}
+	}
+
+	var lat []time.Duration
+	p.mu.Lock()
+	for _, n := range p.order[1:] { // the first was acked before the session
+		s, ok := seen[n]
+		if assert.True(t, ok, "fragment %s shows in the live playlist", n) {
+			lat = append(lat, max(s.Sub(p.acked[n]), 0))
+		}
+	}
+	p.mu.Unlock()
+	require.NotEmpty(t, lat)
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
+	t.Logf("PERSISTED ack to live playlist over %d fragments: p50 %v, p99 %v (polling every %v)", len(lat), p50, p99, livePoll)
+	assert.Less(t, p99, liveLatencyBound)
+	assert.Equal(t, 5, slices.Max(lengths), "the window fills and slides")
+
+	err := ff.Wait()
+	require.NoError(t, err, "ffmpeg following the live playlist: %s", ffOut.String())
+}

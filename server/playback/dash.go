@@ -1,0 +1,162 @@
+package playback
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Manifest describes a DASH MPD of one period with one adaptation set and
+// representation per track (players such as ffmpeg's read one track per
+// representation), each with a SegmentTemplate and a SegmentTimeline. As
+// with KVS, a segment is named by its sequence number in the session
+// ($Number$); the KVS fragment number is only shown, as kvs:fn, when
+// DisplayFragmentNumber asks for it.
+type Manifest struct {
+	Window
+	// Dynamic makes a live MPD (LIVE, LIVE_REPLAY) refreshed every
+	// MinUpdate; otherwise it is static (ON_DEMAND).
+	Dynamic bool
+	// Origin is the session timeline's zero on the media time line, ms
+	// since the epoch: the presentationTimeOffset, and for a dynamic MPD
+	// its availabilityStartTime.
+	Origin int64
+	// Now is when the MPD is made (publishTime).
+	Now time.Time
+	// DisplayTimestamp and DisplayNumber add kvs:ts and kvs:fn to every S.
+	DisplayTimestamp, DisplayNumber bool
+	Tracks                          []Track
+	// InitURI and MediaURI make a track's URLs: fmt formats with the track
+	// number, MediaURI holding $Number$ for the segment's sequence number.
+	InitURI, MediaURI string
+}
+
+// Track is one track of a manifest.
+type Track struct {
+	ID uint32
+	// Video tells a video track from an audio one.
+	Video         bool
+	Bandwidth     int64
+	Codecs        string
+	Width, Height int
+}
+
+// kvsNamespace is the namespace of the kvs:ts and kvs:fn attributes.
+const kvsNamespace = "https://kinesisvideo.amazonaws.com/dash"
+
+// minUpdate is how often a player refreshes a live MPD: the API
+// recommends one second.
+const minUpdate = time.Second
+
+type mpdXML struct {
+	XMLName   xml.Name `xml:"MPD"`
+	XMLNS     string   `xml:"xmlns,attr"`
+	KVS       string   `xml:"xmlns:kvs,attr"`
+	Profiles  string   `xml:"profiles,attr"`
+	Type      string   `xml:"type,attr"`
+	MinBuffer string   `xml:"minBufferTime,attr"`
+	Duration  string   `xml:"mediaPresentationDuration,attr,omitempty"`
+	AST       string   `xml:"availabilityStartTime,attr,omitempty"`
+	Publish   string   `xml:"publishTime,attr,omitempty"`
+	MinUpdate string   `xml:"minimumUpdatePeriod,attr,omitempty"`
+	Period    struct {
+		ID    string   `xml:"id,attr"`
+		Start string   `xml:"start,attr"`
+		Sets  []setXML `xml:"AdaptationSet"`
+	} `xml:"Period"`
+}
+
+type setXML struct {
+	ID      int    `xml:"id,attr"`
+	Content string `xml:"contentType,attr"`
+	Mime    string `xml:"mimeType,attr"`
+	Aligned bool   `xml:"segmentAlignment,attr"`
+	Rep     struct {
+		ID        string  `xml:"id,attr"`
+		Bandwidth int64   `xml:"bandwidth,attr"`
+		Codecs    string  `xml:"codecs,attr,omitempty"`
+		Width     int     `xml:"width,attr,omitempty"`
+		Height    int     `xml:"height,attr,omitempty"`
+		List      listXML `xml:"SegmentTemplate"`
+	} `xml:"Representation"`
+}
+
+type listXML struct {
+	Timescale   int    `xml:"timescale,attr"`
+	Offset      int64  `xml:"presentationTimeOffset,attr"`
+	StartNumber int64  `xml:"startNumber,attr"`
+	Init        string `xml:"initialization,attr"`
+	Media       string `xml:"media,attr"`
+	Timeline    []sXML `xml:"SegmentTimeline>S"`
+}
+
+type sXML struct {
+	T  int64  `xml:"t,attr"`
+	D  int64  `xml:"d,attr"`
+	TS string `xml:"kvs:ts,attr,omitempty"`
+	FN string `xml:"kvs:fn,attr,omitempty"`
+}
+
+// seconds writes an xs:duration of ms.
+func seconds(ms int64) string { return fmt.Sprintf("PT%d.%03dS", ms/1000, ms%1000) }
+
+// WriteTo writes the MPD.
+func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
+	var x mpdXML
+	x.XMLNS, x.KVS = "urn:mpeg:dash:schema:mpd:2011", kvsNamespace
+	x.Profiles = "urn:mpeg:dash:profile:isoff-live:2011"
+	x.MinBuffer = "PT2S"
+	x.Type = "static"
+	var total int64
+	for _, s := range m.Segments {
+		total += s.Duration
+	}
+	if m.Dynamic {
+		x.Type = "dynamic"
+		x.AST = time.UnixMilli(m.Origin).UTC().Format(time.RFC3339Nano)
+		x.Publish = m.Now.UTC().Format(time.RFC3339Nano)
+		x.MinUpdate = seconds(minUpdate.Milliseconds())
+	} else {
+		x.Duration = seconds(total)
+	}
+	x.Period.ID, x.Period.Start = "0", "PT0S"
+	for _, tr := range m.Tracks {
+		set := setXML{ID: int(tr.ID), Content: "audio", Mime: "audio/mp4", Aligned: true}
+		if tr.Video {
+			set.Content, set.Mime = "video", "video/mp4"
+		}
+		rep := &set.Rep
+		rep.ID, rep.Bandwidth, rep.Codecs = fmt.Sprint(tr.ID), max(tr.Bandwidth, 1), tr.Codecs
+		rep.Width, rep.Height = tr.Width, tr.Height
+		rep.List = m.segmentList(tr.ID)
+		x.Period.Sets = append(x.Period.Sets, set)
+	}
+	b, err := xml.MarshalIndent(&x, "", " ")
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.WriteString(w, xml.Header+string(b)+"\n")
+	return int64(n), err
+}
+
+// segmentList is the SegmentTemplate of track id.
+func (m *Manifest) segmentList(id uint32) listXML {
+	var l listXML
+	l.Timescale, l.Offset = 1000, m.Origin
+	l.Init, l.Media = fmt.Sprintf(m.InitURI, id), fmt.Sprintf(m.MediaURI, id)
+	if len(m.Segments) > 0 {
+		l.StartNumber = m.Segments[0].Seq
+	}
+	for _, s := range m.Segments {
+		e := sXML{T: s.Time, D: s.Duration}
+		if m.DisplayTimestamp {
+			e.TS = fmt.Sprintf("%d.%03d", s.Start/1000, s.Start%1000)
+		}
+		if m.DisplayNumber {
+			e.FN = s.Number
+		}
+		l.Timeline = append(l.Timeline, e)
+	}
+	return l
+}

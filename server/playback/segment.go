@@ -1,0 +1,51 @@
+package playback
+
+// Segment is one media segment of a playlist or manifest: one KVS
+// fragment.
+type Segment struct {
+	// Seq is the segment's sequence number in the session: consecutive,
+	// and the same for a fragment at every refresh.
+	Seq int64
+	// Number is the KVS fragment number.
+	Number string
+	// Start is the fragment's start timestamp of the session's selector,
+	// and Time its start on the media timeline (producer time), both in ms
+	// since the epoch; Duration is its length in ms.
+	Start, Time, Duration int64
+	// Bytes is the stored fragment's size, for bandwidth estimates.
+	Bytes int64
+	// Discontinuity marks a discontinuity before the segment.
+	Discontinuity bool
+	// URI is the segment's URL and InitURI that of its initialization
+	// segment (fMP4 only).
+	URI, InitURI string
+}
+
+// Window is the segments a playlist or manifest shows, with the counters
+// that place them in the session.
+type Window struct {
+	Segments []Segment
+	// Discontinuities counts the discontinuities before the first segment
+	// of the window (EXT-X-DISCONTINUITY-SEQUENCE).
+	Discontinuities int64
+	// Ended tells that no segment will be added: ON_DEMAND, or a
+	// LIVE_REPLAY whose range has been played out.
+	Ended bool
+}
+
+// BoundaryGapMillis is the gap or overlap between two fragments beyond
+// which ON_DISCONTINUITY marks a discontinuity, as the API documents it.
+const BoundaryGapMillis = 50
+
+// Discontinuous reports whether DiscontinuityMode mode puts a marker
+// between prev and next, from their media times and durations.
+func Discontinuous(mode string, prev, next *Segment) bool {
+	switch mode {
+	case "ALWAYS":
+		return true
+	case "ON_DISCONTINUITY":
+		d := next.Time - (prev.Time + prev.Duration)
+		return d > BoundaryGapMillis || d < -BoundaryGapMillis
+	}
+	return false
+}

@@ -1,0 +1,144 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/playback"
+)
+
+// Content types of the session resources.
+const (
+	typeM3U8 = "application/vnd.apple.mpegurl"
+	typeMPD  = "application/dash+xml"
+)
+
+// playlistTarget is the least EXT-X-TARGETDURATION of a session's
+// playlists, in seconds: KVS fragments are about 2 s (the producer SDK's
+// default key frame interval).
+const playlistTarget = 2
+
+func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
+	if err != nil {
+		return err
+	}
+	frags := all[from:]
+	p := &playback.MasterPlaylist{MediaURI: uri("getHLSMediaPlaylist.m3u8", ""), Bandwidth: playback.PeakBandwidth(win.Segments), FMP4: ss.Container != "MPEG_TS"}
+	if x := s.windowIndex(ctx, ss, frags); x != nil {
+		h := x.Header
+		p.Width, p.Height = int(h.Tracks[0].PixelWidth), int(h.Tracks[0].PixelHeight)
+		if p.FMP4 && len(h.Tracks) == 2 {
+			// As KVS does: a media playlist per track, the audio one an
+			// alternative rendition of the video variant.
+			p.AudioURI = p.MediaURI + "&TrackNumber=2"
+			p.MediaURI += "&TrackNumber=1"
+		}
+	}
+	w.Header().Set("Content-Type", typeM3U8)
+	_, err = p.WriteTo(w)
+	return ignoreWriteErr(err)
+}
+
+func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
+	if err != nil {
+		return err
+	}
+	if err := s.markCodecChanges(ctx, rq, ss, &win, all, from, uri); err != nil {
+		return err
+	}
+	p := &playback.MediaPlaylist{Window: win, FMP4: ss.Container != "MPEG_TS", VOD: ss.Mode == "ON_DEMAND",
+		ProgramDateTime: ss.DisplayTimestamp == "ALWAYS", TargetDuration: max(ss.Target, playlistTarget)}
+	w.Header().Set("Content-Type", typeM3U8)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, err = p.WriteTo(w)
+	return ignoreWriteErr(err)
+}
+
+func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
+	if err != nil {
+		return err
+	}
+	frags := all[from:]
+	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != "ON_DEMAND", Now: now,
+		InitURI:          uri("getMP4InitFragment.mp4", "") + "&TrackNumber=%d",
+		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
+		DisplayTimestamp: ss.DisplayTimestamp == "ALWAYS", DisplayNumber: ss.DisplayNumber == "ALWAYS",
+	}
+	if x := s.windowIndex(ctx, ss, frags); x != nil {
+		if win.Ended {
+			// The presentation lasts until its last sample of any track
+			// ends: the stored length may stop at the video's end.
+			last := &m.Segments[len(m.Segments)-1]
+			last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
+		}
+		h := x.Header
+		for _, t := range h.Tracks {
+			tr := playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
+				Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)}
+			m.Tracks = append(m.Tracks, tr)
+		}
+	}
+	if len(all) > 0 {
+		// The timeline's zero is the session's first fragment: a dynamic
+		// MPD's must not move as the window slides.
+		m.Origin = all[0].ProducerMillis
+	}
+	w.Header().Set("Content-Type", typeMPD)
+	w.Header().Set("Cache-Control", "no-cache")
+	_, err = m.WriteTo(w)
+	return ignoreWriteErr(err)
+}
+
+// windowIndex reads the newest fragment's index, for the tracks (the
+// playlists' resolution, the manifest's adaptation sets) and the end of
+// the media; nil when it cannot be had.
+func (s *Server) windowIndex(ctx context.Context, ss *playback.Session, frags []archive.Fragment) *fragindex.Index {
+	if len(frags) == 0 {
+		return nil
+	}
+	f := frags[len(frags)-1]
+	x := s.idxCache.get(ss.StreamARN + "/" + f.Number)
+	if x == nil {
+		var err error
+		if x, err = s.cfg.Store.Index(ctx, ss.Stream, f); err != nil {
+			return nil
+		}
+		s.idxCache.put(ss.StreamARN+"/"+f.Number, x)
+	}
+	if x.Header == nil || len(x.Header.Tracks) == 0 {
+		return nil
+	}
+	return x
+}
+
+// fragmentEndMillis is when the last sample of a fragment ends, in ms on
+// the media time line: each track's last sample lasts its BlockDuration,
+// or as long as the gap before it.
+func fragmentEndMillis(x *fragindex.Index) int64 {
+	_, base, scale := fragmentTimeline(x)
+	var end int64
+	last := map[uint64]int64{}
+	for _, smp := range x.Samples {
+		t := smp.Time * scale
+		d := int64(smp.Duration) * scale
+		if smp.Flags&fragindex.HasDuration == 0 {
+			if p, ok := last[smp.Track]; ok {
+				d = t - p
+			}
+		}
+		last[smp.Track] = t
+		end = max(end, base+t+d)
+	}
+	return (end + 999_999) / 1_000_000
+}
+
+// ignoreWriteErr drops a write error: the client went away, and nothing
+// can be answered to it.
+func ignoreWriteErr(error) error { return nil }

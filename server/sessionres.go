@@ -1,0 +1,196 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/server/playback"
+)
+
+// The resources of a session, by protocol: what a player fetches with the
+// session URL's token. They are answered without SigV4: the token in the
+// URL is the credential, as with KVS.
+var sessionResources = map[string]map[string]string{
+	"hls": {
+		"getHLSMasterPlaylist.m3u8": "GetHLSMasterPlaylist",
+		"getHLSMediaPlaylist.m3u8":  "GetHLSMediaPlaylist",
+		"getMP4InitFragment.mp4":    "GetMP4InitFragment",
+		"getMP4MediaFragment.mp4":   "GetMP4MediaFragment",
+		"getTSFragment.ts":          "GetTSFragment",
+	},
+	"dash": {
+		"getDASHManifest.mpd":     "GetDASHManifest",
+		"getMP4InitFragment.mp4":  "GetMP4InitFragment",
+		"getMP4MediaFragment.mp4": "GetMP4MediaFragment",
+	},
+}
+
+// fragmentNumberPattern is the model's FragmentNumberString.
+var fragmentNumberPattern = regexp.MustCompile(`^[0-9]{1,128}$`)
+
+// resourceQuery is a resource request's parameters.
+type resourceQuery struct {
+	token  string
+	number string // FragmentNumber; "" when absent
+	// track is TrackNumber, the one track a DASH segment, or an HLS fMP4
+	// media playlist and its segments, carry; 0 for all tracks.
+	track uint32
+}
+
+// maxTrackNumber is the highest track a session carries: video is track
+// 1, audio track 2.
+const maxTrackNumber = 2
+
+// parseResourceQuery checks a resource request's query: a SessionToken,
+// and a FragmentNumber where the resource needs one.
+func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return resourceQuery{}, invalidArg("The query string cannot be parsed.")
+	}
+	rq := resourceQuery{token: q.Get("SessionToken"), number: q.Get("FragmentNumber")}
+	if rq.token == "" {
+		return rq, notAuthorized("SessionToken is required.")
+	}
+	if rq.number != "" && !fragmentNumberPattern.MatchString(rq.number) {
+		return rq, invalidArg("FragmentNumber must match [0-9]{1,128}.")
+	}
+	if v := q.Get("TrackNumber"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n < 1 || n > maxTrackNumber {
+			return rq, invalidArg("TrackNumber must be 1 or 2.")
+		}
+		rq.track = uint32(n)
+	}
+	if needsNumber && rq.number == "" {
+		return rq, invalidArg("FragmentNumber is required.")
+	}
+	return rq, nil
+}
+
+// serveSession answers GET /{hls,dash}/v1/{resource}.
+func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
+	proto, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	api, ok := sessionResources[proto][r.PathValue("res")]
+	if !ok {
+		api = "Unknown"
+	}
+	rq := &request{id: newRequestID(), start: time.Now(), api: api}
+	w.Header().Set("x-amzn-RequestId", rq.id)
+	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	defer s.finish(rq)
+	if err := s.sessionResource(w, r, rq, proto); err != nil {
+		s.fail(w, rq, toAPIError(err))
+	}
+}
+
+func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *request, proto string) error {
+	if rq.api == "Unknown" {
+		return apiErr(codeUnknownOperation, http.StatusNotFound, "No resource %s.", r.URL.Path)
+	}
+	needsNumber := rq.api == "GetMP4MediaFragment" || rq.api == "GetTSFragment"
+	q, err := parseResourceQuery(r.URL.RawQuery, needsNumber)
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	ss, err := s.sessions.Verify(q.token, now)
+	switch {
+	case errors.Is(err, playback.ErrExpired):
+		return notAuthorized("The session token has expired.")
+	case err != nil:
+		return notAuthorized("The session token is not valid.")
+	case (ss.Protocol == "HLS") != (proto == "hls"):
+		return notAuthorized("The session token is not valid for %s.", proto)
+	case rq.api == "GetTSFragment" && ss.Container != "MPEG_TS",
+		(rq.api == "GetMP4InitFragment" || rq.api == "GetMP4MediaFragment") && ss.Container == "MPEG_TS":
+		return invalidArg("The session's ContainerFormat is %s.", ss.Container)
+	}
+	ctx := r.Context()
+	st, err := s.cfg.Store.Stream(ctx, ss.Stream)
+	if err != nil || st.ARN != ss.StreamARN {
+		return kindErr(kvserr.ResourceNotFound, "The stream of the session no longer exists.")
+	}
+	uri := func(res, number string) string {
+		u := res + "?SessionToken=" + url.QueryEscape(q.token)
+		if number != "" {
+			u += "&FragmentNumber=" + number
+		}
+		if q.track != 0 && ss.Protocol == "HLS" {
+			// A per-track playlist names per-track segments.
+			u += "&TrackNumber=" + strconv.Itoa(int(q.track))
+		}
+		return u
+	}
+	switch rq.api {
+	case "GetHLSMasterPlaylist":
+		return s.sendMaster(ctx, w, ss, now, uri)
+	case "GetHLSMediaPlaylist":
+		return s.sendMediaPlaylist(ctx, rq, w, ss, now, uri)
+	case "GetDASHManifest":
+		return s.sendManifest(ctx, w, ss, now, uri)
+	}
+	frags, err := s.sessionFragment(ctx, ss, q.number, now)
+	if err != nil {
+		return err
+	}
+	if rq.api == "GetTSFragment" {
+		return s.sendTS(ctx, rq, w, st, frags)
+	}
+	if rq.api == "GetMP4InitFragment" {
+		frags = frags[len(frags)-1:]
+	}
+	sp, err := s.planSegment(ctx, rq, st, frags)
+	if err != nil {
+		return err
+	}
+	if ss.Protocol == "DASH" && q.track == 0 {
+		return invalidArg("TrackNumber is required.")
+	}
+	if rq.api == "GetMP4InitFragment" {
+		// An init segment carries its fragment's codec data alone.
+		return sp.sendInit(w, q.track)
+	}
+	return s.sendMedia(ctx, rq, w, sp, q.track)
+}
+
+// sessionFragment returns the fragment a segment request names, after
+// the one before it in the session if there is one, when it is one of the
+// session's. With no number it returns the fragment whose codec data the
+// init segment carries: the newest one of a LIVE session, else the first.
+func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, number string, now time.Time) ([]archive.Fragment, error) {
+	frags, err := s.sessionFragments(ctx, ss, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(frags) == 0 {
+		return nil, kindErr(kvserr.ResourceNotFound, "The session has no fragments yet.")
+	}
+	if number == "" {
+		if ss.Mode == "LIVE" {
+			return frags[len(frags)-1:], nil
+		}
+		return frags[:1], nil
+	}
+	if ss.Protocol == "DASH" {
+		// DASH names a segment by its sequence number in the session.
+		i, err := strconv.Atoi(number)
+		if err == nil && i < len(frags) {
+			return frags[max(i-1, 0) : i+1], nil
+		}
+	}
+	for i := len(frags) - 1; ss.Protocol == "HLS" && i >= 0; i-- {
+		if frags[i].Number == number {
+			return frags[max(i-1, 0) : i+1], nil
+		}
+	}
+	return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s is not in the session.", number)
+}

@@ -1,0 +1,212 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/playback"
+)
+
+// liveLookahead bounds a LIVE listing's end past now: server timestamps
+// are this server's clock, so nothing is later than a little past now.
+const liveLookahead = time.Hour
+
+// sessionFragments lists the session's fragments as of now, in session
+// order: the position of a fragment in the list is its sequence number,
+// the same at every refresh, since the list only grows at its end.
+//
+//   - ON_DEMAND: the range, deduplicated and ordered by the selector's
+//     timestamps as GetClip's selection does, capped at MaxResults;
+//   - LIVE_REPLAY: the same, with only the fragments whose start is no
+//     later than the range's start plus the time since the session began;
+//   - LIVE: every fragment ingested since the oldest one of the first
+//     playlist (Session.Start), by server time.
+func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time) ([]archive.Fragment, error) {
+	if ss.Mode == "LIVE" {
+		frags, err := s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, ss.Start, now.Add(liveLookahead).UnixMilli())
+		if err != nil {
+			return nil, err
+		}
+		// List is in number order: the session's fragments are those
+		// from its first one on. (Once retention has deleted that one,
+		// the numbering starts again from the oldest left.)
+		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return mkv.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
+		if k < 0 {
+			return nil, nil
+		}
+		return frags[k:], nil
+	}
+	kind, selType := archive.ByServer, dedup.ServerTimestamp
+	if ss.Selector == "PRODUCER_TIMESTAMP" {
+		kind, selType = archive.ByProducer, dedup.ProducerTimestamp
+	}
+	end := ss.End
+	if !ss.HasEnd {
+		end = math.MaxInt64 / 2
+	}
+	lim := dedup.Limits{MaxFragments: ss.MaxResults, MaxBytes: math.MaxInt64}
+	if ss.Mode == "LIVE_REPLAY" {
+		end = min(end, ss.Start+now.UnixMilli()-ss.Created)
+		lim.MaxFragments = math.MaxInt32
+	}
+	frags, err := s.cfg.Store.List(ctx, ss.Stream, kind, ss.Start, end)
+	if err != nil {
+		return nil, err
+	}
+	metas := make([]dedup.Meta, len(frags))
+	for i, f := range frags {
+		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
+			HasProducer: true, HasServer: true, Bytes: f.Size}
+	}
+	req := dedup.Request{Selector: selType, Start: ss.Start, End: end}
+	sel, err := dedup.Select(&req, metas, lim)
+	if err != nil && kvserr.KindOf(err) != kvserr.ResourceNotFound {
+		return nil, err
+	}
+	out := make([]archive.Fragment, len(sel.Chosen))
+	for k, i := range sel.Chosen {
+		out[k] = frags[i]
+	}
+	return out, nil
+}
+
+// sessionWindow is what a playlist or manifest shows at now: the newest
+// MaxResults fragments of the session (all of an ON_DEMAND one), as
+// segments with their sequence numbers and discontinuities. It also
+// returns the session's fragments, of which the window shows frags[from:].
+func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
+	frags, err = s.sessionFragments(ctx, ss, now)
+	if err != nil {
+		return playback.Window{}, nil, 0, err
+	}
+	var w playback.Window
+	w.Ended = ss.Mode == "ON_DEMAND" || ss.Mode == "LIVE_REPLAY" && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
+	from = max(len(frags)-ss.MaxResults, 0)
+	var prev playback.Segment
+	for i, f := range frags {
+		seg := playback.Segment{Seq: int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
+			Duration: f.DurationMillis, Bytes: f.Size}
+		if ss.Selector == "PRODUCER_TIMESTAMP" {
+			seg.Start = f.ProducerMillis
+		}
+		seg.Discontinuity = i > 0 && playback.Discontinuous(ss.Discontinuity, &prev, &seg)
+		prev = seg
+		// A segment lasts until the next one starts, when that is near:
+		// the stored length ends at the last frame's end, which the next
+		// fragment's first frame may not meet exactly, and a timeline
+		// (DASH's S elements, HLS's EXTINF sums) must not drift from the
+		// segments' decode times.
+		if i+1 < len(frags) {
+			if d := frags[i+1].ProducerMillis - f.ProducerMillis; d > 0 && d <= f.DurationMillis+playback.BoundaryGapMillis {
+				seg.Duration = d
+			}
+		}
+		// A discontinuity before the window's first segment is one whose
+		// tag the playlist no longer shows (a playlist shows tags only
+		// between its segments): it is counted in the sequence instead
+		// (RFC 8216 §6.2.2), the same at every refresh.
+		if i <= from && seg.Discontinuity {
+			w.Discontinuities++
+		}
+		if i < from {
+			continue
+		}
+		if ss.Container == "MPEG_TS" {
+			seg.URI = uri("getTSFragment.ts", f.Number)
+		} else {
+			seg.URI = uri("getMP4MediaFragment.mp4", f.Number)
+			seg.InitURI = uri("getMP4InitFragment.mp4", "")
+		}
+		w.Segments = append(w.Segments, seg)
+	}
+	return w, frags, from, nil
+}
+
+// sameCodecs tells whether two fragments' tracks carry the same codecs
+// with the same codec data: one init segment serves both.
+func sameCodecs(a, b *mkv.Header) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil || len(a.Tracks) != len(b.Tracks) {
+		return false
+	}
+	for i := range a.Tracks {
+		x, y := &a.Tracks[i], &b.Tracks[i]
+		if x.Number != y.Number || x.CodecID != y.CodecID || !bytes.Equal(x.CodecPrivate, y.CodecPrivate) {
+			return false
+		}
+	}
+	return true
+}
+
+// markCodecChanges puts a discontinuity, and for fMP4 an init segment of
+// its own, where the codec data changes between the window's fragments (or
+// between the fragment before the window and its first). A player resets
+// its decoder there; KVS instead fails such a session.
+func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
+	lo := max(from-1, 0)
+	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
+	idx, err := s.indexes(ctx, rq, st, frags[lo:])
+	if err != nil {
+		return err
+	}
+	initURI := ""
+	for k := range win.Segments {
+		i := from + k - lo // in idx
+		if i > 0 && !sameCodecs(idx[i-1].Header, idx[i].Header) {
+			if k == 0 && !win.Segments[k].Discontinuity {
+				win.Discontinuities++ // its tag just left the playlist
+			}
+			win.Segments[k].Discontinuity = true
+			initURI = uri("getMP4InitFragment.mp4", win.Segments[k].Number)
+		}
+		if initURI != "" && ss.Container != "MPEG_TS" {
+			win.Segments[k].InitURI = initURI
+		}
+	}
+	return nil
+}
+
+// Codec IDs a playback session carries.
+const (
+	codecAVC  = "V_MPEG4/ISO/AVC"
+	codecHEVC = "V_MPEGH/ISO/HEVC"
+	codecAAC  = "A_AAC"
+	codecG711 = "A_MS/ACM"
+)
+
+// playbackCodecs checks a fragment's tracks against what the protocol
+// carries: H.264 or H.265 video in track 1, with codec data, and
+// optionally AAC audio in track 2 — or G.711 for DASH only, since the HLS
+// requirements of the API name AAC alone.
+func playbackCodecs(h *mkv.Header, proto, number string) error {
+	if h == nil || len(h.Tracks) == 0 || len(h.Tracks) > 2 {
+		return kindErr(kvserr.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
+	}
+	v := h.Tracks[0]
+	if v.CodecID != codecAVC && v.CodecID != codecHEVC {
+		return kindErr(kvserr.UnsupportedStreamMediaType, "Track 1 of fragment %s has codec %s, not %s or %s.", number, v.CodecID, codecAVC, codecHEVC)
+	}
+	if len(v.CodecPrivate) == 0 {
+		return kindErr(kvserr.MissingCodecPrivateData, "Track 1 of fragment %s has no codec private data.", number)
+	}
+	if len(h.Tracks) == 2 {
+		a := h.Tracks[1]
+		ok := a.CodecID == codecAAC || proto == "DASH" && a.CodecID == codecG711
+		if !ok {
+			return kindErr(kvserr.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
+		}
+		if len(a.CodecPrivate) == 0 {
+			return kindErr(kvserr.MissingCodecPrivateData, "Track 2 of fragment %s has no codec private data.", number)
+		}
+	}
+	return nil
+}

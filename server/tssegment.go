@@ -1,0 +1,52 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/playback/ts"
+)
+
+// sendTS answers getTSFragment.ts: the last fragment of frags, read whole
+// (a fragment is at most a few MB, and a TS segment is its own copy of
+// every frame anyway) and written as a transport stream. Times are the
+// frames' producer times at 90 kHz, the session's timeline.
+func (s *Server) sendTS(ctx context.Context, rq *request, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
+	f := frags[len(frags)-1]
+	doc, err := s.cfg.Store.Read(ctx, st.Name, f.Number)
+	if err != nil {
+		return err
+	}
+	frag, err := mkv.NewBytesReader(doc).Next()
+	if err != nil {
+		return kindErr(kvserr.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
+	}
+	if err := playbackCodecs(frag.Header, "HLS", f.Number); err != nil {
+		return err
+	}
+	tracks, samples, err := ts.FromFragment(frag)
+	if err != nil {
+		var ke *kvserr.Error
+		if errors.As(err, &ke) {
+			ke.Fragment = f.Number
+		}
+		return err
+	}
+	w.Header().Set("Content-Type", "video/mp2t")
+	tw, err := ts.NewWriter(ctx, w, tracks)
+	if err != nil {
+		return err
+	}
+	for i := range samples {
+		if err := tw.WriteSample(&samples[i]); err != nil {
+			// The headers are out: the response is cut.
+			s.abort(rq, "GetTSFragment", err)
+			return nil
+		}
+	}
+	return nil
+}
