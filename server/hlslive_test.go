@@ -27,7 +27,7 @@ import (
 // each playlist change can be timed.
 const (
 	liveFragments = 24
-	hlsLiveGap       = 150 * time.Millisecond
+	hlsLiveGap    = 150 * time.Millisecond
 	livePoll      = 5 * time.Millisecond
 	// liveLatencyBound is the bound on the time from a fragment's
 	// PERSISTED ack to its first appearance in a live playlist.
