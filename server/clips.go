@@ -259,7 +259,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
 	if err := s.authorizeURL(r); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 		return
 	}
 	cs, err := s.parseClipURL(r)
@@ -267,7 +267,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 		err = s.sendClip(w, r, rq, cs)
 	}
 	if err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 	}
 }
 

@@ -129,16 +129,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.authorize(r, rt.streaming); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 		return
 	}
 	if err := rt.h(w, r, rq); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 	}
 }
 
-// fail answers with an error and logs internal failures with their cause.
-func (s *Server) fail(w http.ResponseWriter, rq *request, e *Error) {
+// fail answers with err as an API error. An internal failure's answer
+// says only "internal failure" (its text can name server paths), so its
+// cause goes to the log here, at error level, with the request's id: the
+// one place an operator can find why.
+func (s *Server) fail(w http.ResponseWriter, rq *request, err error) {
+	e := toAPIError(err)
+	if e.Code == codeInternalFailure {
+		rq.log.Error("internal failure", "err", err)
+	}
 	rq.code = e.Code
 	writeError(w, e)
 }
