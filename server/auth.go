@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,15 +51,20 @@ func (s *Server) authorize(r *http.Request, streaming bool) error {
 	return s.verifySigV4(r, streaming)
 }
 
-// sigHeader is the parsed Authorization header.
-type sigHeader struct {
+// sigV4 is one signature to check, as the Authorization header or a
+// presigned URL's query carries it.
+type sigV4 struct {
 	keyID, date, region, service string
-	signed                       []string
-	signature                    []byte
+	// amzDate is the signing time, YYYYMMDDTHHMMSSZ.
+	amzDate   string
+	signed    []string
+	signature []byte
+	// token is X-Amz-Security-Token, "" when absent.
+	token string
 }
 
-func parseAuthorization(v string) (sigHeader, error) {
-	var h sigHeader
+func parseAuthorization(v string) (sigV4, error) {
+	var h sigV4
 	alg, rest, ok := strings.Cut(v, " ")
 	if !ok || alg != sigAlgorithm {
 		return h, errors.New("the Authorization header is not an AWS4-HMAC-SHA256 signature")
@@ -66,11 +73,9 @@ func parseAuthorization(v string) (sigHeader, error) {
 		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "Credential":
-			f := strings.Split(val, "/")
-			if len(f) != 5 || f[4] != "aws4_request" {
-				return h, errors.New("malformed credential scope")
+			if err := h.setCredential(val); err != nil {
+				return h, err
 			}
-			h.keyID, h.date, h.region, h.service = f[0], f[1], f[2], f[3]
 		case "SignedHeaders":
 			h.signed = strings.Split(val, ";")
 		case "Signature":
@@ -87,50 +92,115 @@ func parseAuthorization(v string) (sigHeader, error) {
 	return h, nil
 }
 
-// verifySigV4 recomputes the request's signature (any region, service
-// kinesisvideo) and compares it in constant time. The body hash is the
-// client's X-Amz-Content-Sha256 when that is UNSIGNED-PAYLOAD; otherwise the
-// server hashes the body itself, which means holding it: in memory for JSON
-// requests, in a temporary file for a signed PutMedia.
-func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
-	h, err := parseAuthorization(r.Header.Get("Authorization"))
-	if err != nil {
-		return notAuthorized("%v", err)
+// setCredential reads a credential: key id and scope.
+func (h *sigV4) setCredential(v string) error {
+	f := strings.Split(v, "/")
+	if len(f) != 5 || f[4] != "aws4_request" {
+		return errors.New("malformed credential scope")
 	}
+	h.keyID, h.date, h.region, h.service = f[0], f[1], f[2], f[3]
+	return nil
+}
+
+// scope is the credential scope the signature is made in.
+func (h *sigV4) scope() string {
+	return h.date + "/" + h.region + "/" + h.service + "/aws4_request"
+}
+
+// signingKey derives SigV4's key for a day, region and service from the
+// secret: the chain of HMACs every signature of that scope is made with.
+func signingKey(secret, date, region, service string) []byte {
+	key := hmacSHA256([]byte("AWS4"+secret), date)
+	for _, p := range []string{region, service, "aws4_request"} {
+		key = hmacSHA256(key, p)
+	}
+	return key
+}
+
+// stringToSign is what a signature is the HMAC of: the algorithm, time,
+// scope and the hash of the canonical request (or, for an aws-chunked
+// chunk, of the chunk's own string).
+func stringToSign(amzDate, scope, canon string) string {
+	sum := sha256.Sum256([]byte(canon))
+	return sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+}
+
+// checkScope checks what a signature claims before anything is hashed:
+// the key, the service and region it is scoped to, the session token and
+// that the headers whose tampering matters are among those it covers.
+// KVS refuses a signature that leaves Host unsigned (it could be replayed
+// to another endpoint), and one without the time.
+func (s *Server) checkScope(h *sigV4, required ...string) error {
 	creds := s.cfg.Credentials
-	if h.keyID != creds.AccessKeyID {
+	if subtle.ConstantTimeCompare([]byte(h.keyID), []byte(creds.AccessKeyID)) != 1 {
 		return notAuthorized("The security token included in the request is invalid.")
 	}
 	if h.service != sigService {
 		return notAuthorized("Credential should be scoped to correct service: '%s'.", sigService)
 	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	t, err := time.Parse(amzDateLayout, amzDate)
+	if h.region != s.cfg.Region {
+		return notAuthorized("Credential should be scoped to a valid region, not '%s'; this server is '%s'.", h.region, s.cfg.Region)
+	}
+	if subtle.ConstantTimeCompare([]byte(h.token), []byte(creds.SessionToken)) != 1 {
+		return notAuthorized("The security token included in the request is invalid.")
+	}
+	for _, name := range required {
+		if !slices.Contains(h.signed, name) {
+			return notAuthorized("The signature must cover the %s header.", name)
+		}
+	}
+	if len(h.amzDate) != len(amzDateLayout) || h.date != h.amzDate[:8] {
+		return notAuthorized("The credential scope date does not match X-Amz-Date.")
+	}
+	return nil
+}
+
+// checkSignature compares h's signature with the one the secret makes
+// over canon, in constant time.
+func (s *Server) checkSignature(h *sigV4, canon string) error {
+	key := signingKey(s.cfg.Credentials.SecretAccessKey, h.date, h.region, h.service)
+	if !hmac.Equal(hmacSHA256(key, stringToSign(h.amzDate, h.scope(), canon)), h.signature) {
+		return notAuthorized("The request signature we calculated does not match the signature you provided.")
+	}
+	return nil
+}
+
+// verifySigV4 checks the request's Authorization header: its scope, then
+// its time, then the signature over the canonical request. The body hash
+// is the client's X-Amz-Content-Sha256 when that is UNSIGNED-PAYLOAD;
+// otherwise the server hashes the body itself (see payloadHash).
+func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
+	h, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return notAuthorized("%v", err)
+	}
+	h.amzDate = r.Header.Get("X-Amz-Date")
+	h.token = r.Header.Get("X-Amz-Security-Token")
+	required := []string{"host", "x-amz-date"}
+	if streaming {
+		// PutMedia names its stream in a header: unsigned, a captured
+		// request could be pointed at any stream.
+		for _, name := range []string{"x-amzn-stream-name", "x-amzn-stream-arn"} {
+			if r.Header.Get(name) != "" {
+				required = append(required, name)
+			}
+		}
+	}
+	if err := s.checkScope(&h, required...); err != nil {
+		return err
+	}
+	t, err := time.Parse(amzDateLayout, h.amzDate)
 	if err != nil {
 		return notAuthorized("The request has no valid X-Amz-Date header.")
 	}
 	if skew := s.cfg.Now().Sub(t); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
-		return notAuthorized("Signature expired: %s is more than %s away from the server time.", amzDate, s.cfg.MaxClockSkew)
-	}
-	if h.date != amzDate[:8] {
-		return notAuthorized("The credential scope date does not match X-Amz-Date.")
+		return notAuthorized("Signature expired: %s is more than %s away from the server time.", h.amzDate, s.cfg.MaxClockSkew)
 	}
 	payload, err := s.payloadHash(r, streaming)
 	if err != nil {
 		return err
 	}
-	canon := canonicalRequest(r, h.signed, payload)
-	scope := h.date + "/" + h.region + "/" + h.service + "/aws4_request"
-	sum := sha256.Sum256([]byte(canon))
-	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), h.date)
-	for _, p := range []string{h.region, h.service, "aws4_request"} {
-		key = hmacSHA256(key, p)
-	}
-	if !hmac.Equal(hmacSHA256(key, toSign), h.signature) {
-		return notAuthorized("The request signature we calculated does not match the signature you provided.")
-	}
-	return nil
+	return s.checkSignature(&h, canonicalRequest(r, h.signed, payload))
 }
 
 func hmacSHA256(key []byte, data string) []byte {

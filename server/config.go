@@ -12,6 +12,10 @@ import (
 type Credentials struct {
 	AccessKeyID     string
 	SecretAccessKey string
+	// SessionToken, when set, must come with every request as
+	// X-Amz-Security-Token (temporary credentials); when empty, a request
+	// carrying a token is refused, as AWS refuses a token it did not issue.
+	SessionToken string
 }
 
 // Config configures a Server. Zero fields take the defaults below.
@@ -21,7 +25,8 @@ type Config struct {
 	// PublicURL is what GetDataEndpoint returns for every APIName; empty
 	// means this server's own base URL as the request reached it.
 	PublicURL string
-	// Region and AccountID go into stream ARNs.
+	// Region and AccountID go into stream ARNs; signatures must be
+	// scoped to Region.
 	Region    string
 	AccountID string
 	// Credentials, when set, make every request need a valid SigV4

@@ -19,10 +19,12 @@ import (
 	"github.com/kvsclip/kvsclip/server"
 )
 
-// Environment variables holding the one key pair the server accepts.
+// Environment variables holding the one key pair the server accepts, and
+// the session token that must come with it when the pair is temporary.
 const (
-	envAccessKey = "KVSCLIP_ACCESS_KEY_ID"
-	envSecretKey = "KVSCLIP_SECRET_ACCESS_KEY"
+	envAccessKey    = "KVSCLIP_ACCESS_KEY_ID"
+	envSecretKey    = "KVSCLIP_SECRET_ACCESS_KEY"
+	envSessionToken = "KVSCLIP_SESSION_TOKEN"
 )
 
 // shutdownGrace is how long SIGTERM waits for PutMedia sessions to finish
@@ -38,7 +40,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	// An S3 archive holds all state, so several servers can share it.
 	s3url := fs.String("archive", "", "s3://BUCKET/PREFIX: keep the archive in an S3-compatible bucket (created when missing) instead of --data; configured by AWS_ENDPOINT_URL_S3, AWS_REGION and the AWS credential chain")
 	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
-	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs")
+	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs; signatures must be scoped to it")
 	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
@@ -87,7 +89,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvsclip serve: set both %s and %s\n", envAccessKey, envSecretKey)
 			return 2
 		}
-		creds = &server.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+		creds = &server.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv(envSessionToken)}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
