@@ -28,6 +28,10 @@ const (
 	sigAlgorithm    = "AWS4-HMAC-SHA256"
 	sigService      = "kinesisvideo"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
+	// streamingPayload signs the body chunk by chunk (aws-chunked): each
+	// chunk's signature chains from the previous one, starting from the
+	// request's own signature (the seed).
+	streamingPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 	// emptyPayloadHash is the SHA-256 of no bytes. The producer SDKs sign
 	// PutMedia with it and send no X-Amz-Content-Sha256: the body is a
 	// live stream whose hash no one can know when the request starts.
@@ -166,9 +170,9 @@ func (s *Server) checkSignature(h *sigV4, canon string) error {
 }
 
 // verifySigV4 checks the request's Authorization header: its scope, then
-// its time, then the signature over the canonical request. The body hash
-// is the client's X-Amz-Content-Sha256 when that is UNSIGNED-PAYLOAD;
-// otherwise the server hashes the body itself (see payloadHash).
+// its time, then the signature over the canonical request, and only then
+// reads any of a PutMedia body, whose bytes are verified before they are
+// used.
 func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
 	h, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -196,11 +200,42 @@ func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
 	if skew := s.cfg.Now().Sub(t); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
 		return notAuthorized("Signature expired: %s is more than %s away from the server time.", h.amzDate, s.cfg.MaxClockSkew)
 	}
-	payload, err := s.payloadHash(r, streaming)
-	if err != nil {
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	var payload string
+	switch {
+	case claimed == unsignedPayload:
+		payload = claimed
+	case !streaming:
+		if payload, err = s.jsonBodyHash(r, claimed); err != nil {
+			return err
+		}
+	case claimed == "" || claimed == emptyPayloadHash:
+		// Signed as the producer SDKs sign PutMedia, over the empty
+		// payload: KVS accepts that form, and checking it needs no
+		// body byte.
+		payload = emptyPayloadHash
+	case claimed == streamingPayload:
+		payload = claimed
+	default:
+		if _, err := hex.DecodeString(claimed); err != nil || len(claimed) != sha256.Size*2 {
+			return notAuthorized("X-Amz-Content-Sha256 is neither a SHA-256 nor a known payload mode.")
+		}
+		payload = claimed
+	}
+	if err := s.checkSignature(&h, canonicalRequest(r, h.signed, payload)); err != nil {
 		return err
 	}
-	return s.checkSignature(&h, canonicalRequest(r, h.signed, payload))
+	// The headers are genuine: now the body may be read, and is checked
+	// against what they promise before any of it is used.
+	switch {
+	case streaming && payload == streamingPayload:
+		cr := s.newChunkReader(r.Body, &h)
+		cr.setDecodedLength(r)
+		r.Body = cr
+	case streaming && payload != unsignedPayload && payload != emptyPayloadHash:
+		return s.spoolVerified(r, payload)
+	}
+	return nil
 }
 
 func hmacSHA256(key []byte, data string) []byte {
@@ -209,52 +244,54 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-// payloadHash returns the body hash to sign with, and replaces r.Body with
-// a re-readable copy when it had to read the body to compute it.
-//
-// A streaming request (PutMedia) that claims no hash, or the hash of the
-// empty string, is signed as the producer SDKs sign it, over the empty
-// payload: KVS accepts that form, and checking it needs no body byte.
-func (s *Server) payloadHash(r *http.Request, streaming bool) (string, error) {
-	claimed := r.Header.Get("X-Amz-Content-Sha256")
-	if claimed == unsignedPayload {
-		return claimed, nil
+// jsonBodyHash reads a JSON request's body (at most MaxRequestBody), puts
+// it back for the handler, and returns its hash, which must be the one the
+// client claims if it claims one.
+func (s *Server) jsonBodyHash(r *http.Request, claimed string) (string, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
+	if err != nil {
+		return "", invalidArg("Could not read the request body.")
 	}
-	if streaming && (claimed == "" || claimed == emptyPayloadHash) {
-		return emptyPayloadHash, nil
-	}
-	hasher := sha256.New()
-	if streaming {
-		f, err := os.CreateTemp("", "kvsclip-putmedia-*")
-		if err != nil {
-			return "", err
-		}
-		os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
-		n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(r.Body, s.cfg.MaxSignedPutMediaBody+1))
-		if err == nil && n > s.cfg.MaxSignedPutMediaBody {
-			err = invalidArg("A signed PutMedia body is limited to %d bytes; stream with UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
-		}
-		if err == nil {
-			_, err = f.Seek(0, io.SeekStart)
-		}
-		if err != nil {
-			f.Close()
-			return "", err
-		}
-		r.Body = f
-	} else {
-		raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
-		if err != nil {
-			return "", invalidArg("Could not read the request body.")
-		}
-		hasher.Write(raw)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-	}
-	sum := hex.EncodeToString(hasher.Sum(nil))
-	if claimed != "" && claimed != sum {
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	sum := sha256.Sum256(raw)
+	hash := hex.EncodeToString(sum[:])
+	if claimed != "" && claimed != hash {
 		return "", notAuthorized("X-Amz-Content-Sha256 does not match the body.")
 	}
-	return sum, nil
+	return hash, nil
+}
+
+// spoolVerified reads a PutMedia body signed with its SHA-256 into an
+// anonymous temporary file, hashing it, and makes the file the body only if
+// the hash is the signed one: no fragment of a body that turns out forged
+// is parsed, let alone stored. The whole body must be held to know its
+// hash, so it is bounded by MaxSignedPutMediaBody (one fragment's worth by
+// default); live streams sign their chunks (aws-chunked) or nothing.
+func (s *Server) spoolVerified(r *http.Request, want string) error {
+	f, err := os.CreateTemp("", "kvsclip-putmedia-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
+	hasher := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(r.Body, s.cfg.MaxSignedPutMediaBody+1))
+	switch {
+	case err != nil:
+		err = invalidArg("Could not read the request body.")
+	case n > s.cfg.MaxSignedPutMediaBody:
+		err = invalidArg("A PutMedia body signed with its hash is limited to %d bytes; sign its chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) or use UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
+	case hex.EncodeToString(hasher.Sum(nil)) != want:
+		err = notAuthorized("X-Amz-Content-Sha256 does not match the body.")
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.Body = f
+	return nil
 }
 
 // canonicalRequest builds SigV4's canonical form of r: method, URI path

@@ -61,8 +61,8 @@ type Config struct {
 	MaxFragmentBytes    int64
 	MaxFragmentDuration time.Duration
 	// MaxSignedPutMediaBody bounds a PutMedia body signed with its hash
-	// rather than UNSIGNED-PAYLOAD: the server must hold it all before it
-	// can check the signature.
+	// (rather than UNSIGNED-PAYLOAD or per chunk): the server must hold it
+	// all, unused, until the hash is checked at its end.
 	MaxSignedPutMediaBody int64
 	// ReadTimeout bounds reading a JSON request; PutMediaIdleTimeout is
 	// the longest PutMedia may go without receiving data (KVS: 30 s);
@@ -99,7 +99,7 @@ const (
 	DefaultIndexCacheBytes       = 64 << 20
 	DefaultMaxFragmentBytes      = 50_000_000
 	DefaultMaxFragmentDuration   = 10 * time.Second
-	DefaultMaxSignedPutMedia     = 256 << 20
+	DefaultMaxSignedPutMedia     = DefaultMaxFragmentBytes
 	DefaultReadTimeout           = 30 * time.Second
 	DefaultPutMediaIdleTimeout   = 30 * time.Second
 	DefaultPutMediaIdleAck       = 3 * time.Second

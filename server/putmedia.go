@@ -89,6 +89,7 @@ type startedFragment struct {
 // once the 200 is out, problems are ERROR acks.
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
+	defer r.Body.Close() // it may be a spooled file (spoolVerified)
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if ps.stream, err = s.resolveStream(r.Context(), &name, &arn); err != nil {
@@ -174,6 +175,9 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 // readAckError maps a reading error to its ack: over a size limit, a block
 // of an undeclared track, any other broken Matroska, or the connection.
 func readAckError(err error) ackError {
+	if errors.Is(err, errChunkSignature) {
+		return ackReadError // KVS has no ack for a forged body
+	}
 	var me *mkv.Error
 	if !errors.As(err, &me) {
 		return ackReadError
