@@ -45,14 +45,14 @@ func notAuthorized(format string, args ...any) *Error {
 
 // authorize admits a request: with credentials configured it must carry a
 // valid signature by them; without, it must come from this machine.
-func (s *Server) authorize(r *http.Request, streaming bool) error {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, streaming bool) error {
 	if s.cfg.Credentials == nil {
 		if !isLoopback(r.RemoteAddr) {
 			return notAuthorized("This server has no credentials configured and serves loopback clients only.")
 		}
 		return nil
 	}
-	return s.verifySigV4(r, streaming)
+	return s.verifySigV4(w, r, streaming)
 }
 
 // sigV4 is one signature to check, as the Authorization header or a
@@ -173,7 +173,7 @@ func (s *Server) checkSignature(h *sigV4, canon string) error {
 // its time, then the signature over the canonical request, and only then
 // reads any of a PutMedia body, whose bytes are verified before they are
 // used.
-func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
+func (s *Server) verifySigV4(w http.ResponseWriter, r *http.Request, streaming bool) error {
 	h, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return notAuthorized("%v", err)
@@ -233,7 +233,7 @@ func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
 		cr.setDecodedLength(r)
 		r.Body = cr
 	case streaming && payload != unsignedPayload && payload != emptyPayloadHash:
-		return s.spoolVerified(r, payload)
+		return s.spoolVerified(w, r, payload)
 	}
 	return nil
 }
@@ -267,14 +267,16 @@ func (s *Server) jsonBodyHash(r *http.Request, claimed string) (string, error) {
 // is parsed, let alone stored. The whole body must be held to know its
 // hash, so it is bounded by MaxSignedPutMediaBody (one fragment's worth by
 // default); live streams sign their chunks (aws-chunked) or nothing.
-func (s *Server) spoolVerified(r *http.Request, want string) error {
+func (s *Server) spoolVerified(w http.ResponseWriter, r *http.Request, want string) error {
 	f, err := os.CreateTemp("", "kvsclip-putmedia-*")
 	if err != nil {
 		return err
 	}
 	os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
 	hasher := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(r.Body, s.cfg.MaxSignedPutMediaBody+1))
+	// The body comes under PutMedia's progress rule, as a streamed one.
+	body := progressReader{r.Body, newProgressDeadline(http.NewResponseController(w), s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, time.Time{})}
+	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(body, s.cfg.MaxSignedPutMediaBody+1))
 	switch {
 	case err != nil:
 		err = invalidArg("Could not read the request body.")

@@ -138,8 +138,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		w.WriteHeader(status)
 		return nil
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	out.body = s.newStallWriter(w)
 	src.start(ctx, plan.Spans(start, end))
 	defer src.close()
 	out.ready = src.served
@@ -257,7 +256,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", rq.id)
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
-	if err := s.authorizeURL(r); err != nil {
+	if err := s.authorizeURL(w, r); err != nil {
 		s.fail(w, rq, err)
 		return
 	}
@@ -331,11 +330,11 @@ func parseURLTime(v string) (int64, error) {
 
 // authorizeURL admits a GET clip request: a presigned URL (X-Amz-Signature
 // in the query) or whatever GetClip accepts.
-func (s *Server) authorizeURL(r *http.Request) error {
+func (s *Server) authorizeURL(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Credentials != nil && r.URL.Query().Has("X-Amz-Signature") {
 		return s.verifyPresigned(r)
 	}
-	return s.authorize(r, false)
+	return s.authorize(w, r, false)
 }
 
 // maxPresignExpiry is SigV4's longest X-Amz-Expires: seven days.

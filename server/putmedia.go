@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -70,6 +71,7 @@ type putSession struct {
 	rc        *http.ResponseController
 	prevMs    int64
 	persisted int
+	body      *timedReader
 	// started is the fragment whose first bytes the reader has reported
 	// (mkv.Reader.OnFragmentStart) and acknowledged with BUFFERING, until
 	// the fragment is handled.
@@ -107,6 +109,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		return invalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
 	}
 	rq.log = rq.log.With("stream", ps.stream.Name)
+	select {
+	case s.putSessions <- struct{}{}:
+		defer func() { <-s.putSessions }()
+	default:
+		return kindErr(kvserr.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
+	}
 	// The producer SDKs send Expect: 100-continue and hold the body back
 	// until they see the 100 (curl, under the C SDK, for a second).
 	// net/http sends it on the first body read, but only if no response
@@ -119,13 +127,21 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	_ = ps.rc.EnableFullDuplex()
 	_ = ps.rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "application/json")
+	// One session a connection: whatever ends it (the producer's end, a
+	// stalled body, a newer session), the connection goes with it rather
+	// than waiting idle for a request no producer sends.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	_ = ps.rc.Flush()
 
 	began := time.Now()
 	ps.until = began.Add(s.cfg.MaxPutMediaDuration)
-	body := &timedReader{r: r.Body, rc: ps.rc, idle: s.cfg.PutMediaIdleTimeout, until: ps.until}
+	body := &timedReader{r: r.Body, progress: newProgressDeadline(ps.rc, s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, ps.until)}
 	body.last.Store(began.UnixNano())
+	ps.body = body
+	// One producer per stream, as KVS: the last to connect wins.
+	s.producers.take(ps)
+	defer s.producers.release(ps)
 	stopIdle := ps.idleAcks(body)
 	defer stopIdle()
 	rd := mkv.NewReader(body)
@@ -155,6 +171,10 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 			a := Ack{EventType: AckError}
 			if st := ps.started; st != nil {
 				a.FragmentTimecode, a.FragmentNumber = &st.timecode, st.number
+			}
+			if body.wasReplaced() {
+				ps.ack(a, ackReadError, "replaced by a newer PutMedia on the stream", err)
+				break
 			}
 			ps.ack(a, ps.overTime(readAckError(err)), "read", err)
 			break
@@ -415,15 +435,16 @@ func ParseStartTimestamp(v string) (int64, error) {
 // timedReader remembers when each byte of the body arrived, so a fragment's
 // server timestamp is the time its first byte came in even though the
 // Matroska reader only hands the fragment over once it is complete. It also
-// renews the read deadline before each read: the session may last for
-// hours but must not sit idle.
+// sets the read deadline before each read by the progress rule: the
+// session may last for long but must keep bringing data, and no read
+// waits past the session's end (Config.MaxPutMediaDuration).
 type timedReader struct {
-	r    io.Reader
-	rc   *http.ResponseController
-	idle time.Duration
-	// until is when the session must end (Config.MaxPutMediaDuration):
-	// no read waits past it.
-	until time.Time
+	r io.Reader
+	// mu orders arming the deadline with replace: a replaced session's
+	// read is cut at once, and no later read is armed.
+	mu       sync.Mutex
+	replaced bool
+	progress *progressDeadline
 	// last is when the latest byte arrived (Unix ns), for idleAcks.
 	last atomic.Int64
 	off  int64
@@ -437,12 +458,15 @@ type timedRead struct {
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
-	deadline := time.Now().Add(t.idle)
-	if t.until.Before(deadline) {
-		deadline = t.until
+	t.mu.Lock()
+	if t.replaced {
+		t.mu.Unlock()
+		return 0, errReplaced
 	}
-	_ = t.rc.SetReadDeadline(deadline)
+	t.progress.arm()
+	t.mu.Unlock()
 	n, err := t.r.Read(p)
+	t.progress.got += int64(n)
 	if n > 0 {
 		now := time.Now()
 		t.off += int64(n)
@@ -450,6 +474,52 @@ func (t *timedReader) Read(p []byte) (int, error) {
 		t.last.Store(now.UnixNano())
 	}
 	return n, err
+}
+
+// errReplaced ends the body of a session a newer one replaced.
+var errReplaced = errors.New("putmedia: replaced by a newer session on the stream")
+
+// replace cuts the session's body: a read in progress fails now (its
+// deadline is past) and later ones at once.
+func (t *timedReader) replace() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.replaced = true
+	_ = t.progress.rc.SetReadDeadline(time.Now())
+}
+
+func (t *timedReader) wasReplaced() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.replaced
+}
+
+// producerSet is the PutMedia session of each stream.
+type producerSet struct {
+	mu       sync.Mutex
+	sessions map[string]*putSession
+}
+
+// take makes ps its stream's session, ending the one it replaces.
+func (p *producerSet) take(ps *putSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sessions == nil {
+		p.sessions = map[string]*putSession{}
+	}
+	if old := p.sessions[ps.stream.Name]; old != nil {
+		old.body.replace()
+	}
+	p.sessions[ps.stream.Name] = ps
+}
+
+// release forgets ps, unless a newer session has its stream.
+func (p *producerSet) release(ps *putSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sessions[ps.stream.Name] == ps {
+		delete(p.sessions, ps.stream.Name)
+	}
 }
 
 // arrivedBy reports whether any byte after off arrived by t.

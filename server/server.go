@@ -14,20 +14,23 @@ import (
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	m         *metrics
-	numbers   *numberGen
-	clips     chan struct{}
-	reads     *readBudget // the payload reads of clips in flight
-	spans     spanBuffers // and their buffers
-	idxCache  *indexCache // sample indexes of fragments clipped lately
-	rate      *rateLimiter
-	drainAt   atomic.Int64
-	drainOnce sync.Once
-	portGuess sync.Once // the log line of baseURL
-	routes    map[string]route
-	mux       *http.ServeMux
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	numbers *numberGen
+	clips   chan struct{}
+	// putSessions holds a token per PutMedia session in progress.
+	putSessions chan struct{}
+	producers   producerSet
+	reads       *readBudget // the payload reads of clips in flight
+	spans       spanBuffers // and their buffers
+	idxCache    *indexCache // sample indexes of fragments clipped lately
+	rate        *rateLimiter
+	drainAt     atomic.Int64
+	drainOnce   sync.Once
+	portGuess   sync.Once // the log line of baseURL
+	routes      map[string]route
+	mux         *http.ServeMux
 }
 
 // route is one API operation.
@@ -46,12 +49,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		m:        newMetrics(),
-		clips:    make(chan struct{}, cfg.MaxConcurrentGetClips),
-		reads:    newReadBudget(cfg.ClipReadAheadBytes),
-		idxCache: newIndexCache(cfg.IndexCacheBytes),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		m:           newMetrics(),
+		clips:       make(chan struct{}, cfg.MaxConcurrentGetClips),
+		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
+		reads:       newReadBudget(cfg.ClipReadAheadBytes),
+		idxCache:    newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	var err error
@@ -125,14 +129,25 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
 	if rq.api == "Unknown" {
+		w.Header().Set("Connection", "close")
 		s.fail(w, rq, apiErr(codeUnknownOperation, http.StatusNotFound, "No operation %s %s.", r.Method, r.URL.Path))
 		return
 	}
-	if err := s.authorize(r, rt.streaming); err != nil {
+	// The body and, after a failure, what net/http drains of it before
+	// the next request: a client that promises a body and sends none
+	// holds the connection this long at most. PutMedia's body then sets
+	// its own deadlines as it streams.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	if err := s.authorize(w, r, rt.streaming); err != nil {
+		// The body may be unread: close rather than wait for it.
+		w.Header().Set("Connection", "close")
 		s.fail(w, rq, err)
 		return
 	}
 	if err := rt.h(w, r, rq); err != nil {
+		if rt.streaming {
+			w.Header().Set("Connection", "close") // its body is unread
+		}
 		s.fail(w, rq, err)
 	}
 }

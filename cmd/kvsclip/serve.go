@@ -27,6 +27,15 @@ const (
 	envSessionToken = "KVSCLIP_SESSION_TOKEN"
 )
 
+// defaultHeaderTimeout bounds a request's headers: every SDK sends them
+// at once, and 10 s is what load balancers allow a slow client.
+const defaultHeaderTimeout = 10 * time.Second
+
+// defaultIdleTimeout is how long a keep-alive connection may wait for its
+// next request: the SDKs' pools reuse within seconds, and a connection
+// idle for a minute only holds a descriptor (AWS ALBs: 60 s).
+const defaultIdleTimeout = time.Minute
+
 // shutdownGrace is how long SIGTERM waits for PutMedia sessions to finish
 // their fragment in flight and for clips to finish sending.
 const shutdownGrace = 30 * time.Second
@@ -50,6 +59,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
+	// Limits in time and count: a client that stops sending or reading
+	// loses its slot; the defaults are in the range load balancers and
+	// KVS use.
+	readTimeout := fs.Duration("read-timeout", server.DefaultReadTimeout, "longest a request body (other than PutMedia's) may take to arrive")
+	headerTimeout := fs.Duration("header-timeout", defaultHeaderTimeout, "longest a request's headers may take to arrive")
+	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection is kept")
+	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
+	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
+	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
+	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -121,6 +140,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
+		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
+		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
@@ -133,10 +154,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	hs := &http.Server{
 		Handler: srv,
 		// Per-request deadlines are set by the handlers (PutMedia streams
-		// for hours; JSON requests get ReadTimeout): only the headers and
+		// for long; JSON requests get ReadTimeout): only the headers and
 		// idle connections are bounded here.
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: *headerTimeout,
+		IdleTimeout:       *idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
