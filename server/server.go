@@ -85,8 +85,21 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves the API routes and GET /metrics.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API routes, the page, clip URLs and GET /metrics.
+// Without credentials it first refuses what a web page, rather than a
+// client on this machine, could send (localGuard).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Credentials == nil {
+		if e := s.localGuard(r); e != nil {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("x-amzn-RequestId", newRequestID())
+			s.log.Info("local mode: request refused", "remote", r.RemoteAddr, "host", r.Host, "origin", r.Header.Get("Origin"), "why", e.Message)
+			writeError(w, e)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Drain tells PutMedia sessions to stop after the fragment each is reading:
 // that fragment is stored and acknowledged, then the session ends. Call it

@@ -121,7 +121,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvsclip serve: without %s and %s the server only listens on loopback, not %s\n", envAccessKey, envSecretKey, *addr)
 			return 2
 		}
-		log.Warn("no credentials configured: requests are not authenticated, serving loopback clients only",
+		log.Warn("no credentials configured: requests are not authenticated; local mode serves loopback clients only, for a loopback Host (localhost, 127.0.0.1, [::1]) and never cross-site requests from web pages",
 			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4")
 	}
 	var store archive.Store
