@@ -68,6 +68,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
 	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
 	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
+	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -160,6 +162,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:       *idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	limited := server.LimitListener(ln, server.ConnLimits{MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient})
+	hs.ConnContext = limited.ConnContext
+	hs.Handler = limited.Handler(srv)
+	ln = limited
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
@@ -169,7 +175,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "kvsclip serve: listening on %s://%s, archive %s\n", scheme, ln.Addr(), where)
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil)
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil,
+		"max_conns", *maxConns, "max_conns_per_client", *maxConnsPerClient)
 
 	select {
 	case err := <-errc:
