@@ -100,6 +100,9 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 	q := listToken{kind: archive.ByServer, start: math.MinInt64, end: math.MaxInt64}
 	switch {
 	case in.NextToken != nil:
+		if err := fieldFragmentsToken.check(in.NextToken); err != nil {
+			return err
+		}
 		if q, err = decodeListToken(*in.NextToken); err != nil {
 			return err
 		}
