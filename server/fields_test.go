@@ -36,8 +36,12 @@ func TestFieldsAsTheModelBoundsThem(t *testing.T) {
 		call  func() error
 		field string // "" when the call is valid
 	}{
-		{"MediaType of 100 KB", create(func(in *kinesisvideo.CreateStreamInput) { in.MediaType = aws.String("video/" + strings.Repeat("h", 100_000)) }), "MediaType"},
-		{"MediaType of 129", create(func(in *kinesisvideo.CreateStreamInput) { in.MediaType = aws.String("video/" + strings.Repeat("h", 123)) }), "MediaType"},
+		{"MediaType of 100 KB", create(func(in *kinesisvideo.CreateStreamInput) {
+			in.MediaType = aws.String("video/" + strings.Repeat("h", 100_000))
+		}), "MediaType"},
+		{"MediaType of 129", create(func(in *kinesisvideo.CreateStreamInput) {
+			in.MediaType = aws.String("video/" + strings.Repeat("h", 123))
+		}), "MediaType"},
 		{"MediaType without a subtype", create(func(in *kinesisvideo.CreateStreamInput) { in.MediaType = aws.String("video") }), "MediaType"},
 		{"MediaType list", create(func(in *kinesisvideo.CreateStreamInput) { in.MediaType = aws.String("video/h264,audio/aac") }), ""},
 		{"DeviceName of 129", create(func(in *kinesisvideo.CreateStreamInput) { in.DeviceName = aws.String(strings.Repeat("d", 129)) }), "DeviceName"},
