@@ -149,6 +149,8 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	// may then pause, or wait for the PERSISTED ack before it closes the
 	// body: the fragment is complete at the tag.
 	rd.EndAtTag(true)
+	// A body is one Segment (KVS: more than one is an ERROR ack).
+	rd.OneSegment(true)
 	// BUFFERING goes out when a fragment's first bytes are in, as
 	// KVS sends it, not when the whole fragment is: the reader reports
 	// each Cluster's timecode as soon as it has read it.
@@ -207,6 +209,8 @@ func readAckError(err error) ackError {
 		return ackFragmentTooLarge
 	case errors.Is(err, mkv.ErrUnknownTrack):
 		return ackUnknownTrack
+	case errors.Is(err, mkv.ErrUnexpectedEOF):
+		return ackReadError // the body was cut, not malformed
 	}
 	return ackInvalidMKV
 }
