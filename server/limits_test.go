@@ -146,12 +146,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 // responses in progress; a client that stops reading is cut off within
 // WriteStallTimeout, and its slot goes to the next client.
 func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
-	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 15}) // about 30 MB
-	require.NoError(t, err)
+	rec := bigRecording(t)
 	r := newRig(t, func(c *Config) {
 		c.MaxConcurrentGetClips = 1
 		c.WriteStallTimeout = time.Second
@@ -187,6 +182,18 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	}
 	require.NoError(t, got, "the slot was freed")
 	assert.Less(t, time.Since(began), 4*time.Second)
+}
+
+// bigRecording is 15 fragments of about 2 MB: a clip of it outlasts the
+// socket buffers.
+func bigRecording(t *testing.T) []byte {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	first, err := mkv.NewBytesReader(raw).Next()
+	require.NoError(t, err)
+	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 15})
+	require.NoError(t, err)
+	return rec
 }
 
 // TestOneProducerPerStream: a second PutMedia on a stream ends the first
@@ -238,4 +245,26 @@ func TestOneProducerPerStream(t *testing.T) {
 	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 12)
+}
+
+// TestLongAnswerOutlivesReadTimeout: ReadTimeout bounds reading the
+// request, not writing the answer: a clip read slowly for longer than it
+// is whole.
+func TestLongAnswerOutlivesReadTimeout(t *testing.T) {
+	r := newRig(t, func(c *Config) { c.ReadTimeout = 200 * time.Millisecond })
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(bigRecording(t)))
+	require.NoError(t, err)
+	require.Len(t, persisted(acks), 15)
+	out, err := producerClip(r, "cam", start, start.Add(time.Hour))
+	require.NoError(t, err)
+	defer out.Payload.Close()
+	buf := make([]byte, 1024)
+	_, err = io.ReadFull(out.Payload, buf)
+	require.NoError(t, err)
+	time.Sleep(600 * time.Millisecond)
+	rest, err := io.ReadAll(out.Payload)
+	require.NoError(t, err, "the answer is not cut when the read timeout passes")
+	assert.NotEmpty(t, rest)
 }

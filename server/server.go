@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -150,7 +152,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// the next request: a client that promises a body and sends none
 	// holds the connection this long at most. PutMedia's body then sets
 	// its own deadlines as it streams.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	if !rt.streaming {
+		if err := s.readBody(r); err != nil {
+			w.Header().Set("Connection", "close")
+			s.fail(w, rq, err)
+			return
+		}
+		// The body is in: no read deadline is left to run out on the
+		// connection while a long answer (a clip) is written.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
 	if err := s.authorize(w, r, rt.streaming); err != nil {
 		// The body may be unread: close rather than wait for it.
 		w.Header().Set("Connection", "close")
@@ -163,6 +176,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		s.fail(w, rq, err)
 	}
+}
+
+// readBody reads a JSON request's body whole, up to one byte past
+// MaxRequestBody (decodeJSON reports the excess), under the read
+// deadline, and puts it back for the signature check and the handler.
+func (s *Server) readBody(r *http.Request) error {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
+	if err != nil {
+		return invalidArg("Could not read the request body.")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return nil
 }
 
 // fail answers with err as an API error. An internal failure's answer
