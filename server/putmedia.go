@@ -371,7 +371,14 @@ func (ps *putSession) idleAcks(body *timedReader) (stop func()) {
 			case <-done:
 				return
 			case now := <-t.C:
-				quiet := max(body.last.Load(), sent)
+				// Idle is the producer's silence while the server
+				// waits for it: not the time the server spends on a
+				// fragment (a slow store) with the next bytes unread.
+				waiting := body.waitingSince.Load()
+				if waiting == 0 {
+					continue
+				}
+				quiet := max(body.last.Load(), sent, waiting)
 				if now.UnixNano()-quiet >= int64(every) {
 					ps.ack(Ack{EventType: AckIdle}, ackError{}, "", nil)
 					sent = now.UnixNano()
@@ -449,9 +456,11 @@ type timedReader struct {
 	mu       sync.Mutex
 	replaced bool
 	progress *progressDeadline
-	// last is when the latest byte arrived (Unix ns), for idleAcks.
-	last atomic.Int64
-	off  int64
+	// last is when the latest byte arrived (Unix ns), for idleAcks, and
+	// waitingSince when the read in progress began (0: none is).
+	last         atomic.Int64
+	waitingSince atomic.Int64
+	off          int64
 	// reads holds the end offset and arrival time of recent reads.
 	reads []timedRead
 }
@@ -469,7 +478,9 @@ func (t *timedReader) Read(p []byte) (int, error) {
 	}
 	t.progress.arm()
 	t.mu.Unlock()
+	t.waitingSince.Store(time.Now().UnixNano())
 	n, err := t.r.Read(p)
+	t.waitingSince.Store(0)
 	t.progress.got += int64(n)
 	if n > 0 {
 		now := time.Now()
