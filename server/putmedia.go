@@ -72,6 +72,9 @@ type putSession struct {
 	prevMs    int64
 	persisted int
 	body      *timedReader
+	// lease is the store's producer lease this session holds, if the
+	// store has them.
+	lease archive.ProducerLeases
 	// started is the fragment whose first bytes the reader has reported
 	// (mkv.Reader.OnFragmentStart) and acknowledged with BUFFERING, until
 	// the fragment is handled.
@@ -139,9 +142,20 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	body := &timedReader{r: r.Body, progress: newProgressDeadline(ps.rc, s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, ps.until)}
 	body.last.Store(began.UnixNano())
 	ps.body = body
-	// One producer per stream, as KVS: the last to connect wins.
+	// One producer per stream, as KVS: the last to connect wins, on
+	// this server and, through the store's lease, on the others that
+	// share it.
 	s.producers.take(ps)
 	defer s.producers.release(ps)
+	if pl, ok := s.cfg.Store.(archive.ProducerLeases); ok {
+		if err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.id); err != nil {
+			// The store is out of reach: so are this session's
+			// fragments, which will get ERROR acks of their own.
+			rq.log.Warn("putmedia: producer lease not taken", "err", err)
+		} else {
+			ps.lease = pl
+		}
+	}
 	stopIdle := ps.idleAcks(body)
 	defer stopIdle()
 	rd := mkv.NewReader(body)
@@ -271,6 +285,10 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 		return fail(ackInvalidMKV, "fragment cannot be written", err)
 	}
 	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
+	if ps.lostLease() {
+		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackReadError, "replaced by a newer PutMedia on another server", nil)
+		return false
+	}
 	// A fragment received whole is stored even if its producer has gone.
 	if err := s.cfg.Store.Put(context.Background(), ps.stream.Name, meta, doc); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
@@ -287,6 +305,17 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	s.m.persistLat.Observe(time.Since(arrived).Seconds())
 	ps.ack(Ack{EventType: AckPersisted, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
 	return true
+}
+
+// lostLease reports whether a session on another server has taken the
+// stream since this one began. When the store cannot say, the session
+// goes on: its Put meets the same outage and answers for itself.
+func (ps *putSession) lostLease() bool {
+	if ps.lease == nil {
+		return false
+	}
+	holder, err := ps.lease.ProducerLeaseHolder(context.Background(), ps.stream.Name)
+	return err == nil && holder != ps.rq.id
 }
 
 // docBuffers recycles the buffers fragments are encoded into.
