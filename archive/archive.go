@@ -119,3 +119,16 @@ type Store interface {
 	// retention.
 	DeleteBefore(ctx context.Context, stream string, cutoff int64) (int, error)
 }
+
+// ProducerLeases is implemented by stores that several servers share (S3).
+// KVS takes one producer per stream, the newest: a server that starts a
+// PutMedia session takes the stream's lease, and a session on another
+// server finds, before it stores its next fragment, that the lease is no
+// longer its own, and ends.
+type ProducerLeases interface {
+	// TakeProducerLease makes session the stream's producer, whoever
+	// held it.
+	TakeProducerLease(ctx context.Context, stream, session string) error
+	// ProducerLeaseHolder is the session holding the stream's lease.
+	ProducerLeaseHolder(ctx context.Context, stream string) (string, error)
+}

@@ -89,12 +89,15 @@ func OpenFS(root string, opts FSOptions) (*FS, error) {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !ValidStreamName(e.Name()) {
+		if !e.IsDir() || !ValidStreamName(e.Name()) && !isHashedDirName(e.Name()) {
 			continue
 		}
 		s, err := loadStream(filepath.Join(root, streamsDir, e.Name()))
 		if err != nil {
 			return nil, err
+		}
+		if streamDirName(s.meta.Name) != e.Name() {
+			continue // not the directory this name is kept in
 		}
 		a.streams[s.meta.Name] = s
 	}
@@ -212,7 +215,9 @@ func (a *FS) CreateStream(ctx context.Context, st Stream) error {
 	if a.streams[st.Name] != nil {
 		return fmt.Errorf("archive: %q: %w", st.Name, ErrStreamExists)
 	}
-	stage, err := os.MkdirTemp(filepath.Join(a.root, stagingDir), st.Name+"-")
+	// Staged under a name of its own: the stream's (up to 256 bytes) with
+	// a suffix would pass the file systems' 255-byte limit on a name.
+	stage, err := os.MkdirTemp(filepath.Join(a.root, stagingDir), "stream-")
 	if err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
@@ -224,7 +229,7 @@ func (a *FS) CreateStream(ctx context.Context, st Stream) error {
 	if err := writeJSONAtomic(stage, metaFile, st); err != nil {
 		return err
 	}
-	dir := filepath.Join(a.root, streamsDir, st.Name)
+	dir := filepath.Join(a.root, streamsDir, streamDirName(st.Name))
 	if err := os.Rename(stage, dir); err != nil {
 		return fmt.Errorf("archive: %w", err)
 	}
@@ -301,7 +306,9 @@ func (a *FS) DeleteStream(ctx context.Context, name string) error {
 		a.mu.Unlock()
 		return fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
-	trash := filepath.Join(a.root, trashDir, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 10))
+	// Not named after the stream: with a suffix, a 256-byte name would
+	// pass the file systems' 255-byte limit on a name.
+	trash := filepath.Join(a.root, trashDir, "stream-"+strconv.FormatInt(time.Now().UnixNano(), 10))
 	if err := os.Rename(s.dir, trash); err != nil {
 		a.mu.Unlock()
 		return fmt.Errorf("archive: %w", err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -181,4 +182,27 @@ func BenchmarkFSReadAt(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestFSLongStreamNames: names past a file name's 255 bytes, up to the
+// model's 256, are created, found again after a reopen, and deleted; a
+// name of 255 keeps its own directory.
+func TestFSLongStreamNames(t *testing.T) {
+	for _, n := range []int{245, 255, 256} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			dir := t.TempDir()
+			a, err := archive.Open(dir)
+			require.NoError(t, err)
+			name := strings.Repeat("n", n)
+			require.NoError(t, a.CreateStream(bg, archive.Stream{Name: name, RetentionHours: 1}))
+			b, err := archive.Open(dir)
+			require.NoError(t, err)
+			st, err := b.Stream(bg, name)
+			require.NoError(t, err)
+			assert.Equal(t, name, st.Name)
+			require.NoError(t, b.DeleteStream(bg, name))
+			_, err = b.Stream(bg, name)
+			assert.ErrorIs(t, err, archive.ErrStreamNotFound)
+		})
+	}
 }

@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +31,37 @@ func ValidStreamName(name string) bool {
 		}
 	}
 	return true
+}
+
+// maxFileName is the longest file name ext4, XFS, Btrfs and APFS take, in
+// bytes: one less than the longest stream name.
+const maxFileName = 255
+
+// hashedDirPrefix starts the directory name of a stream whose name is too
+// long to be one. Stream names cannot hold '~', so no name is taken for
+// another's directory.
+const hashedDirPrefix = "~"
+
+// streamDirName is the directory a stream is kept in: its name, or, for a
+// name longer than a file name may be, the hash of the name (meta.json in
+// the directory holds the name itself).
+func streamDirName(name string) string {
+	if len(name) <= maxFileName {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return hashedDirPrefix + hex.EncodeToString(sum[:])
+}
+
+// isHashedDirName reports whether a directory name is one streamDirName
+// makes from a hash.
+func isHashedDirName(dir string) bool {
+	h, ok := strings.CutPrefix(dir, hashedDirPrefix)
+	if !ok || len(h) != sha256.Size*2 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
 }
 
 // fragmentFileName encodes a fragment's metadata in its file name, so that a

@@ -94,6 +94,7 @@ const (
 const (
 	s3Streams   = "streams/"
 	s3Meta      = "meta.json"
+	s3Lease     = "producer-lease"
 	s3Frags     = "frags/"
 	s3IdxServer = "idx/s/"
 	s3IdxProd   = "idx/p/"
@@ -483,6 +484,45 @@ func (a *S3) deleteKeys(ctx context.Context, keys []string) error {
 	}
 	return nil
 }
+
+// leaseKey holds the session id of the stream's producer.
+func (a *S3) leaseKey(name string) string { return a.streamKey(name) + s3Lease }
+
+// TakeProducerLease writes the session over whatever lease there was: the
+// newest producer wins, as in KVS.
+func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) error {
+	ctx, cancel := a.ctx(ctx)
+	defer cancel()
+	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream)),
+		Body: strings.NewReader(session), ContentLength: aws.Int64(int64(len(session)))})
+	if err != nil {
+		return fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+	}
+	return nil
+}
+
+// ProducerLeaseHolder reads the lease; "" when none was taken.
+func (a *S3) ProducerLeaseHolder(ctx context.Context, stream string) (string, error) {
+	ctx, cancel := a.ctx(ctx)
+	defer cancel()
+	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+	}
+	defer out.Body.Close()
+	// A session id is a request id: 36 bytes; more is not a lease.
+	b, err := io.ReadAll(io.LimitReader(out.Body, maxLeaseBytes))
+	if err != nil {
+		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+	}
+	return string(b), nil
+}
+
+// maxLeaseBytes bounds what is read of a lease object.
+const maxLeaseBytes = 256
 
 // Put writes the body (If-None-Match, so a fragment number is never
 // reused), then the sample index, then the server-time listing key, then

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/bits"
 )
 
 // isClusterChild reports whether id may appear inside a Cluster. An
@@ -16,6 +17,21 @@ func isClusterChild(id uint32) bool {
 		return true
 	}
 	return false
+}
+
+// tailEndsCluster reports whether the input left, too short for an
+// element header, begins an element that is not a Cluster's child: then a
+// Cluster of unknown size before it ended. The children's IDs are one or
+// two bytes long; a cut ID's length shows in its first byte.
+func (r *Reader) tailEndsCluster() bool {
+	buf := r.src.avail()
+	if len(buf) == 0 {
+		return false
+	}
+	if id, n := readID(buf); n > 0 {
+		return !isClusterChild(id)
+	}
+	return bits.LeadingZeros8(buf[0]) >= 2 // a 3- or 4-byte ID
 }
 
 // parseBlock reads a SimpleBlock or Block body (track, relative time, flags,
@@ -220,7 +236,9 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 		}
 		if err != nil {
 			if isEOF(err) {
-				f.Truncated = true
+				// A few bytes too short for a header: an unknown-size
+				// Cluster is complete if they cannot start a child.
+				f.Truncated = end >= 0 || !r.tailEndsCluster()
 				break
 			}
 			return err

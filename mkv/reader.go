@@ -30,6 +30,8 @@ type Reader struct {
 
 	onStart func(offset, timecode int64) // OnFragmentStart
 	endTag  bool                         // EndAtTag
+	oneDoc  bool                         // OneSegment
+	segs    int                          // Segments begun
 }
 
 // NewReader returns a Reader that streams from r, one fragment at a time,
@@ -58,6 +60,14 @@ func NewBytesReader(b []byte) *Reader {
 // fail after fn for the same fragment. nil stops the calls.
 func (r *Reader) OnFragmentStart(fn func(offset, timecode int64)) {
 	r.onStart = fn
+}
+
+// OneSegment makes a second EBML header or Segment in the input an error
+// (ErrMalformed) instead of the start of another document. KVS's PutMedia
+// takes one Segment a body, as a producer sends it; GetMedia output, a
+// series of documents, needs the default.
+func (r *Reader) OneSegment(on bool) {
+	r.oneDoc = on
 }
 
 // EndAtTag makes Next return a fragment as soon as a Tags element
@@ -125,6 +135,13 @@ func (r *Reader) next() (*Fragment, error) {
 		}
 		if err != nil {
 			if b.hasCluster && isEOF(err) {
+				// The input ends inside an element header. After an
+				// unknown-size Cluster that ended whole, those are the
+				// first bytes of the next element, and this fragment is
+				// complete; the cut is reported by the next call.
+				if !b.f.Truncated && r.tailEndsCluster() {
+					return r.finish(b, false)
+				}
 				return r.finish(b, true)
 			}
 			if r.docs == 0 && isEOF(err) {
@@ -167,6 +184,10 @@ func (r *Reader) element(b *building, el element) (done bool, err error) {
 		if r.inSegment {
 			return false, newError(el.off, "Segment", ErrMalformed, "Segment inside a Segment")
 		}
+		if r.oneDoc && r.segs > 0 {
+			return false, newError(el.off, "Segment", ErrMalformed, "a second Segment in the input")
+		}
+		r.segs++
 		r.src.skip(el.hdr)
 		r.inSegment = true
 		r.segEnd = -1
@@ -266,6 +287,9 @@ func (r *Reader) finish(b *building, truncated bool) (*Fragment, error) {
 
 // ebmlHeader reads and checks an EBML header and starts a new document.
 func (r *Reader) ebmlHeader(b *building, el element) error {
+	if r.oneDoc && r.docs > 0 {
+		return newError(el.off, "EBML", ErrMalformed, "a second EBML document in the input")
+	}
 	body, err := r.body(el, MaxHeaderElementSize)
 	if err != nil {
 		if r.docs == 0 && errors.Is(err, ErrUnexpectedEOF) {

@@ -208,3 +208,42 @@ func TestReaderReadError(t *testing.T) {
 	_, err := NewReader(iotest.ErrReader(boom)).Next()
 	assert.ErrorIs(t, err, boom)
 }
+
+// TestReaderCutInNextHeader: input that ends inside the first element
+// header after an unknown-size Cluster leaves that Cluster's fragment
+// whole (not Truncated); the cut is the next call's error.
+func TestReaderCutInNextHeader(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "producer/vogels_480.mkv"))
+	require.NoError(t, err)
+	all := readAll(t, NewBytesReader(data))
+	end := all[2].Offset + all[2].Size
+	for cut := int64(1); cut < maxElementHeader; cut++ {
+		r := NewBytesReader(data[:end+cut])
+		for i := range 3 {
+			f, err := r.Next()
+			require.NoError(t, err, "cut %d", cut)
+			assert.False(t, f.Truncated, "cut %d, fragment %d", cut, i)
+			assert.Len(t, f.Blocks, len(all[i].Blocks))
+		}
+		_, err := r.Next()
+		assert.Error(t, err, "cut %d: the partial header is not a clean end", cut)
+	}
+}
+
+// TestReaderOneSegment: with OneSegment, a second document is an error
+// once the first one's fragments are out; without it, more fragments.
+func TestReaderOneSegment(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "producer/vogels_480.mkv"))
+	require.NoError(t, err)
+	n := len(readAll(t, NewBytesReader(data)))
+	twice := append(bytes.Clone(data), data...)
+	assert.Len(t, readAll(t, NewBytesReader(twice)), 2*n)
+	r := NewBytesReader(twice)
+	r.OneSegment(true)
+	for range n {
+		_, err := r.Next()
+		require.NoError(t, err)
+	}
+	_, err = r.Next()
+	assert.ErrorIs(t, err, ErrMalformed)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +28,10 @@ const (
 	sigAlgorithm    = "AWS4-HMAC-SHA256"
 	sigService      = "kinesisvideo"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
+	// streamingPayload signs the body chunk by chunk (aws-chunked): each
+	// chunk's signature chains from the previous one, starting from the
+	// request's own signature (the seed).
+	streamingPayload = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 	// emptyPayloadHash is the SHA-256 of no bytes. The producer SDKs sign
 	// PutMedia with it and send no X-Amz-Content-Sha256: the body is a
 	// live stream whose hash no one can know when the request starts.
@@ -39,25 +45,30 @@ func notAuthorized(format string, args ...any) *Error {
 
 // authorize admits a request: with credentials configured it must carry a
 // valid signature by them; without, it must come from this machine.
-func (s *Server) authorize(r *http.Request, streaming bool) error {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, streaming bool) error {
 	if s.cfg.Credentials == nil {
 		if !isLoopback(r.RemoteAddr) {
 			return notAuthorized("This server has no credentials configured and serves loopback clients only.")
 		}
 		return nil
 	}
-	return s.verifySigV4(r, streaming)
+	return s.verifySigV4(w, r, streaming)
 }
 
-// sigHeader is the parsed Authorization header.
-type sigHeader struct {
+// sigV4 is one signature to check, as the Authorization header or a
+// presigned URL's query carries it.
+type sigV4 struct {
 	keyID, date, region, service string
-	signed                       []string
-	signature                    []byte
+	// amzDate is the signing time, YYYYMMDDTHHMMSSZ.
+	amzDate   string
+	signed    []string
+	signature []byte
+	// token is X-Amz-Security-Token, "" when absent.
+	token string
 }
 
-func parseAuthorization(v string) (sigHeader, error) {
-	var h sigHeader
+func parseAuthorization(v string) (sigV4, error) {
+	var h sigV4
 	alg, rest, ok := strings.Cut(v, " ")
 	if !ok || alg != sigAlgorithm {
 		return h, errors.New("the Authorization header is not an AWS4-HMAC-SHA256 signature")
@@ -66,11 +77,9 @@ func parseAuthorization(v string) (sigHeader, error) {
 		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "Credential":
-			f := strings.Split(val, "/")
-			if len(f) != 5 || f[4] != "aws4_request" {
-				return h, errors.New("malformed credential scope")
+			if err := h.setCredential(val); err != nil {
+				return h, err
 			}
-			h.keyID, h.date, h.region, h.service = f[0], f[1], f[2], f[3]
 		case "SignedHeaders":
 			h.signed = strings.Split(val, ";")
 		case "Signature":
@@ -87,48 +96,144 @@ func parseAuthorization(v string) (sigHeader, error) {
 	return h, nil
 }
 
-// verifySigV4 recomputes the request's signature (any region, service
-// kinesisvideo) and compares it in constant time. The body hash is the
-// client's X-Amz-Content-Sha256 when that is UNSIGNED-PAYLOAD; otherwise the
-// server hashes the body itself, which means holding it: in memory for JSON
-// requests, in a temporary file for a signed PutMedia.
-func (s *Server) verifySigV4(r *http.Request, streaming bool) error {
-	h, err := parseAuthorization(r.Header.Get("Authorization"))
-	if err != nil {
-		return notAuthorized("%v", err)
+// setCredential reads a credential: key id and scope.
+func (h *sigV4) setCredential(v string) error {
+	f := strings.Split(v, "/")
+	if len(f) != 5 || f[4] != "aws4_request" {
+		return errors.New("malformed credential scope")
 	}
+	h.keyID, h.date, h.region, h.service = f[0], f[1], f[2], f[3]
+	return nil
+}
+
+// scope is the credential scope the signature is made in.
+func (h *sigV4) scope() string {
+	return h.date + "/" + h.region + "/" + h.service + "/aws4_request"
+}
+
+// signingKey derives SigV4's key for a day, region and service from the
+// secret: the chain of HMACs every signature of that scope is made with.
+func signingKey(secret, date, region, service string) []byte {
+	key := hmacSHA256([]byte("AWS4"+secret), date)
+	for _, p := range []string{region, service, "aws4_request"} {
+		key = hmacSHA256(key, p)
+	}
+	return key
+}
+
+// stringToSign is what a signature is the HMAC of: the algorithm, time,
+// scope and the hash of the canonical request (or, for an aws-chunked
+// chunk, of the chunk's own string).
+func stringToSign(amzDate, scope, canon string) string {
+	sum := sha256.Sum256([]byte(canon))
+	return sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
+}
+
+// checkScope checks what a signature claims before anything is hashed:
+// the key, the service and region it is scoped to, the session token and
+// that the headers whose tampering matters are among those it covers.
+// KVS refuses a signature that leaves Host unsigned (it could be replayed
+// to another endpoint), and one without the time.
+func (s *Server) checkScope(h *sigV4, required ...string) error {
 	creds := s.cfg.Credentials
-	if h.keyID != creds.AccessKeyID {
+	if subtle.ConstantTimeCompare([]byte(h.keyID), []byte(creds.AccessKeyID)) != 1 {
 		return notAuthorized("The security token included in the request is invalid.")
 	}
 	if h.service != sigService {
 		return notAuthorized("Credential should be scoped to correct service: '%s'.", sigService)
 	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	t, err := time.Parse(amzDateLayout, amzDate)
+	if h.region != s.cfg.Region {
+		return notAuthorized("Credential should be scoped to a valid region, not '%s'; this server is '%s'.", h.region, s.cfg.Region)
+	}
+	if subtle.ConstantTimeCompare([]byte(h.token), []byte(creds.SessionToken)) != 1 {
+		return notAuthorized("The security token included in the request is invalid.")
+	}
+	for _, name := range required {
+		if !slices.Contains(h.signed, name) {
+			return notAuthorized("The signature must cover the %s header.", name)
+		}
+	}
+	if len(h.amzDate) != len(amzDateLayout) || h.date != h.amzDate[:8] {
+		return notAuthorized("The credential scope date does not match X-Amz-Date.")
+	}
+	return nil
+}
+
+// checkSignature compares h's signature with the one the secret makes
+// over canon, in constant time.
+func (s *Server) checkSignature(h *sigV4, canon string) error {
+	key := signingKey(s.cfg.Credentials.SecretAccessKey, h.date, h.region, h.service)
+	if !hmac.Equal(hmacSHA256(key, stringToSign(h.amzDate, h.scope(), canon)), h.signature) {
+		return notAuthorized("The request signature we calculated does not match the signature you provided.")
+	}
+	return nil
+}
+
+// verifySigV4 checks the request's Authorization header: its scope, then
+// its time, then the signature over the canonical request, and only then
+// reads any of a PutMedia body, whose bytes are verified before they are
+// used.
+func (s *Server) verifySigV4(w http.ResponseWriter, r *http.Request, streaming bool) error {
+	h, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return notAuthorized("%v", err)
+	}
+	h.amzDate = r.Header.Get("X-Amz-Date")
+	h.token = r.Header.Get("X-Amz-Security-Token")
+	required := []string{"host", "x-amz-date"}
+	if streaming {
+		// PutMedia names its stream in a header: unsigned, a captured
+		// request could be pointed at any stream.
+		for _, name := range []string{"x-amzn-stream-name", "x-amzn-stream-arn"} {
+			if r.Header.Get(name) != "" {
+				required = append(required, name)
+			}
+		}
+	}
+	if err := s.checkScope(&h, required...); err != nil {
+		return err
+	}
+	t, err := time.Parse(amzDateLayout, h.amzDate)
 	if err != nil {
 		return notAuthorized("The request has no valid X-Amz-Date header.")
 	}
 	if skew := s.cfg.Now().Sub(t); skew > s.cfg.MaxClockSkew || skew < -s.cfg.MaxClockSkew {
-		return notAuthorized("Signature expired: %s is more than %s away from the server time.", amzDate, s.cfg.MaxClockSkew)
+		return notAuthorized("Signature expired: %s is more than %s away from the server time.", h.amzDate, s.cfg.MaxClockSkew)
 	}
-	if h.date != amzDate[:8] {
-		return notAuthorized("The credential scope date does not match X-Amz-Date.")
+	claimed := r.Header.Get("X-Amz-Content-Sha256")
+	var payload string
+	switch {
+	case claimed == unsignedPayload:
+		payload = claimed
+	case !streaming:
+		if payload, err = s.jsonBodyHash(r, claimed); err != nil {
+			return err
+		}
+	case claimed == "" || claimed == emptyPayloadHash:
+		// Signed as the producer SDKs sign PutMedia, over the empty
+		// payload: KVS accepts that form, and checking it needs no
+		// body byte.
+		payload = emptyPayloadHash
+	case claimed == streamingPayload:
+		payload = claimed
+	default:
+		if _, err := hex.DecodeString(claimed); err != nil || len(claimed) != sha256.Size*2 {
+			return notAuthorized("X-Amz-Content-Sha256 is neither a SHA-256 nor a known payload mode.")
+		}
+		payload = claimed
 	}
-	payload, err := s.payloadHash(r, streaming)
-	if err != nil {
+	if err := s.checkSignature(&h, canonicalRequest(r, h.signed, payload)); err != nil {
 		return err
 	}
-	canon := canonicalRequest(r, h.signed, payload)
-	scope := h.date + "/" + h.region + "/" + h.service + "/aws4_request"
-	sum := sha256.Sum256([]byte(canon))
-	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), h.date)
-	for _, p := range []string{h.region, h.service, "aws4_request"} {
-		key = hmacSHA256(key, p)
-	}
-	if !hmac.Equal(hmacSHA256(key, toSign), h.signature) {
-		return notAuthorized("The request signature we calculated does not match the signature you provided.")
+	// The headers are genuine: now the body may be read, and is checked
+	// against what they promise before any of it is used.
+	switch {
+	case streaming && payload == streamingPayload:
+		cr := s.newChunkReader(r.Body, &h)
+		cr.setDecodedLength(r)
+		r.Body = cr
+	case streaming && payload != unsignedPayload && payload != emptyPayloadHash:
+		return s.spoolVerified(w, r, payload)
 	}
 	return nil
 }
@@ -139,52 +244,56 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-// payloadHash returns the body hash to sign with, and replaces r.Body with
-// a re-readable copy when it had to read the body to compute it.
-//
-// A streaming request (PutMedia) that claims no hash, or the hash of the
-// empty string, is signed as the producer SDKs sign it, over the empty
-// payload: KVS accepts that form, and checking it needs no body byte.
-func (s *Server) payloadHash(r *http.Request, streaming bool) (string, error) {
-	claimed := r.Header.Get("X-Amz-Content-Sha256")
-	if claimed == unsignedPayload {
-		return claimed, nil
+// jsonBodyHash reads a JSON request's body (at most MaxRequestBody), puts
+// it back for the handler, and returns its hash, which must be the one the
+// client claims if it claims one.
+func (s *Server) jsonBodyHash(r *http.Request, claimed string) (string, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
+	if err != nil {
+		return "", invalidArg("Could not read the request body.")
 	}
-	if streaming && (claimed == "" || claimed == emptyPayloadHash) {
-		return emptyPayloadHash, nil
-	}
-	hasher := sha256.New()
-	if streaming {
-		f, err := os.CreateTemp("", "kvsclip-putmedia-*")
-		if err != nil {
-			return "", err
-		}
-		os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
-		n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(r.Body, s.cfg.MaxSignedPutMediaBody+1))
-		if err == nil && n > s.cfg.MaxSignedPutMediaBody {
-			err = invalidArg("A signed PutMedia body is limited to %d bytes; stream with UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
-		}
-		if err == nil {
-			_, err = f.Seek(0, io.SeekStart)
-		}
-		if err != nil {
-			f.Close()
-			return "", err
-		}
-		r.Body = f
-	} else {
-		raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
-		if err != nil {
-			return "", invalidArg("Could not read the request body.")
-		}
-		hasher.Write(raw)
-		r.Body = io.NopCloser(bytes.NewReader(raw))
-	}
-	sum := hex.EncodeToString(hasher.Sum(nil))
-	if claimed != "" && claimed != sum {
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	sum := sha256.Sum256(raw)
+	hash := hex.EncodeToString(sum[:])
+	if claimed != "" && claimed != hash {
 		return "", notAuthorized("X-Amz-Content-Sha256 does not match the body.")
 	}
-	return sum, nil
+	return hash, nil
+}
+
+// spoolVerified reads a PutMedia body signed with its SHA-256 into an
+// anonymous temporary file, hashing it, and makes the file the body only if
+// the hash is the signed one: no fragment of a body that turns out forged
+// is parsed, let alone stored. The whole body must be held to know its
+// hash, so it is bounded by MaxSignedPutMediaBody (one fragment's worth by
+// default); live streams sign their chunks (aws-chunked) or nothing.
+func (s *Server) spoolVerified(w http.ResponseWriter, r *http.Request, want string) error {
+	f, err := os.CreateTemp("", "kvsclip-putmedia-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
+	hasher := sha256.New()
+	// The body comes under PutMedia's progress rule, as a streamed one.
+	body := progressReader{r.Body, newProgressDeadline(http.NewResponseController(w), s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, time.Time{})}
+	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(body, s.cfg.MaxSignedPutMediaBody+1))
+	switch {
+	case err != nil:
+		err = invalidArg("Could not read the request body.")
+	case n > s.cfg.MaxSignedPutMediaBody:
+		err = invalidArg("A PutMedia body signed with its hash is limited to %d bytes; sign its chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) or use UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
+	case hex.EncodeToString(hasher.Sum(nil)) != want:
+		err = notAuthorized("X-Amz-Content-Sha256 does not match the body.")
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	r.Body = f
+	return nil
 }
 
 // canonicalRequest builds SigV4's canonical form of r: method, URI path

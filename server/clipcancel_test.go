@@ -30,13 +30,17 @@ type watchedStore struct {
 	archive.Store
 	inflight atomic.Int32
 	started  atomic.Int32
-	stallAt  int32 // reads after this many hang; 0 never
+	// stallBut, when set, makes every read of another fragment hang: the
+	// clip's first span (its first fragment) comes, the rest stall. (A
+	// count of reads would race with the order in which the read-ahead's
+	// concurrent reads start, and could stall the first fragment.)
+	stallBut string
 	mu       sync.Mutex
 	ended    time.Time // when the last read returned
 }
 
 func (w *watchedStore) ReadAt(ctx context.Context, stream, number string, p []byte, off int64) (int, error) {
-	n := w.started.Add(1)
+	w.started.Add(1)
 	w.inflight.Add(1)
 	defer func() {
 		w.mu.Lock()
@@ -44,7 +48,7 @@ func (w *watchedStore) ReadAt(ctx context.Context, stream, number string, p []by
 		w.mu.Unlock()
 		w.inflight.Add(-1)
 	}()
-	if w.stallAt > 0 && n > w.stallAt {
+	if w.stallBut != "" && number != w.stallBut {
 		<-ctx.Done()
 		return 0, ctx.Err()
 	}
@@ -54,8 +58,8 @@ func (w *watchedStore) ReadAt(ctx context.Context, stream, number string, p []by
 // TestGetClipClientGone: a GetClip whose client disconnects while the
 // server waits on a payload read stops its reads within the issue's
 // 100 ms, and starts no other, on both stores. On S3 the object store
-// itself stalls (versitygw stopped); on the filesystem, reads after the
-// first two hang until their context ends.
+// itself stalls (versitygw stopped); on the filesystem, reads of any but
+// the first fragment hang until their context ends.
 func TestGetClipClientGone(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
 	require.NoError(t, err)
@@ -82,7 +86,9 @@ func TestGetClipClientGone(t *testing.T) {
 			_, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 			require.NoError(t, err)
 			if gw == nil {
-				ws.stallAt = 2
+				frags, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<62)
+				require.NoError(t, err)
+				ws.stallBut = frags[0].Number
 			}
 
 			ctx, cancel := context.WithCancel(context.Background())

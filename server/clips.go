@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -139,8 +138,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		w.WriteHeader(status)
 		return nil
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	out.body = s.newStallWriter(w)
 	src.start(ctx, plan.Spans(start, end))
 	defer src.close()
 	out.ready = src.served
@@ -258,8 +256,8 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", rq.id)
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
-	if err := s.authorizeURL(r); err != nil {
-		s.fail(w, rq, toAPIError(err))
+	if err := s.authorizeURL(w, r); err != nil {
+		s.fail(w, rq, err)
 		return
 	}
 	cs, err := s.parseClipURL(r)
@@ -267,7 +265,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 		err = s.sendClip(w, r, rq, cs)
 	}
 	if err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 	}
 }
 
@@ -332,11 +330,11 @@ func parseURLTime(v string) (int64, error) {
 
 // authorizeURL admits a GET clip request: a presigned URL (X-Amz-Signature
 // in the query) or whatever GetClip accepts.
-func (s *Server) authorizeURL(r *http.Request) error {
+func (s *Server) authorizeURL(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.Credentials != nil && r.URL.Query().Has("X-Amz-Signature") {
 		return s.verifyPresigned(r)
 	}
-	return s.authorize(r, false)
+	return s.authorize(w, r, false)
 }
 
 // maxPresignExpiry is SigV4's longest X-Amz-Expires: seven days.
@@ -344,28 +342,33 @@ const maxPresignExpiry = 7 * 24 * time.Hour
 
 // verifyPresigned checks a SigV4 signature carried in the query string:
 // the canonical request is that of the header form with the query minus
-// X-Amz-Signature, and an unsigned payload.
+// X-Amz-Signature. A presigned GET has no body to hash: the SDKs'
+// presigners sign it over the empty body's hash (botocore, the JS SDK) or
+// UNSIGNED-PAYLOAD (S3's convention, and this server's page), so either is
+// accepted.
 func (s *Server) verifyPresigned(r *http.Request) error {
 	q := r.URL.Query()
 	if q.Get("X-Amz-Algorithm") != sigAlgorithm {
 		return notAuthorized("X-Amz-Algorithm must be %s.", sigAlgorithm)
 	}
-	cred := strings.Split(q.Get("X-Amz-Credential"), "/")
-	if len(cred) != 5 || cred[4] != "aws4_request" {
-		return notAuthorized("malformed X-Amz-Credential")
+	var h sigV4
+	if err := h.setCredential(q.Get("X-Amz-Credential")); err != nil {
+		return notAuthorized("%v", err)
 	}
-	keyID, date, region, service := cred[0], cred[1], cred[2], cred[3]
-	creds := s.cfg.Credentials
-	if keyID != creds.AccessKeyID {
-		return notAuthorized("The security token included in the request is invalid.")
+	h.amzDate, h.token = q.Get("X-Amz-Date"), q.Get("X-Amz-Security-Token")
+	h.signed = strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
+	var err error
+	if h.signature, err = hex.DecodeString(q.Get("X-Amz-Signature")); err != nil || len(h.signature) == 0 {
+		return notAuthorized("malformed X-Amz-Signature")
 	}
-	if service != sigService {
-		return notAuthorized("Credential should be scoped to correct service: '%s'.", sigService)
+	// The time is in the query, which is signed whole: only Host must be
+	// among the signed headers.
+	if err := s.checkScope(&h, "host"); err != nil {
+		return err
 	}
-	amzDate := q.Get("X-Amz-Date")
-	t, err := time.Parse(amzDateLayout, amzDate)
-	if err != nil || date != amzDate[:8] {
-		return notAuthorized("X-Amz-Date is missing or does not match the credential scope.")
+	t, err := time.Parse(amzDateLayout, h.amzDate)
+	if err != nil {
+		return notAuthorized("X-Amz-Date is missing or malformed.")
 	}
 	secs, err := strconv.ParseInt(q.Get("X-Amz-Expires"), 10, 64)
 	if err != nil || secs < 1 || time.Duration(secs)*time.Second > maxPresignExpiry {
@@ -375,11 +378,6 @@ func (s *Server) verifyPresigned(r *http.Request) error {
 	if now.Before(t.Add(-s.cfg.MaxClockSkew)) || now.After(t.Add(time.Duration(secs)*time.Second)) {
 		return notAuthorized("Request has expired.")
 	}
-	sig, err := hex.DecodeString(q.Get("X-Amz-Signature"))
-	if err != nil || len(sig) == 0 {
-		return notAuthorized("malformed X-Amz-Signature")
-	}
-	signed := strings.Split(q.Get("X-Amz-SignedHeaders"), ";")
 	rest := url.Values{}
 	for k, v := range q {
 		if k != "X-Amz-Signature" {
@@ -390,16 +388,9 @@ func (s *Server) verifyPresigned(r *http.Request) error {
 	u.RawQuery = rest.Encode()
 	r2 := r.WithContext(r.Context())
 	r2.URL = &u
-	canon := canonicalRequest(r2, signed, unsignedPayload)
-	scope := date + "/" + region + "/" + service + "/aws4_request"
-	sum := sha256.Sum256([]byte(canon))
-	toSign := sigAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	key := hmacSHA256([]byte("AWS4"+creds.SecretAccessKey), date)
-	for _, p := range []string{region, service, "aws4_request"} {
-		key = hmacSHA256(key, p)
+	err = s.checkSignature(&h, canonicalRequest(r2, h.signed, emptyPayloadHash))
+	if err != nil {
+		err = s.checkSignature(&h, canonicalRequest(r2, h.signed, unsignedPayload))
 	}
-	if !hmac.Equal(hmacSHA256(key, toSign), sig) {
-		return notAuthorized("The request signature we calculated does not match the signature you provided.")
-	}
-	return nil
+	return err
 }

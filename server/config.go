@@ -12,6 +12,10 @@ import (
 type Credentials struct {
 	AccessKeyID     string
 	SecretAccessKey string
+	// SessionToken, when set, must come with every request as
+	// X-Amz-Security-Token (temporary credentials); when empty, a request
+	// carrying a token is refused, as AWS refuses a token it did not issue.
+	SessionToken string
 }
 
 // Config configures a Server. Zero fields take the defaults below.
@@ -21,7 +25,8 @@ type Config struct {
 	// PublicURL is what GetDataEndpoint returns for every APIName; empty
 	// means this server's own base URL as the request reached it.
 	PublicURL string
-	// Region and AccountID go into stream ARNs.
+	// Region and AccountID go into stream ARNs; signatures must be
+	// scoped to Region.
 	Region    string
 	AccountID string
 	// Credentials, when set, make every request need a valid SigV4
@@ -56,15 +61,29 @@ type Config struct {
 	MaxFragmentBytes    int64
 	MaxFragmentDuration time.Duration
 	// MaxSignedPutMediaBody bounds a PutMedia body signed with its hash
-	// rather than UNSIGNED-PAYLOAD: the server must hold it all before it
-	// can check the signature.
+	// (rather than UNSIGNED-PAYLOAD or per chunk): the server must hold it
+	// all, unused, until the hash is checked at its end.
 	MaxSignedPutMediaBody int64
-	// ReadTimeout bounds reading a JSON request; PutMediaIdleTimeout is
-	// the longest PutMedia may go without receiving data (KVS: 30 s);
-	// WriteTimeout bounds writing one response (a clip: up to 100 MB).
-	ReadTimeout         time.Duration
+	// ReadTimeout bounds reading a request's body, and a failed
+	// request's unread one, for every route but PutMedia.
+	ReadTimeout time.Duration
+	// PutMediaIdleTimeout and PutMediaMinBytes are PutMedia's progress
+	// rule: in every window of PutMediaIdleTimeout at least
+	// PutMediaMinBytes must arrive (KVS ends a session idle for 30 s). A
+	// rate, not a deadline per read: a trickle of a byte now and then
+	// does not keep a session.
 	PutMediaIdleTimeout time.Duration
-	WriteTimeout        time.Duration
+	PutMediaMinBytes    int64
+	// WriteTimeout bounds writing one response (a clip: up to 100 MB);
+	// WriteStallTimeout is the longest a client may take no byte of a
+	// clip or media response before the server gives up on it and frees
+	// its slot.
+	WriteTimeout      time.Duration
+	WriteStallTimeout time.Duration
+	// MaxPutMediaSessions caps the PutMedia sessions in progress; beyond
+	// it a PutMedia gets ClientLimitExceeded. A session holds a fragment
+	// in memory (up to MaxFragmentBytes) and a goroutine.
+	MaxPutMediaSessions int
 	// PutMediaIdleAck is how long PutMedia may go without receiving data
 	// before it sends an IDLE ack, and then how often it sends one, so
 	// that the producer knows the session is alive.
@@ -110,13 +129,23 @@ const (
 	DefaultIndexCacheBytes       = 64 << 20
 	DefaultMaxFragmentBytes      = 50_000_000
 	DefaultMaxFragmentDuration   = 10 * time.Second
-	DefaultMaxSignedPutMedia     = 256 << 20
+	DefaultMaxSignedPutMedia     = DefaultMaxFragmentBytes
 	DefaultReadTimeout           = 30 * time.Second
 	DefaultPutMediaIdleTimeout   = 30 * time.Second
 	DefaultPutMediaIdleAck       = 3 * time.Second
 	DefaultMaxPutMediaDuration   = 45 * time.Minute
 	DefaultWriteTimeout          = 5 * time.Minute
-	DefaultRetentionInterval     = time.Minute
+	// DefaultWriteStallTimeout: load balancers give a silent peer about
+	// as long; a client that reads nothing for 10 s is not watching.
+	DefaultWriteStallTimeout = 10 * time.Second
+	// DefaultPutMediaMinBytes is 1 KiB per PutMediaIdleTimeout window:
+	// the header of one fragment, far below any real producer's rate.
+	DefaultPutMediaMinBytes = 1 << 10
+	// DefaultMaxPutMediaSessions: 256 producers, each up to one 50 MB
+	// fragment in flight, is within what the server's memory budget
+	// must allow anyway.
+	DefaultMaxPutMediaSessions = 256
+	DefaultRetentionInterval   = time.Minute
 	// KVS's GetMedia limits (developer guide, limits): 3 connections per
 	// stream, media at up to 25 MB/s per session.
 	DefaultMaxGetMediaConnections = 3
@@ -169,6 +198,13 @@ func (c *Config) setDefaults() error {
 	def(&c.PutMediaIdleAck, DefaultPutMediaIdleAck)
 	def(&c.MaxPutMediaDuration, DefaultMaxPutMediaDuration)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.WriteStallTimeout, DefaultWriteStallTimeout)
+	if c.PutMediaMinBytes == 0 {
+		c.PutMediaMinBytes = DefaultPutMediaMinBytes
+	}
+	if c.MaxPutMediaSessions == 0 {
+		c.MaxPutMediaSessions = DefaultMaxPutMediaSessions
+	}
 	def(&c.RetentionInterval, DefaultRetentionInterval)
 	def(&c.GetMediaWriteTimeout, DefaultGetMediaWriteTimeout)
 	if c.MaxGetMediaConnectionsPerStream == 0 {

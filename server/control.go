@@ -53,7 +53,11 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	name := deref(in.StreamName)
 	if !archive.ValidStreamName(name) {
-		return invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", name)
+		return invalidStreamName(name)
+	}
+	if err := checkFields(fieldValue{fieldDeviceName, in.DeviceName}, fieldValue{fieldMediaType, in.MediaType},
+		fieldValue{fieldKmsKeyID, in.KmsKeyId}); err != nil {
+		return err
 	}
 	ret := deref(in.DataRetentionInHours)
 	if ret < 0 || ret > maxRetentionHours {
@@ -108,6 +112,9 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 	if in.MaxResults != nil && (limit < 1 || limit > 10000) {
 		return invalidArg("MaxResults must be between 1 and 10000.")
 	}
+	if err := fieldStreamsToken.check(in.NextToken); err != nil {
+		return err
+	}
 	if limit == 0 {
 		limit = 10000
 	}
@@ -115,6 +122,9 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 	if c := in.StreamNameCondition; c != nil {
 		if c.ComparisonOperator != "" && c.ComparisonOperator != "BEGINS_WITH" {
 			return invalidArg("ComparisonOperator must be BEGINS_WITH.")
+		}
+		if err := fieldNamePrefix.check(c.ComparisonValue); err != nil {
+			return err
 		}
 		prefix = c.ComparisonValue
 	}

@@ -16,4 +16,16 @@
 // with package dedup, plans the clip from their sample indexes with
 // package remux, and streams the payloads by ranged reads within a read
 // budget the clips in flight share.
+//
+// Hostile and careless clients are bounded. A signature is checked as AWS
+// checks it (Host, X-Amz-Date and PutMedia's stream header signed, the
+// server's region, the session token, presigned URLs) before any body byte
+// is used; a PutMedia body signed with its hash is verified before it is
+// parsed, an aws-chunked one chunk by chunk. Every phase has a limit: a
+// request body's ReadTimeout, PutMedia's progress
+// rule (bytes per window, not a deadline a trickle can renew), a write
+// stall timeout for clip and media answers, a count of PutMedia sessions
+// and GetClips, one producer per stream (the newest wins), and, in front,
+// LimitedListener's connection budget. Without credentials the server is
+// local: loopback clients, a loopback Host, no cross-site requests.
 package server

@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"io"
 	"net/http"
 	"time"
 
@@ -72,6 +73,9 @@ type clipWriter struct {
 	// ready tells whether the source has read a span; nil means at once.
 	ready func() bool
 	held  []byte
+	// body writes the bytes under the stall rule; nil until the body
+	// starts.
+	body io.Writer
 }
 
 // maxHeldClipBytes bounds what a clipWriter holds back: the moov of a
@@ -106,7 +110,11 @@ func (c *clipWriter) send(p []byte) (int, error) {
 		c.w.Header().Set("Content-Type", "video/mp4")
 		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
 	}
-	n, err := c.w.Write(p)
+	body := c.body
+	if body == nil {
+		body = c.w
+	}
+	n, err := body.Write(p)
 	c.n += int64(n)
 	c.s.m.clipBytes.Add(float64(n))
 	return n, err

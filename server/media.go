@@ -100,6 +100,9 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 	q := listToken{kind: archive.ByServer, start: math.MinInt64, end: math.MaxInt64}
 	switch {
 	case in.NextToken != nil:
+		if err := fieldFragmentsToken.check(in.NextToken); err != nil {
+			return err
+		}
 		if q, err = decodeListToken(*in.NextToken); err != nil {
 			return err
 		}
@@ -172,8 +175,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 			return err
 		}
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(s.cfg.Now().Add(s.cfg.WriteTimeout))
+	body := s.newStallWriter(w)
 	w.Header().Set("Content-Type", "video/webm")
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -181,7 +183,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	for c := range s.documentChunks(ctx, st.Name, metas) {
 		err := c.err
 		if err == nil {
-			_, err = w.Write(c.b)
+			_, err = body.Write(c.b)
 			s.spans.put(c.b)
 		}
 		if err != nil {

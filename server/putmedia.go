@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -70,6 +71,10 @@ type putSession struct {
 	rc        *http.ResponseController
 	prevMs    int64
 	persisted int
+	body      *timedReader
+	// lease is the store's producer lease this session holds, if the
+	// store has them.
+	lease archive.ProducerLeases
 	// started is the fragment whose first bytes the reader has reported
 	// (mkv.Reader.OnFragmentStart) and acknowledged with BUFFERING, until
 	// the fragment is handled.
@@ -89,6 +94,7 @@ type startedFragment struct {
 // once the 200 is out, problems are ERROR acks.
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
+	defer r.Body.Close() // it may be a spooled file (spoolVerified)
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if ps.stream, err = s.resolveStream(r.Context(), &name, &arn); err != nil {
@@ -106,6 +112,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		return invalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
 	}
 	rq.log = rq.log.With("stream", ps.stream.Name)
+	select {
+	case s.putSessions <- struct{}{}:
+		defer func() { <-s.putSessions }()
+	default:
+		return kindErr(kvserr.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
+	}
 	// The producer SDKs send Expect: 100-continue and hold the body back
 	// until they see the 100 (curl, under the C SDK, for a second).
 	// net/http sends it on the first body read, but only if no response
@@ -118,13 +130,32 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	_ = ps.rc.EnableFullDuplex()
 	_ = ps.rc.SetWriteDeadline(time.Time{})
 	w.Header().Set("Content-Type", "application/json")
+	// One session a connection: whatever ends it (the producer's end, a
+	// stalled body, a newer session), the connection goes with it rather
+	// than waiting idle for a request no producer sends.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	_ = ps.rc.Flush()
 
 	began := time.Now()
 	ps.until = began.Add(s.cfg.MaxPutMediaDuration)
-	body := &timedReader{r: r.Body, rc: ps.rc, idle: s.cfg.PutMediaIdleTimeout, until: ps.until}
+	body := &timedReader{r: r.Body, progress: newProgressDeadline(ps.rc, s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, ps.until)}
 	body.last.Store(began.UnixNano())
+	ps.body = body
+	// One producer per stream, as KVS: the last to connect wins, on
+	// this server and, through the store's lease, on the others that
+	// share it.
+	s.producers.take(ps)
+	defer s.producers.release(ps)
+	if pl, ok := s.cfg.Store.(archive.ProducerLeases); ok {
+		if err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.id); err != nil {
+			// The store is out of reach: so are this session's
+			// fragments, which will get ERROR acks of their own.
+			rq.log.Warn("putmedia: producer lease not taken", "err", err)
+		} else {
+			ps.lease = pl
+		}
+	}
 	stopIdle := ps.idleAcks(body)
 	defer stopIdle()
 	rd := mkv.NewReader(body)
@@ -132,6 +163,8 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	// may then pause, or wait for the PERSISTED ack before it closes the
 	// body: the fragment is complete at the tag.
 	rd.EndAtTag(true)
+	// A body is one Segment (KVS: more than one is an ERROR ack).
+	rd.OneSegment(true)
 	// BUFFERING goes out when a fragment's first bytes are in, as
 	// KVS sends it, not when the whole fragment is: the reader reports
 	// each Cluster's timecode as soon as it has read it.
@@ -155,6 +188,10 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 			if st := ps.started; st != nil {
 				a.FragmentTimecode, a.FragmentNumber = &st.timecode, st.number
 			}
+			if body.wasReplaced() {
+				ps.ack(a, ackReadError, "replaced by a newer PutMedia on the stream", err)
+				break
+			}
 			ps.ack(a, ps.overTime(readAckError(err)), "read", err)
 			break
 		}
@@ -174,6 +211,9 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 // readAckError maps a reading error to its ack: over a size limit, a block
 // of an undeclared track, any other broken Matroska, or the connection.
 func readAckError(err error) ackError {
+	if errors.Is(err, errChunkSignature) {
+		return ackReadError // KVS has no ack for a forged body
+	}
 	var me *mkv.Error
 	if !errors.As(err, &me) {
 		return ackReadError
@@ -183,6 +223,8 @@ func readAckError(err error) ackError {
 		return ackFragmentTooLarge
 	case errors.Is(err, mkv.ErrUnknownTrack):
 		return ackUnknownTrack
+	case errors.Is(err, mkv.ErrUnexpectedEOF):
+		return ackReadError // the body was cut, not malformed
 	}
 	return ackInvalidMKV
 }
@@ -243,6 +285,10 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 		return fail(ackInvalidMKV, "fragment cannot be written", err)
 	}
 	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
+	if ps.lostLease() {
+		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackReadError, "replaced by a newer PutMedia on another server", nil)
+		return false
+	}
 	// A fragment received whole is stored even if its producer has gone.
 	if err := s.cfg.Store.Put(context.Background(), ps.stream.Name, meta, doc); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
@@ -262,6 +308,17 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	s.m.persistLat.Observe(time.Since(arrived).Seconds())
 	ps.ack(Ack{EventType: AckPersisted, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
 	return true
+}
+
+// lostLease reports whether a session on another server has taken the
+// stream since this one began. When the store cannot say, the session
+// goes on: its Put meets the same outage and answers for itself.
+func (ps *putSession) lostLease() bool {
+	if ps.lease == nil {
+		return false
+	}
+	holder, err := ps.lease.ProducerLeaseHolder(context.Background(), ps.stream.Name)
+	return err == nil && holder != ps.rq.id
 }
 
 // docBuffers recycles the buffers fragments are encoded into.
@@ -346,7 +403,14 @@ func (ps *putSession) idleAcks(body *timedReader) (stop func()) {
 			case <-done:
 				return
 			case now := <-t.C:
-				quiet := max(body.last.Load(), sent)
+				// Idle is the producer's silence while the server
+				// waits for it: not the time the server spends on a
+				// fragment (a slow store) with the next bytes unread.
+				waiting := body.waitingSince.Load()
+				if waiting == 0 {
+					continue
+				}
+				quiet := max(body.last.Load(), sent, waiting)
 				if now.UnixNano()-quiet >= int64(every) {
 					ps.ack(Ack{EventType: AckIdle}, ackError{}, "", nil)
 					sent = now.UnixNano()
@@ -414,18 +478,21 @@ func ParseStartTimestamp(v string) (int64, error) {
 // timedReader remembers when each byte of the body arrived, so a fragment's
 // server timestamp is the time its first byte came in even though the
 // Matroska reader only hands the fragment over once it is complete. It also
-// renews the read deadline before each read: the session may last for
-// hours but must not sit idle.
+// sets the read deadline before each read by the progress rule: the
+// session may last for long but must keep bringing data, and no read
+// waits past the session's end (Config.MaxPutMediaDuration).
 type timedReader struct {
-	r    io.Reader
-	rc   *http.ResponseController
-	idle time.Duration
-	// until is when the session must end (Config.MaxPutMediaDuration):
-	// no read waits past it.
-	until time.Time
-	// last is when the latest byte arrived (Unix ns), for idleAcks.
-	last atomic.Int64
-	off  int64
+	r io.Reader
+	// mu orders arming the deadline with replace: a replaced session's
+	// read is cut at once, and no later read is armed.
+	mu       sync.Mutex
+	replaced bool
+	progress *progressDeadline
+	// last is when the latest byte arrived (Unix ns), for idleAcks, and
+	// waitingSince when the read in progress began (0: none is).
+	last         atomic.Int64
+	waitingSince atomic.Int64
+	off          int64
 	// reads holds the end offset and arrival time of recent reads.
 	reads []timedRead
 }
@@ -436,12 +503,17 @@ type timedRead struct {
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
-	deadline := time.Now().Add(t.idle)
-	if t.until.Before(deadline) {
-		deadline = t.until
+	t.mu.Lock()
+	if t.replaced {
+		t.mu.Unlock()
+		return 0, errReplaced
 	}
-	_ = t.rc.SetReadDeadline(deadline)
+	t.progress.arm()
+	t.mu.Unlock()
+	t.waitingSince.Store(time.Now().UnixNano())
 	n, err := t.r.Read(p)
+	t.waitingSince.Store(0)
+	t.progress.got += int64(n)
 	if n > 0 {
 		now := time.Now()
 		t.off += int64(n)
@@ -449,6 +521,52 @@ func (t *timedReader) Read(p []byte) (int, error) {
 		t.last.Store(now.UnixNano())
 	}
 	return n, err
+}
+
+// errReplaced ends the body of a session a newer one replaced.
+var errReplaced = errors.New("putmedia: replaced by a newer session on the stream")
+
+// replace cuts the session's body: a read in progress fails now (its
+// deadline is past) and later ones at once.
+func (t *timedReader) replace() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.replaced = true
+	_ = t.progress.rc.SetReadDeadline(time.Now())
+}
+
+func (t *timedReader) wasReplaced() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.replaced
+}
+
+// producerSet is the PutMedia session of each stream.
+type producerSet struct {
+	mu       sync.Mutex
+	sessions map[string]*putSession
+}
+
+// take makes ps its stream's session, ending the one it replaces.
+func (p *producerSet) take(ps *putSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sessions == nil {
+		p.sessions = map[string]*putSession{}
+	}
+	if old := p.sessions[ps.stream.Name]; old != nil {
+		old.body.replace()
+	}
+	p.sessions[ps.stream.Name] = ps
+}
+
+// release forgets ps, unless a newer session has its stream.
+func (p *producerSet) release(ps *putSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sessions[ps.stream.Name] == ps {
+		delete(p.sessions, ps.stream.Name)
+	}
 }
 
 // arrivedBy reports whether any byte after off arrived by t.

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,22 +18,25 @@ import (
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
 type Server struct {
-	cfg       Config
-	log       *slog.Logger
-	m         *metrics
-	numbers   *numberGen
-	clips     chan struct{}
-	reads     *readBudget // the payload reads of clips in flight
-	spans     spanBuffers // and their buffers
-	idxCache  *indexCache // sample indexes of fragments clipped lately
-	rate      *rateLimiter
-	drainAt   atomic.Int64
-	drainOnce sync.Once
-	portGuess sync.Once // the log line of baseURL
-	routes    map[string]route
-	sessions  *playback.Signer // HLS and DASH session tokens
-	sessRate  *sessionRate     // their creation, per stream
-	mux       *http.ServeMux
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics
+	numbers *numberGen
+	clips   chan struct{}
+	// putSessions holds a token per PutMedia session in progress.
+	putSessions chan struct{}
+	producers   producerSet
+	reads       *readBudget // the payload reads of clips in flight
+	spans       spanBuffers // and their buffers
+	idxCache    *indexCache // sample indexes of fragments clipped lately
+	rate        *rateLimiter
+	drainAt     atomic.Int64
+	drainOnce   sync.Once
+	portGuess   sync.Once // the log line of baseURL
+	routes      map[string]route
+	sessions    *playback.Signer // HLS and DASH session tokens
+	sessRate    *sessionRate     // their creation, per stream
+	mux         *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
 	// open per stream, and the calls per stream per second.
@@ -56,12 +61,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		m:        newMetrics(),
-		clips:    make(chan struct{}, cfg.MaxConcurrentGetClips),
-		reads:    newReadBudget(cfg.ClipReadAheadBytes),
-		idxCache: newIndexCache(cfg.IndexCacheBytes),
+		cfg:         cfg,
+		log:         cfg.Logger,
+		m:           newMetrics(),
+		clips:       make(chan struct{}, cfg.MaxConcurrentGetClips),
+		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
+		reads:       newReadBudget(cfg.ClipReadAheadBytes),
+		idxCache:    newIndexCache(cfg.IndexCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
@@ -122,8 +128,21 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves the API routes and GET /metrics.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the API routes, the page, clip URLs and GET /metrics.
+// Without credentials it first refuses what a web page, rather than a
+// client on this machine, could send (localGuard).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Credentials == nil {
+		if e := s.localGuard(r); e != nil {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("x-amzn-RequestId", newRequestID())
+			s.log.Info("local mode: request refused", "remote", r.RemoteAddr, "host", r.Host, "origin", r.Header.Get("Origin"), "why", e.Message)
+			writeError(w, e)
+			return
+		}
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Drain tells PutMedia sessions to stop after the fragment each is reading:
 // that fragment is stored and acknowledged, then the session ends. Call it
@@ -166,20 +185,61 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
 	if rq.api == "Unknown" {
+		w.Header().Set("Connection", "close")
 		s.fail(w, rq, apiErr(codeUnknownOperation, http.StatusNotFound, "No operation %s %s.", r.Method, r.URL.Path))
 		return
 	}
-	if err := s.authorize(r, rt.streaming); err != nil {
-		s.fail(w, rq, toAPIError(err))
+	// The body and, after a failure, what net/http drains of it before
+	// the next request: a client that promises a body and sends none
+	// holds the connection this long at most. PutMedia's body then sets
+	// its own deadlines as it streams.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+	if !rt.streaming {
+		if err := s.readBody(r); err != nil {
+			w.Header().Set("Connection", "close")
+			s.fail(w, rq, err)
+			return
+		}
+		// The body is in: no read deadline is left to run out on the
+		// connection while a long answer (a clip) is written.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	if err := s.authorize(w, r, rt.streaming); err != nil {
+		// The body may be unread: close rather than wait for it.
+		w.Header().Set("Connection", "close")
+		s.fail(w, rq, err)
 		return
 	}
 	if err := rt.h(w, r, rq); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		if rt.streaming {
+			w.Header().Set("Connection", "close") // its body is unread
+		}
+		s.fail(w, rq, err)
 	}
 }
 
-// fail answers with an error and logs internal failures with their cause.
-func (s *Server) fail(w http.ResponseWriter, rq *request, e *Error) {
+// readBody reads a JSON request's body whole, up to one byte past
+// MaxRequestBody (decodeJSON reports the excess), under the read
+// deadline, and puts it back for the signature check and the handler.
+func (s *Server) readBody(r *http.Request) error {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
+	if err != nil {
+		return invalidArg("Could not read the request body.")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	return nil
+}
+
+// fail answers with err as an API error. An internal failure's answer
+// says only "internal failure" (its text can name server paths), so its
+// cause goes to the log here, at error level, with the request's id: the
+// one place an operator can find why.
+func (s *Server) fail(w http.ResponseWriter, rq *request, err error) {
+	e := toAPIError(err)
+	if e.Code == codeInternalFailure {
+		rq.log.Error("internal failure", "err", err)
+	}
 	rq.code = e.Code
 	writeError(w, e)
 }

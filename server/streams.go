@@ -32,6 +32,9 @@ func (s *Server) resolveStream(ctx context.Context, name, arn *string) (archive.
 	case n == "" && a == "":
 		return archive.Stream{}, invalidArg("Either StreamName or StreamARN must be given.")
 	case a != "":
+		if err := fieldStreamARN.check(arn); err != nil {
+			return archive.Stream{}, err
+		}
 		m := arnPattern().FindStringSubmatch(a)
 		if m == nil {
 			return archive.Stream{}, invalidArg("StreamARN %q is not a Kinesis Video stream ARN.", a)
@@ -46,13 +49,22 @@ func (s *Server) resolveStream(ctx context.Context, name, arn *string) (archive.
 		return st, nil
 	}
 	if !archive.ValidStreamName(n) {
-		return archive.Stream{}, invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
+		return archive.Stream{}, invalidStreamName(n)
 	}
 	st, err := s.cfg.Store.Stream(ctx, n)
 	if errors.Is(err, archive.ErrStreamNotFound) {
 		return archive.Stream{}, streamNotFound(n)
 	}
 	return st, err
+}
+
+// invalidStreamName names the field and shows at most the start of the
+// name: the request may hold megabytes there.
+func invalidStreamName(n string) error {
+	if len(n) > archive.MaxStreamNameLength {
+		return invalidArg("StreamName must be 1 to %d characters long, not %d.", archive.MaxStreamNameLength, len(n))
+	}
+	return invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
 }
 
 func deref[T any](p *T) T {
@@ -78,6 +90,9 @@ func newVersion() string {
 // checkVersion applies KVS's optimistic concurrency: a given CurrentVersion
 // must be the stream's.
 func checkVersion(st *archive.Stream, current *string) error {
+	if err := fieldVersion.check(current); err != nil {
+		return err
+	}
 	if current != nil && *current != st.Version {
 		return apiErr(codeVersionMismatch, 400, "The stream version %s is not the current version.", *current)
 	}

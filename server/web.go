@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"embed"
+	"html"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -23,8 +25,12 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 	sub, _ := fs.Sub(webFiles, "web")
 	switch name := r.URL.Path; {
 	case name == "/":
+		// The page signs in the server's region: it is written in.
+		page, _ := fs.ReadFile(sub, "index.html")
+		page = bytes.Replace(page, []byte("{{region}}"), []byte(html.EscapeString(s.cfg.Region)), 1)
 		w.Header().Set("Cache-Control", "no-cache")
-		http.ServeFileFS(w, r, sub, "index.html")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
 	case strings.HasPrefix(name, "/web/") && name != "/web/":
 		w.Header().Set("Cache-Control", "no-cache")
 		http.StripPrefix("/web", http.FileServerFS(sub)).ServeHTTP(w, r)

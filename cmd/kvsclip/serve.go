@@ -19,11 +19,22 @@ import (
 	"github.com/kvsclip/kvsclip/server"
 )
 
-// Environment variables holding the one key pair the server accepts.
+// Environment variables holding the one key pair the server accepts, and
+// the session token that must come with it when the pair is temporary.
 const (
-	envAccessKey = "KVSCLIP_ACCESS_KEY_ID"
-	envSecretKey = "KVSCLIP_SECRET_ACCESS_KEY"
+	envAccessKey    = "KVSCLIP_ACCESS_KEY_ID"
+	envSecretKey    = "KVSCLIP_SECRET_ACCESS_KEY"
+	envSessionToken = "KVSCLIP_SESSION_TOKEN"
 )
+
+// defaultHeaderTimeout bounds a request's headers: every SDK sends them
+// at once, and 10 s is what load balancers allow a slow client.
+const defaultHeaderTimeout = 10 * time.Second
+
+// defaultIdleTimeout is how long a keep-alive connection may wait for its
+// next request: the SDKs' pools reuse within seconds, and a connection
+// idle for a minute only holds a descriptor (AWS ALBs: 60 s).
+const defaultIdleTimeout = time.Minute
 
 // shutdownGrace is how long SIGTERM waits for PutMedia sessions to finish
 // their fragment in flight and for clips to finish sending.
@@ -38,7 +49,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	// An S3 archive holds all state, so several servers can share it.
 	s3url := fs.String("archive", "", "s3://BUCKET/PREFIX: keep the archive in an S3-compatible bucket (created when missing) instead of --data; configured by AWS_ENDPOINT_URL_S3, AWS_REGION and the AWS credential chain")
 	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
-	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs")
+	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs; signatures must be scoped to it")
 	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
@@ -48,6 +59,18 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
 	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
+	// Limits in time and count: a client that stops sending or reading
+	// loses its slot; the defaults are in the range load balancers and
+	// KVS use.
+	readTimeout := fs.Duration("read-timeout", server.DefaultReadTimeout, "longest a request body (other than PutMedia's) may take to arrive")
+	headerTimeout := fs.Duration("header-timeout", defaultHeaderTimeout, "longest a request's headers may take to arrive")
+	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection is kept")
+	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
+	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
+	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
+	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
+	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
+	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,7 +110,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvsclip serve: set both %s and %s\n", envAccessKey, envSecretKey)
 			return 2
 		}
-		creds = &server.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+		creds = &server.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: os.Getenv(envSessionToken)}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -100,7 +123,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvsclip serve: without %s and %s the server only listens on loopback, not %s\n", envAccessKey, envSecretKey, *addr)
 			return 2
 		}
-		log.Warn("no credentials configured: requests are not authenticated, serving loopback clients only",
+		log.Warn("no credentials configured: requests are not authenticated; local mode serves loopback clients only, for a loopback Host (localhost, 127.0.0.1, [::1]) and never cross-site requests from web pages",
 			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4")
 	}
 	var store archive.Store
@@ -119,6 +142,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
+		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
+		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
@@ -131,12 +156,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	hs := &http.Server{
 		Handler: srv,
 		// Per-request deadlines are set by the handlers (PutMedia streams
-		// for hours; JSON requests get ReadTimeout): only the headers and
+		// for long; JSON requests get ReadTimeout): only the headers and
 		// idle connections are bounded here.
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: *headerTimeout,
+		IdleTimeout:       *idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	limited := server.LimitListener(ln, server.ConnLimits{MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient})
+	hs.ConnContext = limited.ConnContext
+	hs.Handler = limited.Handler(srv)
+	ln = limited
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
@@ -146,7 +175,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "kvsclip serve: listening on %s://%s, archive %s\n", scheme, ln.Addr(), where)
-	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil)
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil,
+		"max_conns", *maxConns, "max_conns_per_client", *maxConnsPerClient)
 
 	select {
 	case err := <-errc:

@@ -55,7 +55,7 @@ func TestServeRefusesUnsafeSetups(t *testing.T) {
 func TestServeAndStop(t *testing.T) {
 	t.Setenv(envAccessKey, "AKIDSERVE")
 	t.Setenv(envSecretKey, "serve-secret")
-	url, done := startServe(t, `http://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir())
+	url, done := startServe(t, `http://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--region", "eu-west-1")
 	kv := kinesisvideo.New(kinesisvideo.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSERVE", "serve-secret", "")})
 	_, err := kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{StreamName: aws.String("demo"), DataRetentionInHours: aws.Int32(1)})
@@ -99,7 +99,7 @@ func TestServeTLS(t *testing.T) {
 	code, _, stderr := runCLI(nil, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--tls-cert", certFile)
 	assert.Equal(t, 2, code, stderr)
 
-	url, done := startServe(t, `https://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--tls-cert", certFile, "--tls-key", keyFile)
+	url, done := startServe(t, `https://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--tls-cert", certFile, "--tls-key", keyFile, "--region", "eu-west-1")
 
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	kv := kinesisvideo.New(kinesisvideo.Options{Region: "eu-west-1", BaseEndpoint: aws.String(url), HTTPClient: hc,

@@ -75,8 +75,9 @@ const hex = b => Array.from(b, x => x.toString(16).padStart(2, "0")).join("");
 // sigEscape percent-encodes all but RFC 3986's unreserved characters.
 const sigEscape = s => encodeURIComponent(s).replace(/[!'()*]/g, c => "%" + c.charCodeAt(0).toString(16).toUpperCase());
 
-// The scope: the server checks the service and takes any region.
-const SIG = { region: "us-east-1", service: "kinesisvideo" };
+// The scope: the server checks the service and its region, which it
+// writes into the page.
+const SIG = { region: document.querySelector('meta[name="kvsclip-region"]').content, service: "kinesisvideo" };
 
 function credentials() {
   try { return JSON.parse(sessionStorage.getItem("kvsclip.credentials")); } catch { return null; }
