@@ -121,12 +121,16 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	printAcks := *acks || !cliflag.IsTerminal(stdout)
 	enc := json.NewEncoder(stdout)
 	var sum ackSummary
+	// The input's bytes are counted (progress and summary are about the
+	// file); a GetMedia dump is one Matroska document per fragment, and
+	// PutMedia takes one Segment a session (KVS refuses a second).
 	body := &countingReader{r: in}
+	media := oneSegment(body)
 	prog := cliflag.NewProgress(stderr, "put", total)
 	began := time.Now()
 	err = server.PutMedia(ctx, nil, server.PutMediaInput{
 		Endpoint: *endpoint, StreamName: *stream, TimecodeType: timecodeType, StartTimestamp: startTime,
-		Body: body, Credentials: envCredentials(), Region: *region,
+		Body: media, Credentials: envCredentials(), Region: *region,
 	}, func(a server.Ack) {
 		sum.add(a)
 		if printAcks {
@@ -222,6 +226,41 @@ func absoluteFromTags(in io.Reader) (io.Reader, time.Time, string, error) {
 	note := fmt.Sprintf("the Cluster timecodes are not epoch times (the first is %s s) but the fragments carry producer timestamps: put at those, from %s",
 		mkv.FormatMillis(clusterMs), time.UnixMilli(f.Tags.ProducerTimestamp).UTC().Format(time.RFC3339Nano))
 	return rest, start, note, nil
+}
+
+// oneSegment passes a producer stream through as it is, and turns a
+// GetMedia dump (its first fragment numbered by KVS: a document per
+// fragment, with KVS's tags) into one producer Segment: the fragments in
+// order, each closed by an end-of-fragment tag, without the tags KVS adds
+// at ingest. A dump whose tracks change cannot be one session: the body
+// then ends with an error naming the fragment.
+func oneSegment(in io.Reader) io.Reader {
+	var seen bytes.Buffer
+	r := mkv.NewReader(io.TeeReader(in, &seen))
+	f, err := r.Next()
+	if err != nil || f.Tags.FragmentNumber == "" {
+		return io.MultiReader(&seen, in)
+	}
+	seen.Reset() // the fragment is parsed; what follows comes from r
+	pr, pw := io.Pipe()
+	go func() {
+		w := mkv.NewWriter(pw, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+		for err == nil {
+			seen.Reset()
+			out := *f
+			out.Tags = mkv.Tags{EndOfFragment: true, Other: f.Tags.Other}
+			if err = w.WriteFragment(&out); err != nil {
+				err = fmt.Errorf("fragment %s: %w", f.Name(), err)
+				break
+			}
+			f, err = r.Next()
+		}
+		if err == io.EOF {
+			err = w.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	return pr
 }
 
 // envCredentials takes the key pair from the server's variables, else the
