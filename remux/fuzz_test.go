@@ -135,8 +135,20 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	if err != nil {
 		t.Fatalf("mp4ff cannot decode the clip: %v", err)
 	}
-	if file.Init == nil || file.Init.Moov == nil || len(file.Init.Moov.Traks) != len(man.Tracks) {
-		t.Fatalf("init segment does not list the %d tracks", len(man.Tracks))
+	// A planned clip leaves a track without samples out of its init
+	// segment (it knows before writing it); a streamed one has written
+	// its init before it can know.
+	listed := len(man.Tracks)
+	if opts.Planned {
+		listed = 0
+		for _, tr := range man.Tracks {
+			if tr.Samples > 0 {
+				listed++
+			}
+		}
+	}
+	if file.Init == nil || file.Init.Moov == nil || len(file.Init.Moov.Traks) != listed {
+		t.Fatalf("init segment does not list the %d tracks", listed)
 	}
 	perTrack := map[uint32]int{}
 	total := 0
