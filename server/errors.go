@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvserr"
@@ -83,7 +84,9 @@ func toAPIError(err error) *Error {
 		if errors.As(err, &ke) && ke.Msg != "" {
 			msg = ke.Error()
 		}
-		return kindErr(k, "%s", msg)
+		// The exception's type already names the kind, and KVS's
+		// messages do not repeat it.
+		return kindErr(k, "%s", strings.TrimPrefix(msg, k.String()+": "))
 	}
 	return apiErr(codeInternalFailure, http.StatusInternalServerError, "internal failure")
 }

@@ -1,0 +1,32 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/kvsclip/kvsclip/kvserr"
+)
+
+// TestAPIErrorMessages: an error of a kind answers with the kind as the
+// exception and a message that does not repeat it, as KVS's do.
+func TestAPIErrorMessages(t *testing.T) {
+	for _, c := range []struct {
+		err       error
+		code, msg string
+		status    int
+	}{
+		{kvserr.New(kvserr.InvalidArgument, "start is after end"), "InvalidArgumentException", "start is after end", http.StatusBadRequest},
+		{fmt.Errorf("clip: %w", kvserr.New(kvserr.UnsupportedStreamMediaType, "codec \"V_VP8\" is not supported")),
+			"UnsupportedStreamMediaTypeException", "codec \"V_VP8\" is not supported", http.StatusBadRequest},
+		{kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request."),
+			"ResourceNotFoundException", "No fragments found in the stream for the clip request.", http.StatusNotFound},
+	} {
+		e := toAPIError(c.err)
+		assert.Equal(t, c.code, e.Code)
+		assert.Equal(t, c.status, e.Status)
+		assert.Equal(t, c.msg, e.Message)
+	}
+}
