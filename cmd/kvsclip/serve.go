@@ -71,7 +71,12 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
 	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
+	// One line for a bad flag, as the other commands answer, not the
+	// flag package's whole list (serve --help has it).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "kvsclip serve: %v\nsee kvsclip serve --help\n", err)
 		return 2
 	}
 	if *clipFormat != "mp4" && *clipFormat != "fmp4" {

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,7 @@ func TestServeRefusesUnsafeSetups(t *testing.T) {
 		{"open to the network without credentials", nil, []string{"--addr", "0.0.0.0:0"}},
 		{"half the credentials", map[string]string{envAccessKey: "AKID"}, []string{"--addr", "127.0.0.1:0"}},
 		{"arguments", nil, []string{"extra"}},
+		{"unknown flag", nil, []string{"--bogus"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv(envAccessKey, "")
@@ -44,8 +46,9 @@ func TestServeRefusesUnsafeSetups(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			code, _, _ := runCLI(nil, append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
+			code, _, stderr := runCLI(nil, append([]string{"serve", "--data", t.TempDir()}, c.args...)...)
 			assert.Equal(t, 2, code)
+			assert.LessOrEqual(t, strings.Count(stderr, "\n"), 2, "a line or two, not the flag list: %s", stderr)
 		})
 	}
 }
