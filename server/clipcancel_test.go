@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +18,6 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/bench"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // watchedStore counts a store's payload reads in flight, and can hold
@@ -61,12 +58,7 @@ func (w *watchedStore) ReadAt(ctx context.Context, stream, number string, p []by
 // itself stalls (versitygw stopped); on the filesystem, reads of any but
 // the first fragment hang until their context ends.
 func TestGetClipClientGone(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
-	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 40, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
-	require.NoError(t, err)
+	rec := syntheticRecording(t, bench.Synth{Fragments: 40, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
 
 	for _, name := range []string{"filesystem", "s3"} {
 		t.Run(name, func(t *testing.T) {
@@ -76,8 +68,9 @@ func TestGetClipClientGone(t *testing.T) {
 				gw = storetest.StartGW(t)
 				store, _ = gw.Open(t, archive.S3Options{})
 			} else {
-				store, err = archive.Open(t.TempDir())
+				fs, err := archive.Open(t.TempDir())
 				require.NoError(t, err)
+				store = fs
 			}
 			ws := &watchedStore{Store: store}
 			r := newRig(t, withStore(ws), func(c *Config) { c.Credentials = nil })

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/bench"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // TestGetClipMissingFragment: a listed fragment whose stored document is
@@ -22,12 +21,7 @@ import (
 // the clip's first, and cuts the response when it comes later: never a
 // clip that silently lacks frames.
 func TestGetClipMissingFragment(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
-	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 6, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
-	require.NoError(t, err)
+	rec := syntheticRecording(t, bench.Synth{Fragments: 6, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
 	for _, c := range []struct {
 		name   string
 		remove int // which fragment's document goes

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -25,7 +24,6 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/bench"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // Figures of TestConcurrentClipsMemory: 32 GetClips at once of 200
@@ -44,11 +42,6 @@ const (
 // recording's frames are sized like a camera's but are not pictures (the
 // remux never decodes them); the API tests decode what GetClip sends.
 func TestConcurrentClipsMemory(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
-
 	stores := map[string]func(t *testing.T) archive.Store{
 		"filesystem": func(t *testing.T) archive.Store {
 			s, err := archive.Open(t.TempDir())
@@ -65,8 +58,7 @@ func TestConcurrentClipsMemory(t *testing.T) {
 			r := newRig(t, withStore(stores[name](t)))
 			r.createStream("cam", 24)
 			start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-			rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: rssFragments, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
-			require.NoError(t, err)
+			rec := syntheticRecording(t, bench.Synth{Fragments: rssFragments, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
 			acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 			require.NoError(t, err)
 			require.Len(t, persisted(acks), rssFragments)

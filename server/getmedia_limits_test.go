@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // openMedia opens a GetMedia NOW on stream and returns its cancel, or the
@@ -108,14 +105,9 @@ func TestGetMediaStalledConsumer(t *testing.T) {
 		c.MaxGetMediaConnectionsPerStream = 1
 	})
 	r.createStream("cam", 24)
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", gmMedia))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
 	// About 2 MB a fragment: far more than loopback sockets buffer.
-	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 16})
-	require.NoError(t, err)
-	_, err = r.put("cam", "RELATIVE", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), bytes.NewReader(rec))
+	rec := syntheticRecording(t, bench.Synth{Fragments: 16})
+	_, err := r.put("cam", "RELATIVE", time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), bytes.NewReader(rec))
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(bg)

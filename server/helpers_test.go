@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -188,4 +189,19 @@ func (p plainBodies) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = struct{ io.ReadCloser }{req.Body}
 	}
 	return p.rt.RoundTrip(req)
+}
+
+// syntheticRecording is a producer recording of s.Fragments 2 s fragments
+// with the tracks (and codec data) of a committed fixture, and frames of
+// the sizes s asks for: their bytes are not pictures, which the remux
+// never decodes, so a test can make a recording of any size.
+func syntheticRecording(t testing.TB, s bench.Synth) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	require.NoError(t, err)
+	first, err := mkv.NewBytesReader(raw).Next()
+	require.NoError(t, err)
+	rec, err := bench.Synthetic(first.Header, s)
+	require.NoError(t, err)
+	return rec
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // requestHead is the head of req as a client sends it (with the headers
@@ -187,13 +185,7 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 // bigRecording is 15 fragments of about 2 MB: a clip of it outlasts the
 // socket buffers.
 func bigRecording(t *testing.T) []byte {
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	first, err := mkv.NewBytesReader(raw).Next()
-	require.NoError(t, err)
-	rec, err := bench.Synthetic(first.Header, bench.Synth{Fragments: 15})
-	require.NoError(t, err)
-	return rec
+	return syntheticRecording(t, bench.Synth{Fragments: 15})
 }
 
 // TestOneProducerPerStream: a second PutMedia on a stream ends the first

@@ -48,6 +48,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -71,11 +72,11 @@ func main() {
 	flag.Parse()
 	log.SetFlags(0)
 	if *makeData {
-		if err := makeRecording(*input); err != nil {
+		if err := cliRecording.make(*input); err != nil {
 			log.Fatal(err)
 		}
 		if *service != "" {
-			if err := serviceRecording(*service); err != nil {
+			if err := serviceRecording.make(*service); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -406,8 +407,22 @@ func report(w io.Writer, input string, size, rounds int, cs []contender, times [
 	}
 }
 
-// makeRecording makes the benchmark recording with ffmpeg unless it exists.
-func makeRecording(path string) error {
+// recording describes a benchmark recording ffmpeg makes: seconds of
+// testsrc2 at size and 30 fps in 2 s GOPs (libx264 ultrafast at a fixed
+// bitrate) with 48 kHz stereo AAC, encoded once and then looped with -c
+// copy loops times more. Encoding only a few seconds keeps generation well
+// under a minute on two cores; a remux never looks inside the frames, so
+// repeated content measures the same as fresh content.
+type recording struct {
+	size       string // such as "1920x1080"
+	seconds    int    // encoded
+	videoRate  string // such as "8M"
+	audioRate  string // such as "128k"
+	extraLoops int    // passes after the first
+}
+
+// make writes the recording to path unless it exists.
+func (r recording) make(path string) error {
 	if _, err := os.Stat(path); err == nil {
 		fmt.Printf("%s exists\n", path)
 		return nil
@@ -418,19 +433,19 @@ func makeRecording(path string) error {
 	tmp := path + ".gop.mkv"
 	defer os.Remove(tmp)
 	encode := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30",
+		"-f", "lavfi", "-i", "testsrc2=size="+r.size+":rate=30",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", "10",
+		"-t", strconv.Itoa(r.seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-		"-b:v", "8M", "-maxrate", "8M", "-bufsize", "8M",
+		"-b:v", r.videoRate, "-maxrate", r.videoRate, "-bufsize", r.videoRate,
 		"-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-		"-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2",
+		"-c:a", "aac", "-b:a", r.audioRate, "-ar", "48000", "-ac", "2",
 		tmp)
-	// Seven passes of the 10 s with -c copy, in Clusters that end at each
-	// 2 s key frame: the time limit is above the GOP and the size limit far
-	// above a GOP's bytes, so only key frames start Clusters.
+	// The passes with -c copy, in Clusters that end at each 2 s key
+	// frame: the time limit is above the GOP and the size limit far above
+	// a GOP's bytes, so only key frames start Clusters.
 	loop := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
-		"-stream_loop", "6", "-i", tmp, "-c", "copy",
+		"-stream_loop", strconv.Itoa(r.extraLoops), "-i", tmp, "-c", "copy",
 		"-cluster_time_limit", "2100", "-cluster_size_limit", "60000000",
 		path+".part.mkv")
 	for _, c := range []*exec.Cmd{encode, loop} {
@@ -441,3 +456,7 @@ func makeRecording(path string) error {
 	}
 	return os.Rename(path+".part.mkv", path)
 }
+
+// cliRecording is the CLI rows' recording: 70 s of 1080p at 8 Mbit/s in
+// 2 s Clusters, 10 s encoded and looped.
+var cliRecording = recording{size: "1920x1080", seconds: 10, videoRate: "8M", audioRate: "128k", extraLoops: 6}

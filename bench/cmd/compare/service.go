@@ -35,40 +35,10 @@ const serviceStart = 1_700_000_000_000
 // default concurrency cap.
 const serviceConcurrent = 32
 
-// serviceRecording makes the service recording with ffmpeg unless it
-// exists: 20 s of 720p30 testsrc2 (libx264 ultrafast, 2 s GOPs, about
-// 1.8 Mbit/s) with 48 kHz AAC, looped with -c copy to 400 s in Clusters
-// that end at each key frame.
-func serviceRecording(path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".gop.mkv"
-	defer os.Remove(tmp)
-	encode := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
-		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-t", "20",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-		"-b:v", "1700k", "-maxrate", "1700k", "-bufsize", "1700k",
-		"-g", "60", "-keyint_min", "60", "-sc_threshold", "0",
-		"-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-ac", "2",
-		tmp)
-	loop := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y",
-		"-stream_loop", "19", "-i", tmp, "-c", "copy",
-		"-cluster_time_limit", "2100", "-cluster_size_limit", "60000000",
-		path+".part.mkv")
-	for _, c := range []*exec.Cmd{encode, loop} {
-		fmt.Fprintln(os.Stderr, strings.Join(c.Args, " "))
-		if _, err := runQuiet(c); err != nil {
-			return fmt.Errorf("ffmpeg: %w", err)
-		}
-	}
-	return os.Rename(path+".part.mkv", path)
-}
+// serviceRecording is the service rows' recording: 400 s of 720p at
+// about 1.8 Mbit/s in 2 s Clusters (200 fragments), 20 s encoded and
+// looped.
+var serviceRecording = recording{size: "1280x720", seconds: 20, videoRate: "1700k", audioRate: "96k", extraLoops: 19}
 
 // serviceResult is what one store's rows report.
 type serviceResult struct {
