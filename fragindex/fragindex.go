@@ -101,9 +101,13 @@ func FromFragment(f *mkv.Fragment, docSize int64) *Index {
 		Samples:   make([]Sample, len(f.Blocks)),
 	}
 	x.Tags.Other = append([]mkv.SimpleTag(nil), f.Tags.Other...)
+	// A fragment read without Tracks has no header (mkv.Reader lets it
+	// through); its index has none either, which planners refuse.
 	nal := map[uint64]bool{}
-	for _, t := range f.Header.Tracks {
-		nal[t.Number] = t.CodecID == "V_MPEG4/ISO/AVC" || t.CodecID == "V_MPEGH/ISO/HEVC"
+	if f.Header != nil {
+		for _, t := range f.Header.Tracks {
+			nal[t.Number] = t.CodecID == "V_MPEG4/ISO/AVC" || t.CodecID == "V_MPEGH/ISO/HEVC"
+		}
 	}
 	for i, b := range f.Blocks {
 		s := Sample{

@@ -221,7 +221,7 @@ func (pl *planner) plan(c *Clipper) error {
 		if err := checkIndex(x); err != nil {
 			return &kvserr.Error{Kind: kvserr.InvalidArgument, Fragment: "#" + fmt.Sprint(pc.input(i)), Offset: -1, Msg: err.Error()}
 		}
-		if c.opts.AllowCodecChange && (len(c.expected) == 0 || c.expected[len(c.expected)-1] != x.Header) {
+		if c.opts.AllowCodecChange && x.Header != nil && (len(c.expected) == 0 || c.expected[len(c.expected)-1] != x.Header) {
 			c.expected = append(c.expected, x.Header)
 		}
 	}
@@ -265,7 +265,11 @@ func (pl *planner) plan(c *Clipper) error {
 // more samples than a plan numbers, or with a sample outside its document.
 func checkIndex(x *fragindex.Index) error {
 	switch {
-	case x == nil || x.Header == nil:
+	case x == nil:
+		return errors.New("no fragment index")
+	case x.Header == nil && len(x.Samples) > 0:
+		// A fragment without Tracks can have no frames; one with
+		// neither is skipped as having no media, as a Clipper does.
 		return errors.New("fragment index without a header")
 	case len(x.Samples) > maxIndexSamples:
 		return fmt.Errorf("fragment index of %d samples (at most %d)", len(x.Samples), maxIndexSamples)
