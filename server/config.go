@@ -112,6 +112,18 @@ type Config struct {
 	// that keeps reading lasts as long as the stream has fragments.
 	GetMediaWriteTimeout time.Duration
 
+	// ImagesFFmpeg is the ffmpeg program GetImages decodes key frames
+	// with: a path, or a name looked up on PATH; "ffmpeg" when empty.
+	// When it cannot be found, GetImages answers InvalidArgumentException
+	// (and the server says so in its log at start).
+	ImagesFFmpeg string
+	// ImageCacheBytes bounds the GetImages images kept for the next
+	// requests (server/images.DefaultCacheBytes when 0; negative keeps
+	// none). MaxConcurrentImageDecodes bounds the ffmpeg processes running
+	// at once (images.DefaultMaxDecodes when 0).
+	ImageCacheBytes           int64
+	MaxConcurrentImageDecodes int
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil. Tests set it.

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -43,6 +44,9 @@ type Server struct {
 	feeds      feeds
 	mediaConns mediaConns
 	mediaRate  *rateLimiter
+
+	// images decodes GetImages' key frames; nil without ffmpeg.
+	images *images.Decoder
 }
 
 // route is one API operation.
@@ -114,10 +118,12 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
+		"/getImages":               {api: "GetImages", h: s.getImages},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
