@@ -298,10 +298,27 @@ type imageFrame struct {
 	spec images.Spec
 }
 
+// imageLookback bounds how far back a sample time's key frame is sought
+// when its own fragment has none before it: in up to this many earlier
+// fragments, each ending where the next begins. Producers cut a fragment
+// at a key frame, or, for a long group of pictures, at their maximum
+// fragment duration without one: three fragments back covers groups of
+// pictures up to four fragments long (the 7.6 s of the vogels recording's
+// longest, at about 3 s a fragment) while one sample costs at most four
+// index reads.
+const imageLookback = 3
+
+// contiguousSlack is the widest hole between two fragments that still
+// counts as one recording when a key frame is sought in the earlier one:
+// about a frame at low frame rates, so that rounding of fragment
+// durations does not break a recording in two.
+const contiguousSlack = 500 // ms
+
 // imageFrames picks the key frame of each sample time: in the fragment
 // whose span holds the time (the latest to start, should spans overlap),
-// the last key frame of its video track at or before it. Only the indexes
-// of those fragments are read.
+// the last key frame of its video track at or before it, else the last
+// one of the fragments just before it (imageLookback). A time no fragment
+// holds has NO_MEDIA. Only the indexes of the fragments looked at are read.
 func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream, q *imagesQuery, times []int64) ([]imageFrame, error) {
 	startOf := func(f archive.Fragment) int64 {
 		if q.kind == archive.ByProducer {
@@ -310,8 +327,9 @@ func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream
 		return f.ServerMillis
 	}
 	// A fragment that starts up to its longest duration before the first
-	// time may still hold it.
-	lookback := max(s.cfg.MaxFragmentDuration, DefaultMaxFragmentDuration).Milliseconds()
+	// time may still hold it, and imageLookback more before that may
+	// hold its key frame.
+	lookback := (1 + imageLookback) * max(s.cfg.MaxFragmentDuration, DefaultMaxFragmentDuration).Milliseconds()
 	from := times[0] - lookback
 	if from > times[0] {
 		from = math.MinInt64
@@ -322,60 +340,85 @@ func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream
 	}
 	slices.SortStableFunc(frags, func(a, b archive.Fragment) int { return compareInt64(startOf(a), startOf(b)) })
 	out := make([]imageFrame, len(times))
-	var needed []archive.Fragment
-	at := map[string]int{} // fragment number → index in needed
-	cover := make([]int, len(times))
+	// chains[i] lists, in frags, the fragment holding times[i] and those
+	// just before it where its key frame may be.
+	chains := make([][]int, len(times))
 	for i, t := range times {
 		out[i] = imageFrame{time: t, error: imageNoMedia, stream: st.Name, spec: q.spec}
-		cover[i] = -1
-		// The latest fragment to start at or before t, if t is within it.
 		j, _ := slices.BinarySearchFunc(frags, t+1, func(f archive.Fragment, v int64) int { return compareInt64(startOf(f), v) })
 		for j--; j >= 0; j-- {
-			f := frags[j]
-			if t-startOf(f) <= f.DurationMillis {
-				k, ok := at[f.Number]
-				if !ok {
-					k = len(needed)
-					at[f.Number] = k
-					needed = append(needed, f)
-				}
-				cover[i] = k
+			if t-startOf(frags[j]) <= frags[j].DurationMillis {
 				break
 			}
 		}
-	}
-	if len(needed) == 0 {
-		return out, nil
-	}
-	idx, err := s.indexes(ctx, rq, st, needed)
-	if err != nil {
-		return nil, err
+		if j < 0 {
+			continue
+		}
+		chains[i] = append(chains[i], j)
+		for p := j - 1; p >= 0 && len(chains[i]) <= imageLookback; p-- {
+			prev, next := frags[p], frags[chains[i][len(chains[i])-1]]
+			if startOf(prev)+prev.DurationMillis+contiguousSlack < startOf(next) {
+				break
+			}
+			chains[i] = append(chains[i], p)
+		}
 	}
 	tracks := map[*mkv.Header]*videoTrack{}
-	for i := range out {
-		if cover[i] < 0 {
-			continue
+	loaded := map[int]*fragindex.Index{} // by index in frags
+	// Round d looks in the d-th fragment of each chain still without a
+	// frame, after reading the indexes that round needs.
+	for d := 0; d <= imageLookback; d++ {
+		var want []int
+		for i, c := range chains {
+			if len(c) > d && out[i].error == imageNoMedia {
+				if _, ok := loaded[c[d]]; !ok && !slices.Contains(want, c[d]) {
+					want = append(want, c[d])
+				}
+			}
 		}
-		f, x := needed[cover[i]], idx[cover[i]]
-		vt, ok := tracks[x.Header]
-		if !ok {
-			vt = imageTrack(x.Header)
-			tracks[x.Header] = vt
+		if len(want) > 0 {
+			fs := make([]archive.Fragment, len(want))
+			for k, j := range want {
+				fs[k] = frags[j]
+			}
+			idx, err := s.indexes(ctx, rq, st, fs)
+			if err != nil {
+				return nil, err
+			}
+			for k, j := range want {
+				loaded[j] = idx[k]
+			}
 		}
-		fr := &out[i]
-		if vt.err != nil {
-			fr.error = imageMediaError
-			rq.log.Warn("GetImages: no picture in fragment", "fragment", f.Number, "err", vt.err)
-			continue
-		}
-		k := keyFrameAt(x, vt.number, fr.time-startOf(f))
-		if k < 0 {
-			continue // NO_MEDIA: the fragment has no key frame before the time
-		}
-		fr.error, fr.frag, fr.track, fr.smp = "", f, vt.track, x.Samples[k]
-		fr.key = st.ARN + "/" + f.Number + "/" + strconv.Itoa(k)
-		if q.heightOnly {
-			fr.spec.Width = widthAt(vt.track, q.spec.Height)
+		for i, c := range chains {
+			fr := &out[i]
+			if len(c) <= d || fr.error != imageNoMedia {
+				continue
+			}
+			f, x := frags[c[d]], loaded[c[d]]
+			vt, ok := tracks[x.Header]
+			if !ok {
+				vt = imageTrack(x.Header)
+				tracks[x.Header] = vt
+			}
+			if vt.err != nil {
+				fr.error = imageMediaError
+				chains[i] = nil
+				rq.log.Warn("GetImages: no picture in fragment", "fragment", f.Number, "err", vt.err)
+				continue
+			}
+			offset := int64(math.MaxInt64) // an earlier fragment's last key frame
+			if d == 0 {
+				offset = fr.time - startOf(f)
+			}
+			k := keyFrameAt(x, vt.number, offset)
+			if k < 0 {
+				continue // on to the fragment before, if any
+			}
+			fr.error, fr.frag, fr.track, fr.smp = "", f, vt.track, x.Samples[k]
+			fr.key = st.ARN + "/" + f.Number + "/" + strconv.Itoa(k)
+			if q.heightOnly {
+				fr.spec.Width = widthAt(vt.track, q.spec.Height)
+			}
 		}
 	}
 	return out, nil

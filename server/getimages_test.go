@@ -367,3 +367,40 @@ func TestGetImagesHEVC(t *testing.T) {
 		assert.Equal(t, []int{87, 71}, []int{w, h}, "174x142 at height 71")
 	}
 }
+
+// A fragment without a key frame of its own gets the last one of the
+// fragment before it: the producer cut a long group of pictures in two.
+func TestGetImagesKeyFrameInEarlierFragment(t *testing.T) {
+	mediatest.Need(t, "ffmpeg")
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.UnixMilli(imagesStart)
+	r.putFile("cam", "RELATIVE", start, producerFile(t, "vogels_480.mkv"))
+	// vogels_480.mkv has key frames at 2.169, 9.810 and 17.150 s, and a
+	// fragment boundary between the last two that is not a key frame.
+	frags, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("cam")})
+	require.NoError(t, err)
+	var inside []time.Time // the starts of fragments between 9.81 and 17.15 s
+	for _, f := range frags.Fragments {
+		if at := f.ProducerTimestamp.Sub(start); at > 9900*time.Millisecond && at < 17100*time.Millisecond {
+			inside = append(inside, *f.ProducerTimestamp)
+		}
+	}
+	require.NotEmpty(t, inside, "a fragment that starts without a key frame")
+	image := func(at time.Time) string {
+		out, err := r.media.GetImages(bg, &am.GetImagesInput{
+			StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
+			StartTimestamp: aws.Time(at), EndTimestamp: aws.Time(at),
+			SamplingInterval: aws.Int32(3000), Format: amtypes.FormatPng, WidthPixels: aws.Int32(64), HeightPixels: aws.Int32(48),
+		})
+		require.NoError(t, err)
+		require.Len(t, out.Images, 1)
+		require.Empty(t, out.Images[0].Error, "at %v", at.Sub(start))
+		return *out.Images[0].ImageContent
+	}
+	keyFrame := image(start.Add(9900 * time.Millisecond))
+	for _, at := range inside {
+		assert.Equal(t, keyFrame, image(at.Add(100*time.Millisecond)), "the picture of the key frame at 9.81 s")
+	}
+	assert.NotEqual(t, keyFrame, image(start.Add(17200*time.Millisecond)), "the next key frame's")
+}

@@ -301,6 +301,74 @@ function setView(st, a, b) {
   ticks.forEach((el, i) => { el.textContent = fmtTime(a + span * i / (ticks.length - 1)); });
   st.el.querySelector(".zoom-level").textContent = span < full ? "showing " + fmtSpan(span) + " of " + fmtSpan(full) : "whole stream, " + fmtSpan(full);
   draw(st);
+  scheduleThumbs(st);
+}
+
+// Thumbnails. Under the timeline, THUMBS pictures of the view from
+// GetImages, one per equal slice: the key frame at or before the slice's
+// middle, JPEG at the strip's height. A slice over a hole in the recording
+// says so (NO_MEDIA). One GetImages call per slice, each with a window of
+// one instant, works at any zoom; the server caches what it decoded, so
+// coming back to a view costs no decoding. A server without ffmpeg answers
+// that GetImages is not available there, and the strip goes away.
+const THUMBS = 8, THUMB_HEIGHT = 54, THUMB_DELAY = 250;
+
+// scheduleThumbs loads the view's thumbnails once it has stopped moving:
+// zooming with the wheel moves it many times a second.
+function scheduleThumbs(st) {
+  clearTimeout(st.thumbTimer);
+  st.thumbsDone = new Promise(resolve => {
+    st.thumbTimer = setTimeout(() => resolve(loadThumbs(st)), THUMB_DELAY);
+  });
+}
+
+// loadThumbs fills the strip for the current view and resolves to each
+// slice's state: "image", "NO_MEDIA", "MEDIA_ERROR", "error" or "stale"
+// (the view moved on before the answer came).
+function loadThumbs(st) {
+  const strip = st.el.querySelector(".thumbs");
+  if (state.imagesOff) {
+    strip.hidden = true;
+    return Promise.resolve([]);
+  }
+  if (strip.children.length !== THUMBS) {
+    strip.replaceChildren(...Array.from({ length: THUMBS }, () => {
+      const fig = document.createElement("figure");
+      fig.appendChild(document.createElement("img")).alt = "";
+      return fig;
+    }));
+  }
+  const gen = st.thumbGen = (st.thumbGen || 0) + 1;
+  const [a, b] = st.view, step = (b - a) / THUMBS;
+  return Promise.all([...strip.children].map((fig, i) => {
+    const t = a + step * (i + 0.5), img = fig.querySelector("img");
+    fig.title = fmtTime(t);
+    fig.dataset.state = "loading";
+    const body = {
+      StreamName: st.name, ImageSelectorType: "PRODUCER_TIMESTAMP", StartTimestamp: t, EndTimestamp: t,
+      SamplingInterval: 3000, Format: "JPEG", FormatConfig: { JPEGQuality: "70" }, HeightPixels: THUMB_HEIGHT,
+    };
+    return api("getImages", body).then(out => {
+      if (gen !== st.thumbGen) return "stale";
+      const got = (out.Images || [])[0];
+      if (!got || !got.ImageContent) {
+        img.removeAttribute("src");
+        return fig.dataset.state = got && got.Error ? got.Error : "NO_MEDIA";
+      }
+      return new Promise(resolve => {
+        img.onload = () => resolve(fig.dataset.state = "image");
+        img.onerror = () => resolve(fig.dataset.state = "MEDIA_ERROR");
+        img.src = "data:image/jpeg;base64," + got.ImageContent;
+      });
+    }).catch(err => {
+      if (err.code === "InvalidArgumentException" && /ffmpeg/.test(err.message)) {
+        state.imagesOff = true;
+        strip.hidden = true;
+      }
+      fig.title = err.message;
+      return fig.dataset.state = "error";
+    });
+  }));
 }
 
 // zoom scales the view by factor (below 1 zooms in) about the time at.
@@ -514,7 +582,7 @@ function render(info, frags) {
     st.format.addEventListener("change", () => { readRange(st); });
   } else {
     el.querySelector(".meta").textContent += " · nothing to clip yet";
-    for (const cls of [".timeline", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
+    for (const cls of [".timeline", ".thumbs", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
     const hint = el.querySelector(".empty");
     hint.hidden = false;
     hint.querySelector("pre code").textContent = putHint(st.name);
@@ -597,6 +665,9 @@ window.kvsclip = {
   // play checks and loads the selected range in the format; autoplay
   // false only loads it. It resolves to the clip's URL, "" without a clip.
   play: (name, format, autoplay = true) => { const st = state.streams.get(name); st.format.value = format || "mp4"; return play(st, autoplay); },
+  // thumbnails resolves to the states of the stream's thumbnails once the
+  // current view's have loaded.
+  thumbnails: name => state.streams.get(name).thumbsDone,
   // view is the time span the stream's timeline shows.
   view: name => state.streams.get(name).view,
   parseTime,
