@@ -56,6 +56,7 @@ func (s *Server) startImages() {
 		return
 	}
 	s.images = d
+	s.imagesPageBytes = imagesPageBytes
 	s.log.Info("GetImages available", "ffmpeg", d.Path())
 }
 
@@ -270,7 +271,7 @@ func (s *Server) getImages(w http.ResponseWriter, r *http.Request, rq *request) 
 			out.Images = append(out.Images, e)
 			bytes += len(e.ImageContent)
 		}
-		if bytes >= imagesPageBytes && i+batch < len(frames) {
+		if bytes >= s.imagesPageBytes && i+batch < len(frames) {
 			next = q.first + int64(i+batch)
 			break
 		}

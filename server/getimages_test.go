@@ -404,3 +404,32 @@ func TestGetImagesKeyFrameInEarlierFragment(t *testing.T) {
 	}
 	assert.NotEqual(t, keyFrame, image(start.Add(17200*time.Millisecond)), "the next key frame's")
 }
+
+// A page whose images pass the answer's byte bound ends early, after a
+// batch of decodes, and its NextToken goes on from there.
+func TestGetImagesPageBytes(t *testing.T) {
+	r := imagesRig(t, func(c *Config) { c.MaxConcurrentImageDecodes = 2 })
+	r.srv.imagesPageBytes = 1 // every batch fills a page
+	in := &am.GetImagesInput{
+		StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
+		StartTimestamp: aws.Time(time.UnixMilli(imagesStart)), EndTimestamp: aws.Time(time.UnixMilli(imagesStart + 12_000)),
+		SamplingInterval: aws.Int32(3000), Format: amtypes.FormatJpeg, WidthPixels: aws.Int32(32), HeightPixels: aws.Int32(24),
+	}
+	var pages []int
+	var times []int64
+	for {
+		out, err := r.media.GetImages(bg, in)
+		require.NoError(t, err)
+		pages = append(pages, len(out.Images))
+		for _, img := range out.Images {
+			require.NotNil(t, img.ImageContent)
+			times = append(times, img.TimeStamp.UnixMilli())
+		}
+		if out.NextToken == nil {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	assert.Equal(t, []int{2, 2, 1}, pages, "batches of MaxConcurrentImageDecodes")
+	assert.Equal(t, []int64{imagesStart, imagesStart + 3000, imagesStart + 6000, imagesStart + 9000, imagesStart + 12000}, times)
+}

@@ -46,7 +46,9 @@ type Server struct {
 	mediaRate  *rateLimiter
 
 	// images decodes GetImages' key frames; nil without ffmpeg.
-	images *images.Decoder
+	// imagesPageBytes bounds the images of one answer.
+	images          *images.Decoder
+	imagesPageBytes int
 }
 
 // route is one API operation.

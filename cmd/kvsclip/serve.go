@@ -70,12 +70,19 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
 	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
+	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	// One line for a bad flag, as the other commands answer, not the
 	// flag package's whole list (serve --help has it).
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			// serveHelp asks for the flags' list this way.
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return 0
+		}
 		fmt.Fprintf(stderr, "kvsclip serve: %v\nsee kvsclip serve --help\n", err)
 		return 2
 	}
@@ -148,7 +155,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
-		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall,
+		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
