@@ -52,6 +52,10 @@ type Stream struct {
 	// (the service model's JSON); nil when never set.
 	ImageGeneration json.RawMessage `json:"image_generation,omitempty"`
 	Notification    json.RawMessage `json:"notification,omitempty"`
+	// StorageTier is the stream storage configuration's default tier
+	// (HOT or WARM); "" when never set. The archive keeps every fragment
+	// alike: the tier is recorded, for the clients that set and read it.
+	StorageTier string `json:"storage_tier,omitempty"`
 }
 
 // Fragment is a fragment's metadata: what ListFragments reports, and all a

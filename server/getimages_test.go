@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
 	"github.com/stretchr/testify/assert"
@@ -285,10 +286,11 @@ func TestGetImagesWithoutFFmpeg(t *testing.T) {
 	var iae *amtypes.InvalidArgumentException
 	require.ErrorAs(t, err, &iae)
 	assert.Contains(t, iae.ErrorMessage(), "ffmpeg")
-	// The endpoint is still handed out: the API is served, with that answer.
-	ep, err := r.kv.GetDataEndpoint(bg, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String("cam"), APIName: "GET_IMAGES"})
-	require.NoError(t, err)
-	assert.Equal(t, r.url, *ep.DataEndpoint)
+	// No endpoint is handed out for it, with the same answer.
+	_, err = r.kv.GetDataEndpoint(bg, &kinesisvideo.GetDataEndpointInput{StreamName: aws.String("cam"), APIName: "GET_IMAGES"})
+	var kiae *kvtypes.InvalidArgumentException
+	require.ErrorAs(t, err, &kiae)
+	assert.Contains(t, kiae.ErrorMessage(), "ffmpeg")
 }
 
 // A second request for the same images runs no ffmpeg: the cache answers.

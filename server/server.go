@@ -106,6 +106,17 @@ func New(cfg Config) (*Server, error) {
 		"/describeNotificationConfiguration":    {api: "DescribeNotificationConfiguration", h: s.describeConfig(notificationField)},
 		"/updateNotificationConfiguration":      {api: "UpdateNotificationConfiguration", h: s.updateConfig(notificationField)},
 
+		// The newer stream operations (edgeconfig.go).
+		"/describeEdgeConfiguration":           {api: "DescribeEdgeConfiguration", h: s.noEdgeConfiguration},
+		"/deleteEdgeConfiguration":             {api: "DeleteEdgeConfiguration", h: s.noEdgeConfiguration},
+		"/startEdgeConfigurationUpdate":        {api: "StartEdgeConfigurationUpdate", h: s.startEdgeConfigurationUpdate},
+		"/listEdgeAgentConfigurations":         {api: "ListEdgeAgentConfigurations", h: s.listEdgeAgentConfigurations},
+		"/describeMappedResourceConfiguration": {api: "DescribeMappedResourceConfiguration", h: s.describeMappedResourceConfiguration},
+		"/describeStreamStorageConfiguration":  {api: "DescribeStreamStorageConfiguration", h: s.describeStreamStorageConfiguration},
+		"/updateStreamStorageConfiguration":    {api: "UpdateStreamStorageConfiguration", h: s.updateStreamStorageConfiguration},
+		"/describeMediaStorageConfiguration":   {api: "DescribeMediaStorageConfiguration", h: s.signalingRefused},
+		"/updateMediaStorageConfiguration":     {api: "UpdateMediaStorageConfiguration", h: s.signalingRefused},
+
 		// Signaling channels (WebRTC) are not served: a typed refusal.
 		"/createSignalingChannel":      {api: "CreateSignalingChannel", h: s.signalingRefused},
 		"/deleteSignalingChannel":      {api: "DeleteSignalingChannel", h: s.signalingRefused},
