@@ -22,7 +22,7 @@ import (
 
 // keyFrame is an Annex-B access unit of one 64x48 H.264 key frame (or
 // H.265 with c == H265), made by ffmpeg's encoders for the test.
-func keyFrame(t *testing.T, c Codec) []byte {
+func keyFrame(t testing.TB, c Codec) []byte {
 	t.Helper()
 	mediatest.Need(t, "ffmpeg")
 	enc := map[Codec]string{H264: "libx264", H265: "libx265"}[c]
@@ -177,4 +177,37 @@ func TestArgs(t *testing.T) {
 	}
 	_, err := Args(Spec{Format: PNG}, "vp9")
 	require.Error(t, err)
+}
+
+// BenchmarkDecode is one image made by ffmpeg: a 64x48 H.264 key frame
+// to a JPEG, no cache.
+func BenchmarkDecode(b *testing.B) {
+	au := keyFrame(b, H264)
+	d, err := New(Options{CacheBytes: -1})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(au)))
+	for b.Loop() {
+		if _, err := d.Image(b.Context(), Key{Frame: "f", Spec: Spec{Format: JPEG, Quality: 80}}, H264, loaded(au)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCacheHit is one image answered from the cache.
+func BenchmarkCacheHit(b *testing.B) {
+	au := keyFrame(b, H264)
+	d, err := New(Options{})
+	require.NoError(b, err)
+	key := Key{Frame: "f", Spec: Spec{Format: JPEG, Quality: 80}}
+	img, err := d.Image(b.Context(), key, H264, loaded(au))
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(img)))
+	for b.Loop() {
+		if _, err := d.Image(b.Context(), key, H264, loaded(au)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	require.Equal(b, int64(1), d.Stats().Runs)
 }
