@@ -48,16 +48,30 @@ func imagesUnavailable() error {
 	return invalidArg("GetImages is not available on this server: it has no ffmpeg program to decode video with. Install ffmpeg on the server's PATH and restart it.")
 }
 
-// startImages finds ffmpeg and says in the log whether GetImages works.
+// startImages finds ffmpeg and says in the log, and in the metrics,
+// whether GetImages works.
 func (s *Server) startImages() {
 	d, err := images.New(images.Options{FFmpeg: s.cfg.ImagesFFmpeg, CacheBytes: s.cfg.ImageCacheBytes, MaxDecodes: s.cfg.MaxConcurrentImageDecodes})
 	if err != nil {
 		s.log.Warn("GetImages unavailable: ffmpeg not found; the API answers it with InvalidArgumentException", "ffmpeg", s.cfg.ImagesFFmpeg, "err", err)
+		s.m.static = append(s.m.static, family{"kvsclip_images_available", "1 when GetImages has ffmpeg to decode with.", "gauge", value(0)})
 		return
 	}
 	s.images = d
 	s.imagesPageBytes = imagesPageBytes
 	s.log.Info("GetImages available", "ffmpeg", d.Path())
+	s.m.static = append(s.m.static,
+		family{"kvsclip_images_available", "1 when GetImages has ffmpeg to decode with.", "gauge", value(1)},
+		family{"kvsclip_images_decodes_total", "ffmpeg processes GetImages started.", "counter", statFunc(func() float64 { return float64(d.Stats().Runs) })},
+		family{"kvsclip_images_cache_hits_total", "GetImages images served without a decode of their own.", "counter", statFunc(func() float64 { return float64(d.Stats().CacheHits) })},
+	)
+}
+
+// statFunc is a series read when the metrics are served.
+type statFunc func() float64
+
+func (f statFunc) writeSamples(b *promBuf, name string, labels, values []string) {
+	value(f()).writeSamples(b, name, labels, values)
 }
 
 // imagesQuery is a checked GetImages request.

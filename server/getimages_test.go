@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -321,6 +323,12 @@ func TestGetImagesCache(t *testing.T) {
 	_, err = r.media.GetImages(bg, in)
 	require.NoError(t, err)
 	assert.Equal(t, 2*runs, r.srv.images.Stats().Runs)
+
+	status, body := fetchURL(t, r.url+"/metrics")
+	require.Equal(t, http.StatusOK, status)
+	for _, want := range []string{"kvsclip_images_available 1", fmt.Sprintf("kvsclip_images_decodes_total %d", 2*runs), fmt.Sprintf("kvsclip_images_cache_hits_total %d", runs)} {
+		assert.Contains(t, string(body), want)
+	}
 }
 
 // Many requests at once never run more decodes than the bound.

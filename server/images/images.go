@@ -185,20 +185,29 @@ func (d *Decoder) Stats() Stats {
 // sets first), which ffmpeg decodes as codec c. Askers of a Key being
 // decoded wait for that decode rather than start another.
 func (d *Decoder) Image(ctx context.Context, key Key, c Codec, load func(context.Context) ([]byte, error)) ([]byte, error) {
-	if img := d.cache.get(key); img != nil {
-		d.hits.Add(1)
-		return img, nil
-	}
-	d.mu.Lock()
-	if f, ok := d.pending[key]; ok {
+	for {
+		if img := d.cache.get(key); img != nil {
+			d.hits.Add(1)
+			return img, nil
+		}
+		d.mu.Lock()
+		f, ok := d.pending[key]
+		if !ok {
+			break // with d.mu held: this asker decodes
+		}
 		d.mu.Unlock()
 		select {
 		case <-f.done:
-			d.hits.Add(1)
-			return f.img, f.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+		// A decode stopped because its own asker went away says nothing
+		// of this asker's: it tries again.
+		if f.err != nil && errors.Is(f.err, context.Canceled) && ctx.Err() == nil {
+			continue
+		}
+		d.hits.Add(1)
+		return f.img, f.err
 	}
 	f := &flight{done: make(chan struct{})}
 	d.pending[key] = f

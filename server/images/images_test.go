@@ -211,3 +211,37 @@ func BenchmarkCacheHit(b *testing.B) {
 	}
 	require.Equal(b, int64(1), d.Stats().Runs)
 }
+
+// An asker waiting on a decode whose own asker went away decodes anew
+// rather than take that asker's cancellation.
+func TestDecoderSharedDecodeCanceled(t *testing.T) {
+	mediatest.Need(t, "ffmpeg")
+	real, err := exec.LookPath("ffmpeg")
+	require.NoError(t, err)
+	d, err := New(Options{FFmpeg: script(t, `sleep 0.5; exec `+real+` "$@"`)})
+	require.NoError(t, err)
+	au := keyFrame(t, H264)
+	key := Key{Frame: "f", Spec: Spec{Format: PNG}}
+	first, cancel := context.WithCancel(t.Context())
+	errs := make(chan error, 1)
+	go func() {
+		_, err := d.Image(first, key, H264, loaded(au))
+		errs <- err
+	}()
+	for d.Stats().Runs == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan error, 1)
+	go func() {
+		img, err := d.Image(t.Context(), key, H264, loaded(au))
+		if err == nil && !bytes.HasPrefix(img, []byte("\x89PNG")) {
+			err = errors.New("not a PNG")
+		}
+		second <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the second waits on the first's decode
+	cancel()
+	require.ErrorIs(t, <-errs, context.Canceled)
+	require.NoError(t, <-second)
+	assert.Equal(t, int64(2), d.Stats().Runs)
+}
