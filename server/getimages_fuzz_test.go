@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,4 +62,62 @@ func TestImagesTokenRoundTrip(t *testing.T) {
 		_, err := decodeImagesToken(bad.encode())
 		assert.Error(t, err, "%+v", bad)
 	}
+}
+
+// FuzzGetImagesInput: any GetImages body is a query within the model's
+// limits or an InvalidArgument; never a panic.
+func FuzzGetImagesInput(f *testing.F) {
+	for _, seed := range []string{
+		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1703120790.149,"EndTimestamp":1703120840.149,"SamplingInterval":3000,"Format":"JPEG"}`,
+		`{"ImageSelectorType":"SERVER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":1e9,"SamplingInterval":20000,"Format":"PNG","HeightPixels":54,"MaxResults":100}`,
+		`{"ImageSelectorType":"SERVER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":9,"SamplingInterval":3000,"Format":"JPEG","FormatConfig":{"JPEGQuality":"1"},"WidthPixels":3840,"HeightPixels":2160}`,
+		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":9,"SamplingInterval":3000,"Format":"JPEG","NextToken":"aTEgMCAwIDkwMDAgMzAwMCAx"}`,
+		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":-9e15,"EndTimestamp":9e15,"SamplingInterval":3000,"Format":"PNG","FormatConfig":{}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var in getImagesInput
+		if json.Unmarshal(body, &in) != nil {
+			return
+		}
+		q, err := parseImagesQuery(&in)
+		if err != nil {
+			require.Equal(t, "InvalidArgumentException", toAPIError(err).Code)
+			return
+		}
+		require.LessOrEqual(t, q.start, q.end)
+		require.True(t, q.interval >= minSampling && q.interval <= maxSampling)
+		require.True(t, q.limit >= 1 && q.limit <= maxImagesPerPage)
+		require.True(t, q.first >= 0 && q.first < q.samples())
+		require.True(t, q.spec.Width >= 0 && q.spec.Width <= maxImageWidth && q.spec.Height >= 0 && q.spec.Height <= maxImageHeight)
+		require.Equal(t, q.spec.Width == 0 && q.spec.Height > 0, q.heightOnly)
+		if q.spec.Format == "JPEG" {
+			require.True(t, q.spec.Quality >= 1 && q.spec.Quality <= 100)
+		}
+	})
+}
+
+// FuzzAnnexBAccessUnit: any stored frame bytes make an access unit of the
+// parameter sets and the frame's NAL units, or an error; never a panic.
+func FuzzAnnexBAccessUnit(f *testing.F) {
+	tr, frame := firstKeyFrame(f, "h264-aac-160x120.getmedia.mkv")
+	f.Add(frame)
+	f.Add(frame[:len(frame)/2])
+	f.Add([]byte{0, 0, 0, 1, 0x65})
+	f.Add([]byte{0, 0, 1, 0x65, 0x88})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		au, err := annexBAccessUnit(tr, b)
+		if err != nil {
+			return
+		}
+		// Each NAL unit keeps its bytes and gains at most a 4-byte start code.
+		params := 0
+		for _, p := range append(tr.AVC.SPS, tr.AVC.PPS...) {
+			params += 4 + len(p)
+		}
+		require.LessOrEqual(t, len(au), params+4*len(b)+4)
+		require.True(t, len(au) > params || len(b) == 0)
+	})
 }
