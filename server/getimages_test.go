@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -442,4 +443,50 @@ func TestGetImagesPageBytes(t *testing.T) {
 	}
 	assert.Equal(t, []int{2, 2, 1}, pages, "batches of MaxConcurrentImageDecodes")
 	assert.Equal(t, []int64{imagesStart, imagesStart + 3000, imagesStart + 6000, imagesStart + 9000, imagesStart + 12000}, times)
+}
+
+// Media without a key frame in reach of the window: NO_MEDIA inside the
+// fragments too.
+func TestGetImagesNoKeyFrames(t *testing.T) {
+	mediatest.Need(t, "ffmpeg")
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.UnixMilli(imagesStart)
+	m := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", false, false, start, 12)
+	var body bytes.Buffer
+	w := mkv.NewWriter(&body, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	for i, f := range m.frags {
+		g := *f
+		g.Blocks = slices.Clone(f.Blocks)
+		// The first fragment keeps its key frames; the rest, more than
+		// imageLookback fragments of them, have none.
+		for k := range g.Blocks {
+			g.Blocks[k].Keyframe = g.Blocks[k].Keyframe && i == 0
+		}
+		require.NoError(t, w.WriteFragment(&g))
+	}
+	require.NoError(t, w.Close())
+	acks, err := r.put("cam", "RELATIVE", start, &body)
+	require.NoError(t, err)
+	require.Len(t, persisted(acks), len(m.frags))
+	require.Greater(t, len(m.frags), imageLookback+2)
+	frags, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("cam")})
+	require.NoError(t, err)
+	var last time.Time
+	for _, f := range frags.Fragments {
+		if f.ProducerTimestamp.After(last) {
+			last = *f.ProducerTimestamp
+		}
+	}
+	out, err := r.media.GetImages(bg, &am.GetImagesInput{
+		StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
+		StartTimestamp: aws.Time(start), EndTimestamp: aws.Time(last),
+		SamplingInterval: aws.Int32(3000), Format: amtypes.FormatPng,
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, out.Images)
+	assert.Empty(t, out.Images[0].Error, "the first fragment's key frame")
+	// The last sample lies more than imageLookback fragments past the
+	// only key frames.
+	assert.Equal(t, amtypes.ImageErrorNoMedia, out.Images[len(out.Images)-1].Error)
 }
