@@ -193,20 +193,11 @@ func TestGetImagesAudioOnly(t *testing.T) {
 		}
 	}
 	require.Len(t, h.Tracks, 1)
-	var body bytes.Buffer
-	w := mkv.NewWriter(&body, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
-	for _, f := range m.frags {
-		g := *f
-		g.Header, g.Blocks = &h, nil
-		for _, b := range f.Blocks {
-			if b.Track == h.Tracks[0].Number {
-				g.Blocks = append(g.Blocks, b)
-			}
-		}
-		require.NoError(t, w.WriteFragment(&g))
-	}
-	require.NoError(t, w.Close())
-	acks, err := r.put("mic", "RELATIVE", start, &body)
+	body := producerStream(t, m, func(_ int, g *mkv.Fragment) {
+		g.Header = &h
+		g.Blocks = slices.DeleteFunc(g.Blocks, func(b mkv.Block) bool { return b.Track != h.Tracks[0].Number })
+	})
+	acks, err := r.put("mic", "RELATIVE", start, body)
 	require.NoError(t, err)
 	require.NotEmpty(t, persisted(acks))
 	out, err := r.media.GetImages(bg, &am.GetImagesInput{
@@ -453,20 +444,14 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 	r.createStream("cam", 24)
 	start := time.UnixMilli(imagesStart)
 	m := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", false, false, start, 12)
-	var body bytes.Buffer
-	w := mkv.NewWriter(&body, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
-	for i, f := range m.frags {
-		g := *f
-		g.Blocks = slices.Clone(f.Blocks)
+	body := producerStream(t, m, func(i int, g *mkv.Fragment) {
 		// The first fragment keeps its key frames; the rest, more than
 		// imageLookback fragments of them, have none.
 		for k := range g.Blocks {
 			g.Blocks[k].Keyframe = g.Blocks[k].Keyframe && i == 0
 		}
-		require.NoError(t, w.WriteFragment(&g))
-	}
-	require.NoError(t, w.Close())
-	acks, err := r.put("cam", "RELATIVE", start, &body)
+	})
+	acks, err := r.put("cam", "RELATIVE", start, body)
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), len(m.frags))
 	require.Greater(t, len(m.frags), imageLookback+2)
@@ -489,4 +474,20 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 	// The last sample lies more than imageLookback fragments past the
 	// only key frames.
 	assert.Equal(t, amtypes.ImageErrorNoMedia, out.Images[len(out.Images)-1].Error)
+}
+
+// producerStream writes m as a producer sends it, each fragment a copy
+// (its blocks too) that edit may change first.
+func producerStream(t *testing.T, m *producerMedia, edit func(i int, g *mkv.Fragment)) *bytes.Buffer {
+	t.Helper()
+	var body bytes.Buffer
+	w := mkv.NewWriter(&body, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	for i, f := range m.frags {
+		g := *f
+		g.Blocks = slices.Clone(f.Blocks)
+		edit(i, &g)
+		require.NoError(t, w.WriteFragment(&g))
+	}
+	require.NoError(t, w.Close())
+	return &body
 }
