@@ -133,13 +133,9 @@ func decodeImagesToken(s string) (imagesToken, error) {
 // parseImagesQuery checks a GetImages request's fields against the model.
 func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 	q := &imagesQuery{limit: maxImagesPerPage}
-	switch in.ImageSelectorType {
-	case "PRODUCER_TIMESTAMP":
-		q.kind = archive.ByProducer
-	case "SERVER_TIMESTAMP":
-		q.kind = archive.ByServer
-	default:
-		return nil, invalidArg("ImageSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
+	var err error
+	if q.kind, err = timestampKind(in.ImageSelectorType, "ImageSelectorType"); err != nil {
+		return nil, err
 	}
 	if in.StartTimestamp == nil || in.EndTimestamp == nil {
 		return nil, invalidArg("StartTimestamp and EndTimestamp are required.")

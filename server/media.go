@@ -22,16 +22,23 @@ type selector struct {
 	}
 }
 
+// timestampKind reads a selector type of the archived-media API, naming
+// field in its error.
+func timestampKind(v, field string) (archive.TimestampKind, error) {
+	switch v {
+	case "PRODUCER_TIMESTAMP":
+		return archive.ByProducer, nil
+	case "SERVER_TIMESTAMP":
+		return archive.ByServer, nil
+	}
+	return 0, invalidArg("%s must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.", field)
+}
+
 // parse checks the selector and returns its kind and range in ms.
 func (sel *selector) parse() (archive.TimestampKind, int64, int64, error) {
-	var kind archive.TimestampKind
-	switch sel.FragmentSelectorType {
-	case "PRODUCER_TIMESTAMP":
-		kind = archive.ByProducer
-	case "SERVER_TIMESTAMP":
-		kind = archive.ByServer
-	default:
-		return 0, 0, 0, invalidArg("FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
+	kind, err := timestampKind(sel.FragmentSelectorType, "FragmentSelectorType")
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	tr := sel.TimestampRange
 	if tr == nil || tr.StartTimestamp == nil || tr.EndTimestamp == nil {
