@@ -45,9 +45,12 @@ import (
 // retention) or a fragment listed by server time only, whose body and index
 // are whole: no listing key ever names a missing body or a body without
 // its index. The producer-time key is written last and is the commit
-// record: Lookup requires it, and a Put that fails after writing the
-// server-time key removes that key again when it can. DeleteBefore removes
-// in the opposite order: listing keys first, bodies and indexes after.
+// record; a Put that fails after writing the server-time key removes that
+// key again when it can. When S3 refuses that too, the fragment stays
+// listed by server time, so Lookup takes either key as the record: every
+// fragment a listing names can be fetched by its number, and only a body
+// no key names is not a fragment. DeleteBefore removes in the opposite
+// order: listing keys first, bodies and indexes after.
 //
 // The sample index is an object of its own beside the body, not the body of
 // a listing key: Index has only the fragment number, which names the index
@@ -675,9 +678,10 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 	return out, nil
 }
 
-// Lookup reads the body's metadata and then checks that the producer-time
-// key, the commit record, exists: a body whose Put never completed is not a
-// fragment.
+// Lookup reads the body's metadata and then checks that a listing key
+// names it: the producer-time key, the commit record, or else the
+// server-time key of a Put cut short before it (see S3). A body that no
+// key names is not a fragment.
 func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
 	if !mkv.ValidFragmentNumber(number) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
@@ -694,6 +698,9 @@ func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error
 		return Fragment{}, err
 	}
 	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByProducer, f))})
+	if isNotFound(err) {
+		_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByServer, f))})
+	}
 	if isNotFound(err) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}

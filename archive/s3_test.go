@@ -2,8 +2,17 @@ package archive_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +68,88 @@ func TestS3CancelStopsCallsInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingTransport answers the requests that fail says with a 503, as S3
+// does in an outage, and passes the rest on.
+type failingTransport struct {
+	next http.RoundTripper
+	fail func(r *http.Request) bool
+}
+
+func (f failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.fail(r) {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Status: "503 Slow Down",
+			Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	}
+	return f.next.RoundTrip(r)
+}
+
+// TestS3PutCutBeforeCommit: S3 fails the producer-time listing key of a
+// Put (the commit record) and then the delete that would take the
+// server-time key back. The fragment stays listed by server time, as the
+// layout allows; it must then be readable by number like every listed
+// fragment, not a 404 behind a listing (the producer got an ERROR ack and
+// sends it again, which the clip's de-duplication absorbs).
+func TestS3PutCutBeforeCommit(t *testing.T) {
+	gw := storetest.StartGW(t)
+	prefix := fmt.Sprintf("cut-%d/", time.Now().UnixNano())
+	var broken atomic.Bool
+	client := s3.New(s3.Options{
+		Region: storetest.GWRegion, BaseEndpoint: aws.String(gw.Endpoint), UsePathStyle: true,
+		Credentials:      credentials.NewStaticCredentialsProvider(storetest.GWAccessKey, storetest.GWSecretKey, ""),
+		RetryMaxAttempts: 1,
+		HTTPClient: &http.Client{Transport: failingTransport{next: http.DefaultTransport, fail: func(r *http.Request) bool {
+			if !broken.Load() {
+				return false
+			}
+			p := r.URL.Path
+			return r.Method == http.MethodPut && strings.Contains(p, "/idx/p/") ||
+				r.Method == http.MethodDelete && strings.Contains(p, "/idx/s/")
+		}}},
+	})
+	a, err := archive.OpenS3(bg, client, "kvsclip", prefix, archive.S3Options{})
+	require.NoError(t, err)
+	require.NoError(t, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
+
+	committed, doc1 := storetest.Fragment(1, 1000, 5000)
+	require.NoError(t, a.Put(bg, "cam", committed, doc1))
+	broken.Store(true)
+	cut, doc2 := storetest.Fragment(2, 3000, 7000)
+	require.Error(t, a.Put(bg, "cam", cut, doc2), "the commit record cannot be written")
+	broken.Store(false)
+
+	byServer, err := a.List(bg, "cam", archive.ByServer, 0, 1<<50)
+	require.NoError(t, err)
+	byProducer, err := a.List(bg, "cam", archive.ByProducer, 0, 1<<50)
+	require.NoError(t, err)
+	numbers := func(fs []archive.Fragment) (out []string) {
+		for _, f := range fs {
+			out = append(out, f.Number)
+		}
+		return out
+	}
+	// Whatever a listing names can be looked up, read and indexed.
+	for _, f := range append(byServer, byProducer...) {
+		got, err := a.Lookup(bg, "cam", f.Number)
+		require.NoError(t, err, "fragment %s is listed", f.Number)
+		assert.Equal(t, f, got)
+		b, err := a.Read(bg, "cam", f.Number)
+		require.NoError(t, err)
+		assert.Len(t, b, int(f.Size))
+		_, err = a.Index(bg, "cam", f)
+		require.NoError(t, err)
+	}
+	assert.Contains(t, numbers(byServer), cut.Number, "left listed by server time")
+	assert.Equal(t, []string{committed.Number}, numbers(byProducer))
+
+	// A body whose Put stopped before any listing key is no fragment.
+	broken.Store(true)
+	lost, doc3 := storetest.Fragment(3, 4000, 8000)
+	_, err = client.PutObject(bg, &s3.PutObjectInput{Bucket: aws.String("kvsclip"),
+		Key: aws.String(prefix + "streams/cam/frags/" + lost.Number + ".mkv"), Body: strings.NewReader(string(doc3)),
+		Metadata: map[string]string{"kvsclip-producer-ms": "4000", "kvsclip-server-ms": "8000", "kvsclip-duration-ms": "0"}})
+	require.NoError(t, err)
+	_, err = a.Lookup(bg, "cam", lost.Number)
+	assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
 }
