@@ -274,7 +274,7 @@ func (a *S3) readMeta(ctx context.Context, name string) (Stream, string, error) 
 	if !ValidStreamName(name) {
 		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
 	if isNotFound(err) {
 		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
@@ -508,7 +508,7 @@ func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) erro
 func (a *S3) ProducerLeaseHolder(ctx context.Context, stream string) (string, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
 	if isNotFound(err) {
 		return "", nil
 	}
@@ -737,7 +737,7 @@ func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*
 	if !mkv.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
 	if isNotFound(err) {
 		if serr := a.streamExists(ctx, stream); serr != nil {
 			return nil, serr
@@ -749,6 +749,16 @@ func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*
 	}
 	return out, nil
 }
+
+// getObject is GetObject without the SDK's message for a response that
+// carries no checksum to validate: no ranged read does, nor do objects
+// that other tools wrote without one, and the SDK's default logger prints
+// that message on stderr for each GET — hundreds for one clip.
+func (a *S3) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
+	return a.client.GetObject(ctx, in, quietChecksums)
+}
+
+func quietChecksums(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
 
 // ReadAt is one ranged GET. S3 answers a range that starts past the end
 // with 416 and one that runs past it with the bytes there are: io.EOF
@@ -826,7 +836,7 @@ func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.I
 // getIndex reads an index object of at most fragindex.MaxEncodedSize
 // bytes; ErrFragmentNotFound when there is none.
 func (a *S3) getIndex(ctx context.Context, stream, number string) ([]byte, error) {
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
 	if isNotFound(err) {
 		return nil, fmt.Errorf("archive: index %s: %w", number, ErrFragmentNotFound)
 	}

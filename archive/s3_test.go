@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -152,4 +154,46 @@ func TestS3PutCutBeforeCommit(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Lookup(bg, "cam", lost.Number)
 	assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
+}
+
+// sdkLog records what the SDK logs.
+type sdkLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *sdkLog) Logf(c logging.Classification, format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(c)+" "+fmt.Sprintf(format, v...))
+}
+
+// TestS3ReadsLogNothing: the SDK's default logger prints a line on stderr
+// for every GET whose response has no checksum to validate, which no
+// ranged read has; a clip of 200 fragments made 400 of them.
+func TestS3ReadsLogNothing(t *testing.T) {
+	gw := storetest.StartGW(t)
+	var log sdkLog
+	client := s3.New(s3.Options{
+		Region: storetest.GWRegion, BaseEndpoint: aws.String(gw.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(storetest.GWAccessKey, storetest.GWSecretKey, ""),
+		Logger:      &log,
+		// What config.LoadDefaultConfig gives: validate when the
+		// response has a checksum.
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+	})
+	a, err := archive.OpenS3(bg, client, "kvsclip", fmt.Sprintf("quiet-%d/", time.Now().UnixNano()), archive.S3Options{})
+	require.NoError(t, err)
+	require.NoError(t, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
+	m, doc := storetest.Fragment(1, 1000, 1000)
+	require.NoError(t, a.Put(bg, "cam", m, doc))
+	_, err = a.Stream(bg, "cam")
+	require.NoError(t, err)
+	_, err = a.Read(bg, "cam", m.Number)
+	require.NoError(t, err)
+	_, err = a.ReadAt(bg, "cam", m.Number, make([]byte, 16), 4)
+	require.NoError(t, err)
+	_, err = a.Index(bg, "cam", m)
+	require.NoError(t, err)
+	assert.Empty(t, log.lines)
 }
