@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Errors of a Store. Implementations wrap them, so test with errors.Is.
@@ -21,16 +22,6 @@ var (
 	// ErrInvalid: a stream name, fragment number or metadata value that
 	// the store cannot keep.
 	ErrInvalid = errors.New("invalid value")
-)
-
-// TimestampKind says which of a fragment's two timestamps a range applies to.
-type TimestampKind int
-
-const (
-	// ByProducer ranges over the producer timestamp.
-	ByProducer TimestampKind = iota
-	// ByServer ranges over the server (ingestion) timestamp.
-	ByServer
 )
 
 // Stream is what the store keeps about a stream: the control-plane fields of
@@ -97,7 +88,7 @@ type Store interface {
 	Put(ctx context.Context, stream string, meta Fragment, doc []byte) error
 	// List returns the fragments whose timestamp of the given kind lies
 	// in [start, end] (ms, both inclusive), in number order.
-	List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error)
+	List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error)
 	// Lookup returns the metadata of one fragment.
 	Lookup(ctx context.Context, stream, number string) (Fragment, error)
 	// Read returns one fragment's whole document.

@@ -21,7 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // S3 is the Store on an S3-compatible bucket (AWS S3, MinIO, Ceph,
@@ -207,17 +207,17 @@ func (a *S3) indexObjectKey(name, number string) string {
 }
 
 // indexKey is a fragment's key in the index of kind.
-func (a *S3) indexKey(name string, kind TimestampKind, f Fragment) string {
-	if kind == ByServer {
+func (a *S3) indexKey(name string, kind kvs.Selector, f Fragment) string {
+	if kind == kvs.ServerTimestamp {
 		return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxServer, s3TsWidth, f.ServerMillis, f.Number, f.ProducerMillis, f.Size, f.DurationMillis)
 	}
 	return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxProd, s3TsWidth, f.ProducerMillis, f.Number, f.ServerMillis, f.Size, f.DurationMillis)
 }
 
 // parseIndexName is the inverse of indexKey for the part after idx/<k>/.
-func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
+func parseIndexName(kind kvs.Selector, name string) (Fragment, bool) {
 	parts := strings.Split(name, "-")
-	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !mkv.ValidFragmentNumber(parts[1]) {
+	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !kvs.ValidFragmentNumber(parts[1]) {
 		return Fragment{}, false
 	}
 	var nums [4]int64
@@ -229,7 +229,7 @@ func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
 		nums[i] = n
 	}
 	f := Fragment{Number: parts[1], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}
-	if kind == ByServer {
+	if kind == kvs.ServerTimestamp {
 		f.ProducerMillis, f.ServerMillis = f.ServerMillis, f.ProducerMillis
 	}
 	return f, true
@@ -533,7 +533,7 @@ const maxLeaseBytes = 256
 // Timestamps must be 0..999999999999999 ms: the index sorts them as
 // fixed-width decimals.
 func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
-	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
+	if !kvs.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
 		meta.ProducerMillis < 0 || meta.ProducerMillis > s3MaxTs || meta.ServerMillis < 0 || meta.ServerMillis > s3MaxTs {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
 	}
@@ -552,11 +552,11 @@ func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) 
 	if err := a.putIndex(ctx, stream, meta.Number, enc); err != nil {
 		return err
 	}
-	sKey := a.indexKey(stream, ByServer, meta)
+	sKey := a.indexKey(stream, kvs.ServerTimestamp, meta)
 	if err := a.putEmpty(ctx, sKey); err != nil {
 		return err
 	}
-	if err := a.putEmpty(ctx, a.indexKey(stream, ByProducer, meta)); err != nil {
+	if err := a.putEmpty(ctx, a.indexKey(stream, kvs.ProducerTimestamp, meta)); err != nil {
 		// Uncommitted: take the server-time key back if S3 lets us, so
 		// the fragment is not half listed. If it does not, the fragment
 		// stays listed by server time, with its whole body.
@@ -639,7 +639,7 @@ func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, err
 
 // List lists the index of kind from start, stopping after end; no body is
 // read. Index keys sort by time, so the result is sorted by number after.
-func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
@@ -650,7 +650,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 	}
 	start = max(start, 0)
 	dir := a.streamKey(stream) + s3IdxProd
-	if kind == ByServer {
+	if kind == kvs.ServerTimestamp {
 		dir = a.streamKey(stream) + s3IdxServer
 	}
 	var out []Fragment
@@ -662,7 +662,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 			return true // not ours: skip
 		}
 		t := f.ProducerMillis
-		if kind == ByServer {
+		if kind == kvs.ServerTimestamp {
 			t = f.ServerMillis
 		}
 		if t > end {
@@ -674,7 +674,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return mkv.CompareFragmentNumbers(out[i].Number, out[j].Number) < 0 })
+	sort.Slice(out, func(i, j int) bool { return kvs.CompareFragmentNumbers(out[i].Number, out[j].Number) < 0 })
 	return out, nil
 }
 
@@ -683,7 +683,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 // server-time key of a Put cut short before it (see S3). A body that no
 // key names is not a fragment.
 func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
@@ -697,9 +697,9 @@ func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error
 	if err != nil {
 		return Fragment{}, err
 	}
-	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByProducer, f))})
+	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ProducerTimestamp, f))})
 	if isNotFound(err) {
-		_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByServer, f))})
+		_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ServerTimestamp, f))})
 	}
 	if isNotFound(err) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
@@ -734,7 +734,7 @@ func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
 
 // getBody GETs a fragment's body, or the range rng of it ("bytes=a-b").
 func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*s3.GetObjectOutput, error) {
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
@@ -803,7 +803,7 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 // body tells the size the index must describe.
 func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
 	number := f.Number
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
@@ -866,7 +866,7 @@ func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	dir := a.streamKey(stream) + s3IdxServer
 	var frags []Fragment
 	_, err := a.listKeys(ctx, dir, "", func(k string) bool {
-		f, ok := parseIndexName(ByServer, strings.TrimPrefix(k, dir))
+		f, ok := parseIndexName(kvs.ServerTimestamp, strings.TrimPrefix(k, dir))
 		if !ok {
 			return true
 		}
@@ -883,7 +883,7 @@ func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	bodies := make([]string, 0, 2*len(frags))
 	for _, f := range frags {
 		// The commit record goes first, as Lookup trusts it.
-		idx = append(idx, a.indexKey(stream, ByProducer, f), a.indexKey(stream, ByServer, f))
+		idx = append(idx, a.indexKey(stream, kvs.ProducerTimestamp, f), a.indexKey(stream, kvs.ServerTimestamp, f))
 		bodies = append(bodies, a.bodyKey(stream, f.Number), a.indexObjectKey(stream, f.Number))
 	}
 	if err := a.deleteKeys(ctx, idx); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // TestS3CancelStopsCallsInFlight pauses the S3 server, so that requests
@@ -47,7 +48,10 @@ func TestS3CancelStopsCallsInFlight(t *testing.T) {
 			_, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number})
 			return err
 		}},
-		{"List", func(ctx context.Context) error { _, err := a.List(ctx, "cam", archive.ByServer, 0, 1<<62); return err }},
+		{"List", func(ctx context.Context) error {
+			_, err := a.List(ctx, "cam", kvs.ServerTimestamp, 0, 1<<62)
+			return err
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(bg)
@@ -121,9 +125,9 @@ func TestS3PutCutBeforeCommit(t *testing.T) {
 	require.Error(t, a.Put(bg, "cam", cut, doc2), "the commit record cannot be written")
 	broken.Store(false)
 
-	byServer, err := a.List(bg, "cam", archive.ByServer, 0, 1<<50)
+	byServer, err := a.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<50)
 	require.NoError(t, err)
-	byProducer, err := a.List(bg, "cam", archive.ByProducer, 0, 1<<50)
+	byProducer, err := a.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<50)
 	require.NoError(t, err)
 	numbers := func(fs []archive.Fragment) (out []string) {
 		for _, f := range fs {

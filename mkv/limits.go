@@ -29,10 +29,6 @@ const (
 	// tags per track.
 	MaxSimpleTags = 256
 
-	// MaxFragmentNumberLength is the longest FragmentNumber the KVS API
-	// allows (1..128 digits).
-	MaxFragmentNumberLength = 128
-
 	// MaxTrackNumber bounds track numbers read from block headers and
 	// Tracks. Matroska allows 8-byte varints; no producer needs more than
 	// a few tracks, and a small bound keeps lookups cheap.

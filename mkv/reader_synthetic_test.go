@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -180,25 +181,13 @@ func TestParseMillis(t *testing.T) {
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 		if in == "1511852108.513" || in == "0.000" {
-			assert.Equal(t, in, FormatMillis(got))
+			assert.Equal(t, in, kvs.Millis(got).String())
 		}
 	}
 	for _, in := range []string{"", ".5", "-1.000", "1e9", "1.2.3", "99999999999999999.0", "1.0000000000"} {
 		_, err := parseMillis(in)
 		assert.Error(t, err, in)
 	}
-}
-
-func TestCompareFragmentNumbers(t *testing.T) {
-	a := "91343852333181432392682062607743920146159169392"
-	b := "91343852333181432397633822764885441725874549018"
-	assert.Equal(t, -1, CompareFragmentNumbers(a, b))
-	assert.Equal(t, 1, CompareFragmentNumbers(b, a))
-	assert.Equal(t, 0, CompareFragmentNumbers(a, "000"+a))
-	assert.Equal(t, -1, CompareFragmentNumbers("9", "10"))
-	assert.True(t, ValidFragmentNumber(a))
-	assert.False(t, ValidFragmentNumber(""))
-	assert.False(t, ValidFragmentNumber("1x"))
 }
 
 // TestReaderAllocs: after warm-up, scanning costs no allocation per block.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/kvsfixture"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -225,7 +226,7 @@ func TestWriterEncodings(t *testing.T) {
 			out := writeFragments(t, mkv.WriterOptions{}, f)
 			want := append([]byte{0x44, 0x87, 0x10, 0, 0, byte(len(tt.want))}, tt.want...)
 			assert.True(t, bytes.Contains(out, want), "%d ms: want %q", tt.ms, tt.want)
-			assert.Equal(t, mkv.FormatMillis(tt.ms), tt.want, "the Reader's formatter agrees")
+			assert.Equal(t, kvs.Millis(tt.ms).String(), tt.want, "the Reader's formatter agrees")
 		}
 	})
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -540,7 +541,7 @@ func checkProducerRun(t *testing.T, store archive.Store, media *producerMedia, r
 		want = append(want, ms)
 		assert.Equal(t, 1, rep.persisted[f.Timecode], "fragment at %d PERSISTED once", f.Timecode)
 	}
-	listed, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<62)
+	listed, err := store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	var got []int64
 	for i, f := range listed {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -177,7 +178,7 @@ func TestS3Outage(t *testing.T) {
 	}
 
 	// Everything acknowledged is listed and readable, nothing else.
-	frags, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<50)
+	frags, err := store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<50)
 	require.NoError(t, err)
 	var listed []string
 	for _, f := range frags {
