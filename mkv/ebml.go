@@ -1,6 +1,7 @@
 package mkv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -85,11 +86,16 @@ func readFloat(b []byte) (float64, bool) {
 	return 0, false
 }
 
-// readString decodes a string element body: Matroska strings may be padded
-// with NULs (the producer SDK writes "Kinesis Video SDK\x00").
+// readString decodes a string element body. A string ends at its first NUL
+// if it has one: writers pad strings with NULs (the producer SDK writes
+// "Kinesis Video SDK\x00"), or overwrite a value in place with a shorter
+// one, and EBML (RFC 8794, section 13) has readers ignore the NUL and
+// everything after it. Keeping the bytes after a NUL made a tag named
+// "A\x00B" differ from the "A" other readers see (found by FuzzReader
+// against ebml-go).
 func readString(b []byte) string {
-	for len(b) > 0 && b[len(b)-1] == 0 {
-		b = b[:len(b)-1]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	return string(b)
 }

@@ -164,6 +164,13 @@ func TestReaderStructure(t *testing.T) {
 		_, err := NewBytesReader(in).Next()
 		assert.ErrorIs(t, err, ErrMalformed)
 	})
+	t.Run("a string ends at its first NUL", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go; see readString.
+		frags := readAll(t, NewBytesReader(seedDocs()["nul-in-strings"]))
+		require.Len(t, frags, 1)
+		assert.Equal(t, "V_MPEG4/ISO/AVC", frags[0].Header.Tracks[0].CodecID)
+		assert.Equal(t, []SimpleTag{{Name: "a", Value: "c"}}, frags[0].Tags.Other)
+	})
 	t.Run("bad fragment number tag", func(t *testing.T) {
 		tags := el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte(TagFragmentNumber)), el(idTagString, []byte("12a")))))
 		in := doc(tags)
