@@ -243,8 +243,12 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 			}
 			return err
 		}
-		if end < 0 && !isClusterChild(c.id) {
-			break // an unknown-size Cluster ends here
+		// An unknown-size Cluster ends here, also inside a Segment of
+		// known size: the Segment's end only bounds it (found by
+		// FuzzReader against ebml-go; it took the next Cluster as its
+		// child).
+		if el.size == unknownSize && !isClusterChild(c.id) {
+			break
 		}
 		if c.size == unknownSize {
 			return newError(c.off, elementName(c.id), ErrMalformed, "unknown size inside a Cluster")

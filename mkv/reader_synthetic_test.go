@@ -135,6 +135,20 @@ func TestReaderStructure(t *testing.T) {
 		assert.Len(t, frags[1].Blocks, 2)
 		assert.Equal(t, int64(10), frags[1].Blocks[1].Time)
 	})
+	t.Run("unknown-size clusters in a known-size segment", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go: inside a Segment of known
+		// size, an unknown-size Cluster ran to the Segment's end and took
+		// the next Cluster's Timecode and blocks as its own.
+		first := elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1))
+		second := elSized(idCluster, -1, el(idTimecode, u(9)), simpleBlock(1, 0, 0x80, 2))
+		in := append(append([]byte{}, testEBML...), el(idSegment, testTracks, first, second)...)
+		frags := readAll(t, NewBytesReader(in))
+		require.Len(t, frags, 2)
+		assert.Equal(t, int64(0), frags[0].Timecode)
+		assert.Len(t, frags[0].Blocks, 1)
+		assert.Equal(t, int64(9), frags[1].Timecode)
+		assert.Len(t, frags[1].Blocks, 1)
+	})
 	t.Run("cut inside an unknown-size cluster", func(t *testing.T) {
 		in := doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1), simpleBlock(1, 1, 0, 2, 3, 4)))
 		frags := readAll(t, NewBytesReader(in[:len(in)-2]))
