@@ -253,7 +253,7 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 		if c.size == unknownSize {
 			return newError(c.off, elementName(c.id), ErrMalformed, "unknown size inside a Cluster")
 		}
-		if end >= 0 && c.size > uint64(end-c.off-int64(c.hdr)) {
+		if end >= 0 && c.overruns(end) {
 			return newError(c.off, elementName(c.id), ErrMalformed, "overruns its Cluster")
 		}
 		body, err := r.body(c, MaxFragmentSize)

@@ -108,6 +108,14 @@ type element struct {
 	size uint64 // body size, or unknownSize
 }
 
+// overruns reports whether el reaches past end, an input offset: its body
+// or already its header, which a size check alone would miss (the room
+// left would be negative; found by FuzzReader against ebml-go).
+func (el element) overruns(end int64) bool {
+	body := el.off + int64(el.hdr)
+	return body > end || el.size != unknownSize && el.size > uint64(end-body)
+}
+
 // elementName names the IDs that appear in error messages.
 func elementName(id uint32) string {
 	switch id {

@@ -149,6 +149,21 @@ func TestReaderStructure(t *testing.T) {
 		assert.Equal(t, int64(9), frags[1].Timecode)
 		assert.Len(t, frags[1].Blocks, 1)
 	})
+	t.Run("a child's header across its cluster's end", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go: the size check missed a
+		// header that already passed the end, and the Reader read on
+		// into the Tags after the Cluster as if the input were cut.
+		tags := el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte("name")))))
+		in := doc(el(idCluster, el(idTimecode, u(0)), []byte{0x30, 0x30, 0x30, 0x30}), tags)
+		_, err := NewBytesReader(in).Next()
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
+	t.Run("an element's header across its segment's end", func(t *testing.T) {
+		in := append(append([]byte{}, testEBML...), el(idSegment, testTracks, []byte{0x1F, 0x43, 0xB6})...)
+		in = append(in, 0x75, 0xFF)
+		_, err := NewBytesReader(in).Next()
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
 	t.Run("cut inside an unknown-size cluster", func(t *testing.T) {
 		in := doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1), simpleBlock(1, 1, 0, 2, 3, 4)))
 		frags := readAll(t, NewBytesReader(in[:len(in)-2]))
