@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // syncBuffer is a log sink tests read while the server writes to it.
@@ -55,7 +56,7 @@ func (f failingStore) Streams(ctx context.Context) ([]archive.Stream, error) {
 	return f.Store.Streams(ctx)
 }
 
-func (f failingStore) List(ctx context.Context, stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
+func (f failingStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
 	if f.broken.Load() {
 		return nil, errDiskOnFire
 	}
