@@ -14,6 +14,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/images"
 )
@@ -76,7 +77,7 @@ func (f statFunc) writeSamples(b *promBuf, name string, labels, values []string)
 
 // imagesQuery is a checked GetImages request.
 type imagesQuery struct {
-	kind archive.TimestampKind
+	kind kvs.Selector
 	// start and end (ms, inclusive) and interval (ms) fix the sample
 	// times start + k*interval.
 	start, end, interval int64
@@ -97,13 +98,13 @@ func (q *imagesQuery) samples() int64 {
 // imagesToken is GetImages' NextToken: the query it continues, so that a
 // token is not used with another, and the next sample k.
 type imagesToken struct {
-	kind                 archive.TimestampKind
+	kind                 kvs.Selector
 	start, end, interval int64
 	next                 int64
 }
 
 func (t imagesToken) encode() string {
-	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "i1 %d %d %d %d %d", t.kind, t.start, t.end, t.interval, t.next))
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "i1 %s %d %d %d %d", t.kind, t.start, t.end, t.interval, t.next))
 }
 
 // decodeImagesToken parses a NextToken and checks that it names a sample
@@ -115,11 +116,10 @@ func decodeImagesToken(s string) (imagesToken, error) {
 	if err != nil || base64.StdEncoding.EncodeToString(raw) != s {
 		return t, bad
 	}
-	var k int
-	var rest string
-	n, _ := fmt.Sscanf(string(raw), "i1 %d %d %d %d %d%s", &k, &t.start, &t.end, &t.interval, &t.next, &rest)
-	t.kind = archive.TimestampKind(k)
-	if n != 5 || t.encode() != s || (t.kind != archive.ByProducer && t.kind != archive.ByServer) ||
+	var k, rest string
+	n, _ := fmt.Sscanf(string(raw), "i1 %s %d %d %d %d%s", &k, &t.start, &t.end, &t.interval, &t.next, &rest)
+	t.kind = kvs.Selector(k)
+	if n != 5 || t.encode() != s || !t.kind.Valid() ||
 		t.interval < minSampling || t.interval > maxSampling || t.end < t.start || t.next < 1 {
 		return t, bad
 	}
@@ -133,9 +133,8 @@ func decodeImagesToken(s string) (imagesToken, error) {
 // parseImagesQuery checks a GetImages request's fields against the model.
 func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 	q := &imagesQuery{limit: maxImagesPerPage}
-	var err error
-	if q.kind, err = timestampKind(in.ImageSelectorType, "ImageSelectorType"); err != nil {
-		return nil, err
+	if q.kind = kvs.Selector(in.ImageSelectorType); !q.kind.Valid() {
+		return nil, invalidArg("ImageSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
 	}
 	if in.StartTimestamp == nil || in.EndTimestamp == nil {
 		return nil, invalidArg("StartTimestamp and EndTimestamp are required.")
@@ -220,8 +219,8 @@ func jpegQuality(fc map[string]string) (int, error) {
 type getImagesInput struct {
 	StreamName, StreamARN     *string
 	ImageSelectorType         string
-	StartTimestamp            *Seconds
-	EndTimestamp              *Seconds
+	StartTimestamp            *kvs.Millis
+	EndTimestamp              *kvs.Millis
 	SamplingInterval          *int64
 	Format                    string
 	FormatConfig              map[string]string
@@ -232,7 +231,7 @@ type getImagesInput struct {
 
 // imageJSON is one entry of GetImages' answer.
 type imageJSON struct {
-	TimeStamp    Seconds
+	TimeStamp    kvs.Millis
 	Error        string `json:",omitempty"`
 	ImageContent string `json:",omitempty"`
 }
@@ -332,7 +331,7 @@ const contiguousSlack = 500 // ms
 // holds has NO_MEDIA. Only the indexes of the fragments looked at are read.
 func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream, q *imagesQuery, times []int64) ([]imageFrame, error) {
 	startOf := func(f archive.Fragment) int64 {
-		if q.kind == archive.ByProducer {
+		if q.kind == kvs.ProducerTimestamp {
 			return f.ProducerMillis
 		}
 		return f.ServerMillis
@@ -534,7 +533,7 @@ func (s *Server) makeImages(ctx context.Context, rq *request, frames []imageFram
 
 // makeImage is one entry: the image, or NO_MEDIA or MEDIA_ERROR.
 func (s *Server) makeImage(ctx context.Context, rq *request, fr *imageFrame) imageJSON {
-	e := imageJSON{TimeStamp: Seconds(fr.time), Error: fr.error}
+	e := imageJSON{TimeStamp: kvs.Millis(fr.time), Error: fr.error}
 	if fr.error != "" {
 		return e
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // FuzzImagesToken: any NextToken either decodes to a sample inside the
@@ -16,14 +16,14 @@ import (
 // InvalidArgument; it never panics.
 func FuzzImagesToken(f *testing.F) {
 	for _, seed := range []imagesToken{
-		{archive.ByProducer, 1703120790149, 1703120840149, 3000, 1},
-		{archive.ByServer, -5000, 0, 20000, 1},
-		{archive.ByServer, -9223372036854775808, 9223372036854775807, 3000, 3074457345618258602},
+		{kvs.ProducerTimestamp, 1703120790149, 1703120840149, 3000, 1},
+		{kvs.ServerTimestamp, -5000, 0, 20000, 1},
+		{kvs.ServerTimestamp, -9223372036854775808, 9223372036854775807, 3000, 3074457345618258602},
 	} {
 		f.Add(seed.encode())
 	}
-	f.Add(base64.StdEncoding.EncodeToString([]byte("i1 0 0 0 3000 1")))
-	f.Add(base64.StdEncoding.EncodeToString([]byte("i1 2 0 10000 3000 1")))
+	f.Add(base64.StdEncoding.EncodeToString([]byte("i1 PRODUCER_TIMESTAMP 0 0 3000 1")))
+	f.Add(base64.StdEncoding.EncodeToString([]byte("i1 LATEST 0 10000 3000 1")))
 	f.Add("aTEgMCAwIDEwMDAwIDMwMDAgMQ")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -45,19 +45,19 @@ func FuzzImagesToken(f *testing.F) {
 
 func TestImagesTokenRoundTrip(t *testing.T) {
 	for _, tok := range []imagesToken{
-		{archive.ByProducer, 1703120790149, 1703120840149, 3000, 16},
-		{archive.ByServer, 0, 3000, 3000, 1},
+		{kvs.ProducerTimestamp, 1703120790149, 1703120840149, 3000, 16},
+		{kvs.ServerTimestamp, 0, 3000, 3000, 1},
 	} {
 		got, err := decodeImagesToken(tok.encode())
 		require.NoError(t, err)
 		assert.Equal(t, tok, got)
 	}
 	for _, bad := range []imagesToken{
-		{archive.ByProducer, 0, 3000, 3000, 2}, // past the window
-		{archive.ByProducer, 0, 3000, 3000, 0}, // the first page needs none
-		{archive.ByProducer, 0, 3000, 2999, 1}, // interval below the model's
-		{archive.ByProducer, 10, 0, 3000, 1},   // end before start
-		{archive.TimestampKind(7), 0, 9000, 3000, 1},
+		{kvs.ProducerTimestamp, 0, 3000, 3000, 2}, // past the window
+		{kvs.ProducerTimestamp, 0, 3000, 3000, 0}, // the first page needs none
+		{kvs.ProducerTimestamp, 0, 3000, 2999, 1}, // interval below the model's
+		{kvs.ProducerTimestamp, 10, 0, 3000, 1},   // end before start
+		{kvs.Selector("NOW"), 0, 9000, 3000, 1},
 	} {
 		_, err := decodeImagesToken(bad.encode())
 		assert.Error(t, err, "%+v", bad)
@@ -71,7 +71,7 @@ func FuzzGetImagesInput(f *testing.F) {
 		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":1703120790.149,"EndTimestamp":1703120840.149,"SamplingInterval":3000,"Format":"JPEG"}`,
 		`{"ImageSelectorType":"SERVER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":1e9,"SamplingInterval":20000,"Format":"PNG","HeightPixels":54,"MaxResults":100}`,
 		`{"ImageSelectorType":"SERVER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":9,"SamplingInterval":3000,"Format":"JPEG","FormatConfig":{"JPEGQuality":"1"},"WidthPixels":3840,"HeightPixels":2160}`,
-		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":9,"SamplingInterval":3000,"Format":"JPEG","NextToken":"aTEgMCAwIDkwMDAgMzAwMCAx"}`,
+		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":0,"EndTimestamp":9,"SamplingInterval":3000,"Format":"JPEG","NextToken":"aTEgUFJPRFVDRVJfVElNRVNUQU1QIDAgOTAwMCAzMDAwIDE="}`,
 		`{"ImageSelectorType":"PRODUCER_TIMESTAMP","StartTimestamp":-9e15,"EndTimestamp":9e15,"SamplingInterval":3000,"Format":"PNG","FormatConfig":{}}`,
 	} {
 		f.Add([]byte(seed))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -30,22 +31,22 @@ const liveLookahead = time.Hour
 //     playlist (Session.Start), by server time.
 func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time) ([]archive.Fragment, error) {
 	if ss.Mode == "LIVE" {
-		frags, err := s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, ss.Start, now.Add(liveLookahead).UnixMilli())
+		frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, ss.Start, now.Add(liveLookahead).UnixMilli())
 		if err != nil {
 			return nil, err
 		}
 		// List is in number order: the session's fragments are those
 		// from its first one on. (Once retention has deleted that one,
 		// the numbering starts again from the oldest left.)
-		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return mkv.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
+		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return kvs.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
 		if k < 0 {
 			return nil, nil
 		}
 		return frags[k:], nil
 	}
-	kind, selType := archive.ByServer, dedup.ServerTimestamp
-	if ss.Selector == "PRODUCER_TIMESTAMP" {
-		kind, selType = archive.ByProducer, dedup.ProducerTimestamp
+	kind := kvs.ServerTimestamp
+	if ss.Selector == string(kvs.ProducerTimestamp) {
+		kind = kvs.ProducerTimestamp
 	}
 	end := ss.End
 	if !ss.HasEnd {
@@ -65,7 +66,7 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
 			HasProducer: true, HasServer: true, Bytes: f.Size}
 	}
-	req := dedup.Request{Selector: selType, Start: ss.Start, End: end}
+	req := dedup.Request{Selector: kind, Start: ss.Start, End: end}
 	sel, err := dedup.Select(&req, metas, lim)
 	if err != nil && kvserr.KindOf(err) != kvserr.ResourceNotFound {
 		return nil, err
