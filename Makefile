@@ -25,17 +25,12 @@ deps-run:
 
 # What the tests need besides: ffmpeg/ffprobe decode and list packets,
 # mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in
-# the web page's browser test (server/browser_test.go), node runs the
-# JavaScript SDK against the server (server/jssdk_test.go).
+# the web page's browser test (server/browser_test.go).
 deps: deps-run
 	@missing=""; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	$(apt_install)
-	@# The AWS SDK for JavaScript v3 of server/jssdk_test.go, at the
-	@# versions its package-lock.json pins (node_modules is not committed).
-	@[ -d server/testdata/jssdk/node_modules ] || npm ci --prefix server/testdata/jssdk --no-audit --no-fund
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
 	@if ! command -v versitygw >/dev/null && [ ! -x "$$($(GO) env GOPATH)/bin/versitygw" ]; then \
