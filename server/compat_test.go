@@ -200,6 +200,17 @@ func prepareJS(t *testing.T) ([]string, error) {
 			return nil, err
 		}
 	}
+	// The pinned SDK's engines field asks for Node 20 or later.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	v, err := exec.CommandContext(ctx, "node", "-p", "process.versions.node").Output()
+	if err != nil {
+		return nil, err
+	}
+	major, _, _ := strings.Cut(strings.TrimSpace(string(v)), ".")
+	if n, err := strconv.Atoi(major); err != nil || n < 20 {
+		return nil, fmt.Errorf("node %s: the JS SDK of compat/js needs Node 20 or later", bytes.TrimSpace(v))
+	}
 	dir := filepath.Join("..", "compat", "js")
 	lock, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
 	if err != nil {
