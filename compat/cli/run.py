@@ -130,6 +130,9 @@ class Run:
             return {"outcome": "other", "detail": "%s: %s" % (type(e).__name__, e)}
         if p is not None and p.returncode != 0:
             m = ERROR.search(p.stderr)
+            if not m and "Invalid choice" in p.stderr:
+                # Without aws_completer, a command this CLI lacks is found here.
+                return {"outcome": "NOT_EXPOSED"}
             if not m:
                 return {"outcome": "other", "detail": p.stderr.strip()[-300:]}
             if m.group(1) == "UnknownOperationException":
