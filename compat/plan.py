@@ -4,6 +4,7 @@ only."""
 
 import json
 import os
+import threading
 
 
 def load():
@@ -25,11 +26,14 @@ def fill(value, placeholders):
 
 
 def once(f):
-    """f, called at most once: for what does not change in a run."""
+    """f, called at most once (calls may come from several threads): for
+    what does not change in a run."""
     memo = []
+    lock = threading.Lock()
 
     def get():
-        if not memo:
-            memo.append(f())
-        return memo[0]
+        with lock:
+            if not memo:
+                memo.append(f())
+            return memo[0]
     return get

@@ -35,7 +35,7 @@ type goSDKService struct {
 	client       any
 }
 
-// runGoSDK is the Go SDK's runner (compatClient.run).
+// runGoSDK is the Go SDK's runner: it reports as the others do.
 func runGoSDK(t *testing.T, r *rig, vars map[string]string) []compatLine {
 	kv, media := sdkClients(r.url, testKeyID, testSecret)
 	services := []goSDKService{

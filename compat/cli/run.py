@@ -30,11 +30,9 @@ STREAMING = {"GetMedia", "GetClip", "GetMediaForFragmentList"}
 # GetMedia never ends by itself: the CLI is stopped once it has written
 # bytes, which are the proof, or after this long without any.
 GET_MEDIA_SECONDS = 60
-# Placeholders that tie a call to the scratch stream: such calls run one
-# after the other, in the plan's order; the others run beside them, since
-# each `aws` process takes a second or more to start.
-CHAINED = ("$stream", "$streamARN", "$version")
-WORKERS = 4
+# Each `aws` process takes a second or more to start on a busy machine:
+# the calls run side by side where the plan's chains allow.
+WORKERS = 6
 ERROR = re.compile(r"An error occurred \(([A-Za-z0-9_.]+)\)")
 
 
@@ -144,35 +142,45 @@ class Run:
 
 
 def main():
-    version = subprocess.run(["aws", "--version"], capture_output=True, text=True).stdout or ""
-    version = (version.split() or ["?"])[0].split("/")[-1]
-    offered = {s: commands(s) for s in SERVICES}
-    if any(c is None for c in offered.values()):
-        print("aws_completer not found: only the plan's operations are tried", file=sys.stderr)
-    calls = [(e["service"], e["op"], kebab(e["op"]), e["input"]) for e in plan.load()]
-    planned = {(s, c) for s, _, c, _ in calls}
-    for s in SERVICES:
-        for c in sorted(offered[s] or ()):
-            if (s, c) not in planned:
-                calls.append((s, "".join(w.capitalize() for w in c.split("-")), c, {}))
-    run = Run()
-
-    def one(call):
-        service, op, command, params = call
-        line = {"op": op, "service": service, "client": "aws-cli", "version": version}
-        if offered[service] is not None and command not in offered[service]:
-            line["outcome"] = "NOT_EXPOSED"
-        else:
-            line.update(run.call(service, op, command, params))
-        return line
-
-    chained = [c for c in calls if any(p in json.dumps(c[3]) for p in CHAINED)]
     with ThreadPoolExecutor(WORKERS) as pool:
-        chain = pool.submit(lambda: [one(c) for c in chained])
-        alone = {id(c): pool.submit(one, c) for c in calls if c not in chained}
-        done = dict(zip(map(id, chained), chain.result()))
-        for c in calls:
-            print(json.dumps(done[id(c)] if id(c) in done else alone[id(c)].result()), flush=True)
+        version = pool.submit(subprocess.run, ["aws", "--version"], capture_output=True, text=True)
+        offered = dict(zip(SERVICES, pool.map(commands, SERVICES)))
+        version = (version.result().stdout.split() or ["?"])[0].split("/")[-1]
+        if any(c is None for c in offered.values()):
+            print("aws_completer not found: only the plan's operations are tried", file=sys.stderr)
+        calls = [(e["service"], e["op"], kebab(e["op"]), e["input"], e.get("chain")) for e in plan.load()]
+        planned = {(c[0], c[2]) for c in calls}
+        for s in SERVICES:
+            for c in sorted(offered[s] or ()):
+                if (s, c) not in planned:
+                    calls.append((s, "".join(w.capitalize() for w in c.split("-")), c, {}, None))
+        run = Run()
+
+        def one(call):
+            service, op, command, params, _ = call
+            line = {"op": op, "service": service, "client": "aws-cli", "version": version}
+            if offered[service] is not None and command not in offered[service]:
+                line["outcome"] = "NOT_EXPOSED"
+            else:
+                line.update(run.call(service, op, command, params))
+            return line
+
+        def serial(chain):
+            return [one(c) for c in chain]
+
+        # setup, then every chain (a call outside one is a chain of its
+        # own) side by side, then teardown.
+        chains = {}
+        for i, c in enumerate(calls):
+            chains.setdefault(c[4] or i, []).append(c)
+        done = serial(chains.pop("setup", []))
+        teardown = chains.pop("teardown", [])
+        for lines in pool.map(serial, chains.values()):
+            done += lines
+        done += serial(teardown)
+    order = {(c[0], c[1]): i for i, c in enumerate(calls)}
+    for line in sorted(done, key=lambda l: order[(l["service"], l["op"])]):
+        print(json.dumps(line), flush=True)
     shutil.rmtree(run.tmp, ignore_errors=True)
 
 
