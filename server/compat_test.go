@@ -152,6 +152,16 @@ func TestClientCompatibility(t *testing.T) {
 	}
 	committed, err := compatTableOf(string(doc))
 	require.NoError(t, err)
+	// The header names the clients' versions. Other versions (Debian's
+	// awscli and boto3 are older) expose other sets of operations, so the
+	// table is compared only where it was taken; the checks above hold
+	// for every version.
+	committedHead, _, _ := strings.Cut(committed, "\n")
+	head, _, _ := strings.Cut(table, "\n")
+	if committedHead != head {
+		t.Logf("README.md's table was taken with other client versions (%s); this run measured:\n%s", committedHead, table)
+		return
+	}
 	assert.Equal(t, committed, table, "README.md's compatibility table is not what the clients measured: "+
 		"go test ./server -run TestClientCompatibility -update-compat rewrites it")
 }
