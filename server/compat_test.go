@@ -35,22 +35,6 @@ import (
 
 var updateCompat = flag.Bool("update-compat", false, "rewrite README.md's compatibility table from the client conformance run")
 
-// awaitingImagesBranch lists the operations another branch (images)
-// serves: until it is merged they alone may answer UnknownOperation, and
-// once one is served the test asks for its removal here.
-var awaitingImagesBranch = map[string]bool{
-	"GetImages":                           true,
-	"DescribeEdgeConfiguration":           true,
-	"StartEdgeConfigurationUpdate":        true,
-	"DeleteEdgeConfiguration":             true,
-	"ListEdgeAgentConfigurations":         true,
-	"DescribeMappedResourceConfiguration": true,
-	"DescribeMediaStorageConfiguration":   true,
-	"UpdateMediaStorageConfiguration":     true,
-	"DescribeStreamStorageConfiguration":  true,
-	"UpdateStreamStorageConfiguration":    true,
-}
-
 // Outcomes a runner reports besides "ok" and a typed error code.
 const (
 	outcomeOK         = "ok"
@@ -314,10 +298,8 @@ func clientProblems(client string, plan []planEntry, lines []compatLine) []strin
 			problems = append(problems, fmt.Sprintf("%s %s: reported as client %q", client, l.Op, l.Client))
 		case l.Outcome == outcomeOther || l.Outcome == "":
 			problems = append(problems, fmt.Sprintf("%s %s: the call failed without a typed answer: %s", client, l.Op, l.Detail))
-		case l.Outcome == outcomeUnknown && !awaitingImagesBranch[l.Op]:
+		case l.Outcome == outcomeUnknown:
 			problems = append(problems, fmt.Sprintf("%s %s: UnknownOperation", client, l.Op))
-		case l.Outcome != outcomeUnknown && l.Outcome != outcomeNotExposed && awaitingImagesBranch[l.Op]:
-			problems = append(problems, fmt.Sprintf("%s %s is served now (%s): remove it from awaitingImagesBranch", client, l.Op, l.Outcome))
 		}
 	}
 	for _, p := range plan {
