@@ -1,6 +1,7 @@
 // The kvsclip page: lists the streams, draws each one's fragments on a
-// timeline (producer time, so holes in the recording show as gaps), lets
-// the user drag out a range and plays or downloads it through the clip URL.
+// timeline (producer time, so holes in the recording show as gaps) with
+// thumbnails from GetImages under it, lets the user drag out a range and
+// plays or downloads it through the clip URL.
 // It talks to the same JSON API the SDKs use; no build step, no libraries.
 "use strict";
 
