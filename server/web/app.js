@@ -520,6 +520,7 @@ function render(info, frags) {
     hint.querySelector("pre code").textContent = putHint(st.name);
   }
   el.querySelector(".controls").addEventListener("submit", ev => { ev.preventDefault(); play(st); });
+  bindSessions(st);
   document.getElementById("streams").appendChild(el);
   state.streams.set(st.name, st);
 }
@@ -604,3 +605,215 @@ window.kvsclip = {
   // sha256hex is the page's SHA-256, for the browser test to check.
   sha256hex: s => hex(sha256(utf8(s))),
 };
+
+// Playback sessions: the live view of a stream and the HLS playback of its
+// selected range, through the playback API any KVS client uses
+// (GetHLSStreamingSessionURL, then the session URL in a <video> of their
+// own, apart from the clip's). Chromium and Firefox offer Media Source
+// Extensions rather than HLS, so the page plays HLS with hls.js, which
+// the server serves from its --player-dir (make deps fetches it there);
+// without it, a browser's own HLS is used where it has one, and
+// otherwise the page says what is missing.
+
+const HLS_LIBRARY = "/web/player/hls.min.js";
+// LIVE_WINDOW is the live playlist's length in fragments
+// (MaxMediaPlaylistFragmentResults): KVS's fragments last 1 to 2 s, so
+// the window holds more than hls.js stays behind the live edge.
+const LIVE_WINDOW = 10;
+// LIVE_DELAY is how far behind the newest media the live view plays, in
+// seconds: less risks stalls at each new fragment, more is older news.
+const LIVE_DELAY = 3;
+
+const sessionView = {
+  section: document.getElementById("session"),
+  info: document.getElementById("session-info"),
+  error: document.getElementById("session-error"),
+  video: document.getElementById("session-video"),
+  hls: null, // the hls.js player, while one plays
+  current: null, // { stream, mode, url, player, label }
+  waiting: 0, // 'waiting' events since playback began: stalls
+  began: 0, // performance.now() when the session was asked for
+  firstFrame: 0, // ms from began to the first 'playing'
+  ticker: 0,
+};
+
+let hlsLibrary = null;
+
+// loadHlsLibrary loads hls.js once and resolves to its Hls class, or to
+// null when the server has none or it cannot play in this browser.
+function loadHlsLibrary() {
+  if (!hlsLibrary) {
+    hlsLibrary = new Promise(resolve => {
+      const s = document.createElement("script");
+      s.src = HLS_LIBRARY;
+      s.onload = () => resolve(window.Hls && window.Hls.isSupported() ? window.Hls : null);
+      s.onerror = () => resolve(null);
+      document.head.appendChild(s);
+    });
+  }
+  return hlsLibrary;
+}
+
+function showSessionError(type, message) {
+  const e = sessionView.error;
+  e.hidden = false;
+  e.replaceChildren();
+  const b = document.createElement("strong");
+  b.className = "type";
+  b.textContent = type;
+  e.append(b, " ", message);
+}
+
+// stopSession ends what the session player plays.
+function stopSession() {
+  const view = sessionView;
+  if (view.hls) {
+    view.hls.destroy();
+    view.hls = null;
+  }
+  clearInterval(view.ticker);
+  view.video.pause();
+  view.video.removeAttribute("src");
+  view.video.load();
+  view.current = null;
+}
+
+// sessionLatency is how far the live view plays behind now, in seconds,
+// from the fragments' timestamps in the playlist (PROGRAM-DATE-TIME), or
+// null when the player cannot tell.
+function sessionLatency() {
+  const d = sessionView.hls && sessionView.hls.playingDate;
+  return d ? (Date.now() - d.getTime()) / 1000 : null;
+}
+
+// choosePlayer picks how to play HLS here: "hls.js" or "native", as
+// asked ("auto": hls.js where it loads, else the browser's own), or
+// throws an Error that says what is missing.
+async function choosePlayer(choice) {
+  const native = sessionView.video.canPlayType("application/vnd.apple.mpegurl") !== "";
+  const Hls = choice === "native" ? null : await loadHlsLibrary();
+  if (Hls) return "hls.js";
+  if (native && choice !== "hls.js") return "native";
+  throw new Error("This server has no HLS player library for this browser (" + HLS_LIBRARY +
+    " is missing): run make deps, or start kvsclip serve with --player-dir set to a directory holding hls.js's hls.min.js." +
+    (native ? "" : " This browser does not play HLS itself."));
+}
+
+// startSession asks for an HLS session of the stream and plays it in the
+// session player: mode LIVE follows the stream, ON_DEMAND plays the range
+// in the form (producer time) to its end. choice is "auto", "hls.js" or
+// "native". It resolves to the session URL, or "" when nothing plays.
+async function startSession(st, mode, choice = "auto") {
+  const view = sessionView;
+  stopSession();
+  video.pause(); // the clip player
+  st.el.appendChild(view.section);
+  view.section.hidden = false;
+  view.error.hidden = true;
+  view.video.hidden = true;
+  view.waiting = 0;
+  view.firstFrame = 0;
+  view.began = performance.now();
+  view.info.classList.toggle("live", mode === "LIVE");
+  const body = { StreamName: st.name, PlaybackMode: mode, ContainerFormat: "FRAGMENTED_MP4", DisplayFragmentTimestamp: "ALWAYS" };
+  let label = st.name + " · live";
+  if (mode === "LIVE") {
+    body.MaxMediaPlaylistFragmentResults = LIVE_WINDOW;
+  } else {
+    const range = readRange(st);
+    if (!range) return "";
+    const [a, b] = range;
+    body.HLSFragmentSelector = { FragmentSelectorType: "PRODUCER_TIMESTAMP", TimestampRange: { StartTimestamp: a, EndTimestamp: b } };
+    label = st.name + " · " + fmtTime(a) + " – " + fmtTime(b) + " (HLS)";
+  }
+  view.info.textContent = label + ": starting a session…";
+  let url, player;
+  try {
+    // The player first: without one, no session is worth asking for.
+    player = await choosePlayer(choice);
+    url = (await api("getHLSStreamingSessionURL", body)).HLSStreamingSessionURL;
+  } catch (err) {
+    view.info.textContent = label + ": not playing";
+    const [type, ...rest] = err.message.split(": ");
+    if (err.code) showSessionError(type, rest.join(": "));
+    else showSessionError("No player", err.message);
+    return "";
+  }
+  view.current = { stream: st.name, mode, url, player, label };
+  view.video.hidden = false;
+  if (player === "hls.js") {
+    const hls = new window.Hls({ liveSyncDuration: LIVE_DELAY, liveMaxLatencyDuration: 4 * LIVE_DELAY });
+    view.hls = hls;
+    let recovered = false;
+    hls.on(window.Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || view.hls !== hls) return;
+      // A decoder error is retried once (hls.js resets the media
+      // source); anything else ends the session with its reason.
+      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      const code = data.response && data.response.code;
+      showSessionError(data.details, (code ? "HTTP " + code + " from the session URL" : data.type) + (data.error ? ": " + data.error.message : ""));
+    });
+    hls.loadSource(url);
+    hls.attachMedia(view.video);
+  } else {
+    view.video.src = url;
+  }
+  const p = view.video.play();
+  if (p) p.catch(() => {}); // autoplay may be refused; the controls remain
+  view.info.textContent = label + " · " + player;
+  if (mode === "LIVE") {
+    view.ticker = setInterval(() => {
+      const lat = sessionLatency();
+      if (view.current && view.current.url === url) view.info.textContent = label + " · " + player + (lat === null ? "" : " · " + lat.toFixed(1) + " s behind");
+    }, 1000);
+  }
+  return url;
+}
+
+// bindSessions gives a stream's article its session buttons.
+function bindSessions(st) {
+  st.el.querySelector(".sessions .live").addEventListener("click", () => { startSession(st, "LIVE"); });
+  const range = st.el.querySelector(".sessions .hls-range");
+  range.hidden = !st.frags.length;
+  range.addEventListener("click", () => { startSession(st, "ON_DEMAND"); });
+}
+
+sessionView.video.addEventListener("playing", () => {
+  if (!sessionView.firstFrame) sessionView.firstFrame = performance.now() - sessionView.began;
+});
+sessionView.video.addEventListener("waiting", () => { if (sessionView.firstFrame) sessionView.waiting++; });
+sessionView.video.addEventListener("error", () => {
+  const e = sessionView.video.error;
+  if (e && sessionView.current) showSessionError("The browser could not play this session", "(" + e.code + (e.message ? " " + e.message : "") + ")");
+});
+// One player plays at a time: a clip started stops the session.
+video.addEventListener("play", () => {
+  if (sessionView.current) stopSession();
+  sessionView.section.hidden = true;
+});
+
+Object.assign(window.kvsclip, {
+  // live and playRange start a session of the stream, LIVE or ON_DEMAND
+  // over the selected range, with player "auto", "hls.js" or "native";
+  // they resolve to the session URL, "" when nothing plays.
+  live: (name, player) => startSession(state.streams.get(name), "LIVE", player),
+  playRange: (name, player) => startSession(state.streams.get(name), "ON_DEMAND", player),
+  stopSession,
+  // session is what the session player is doing, for the browser test.
+  session: () => {
+    const v = sessionView.video, c = sessionView.current;
+    return {
+      player: c ? c.player : "", mode: c ? c.mode : "", url: c ? c.url : "",
+      currentTime: v.currentTime, readyState: v.readyState, paused: v.paused, ended: v.ended,
+      duration: isFinite(v.duration) ? v.duration : -1, waiting: sessionView.waiting,
+      firstFrameMs: sessionView.firstFrame, latency: sessionLatency(),
+      // ahead is the media buffered past the play head, in seconds.
+      ahead: (b => { for (let i = 0; i < b.length; i++) if (b.start(i) <= v.currentTime + 0.1 && v.currentTime <= b.end(i)) return b.end(i) - v.currentTime; return 0; })(v.buffered),
+      error: sessionView.error.hidden ? "" : sessionView.error.textContent,
+    };
+  },
+});
