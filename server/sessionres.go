@@ -136,7 +136,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	case "GetHLSMediaPlaylist":
 		return s.sendMediaPlaylist(ctx, rq, w, ss, now, uri)
 	case "GetDASHManifest":
-		return s.sendManifest(ctx, w, ss, now, uri)
+		return s.sendManifest(ctx, rq, w, ss, now, uri)
 	}
 	frags, err := s.sessionFragment(ctx, ss, q.number, now)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -147,21 +148,38 @@ func sameCodecs(a, b *mkv.Header) bool {
 	return true
 }
 
+// codecChanges tells, for each segment of the window, whether the codec
+// data change there: from the fragment before it, which for the first
+// one is the fragment before the window. It also returns the indexes of
+// the window's fragments.
+func (s *Server) codecChanges(ctx context.Context, rq *request, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
+	lo := max(from-1, 0)
+	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
+	all, err := s.indexes(ctx, rq, st, frags[lo:])
+	if err != nil {
+		return nil, nil, err
+	}
+	idx = all[from-lo:]
+	changed = make([]bool, len(idx))
+	for k := range idx {
+		i := from + k - lo // in all
+		changed[k] = i > 0 && !sameCodecs(all[i-1].Header, all[i].Header)
+	}
+	return changed, idx, nil
+}
+
 // markCodecChanges puts a discontinuity, and for fMP4 an init segment of
 // its own, where the codec data changes between the window's fragments (or
 // between the fragment before the window and its first). A player resets
 // its decoder there; KVS instead fails such a session.
 func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
-	lo := max(from-1, 0)
-	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
-	idx, err := s.indexes(ctx, rq, st, frags[lo:])
+	changed, _, err := s.codecChanges(ctx, rq, ss, frags, from)
 	if err != nil {
 		return err
 	}
 	initURI := ""
 	for k := range win.Segments {
-		i := from + k - lo // in idx
-		if i > 0 && !sameCodecs(idx[i-1].Header, idx[i].Header) {
+		if changed[k] {
 			if k == 0 && !win.Segments[k].Discontinuity {
 				win.Discontinuities++ // its tag just left the playlist
 			}
