@@ -23,19 +23,22 @@ deps-run:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	$(apt_install)
 
-# The web page's HLS player: hls.js from the npm registry, pinned by
-# version and by its package's SHA-256, unpacked (its minified build and
-# its LICENSE) into PLAYER_DIR, where kvsclip serve looks by default
-# (--player-dir) and the browser tests find it; never committed
-# (server/doc.go says why).
+# The web page's players of HLS and DASH sessions: hls.js and dash.js from
+# the npm registry, pinned by version and by their packages' SHA-256,
+# unpacked (the minified build and its license) into PLAYER_DIR, where
+# kvsclip serve looks by default (--player-dir) and the browser tests find
+# them; never committed (server/doc.go says why).
 HLSJS_VERSION := 1.7.4
 HLSJS_SHA256 := e4ab3d5d13f7cca9ef241d098f39686e19fd451831ba07dc9943482fd5ff75c7
+DASHJS_VERSION := 5.2.1
+DASHJS_SHA256 := 4eacb0cc3525276666ca3f084611cdabb5a2264d128dfe0750fe106fbddd088f
 PLAYER_DIR ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/kvsclip/player
 player:
 	@missing=""; \
 	command -v npm >/dev/null || missing=" npm"; \
 	$(apt_install)
-	@./scripts/player.sh '$(PLAYER_DIR)' hls.js '$(HLSJS_VERSION)' '$(HLSJS_SHA256)' hls.min.js
+	@./scripts/player.sh '$(PLAYER_DIR)' hls.js '$(HLSJS_VERSION)' '$(HLSJS_SHA256)' dist/hls.min.js
+	@./scripts/player.sh '$(PLAYER_DIR)' dashjs '$(DASHJS_VERSION)' '$(DASHJS_SHA256)' dist/modern/umd/dash.mediaplayer.min.js LICENSE.md
 
 # What the tests need besides: ffmpeg/ffprobe decode and list packets,
 # mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in

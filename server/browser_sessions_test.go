@@ -166,50 +166,11 @@ func TestBrowserSessions(t *testing.T) {
 	streams := js[[]string](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => window.kvsclip.streams())`, testKeyID, testSecret))
 	require.Equal(t, []string{"cam"}, streams)
 
-	// The live view.
-	url := js[string](t, bctx, `window.kvsclip.live("cam")`)
-	require.Contains(t, url, "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=", "the page got a session: %+v", js[sessionState](t, bctx, `window.kvsclip.session()`))
-	first := waitJS[sessionState](t, bctx, `(s => s.firstFrameMs > 0 && s)(window.kvsclip.session())`)
-	t.Logf("live view: first frame %.0f ms after the button (session URL, playlists, init and media segments), player %s", first.FirstFrameMs, first.Player)
-	assert.Equal(t, "hls.js", first.Player, "Chromium plays HLS through hls.js")
-	assert.Equal(t, "LIVE", first.Mode)
-
-	var looks []sessionState
-	var wall []time.Time
-	for end := time.Now().Add(liveWatch); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
-		looks = append(looks, js[sessionState](t, bctx, `window.kvsclip.session()`))
-		wall = append(wall, time.Now())
-	}
-	var lat []float64
-	for i, s := range looks {
-		assert.Empty(t, s.Error, "look %d", i)
-		assert.False(t, s.Paused, "look %d: playing", i)
-		assert.GreaterOrEqual(t, s.ReadyState, 3, "look %d: data ahead of the play head (HAVE_FUTURE_DATA)", i)
-		if i > 0 {
-			assert.Greater(t, s.CurrentTime, looks[i-1].CurrentTime, "look %d: time goes on", i)
-		}
-		if s.Latency != nil {
-			lat = append(lat, *s.Latency)
-		}
-	}
-	last := looks[len(looks)-1]
-	advanced, elapsed := last.CurrentTime-looks[0].CurrentTime, wall[len(wall)-1].Sub(wall[0]).Seconds()
-	t.Logf("live view: currentTime advanced %.2f s in %.2f s; %d 'waiting' events", advanced, elapsed, last.Waiting)
-	// On a loaded machine the renderer may fall a little behind the
-	// clock: 80% is asked, where a stall would stop it.
-	assert.Greater(t, advanced, 0.8*elapsed, "the live view keeps up with the clock")
-	assert.Less(t, advanced, elapsed+0.3, "and does not run ahead of it")
-	assert.Zero(t, last.Waiting, "no stall")
-	if t.Failed() {
-		for i, s := range looks {
-			t.Logf("look %d at %.2f s: currentTime %.2f, readyState %d, %.2f s buffered ahead, waiting %d", i, wall[i].Sub(wall[0]).Seconds(), s.CurrentTime, s.ReadyState, s.Ahead, s.Waiting)
-		}
-	}
-	require.NotEmpty(t, lat, "hls.js tells the playing fragment's date (PROGRAM-DATE-TIME)")
-	slices.Sort(lat)
-	// The playlist dates a fragment by its server timestamp, when its
-	// first byte arrived; this camera sends a fragment once its last frame
-	// is shot, a fragment's length after its first.
+	// The live view, in each protocol. hls.js dates the picture by the
+	// playlist's PROGRAM-DATE-TIME, the fragment's server timestamp (when
+	// its first byte arrived: this camera sends a fragment once its last
+	// frame is shot, a fragment's length after its first); dash.js by the
+	// manifest's timeline, producer time.
 	frags, err := r.media.ListFragments(context.Background(), &am.ListFragmentsInput{StreamName: aws.String("cam")})
 	require.NoError(t, err)
 	var ahead []float64
@@ -217,15 +178,28 @@ func TestBrowserSessions(t *testing.T) {
 		ahead = append(ahead, f.ServerTimestamp.Sub(*f.ProducerTimestamp).Seconds())
 	}
 	slices.Sort(ahead)
-	t.Logf("live view behind the server timestamps: min %.2f s, median %.2f s, max %.2f s; server timestamps after the producer's by a median %.2f s: the picture shown is about %.1f s old",
-		lat[0], lat[len(lat)/2], lat[len(lat)-1], ahead[len(ahead)/2], lat[len(lat)/2]+ahead[len(ahead)/2])
-	assert.Less(t, lat[len(lat)-1], 4*float64(liveDelay), "the live view stays near the live edge")
+	serverAhead := ahead[len(ahead)/2]
+	for _, c := range []struct {
+		protocol, player, resource string
+		serverTime                 bool
+	}{
+		{"HLS", "hls.js", "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=", true},
+		{"DASH", "dash.js", "/dash/v1/getDASHManifest.mpd?SessionToken=", false},
+	} {
+		lat := watchLive(t, bctx, c.protocol, c.player, c.resource)
+		med, age := lat[len(lat)/2], lat[len(lat)/2]
+		if c.serverTime {
+			age += serverAhead
+		}
+		t.Logf("%s live view, as %s tells it: behind min %.2f s, median %.2f s, max %.2f s (server timestamps after producer ones by a median %.2f s): the picture shown is about %.1f s old",
+			c.protocol, c.player, lat[0], med, lat[len(lat)-1], serverAhead, age)
+	}
 
 	// A range of the recording, played to its end through an ON_DEMAND
 	// session, at 4x.
 	from, to := began.Add(2*time.Second), began.Add(8*time.Second)
 	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %.3f, %.3f), null`, float64(from.UnixMilli())/1000, float64(to.UnixMilli())/1000))
-	url = js[string](t, bctx, `window.kvsclip.playRange("cam")`)
+	url := js[string](t, bctx, `window.kvsclip.playRange("cam")`)
 	require.Contains(t, url, "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=")
 	want := recordedSpan(t, r, from, to)
 	assert.InDelta(t, to.Sub(from).Seconds(), want, 1.5, "the fragments hold the range")
@@ -238,6 +212,58 @@ func TestBrowserSessions(t *testing.T) {
 	assert.Equal(t, "ON_DEMAND", done.Mode)
 	assert.InDelta(t, want, done.Duration, 0.1, "the video lasts as long as the range's fragments")
 	assert.InDelta(t, done.Duration, done.CurrentTime, 0.1, "played to the end")
+}
+
+// watchLive starts the page's live view of stream cam in protocol and
+// watches it for liveWatch: it must play through player, its current
+// time keeping up with the clock, data ahead at every look, and no
+// 'waiting' event. It returns the sorted latencies the player reported,
+// from the fragments' timestamps.
+func watchLive(t *testing.T, bctx context.Context, protocol, player, resource string) []float64 {
+	t.Helper()
+	url := js[string](t, bctx, fmt.Sprintf(`window.kvsclip.live("cam", %q)`, protocol))
+	require.Contains(t, url, resource, "the page got a session: %+v", js[sessionState](t, bctx, `window.kvsclip.session()`))
+	first := waitJS[sessionState](t, bctx, `(s => (s.firstFrameMs > 0 || s.error) && s)(window.kvsclip.session())`)
+	require.Empty(t, first.Error)
+	t.Logf("%s live view: first frame %.0f ms after the button (session URL, playlists, init and media segments), player %s", protocol, first.FirstFrameMs, first.Player)
+	assert.Equal(t, player, first.Player)
+	assert.Equal(t, "LIVE", first.Mode)
+
+	var looks []sessionState
+	var wall []time.Time
+	for end := time.Now().Add(liveWatch); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
+		looks = append(looks, js[sessionState](t, bctx, `window.kvsclip.session()`))
+		wall = append(wall, time.Now())
+	}
+	var lat []float64
+	for i, s := range looks {
+		assert.Empty(t, s.Error, "%s look %d", protocol, i)
+		assert.False(t, s.Paused, "%s look %d: playing", protocol, i)
+		assert.GreaterOrEqual(t, s.ReadyState, 3, "%s look %d: data ahead of the play head (HAVE_FUTURE_DATA)", protocol, i)
+		if i > 0 {
+			assert.Greater(t, s.CurrentTime, looks[i-1].CurrentTime, "%s look %d: time goes on", protocol, i)
+		}
+		if s.Latency != nil {
+			lat = append(lat, *s.Latency)
+		}
+	}
+	last := looks[len(looks)-1]
+	advanced, elapsed := last.CurrentTime-looks[0].CurrentTime, wall[len(wall)-1].Sub(wall[0]).Seconds()
+	t.Logf("%s live view: currentTime advanced %.2f s in %.2f s; %d 'waiting' events", protocol, advanced, elapsed, last.Waiting)
+	// On a loaded machine the renderer may fall a little behind the
+	// clock: 80% is asked, where a stall would stop it.
+	assert.Greater(t, advanced, 0.8*elapsed, "%s: the live view keeps up with the clock", protocol)
+	assert.Less(t, advanced, elapsed+0.3, "%s: and does not run ahead of it", protocol)
+	assert.Zero(t, last.Waiting, "%s: no stall", protocol)
+	if t.Failed() {
+		for i, s := range looks {
+			t.Logf("%s look %d at %.2f s: currentTime %.2f, readyState %d, %.2f s buffered ahead, waiting %d", protocol, i, wall[i].Sub(wall[0]).Seconds(), s.CurrentTime, s.ReadyState, s.Ahead, s.Waiting)
+		}
+	}
+	require.NotEmpty(t, lat, "%s tells how far behind the live edge it plays", player)
+	slices.Sort(lat)
+	assert.Less(t, lat[len(lat)-1], 4*float64(liveDelay), "%s: the live view stays near the live edge", protocol)
+	return lat
 }
 
 // liveDelay is the page's LIVE_DELAY in seconds.
@@ -293,7 +319,7 @@ func TestBrowserSessionNoPlayer(t *testing.T) {
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(r.url+"/")))
 	js[any](t, bctx, `window.kvsclip.ready.then(() => null)`)
 	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => null)`, testKeyID, testSecret))
-	url := js[string](t, bctx, `window.kvsclip.live("cam", "hls.js")`)
+	url := js[string](t, bctx, `window.kvsclip.live("cam", "HLS", "hls.js")`)
 	assert.Empty(t, url, "no player, no session")
 	s := js[sessionState](t, bctx, `window.kvsclip.session()`)
 	assert.Contains(t, s.Error, "make deps", "the page says how to get the player")

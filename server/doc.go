@@ -30,17 +30,18 @@
 // local: loopback clients, a loopback Host, no cross-site requests.
 //
 // The web page at / (web/, embedded) lists the streams, plays and
-// downloads clips, and plays HLS sessions: a live view of a stream and
-// the playback of a chosen range, asked for with
-// GetHLSStreamingSessionURL as any client asks. Browsers other than
-// Safari play HLS through Media Source Extensions, so the page loads
-// hls.js for them. The library is fetched, not committed: make deps (and
-// make run) unpack a pinned version, checked against its package's
-// SHA-256, from the npm registry into Config.PlayerDir (kvsclip serve
-// --player-dir, by default the user's cache directory), and the server
-// serves that file alone under /web/player/. Vendoring it would have put
-// 600 kB of minified third-party code, and its updates, into the
-// repository's history for a feature the API does not need; a server
-// without it still serves everything else, and its page says what is
-// missing, playing HLS natively where the browser can.
+// downloads clips, and plays HLS and DASH sessions: a live view of a
+// stream and the playback of a chosen range, asked for with
+// Get{HLS,DASH}StreamingSessionURL as any client asks. Browsers offer
+// Media Source Extensions rather than these protocols (Safari's HLS
+// aside), so the page loads hls.js and dash.js. The libraries are
+// fetched, not committed: make deps (and make run) unpack pinned
+// versions, checked against their packages' SHA-256, from the npm
+// registry into Config.PlayerDir (kvsclip serve --player-dir, by default
+// the user's cache directory), and the server serves those files alone
+// under /web/player/. Vendoring them would have put 1.3 MB of minified
+// third-party code, and its updates, into the repository's history for a
+// feature the API does not need; a server without them still serves
+// everything else, and its page says what is missing, playing HLS
+// natively where the browser can.
 package server

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -92,8 +93,14 @@ func (s *Server) sendManifest(ctx context.Context, rq *request, w http.ResponseW
 			p := playback.Period{First: k, Changed: changed[k], InitURI: uri("getMP4InitFragment.mp4", strconv.FormatInt(seg.Seq, 10)) + "&TrackNumber=%d"}
 			if h := idx[k].Header; h != nil {
 				for _, t := range h.Tracks {
-					p.Tracks = append(p.Tracks, playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
-						Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)})
+					tr := playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
+						Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)}
+					// A codec the segments cannot carry fails them; the
+					// manifest is served all the same, without @codecs.
+					if ct, err := codec.ParseTrack(t.CodecID, t.CodecPrivate, codec.Hint{SamplingFrequency: t.SamplingFrequency, Channels: t.Channels}); err == nil {
+						tr.Codecs = playback.Codecs(ct)
+					}
+					p.Tracks = append(p.Tracks, tr)
 				}
 			}
 			m.Periods = append(m.Periods, p)

@@ -46,9 +46,10 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 // playerFiles are the files of Config.PlayerDir the page may load, with
 // their types: only these, so that the directory is never served whole.
 var playerFiles = map[string]string{
-	"hls.min.js": "text/javascript; charset=utf-8",
-	"LICENSE":    "text/plain; charset=utf-8",
-	"VERSION":    "text/plain; charset=utf-8",
+	"hls.min.js":                      "text/javascript; charset=utf-8",
+	"hls.min.js.LICENSE":              "text/plain; charset=utf-8",
+	"dash.mediaplayer.min.js":         "text/javascript; charset=utf-8",
+	"dash.mediaplayer.min.js.LICENSE": "text/plain; charset=utf-8",
 }
 
 // servePlayer answers GET /web/player/NAME from Config.PlayerDir. A

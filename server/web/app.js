@@ -606,19 +606,23 @@ window.kvsclip = {
   sha256hex: s => hex(sha256(utf8(s))),
 };
 
-// Playback sessions: the live view of a stream and the HLS playback of its
+// Playback sessions: the live view of a stream and the playback of its
 // selected range, through the playback API any KVS client uses
-// (GetHLSStreamingSessionURL, then the session URL in a <video> of their
-// own, apart from the clip's). Chromium and Firefox offer Media Source
-// Extensions rather than HLS, so the page plays HLS with hls.js, which
-// the server serves from its --player-dir (make deps fetches it there);
-// without it, a browser's own HLS is used where it has one, and
-// otherwise the page says what is missing.
+// (Get{HLS,DASH}StreamingSessionURL, then the session URL in a <video> of
+// their own, apart from the clip's). Chromium and Firefox offer Media
+// Source Extensions rather than HLS or DASH, so the page plays sessions
+// with hls.js and dash.js, which the server serves from its --player-dir
+// (make deps fetches them there); without hls.js, a browser's own HLS is
+// used where it has one, and otherwise the page says what is missing.
 
-const HLS_LIBRARY = "/web/player/hls.min.js";
-// LIVE_WINDOW is the live playlist's length in fragments
-// (MaxMediaPlaylistFragmentResults): KVS's fragments last 1 to 2 s, so
-// the window holds more than hls.js stays behind the live edge.
+const PLAYER_LIBRARIES = {
+  "hls.js": { url: "/web/player/hls.min.js", global: "Hls", usable: Hls => Hls.isSupported() },
+  "dash.js": { url: "/web/player/dash.mediaplayer.min.js", global: "dashjs", usable: () => "MediaSource" in window },
+};
+// LIVE_WINDOW is the live playlist's or manifest's length in fragments
+// (MaxMediaPlaylistFragmentResults, MaxManifestFragmentResults): KVS's
+// fragments last 1 to 2 s, so the window holds more than the players stay
+// behind the live edge.
 const LIVE_WINDOW = 10;
 // LIVE_DELAY is how far behind the newest media the live view plays, in
 // seconds: less risks stalls at each new fragment, more is older news.
@@ -629,29 +633,30 @@ const sessionView = {
   info: document.getElementById("session-info"),
   error: document.getElementById("session-error"),
   video: document.getElementById("session-video"),
-  hls: null, // the hls.js player, while one plays
-  current: null, // { stream, mode, url, player, label }
+  player: null, // the hls.js or dash.js player, while one plays
+  current: null, // { stream, mode, protocol, url, player }
   waiting: 0, // 'waiting' events since playback began: stalls
   began: 0, // performance.now() when the session was asked for
   firstFrame: 0, // ms from began to the first 'playing'
   ticker: 0,
 };
 
-let hlsLibrary = null;
+const loadedLibraries = new Map();
 
-// loadHlsLibrary loads hls.js once and resolves to its Hls class, or to
-// null when the server has none or it cannot play in this browser.
-function loadHlsLibrary() {
-  if (!hlsLibrary) {
-    hlsLibrary = new Promise(resolve => {
+// loadLibrary loads a player library once and resolves to its global, or
+// to null when the server has none or it cannot play in this browser.
+function loadLibrary(name) {
+  const lib = PLAYER_LIBRARIES[name];
+  if (!loadedLibraries.has(name)) {
+    loadedLibraries.set(name, new Promise(resolve => {
       const s = document.createElement("script");
-      s.src = HLS_LIBRARY;
-      s.onload = () => resolve(window.Hls && window.Hls.isSupported() ? window.Hls : null);
+      s.src = lib.url;
+      s.onload = () => { const g = window[lib.global]; resolve(g && lib.usable(g) ? g : null); };
       s.onerror = () => resolve(null);
       document.head.appendChild(s);
-    });
+    }));
   }
-  return hlsLibrary;
+  return loadedLibraries.get(name);
 }
 
 function showSessionError(type, message) {
@@ -667,9 +672,9 @@ function showSessionError(type, message) {
 // stopSession ends what the session player plays.
 function stopSession() {
   const view = sessionView;
-  if (view.hls) {
-    view.hls.destroy();
-    view.hls = null;
+  if (view.player) {
+    view.player.destroy();
+    view.player = null;
   }
   clearInterval(view.ticker);
   view.video.pause();
@@ -679,31 +684,94 @@ function stopSession() {
 }
 
 // sessionLatency is how far the live view plays behind now, in seconds,
-// from the fragments' timestamps in the playlist (PROGRAM-DATE-TIME), or
-// null when the player cannot tell.
+// by the fragments' timestamps in the playlist (PROGRAM-DATE-TIME) or the
+// manifest's timeline, or null when the player cannot tell.
 function sessionLatency() {
-  const d = sessionView.hls && sessionView.hls.playingDate;
-  return d ? (Date.now() - d.getTime()) / 1000 : null;
+  const c = sessionView.current, p = sessionView.player;
+  if (!c || !p) return null;
+  if (c.player === "hls.js") return p.playingDate ? (Date.now() - p.playingDate.getTime()) / 1000 : null;
+  const lat = p.getCurrentLiveLatency();
+  return isFinite(lat) && lat > 0 ? lat : null;
 }
 
-// choosePlayer picks how to play HLS here: "hls.js" or "native", as
-// asked ("auto": hls.js where it loads, else the browser's own), or
-// throws an Error that says what is missing.
-async function choosePlayer(choice) {
+// choosePlayer picks how to play the protocol here: "hls.js" or "native"
+// for HLS, as asked ("auto": hls.js where it loads, else the browser's
+// own), "dash.js" for DASH; or throws an Error that says what is missing.
+async function choosePlayer(protocol, choice) {
+  if (protocol === "DASH") {
+    if (await loadLibrary("dash.js")) return "dash.js";
+    throw new Error("This server has no DASH player library (" + PLAYER_LIBRARIES["dash.js"].url +
+      " is missing): run make deps, or start kvsclip serve with --player-dir set to a directory holding dash.js's dash.mediaplayer.min.js.");
+  }
   const native = sessionView.video.canPlayType("application/vnd.apple.mpegurl") !== "";
-  const Hls = choice === "native" ? null : await loadHlsLibrary();
-  if (Hls) return "hls.js";
+  if (choice !== "native" && await loadLibrary("hls.js")) return "hls.js";
   if (native && choice !== "hls.js") return "native";
-  throw new Error("This server has no HLS player library for this browser (" + HLS_LIBRARY +
+  throw new Error("This server has no HLS player library for this browser (" + PLAYER_LIBRARIES["hls.js"].url +
     " is missing): run make deps, or start kvsclip serve with --player-dir set to a directory holding hls.js's hls.min.js." +
     (native ? "" : " This browser does not play HLS itself."));
 }
 
-// startSession asks for an HLS session of the stream and plays it in the
-// session player: mode LIVE follows the stream, ON_DEMAND plays the range
-// in the form (producer time) to its end. choice is "auto", "hls.js" or
-// "native". It resolves to the session URL, or "" when nothing plays.
-async function startSession(st, mode, choice = "auto") {
+// sessionRequest is the body of the session call: LIVE follows the
+// stream; ON_DEMAND plays the range in the form (producer time). It
+// returns null when the range does not read.
+function sessionRequest(st, mode, protocol) {
+  const body = { StreamName: st.name, PlaybackMode: mode, DisplayFragmentTimestamp: "ALWAYS" };
+  const hls = protocol === "HLS";
+  if (hls) body.ContainerFormat = "FRAGMENTED_MP4";
+  if (mode === "LIVE") {
+    body[hls ? "MaxMediaPlaylistFragmentResults" : "MaxManifestFragmentResults"] = LIVE_WINDOW;
+    return body;
+  }
+  const range = readRange(st);
+  if (!range) return null;
+  body[hls ? "HLSFragmentSelector" : "DASHFragmentSelector"] = {
+    FragmentSelectorType: "PRODUCER_TIMESTAMP", TimestampRange: { StartTimestamp: range[0], EndTimestamp: range[1] } };
+  return body;
+}
+
+// attachPlayer plays url in the session's <video> with player, reporting
+// a player's fatal error where the session is shown.
+function attachPlayer(player, url) {
+  const view = sessionView, v = view.video;
+  if (player === "hls.js") {
+    const Hls = window.Hls;
+    const hls = new Hls({ liveSyncDuration: LIVE_DELAY, liveMaxLatencyDuration: 4 * LIVE_DELAY });
+    view.player = hls;
+    let recovered = false;
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || view.player !== hls) return;
+      // A decoder error is retried once (hls.js resets the media
+      // source); anything else ends the session with its reason.
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      const code = data.response && data.response.code;
+      showSessionError(data.details, (code ? "HTTP " + code + " from the session URL" : data.type) + (data.error ? ": " + data.error.message : ""));
+    });
+    hls.loadSource(url);
+    hls.attachMedia(v);
+  } else if (player === "dash.js") {
+    const dash = window.dashjs.MediaPlayer().create();
+    view.player = dash;
+    dash.updateSettings({ streaming: { delay: { liveDelay: LIVE_DELAY } } });
+    dash.on(window.dashjs.MediaPlayer.events.ERROR, e => {
+      if (view.player !== dash) return;
+      const err = e.error || {};
+      showSessionError("dash.js error " + (err.code || ""), err.message || String(err));
+    });
+    dash.initialize(v, url, true);
+  } else {
+    v.src = url;
+  }
+}
+
+// startSession asks for a session of the stream and plays it in the
+// session player. mode is LIVE or ON_DEMAND, protocol HLS or DASH, choice
+// the HLS player ("auto", "hls.js" or "native"). It resolves to the
+// session URL, or "" when nothing plays.
+async function startSession(st, mode, protocol = "HLS", choice = "auto") {
   const view = sessionView;
   stopSession();
   video.pause(); // the clip player
@@ -715,23 +783,17 @@ async function startSession(st, mode, choice = "auto") {
   view.firstFrame = 0;
   view.began = performance.now();
   view.info.classList.toggle("live", mode === "LIVE");
-  const body = { StreamName: st.name, PlaybackMode: mode, ContainerFormat: "FRAGMENTED_MP4", DisplayFragmentTimestamp: "ALWAYS" };
-  let label = st.name + " · live";
-  if (mode === "LIVE") {
-    body.MaxMediaPlaylistFragmentResults = LIVE_WINDOW;
-  } else {
-    const range = readRange(st);
-    if (!range) return "";
-    const [a, b] = range;
-    body.HLSFragmentSelector = { FragmentSelectorType: "PRODUCER_TIMESTAMP", TimestampRange: { StartTimestamp: a, EndTimestamp: b } };
-    label = st.name + " · " + fmtTime(a) + " – " + fmtTime(b) + " (HLS)";
-  }
+  const body = sessionRequest(st, mode, protocol);
+  if (!body) return "";
+  const label = st.name + " · " + (mode === "LIVE" ? "live" : fmtTime(body[protocol + "FragmentSelector"].TimestampRange.StartTimestamp) + " – " +
+    fmtTime(body[protocol + "FragmentSelector"].TimestampRange.EndTimestamp)) + " · " + protocol;
   view.info.textContent = label + ": starting a session…";
   let url, player;
   try {
     // The player first: without one, no session is worth asking for.
-    player = await choosePlayer(choice);
-    url = (await api("getHLSStreamingSessionURL", body)).HLSStreamingSessionURL;
+    player = await choosePlayer(protocol, choice);
+    const op = "get" + protocol + "StreamingSessionURL";
+    url = (await api(op, body))[protocol + "StreamingSessionURL"];
   } catch (err) {
     view.info.textContent = label + ": not playing";
     const [type, ...rest] = err.message.split(": ");
@@ -739,31 +801,15 @@ async function startSession(st, mode, choice = "auto") {
     else showSessionError("No player", err.message);
     return "";
   }
-  view.current = { stream: st.name, mode, url, player, label };
+  view.current = { stream: st.name, mode, protocol, url, player };
   view.video.hidden = false;
-  if (player === "hls.js") {
-    const hls = new window.Hls({ liveSyncDuration: LIVE_DELAY, liveMaxLatencyDuration: 4 * LIVE_DELAY });
-    view.hls = hls;
-    let recovered = false;
-    hls.on(window.Hls.Events.ERROR, (_, data) => {
-      if (!data.fatal || view.hls !== hls) return;
-      // A decoder error is retried once (hls.js resets the media
-      // source); anything else ends the session with its reason.
-      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
-        recovered = true;
-        hls.recoverMediaError();
-        return;
-      }
-      const code = data.response && data.response.code;
-      showSessionError(data.details, (code ? "HTTP " + code + " from the session URL" : data.type) + (data.error ? ": " + data.error.message : ""));
-    });
-    hls.loadSource(url);
-    hls.attachMedia(view.video);
-  } else {
-    view.video.src = url;
+  attachPlayer(player, url);
+  if (player !== "dash.js") {
+    // dash.js starts playing itself: it must see the 'play' event to
+    // begin refreshing a live manifest.
+    const p = view.video.play();
+    if (p) p.catch(() => {}); // autoplay may be refused; the controls remain
   }
-  const p = view.video.play();
-  if (p) p.catch(() => {}); // autoplay may be refused; the controls remain
   view.info.textContent = label + " · " + player;
   if (mode === "LIVE") {
     view.ticker = setInterval(() => {
@@ -776,10 +822,11 @@ async function startSession(st, mode, choice = "auto") {
 
 // bindSessions gives a stream's article its session buttons.
 function bindSessions(st) {
-  st.el.querySelector(".sessions .live").addEventListener("click", () => { startSession(st, "LIVE"); });
-  const range = st.el.querySelector(".sessions .hls-range");
+  const el = st.el.querySelector(".sessions"), protocol = () => el.querySelector(".protocol").value;
+  el.querySelector(".live").addEventListener("click", () => { startSession(st, "LIVE", protocol()); });
+  const range = el.querySelector(".range");
   range.hidden = !st.frags.length;
-  range.addEventListener("click", () => { startSession(st, "ON_DEMAND"); });
+  range.addEventListener("click", () => { startSession(st, "ON_DEMAND", protocol()); });
 }
 
 sessionView.video.addEventListener("playing", () => {
@@ -798,16 +845,17 @@ video.addEventListener("play", () => {
 
 Object.assign(window.kvsclip, {
   // live and playRange start a session of the stream, LIVE or ON_DEMAND
-  // over the selected range, with player "auto", "hls.js" or "native";
-  // they resolve to the session URL, "" when nothing plays.
-  live: (name, player) => startSession(state.streams.get(name), "LIVE", player),
-  playRange: (name, player) => startSession(state.streams.get(name), "ON_DEMAND", player),
+  // over the selected range, in protocol "HLS" (the default) or "DASH",
+  // HLS with player "auto", "hls.js" or "native"; they resolve to the
+  // session URL, "" when nothing plays.
+  live: (name, protocol, player) => startSession(state.streams.get(name), "LIVE", protocol, player),
+  playRange: (name, protocol, player) => startSession(state.streams.get(name), "ON_DEMAND", protocol, player),
   stopSession,
   // session is what the session player is doing, for the browser test.
   session: () => {
     const v = sessionView.video, c = sessionView.current;
     return {
-      player: c ? c.player : "", mode: c ? c.mode : "", url: c ? c.url : "",
+      player: c ? c.player : "", mode: c ? c.mode : "", protocol: c ? c.protocol : "", url: c ? c.url : "",
       currentTime: v.currentTime, readyState: v.readyState, paused: v.paused, ended: v.ended,
       duration: isFinite(v.duration) ? v.duration : -1, waiting: sessionView.waiting,
       firstFrameMs: sessionView.firstFrame, latency: sessionLatency(),
