@@ -327,3 +327,37 @@ func TestBrowserSessionNoPlayer(t *testing.T) {
 	shown := js[bool](t, bctx, `!document.getElementById("session-error").hidden && !document.getElementById("session").hidden`)
 	assert.True(t, shown, "the message is on the page")
 }
+
+// TestBrowserDASHPeriods: a range over two recordings whose codec data
+// differ (another profile, another picture size) plays in Chromium
+// through dash.js to its end: the manifest's second Period sets the
+// decoder up again where the second recording starts.
+func TestBrowserDASHPeriods(t *testing.T) {
+	bin := chromiumPath(t)
+	hlsPlayerDir(t)
+	r := newRig(t)
+	r.createStream("cam", 24)
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	second := start.Add(5 * time.Second)
+	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 3)
+	putRecording(t, r, "cam", "h264-main-aac44k-stereo.getmedia.mkv", true, second, 3)
+	end := second.Add(10 * time.Second)
+
+	bctx := startBrowser(t, bin, 60*time.Second)
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(r.url+"/")))
+	js[any](t, bctx, `window.kvsclip.ready.then(() => null)`)
+	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => null)`, testKeyID, testSecret))
+	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %d, %d), null`, start.Unix(), end.Unix()))
+	url := js[string](t, bctx, `window.kvsclip.playRange("cam", "DASH")`)
+	require.Contains(t, url, "/dash/v1/getDASHManifest.mpd?SessionToken=", "%+v", js[sessionState](t, bctx, `window.kvsclip.session()`))
+	m, body := readMPD(t, url)
+	require.Len(t, m.Periods, 2, "%s", body)
+	js[any](t, bctx, `(v => { v.playbackRate = 4; v.addEventListener("loadedmetadata", () => { v.playbackRate = 4; }); })(document.getElementById("session-video")), null`)
+	done := waitJS[sessionState](t, bctx, `(s => (s.ended || s.error) && s)(window.kvsclip.session())`)
+	want := recordedSpan(t, r, start, end)
+	t.Logf("two periods, %.3f s of recordings from the first start to the last end: %+v", want, done)
+	assert.Empty(t, done.Error)
+	assert.True(t, done.Ended, "ended fires")
+	assert.Equal(t, "dash.js", done.Player)
+	assert.InDelta(t, want, done.CurrentTime, 0.2, "played to the end of the second period")
+}
