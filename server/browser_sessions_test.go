@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -291,17 +290,7 @@ func recordedSpan(t *testing.T, r *rig, from, to time.Time) float64 {
 // does; parseMediaPlaylist checks it against RFC 8216 on the way.
 func requireEndedPlaylist(t *testing.T, master string) {
 	t.Helper()
-	_, body := fetchURL(t, master)
-	var media string
-	for _, line := range strings.Split(string(body), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			media = resolve(master, line)
-			break
-		}
-	}
-	require.NotEmpty(t, media, "a media playlist in %s", body)
-	_, mbody := fetchURL(t, media)
-	require.True(t, parseMediaPlaylist(t, mbody).ended, "an ON_DEMAND playlist ends")
+	require.True(t, parseMediaPlaylist(t, fetchBody(t, mediaOf(t, master))).ended, "an ON_DEMAND playlist ends")
 }
 
 // TestBrowserSessionNoPlayer: on a server without the player library the

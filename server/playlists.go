@@ -106,11 +106,9 @@ func (s *Server) sendManifest(ctx context.Context, rq *request, w http.ResponseW
 			m.Periods = append(m.Periods, p)
 		}
 	}
-	if len(all) > 0 {
-		// The timeline's zero is the session's first fragment: a dynamic
-		// MPD's must not move as the window slides.
-		m.Origin = all[0].ProducerMillis
-	}
+	// The timeline's zero is the session's first fragment: a dynamic
+	// MPD's must not move as the window slides.
+	m.Origin = win.Origin
 	w.Header().Set("Content-Type", typeMPD)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, err = m.WriteTo(w)
