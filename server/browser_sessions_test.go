@@ -239,8 +239,10 @@ func watchLive(t *testing.T, bctx context.Context, protocol, player, resource st
 		assert.Empty(t, s.Error, "%s look %d", protocol, i)
 		assert.False(t, s.Paused, "%s look %d: playing", protocol, i)
 		assert.GreaterOrEqual(t, s.ReadyState, 3, "%s look %d: data ahead of the play head (HAVE_FUTURE_DATA)", protocol, i)
-		if i > 0 {
-			assert.Greater(t, s.CurrentTime, looks[i-1].CurrentTime, "%s look %d: time goes on", protocol, i)
+		// A look may come while a starved renderer has not moved the
+		// clock: over a second it must have.
+		if i >= 4 {
+			assert.Greater(t, s.CurrentTime, looks[i-4].CurrentTime, "%s look %d: time goes on", protocol, i)
 		}
 		if s.Latency != nil {
 			lat = append(lat, *s.Latency)
