@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,19 +20,20 @@ import (
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
-// hlsPlayerDir is where make deps put hls.js, the page's HLS player in
-// browsers without HLS of their own. CI must have it; elsewhere a test
-// that needs it skips.
-func hlsPlayerDir(t *testing.T) string {
+// needPlayers checks that make deps put hls.js and dash.js, the page's
+// players of HLS and DASH sessions, where the server looks for them. CI
+// must have them; elsewhere a test that needs them skips.
+func needPlayers(t *testing.T) {
 	t.Helper()
 	dir := DefaultPlayerDir()
-	if _, err := os.Stat(filepath.Join(dir, "hls.min.js")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("hls.js is not in %s (make deps fetches it): %v", dir, err)
+	for _, name := range []string{"hls.min.js", "dash.mediaplayer.min.js"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not in %s (make deps fetches it): %v", name, dir, err)
+			}
+			t.Skipf("%s is not in %s (make player fetches it)", name, dir)
 		}
-		t.Skipf("hls.js is not in %s (make player fetches it)", dir)
 	}
-	return dir
 }
 
 // steadyMedia is seconds of a camera's H.264+AAC without holes: the
@@ -134,7 +136,7 @@ const liveWatch = 8 * time.Second
 // far the live view plays behind are logged.
 func TestBrowserSessions(t *testing.T) {
 	bin := chromiumPath(t)
-	hlsPlayerDir(t)
+	needPlayers(t)
 	r := newRig(t)
 	r.createStream("cam", 24)
 	began := time.Now()
@@ -195,22 +197,33 @@ func TestBrowserSessions(t *testing.T) {
 	}
 
 	// A range of the recording, played to its end through an ON_DEMAND
-	// session, at 4x.
+	// session, at 4x: with hls.js, and with the browser's own HLS where
+	// it says it has one (Chromium from about version 141).
 	from, to := began.Add(2*time.Second), began.Add(8*time.Second)
-	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %.3f, %.3f), null`, float64(from.UnixMilli())/1000, float64(to.UnixMilli())/1000))
-	url := js[string](t, bctx, `window.kvsclip.playRange("cam")`)
-	require.Contains(t, url, "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=")
 	want := recordedSpan(t, r, from, to)
 	assert.InDelta(t, to.Sub(from).Seconds(), want, 1.5, "the fragments hold the range")
-	requireEndedPlaylist(t, url)
-	js[any](t, bctx, `(v => { v.playbackRate = 4; v.addEventListener("loadedmetadata", () => { v.playbackRate = 4; }); })(document.getElementById("session-video")), null`)
-	done := waitJS[sessionState](t, bctx, `(s => (s.ended || s.error) && s)(window.kvsclip.session())`)
-	t.Logf("range %s – %s: fragments span %.3f s, played %+v", from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), want, done)
-	assert.Empty(t, done.Error)
-	assert.True(t, done.Ended, "ended fires")
-	assert.Equal(t, "ON_DEMAND", done.Mode)
-	assert.InDelta(t, want, done.Duration, 0.1, "the video lasts as long as the range's fragments")
-	assert.InDelta(t, done.Duration, done.CurrentTime, 0.1, "played to the end")
+	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %.3f, %.3f), null`, float64(from.UnixMilli())/1000, float64(to.UnixMilli())/1000))
+	players := []string{"hls.js"}
+	if native := js[string](t, bctx, `document.getElementById("session-video").canPlayType("application/vnd.apple.mpegurl")`); native != "" {
+		players = append(players, "native")
+	} else {
+		t.Log("this Chromium has no HLS of its own")
+	}
+	for _, player := range players {
+		url := js[string](t, bctx, fmt.Sprintf(`window.kvsclip.playRange("cam", "HLS", %q)`, player))
+		require.Contains(t, url, "/hls/v1/getHLSMasterPlaylist.m3u8?SessionToken=")
+		requireEndedPlaylist(t, url)
+		js[any](t, bctx, `(v => { v.playbackRate = 4; v.addEventListener("loadedmetadata", () => { v.playbackRate = 4; }); })(document.getElementById("session-video")), null`)
+		done := waitJS[sessionState](t, bctx, `(s => (s.ended || s.error) && s)(window.kvsclip.session())`)
+		t.Logf("range %s – %s: fragments span %.3f s; %s played it: ended %v at %.3f s of %.3f s, first frame after %.0f ms, %d 'waiting'",
+			from.Format(time.RFC3339Nano), to.Format(time.RFC3339Nano), want, done.Player, done.Ended, done.CurrentTime, done.Duration, done.FirstFrameMs, done.Waiting)
+		assert.Empty(t, done.Error, player)
+		assert.True(t, done.Ended, "%s: ended fires", player)
+		assert.Equal(t, "ON_DEMAND", done.Mode)
+		assert.Equal(t, player, done.Player)
+		assert.InDelta(t, want, done.Duration, 0.1, "%s: the video lasts as long as the range's fragments", player)
+		assert.InDelta(t, done.Duration, done.CurrentTime, 0.1, "%s: played to the end", player)
+	}
 }
 
 // watchLive starts the page's live view of stream cam in protocol and
@@ -247,6 +260,13 @@ func watchLive(t *testing.T, bctx context.Context, protocol, player, resource st
 		if s.Latency != nil {
 			lat = append(lat, *s.Latency)
 		}
+	}
+	// KVSCLIP_SCREENSHOT_DIR keeps the page playing live (CI artifacts,
+	// or a look by hand).
+	if dir := os.Getenv("KVSCLIP_SCREENSHOT_DIR"); dir != "" {
+		page, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "live-"+strings.ToLower(protocol)+".png"), page, 0o644))
 	}
 	last := looks[len(looks)-1]
 	advanced, elapsed := last.CurrentTime-looks[0].CurrentTime, wall[len(wall)-1].Sub(wall[0]).Seconds()
@@ -325,7 +345,7 @@ func TestBrowserSessionNoPlayer(t *testing.T) {
 // decoder up again where the second recording starts.
 func TestBrowserDASHPeriods(t *testing.T) {
 	bin := chromiumPath(t)
-	hlsPlayerDir(t)
+	needPlayers(t)
 	r := newRig(t)
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
