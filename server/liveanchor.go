@@ -75,3 +75,11 @@ func (c *liveAnchors) put(id string, a liveAnchor) {
 	}
 	c.m[id] = a
 }
+
+// forget drops every anchor: the next listing of each session is from its
+// start.
+func (c *liveAnchors) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+}
