@@ -42,11 +42,20 @@ player:
 
 # What the tests need besides: ffmpeg/ffprobe decode and list packets,
 # mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in
-# the web page's browser test (server/browser_test.go).
+# the web page's browser tests (server/browser_test.go, and the playback
+# sessions' in server/browser_sessions_test.go, with the players above),
+# and the AWS CLI, boto3 and Node with npm (which installs the JS SDK
+# pinned in compat/js/package-lock.json) are the clients of the
+# conformance run (server/compat_test.go). boto3 counts when the python3
+# on PATH or Debian's imports it.
 deps: deps-run player
 	@missing=""; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v aws >/dev/null || missing="$$missing awscli"; \
+	python3 -c 'import boto3' 2>/dev/null || /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	$(apt_install)
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.

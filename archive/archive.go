@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Errors of a Store. Implementations wrap them, so test with errors.Is.
@@ -21,16 +22,9 @@ var (
 	// ErrInvalid: a stream name, fragment number or metadata value that
 	// the store cannot keep.
 	ErrInvalid = errors.New("invalid value")
-)
-
-// TimestampKind says which of a fragment's two timestamps a range applies to.
-type TimestampKind int
-
-const (
-	// ByProducer ranges over the producer timestamp.
-	ByProducer TimestampKind = iota
-	// ByServer ranges over the server (ingestion) timestamp.
-	ByServer
+	// ErrLeaseTaken: TakeProducerLease lost to a session that took the
+	// lease after this one began to.
+	ErrLeaseTaken = errors.New("producer lease taken by a newer session")
 )
 
 // Stream is what the store keeps about a stream: the control-plane fields of
@@ -97,7 +91,7 @@ type Store interface {
 	Put(ctx context.Context, stream string, meta Fragment, doc []byte) error
 	// List returns the fragments whose timestamp of the given kind lies
 	// in [start, end] (ms, both inclusive), in number order.
-	List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error)
+	List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error)
 	// Lookup returns the metadata of one fragment.
 	Lookup(ctx context.Context, stream, number string) (Fragment, error)
 	// Read returns one fragment's whole document.
@@ -127,7 +121,9 @@ type Store interface {
 // longer its own, and ends.
 type ProducerLeases interface {
 	// TakeProducerLease makes session the stream's producer, whoever
-	// held it.
+	// held it before it began. A session that takes the lease while this
+	// call is under way is newer and keeps it: the call then returns
+	// ErrLeaseTaken.
 	TakeProducerLease(ctx context.Context, stream, session string) error
 	// ProducerLeaseHolder is the session holding the stream's lease.
 	ProducerLeaseHolder(ctx context.Context, stream string) (string, error)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -47,7 +48,7 @@ func Example() {
 	}
 
 	// Range queries read the listing, not the fragments.
-	frags, _ := a.List(ctx, "doorbell", archive.ByProducer, 1511852108000, 1511852110000)
+	frags, _ := a.List(ctx, "doorbell", kvs.ProducerTimestamp, 1511852108000, 1511852110000)
 	for _, f := range frags {
 		fmt.Println(f.Number, f.ProducerMillis, f.Size)
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // FS is the filesystem Store (see the package comment for its layout).
@@ -140,7 +140,7 @@ func loadStream(dir string) (*fsStream, error) {
 	for _, e := range entries {
 		if f, ok := parseFragmentFileName(e.Name()); ok && e.Type().IsRegular() {
 			s.frags = append(s.frags, f)
-		} else if number, ok := strings.CutSuffix(e.Name(), indexSuffix); ok && mkv.ValidFragmentNumber(number) {
+		} else if number, ok := strings.CutSuffix(e.Name(), indexSuffix); ok && kvs.ValidFragmentNumber(number) {
 			indexes = append(indexes, number)
 		}
 	}
@@ -148,7 +148,7 @@ func loadStream(dir string) (*fsStream, error) {
 		return nil, err
 	}
 	sort.Slice(s.frags, func(i, j int) bool {
-		return mkv.CompareFragmentNumbers(s.frags[i].Number, s.frags[j].Number) < 0
+		return kvs.CompareFragmentNumbers(s.frags[i].Number, s.frags[j].Number) < 0
 	})
 	return s, nil
 }
@@ -333,7 +333,7 @@ func (a *FS) DeleteStream(ctx context.Context, name string) error {
 // a crash in between leaves an index without its fragment, which Open
 // removes, never a fragment without its index.
 func (a *FS) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
-	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 {
+	if !kvs.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
 	}
 	if err := ctx.Err(); err != nil {
@@ -408,11 +408,11 @@ func writeTemp(dir, pattern string, b []byte) (string, error) {
 // always arrive in order, so this is an append.
 func (s *fsStream) insert(f Fragment) {
 	n := len(s.frags)
-	if n == 0 || mkv.CompareFragmentNumbers(s.frags[n-1].Number, f.Number) < 0 {
+	if n == 0 || kvs.CompareFragmentNumbers(s.frags[n-1].Number, f.Number) < 0 {
 		s.frags = append(s.frags, f)
 		return
 	}
-	i := sort.Search(n, func(i int) bool { return mkv.CompareFragmentNumbers(s.frags[i].Number, f.Number) >= 0 })
+	i := sort.Search(n, func(i int) bool { return kvs.CompareFragmentNumbers(s.frags[i].Number, f.Number) >= 0 })
 	if i < n && s.frags[i].Number == f.Number {
 		s.frags[i] = f
 		return
@@ -425,7 +425,7 @@ func (s *fsStream) insert(f Fragment) {
 // List scans the index; it never touches a fragment's file. A linear scan
 // is a few microseconds per thousand fragments, and producer timestamps
 // need not follow number order.
-func (a *FS) List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+func (a *FS) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -438,7 +438,7 @@ func (a *FS) List(ctx context.Context, stream string, kind TimestampKind, start,
 	var out []Fragment
 	for _, f := range s.frags {
 		t := f.ProducerMillis
-		if kind == ByServer {
+		if kind == kvs.ServerTimestamp {
 			t = f.ServerMillis
 		}
 		if t >= start && t <= end {
@@ -470,11 +470,11 @@ func (a *FS) fragment(stream, number string) (*fsStream, Fragment, error) {
 }
 
 func (s *fsStream) lookup(number string) (Fragment, error) {
-	if mkv.ValidFragmentNumber(number) {
+	if kvs.ValidFragmentNumber(number) {
 		i := sort.Search(len(s.frags), func(i int) bool {
-			return mkv.CompareFragmentNumbers(s.frags[i].Number, number) >= 0
+			return kvs.CompareFragmentNumbers(s.frags[i].Number, number) >= 0
 		})
-		if i < len(s.frags) && mkv.CompareFragmentNumbers(s.frags[i].Number, number) == 0 {
+		if i < len(s.frags) && kvs.CompareFragmentNumbers(s.frags[i].Number, number) == 0 {
 			return s.frags[i], nil
 		}
 	}

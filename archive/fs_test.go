@@ -16,6 +16,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // The Store behaviour shared with the S3 store is tested by the conformance
@@ -65,7 +66,7 @@ func TestCrashLeftoversAreRemoved(t *testing.T) {
 
 	b, err := archive.Open(dir)
 	require.NoError(t, err)
-	got, err := b.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	got, err := b.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Equal(t, []archive.Fragment{m}, got)
 	for _, p := range []string{"tmp/frag-123", "tmp/idx-123", "stream.json.tmp-9", "frags/" + orphan} {
@@ -104,7 +105,7 @@ func TestDeleteBeforeRemovesFiles(t *testing.T) {
 	n, err := a.DeleteBefore(bg, "cam", 2500)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
-	got, err := a.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	got, err := a.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, storetest.Number(3), got[0].Number)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // MaxStreamNameLength is the longest StreamName KVS accepts.
@@ -88,7 +88,7 @@ func parseFragmentFileName(name string) (f Fragment, ok bool) {
 		return f, false
 	}
 	parts := strings.Split(base, "_")
-	if len(parts) != 5 || !mkv.ValidFragmentNumber(parts[0]) {
+	if len(parts) != 5 || !kvs.ValidFragmentNumber(parts[0]) {
 		return f, false
 	}
 	var nums [4]int64

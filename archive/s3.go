@@ -21,7 +21,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // S3 is the Store on an S3-compatible bucket (AWS S3, MinIO, Ceph,
@@ -45,9 +45,12 @@ import (
 // retention) or a fragment listed by server time only, whose body and index
 // are whole: no listing key ever names a missing body or a body without
 // its index. The producer-time key is written last and is the commit
-// record: Lookup requires it, and a Put that fails after writing the
-// server-time key removes that key again when it can. DeleteBefore removes
-// in the opposite order: listing keys first, bodies and indexes after.
+// record; a Put that fails after writing the server-time key removes that
+// key again when it can. When S3 refuses that too, the fragment stays
+// listed by server time, so Lookup takes either key as the record: every
+// fragment a listing names can be fetched by its number, and only a body
+// no key names is not a fragment. DeleteBefore removes in the opposite
+// order: listing keys first, bodies and indexes after.
 //
 // The sample index is an object of its own beside the body, not the body of
 // a listing key: Index has only the fragment number, which names the index
@@ -204,17 +207,17 @@ func (a *S3) indexObjectKey(name, number string) string {
 }
 
 // indexKey is a fragment's key in the index of kind.
-func (a *S3) indexKey(name string, kind TimestampKind, f Fragment) string {
-	if kind == ByServer {
+func (a *S3) indexKey(name string, kind kvs.Selector, f Fragment) string {
+	if kind == kvs.ServerTimestamp {
 		return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxServer, s3TsWidth, f.ServerMillis, f.Number, f.ProducerMillis, f.Size, f.DurationMillis)
 	}
 	return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxProd, s3TsWidth, f.ProducerMillis, f.Number, f.ServerMillis, f.Size, f.DurationMillis)
 }
 
 // parseIndexName is the inverse of indexKey for the part after idx/<k>/.
-func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
+func parseIndexName(kind kvs.Selector, name string) (Fragment, bool) {
 	parts := strings.Split(name, "-")
-	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !mkv.ValidFragmentNumber(parts[1]) {
+	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !kvs.ValidFragmentNumber(parts[1]) {
 		return Fragment{}, false
 	}
 	var nums [4]int64
@@ -226,7 +229,7 @@ func parseIndexName(kind TimestampKind, name string) (Fragment, bool) {
 		nums[i] = n
 	}
 	f := Fragment{Number: parts[1], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}
-	if kind == ByServer {
+	if kind == kvs.ServerTimestamp {
 		f.ProducerMillis, f.ServerMillis = f.ServerMillis, f.ProducerMillis
 	}
 	return f, true
@@ -271,7 +274,7 @@ func (a *S3) readMeta(ctx context.Context, name string) (Stream, string, error) 
 	if !ValidStreamName(name) {
 		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
 	if isNotFound(err) {
 		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
@@ -488,13 +491,38 @@ func (a *S3) deleteKeys(ctx context.Context, keys []string) error {
 // leaseKey holds the session id of the stream's producer.
 func (a *S3) leaseKey(name string) string { return a.streamKey(name) + s3Lease }
 
-// TakeProducerLease writes the session over whatever lease there was: the
-// newest producer wins, as in KVS.
+// TakeProducerLease replaces the lease it reads with the session, on the
+// condition that the lease is still the one it read (If-Match, or
+// If-None-Match when there was none): the newest producer wins, as in KVS,
+// and a take that a newer one overtook between the read and the write
+// (a slow request, or an SDK retry landing late) does not undo it but
+// returns ErrLeaseTaken.
 func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) error {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream)),
-		Body: strings.NewReader(session), ContentLength: aws.Int64(int64(len(session)))})
+	holder, etag, err := a.readLease(ctx, stream)
+	if err != nil {
+		return err
+	}
+	if holder == session {
+		return nil
+	}
+	in := &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream)),
+		Body: strings.NewReader(session), ContentLength: aws.Int64(int64(len(session)))}
+	if etag == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(etag)
+	}
+	_, err = a.client.PutObject(ctx, in)
+	if isPreconditionFailed(err) {
+		// Either our own write landed on an attempt the SDK retried,
+		// or another session took the lease meanwhile.
+		if holder, _, rerr := a.readLease(ctx, stream); rerr == nil && holder == session {
+			return nil
+		}
+		return fmt.Errorf("archive: s3 producer lease %s: %w", stream, ErrLeaseTaken)
+	}
 	if err != nil {
 		return fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
@@ -505,20 +533,26 @@ func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) erro
 func (a *S3) ProducerLeaseHolder(ctx context.Context, stream string) (string, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
+	holder, _, err := a.readLease(ctx, stream)
+	return holder, err
+}
+
+// readLease reads the lease and its ETag; "" and "" when none was taken.
+func (a *S3) readLease(ctx context.Context, stream string) (holder, etag string, err error) {
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
 	if isNotFound(err) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+		return "", "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
 	defer out.Body.Close()
 	// A session id is a request id: 36 bytes; more is not a lease.
 	b, err := io.ReadAll(io.LimitReader(out.Body, maxLeaseBytes))
 	if err != nil {
-		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+		return "", "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
-	return string(b), nil
+	return string(b), aws.ToString(out.ETag), nil
 }
 
 // maxLeaseBytes bounds what is read of a lease object.
@@ -530,7 +564,7 @@ const maxLeaseBytes = 256
 // Timestamps must be 0..999999999999999 ms: the index sorts them as
 // fixed-width decimals.
 func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
-	if !mkv.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
+	if !kvs.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
 		meta.ProducerMillis < 0 || meta.ProducerMillis > s3MaxTs || meta.ServerMillis < 0 || meta.ServerMillis > s3MaxTs {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
 	}
@@ -549,11 +583,11 @@ func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) 
 	if err := a.putIndex(ctx, stream, meta.Number, enc); err != nil {
 		return err
 	}
-	sKey := a.indexKey(stream, ByServer, meta)
+	sKey := a.indexKey(stream, kvs.ServerTimestamp, meta)
 	if err := a.putEmpty(ctx, sKey); err != nil {
 		return err
 	}
-	if err := a.putEmpty(ctx, a.indexKey(stream, ByProducer, meta)); err != nil {
+	if err := a.putEmpty(ctx, a.indexKey(stream, kvs.ProducerTimestamp, meta)); err != nil {
 		// Uncommitted: take the server-time key back if S3 lets us, so
 		// the fragment is not half listed. If it does not, the fragment
 		// stays listed by server time, with its whole body.
@@ -636,7 +670,7 @@ func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, err
 
 // List lists the index of kind from start, stopping after end; no body is
 // read. Index keys sort by time, so the result is sorted by number after.
-func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start, end int64) ([]Fragment, error) {
+func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
@@ -647,7 +681,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 	}
 	start = max(start, 0)
 	dir := a.streamKey(stream) + s3IdxProd
-	if kind == ByServer {
+	if kind == kvs.ServerTimestamp {
 		dir = a.streamKey(stream) + s3IdxServer
 	}
 	var out []Fragment
@@ -659,7 +693,7 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 			return true // not ours: skip
 		}
 		t := f.ProducerMillis
-		if kind == ByServer {
+		if kind == kvs.ServerTimestamp {
 			t = f.ServerMillis
 		}
 		if t > end {
@@ -671,15 +705,16 @@ func (a *S3) List(ctx context.Context, stream string, kind TimestampKind, start,
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool { return mkv.CompareFragmentNumbers(out[i].Number, out[j].Number) < 0 })
+	sort.Slice(out, func(i, j int) bool { return kvs.CompareFragmentNumbers(out[i].Number, out[j].Number) < 0 })
 	return out, nil
 }
 
-// Lookup reads the body's metadata and then checks that the producer-time
-// key, the commit record, exists: a body whose Put never completed is not a
-// fragment.
+// Lookup reads the body's metadata and then checks that a listing key
+// names it: the producer-time key, the commit record, or else the
+// server-time key of a Put cut short before it (see S3). A body that no
+// key names is not a fragment.
 func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
@@ -693,7 +728,10 @@ func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error
 	if err != nil {
 		return Fragment{}, err
 	}
-	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, ByProducer, f))})
+	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ProducerTimestamp, f))})
+	if isNotFound(err) {
+		_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ServerTimestamp, f))})
+	}
 	if isNotFound(err) {
 		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
@@ -727,10 +765,10 @@ func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
 
 // getBody GETs a fragment's body, or the range rng of it ("bytes=a-b").
 func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*s3.GetObjectOutput, error) {
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
 	if isNotFound(err) {
 		if serr := a.streamExists(ctx, stream); serr != nil {
 			return nil, serr
@@ -742,6 +780,16 @@ func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*
 	}
 	return out, nil
 }
+
+// getObject is GetObject without the SDK's message for a response that
+// carries no checksum to validate: no ranged read does, nor do objects
+// that other tools wrote without one, and the SDK's default logger prints
+// that message on stderr for each GET — hundreds for one clip.
+func (a *S3) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
+	return a.client.GetObject(ctx, in, quietChecksums)
+}
+
+func quietChecksums(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
 
 // ReadAt is one ranged GET. S3 answers a range that starts past the end
 // with 416 and one that runs past it with the bytes there are: io.EOF
@@ -786,7 +834,7 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 // body tells the size the index must describe.
 func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
 	number := f.Number
-	if !mkv.ValidFragmentNumber(number) {
+	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
@@ -819,7 +867,7 @@ func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.I
 // getIndex reads an index object of at most fragindex.MaxEncodedSize
 // bytes; ErrFragmentNotFound when there is none.
 func (a *S3) getIndex(ctx context.Context, stream, number string) ([]byte, error) {
-	out, err := a.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
 	if isNotFound(err) {
 		return nil, fmt.Errorf("archive: index %s: %w", number, ErrFragmentNotFound)
 	}
@@ -849,7 +897,7 @@ func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	dir := a.streamKey(stream) + s3IdxServer
 	var frags []Fragment
 	_, err := a.listKeys(ctx, dir, "", func(k string) bool {
-		f, ok := parseIndexName(ByServer, strings.TrimPrefix(k, dir))
+		f, ok := parseIndexName(kvs.ServerTimestamp, strings.TrimPrefix(k, dir))
 		if !ok {
 			return true
 		}
@@ -866,7 +914,7 @@ func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	bodies := make([]string, 0, 2*len(frags))
 	for _, f := range frags {
 		// The commit record goes first, as Lookup trusts it.
-		idx = append(idx, a.indexKey(stream, ByProducer, f), a.indexKey(stream, ByServer, f))
+		idx = append(idx, a.indexKey(stream, kvs.ProducerTimestamp, f), a.indexKey(stream, kvs.ServerTimestamp, f))
 		bodies = append(bodies, a.bodyKey(stream, f.Number), a.indexObjectKey(stream, f.Number))
 	}
 	if err := a.deleteKeys(ctx, idx); err != nil {

@@ -3,10 +3,19 @@ package archive
 import (
 	"context"
 	"fmt"
+	"net/http"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
+
+// s3IdleConns is how many idle connections to the S3 endpoint are kept for
+// reuse. A clip keeps 16 reads in flight and a server runs several clips at
+// once; with the SDK's default of 10 per host, every read beyond the tenth
+// dialled a connection and closed it after one GET, about half of a clip's
+// reads (counted as TIME_WAIT sockets).
+const s3IdleConns = 128
 
 // OpenS3URL opens the store at s3://BUCKET/PREFIX with the SDK's standard
 // configuration: AWS_REGION, the default credential chain (environment,
@@ -20,7 +29,10 @@ func OpenS3URL(ctx context.Context, url string, opts S3Options) (*S3, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = s3IdleConns
+		t.MaxIdleConnsPerHost = s3IdleConns
+	})))
 	if err != nil {
 		return nil, fmt.Errorf("archive: aws config: %w", err)
 	}

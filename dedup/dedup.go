@@ -13,39 +13,20 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
-)
-
-// SelectorType is the kind of timestamp a request's range applies to: the
-// ClipFragmentSelector's FragmentSelectorType.
-type SelectorType string
-
-// The two selector types GetClip accepts, spelled as on the wire.
-const (
-	// ProducerTimestamp selects by the time the producer stamped on the
-	// fragment (AWS_KINESISVIDEO_PRODUCER_TIMESTAMP).
-	ProducerTimestamp SelectorType = "PRODUCER_TIMESTAMP"
-	// ServerTimestamp selects by the time KVS received the fragment
-	// (AWS_KINESISVIDEO_SERVER_TIMESTAMP).
-	ServerTimestamp SelectorType = "SERVER_TIMESTAMP"
 )
 
 // MaxRangeMillis is the longest range a request may span, End − Start:
 // 24 hours (spec §1.3, "within 24 hours").
 const MaxRangeMillis = 24 * 60 * 60 * 1000
 
-// NotFoundMessage is the message GetClip's ResourceNotFoundException carries
-// when no fragment is in the range (spec §1.4, taken from real responses).
-// Clients match on it, so it is kept word for word.
-const NotFoundMessage = "No fragments found in the stream for the clip request."
-
 // Request is a GetClip ClipFragmentSelector: a selector type and an
 // inclusive time range in milliseconds since the Unix epoch. KVS timestamps
 // have millisecond precision, so integers compare them exactly where
 // floating-point seconds would not.
 type Request struct {
-	Selector   SelectorType
+	Selector   kvs.Selector
 	Start, End int64
 }
 
@@ -54,7 +35,7 @@ type Request struct {
 // server's clock, passed in so that callers and tests control it.
 func (r Request) Validate(now time.Time) error {
 	switch r.Selector {
-	case ProducerTimestamp, ServerTimestamp:
+	case kvs.ProducerTimestamp, kvs.ServerTimestamp:
 	default:
 		return kvserr.Errorf(kvserr.InvalidArgument,
 			"FragmentSelectorType %q is not PRODUCER_TIMESTAMP or SERVER_TIMESTAMP", string(r.Selector))
@@ -62,20 +43,20 @@ func (r Request) Validate(now time.Time) error {
 	// "Later than": an empty range is refused, not answered with nothing.
 	if r.End <= r.Start {
 		return kvserr.Errorf(kvserr.InvalidArgument,
-			"EndTimestamp %s must be later than StartTimestamp %s", mkv.FormatMillis(r.End), mkv.FormatMillis(r.Start))
+			"EndTimestamp %s must be later than StartTimestamp %s", kvs.Millis(r.End).String(), kvs.Millis(r.Start).String())
 	}
 	// The difference is taken in uint64: End > Start, so it is exact
 	// even when End − Start does not fit an int64.
 	if uint64(r.End)-uint64(r.Start) > MaxRangeMillis {
 		return kvserr.Errorf(kvserr.InvalidArgument,
-			"EndTimestamp %s must be within 24 hours of StartTimestamp %s", mkv.FormatMillis(r.End), mkv.FormatMillis(r.Start))
+			"EndTimestamp %s must be within 24 hours of StartTimestamp %s", kvs.Millis(r.End).String(), kvs.Millis(r.Start).String())
 	}
 	// Server timestamps of the future name fragments that do not exist
 	// yet. The current millisecond itself counts as past: by the time the
 	// answer is built, it is.
-	if r.Selector == ServerTimestamp && r.End > now.UnixMilli() {
+	if r.Selector == kvs.ServerTimestamp && r.End > now.UnixMilli() {
 		return kvserr.Errorf(kvserr.InvalidArgument,
-			"EndTimestamp %s must be in the past for SERVER_TIMESTAMP", mkv.FormatMillis(r.End))
+			"EndTimestamp %s must be in the past for SERVER_TIMESTAMP", kvs.Millis(r.End).String())
 	}
 	return nil
 }
@@ -194,7 +175,7 @@ type Selection struct {
 // An unknown selector type is an InvalidArgument error. Select makes at
 // most four allocations whatever the input, and runs in O(n log n).
 func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
-	if req != nil && req.Selector != ProducerTimestamp && req.Selector != ServerTimestamp {
+	if req != nil && req.Selector != kvs.ProducerTimestamp && req.Selector != kvs.ServerTimestamp {
 		return Selection{}, kvserr.Errorf(kvserr.InvalidArgument,
 			"FragmentSelectorType %q is not PRODUCER_TIMESTAMP or SERVER_TIMESTAMP", string(req.Selector))
 	}
@@ -313,14 +294,14 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 		}
 	}
 	if len(s.Chosen) == 0 {
-		return s, kvserr.New(kvserr.ResourceNotFound, NotFoundMessage)
+		return s, kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 	return s, nil
 }
 
 // selected returns f's timestamp of kind sel.
-func selected(sel SelectorType, f *Meta) (int64, bool) {
-	if sel == ServerTimestamp {
+func selected(sel kvs.Selector, f *Meta) (int64, bool) {
+	if sel == kvs.ServerTimestamp {
 		return f.ServerMillis, f.HasServer
 	}
 	return f.ProducerMillis, f.HasProducer
@@ -330,9 +311,9 @@ func selected(sel SelectorType, f *Meta) (int64, bool) {
 // has none. (The 0 matters: Meta may carry a value with its Has flag off,
 // and the clip order must not depend on it. FuzzSelect found the order
 // following such stale values before this returned 0.)
-func other(sel SelectorType, f *Meta) (int64, bool) {
+func other(sel kvs.Selector, f *Meta) (int64, bool) {
 	ts, ok := f.ServerMillis, f.HasServer
-	if sel == ServerTimestamp {
+	if sel == kvs.ServerTimestamp {
 		ts, ok = f.ProducerMillis, f.HasProducer
 	}
 	if !ok {
@@ -369,7 +350,7 @@ func parseNumber(s string) number {
 	switch {
 	case s == "":
 		return number{class: 2}
-	case !mkv.ValidFragmentNumber(s):
+	case !kvs.ValidFragmentNumber(s):
 		return number{s: s, class: 1}
 	}
 	for len(s) > 1 && s[0] == '0' {

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // Times of the cases: d0 is 2017-11-28 00:00:00 UTC, the day of the real
@@ -50,11 +50,11 @@ func s(num string, srv int64) dedup.Meta {
 func sized(m dedup.Meta, bytes int64) dedup.Meta { m.Bytes = bytes; return m }
 
 func producer(start, end int64) *dedup.Request {
-	return &dedup.Request{Selector: dedup.ProducerTimestamp, Start: start, End: end}
+	return &dedup.Request{Selector: kvs.ProducerTimestamp, Start: start, End: end}
 }
 
 func server(start, end int64) *dedup.Request {
-	return &dedup.Request{Selector: dedup.ServerTimestamp, Start: start, End: end}
+	return &dedup.Request{Selector: kvs.ServerTimestamp, Start: start, End: end}
 }
 
 // num returns a 47-digit fragment number ending in i, like real ones.
@@ -321,7 +321,7 @@ func TestSelect(t *testing.T) {
 			assert.Equal(t, c.truncated, sel.Truncated, "truncated")
 			assert.Equal(t, c.truncated, sel.HasNextStart, "next start known")
 			if c.truncated {
-				assert.Equal(t, mkv.FormatMillis(c.nextStart), mkv.FormatMillis(sel.NextStart), "next start")
+				assert.Equal(t, kvs.Millis(c.nextStart).String(), kvs.Millis(sel.NextStart).String(), "next start")
 			}
 			checkInvariants(t, c.req, c.in, c.lim, sel, err)
 		})
@@ -433,16 +433,16 @@ func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedu
 // numberKey is a fragment number as the integer it denotes, the way
 // CompareFragmentNumbers sees it.
 func numberKey(s string) string {
-	if mkv.ValidFragmentNumber(s) {
+	if kvs.ValidFragmentNumber(s) {
 		return strings.TrimLeft(s, "0")
 	}
 	return s
 }
 
-func ts(sel dedup.SelectorType, f *dedup.Meta) (int64, bool) { return tsOf(sel, f) }
+func ts(sel kvs.Selector, f *dedup.Meta) (int64, bool) { return tsOf(sel, f) }
 
-func tsOf(sel dedup.SelectorType, f *dedup.Meta) (int64, bool) {
-	if sel == dedup.ServerTimestamp {
+func tsOf(sel kvs.Selector, f *dedup.Meta) (int64, bool) {
+	if sel == kvs.ServerTimestamp {
 		return f.ServerMillis, f.HasServer
 	}
 	return f.ProducerMillis, f.HasProducer
@@ -464,7 +464,7 @@ func encode(c *selectCase) []byte {
 	if c.req != nil {
 		req = *c.req
 		flags |= 1
-		if req.Selector == dedup.ServerTimestamp {
+		if req.Selector == kvs.ServerTimestamp {
 			flags |= 2
 		}
 	}
@@ -514,9 +514,9 @@ func decode(b []byte) (*dedup.Request, []dedup.Meta, dedup.Limits) {
 	var req *dedup.Request
 	start, end := varint(), varint()
 	if flags&1 != 0 {
-		req = &dedup.Request{Selector: dedup.ProducerTimestamp, Start: start, End: end}
+		req = &dedup.Request{Selector: kvs.ProducerTimestamp, Start: start, End: end}
 		if flags&2 != 0 {
-			req.Selector = dedup.ServerTimestamp
+			req.Selector = kvs.ServerTimestamp
 		}
 	}
 	mf, n := binary.Uvarint(b)

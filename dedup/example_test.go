@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Select applied to the ListFragments example of the KVS documentation:
@@ -18,7 +19,7 @@ func ExampleSelect() {
 		{Number: "104", ProducerMillis: t0 + 6000, ServerMillis: t0 + 6500, HasProducer: true, HasServer: true},
 		{Number: "999", ProducerMillis: t0 + 2000, ServerMillis: t0 + 86_400_000, HasProducer: true, HasServer: true},
 	}
-	req := &dedup.Request{Selector: dedup.ProducerTimestamp, Start: t0 + 1000, End: t0 + 4000}
+	req := &dedup.Request{Selector: kvs.ProducerTimestamp, Start: t0 + 1000, End: t0 + 4000}
 	sel, err := dedup.Select(req, frags, dedup.KVSLimits)
 	if err != nil {
 		fmt.Println(err)

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // The reference below restates Select's rules (spec §1.3–§1.5, as
@@ -24,7 +24,7 @@ func refNumberClass(s string) int {
 	switch {
 	case s == "":
 		return 2
-	case mkv.ValidFragmentNumber(s):
+	case kvs.ValidFragmentNumber(s):
 		return 0
 	}
 	return 1
@@ -36,7 +36,7 @@ func refNumberCompare(a, b string) int {
 	case ca != cb:
 		return ca - cb
 	case ca == 0:
-		return mkv.CompareFragmentNumbers(a, b)
+		return kvs.CompareFragmentNumbers(a, b)
 	case a < b:
 		return -1
 	case a > b:
@@ -47,8 +47,8 @@ func refNumberCompare(a, b string) int {
 
 // refStamp returns a timestamp of kind sel, or 0 and false when the
 // fragment has none.
-func refStamp(sel dedup.SelectorType, f *dedup.Meta) (int64, bool) {
-	if sel == dedup.ServerTimestamp {
+func refStamp(sel kvs.Selector, f *dedup.Meta) (int64, bool) {
+	if sel == kvs.ServerTimestamp {
 		if f.HasServer {
 			return f.ServerMillis, true
 		}
@@ -60,11 +60,11 @@ func refStamp(sel dedup.SelectorType, f *dedup.Meta) (int64, bool) {
 	return 0, false
 }
 
-func refOther(sel dedup.SelectorType) dedup.SelectorType {
-	if sel == dedup.ServerTimestamp {
-		return dedup.ProducerTimestamp
+func refOther(sel kvs.Selector) kvs.Selector {
+	if sel == kvs.ServerTimestamp {
+		return kvs.ProducerTimestamp
 	}
-	return dedup.ServerTimestamp
+	return kvs.ServerTimestamp
 }
 
 // refOlder reports whether fragment a was ingested before b: a server
@@ -170,7 +170,7 @@ func refSelect(req *dedup.Request, in []dedup.Meta, lim dedup.Limits) (dedup.Sel
 			if req != nil {
 				s.NextStart, s.HasNextStart = refStamp(req.Selector, &in[i])
 			} else {
-				s.NextStart, s.HasNextStart = refStamp(dedup.ProducerTimestamp, &in[i])
+				s.NextStart, s.HasNextStart = refStamp(kvs.ProducerTimestamp, &in[i])
 			}
 			for _, j := range order[k:] {
 				reason[j] = dedup.Cap
@@ -196,7 +196,7 @@ func checkReference(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedup
 	require.Equal(t, ok, err == nil, "error %v", err)
 	if err != nil {
 		require.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
-		require.Equal(t, dedup.NotFoundMessage, (err.(*kvserr.Error)).Msg)
+		require.Equal(t, kvs.NoFragmentsMessage, (err.(*kvserr.Error)).Msg)
 	}
 	norm := func(s dedup.Selection) dedup.Selection {
 		if len(s.Chosen) == 0 {
@@ -251,7 +251,7 @@ func TestSelectOrderIgnoresAbsentTimestamps(t *testing.T) {
 		{Number: "2", ServerMillis: 400_000, HasServer: true, ProducerMillis: 720_895},
 		{Number: "3", ServerMillis: 400_000, HasServer: true, ProducerMillis: -44},
 	}
-	sel, err := dedup.Select(&dedup.Request{Selector: dedup.ServerTimestamp, Start: 0, End: 500_000}, in, dedup.Limits{})
+	sel, err := dedup.Select(&dedup.Request{Selector: kvs.ServerTimestamp, Start: 0, End: 500_000}, in, dedup.Limits{})
 	require.NoError(t, err)
 	require.Equal(t, []int{0, 1}, sel.Chosen)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -34,7 +35,7 @@ func ExampleReader() {
 			codecs = append(codecs, t.CodecID)
 		}
 		fmt.Printf("fragment …%s at %s: %d blocks of %v\n", f.Tags.FragmentNumber[37:],
-			mkv.FormatMillis(f.Tags.ProducerTimestamp), len(f.Blocks), codecs)
+			kvs.Millis(f.Tags.ProducerTimestamp).String(), len(f.Blocks), codecs)
 	}
 	// Output:
 	// fragment …6159000000 at 1700000000.000: 71 blocks of [V_MPEG4/ISO/AVC A_AAC]

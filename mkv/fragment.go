@@ -88,7 +88,7 @@ type Block struct {
 type Tags struct {
 	// FragmentNumber is AWS_KINESISVIDEO_FRAGMENT_NUMBER exactly as written:
 	// a decimal string of up to 128 digits, too long for any integer type.
-	// Compare numbers with CompareFragmentNumbers.
+	// Compare numbers with kvs.CompareFragmentNumbers.
 	FragmentNumber string
 	// ProducerTimestamp and ServerTimestamp are the AWS tags in milliseconds
 	// since the Unix epoch; the Has flags tell whether the tag was present.
@@ -183,43 +183,4 @@ func (f *Fragment) Clone() *Fragment {
 	}
 	c.Tags.Other = append([]SimpleTag(nil), f.Tags.Other...)
 	return &c
-}
-
-// CompareFragmentNumbers compares two fragment numbers as the non-negative
-// integers they denote and returns -1, 0 or +1. Both must be decimal digit
-// strings (ValidFragmentNumber); leading zeros are ignored.
-func CompareFragmentNumbers(a, b string) int {
-	a, b = trimZeros(a), trimZeros(b)
-	switch {
-	case len(a) < len(b):
-		return -1
-	case len(a) > len(b):
-		return 1
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// ValidFragmentNumber reports whether s is a KVS fragment number: 1 to 128
-// decimal digits.
-func ValidFragmentNumber(s string) bool {
-	if len(s) == 0 || len(s) > MaxFragmentNumberLength {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func trimZeros(s string) string {
-	for len(s) > 1 && s[0] == '0' {
-		s = s[1:]
-	}
-	return s
 }

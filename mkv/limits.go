@@ -29,16 +29,13 @@ const (
 	// tags per track.
 	MaxSimpleTags = 256
 
-	// MaxFragmentNumberLength is the longest FragmentNumber the KVS API
-	// allows (1..128 digits).
-	MaxFragmentNumberLength = 128
-
 	// MaxTrackNumber bounds track numbers read from block headers and
 	// Tracks. Matroska allows 8-byte varints; no producer needs more than
 	// a few tracks, and a small bound keeps lookups cheap.
 	MaxTrackNumber = 1 << 16
 
 	// MaxTimecodeScale is one second per timecode unit, the coarsest the
-	// producer SDK accepts; MinTimecodeScale is 1 ns.
+	// producer SDK accepts. The finest is 1 ns: a TimecodeScale of 0 is
+	// refused.
 	MaxTimecodeScale = 1_000_000_000
 )

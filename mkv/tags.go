@@ -2,6 +2,8 @@ package mkv
 
 import (
 	"strconv"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // maxTagValueSize bounds one SimpleTag's name and value: KVS allows 128-byte
@@ -52,7 +54,7 @@ func (t *Tags) set(name, value string, off int64) error {
 	var err error
 	switch name {
 	case TagFragmentNumber:
-		if !ValidFragmentNumber(value) {
+		if !kvs.ValidFragmentNumber(value) {
 			return newError(off, name, ErrBadTag, "%q is not a decimal fragment number", value)
 		}
 		t.FragmentNumber = value
@@ -157,18 +159,4 @@ func parseMillis(s string) (int64, error) {
 		return 0, strconv.ErrRange
 	}
 	return ms, nil
-}
-
-// FormatMillis writes milliseconds since the epoch as KVS writes timestamps:
-// seconds with exactly three decimals.
-func FormatMillis(ms int64) string {
-	neg := ms < 0
-	if neg {
-		ms = -ms
-	}
-	s := strconv.FormatInt(ms/1000, 10) + "." + strconv.FormatInt(1000+ms%1000, 10)[1:]
-	if neg {
-		s = "-" + s
-	}
-	return s
 }

@@ -13,6 +13,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Layout selects how a Writer arranges fragments in its output.
@@ -279,8 +281,8 @@ func (w *Writer) check(f *Fragment) error {
 		}
 	}
 	t := &f.Tags
-	if t.FragmentNumber != "" && !ValidFragmentNumber(t.FragmentNumber) {
-		return fail("fragment number %q is not 1 to %d decimal digits", t.FragmentNumber, MaxFragmentNumberLength)
+	if t.FragmentNumber != "" && !kvs.ValidFragmentNumber(t.FragmentNumber) {
+		return fail("fragment number %q is not 1 to %d decimal digits", t.FragmentNumber, kvs.MaxFragmentNumberLength)
 	}
 	if t.HasProducerTimestamp && (t.ProducerTimestamp < 0 || t.ProducerTimestamp > maxMillis) {
 		return fail("producer timestamp %d ms out of range", t.ProducerTimestamp)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/kvsfixture"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -85,14 +86,19 @@ func writeFragments(t testing.TB, opts mkv.WriterOptions, frags ...*mkv.Fragment
 }
 
 func TestWriterGolden(t *testing.T) {
+	// elements is what ebml-go must decode and agree on: Info, Tracks,
+	// the Cluster, and each Tags element (four in a GetMedia document:
+	// KVS's, the producer's, the end tag and GetMedia's; three from a
+	// producer).
 	tests := []struct {
-		name string
-		opts mkv.WriterOptions
+		name     string
+		opts     mkv.WriterOptions
+		elements int
 	}{
-		{"getmedia", mkv.WriterOptions{}},
-		{"getmedia_unknown_size", mkv.WriterOptions{UnknownSizeClusters: true}},
-		{"producer", mkv.WriterOptions{Layout: mkv.LayoutProducer}},
-		{"producer_unknown_size", mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true}},
+		{"getmedia", mkv.WriterOptions{}, 7},
+		{"getmedia_unknown_size", mkv.WriterOptions{UnknownSizeClusters: true}, 7},
+		{"producer", mkv.WriterOptions{Layout: mkv.LayoutProducer}, 6},
+		{"producer_unknown_size", mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,6 +114,7 @@ func TestWriterGolden(t *testing.T) {
 				t.Errorf("output differs from %s\ngot:\n%s\nwant:\n%s", path, hexDump(got), hexDump(want))
 			}
 			checkMkvinfo(t, got)
+			assert.Equal(t, mkv.EBMLGoTally{Compared: tt.elements}, mkv.EBMLGoAgrees(t, got))
 		})
 	}
 }
@@ -225,7 +232,7 @@ func TestWriterEncodings(t *testing.T) {
 			out := writeFragments(t, mkv.WriterOptions{}, f)
 			want := append([]byte{0x44, 0x87, 0x10, 0, 0, byte(len(tt.want))}, tt.want...)
 			assert.True(t, bytes.Contains(out, want), "%d ms: want %q", tt.ms, tt.want)
-			assert.Equal(t, mkv.FormatMillis(tt.ms), tt.want, "the Reader's formatter agrees")
+			assert.Equal(t, kvs.Millis(tt.ms).String(), tt.want, "the Reader's formatter agrees")
 		}
 	})
 }

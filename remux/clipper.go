@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
@@ -348,7 +349,7 @@ func (c *Clipper) Close() (*Manifest, error) {
 		return c.Manifest(), c.err
 	}
 	if c.pend == nil {
-		c.err = kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		c.err = kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
 		return c.Manifest(), c.err
 	}
 	if err := c.flushPending(nil); err != nil {

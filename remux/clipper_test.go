@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -232,7 +233,7 @@ func TestClipperGaps(t *testing.T) {
 func TestClipperSkip(t *testing.T) {
 	var out bytes.Buffer
 	c := remux.NewClipper(&out, nil)
-	ts := remux.Seconds(1_700_000_000_000)
+	ts := kvs.Millis(1_700_000_000_000)
 	c.Skip(remux.FragmentEntry{Number: "7", Index: 0, ProducerTimestamp: &ts, Bytes: 10, Included: true, Reason: "before-start"})
 	require.NoError(t, c.Add(fragment(testHeader(false), 1_700_000_002_000, 3, false)))
 	man, err := c.Close()

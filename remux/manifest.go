@@ -1,9 +1,7 @@
 package remux
 
 import (
-	"strconv"
-
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Manifest says what a clip holds: one entry per input fragment, and the
@@ -18,7 +16,7 @@ type Manifest struct {
 	Truncated bool `json:"truncated"`
 	// NextStart is where that next request should start: the timestamp of
 	// the first fragment a cap left out. Null when not truncated.
-	NextStart *Seconds `json:"next_start"`
+	NextStart *kvs.Millis `json:"next_start"`
 	// Gaps lists the holes in the input's timeline between fragments of
 	// the clip, in clip order; empty when there are none.
 	Gaps   []Gap        `json:"gaps"`
@@ -78,8 +76,8 @@ type FragmentEntry struct {
 	Index int `json:"index"`
 	// ProducerTimestamp and ServerTimestamp are epoch seconds with
 	// millisecond precision; null when the fragment has no such tag.
-	ProducerTimestamp *Seconds `json:"producer_timestamp"`
-	ServerTimestamp   *Seconds `json:"server_timestamp"`
+	ProducerTimestamp *kvs.Millis `json:"producer_timestamp"`
+	ServerTimestamp   *kvs.Millis `json:"server_timestamp"`
 	// Bytes is the fragment's size in the input.
 	Bytes int64 `json:"bytes"`
 	// Included tells whether frames of the fragment are in the clip.
@@ -102,36 +100,10 @@ type TrackEntry struct {
 	Duration float64 `json:"duration"`
 }
 
-// Seconds is a timestamp in milliseconds since the Unix epoch that encodes
-// in JSON as a number of seconds with three decimals, exactly as KVS writes
-// its timestamps (no binary floating point on the way).
-type Seconds int64
-
-// MarshalJSON writes the seconds as a JSON number, such as 1511852108.513.
-func (s Seconds) MarshalJSON() ([]byte, error) {
-	return []byte(mkv.FormatMillis(int64(s))), nil
-}
-
-// UnmarshalJSON reads a JSON number of seconds, keeping milliseconds.
-func (s *Seconds) UnmarshalJSON(b []byte) error {
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return err
-	}
-	ms := f * 1000
-	if ms < 0 {
-		ms -= 0.5
-	} else {
-		ms += 0.5
-	}
-	*s = Seconds(int64(ms))
-	return nil
-}
-
-func secondsPtr(ms int64, ok bool) *Seconds {
+func secondsPtr(ms int64, ok bool) *kvs.Millis {
 	if !ok {
 		return nil
 	}
-	s := Seconds(ms)
+	s := kvs.Millis(ms)
 	return &s
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
@@ -252,7 +253,7 @@ func (pl *planner) plan(c *Clipper) error {
 		}
 	}
 	if c.pend == nil {
-		return kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		return kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 	if err := c.flushPending(nil); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
@@ -338,7 +339,7 @@ func (c *Clipper) Plan() (int64, error) {
 		return 0, c.err
 	}
 	if c.pend == nil {
-		c.err = kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		c.err = kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
 		return 0, c.err
 	}
 	if err := c.flushPending(nil); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -130,7 +131,7 @@ func TestPutMediaListAndClip(t *testing.T) {
 				require.NotNil(t, a.FragmentTimecode)
 			}
 			for i := 1; i < len(nums); i++ {
-				assert.Equal(t, -1, mkv.CompareFragmentNumbers(nums[i-1], nums[i]))
+				assert.Equal(t, -1, kvs.CompareFragmentNumbers(nums[i-1], nums[i]))
 			}
 
 			// ListFragments, paged.
@@ -401,7 +402,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 				}
 			}
 			assert.Contains(t, ids, c.id)
-			stored, err := r.store.List(bg, "cam", 0, -1<<62, 1<<62)
+			stored, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, -1<<62, 1<<62)
 			require.NoError(t, err)
 			assert.Len(t, stored, len(persisted(acks)), "only PERSISTED fragments are stored")
 			for _, f := range stored {

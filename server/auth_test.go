@@ -16,6 +16,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -116,7 +117,7 @@ func TestSignedPutMediaBody(t *testing.T) {
 	resp.Body.Close()
 	require.NoError(t, err)
 	assert.Equal(t, 9, strings.Count(string(acks), `"PERSISTED"`))
-	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
+	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	require.Len(t, frags, 9)
 	assert.Equal(t, int64(1700000000005), frags[0].ProducerMillis, "the C producer's .5 is 5 ms")

@@ -18,6 +18,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // watchedStore counts a store's payload reads in flight, and can hold
@@ -79,7 +80,7 @@ func TestGetClipClientGone(t *testing.T) {
 			_, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 			require.NoError(t, err)
 			if gw == nil {
-				frags, err := store.List(bg, "cam", archive.ByProducer, 0, 1<<62)
+				frags, err := store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 				require.NoError(t, err)
 				ws.stallBut = frags[0].Number
 			}

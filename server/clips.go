@@ -12,8 +12,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -21,8 +21,7 @@ import (
 // the query of GET /clips/{stream}.mp4.
 type clipSpec struct {
 	st         archive.Stream
-	kind       archive.TimestampKind
-	selector   dedup.SelectorType
+	selector   kvs.Selector
 	start, end int64 // ms
 	format     remux.Format
 	// ranged allows a Range request (GET): the clip is planned in full,
@@ -44,7 +43,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return err
 	}
 	// Real KVS's answer for a server-time range wholly before retention.
-	if cs.kind == archive.ByServer && cs.end < now.Add(-time.Duration(cs.st.RetentionHours)*time.Hour).UnixMilli() {
+	if cs.selector == kvs.ServerTimestamp && cs.end < now.Add(-time.Duration(cs.st.RetentionHours)*time.Hour).UnixMilli() {
 		return invalidArg("End timestamp %d is outside of the stream retention period.", cs.end)
 	}
 	// A player seeking in a clip sends many range requests in a second;
@@ -62,7 +61,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	defer s.m.clipsOpen.Dec()
 
 	began := time.Now()
-	frags, err := s.cfg.Store.List(r.Context(), cs.st.Name, cs.kind, cs.start, cs.end)
+	frags, err := s.cfg.Store.List(r.Context(), cs.st.Name, cs.selector, cs.start, cs.end)
 	listed := time.Since(began)
 	if err != nil {
 		return err
@@ -77,7 +76,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return err
 	}
 	if len(sel.Chosen) == 0 {
-		return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request.")
+		return kindErr(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 
 	// The clip is planned from the chosen fragments' sample indexes alone:
@@ -180,11 +179,11 @@ const (
 func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
 	first, last := frags[sel.Chosen[0]], frags[sel.Chosen[len(sel.Chosen)-1]]
 	h.Set(hdrFirstFragment, first.Number)
-	h.Set(hdrFirstProducer, mkv.FormatMillis(first.ProducerMillis))
-	h.Set(hdrFirstServer, mkv.FormatMillis(first.ServerMillis))
+	h.Set(hdrFirstProducer, kvs.Millis(first.ProducerMillis).String())
+	h.Set(hdrFirstServer, kvs.Millis(first.ServerMillis).String())
 	h.Set(hdrLastFragment, last.Number)
-	h.Set(hdrLastProducer, mkv.FormatMillis(last.ProducerMillis))
-	h.Set(hdrLastServer, mkv.FormatMillis(last.ServerMillis))
+	h.Set(hdrLastProducer, kvs.Millis(last.ProducerMillis).String())
+	h.Set(hdrLastServer, kvs.Millis(last.ServerMillis).String())
 	h.Set(hdrFragments, strconv.Itoa(len(sel.Chosen)))
 	dups := 0
 	for _, d := range sel.Dropped {
@@ -195,7 +194,7 @@ func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
 	h.Set(hdrDuplicatesDropped, strconv.Itoa(dups))
 	h.Set(hdrTruncated, strconv.FormatBool(sel.Truncated))
 	if sel.Truncated && sel.HasNextStart {
-		h.Set(hdrNextStartTimestamp, mkv.FormatMillis(sel.NextStart))
+		h.Set(hdrNextStartTimestamp, kvs.Millis(sel.NextStart).String())
 	}
 }
 
@@ -283,9 +282,9 @@ func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	cs := &clipSpec{st: st, ranged: true, format: remux.FormatMP4}
 	switch strings.ToUpper(q.Get("selector")) {
 	case "", "PRODUCER", "PRODUCER_TIMESTAMP":
-		cs.kind, cs.selector = archive.ByProducer, dedup.ProducerTimestamp
+		cs.selector = kvs.ProducerTimestamp
 	case "SERVER", "SERVER_TIMESTAMP":
-		cs.kind, cs.selector = archive.ByServer, dedup.ServerTimestamp
+		cs.selector = kvs.ServerTimestamp
 	default:
 		return nil, invalidArg("selector must be producer or server.")
 	}
@@ -304,28 +303,13 @@ func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	return cs, nil
 }
 
-// parseURLTime reads epoch seconds with up to millisecond precision
-// (digits, never through a float) or an RFC 3339 time, into ms.
+// parseURLTime reads a start or end of the query (kvs.ParseMillis), in ms.
 func parseURLTime(v string) (int64, error) {
 	if v == "" {
 		return 0, fmt.Errorf("required")
 	}
-	intPart, frac, _ := strings.Cut(v, ".")
-	if sec, err := strconv.ParseInt(intPart, 10, 64); err == nil && len(frac) <= 3 && strings.Trim(frac, "0123456789") == "" {
-		if sec > 253402300799 || sec < -253402300799 {
-			return 0, fmt.Errorf("%q is out of range", v)
-		}
-		ms, _ := strconv.ParseInt((frac + "000")[:3], 10, 64)
-		if sec < 0 {
-			ms = -ms
-		}
-		return sec*1000 + ms, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither epoch seconds nor RFC 3339", v)
-	}
-	return t.UnixMilli(), nil
+	ms, err := kvs.ParseMillis(v)
+	return int64(ms), err
 }
 
 // authorizeURL admits a GET clip request: a presigned URL (X-Amz-Signature

@@ -46,9 +46,12 @@ type Config struct {
 	GetClipTPSPerStream float64
 	// ClipReadAheadBytes bounds the payload bytes that all the clips in
 	// flight hold at once: read ahead of their writers, and being
-	// written. Each clip gets a fair share of it, and at least one
-	// fragment's span, so it is the server's memory for clip payloads
-	// whatever the clips' sizes and number.
+	// written. A clip reads ahead within an equal share of it; a clip
+	// holding nothing takes its next span, even one over its share, as
+	// soon as the span fits in what is free; and a span larger than the
+	// whole budget is read only while no clip holds anything. So the
+	// server's memory for clip payloads is at most this, or one span if
+	// a span is larger, whatever the clips' sizes and number.
 	ClipReadAheadBytes int64
 	// IndexCacheBytes bounds the sample indexes kept in memory for the
 	// next clips of the same fragments; negative keeps none.

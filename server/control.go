@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // maxRetentionHours is KVS's upper bound: ten years.
@@ -14,20 +15,20 @@ const maxRetentionHours = 87600
 
 // streamInfo is DescribeStream's StreamInfo.
 type streamInfo struct {
-	CreationTime         Seconds `json:"CreationTime"`
-	DataRetentionInHours int32   `json:"DataRetentionInHours"`
-	DeviceName           string  `json:"DeviceName,omitempty"`
-	KmsKeyID             string  `json:"KmsKeyId,omitempty"`
-	MediaType            string  `json:"MediaType,omitempty"`
-	Status               string  `json:"Status"`
-	StreamARN            string  `json:"StreamARN"`
-	StreamName           string  `json:"StreamName"`
-	Version              string  `json:"Version"`
+	CreationTime         kvs.Millis `json:"CreationTime"`
+	DataRetentionInHours int32      `json:"DataRetentionInHours"`
+	DeviceName           string     `json:"DeviceName,omitempty"`
+	KmsKeyID             string     `json:"KmsKeyId,omitempty"`
+	MediaType            string     `json:"MediaType,omitempty"`
+	Status               string     `json:"Status"`
+	StreamARN            string     `json:"StreamARN"`
+	StreamName           string     `json:"StreamName"`
+	Version              string     `json:"Version"`
 }
 
 func infoOf(st archive.Stream) streamInfo {
 	return streamInfo{
-		CreationTime:         Seconds(st.Created.UnixMilli()),
+		CreationTime:         kvs.Millis(st.Created.UnixMilli()),
 		DataRetentionInHours: st.RetentionHours,
 		DeviceName:           st.Device,
 		KmsKeyID:             st.KMSKeyID,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -21,8 +22,8 @@ func TestAPIErrorMessages(t *testing.T) {
 		{kvserr.New(kvserr.InvalidArgument, "start is after end"), "InvalidArgumentException", "start is after end", http.StatusBadRequest},
 		{fmt.Errorf("clip: %w", kvserr.New(kvserr.UnsupportedStreamMediaType, "codec \"V_VP8\" is not supported")),
 			"UnsupportedStreamMediaTypeException", "codec \"V_VP8\" is not supported", http.StatusBadRequest},
-		{kvserr.New(kvserr.ResourceNotFound, "No fragments found in the stream for the clip request."),
-			"ResourceNotFoundException", "No fragments found in the stream for the clip request.", http.StatusNotFound},
+		{kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage),
+			"ResourceNotFoundException", kvs.NoFragmentsMessage, http.StatusNotFound},
 	} {
 		e := toAPIError(c.err)
 		assert.Equal(t, c.code, e.Code)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -37,8 +36,7 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 	if s.cfg.FragmentedClips {
 		format = remux.FormatFMP4
 	}
-	sel := dedup.SelectorType(in.ClipFragmentSelector.FragmentSelectorType)
-	return s.sendClip(w, r, rq, &clipSpec{st: st, kind: kind, selector: sel, start: start, end: end, format: format})
+	return s.sendClip(w, r, rq, &clipSpec{st: st, selector: kind, start: start, end: end, format: format})
 }
 
 // clipFailed returns err when nothing was sent yet, else cuts the response.

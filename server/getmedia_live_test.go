@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -188,7 +189,7 @@ func TestGetMediaTimestampAhead(t *testing.T) {
 	require.NoError(t, r.putLive(ctx, m, func(n string) { lastNumber = n }))
 	docs := readUntil(t, out, cancel, lastNumber)
 
-	frags, err := r.store.List(bg, "cam", archive.ByServer, math.MinInt64, math.MaxInt64)
+	frags, err := r.store.List(bg, "cam", kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
 	require.NoError(t, err)
 	first := firstHolding(frags, at, func(f archive.Fragment) int64 { return f.ServerMillis })
 	require.Positive(t, first, "the time falls after the first fragment")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -29,7 +30,7 @@ func gmStream(t *testing.T, r *rig, seconds float64) (*producerMedia, []archive.
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(producerBody(t, m)))
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), len(m.frags))
-	frags, err := r.store.List(bg, "cam", archive.ByServer, math.MinInt64, math.MaxInt64)
+	frags, err := r.store.List(bg, "cam", kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
 	require.NoError(t, err)
 	require.Len(t, frags, len(m.frags))
 	return m, frags

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // requestHead is the head of req as a client sends it (with the headers
@@ -214,7 +215,7 @@ func TestOneProducerPerStream(t *testing.T) {
 	_, err = pw.Write(src[:ends[2]+100])
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		frags, _ := r.store.List(bg, "cam", 0, 0, 1<<62)
+		frags, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 		return len(frags) == 3
 	}, 5*time.Second, 20*time.Millisecond)
 
@@ -234,7 +235,7 @@ func TestOneProducerPerStream(t *testing.T) {
 	assert.Equal(t, AckError, last.EventType)
 	assert.Equal(t, 4000, last.ErrorID)
 	assert.Len(t, persisted(first.acks), 3)
-	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
+	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 12)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -33,8 +34,8 @@ type listRecorder struct {
 	starts []int64
 }
 
-func (l *listRecorder) List(ctx context.Context, stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
-	if kind == archive.ByServer {
+func (l *listRecorder) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
+	if kind == kvs.ServerTimestamp {
 		l.mu.Lock()
 		l.starts = append(l.starts, start)
 		l.mu.Unlock()
@@ -177,7 +178,7 @@ type sliceStore struct {
 
 func (s *sliceStore) Streams(context.Context) ([]archive.Stream, error) { return nil, nil }
 
-func (s *sliceStore) List(ctx context.Context, stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
+func (s *sliceStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
 	i, _ := slices.BinarySearchFunc(s.frags, start, func(f archive.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
 	j, _ := slices.BinarySearchFunc(s.frags, end+1, func(f archive.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
 	return slices.Clone(s.frags[i:j]), nil

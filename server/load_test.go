@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // TestLoad runs 8 producers and 16 clip clients against one server on
@@ -121,7 +122,7 @@ func TestLoad(t *testing.T) {
 	require.Empty(t, errs)
 
 	for p := range producers {
-		out, err := r.store.List(bg, fmt.Sprintf("load-%d", p), 0, -1<<62, 1<<62)
+		out, err := r.store.List(bg, fmt.Sprintf("load-%d", p), kvs.ProducerTimestamp, -1<<62, 1<<62)
 		require.NoError(t, err)
 		listed := map[string]bool{}
 		for _, f := range out {

@@ -10,32 +10,27 @@ import (
 	"net/http"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // selector is the JSON of a FragmentSelector / ClipFragmentSelector.
 type selector struct {
 	FragmentSelectorType string
 	TimestampRange       *struct {
-		StartTimestamp, EndTimestamp *Seconds
+		StartTimestamp, EndTimestamp *kvs.Millis
 	}
 }
 
 // parse checks the selector and returns its kind and range in ms.
-func (sel *selector) parse() (archive.TimestampKind, int64, int64, error) {
-	var kind archive.TimestampKind
-	switch sel.FragmentSelectorType {
-	case "PRODUCER_TIMESTAMP":
-		kind = archive.ByProducer
-	case "SERVER_TIMESTAMP":
-		kind = archive.ByServer
-	default:
-		return 0, 0, 0, invalidArg("FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
+func (sel *selector) parse() (kvs.Selector, int64, int64, error) {
+	kind := kvs.Selector(sel.FragmentSelectorType)
+	if !kind.Valid() {
+		return "", 0, 0, invalidArg("FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
 	}
 	tr := sel.TimestampRange
 	if tr == nil || tr.StartTimestamp == nil || tr.EndTimestamp == nil {
-		return 0, 0, 0, invalidArg("TimestampRange needs StartTimestamp and EndTimestamp.")
+		return "", 0, 0, invalidArg("TimestampRange needs StartTimestamp and EndTimestamp.")
 	}
 	return kind, int64(*tr.StartTimestamp), int64(*tr.EndTimestamp), nil
 }
@@ -44,8 +39,8 @@ func (sel *selector) parse() (archive.TimestampKind, int64, int64, error) {
 type fragmentJSON struct {
 	FragmentNumber               string
 	FragmentSizeInBytes          int64
-	ProducerTimestamp            Seconds
-	ServerTimestamp              Seconds
+	ProducerTimestamp            kvs.Millis
+	ServerTimestamp              kvs.Millis
 	FragmentLengthInMilliseconds int64
 }
 
@@ -53,24 +48,24 @@ type fragmentJSON struct {
 // returned, so the next page continues after it. Standard base64 fits the
 // token pattern of the API model.
 type listToken struct {
-	kind       archive.TimestampKind
+	kind       kvs.Selector
 	start, end int64
 	after      string
 }
 
 func (t listToken) encode() string {
-	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "%d %d %d %s", t.kind, t.start, t.end, t.after))
+	return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "%s %d %d %s", t.kind, t.start, t.end, t.after))
 }
 
 func decodeListToken(s string) (listToken, error) {
 	var t listToken
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err == nil {
-		var k int
-		_, err = fmt.Sscanf(string(raw), "%d %d %d %s", &k, &t.start, &t.end, &t.after)
-		t.kind = archive.TimestampKind(k)
+		var k string
+		_, err = fmt.Sscanf(string(raw), "%s %d %d %s", &k, &t.start, &t.end, &t.after)
+		t.kind = kvs.Selector(k)
 	}
-	if err != nil || !mkv.ValidFragmentNumber(t.after) || (t.kind != archive.ByProducer && t.kind != archive.ByServer) {
+	if err != nil || !kvs.ValidFragmentNumber(t.after) || !t.kind.Valid() {
 		return t, invalidArg("NextToken is not valid.")
 	}
 	return t, nil
@@ -97,7 +92,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 		limit = 1000
 	}
 	// Without a selector or token: every fragment of the stream.
-	q := listToken{kind: archive.ByServer, start: math.MinInt64, end: math.MaxInt64}
+	q := listToken{kind: kvs.ServerTimestamp, start: math.MinInt64, end: math.MaxInt64}
 	switch {
 	case in.NextToken != nil:
 		if err := fieldFragmentsToken.check(in.NextToken); err != nil {
@@ -123,7 +118,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 		NextToken *string `json:",omitempty"`
 	}{Fragments: []fragmentJSON{}}
 	for _, f := range frags {
-		if q.after != "" && mkv.CompareFragmentNumbers(f.Number, q.after) <= 0 {
+		if q.after != "" && kvs.CompareFragmentNumbers(f.Number, q.after) <= 0 {
 			continue
 		}
 		if int64(len(out.Fragments)) == limit {
@@ -134,7 +129,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 		}
 		out.Fragments = append(out.Fragments, fragmentJSON{
 			FragmentNumber: f.Number, FragmentSizeInBytes: f.Size,
-			ProducerTimestamp: Seconds(f.ProducerMillis), ServerTimestamp: Seconds(f.ServerMillis),
+			ProducerTimestamp: kvs.Millis(f.ProducerMillis), ServerTimestamp: kvs.Millis(f.ServerMillis),
 			FragmentLengthInMilliseconds: f.DurationMillis,
 		})
 	}
@@ -163,7 +158,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	}
 	metas := make([]archive.Fragment, len(in.Fragments))
 	for i, n := range in.Fragments {
-		if !mkv.ValidFragmentNumber(n) {
+		if !kvs.ValidFragmentNumber(n) {
 			return invalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
 		}
 		if metas[i], err = s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // tailOverlap is how far before the newest server timestamp a consumer has
@@ -77,13 +77,13 @@ func newMediaCursor(ctx context.Context, store archive.Store, stream string, st 
 			c.after = st.after
 		}
 	case startServerTimestamp, startProducerTimestamp:
-		kind := archive.ByServer
+		kind := kvs.ServerTimestamp
 		if st.kind == startProducerTimestamp {
-			kind = archive.ByProducer
+			kind = kvs.ProducerTimestamp
 		}
 		at := st.at
 		ts := func(f archive.Fragment) int64 {
-			if kind == archive.ByProducer {
+			if kind == kvs.ProducerTimestamp {
 				return f.ProducerMillis
 			}
 			return f.ServerMillis
@@ -118,7 +118,7 @@ func latestFragment(ctx context.Context, store archive.Store, stream string, now
 		if w > 0 {
 			from = now.Add(-w).UnixMilli()
 		}
-		frags, err := store.List(ctx, stream, archive.ByServer, from, math.MaxInt64)
+		frags, err := store.List(ctx, stream, kvs.ServerTimestamp, from, math.MaxInt64)
 		if err != nil {
 			return archive.Fragment{}, false, err
 		}
@@ -132,12 +132,12 @@ func latestFragment(ctx context.Context, store archive.Store, stream string, now
 // from makes f the first fragment sent.
 func (c *mediaCursor) from(f archive.Fragment) {
 	c.sinceMs = satSub(f.ServerMillis, c.overlap)
-	c.first = func(g archive.Fragment) bool { return mkv.CompareFragmentNumbers(g.Number, f.Number) >= 0 }
+	c.first = func(g archive.Fragment) bool { return kvs.CompareFragmentNumbers(g.Number, f.Number) >= 0 }
 }
 
 // passed records that the session is past f.
 func (c *mediaCursor) passed(f archive.Fragment) {
-	if c.after == "" || mkv.CompareFragmentNumbers(f.Number, c.after) > 0 {
+	if c.after == "" || kvs.CompareFragmentNumbers(f.Number, c.after) > 0 {
 		c.after = f.Number
 	}
 	c.sinceMs = max(c.sinceMs, satSub(f.ServerMillis, c.overlap))
@@ -147,13 +147,13 @@ func (c *mediaCursor) passed(f archive.Fragment) {
 // cursor, from the first that the start rule accepts. The caller sends
 // them and calls passed for each.
 func (c *mediaCursor) next(ctx context.Context) ([]archive.Fragment, error) {
-	frags, err := c.store.List(ctx, c.stream, archive.ByServer, c.sinceMs, math.MaxInt64)
+	frags, err := c.store.List(ctx, c.stream, kvs.ServerTimestamp, c.sinceMs, math.MaxInt64)
 	if err != nil {
 		return nil, err
 	}
 	out := frags[:0]
 	for _, f := range frags {
-		if c.after != "" && mkv.CompareFragmentNumbers(f.Number, c.after) <= 0 {
+		if c.after != "" && kvs.CompareFragmentNumbers(f.Number, c.after) <= 0 {
 			// Passed already (a token of an expired fragment is
 			// known only by number): the next listing need not
 			// reach back before it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Fragment numbers look like KVS's: 47 decimal digits. Ours are a fixed
@@ -74,7 +75,7 @@ func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 			if w > 0 {
 				from = now.Add(-w).UnixMilli()
 			}
-			if frags, err = store.List(context.Background(), st.Name, archive.ByServer, from, math.MaxInt64); err != nil {
+			if frags, err = store.List(context.Background(), st.Name, kvs.ServerTimestamp, from, math.MaxInt64); err != nil {
 				return nil, err
 			}
 			if len(frags) > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // listsFrom is a store that records where each List by server timestamp
@@ -21,8 +22,8 @@ type listsFrom struct {
 	from []int64
 }
 
-func (s *listsFrom) List(ctx context.Context, stream string, kind archive.TimestampKind, start, end int64) ([]archive.Fragment, error) {
-	if kind == archive.ByServer {
+func (s *listsFrom) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
+	if kind == kvs.ServerTimestamp {
 		s.from = append(s.from, start)
 	}
 	return s.Store.List(ctx, stream, kind, start, end)
@@ -69,7 +70,7 @@ func TestSeedNumbers(t *testing.T) {
 	}, store.from)
 	first := g.next(now)
 	for _, name := range []string{"fresh", "stale", "ahead"} {
-		frags, err := fs.List(bg, name, archive.ByServer, math.MinInt64, math.MaxInt64)
+		frags, err := fs.List(bg, name, kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
 		require.NoError(t, err)
 		for _, f := range frags {
 			assert.Greater(t, first, f.Number, "stream %s", name)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -89,12 +90,12 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 		// fragment is complete only when the second begins.
 		pw.Write(data[:offs[1]+100])
 	}()
-	waitFor(t, func() bool { n, _ := r.store.List(bg, "cam", 0, 0, 1<<62); return len(n) == 1 })
+	waitFor(t, func() bool { n, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62); return len(n) == 1 })
 	r.srv.Drain()
 	pw.Write(data[offs[1]+100 : offs[2]+100]) // the rest of fragment 2, the start of 3
 	require.NoError(t, <-done)
 	pw.Close()
-	frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
+	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 2, "the fragment in flight at Drain was finished, no later one started")
 }

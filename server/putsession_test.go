@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -90,7 +91,7 @@ func TestPutMediaSessionLength(t *testing.T) {
 	assert.Equal(t, 4003, last.ErrorID)
 	assert.Equal(t, "MAX_CONNECTION_DURATION_REACHED", last.ErrorCode)
 	assert.Len(t, persisted(acks), 3)
-	stored, err := r.store.List(bg, "cam", 0, -1<<62, 1<<62)
+	stored, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, -1<<62, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, stored, 3)
 }

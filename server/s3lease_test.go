@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // TestS3OneProducerAcrossServers: two servers share a bucket; a PutMedia
@@ -40,7 +41,7 @@ func TestS3OneProducerAcrossServers(t *testing.T) {
 	_, err = pw.Write(src[:ends[2]+100])
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		frags, _ := storeA.List(bg, "cam", archive.ByServer, 0, 1<<62)
+		frags, _ := storeA.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 		return len(frags) == 3
 	}, 10*time.Second, 20*time.Millisecond)
 
@@ -64,7 +65,7 @@ func TestS3OneProducerAcrossServers(t *testing.T) {
 	last := first.acks[len(first.acks)-1]
 	assert.Equal(t, AckError, last.EventType)
 	assert.Equal(t, 4000, last.ErrorID)
-	frags, err := storeA.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	frags, err := storeA.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 12, "A's first three and B's nine")
 }

@@ -88,7 +88,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
 	if err := s.sessionResource(w, r, rq, proto); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 	}
 }
 

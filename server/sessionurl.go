@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
@@ -53,7 +54,7 @@ type sessionRequest struct {
 type sessionSelector struct {
 	FragmentSelectorType *string
 	TimestampRange       *struct {
-		StartTimestamp, EndTimestamp *Seconds
+		StartTimestamp, EndTimestamp *kvs.Millis
 	}
 }
 
@@ -227,7 +228,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 	var first archive.Fragment
 	var shown []archive.Fragment
 	if ss.Mode == "LIVE" {
-		frags, err := s.cfg.Store.List(ctx, st.Name, archive.ByServer, now.Add(-liveRecent).UnixMilli(), now.Add(time.Hour).UnixMilli())
+		frags, err := s.cfg.Store.List(ctx, st.Name, kvs.ServerTimestamp, now.Add(-liveRecent).UnixMilli(), now.Add(time.Hour).UnixMilli())
 		if err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -34,7 +35,7 @@ const liveLookahead = time.Hour
 func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]archive.Fragment, sessionHead, error) {
 	if ss.Mode == "LIVE" {
 		if a, ok := s.anchors.get(ss.ID); ok && fromAnchor {
-			frags, err := s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, a.serverMillis-anchorSlack.Milliseconds(), now.Add(liveLookahead).UnixMilli())
+			frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, a.serverMillis-anchorSlack.Milliseconds(), now.Add(liveLookahead).UnixMilli())
 			if err != nil {
 				return nil, sessionHead{}, err
 			}
@@ -42,22 +43,22 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 				return frags[k:], a.head, nil
 			}
 		}
-		frags, err := s.cfg.Store.List(ctx, ss.Stream, archive.ByServer, ss.Start, now.Add(liveLookahead).UnixMilli())
+		frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, ss.Start, now.Add(liveLookahead).UnixMilli())
 		if err != nil {
 			return nil, sessionHead{}, err
 		}
 		// List is in number order: the session's fragments are those
 		// from its first one on. (Once retention has deleted that one,
 		// the numbering starts again from the oldest left.)
-		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return mkv.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
+		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return kvs.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
 		if k < 0 {
 			return nil, sessionHead{}, nil
 		}
 		return frags[k:], sessionHead{Origin: frags[k].ProducerMillis}, nil
 	}
-	kind, selType := archive.ByServer, dedup.ServerTimestamp
-	if ss.Selector == "PRODUCER_TIMESTAMP" {
-		kind, selType = archive.ByProducer, dedup.ProducerTimestamp
+	kind := kvs.ServerTimestamp
+	if ss.Selector == string(kvs.ProducerTimestamp) {
+		kind = kvs.ProducerTimestamp
 	}
 	end := ss.End
 	if !ss.HasEnd {
@@ -77,7 +78,7 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
 			HasProducer: true, HasServer: true, Bytes: f.Size}
 	}
-	req := dedup.Request{Selector: selType, Start: ss.Start, End: end}
+	req := dedup.Request{Selector: kind, Start: ss.Start, End: end}
 	sel, err := dedup.Select(&req, metas, lim)
 	if err != nil && kvserr.KindOf(err) != kvserr.ResourceNotFound {
 		return nil, sessionHead{}, err

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -166,7 +168,7 @@ func TestPutMediaSignatureBeforeBody(t *testing.T) {
 				// connection (256 KiB) at most: nothing was spooled.
 				assert.LessOrEqual(t, read.Load(), int64(256<<10)+64<<10, "body bytes read before the signature was checked")
 			}
-			frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
+			frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 			require.NoError(t, err)
 			assert.Empty(t, frags)
 		})
@@ -214,7 +216,7 @@ func TestPutMediaAWSChunked(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 200, resp.StatusCode, string(acks))
 			assert.Equal(t, want, strings.Count(string(acks), `"PERSISTED"`), string(acks))
-			frags, err := r.store.List(bg, "cam", 0, 0, 1<<62)
+			frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 			require.NoError(t, err)
 			assert.Len(t, frags, want)
 			if c.alter >= 0 {

@@ -3,7 +3,7 @@ package server
 import (
 	"regexp"
 
-	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Start selector types of GetMedia (the media API model's StartSelectorType).
@@ -27,7 +27,7 @@ const maxTokenLen = 128
 type startSelector struct {
 	StartSelectorType   string
 	AfterFragmentNumber *string
-	StartTimestamp      *Seconds
+	StartTimestamp      *kvs.Millis
 	ContinuationToken   *string
 }
 
@@ -54,7 +54,7 @@ func (sel *startSelector) parse() (mediaStart, error) {
 		if sel.AfterFragmentNumber == nil {
 			return st, invalidArg("StartSelectorType FRAGMENT_NUMBER needs AfterFragmentNumber.")
 		}
-		if !mkv.ValidFragmentNumber(*sel.AfterFragmentNumber) {
+		if !kvs.ValidFragmentNumber(*sel.AfterFragmentNumber) {
 			return st, invalidArg("AfterFragmentNumber must be 1 to 128 decimal digits.")
 		}
 		st.after = *sel.AfterFragmentNumber
@@ -73,7 +73,7 @@ func (sel *startSelector) parse() (mediaStart, error) {
 		}
 		// Our tokens are fragment numbers, as KVS's are; anything else
 		// was not issued by this service.
-		if !mkv.ValidFragmentNumber(tok) {
+		if !kvs.ValidFragmentNumber(tok) {
 			return st, invalidArg("ContinuationToken %q was not issued by this service.", tok)
 		}
 		st.after = tok

@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/require"
-
-	"github.com/kvsclip/kvsclip/mkv"
 )
 
 // FuzzStartSelector: any GetMedia body either decodes to a start the
@@ -39,7 +38,7 @@ func FuzzStartSelector(f *testing.F) {
 		}
 		switch st.kind {
 		case startFragmentNumber, startContinuationToken:
-			require.True(t, mkv.ValidFragmentNumber(st.after), "%q", st.after)
+			require.True(t, kvs.ValidFragmentNumber(st.after), "%q", st.after)
 			require.LessOrEqual(t, len(st.after), maxTokenLen)
 		case startNow, startEarliest, startServerTimestamp, startProducerTimestamp:
 			require.Empty(t, st.after)

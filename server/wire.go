@@ -8,13 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/kvsclip/kvsclip/remux"
 )
-
-// Seconds is a timestamp as the KVS JSON carries it: a number of epoch
-// seconds with millisecond precision, held as milliseconds.
-type Seconds = remux.Seconds
 
 // decodeJSON reads a request body into v. Unknown members are ignored, as
 // the SDKs of newer API versions may send some.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -166,17 +167,17 @@ func testPutListRead(t *testing.T, open Opener) {
 	}
 	for _, c := range []struct {
 		name       string
-		kind       archive.TimestampKind
+		kind       kvs.Selector
 		start, end int64
 		want       []int
 	}{
-		{"producer inclusive", archive.ByProducer, 2000, 3000, []int{1, 2}},
-		{"producer all", archive.ByProducer, 0, 1 << 62, []int{0, 1, 2, 3}},
-		{"producer whole int64 range", archive.ByProducer, math.MinInt64, math.MaxInt64, []int{0, 1, 2, 3}},
-		{"producer one ms", archive.ByProducer, 4000, 4000, []int{3}},
-		{"server inclusive", archive.ByServer, 6000, 7000, []int{1, 2}},
-		{"server none", archive.ByServer, 9000, 10000, nil},
-		{"server inverted", archive.ByServer, 7000, 6000, nil},
+		{"producer inclusive", kvs.ProducerTimestamp, 2000, 3000, []int{1, 2}},
+		{"producer all", kvs.ProducerTimestamp, 0, 1 << 62, []int{0, 1, 2, 3}},
+		{"producer whole int64 range", kvs.ProducerTimestamp, math.MinInt64, math.MaxInt64, []int{0, 1, 2, 3}},
+		{"producer one ms", kvs.ProducerTimestamp, 4000, 4000, []int{3}},
+		{"server inclusive", kvs.ServerTimestamp, 6000, 7000, []int{1, 2}},
+		{"server none", kvs.ServerTimestamp, 9000, 10000, nil},
+		{"server inverted", kvs.ServerTimestamp, 7000, 6000, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := a.List(bg, "cam", c.kind, c.start, c.end)
@@ -200,7 +201,7 @@ func testPutListRead(t *testing.T, open Opener) {
 	assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
 	_, err = a.Read(bg, "nope", Number(1))
 	assert.ErrorIs(t, err, archive.ErrStreamNotFound)
-	_, err = a.List(bg, "nope", archive.ByServer, 0, 1)
+	_, err = a.List(bg, "nope", kvs.ServerTimestamp, 0, 1)
 	assert.ErrorIs(t, err, archive.ErrStreamNotFound)
 
 	m1, _ := Fragment(1, 3000, 6000)
@@ -214,7 +215,7 @@ func testPutListRead(t *testing.T, open Opener) {
 
 	// Another store on the same storage sees every fragment.
 	b := reopen()
-	all, err := b.List(bg, "cam", archive.ByProducer, 0, 1<<62)
+	all, err := b.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	require.Len(t, all, 4)
 	m3, _ := Fragment(3, 4000, 8000)
@@ -242,7 +243,7 @@ func testPutRefuses(t *testing.T, open Opener) {
 	junk := []byte("fragment 1")
 	m.Size = int64(len(junk))
 	assert.ErrorIs(t, a.Put(bg, "cam", m, junk), archive.ErrInvalid)
-	got, err := a.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	got, err := a.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Empty(t, got)
 }
@@ -256,7 +257,7 @@ func testDeleteBefore(t *testing.T, open Opener, idx IndexAccess) {
 	n, err := a.DeleteBefore(bg, "cam", 2500)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n)
-	for _, kind := range []archive.TimestampKind{archive.ByServer, archive.ByProducer} {
+	for _, kind := range []kvs.Selector{kvs.ServerTimestamp, kvs.ProducerTimestamp} {
 		got, err := reopen().List(bg, "cam", kind, 0, 1<<62)
 		require.NoError(t, err)
 		require.Len(t, got, 2)
@@ -306,7 +307,7 @@ func testRecreate(t *testing.T, open Opener) {
 	require.NoError(t, a.Put(bg, "cam", m, doc))
 	require.NoError(t, a.DeleteStream(bg, "cam"))
 	require.NoError(t, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 1}))
-	got, err := a.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	got, err := a.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	_, err = a.Read(bg, "cam", Number(1))
@@ -507,7 +508,7 @@ func testCancelled(t *testing.T, open Opener) {
 		"Read":         func() error { _, err := a.Read(ctx, "cam", m.Number); return err },
 		"ReadAt":       func() error { _, err := a.ReadAt(ctx, "cam", m.Number, make([]byte, 8), 0); return err },
 		"Index":        func() error { _, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number}); return err },
-		"List":         func() error { _, err := a.List(ctx, "cam", archive.ByServer, 0, 1<<62); return err },
+		"List":         func() error { _, err := a.List(ctx, "cam", kvs.ServerTimestamp, 0, 1<<62); return err },
 		"Lookup":       func() error { _, err := a.Lookup(ctx, "cam", m.Number); return err },
 		"Stream":       func() error { _, err := a.Stream(ctx, "cam"); return err },
 		"Streams":      func() error { _, err := a.Streams(ctx); return err },
@@ -523,7 +524,7 @@ func testCancelled(t *testing.T, open Opener) {
 		assert.Less(t, time.Since(start), cancelWithin, name)
 	}
 	// Nothing happened.
-	got, err := a.List(bg, "cam", archive.ByServer, 0, 1<<62)
+	got, err := a.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
 	_, err = a.Stream(bg, "new")

@@ -13,9 +13,9 @@ import (
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
-	"github.com/kvsclip/kvsclip/remux"
 )
 
 // inspection is what `kvsclip inspect` prints: the fragments as ListFragments
@@ -28,15 +28,15 @@ type inspection struct {
 }
 
 type listedFragment struct {
-	FragmentNumber               string         `json:"fragment_number"`
-	FragmentSizeInBytes          int64          `json:"fragment_size_in_bytes"`
-	ProducerTimestamp            *remux.Seconds `json:"producer_timestamp"`
-	ServerTimestamp              *remux.Seconds `json:"server_timestamp"`
-	FragmentLengthInMilliseconds int64          `json:"fragment_length_in_milliseconds"`
-	Input                        string         `json:"input"`
-	Index                        int            `json:"index"`
-	Frames                       int            `json:"frames"`
-	Truncated                    bool           `json:"truncated,omitempty"`
+	FragmentNumber               string      `json:"fragment_number"`
+	FragmentSizeInBytes          int64       `json:"fragment_size_in_bytes"`
+	ProducerTimestamp            *kvs.Millis `json:"producer_timestamp"`
+	ServerTimestamp              *kvs.Millis `json:"server_timestamp"`
+	FragmentLengthInMilliseconds int64       `json:"fragment_length_in_milliseconds"`
+	Input                        string      `json:"input"`
+	Index                        int         `json:"index"`
+	Frames                       int         `json:"frames"`
+	Truncated                    bool        `json:"truncated,omitempty"`
 }
 
 type inspectedTrack struct {
@@ -113,12 +113,12 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			if !f.Tags.HasProducerTimestamp {
 				ps = ms
 			}
-			var sp *remux.Seconds
+			var sp *kvs.Millis
 			if f.Tags.HasServerTimestamp {
-				s := remux.Seconds(ss)
+				s := kvs.Millis(ss)
 				sp = &s
 			}
-			p := remux.Seconds(ps)
+			p := kvs.Millis(ps)
 			out.Fragments = append(out.Fragments, listedFragment{
 				FragmentNumber:               f.Tags.FragmentNumber,
 				FragmentSizeInBytes:          f.Size,

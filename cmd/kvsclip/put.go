@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server"
 )
@@ -224,7 +225,7 @@ func absoluteFromTags(in io.Reader) (io.Reader, time.Time, string, error) {
 	}
 	start := time.UnixMilli(f.Tags.ProducerTimestamp - clusterMs)
 	note := fmt.Sprintf("the Cluster timecodes are not epoch times (the first is %s s) but the fragments carry producer timestamps: put at those, from %s",
-		mkv.FormatMillis(clusterMs), time.UnixMilli(f.Tags.ProducerTimestamp).UTC().Format(time.RFC3339Nano))
+		kvs.Millis(clusterMs).String(), time.UnixMilli(f.Tags.ProducerTimestamp).UTC().Format(time.RFC3339Nano))
 	return rest, start, note, nil
 }
 
@@ -282,19 +283,16 @@ func envCredentials() *aws.Credentials {
 	return nil
 }
 
-// parseStart reads --start; empty means now.
+// parseStart reads --start (kvs.ParseMillis); empty means now.
 func parseStart(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	ms, err := server.ParseStartTimestamp(s)
+	ms, err := kvs.ParseMillis(s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor epoch seconds", s)
+		return time.Time{}, err
 	}
-	return time.UnixMilli(ms), nil
+	return ms.Time(), nil
 }
 
 func cmpOr(a, b string) string {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server"
 )
 
@@ -58,6 +60,12 @@ func TestPut(t *testing.T) {
 			assert.Contains(t, stderr, c.stderr)
 		})
 	}
+	// --start 1700000000.5 is half a second after the second, as clip
+	// --start reads it, not the C producer's 5 ms of its header.
+	frags, err := store.List(context.Background(), "cam", kvs.ProducerTimestamp, 0, 1<<50)
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(frags, func(f archive.Fragment) bool { return f.ProducerMillis == 1700000000500 }),
+		"no fragment at 1700000000.500: %v", frags)
 }
 
 // TestPutGetMediaDumpAbsolute: a GetMedia dump put with ABSOLUTE timecodes
@@ -85,7 +93,7 @@ func TestPutGetMediaDumpAbsolute(t *testing.T) {
 	assert.Contains(t, stderr.String(), "put at those, from 2023-11-14T22:13:20")
 	assert.Regexp(t, `kvsclip put: 5 fragments persisted \(111\.2 kB read\) to stream cam in \S+ s, 0 errors\n$`, stderr.String())
 
-	frags, err := store.List(ctx, "cam", archive.ByProducer, 0, math.MaxInt64)
+	frags, err := store.List(ctx, "cam", kvs.ProducerTimestamp, 0, math.MaxInt64)
 	require.NoError(t, err)
 	require.Len(t, frags, 5)
 	assert.Equal(t, int64(1700000000981), frags[1].ProducerMillis, "the second fragment at its tag's timestamp")

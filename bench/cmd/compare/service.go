@@ -308,7 +308,11 @@ func startVersityGW(dir string) (*versityGW, error) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "--port", addr, "--access", gwKey, "--secret", gwSecret, "posix", dir)
+	// --keep-alive: versitygw closes every connection after one response
+	// unless told otherwise, so each ranged GET of a clip paid a TCP
+	// connection on both sides; S3 itself, and the S3-compatible stores
+	// a deployment would use, keep connections open.
+	cmd := exec.Command(bin, "--port", addr, "--access", gwKey, "--secret", gwSecret, "--keep-alive", "posix", dir)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

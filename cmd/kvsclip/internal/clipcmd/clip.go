@@ -19,6 +19,7 @@ import (
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -268,7 +269,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	man.Truncated = sel.Truncated
 	if sel.HasNextStart {
-		s := remux.Seconds(sel.NextStart)
+		s := kvs.Millis(sel.NextStart)
 		man.NextStart = &s
 	}
 	// The clipper lists fragments as they came to it, chosen ones in clip
@@ -434,12 +435,12 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedu
 			lim.MaxBytes = dedup.KVSLimits.MaxBytes
 		}
 	}
-	var sel dedup.SelectorType
+	var sel kvs.Selector
 	switch o.selector {
 	case "producer":
-		sel = dedup.ProducerTimestamp
+		sel = kvs.ProducerTimestamp
 	case "server":
-		sel = dedup.ServerTimestamp
+		sel = kvs.ServerTimestamp
 	default:
 		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--selector %q: want producer or server", o.selector)
 	}
@@ -464,52 +465,10 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedu
 	return req, opts, lim, nil
 }
 
-// parseTime reads a time as RFC 3339 (fractional seconds optional) or as
-// epoch seconds such as 1511852108.513, into ms since the epoch. Epoch
-// seconds are parsed as decimal digits, never through a float, so that
-// .513 is 513 ms and not 512.999. Precision below a millisecond is refused
-// rather than rounded: KVS timestamps are whole milliseconds, and rounding a
-// bound either way would move fragments in or out of the range.
+// parseTime reads --start or --end (kvs.ParseMillis), in ms.
 func parseTime(s string) (int64, error) {
-	if ms, ok, err := parseEpoch(s); ok {
-		return ms, err
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is neither RFC 3339 nor epoch seconds", s)
-	}
-	if t.Nanosecond()%1e6 != 0 {
-		return 0, fmt.Errorf("%q is more precise than a millisecond", s)
-	}
-	return t.UnixMilli(), nil
-}
-
-// maxEpochSeconds keeps epoch times within year 9999 and far from int64
-// overflow once in milliseconds.
-const maxEpochSeconds = 253402300799
-
-// parseEpoch parses [-]digits[.digits]; ok is false when s does not have
-// that shape (so it may be RFC 3339).
-func parseEpoch(s string) (ms int64, ok bool, err error) {
-	body, neg := strings.CutPrefix(s, "-")
-	intPart, frac, hasDot := strings.Cut(body, ".")
-	if intPart == "" || strings.Trim(intPart, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || hasDot && frac == "" {
-		return 0, false, nil
-	}
-	sec, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil || sec > maxEpochSeconds {
-		return 0, true, fmt.Errorf("%q is out of range", s)
-	}
-	if strings.TrimRight(frac[min(len(frac), 3):], "0") != "" {
-		return 0, true, fmt.Errorf("%q is more precise than a millisecond", s)
-	}
-	frac = (frac + "000")[:3]
-	milli, _ := strconv.ParseInt(frac, 10, 64)
-	ms = sec*1000 + milli
-	if neg {
-		ms = -ms
-	}
-	return ms, true, nil
+	ms, err := kvs.ParseMillis(s)
+	return int64(ms), err
 }
 
 // inputFragment is one fragment of an input and the input's name.
@@ -797,11 +756,11 @@ func metaOf(f *mkv.Fragment) dedup.Meta {
 func entryOf(f *mkv.Fragment, reason string) remux.FragmentEntry {
 	e := remux.FragmentEntry{Number: f.Tags.FragmentNumber, Index: f.Index, Bytes: f.Size, Reason: reason}
 	if f.Tags.HasProducerTimestamp {
-		s := remux.Seconds(f.Tags.ProducerTimestamp)
+		s := kvs.Millis(f.Tags.ProducerTimestamp)
 		e.ProducerTimestamp = &s
 	}
 	if f.Tags.HasServerTimestamp {
-		s := remux.Seconds(f.Tags.ServerTimestamp)
+		s := kvs.Millis(f.Tags.ServerTimestamp)
 		e.ServerTimestamp = &s
 	}
 	return e

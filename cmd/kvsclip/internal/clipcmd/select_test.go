@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -171,7 +172,7 @@ func TestClipRequestFailures(t *testing.T) {
 		msg  string
 	}{
 		{"nothing in range", []string{"--start", "1700000200", "--end", "1700000300"},
-			"ResourceNotFound", "No fragments found in the stream for the clip request."},
+			"ResourceNotFound", kvs.NoFragmentsMessage},
 		{"end before start", []string{"--start", "1700000003.5", "--end", "1700000001.5"}, "InvalidArgument", "later than"},
 		{"end equal to start", []string{"--start", "1700000001.5", "--end", "1700000001.5"}, "InvalidArgument", "later than"},
 		{"more than 24 h", []string{"--start", "1700000001.5", "--end", "1700086401.501"}, "InvalidArgument", "24 hours"},
@@ -197,30 +198,6 @@ func TestClipNotFoundManifest(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Equal(t, []string{"before-start", "before-start", "before-start", "before-start", "before-start"}, states(man),
 		"the manifest still says why each fragment is out")
-}
-
-func TestParseTime(t *testing.T) {
-	for in, want := range map[string]int64{
-		"1511852108.513":                1511852108513,
-		"1511852108.5":                  1511852108500,
-		"1511852108.513000":             1511852108513,
-		"1511852108":                    1511852108000,
-		"0":                             0,
-		"-1.5":                          -1500,
-		"2017-11-28T06:55:08.513Z":      1511852108513,
-		"2017-11-28T07:55:08.513+01:00": 1511852108513,
-		"2017-11-28T06:55:08Z":          1511852108000,
-		"1969-12-31T23:59:59.999Z":      -1,
-	} {
-		got, err := parseTime(in)
-		if assert.NoError(t, err, in) {
-			assert.Equal(t, want, got, in)
-		}
-	}
-	for _, in := range []string{"", "1.", ".5", "1.5139", "1e9", "2017-11-28", "2017-11-28T06:55:08.5131Z", "99999999999999999999", "253402300800"} {
-		_, err := parseTime(in)
-		assert.Error(t, err, in)
-	}
 }
 
 // TestClipCapsPlannedAsBefore: a capped clip, planned from the chosen

@@ -1,0 +1,9 @@
+// Package kvs is the vocabulary kvsclip shares with Kinesis Video Streams:
+// its timestamps (milliseconds since the Unix epoch, written as seconds
+// with three decimals), the two timestamps a range can select on, fragment
+// numbers, and the words of its answers that clients match on.
+//
+// Every package that speaks of these things uses these types, so a
+// timestamp typed by a person, carried in a manifest or answered by the
+// service reads and prints the same way everywhere.
+package kvs
