@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -126,6 +128,11 @@ type Config struct {
 	// at once (images.DefaultMaxDecodes when 0).
 	ImageCacheBytes           int64
 	MaxConcurrentImageDecodes int
+	// PlayerDir holds the browser player library the page loads for HLS
+	// sessions (hls.min.js, fetched by make deps; see doc.go); empty
+	// means DefaultPlayerDir(). Without it the page says so, and plays
+	// HLS only where the browser does natively.
+	PlayerDir string
 
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
@@ -228,6 +235,9 @@ func (c *Config) setDefaults() error {
 	if c.GetMediaBytesPerSecond == 0 {
 		c.GetMediaBytesPerSecond = DefaultGetMediaBytesPerSecond
 	}
+	if c.PlayerDir == "" {
+		c.PlayerDir = DefaultPlayerDir()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -235,4 +245,16 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// DefaultPlayerDir is where make deps unpacks the page's player library
+// and where the server looks for it unless told otherwise: the user's
+// cache directory, since the library is fetched from the npm registry,
+// not committed. It is "" when the system has no cache directory.
+func DefaultPlayerDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "kvsclip", "player")
 }

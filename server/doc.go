@@ -46,4 +46,20 @@
 // true here, as edgeconfig.go explains: no edge configurations or mapped
 // resources, media storage refused with the signaling channels, the
 // storage tier kept with the stream.
+//
+// The web page at / (web/, embedded) lists the streams, plays and
+// downloads clips, and plays HLS and DASH sessions: a live view of a
+// stream and the playback of a chosen range, asked for with
+// Get{HLS,DASH}StreamingSessionURL as any client asks. Browsers offer
+// Media Source Extensions rather than these protocols (Safari's HLS
+// aside), so the page loads hls.js and dash.js. The libraries are
+// fetched, not committed: make deps (and make run) unpack pinned
+// versions, checked against their packages' SHA-256, from the npm
+// registry into Config.PlayerDir (kvsclip serve --player-dir, by default
+// the user's cache directory), and the server serves those files alone
+// under /web/player/. Vendoring them would have put 1.3 MB of minified
+// third-party code, and its updates, into the repository's history for a
+// feature the API does not need; a server without them still serves
+// everything else, and its page says what is missing, playing HLS
+// natively where the browser can.
 package server

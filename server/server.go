@@ -37,6 +37,7 @@ type Server struct {
 	routes      map[string]route
 	sessions    *playback.Signer // HLS and DASH session tokens
 	sessRate    *sessionRate     // their creation, per stream
+	anchors     liveAnchors      // where LIVE sessions' listings start
 	mux         *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections

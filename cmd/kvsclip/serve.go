@@ -58,6 +58,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	// serving TLS here spares a terminator in front.
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	playerDir := fs.String("player-dir", server.DefaultPlayerDir(), "directory holding hls.min.js, the HLS player the web page loads (make deps fetches it there)")
 	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
 	// Limits in time and count: a client that stops sending or reading
 	// loses its slot; the defaults are in the range load balancers and
@@ -154,6 +155,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
+		PlayerDir:       *playerDir,
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
 		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
 	})
