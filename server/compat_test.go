@@ -146,8 +146,22 @@ func TestClientCompatibility(t *testing.T) {
 		t.Logf("README.md's table was taken with other client versions (%s); this run measured:\n%s", committedHead, table)
 		return
 	}
-	assert.Equal(t, committed, table, "README.md's compatibility table is not what the clients measured: "+
+	// The last column names the Go tests that call each operation,
+	// which grow with every test: a record, kept fresh by -update-compat,
+	// that only the outcomes are checked against.
+	assert.Equal(t, outcomesOnly(committed), outcomesOnly(table), "README.md's compatibility table is not what the clients measured: "+
 		"go test ./server -run TestClientCompatibility -update-compat rewrites it")
+}
+
+// outcomesOnly is a table without its last column.
+func outcomesOnly(table string) string {
+	lines := strings.Split(table, "\n")
+	for i, l := range lines {
+		if k := strings.LastIndex(strings.TrimSuffix(l, "|"), "|"); k >= 0 {
+			lines[i] = l[:k+1]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // planEntry is one operation of compat/plan.json.
