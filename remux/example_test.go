@@ -69,7 +69,7 @@ func ExamplePlan() {
 
 	// Plan from the indexes: the source is read only for frames whose
 	// bytes change in the MP4 (rare).
-	clip, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: remux.Options{Format: remux.FormatMP4, Profile: remux.ProfileKVS}})
+	clip, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: remux.FormatMP4})
 	if err != nil {
 		fmt.Println(err)
 		return
