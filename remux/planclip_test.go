@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -245,7 +246,8 @@ func annexB3(frame []byte) []byte {
 // TestPlanChangedFrames holds the frames whose bytes change in the MP4 —
 // Annex-B with 4- and 3-byte start codes, read during planning and
 // converted again at each write — and the parameter sets put in front of
-// the first frame after a codec change, to the Clipper's planned clip.
+// the first frame after a codec change, to the two-pass reference; a
+// FileWriter's fMP4, written in one pass or again, is the same clip.
 func TestPlanChangedFrames(t *testing.T) {
 	annex := mediaFragments(t, "h264-high-bpyramid-aac48k-mono")
 	for _, f := range annex {
@@ -293,6 +295,19 @@ func TestPlanChangedFrames(t *testing.T) {
 				require.True(t, bytes.Equal(want, got.Bytes()), "planned from indexes differs from the planned clip")
 				assert.Equal(t, wantMan, pc.Manifest())
 				checkRanges(t, pc, docs, want)
+				if pf.format == remux.FormatFMP4 {
+					// In one pass, with room and without: the same
+					// descriptions, in the order the fragments bring them.
+					for _, room := range []int{100, 1} {
+						var f memFile
+						w, err := remux.NewFileWriter(&f, room, &opts, h, other)
+						require.NoError(t, err)
+						require.NoError(t, w.AddAll(data))
+						_, _, err = w.Close(context.Background())
+						require.NoError(t, err)
+						assert.True(t, bytes.Equal(want, mediatest.WithoutBoxes(t, f.b, "free")), "one pass, room %d", room)
+					}
+				}
 			})
 		}
 	}
