@@ -29,7 +29,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -407,16 +406,17 @@ func TestBrowserPageSigned(t *testing.T) {
 }
 
 // writeOnePass clips the recording at in to out as a planned fMP4 written
-// in one pass into the file (remux.Options.IndexRoom), with room to spare.
+// in one pass into the file (remux.FileWriter), with room to spare.
 func writeOnePass(t *testing.T, in, out string) {
 	data, err := os.ReadFile(in)
 	require.NoError(t, err)
 	f, err := os.Create(out)
 	require.NoError(t, err)
 	defer f.Close()
-	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64})
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	_, err = c.Close()
+	w, err := remux.NewFileWriter(f, 64, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.AddAll(data))
+	_, _, err = w.Close(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	b, err := os.ReadFile(out)
