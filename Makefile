@@ -133,7 +133,10 @@ fuzz-smoke:
 # server's log goes to RUN_DATA/kvsclip.log.
 RUN_ADDR ?= 127.0.0.1:8080
 RUN_DATA ?= ./data
-run: deps-run player build
+run: deps-run build
+	@# The page's players are a nicety here: without npm or the
+	@# registry the demo still runs, and the page says what is missing.
+	@$(MAKE) --no-print-directory player || echo "make run: the page's HLS/DASH players were not fetched (npm); the demo runs without them"
 	@# With a terminal, the script runs as a job of its own (set -m) and
 	@# gets the terminal: Ctrl-C then reaches it alone, it stops the server
 	@# and exits 0, and make is not interrupted into an error.
