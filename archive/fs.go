@@ -52,7 +52,8 @@ const (
 	metaFile   = "stream.json"
 )
 
-// FSOptions tunes a filesystem store. The zero value takes the defaults.
+// FSOptions tunes a filesystem store. The zero value, or nil, takes the
+// defaults.
 type FSOptions struct {
 	// Logger receives what the store repairs on its own, such as a
 	// damaged index rebuilt; slog.Default() when nil.
@@ -60,14 +61,18 @@ type FSOptions struct {
 }
 
 // Open opens the archive under root with the default options; see OpenFS.
-func Open(root string) (*FS, error) { return OpenFS(root, FSOptions{}) }
+func Open(root string) (*FS, error) { return OpenFS(root, nil) }
 
 // OpenFS opens (creating if needed) the archive under root. It removes what
 // a crash may have left behind — half-written fragments, indexes of
 // fragments never committed or already deleted, half-created and
 // half-deleted streams — and rebuilds the in-memory index from the
 // directory listings.
-func OpenFS(root string, opts FSOptions) (*FS, error) {
+func OpenFS(root string, o *FSOptions) (*FS, error) {
+	var opts FSOptions
+	if o != nil {
+		opts = *o
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}

@@ -67,7 +67,7 @@ type S3 struct {
 
 var _ Store = (*S3)(nil)
 
-// S3Options tunes an S3 store. Zero fields take the defaults.
+// S3Options tunes an S3 store. Zero fields, or nil, take the defaults.
 type S3Options struct {
 	// OpTimeout bounds one Store call, S3 retries included, within the
 	// caller's context: a hung endpoint must not hang a PutMedia session
@@ -121,7 +121,11 @@ const (
 // OpenS3 returns the store in bucket under prefix, creating the bucket when
 // it is missing. prefix is used as given plus a "/" when it lacks one; ""
 // means the bucket's root.
-func OpenS3(ctx context.Context, client *s3.Client, bucket, prefix string, opts S3Options) (*S3, error) {
+func OpenS3(ctx context.Context, client *s3.Client, bucket, prefix string, o *S3Options) (*S3, error) {
+	var opts S3Options
+	if o != nil {
+		opts = *o
+	}
 	if bucket == "" {
 		return nil, fmt.Errorf("archive: s3: no bucket: %w", ErrInvalid)
 	}

@@ -42,7 +42,7 @@ func BenchmarkS3Indexes200(b *testing.B) {
 	gw := storetest.StartGW(b)
 	counter := &countingTransport{}
 	client := benchS3Client(gw.Endpoint, counter)
-	a, err := archive.OpenS3(bg, client, "kvsclip", "bench/", archive.S3Options{})
+	a, err := archive.OpenS3(bg, client, "kvsclip", "bench/", nil)
 	require.NoError(b, err)
 	require.NoError(b, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
 	metas := make([]archive.Fragment, clipFragments)

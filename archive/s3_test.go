@@ -114,7 +114,7 @@ func TestS3PutCutBeforeCommit(t *testing.T) {
 				r.Method == http.MethodDelete && strings.Contains(p, "/idx/s/")
 		}}},
 	})
-	a, err := archive.OpenS3(bg, client, "kvsclip", prefix, archive.S3Options{})
+	a, err := archive.OpenS3(bg, client, "kvsclip", prefix, nil)
 	require.NoError(t, err)
 	require.NoError(t, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
 
@@ -186,7 +186,7 @@ func TestS3ReadsLogNothing(t *testing.T) {
 		// response has a checksum.
 		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	})
-	a, err := archive.OpenS3(bg, client, "kvsclip", fmt.Sprintf("quiet-%d/", time.Now().UnixNano()), archive.S3Options{})
+	a, err := archive.OpenS3(bg, client, "kvsclip", fmt.Sprintf("quiet-%d/", time.Now().UnixNano()), &archive.S3Options{})
 	require.NoError(t, err)
 	require.NoError(t, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
 	m, doc := storetest.Fragment(1, 1000, 1000)
@@ -238,7 +238,7 @@ func TestS3LeaseTakeOvertaken(t *testing.T) {
 			Credentials: credentials.NewStaticCredentialsProvider(storetest.GWAccessKey, storetest.GWSecretKey, ""),
 			HTTPClient:  hc, RetryMaxAttempts: 1,
 		})
-		a, err := archive.OpenS3(bg, client, "kvsclip", prefix, archive.S3Options{})
+		a, err := archive.OpenS3(bg, client, "kvsclip", prefix, nil)
 		require.NoError(t, err)
 		return a
 	}

@@ -24,7 +24,7 @@ const s3IdleConns = 128
 // use path-style addressing (http://host/bucket/key): MinIO, Ceph and
 // versitygw all serve it, while virtual-host style needs wildcard DNS that
 // a self-hosted endpoint rarely has.
-func OpenS3URL(ctx context.Context, url string, opts S3Options) (*S3, error) {
+func OpenS3URL(ctx context.Context, url string, opts *S3Options) (*S3, error) {
 	bucket, prefix, err := ParseS3URL(url)
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ func TestFSConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, log *slog.Logger) (archive.Store, func() archive.Store) {
 		dir := t.TempDir()
 		open := func() archive.Store {
-			a, err := archive.OpenFS(dir, archive.FSOptions{Logger: log})
+			a, err := archive.OpenFS(dir, &archive.FSOptions{Logger: log})
 			require.NoError(t, err)
 			t.Cleanup(func() { a.Close() })
 			return a

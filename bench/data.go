@@ -123,7 +123,7 @@ func Synthetic(h *mkv.Header, s Synth) ([]byte, error) {
 	}
 
 	var out sliceWriter
-	w := mkv.NewWriter(&out, mkv.WriterOptions{Layout: mkv.LayoutProducer})
+	w := mkv.NewWriter(&out, &mkv.WriterOptions{Layout: mkv.LayoutProducer})
 	f := &mkv.Fragment{Header: h}
 	for k := range s.Fragments {
 		f.Timecode = int64(k) * 2000 * 1e6 / int64(h.TimecodeScale)
@@ -172,7 +172,7 @@ func FirstHeader(data []byte) (*mkv.Header, error) {
 // src and one fragment's block list.
 func Repeat(w io.Writer, src []byte, total int64) (int64, error) {
 	cw := &countWriter{w: w}
-	mw := mkv.NewWriter(cw, mkv.WriterOptions{Layout: mkv.LayoutProducer})
+	mw := mkv.NewWriter(cw, &mkv.WriterOptions{Layout: mkv.LayoutProducer})
 	var shift int64 // timecode units added in this pass
 	var blocks []mkv.Block
 	for cw.n < total {

@@ -29,7 +29,7 @@ func BenchmarkParseTrack(b *testing.B) {
 func benchFrames(b *testing.B) (annexB, avcc4, avcc2, idrAnnexB []byte) {
 	frames := readFrames(b)
 	annexB = frames[1]
-	avcc4, _, err := AppendAVCC(nil, annexB, 0)
+	avcc4, _, err := ToAVCC(nil, annexB, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkAVCFrame(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(bc.frame)))
 			for b.Loop() {
-				if _, _, err := AppendAVCC(dst[:0], bc.frame, bc.ls); err != nil {
+				if _, _, err := ToAVCC(dst[:0], bc.frame, bc.ls); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -31,7 +31,7 @@
 //
 // # Frames
 //
-// [AppendAVCC] (and [AVCConfig.Frame]) hand back a frame that already has
+// [ToAVCC] (and [AVCConfig.Frame]) hand back a frame that already has
 // 4-byte NAL lengths unchanged and without allocating — the case of all data
 // stored through the KVS producer SDK — and convert the rest (1- or 2-byte
 // lengths, Annex-B) into a caller-owned buffer; [HEVCConfig.Frame] is the

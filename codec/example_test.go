@@ -36,17 +36,17 @@ func ExampleParseTrack() {
 	// UnsupportedStreamMediaType
 }
 
-func ExampleAppendAVCC() {
+func ExampleToAVCC() {
 	// An Annex-B frame: AUD, then an IDR slice behind a 3-byte start code.
 	annexB := []byte{0, 0, 0, 1, 0x09, 0x10, 0, 0, 1, 0x65, 0x88, 0x84}
-	out, converted, err := codec.AppendAVCC(nil, annexB, 0)
+	out, converted, err := codec.ToAVCC(nil, annexB, 0)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Printf("% x converted=%v\n", out, converted)
 
 	// Already 4-byte AVCC: returned as is, nothing copied.
-	same, converted, _ := codec.AppendAVCC(nil, out, 4)
+	same, converted, _ := codec.ToAVCC(nil, out, 4)
 	fmt.Println(&same[0] == &out[0], converted)
 	// Output:
 	// 00 00 00 02 09 10 00 00 00 03 65 88 84 converted=true

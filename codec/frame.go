@@ -77,7 +77,7 @@ func validLengthSize(ls int) bool {
 	return ls == 0 || ls == 1 || ls == 2 || ls == 4
 }
 
-// AppendAVCC returns frame in MP4 form: NAL units behind 4-byte big-endian
+// ToAVCC returns frame in MP4 form: NAL units behind 4-byte big-endian
 // lengths. lengthSize is the prefix size the track declares (1, 2 or 4, or 0
 // for Annex-B).
 //
@@ -90,7 +90,7 @@ func validLengthSize(ls int) bool {
 // a length-prefixed frame whose first NAL unit is 256..511 bytes long begins
 // with the bytes of a start code. A frame that fits neither form is an
 // InvalidMediaFrame error that describes why the declared form failed.
-func AppendAVCC(dst, frame []byte, lengthSize int) (out []byte, converted bool, err error) {
+func ToAVCC(dst, frame []byte, lengthSize int) (out []byte, converted bool, err error) {
 	if !validLengthSize(lengthSize) {
 		return dst, false, invalidFrame("NAL length size %d is not 1, 2 or 4", lengthSize)
 	}
@@ -136,15 +136,15 @@ func appendWidened(dst, frame []byte, ls int) []byte {
 }
 
 // Frame returns frame in the form the MP4 needs (4-byte NAL lengths), as
-// AppendAVCC does with the configuration's LengthSize: frame itself when it
+// ToAVCC does with the configuration's LengthSize: frame itself when it
 // already is, else the conversion appended to dst.
 func (c *AVCConfig) Frame(dst, frame []byte) ([]byte, error) {
-	out, _, err := AppendAVCC(dst, frame, c.LengthSize)
+	out, _, err := ToAVCC(dst, frame, c.LengthSize)
 	return out, err
 }
 
 // forEachNAL calls fn with each NAL unit of frame, a sub-slice of it. The
-// form is detected as in AppendAVCC.
+// form is detected as in ToAVCC.
 func forEachNAL(frame []byte, lengthSize int, fn func(nal []byte)) error {
 	if !validLengthSize(lengthSize) {
 		return invalidFrame("NAL length size %d is not 1, 2 or 4", lengthSize)

@@ -74,7 +74,7 @@ func TestAppendAVCC(t *testing.T) {
 	for _, tc := range frameCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := []byte("prefix")
-			out, converted, err := AppendAVCC(dst, tc.frame, tc.lengthSize)
+			out, converted, err := ToAVCC(dst, tc.frame, tc.lengthSize)
 			if tc.wantErr {
 				require.Error(t, err)
 				assert.Equal(t, "InvalidMediaFrame", kindName(err))
@@ -92,7 +92,7 @@ func TestAppendAVCC(t *testing.T) {
 				out = out[len("prefix"):]
 			}
 			// Converting a converted frame is a no-op.
-			again, conv2, err := AppendAVCC(nil, out, 4)
+			again, conv2, err := ToAVCC(nil, out, 4)
 			require.NoError(t, err)
 			assert.False(t, conv2)
 			assert.Equal(t, out, again)
@@ -162,14 +162,14 @@ func TestRealAnnexBFrames(t *testing.T) {
 
 	var buf []byte
 	for i, f := range frames {
-		out, converted, err := AppendAVCC(buf[:0], f, 0)
+		out, converted, err := ToAVCC(buf[:0], f, 0)
 		require.NoError(t, err, "frame %d", i+1)
 		require.True(t, converted)
 		buf = out
 		assert.Equal(t, i%45 == 0, HasIDR(out, 4), "frame %d", i+1)
 		assert.Equal(t, HasIDR(f, 0), HasIDR(out, 4))
 
-		again, conv, err := AppendAVCC(nil, out, 4)
+		again, conv, err := ToAVCC(nil, out, 4)
 		require.NoError(t, err)
 		require.False(t, conv)
 		require.Equal(t, out, again)
@@ -199,14 +199,14 @@ func TestAllocs(t *testing.T) {
 	dst := make([]byte, 0, 4096)
 	cfg := &AVCConfig{LengthSize: 4}
 	for name, f := range map[string]func(){
-		"valid AppendAVCC":    func() { _, _, _ = AppendAVCC(dst, valid, 4) },
+		"valid ToAVCC":    func() { _, _, _ = ToAVCC(dst, valid, 4) },
 		"valid Frame":         func() { _, _ = cfg.Frame(dst, valid) },
-		"annex-b into room":   func() { _, _, _ = AppendAVCC(dst[:0], annexB, 4) },
-		"2-byte into room":    func() { _, _, _ = AppendAVCC(dst[:0], two, 2) },
+		"annex-b into room":   func() { _, _, _ = ToAVCC(dst[:0], annexB, 4) },
+		"2-byte into room":    func() { _, _, _ = ToAVCC(dst[:0], two, 2) },
 		"HasIDR":              func() { _ = HasIDR(valid, 4) },
 		"HasIDR annex-b":      func() { _ = HasIDR(annexB, 0) },
 		"IsAnnexB":            func() { _ = IsAnnexB(annexB) },
-		"valid declared 0":    func() { _, _, _ = AppendAVCC(dst, valid, 0) },
+		"valid declared 0":    func() { _, _, _ = ToAVCC(dst, valid, 0) },
 		"ParameterSets avcc4": func() { _, _, _ = ParameterSets(valid, 4) },
 	} {
 		assert.Zero(t, testing.AllocsPerRun(100, f), name)

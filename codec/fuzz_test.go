@@ -355,7 +355,7 @@ func FuzzAVCFrame(f *testing.F) {
 			err       error
 		)
 		bounded(t, "AVC frame walks", len(frame), func() {
-			out, converted, err = AppendAVCC(dst, frame, ls)
+			out, converted, err = ToAVCC(dst, frame, ls)
 			// These must never panic, whatever the frame.
 			_, _, _ = ParameterSets(frame, ls)
 			_ = HasIDR(frame, ls)
@@ -377,7 +377,7 @@ func FuzzAVCFrame(f *testing.F) {
 		if f := checkLengthPrefixed(out, 4); f.what != faultNone {
 			t.Fatalf("output is not 4-byte AVCC: %v", f.err())
 		}
-		again, conv, err := AppendAVCC(nil, out, 4)
+		again, conv, err := ToAVCC(nil, out, 4)
 		if err != nil || conv || !bytes.Equal(again, out) {
 			t.Fatalf("converting a converted frame is not a no-op: %v %v", conv, err)
 		}

@@ -362,10 +362,10 @@ func (c *HEVCConfig) SampleEntry() string {
 // Frame returns frame in the form the MP4 needs (4-byte NAL lengths): frame
 // itself when it already is, else the conversion appended to dst. NAL
 // length prefixes and Annex-B start codes do not depend on the codec, so
-// this is AppendAVCC with the configuration's LengthSize; a frame that
+// this is ToAVCC with the configuration's LengthSize; a frame that
 // neither form tiles is an InvalidMediaFrame error.
 func (c *HEVCConfig) Frame(dst, frame []byte) ([]byte, error) {
-	out, _, err := AppendAVCC(dst, frame, c.LengthSize)
+	out, _, err := ToAVCC(dst, frame, c.LengthSize)
 	return out, err
 }
 

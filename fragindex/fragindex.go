@@ -141,6 +141,6 @@ func FromFragment(f *mkv.Fragment, docSize int64) *Index {
 // lengthPrefixed reports whether frame is valid 4-byte AVCC: the case in
 // which the codec package hands the frame on unchanged.
 func lengthPrefixed(frame []byte) bool {
-	_, converted, err := codec.AppendAVCC(nil, frame, 4)
+	_, converted, err := codec.ToAVCC(nil, frame, 4)
 	return err == nil && !converted
 }

@@ -25,7 +25,7 @@ func producerFragments(t *testing.T) (first, second []byte) {
 		f2.Blocks[i].Time += 1000
 	}
 	var buf bytes.Buffer
-	w := mkv.NewWriter(&buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	require.NoError(t, w.WriteFragment(f1))
 	n := buf.Len()
 	require.NoError(t, w.WriteFragment(f2))

@@ -36,7 +36,7 @@ func ExampleWriter() {
 	}
 
 	var out bytes.Buffer
-	w := mkv.NewWriter(&out, mkv.WriterOptions{Layout: mkv.LayoutGetMedia})
+	w := mkv.NewWriter(&out, &mkv.WriterOptions{Layout: mkv.LayoutGetMedia})
 	if err := w.WriteFragment(f); err != nil {
 		fmt.Println(err)
 		return

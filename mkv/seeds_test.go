@@ -75,7 +75,7 @@ func miniature(data []byte, producer, own bool) ([]byte, error) {
 	if producer {
 		opts = WriterOptions{Layout: LayoutProducer, UnknownSizeClusters: true}
 	}
-	w := NewWriter(&out, opts)
+	w := NewWriter(&out, &opts)
 	var h *Header
 	shift := int64(0) // moves the recordings' timecodes near 0
 	for i := 0; i < 2; i++ {

@@ -43,8 +43,8 @@ func (l Layout) String() string {
 	return fmt.Sprintf("Layout(%d)", int(l))
 }
 
-// WriterOptions configure a Writer. The zero value writes GetMedia documents
-// with known-size Clusters.
+// WriterOptions configure a Writer. The zero value, or nil, writes GetMedia
+// documents with known-size Clusters.
 type WriterOptions struct {
 	// Layout is the arrangement of the output; LayoutGetMedia by default.
 	Layout Layout
@@ -96,9 +96,14 @@ type trackTime struct {
 	time  int64
 }
 
-// NewWriter returns a Writer that writes fragments to w as opts says.
-func NewWriter(w io.Writer, opts WriterOptions) *Writer {
-	return &Writer{w: w, opts: opts}
+// NewWriter returns a Writer that writes fragments to w as opts says; nil
+// opts gives the defaults.
+func NewWriter(w io.Writer, opts *WriterOptions) *Writer {
+	wr := &Writer{w: w}
+	if opts != nil {
+		wr.opts = *opts
+	}
+	return wr
 }
 
 // WriteFragment writes one fragment: f.Header, f.Timecode, f.Blocks and

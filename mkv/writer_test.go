@@ -77,7 +77,7 @@ func tinyFragment(h *mkv.Header) *mkv.Fragment {
 func writeFragments(t testing.TB, opts mkv.WriterOptions, frags ...*mkv.Fragment) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := mkv.NewWriter(&buf, opts)
+	w := mkv.NewWriter(&buf, &opts)
 	for _, f := range frags {
 		require.NoError(t, w.WriteFragment(f))
 	}
@@ -274,7 +274,7 @@ func TestWriterErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			w := mkv.NewWriter(&buf, tt.opts)
+			w := mkv.NewWriter(&buf, &tt.opts)
 			if tt.first != nil {
 				require.NoError(t, w.WriteFragment(tt.first))
 			}
@@ -296,7 +296,7 @@ func TestWriterErrors(t *testing.T) {
 		})
 	}
 	t.Run("nil fragment", func(t *testing.T) {
-		assert.ErrorIs(t, mkv.NewWriter(io.Discard, mkv.WriterOptions{}).WriteFragment(nil), mkv.ErrInvalidFragment)
+		assert.ErrorIs(t, mkv.NewWriter(io.Discard, nil).WriteFragment(nil), mkv.ErrInvalidFragment)
 	})
 }
 
@@ -314,7 +314,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 }
 
 func TestWriterStickyError(t *testing.T) {
-	w := mkv.NewWriter(&failWriter{n: 10}, mkv.WriterOptions{Layout: mkv.LayoutProducer})
+	w := mkv.NewWriter(&failWriter{n: 10}, &mkv.WriterOptions{Layout: mkv.LayoutProducer})
 	err := w.WriteFragment(tinyFragment(tinyHeader()))
 	require.ErrorIs(t, err, errDiskFull)
 	assert.ErrorIs(t, w.WriteFragment(tinyFragment(tinyHeader())), errDiskFull)
@@ -324,7 +324,7 @@ func TestWriterStickyError(t *testing.T) {
 func TestWriterClose(t *testing.T) {
 	var out bytes.Buffer
 	bw := bufio.NewWriterSize(&out, 1<<20)
-	w := mkv.NewWriter(bw, mkv.WriterOptions{})
+	w := mkv.NewWriter(bw, nil)
 	require.NoError(t, w.WriteFragment(tinyFragment(tinyHeader())))
 	assert.Zero(t, out.Len(), "still in the bufio.Writer")
 	require.NoError(t, w.Close())
@@ -333,7 +333,7 @@ func TestWriterClose(t *testing.T) {
 	assert.NoError(t, w.Close(), "a second Close is harmless")
 
 	var empty bytes.Buffer
-	require.NoError(t, mkv.NewWriter(&empty, mkv.WriterOptions{Layout: mkv.LayoutProducer}).Close())
+	require.NoError(t, mkv.NewWriter(&empty, &mkv.WriterOptions{Layout: mkv.LayoutProducer}).Close())
 	assert.Zero(t, empty.Len(), "no fragment, no header")
 }
 
@@ -409,7 +409,7 @@ func TestWriterSampleFragmentsTools(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			frags := sampleFragments(t, tt.withAudio)
 			var out offsetsWriter
-			w := mkv.NewWriter(&out, tt.opts)
+			w := mkv.NewWriter(&out, &tt.opts)
 			for _, f := range frags {
 				require.NoError(t, w.WriteFragment(f))
 			}
@@ -578,7 +578,7 @@ func normTags(t mkv.Tags) mkv.Tags {
 func TestWriterAllocs(t *testing.T) {
 	frags := sampleFragments(t, true)
 	for _, opts := range []mkv.WriterOptions{{}, {Layout: mkv.LayoutProducer, UnknownSizeClusters: true}} {
-		w := mkv.NewWriter(io.Discard, opts)
+		w := mkv.NewWriter(io.Discard, &opts)
 		for _, f := range frags {
 			require.NoError(t, w.WriteFragment(f))
 		}
@@ -603,7 +603,7 @@ func BenchmarkWriteFragment(b *testing.B) {
 					size += int64(len(bl.Data))
 				}
 			}
-			w := mkv.NewWriter(io.Discard, opts)
+			w := mkv.NewWriter(io.Discard, &opts)
 			b.SetBytes(size / int64(len(frags)))
 			b.ReportAllocs()
 			i := 0

@@ -342,7 +342,7 @@ func TestBadInputTruncated(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	w := mkv.NewWriter(&buf, mkv.WriterOptions{})
+	w := mkv.NewWriter(&buf, nil)
 	require.NoError(t, w.WriteFragment(small))
 	require.NoError(t, w.Close())
 	frag := buf.Bytes()

@@ -228,7 +228,7 @@ func mp4ffTimes(t *testing.T, data []byte) map[int][]int64 {
 // frames, B-frames and the references of others among them.
 func withoutFrames(t *testing.T, frags []*mkv.Fragment, every int) []byte {
 	var out bytes.Buffer
-	w := mkv.NewWriter(&out, mkv.WriterOptions{})
+	w := mkv.NewWriter(&out, nil)
 	n := 0
 	for _, f := range frags {
 		g := *f

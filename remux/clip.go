@@ -15,7 +15,7 @@ import (
 type Options struct {
 	// Gaps says what becomes of a gap in the input's timeline: GapsKeep
 	// (the default) or GapsClose.
-	Gaps Gaps
+	Gaps GapPolicy
 	// Profile is the set of codec combinations accepted:
 	// ProfileExtended (the default) or ProfileKVS, GetClip's.
 	Profile Profile
@@ -42,17 +42,17 @@ type ClipOptions struct {
 	Planned bool
 }
 
-// Gaps is what a clip does with a gap between two of its fragments: time
+// GapPolicy is what a clip does with a gap between two of its fragments: time
 // between the end of one fragment and the start of the next, beyond the
 // jitter that the last sample of a fragment absorbs (maxGapFill). Either
 // way the manifest lists each gap.
-type Gaps int
+type GapPolicy int
 
 const (
 	// GapsKeep keeps a gap as a gap: the next fragment's decode times
 	// (tfdt) jump, so every frame keeps its place on the input's time
 	// line, as GetClip's single continuous timeline does.
-	GapsKeep Gaps = iota
+	GapsKeep GapPolicy = iota
 	// GapsClose moves the fragments after a gap earlier, so the clip's
 	// timeline has no holes. The moves add up along the clip, and every
 	// track moves by the same amount, so audio stays in sync with video.

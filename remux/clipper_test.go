@@ -196,7 +196,7 @@ func TestClipperAllocs(t *testing.T) {
 // takes it out of every track.
 func TestClipperGaps(t *testing.T) {
 	h := testHeader(true)
-	for _, mode := range []remux.Gaps{remux.GapsKeep, remux.GapsClose} {
+	for _, mode := range []remux.GapPolicy{remux.GapsKeep, remux.GapsClose} {
 		frags := []*mkv.Fragment{
 			fragment(h, 1_700_000_000_000, 10, true),
 			fragment(h, 1_700_000_000_400, 10, true),
@@ -303,7 +303,7 @@ func TestProfiles(t *testing.T) {
 // writeDump writes fragments as a GetMedia dump.
 func writeDump(t *testing.T, frags ...*mkv.Fragment) []byte {
 	var b bytes.Buffer
-	w := mkv.NewWriter(&b, mkv.WriterOptions{})
+	w := mkv.NewWriter(&b, nil)
 	for _, f := range frags {
 		require.NoError(t, w.WriteFragment(f))
 	}

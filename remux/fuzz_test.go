@@ -337,7 +337,7 @@ func clipMiniature(t *testing.T, data []byte, own, producer bool, privates map[s
 	if producer {
 		opts = mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true}
 	}
-	w := mkv.NewWriter(&out, opts)
+	w := mkv.NewWriter(&out, &opts)
 	var h *mkv.Header
 	shift := int64(0)
 	for i := 0; i < 2; i++ {

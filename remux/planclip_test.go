@@ -109,7 +109,7 @@ func TestPlanMatchesPlanned(t *testing.T) {
 			continue // the Reader fails: no index for what follows
 		}
 		for _, pf := range planFormats {
-			for _, gaps := range []remux.Gaps{remux.GapsKeep, remux.GapsClose} {
+			for _, gaps := range []remux.GapPolicy{remux.GapsKeep, remux.GapsClose} {
 				opts := remux.Options{Gaps: gaps}
 				t.Run(name+"/"+pf.name+"/gaps"+strconv.Itoa(int(gaps)), func(t *testing.T) {
 					if pc := comparePlans(t, data, idx, docs, opts, pf.format); pc != nil {
@@ -488,7 +488,7 @@ func mustWrite(t testing.TB, pc *remux.PlannedClip, src remux.Payloads) []byte {
 func syntheticDump(tb testing.TB, n int) (data []byte, payload int64) {
 	h := testHeader(true)
 	var b bytes.Buffer
-	w := mkv.NewWriter(&b, mkv.WriterOptions{})
+	w := mkv.NewWriter(&b, nil)
 	for i := 0; i < n; i++ {
 		f := fragment(h, int64(i)*2000, 50, true)
 		for j := range f.Blocks {

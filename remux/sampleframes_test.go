@@ -72,7 +72,7 @@ func TestSampleFrames(t *testing.T) {
 				}
 			}
 			var in bytes.Buffer
-			w := mkv.NewWriter(&in, mkv.WriterOptions{})
+			w := mkv.NewWriter(&in, nil)
 			for _, f := range frags {
 				require.NoError(t, w.WriteFragment(f))
 			}

@@ -160,7 +160,7 @@ func (t *track) frameSize(size uint32, flags fragindex.Flags) (n int64, ok bool,
 
 // keepsLengthPrefixed reports whether a track whose configuration declares
 // NAL lengths of ls bytes (0: Annex-B) takes valid 4-byte AVCC frames as
-// they are: codec.AppendAVCC tries the 4-byte form first for those, while
+// they are: codec.ToAVCC tries the 4-byte form first for those, while
 // 1- and 2-byte tracks have every frame widened.
 func keepsLengthPrefixed(ls int) bool { return ls == 0 || ls == 4 }
 

@@ -215,7 +215,7 @@ func rewrite(t *testing.T, path string, edit func(h *mkv.Header, frags []*mkv.Fr
 	}
 	edit(&h, frags)
 	var out bytes.Buffer
-	w := mkv.NewWriter(&out, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&out, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	for _, f := range frags {
 		require.NoError(t, w.WriteFragment(f))
 	}

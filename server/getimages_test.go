@@ -481,7 +481,7 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 func producerStream(t *testing.T, m *producerMedia, edit func(i int, g *mkv.Fragment)) *bytes.Buffer {
 	t.Helper()
 	var body bytes.Buffer
-	w := mkv.NewWriter(&body, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&body, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	for i, f := range m.frags {
 		g := *f
 		g.Blocks = slices.Clone(f.Blocks)

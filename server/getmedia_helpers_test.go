@@ -157,7 +157,7 @@ func numbersOf(docs []gmDoc) []string {
 func producerBody(t testing.TB, m *producerMedia) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w := mkv.NewWriter(&buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	for _, f := range m.frags {
 		require.NoError(t, w.WriteFragment(f))
 	}

@@ -107,7 +107,7 @@ func (r *rig) putLive(ctx context.Context, m *producerMedia, persisted func(numb
 	pr, pw := io.Pipe()
 	go func() {
 		var buf bytes.Buffer
-		w := mkv.NewWriter(&buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+		w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 		for _, f := range m.frags {
 			buf.Reset()
 			if err := w.WriteFragment(f); err != nil {

@@ -29,7 +29,7 @@ func putRecording(t *testing.T, r *rig, stream, file string, audio bool, start t
 	t.Helper()
 	m := loadProducerMedia(t, file, audio, false, start, seconds)
 	var buf bytes.Buffer
-	w := mkv.NewWriter(&buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	sizes := map[uint64][]int{}
 	for _, f := range m.frags {
 		require.NoError(t, w.WriteFragment(f))

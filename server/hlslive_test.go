@@ -51,7 +51,7 @@ type liveProducer struct {
 func startLiveProducer(t *testing.T, r *rig, stream string, start time.Time) *liveProducer {
 	pr, pw := io.Pipe()
 	p := &liveProducer{pw: pw, acked: map[string]time.Time{}, done: make(chan error, 1), firstAck: make(chan struct{})}
-	p.w = mkv.NewWriter(&p.buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	p.w = mkv.NewWriter(&p.buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	go func() {
 		p.done <- PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: stream, StartTimestamp: start,
 			Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) {

@@ -141,7 +141,7 @@ type piece struct {
 func (m *producerMedia) session(t testing.TB, from int) []piece {
 	t.Helper()
 	var buf strings.Builder
-	w := mkv.NewWriter(&buf, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+	w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	for _, f := range m.frags[from:] {
 		require.NoError(t, w.WriteFragment(f))
 	}

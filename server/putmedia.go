@@ -354,7 +354,7 @@ func (ps *putSession) document(f *mkv.Fragment, number string, producerMs, serve
 	buf := docBuffers.Get().(*bytes.Buffer)
 	defer docBuffers.Put(buf)
 	buf.Reset()
-	w := mkv.NewWriter(buf, mkv.WriterOptions{Layout: mkv.LayoutGetMedia})
+	w := mkv.NewWriter(buf, &mkv.WriterOptions{Layout: mkv.LayoutGetMedia})
 	if err := w.WriteFragment(&out); err != nil {
 		return nil, err
 	}

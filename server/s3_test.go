@@ -104,7 +104,7 @@ func fragmentEnds(t *testing.T, src []byte) []int64 {
 func TestS3Outage(t *testing.T) {
 	gw := storetest.StartGW(t)
 	// One attempt and a short timeout: the outage is reported at once.
-	store, err := archive.OpenS3(bg, gw.Client(1), "kvsclip", "outage", archive.S3Options{OpTimeout: 5 * time.Second})
+	store, err := archive.OpenS3(bg, gw.Client(1), "kvsclip", "outage", &archive.S3Options{OpTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	r := newRig(t, withStore(store))
 	r.createStream("cam", 24)

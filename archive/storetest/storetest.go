@@ -73,7 +73,7 @@ func Document(number string, producer, server int64) []byte {
 			mkv.Block{Track: 2, Time: int64(j)*33 + 10, Keyframe: true, Data: data[:len(data)/2]})
 	}
 	var out bytes.Buffer
-	w := mkv.NewWriter(&out, mkv.WriterOptions{})
+	w := mkv.NewWriter(&out, nil)
 	if err := w.WriteFragment(f); err != nil {
 		panic("storetest: " + err.Error())
 	}

@@ -148,7 +148,7 @@ func (g *GW) Open(t testing.TB, opts archive.S3Options) (*archive.S3, func() arc
 	t.Helper()
 	prefix := fmt.Sprintf("t%d-%d/", time.Now().UnixNano()%1e9, prefixes.Add(1))
 	open := func() *archive.S3 {
-		a, err := archive.OpenS3(context.Background(), g.Client(0), "kvsclip", prefix, opts)
+		a, err := archive.OpenS3(context.Background(), g.Client(0), "kvsclip", prefix, &opts)
 		require.NoError(t, err)
 		return a
 	}

@@ -245,7 +245,7 @@ func oneSegment(in io.Reader) io.Reader {
 	seen.Reset() // the fragment is parsed; what follows comes from r
 	pr, pw := io.Pipe()
 	go func() {
-		w := mkv.NewWriter(pw, mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
+		w := mkv.NewWriter(pw, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 		for err == nil {
 			seen.Reset()
 			out := *f

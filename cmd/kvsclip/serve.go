@@ -143,9 +143,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	where := *data
 	if *s3url != "" {
 		where = *s3url
-		store, err = archive.OpenS3URL(context.Background(), *s3url, archive.S3Options{Logger: log})
+		store, err = archive.OpenS3URL(context.Background(), *s3url, &archive.S3Options{Logger: log})
 	} else {
-		store, err = archive.OpenFS(*data, archive.FSOptions{Logger: log})
+		store, err = archive.OpenFS(*data, &archive.FSOptions{Logger: log})
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)

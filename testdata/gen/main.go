@@ -333,7 +333,7 @@ func build(fx fixture, dir string) error {
 	}
 	var firstAudio, firstVideo *int64
 	var doc bytes.Buffer
-	w := mkv.NewWriter(&doc, mkv.WriterOptions{})
+	w := mkv.NewWriter(&doc, nil)
 	for i, f := range frags {
 		for _, b := range f.Blocks {
 			switch f.Header.Track(b.Track).Type {

@@ -30,7 +30,7 @@ func dumpOf(t *testing.T, size string, startMs int64) string {
 	data, err := os.ReadFile(src)
 	require.NoError(t, err)
 	var dump bytes.Buffer
-	w := mkv.NewWriter(&dump, mkv.WriterOptions{})
+	w := mkv.NewWriter(&dump, nil)
 	r := mkv.NewBytesReader(data)
 	for i := 0; ; i++ {
 		f, err := r.Next()
