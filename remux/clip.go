@@ -55,7 +55,7 @@ type Options struct {
 	// valid MP4. Zero, the default, or a destination that is not a file,
 	// keeps the two passes. WriteRange is not available in one pass.
 	// The fragments are written in the background as the next ones are
-	// added (mp4.Writer.SetWriteBehind); Close waits for those writes,
+	// added (clipio.Writer.SetWriteBehind); Close waits for those writes,
 	// also when it returns an error, and Clipper.Abort does for a clip
 	// given up: one of them must return before the file is closed.
 	IndexRoom int

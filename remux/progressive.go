@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -130,11 +131,11 @@ func (c *Clipper) startPlan() {
 			}
 		} else {
 			var err error
+			// Nothing is kept, so nothing need be gathered: a
+			// Write per piece.
 			if w, err = mp4.NewWriter(&pl.count, tracks); err != nil {
 				return nil, err
 			}
-			// Nothing is kept, so nothing need be gathered.
-			w.SetGatherThreshold(0)
 			if err := w.WriteInit(); err != nil {
 				return nil, err
 			}
@@ -160,14 +161,15 @@ func (op *onePass) start(tracks []mp4.Track, n int) (*mp4.Writer, error) {
 		return nil, err
 	}
 	op.base, op.room = base, room
-	w, err := mp4.NewWriter(op.f, tracks)
+	// The fragments stay valid until Close (a planned clip keeps them),
+	// so they can be written while the next ones are timed.
+	out := clipio.NewWriter(op.f)
+	out.SetWriteBehind()
+	w, err := mp4.NewWriter(out, tracks)
 	if err != nil {
 		return nil, err
 	}
 	w.SkipInit()
-	// The fragments stay valid until Close (a planned clip keeps them),
-	// so they can be written while the next ones are timed.
-	w.SetWriteBehind()
 	return w, nil
 }
 
@@ -379,7 +381,7 @@ func (c *Clipper) Plan() (int64, error) {
 		}
 		// Built here only to measure the init segment and check the
 		// index; the second pass builds its own on the destination,
-		// whose kind sets how payloads are written (mp4.GatherThreshold).
+		// whose kind sets how payloads are written (clipio.Writer).
 		w, err := mp4.NewIndexedWriter(io.Discard, pl.initTracks, &pl.idx)
 		if err != nil {
 			c.err = err
@@ -449,12 +451,12 @@ func (c *Clipper) writeRange(start, end int64) error {
 	inner.opts.Format, inner.opts.Planned = FormatFMP4, false
 	inner.open = func(tracks []mp4.Track) (sink, error) {
 		if pl.prog != nil {
-			if err := pl.prog.WriteHeader(dst); err != nil {
+			if err := pl.prog.WriteHeader(clipio.NewWriter(dst)); err != nil {
 				return nil, err
 			}
 			return progSink{pl.prog}, nil
 		}
-		w, err := mp4.NewIndexedWriter(dst, pl.initTracks, &pl.idx)
+		w, err := mp4.NewIndexedWriter(clipio.NewWriter(dst), pl.initTracks, &pl.idx)
 		if err != nil {
 			return nil, err
 		}
