@@ -1,6 +1,9 @@
 package mp4
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // pieces is one fragment's output as the encoder hands it on: the boxes in
 // front of the payloads, encoded into a reused buffer, and the payloads by
@@ -18,6 +21,16 @@ func (p *pieces) header(n int) []byte {
 		p.head = make([]byte, n)
 	}
 	return p.head[:n]
+}
+
+// reserve makes room in the list for every payload of trafs, so that it
+// grows once, to the largest fragment, rather than by doubling.
+func (p *pieces) reserve(trafs []trafPlan) {
+	n := 0
+	for i := range trafs {
+		n += len(trafs[i].run.Samples)
+	}
+	p.vec = slices.Grow(p.vec, n)
 }
 
 // addRun lists the payloads of r.

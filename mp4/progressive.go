@@ -121,6 +121,7 @@ func (p *Progressive) Plan(f *Fragment) error {
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}
+	p.out.reserve(h.trafs)
 	for i := range h.trafs {
 		r := h.trafs[i].run
 		k := p.trackIndex(r.TrackID)
@@ -578,6 +579,7 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}
+	p.out.reserve(h.trafs)
 	for i := range h.trafs {
 		r := h.trafs[i].run
 		k := p.trackIndex(r.TrackID)

@@ -178,6 +178,7 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 	n := h.MarshalSize()
 	head := w.out.header(n)
 	h.MarshalTo(head)
+	w.out.reserve(h.trafs)
 	for i := range h.trafs {
 		w.out.addRun(h.trafs[i].run)
 	}
