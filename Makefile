@@ -5,7 +5,7 @@ SHARED ?= ../shared/testdata/kvs
 FUZZTIME ?= 30s
 BIN := bin/kvsclip
 
-.PHONY: test deps deps-run vet bench fuzz run testdata build clean
+.PHONY: test deps deps-run player vet bench fuzz run testdata build clean
 
 # apt_install installs the Debian packages named in $$missing, if any, with
 # sudo unless root.
@@ -23,13 +23,39 @@ deps-run:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	$(apt_install)
 
+# The web page's players of HLS and DASH sessions: hls.js and dash.js from
+# the npm registry, pinned by version and by their packages' SHA-256,
+# unpacked (the minified build and its license) into PLAYER_DIR, where
+# kvsclip serve looks by default (--player-dir) and the browser tests find
+# them; never committed (server/doc.go says why).
+HLSJS_VERSION := 1.7.4
+HLSJS_SHA256 := e4ab3d5d13f7cca9ef241d098f39686e19fd451831ba07dc9943482fd5ff75c7
+DASHJS_VERSION := 5.2.1
+DASHJS_SHA256 := 4eacb0cc3525276666ca3f084611cdabb5a2264d128dfe0750fe106fbddd088f
+PLAYER_DIR ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/kvsclip/player
+player:
+	@missing=""; \
+	command -v npm >/dev/null || missing=" npm"; \
+	$(apt_install)
+	@./scripts/player.sh '$(PLAYER_DIR)' hls.js '$(HLSJS_VERSION)' '$(HLSJS_SHA256)' dist/hls.min.js
+	@./scripts/player.sh '$(PLAYER_DIR)' dashjs '$(DASHJS_VERSION)' '$(DASHJS_SHA256)' dist/modern/umd/dash.mediaplayer.min.js LICENSE.md
+
 # What the tests need besides: ffmpeg/ffprobe decode and list packets,
 # mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in
-# the web page's browser test (server/browser_test.go).
-deps: deps-run
+# the web page's browser tests (server/browser_test.go, and the playback
+# sessions' in server/browser_sessions_test.go, with the players above),
+# and the AWS CLI, boto3 and Node with npm (which installs the JS SDK
+# pinned in compat/js/package-lock.json) are the clients of the
+# conformance run (server/compat_test.go). boto3 counts when the python3
+# on PATH or Debian's imports it.
+deps: deps-run player
 	@missing=""; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v aws >/dev/null || missing="$$missing awscli"; \
+	python3 -c 'import boto3' 2>/dev/null || /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	$(apt_install)
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
@@ -108,10 +134,13 @@ fuzz-smoke:
 RUN_ADDR ?= 127.0.0.1:8080
 RUN_DATA ?= ./data
 run: deps-run build
+	@# The page's players are a nicety here: without npm or the
+	@# registry the demo still runs, and the page says what is missing.
+	@$(MAKE) --no-print-directory player || echo "make run: the page's HLS/DASH players were not fetched (npm); the demo runs without them"
 	@# With a terminal, the script runs as a job of its own (set -m) and
 	@# gets the terminal: Ctrl-C then reaches it alone, it stops the server
 	@# and exits 0, and make is not interrupted into an error.
-	@if [ -t 0 ]; then set -m; fi; ./scripts/run.sh '$(RUN_ADDR)' '$(RUN_DATA)' '$(BIN)'; exit $$?
+	@if [ -t 0 ]; then set -m; fi; PLAYER_DIR='$(PLAYER_DIR)' ./scripts/run.sh '$(RUN_ADDR)' '$(RUN_DATA)' '$(BIN)'; exit $$?
 
 # Regenerate the committed media in testdata/ with ffmpeg (testdata/gen; it
 # needs no shared data).

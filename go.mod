@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/Eyevinn/mp4ff v0.56.0
 	github.com/asticode/go-astits v1.13.0
+	github.com/at-wat/ebml-go v0.19.4
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/config v1.33.1
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.0

@@ -22,6 +22,9 @@ var (
 	// ErrInvalid: a stream name, fragment number or metadata value that
 	// the store cannot keep.
 	ErrInvalid = errors.New("invalid value")
+	// ErrLeaseTaken: TakeProducerLease lost to a session that took the
+	// lease after this one began to.
+	ErrLeaseTaken = errors.New("producer lease taken by a newer session")
 )
 
 // Stream is what the store keeps about a stream: the control-plane fields of
@@ -43,6 +46,10 @@ type Stream struct {
 	// (the service model's JSON); nil when never set.
 	ImageGeneration json.RawMessage `json:"image_generation,omitempty"`
 	Notification    json.RawMessage `json:"notification,omitempty"`
+	// StorageTier is the stream storage configuration's default tier
+	// (HOT or WARM); "" when never set. The archive keeps every fragment
+	// alike: the tier is recorded, for the clients that set and read it.
+	StorageTier string `json:"storage_tier,omitempty"`
 }
 
 // Fragment is a fragment's metadata: what ListFragments reports, and all a
@@ -118,7 +125,9 @@ type Store interface {
 // longer its own, and ends.
 type ProducerLeases interface {
 	// TakeProducerLease makes session the stream's producer, whoever
-	// held it.
+	// held it before it began. A session that takes the lease while this
+	// call is under way is newer and keeps it: the call then returns
+	// ErrLeaseTaken.
 	TakeProducerLease(ctx context.Context, stream, session string) error
 	// ProducerLeaseHolder is the session holding the stream's lease.
 	ProducerLeaseHolder(ctx context.Context, stream string) (string, error)

@@ -491,13 +491,38 @@ func (a *S3) deleteKeys(ctx context.Context, keys []string) error {
 // leaseKey holds the session id of the stream's producer.
 func (a *S3) leaseKey(name string) string { return a.streamKey(name) + s3Lease }
 
-// TakeProducerLease writes the session over whatever lease there was: the
-// newest producer wins, as in KVS.
+// TakeProducerLease replaces the lease it reads with the session, on the
+// condition that the lease is still the one it read (If-Match, or
+// If-None-Match when there was none): the newest producer wins, as in KVS,
+// and a take that a newer one overtook between the read and the write
+// (a slow request, or an SDK retry landing late) does not undo it but
+// returns ErrLeaseTaken.
 func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) error {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream)),
-		Body: strings.NewReader(session), ContentLength: aws.Int64(int64(len(session)))})
+	holder, etag, err := a.readLease(ctx, stream)
+	if err != nil {
+		return err
+	}
+	if holder == session {
+		return nil
+	}
+	in := &s3.PutObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream)),
+		Body: strings.NewReader(session), ContentLength: aws.Int64(int64(len(session)))}
+	if etag == "" {
+		in.IfNoneMatch = aws.String("*")
+	} else {
+		in.IfMatch = aws.String(etag)
+	}
+	_, err = a.client.PutObject(ctx, in)
+	if isPreconditionFailed(err) {
+		// Either our own write landed on an attempt the SDK retried,
+		// or another session took the lease meanwhile.
+		if holder, _, rerr := a.readLease(ctx, stream); rerr == nil && holder == session {
+			return nil
+		}
+		return fmt.Errorf("archive: s3 producer lease %s: %w", stream, ErrLeaseTaken)
+	}
 	if err != nil {
 		return fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
@@ -508,20 +533,26 @@ func (a *S3) TakeProducerLease(ctx context.Context, stream, session string) erro
 func (a *S3) ProducerLeaseHolder(ctx context.Context, stream string) (string, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
+	holder, _, err := a.readLease(ctx, stream)
+	return holder, err
+}
+
+// readLease reads the lease and its ETag; "" and "" when none was taken.
+func (a *S3) readLease(ctx context.Context, stream string) (holder, etag string, err error) {
 	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.leaseKey(stream))})
 	if isNotFound(err) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+		return "", "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
 	defer out.Body.Close()
 	// A session id is a request id: 36 bytes; more is not a lease.
 	b, err := io.ReadAll(io.LimitReader(out.Body, maxLeaseBytes))
 	if err != nil {
-		return "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
+		return "", "", fmt.Errorf("archive: s3 producer lease %s: %w", stream, err)
 	}
-	return string(b), nil
+	return string(b), aws.ToString(out.ETag), nil
 }
 
 // maxLeaseBytes bounds what is read of a lease object.

@@ -201,3 +201,65 @@ func TestS3ReadsLogNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, log.lines)
 }
+
+// holdingTransport stops the requests hold says at the door until
+// release is closed, telling arrived when the first one gets there.
+type holdingTransport struct {
+	next    http.RoundTripper
+	hold    func(r *http.Request) bool
+	arrived chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *holdingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if h.hold(r) {
+		h.once.Do(func() { close(h.arrived) })
+		<-h.release
+	}
+	return h.next.RoundTrip(r)
+}
+
+// TestS3LeaseTakeOvertaken: session A begins to take the lease, and its
+// write is slow; session B, on another server, takes it meanwhile. B is
+// the newer producer and keeps the lease; A's write, landing last, must
+// not undo that (it did when the lease was written unconditionally), and
+// A learns that it was overtaken.
+func TestS3LeaseTakeOvertaken(t *testing.T) {
+	gw := storetest.StartGW(t)
+	prefix := fmt.Sprintf("lease-%d/", time.Now().UnixNano())
+	slow := &holdingTransport{next: http.DefaultTransport, arrived: make(chan struct{}), release: make(chan struct{}),
+		hold: func(r *http.Request) bool {
+			return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/producer-lease")
+		}}
+	open := func(hc *http.Client) *archive.S3 {
+		client := s3.New(s3.Options{
+			Region: storetest.GWRegion, BaseEndpoint: aws.String(gw.Endpoint), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(storetest.GWAccessKey, storetest.GWSecretKey, ""),
+			HTTPClient:  hc, RetryMaxAttempts: 1,
+		})
+		a, err := archive.OpenS3(bg, client, "kvsclip", prefix, archive.S3Options{})
+		require.NoError(t, err)
+		return a
+	}
+	a, b := open(&http.Client{Transport: slow}), open(&http.Client{})
+	require.NoError(t, b.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
+	require.NoError(t, b.TakeProducerLease(bg, "cam", "first"))
+
+	took := make(chan error, 1)
+	go func() { took <- a.TakeProducerLease(bg, "cam", "session-a") }()
+	<-slow.arrived // A has read the lease; its write waits
+	require.NoError(t, b.TakeProducerLease(bg, "cam", "session-b"))
+	close(slow.release)
+	require.ErrorIs(t, <-took, archive.ErrLeaseTaken)
+
+	holder, err := b.ProducerLeaseHolder(bg, "cam")
+	require.NoError(t, err)
+	assert.Equal(t, "session-b", holder, "the newer session keeps the stream")
+	// Taking it again is a take like any other, and idempotent.
+	require.NoError(t, a.TakeProducerLease(bg, "cam", "session-a"))
+	require.NoError(t, a.TakeProducerLease(bg, "cam", "session-a"))
+	holder, err = b.ProducerLeaseHolder(bg, "cam")
+	require.NoError(t, err)
+	assert.Equal(t, "session-a", holder)
+}

@@ -44,22 +44,37 @@ func TestEngineAllocsPerFragment(t *testing.T) {
 
 // maxPlannedAllocsPerFragment is the budget of a fragment of a planned
 // clip written to a file in one pass (what kvsclip clip FILE -o OUT does):
-// the copy of the fragment and of its block list that the plan keeps for a
-// possible second pass (2), and the amortised growth of the manifest and
-// of the plan's lists of fragments, index entries and start times (2).
-// Measured: 2.2.
+// the fragment's index that the writer keeps for a possible second pass
+// (the Index and its samples, 2), and the amortised growth of the manifest
+// and of the writer's lists of indexes, documents, index entries and start
+// times (2). Measured: 2.4.
 const maxPlannedAllocsPerFragment = 4
 
 // TestOnePassAllocsPerFragment: the same steady-state count for a planned
-// fMP4 written to a file in one pass, behind (remux.Options.IndexRoom).
+// fMP4 written to a file in one pass, behind (remux.FileWriter).
 func TestOnePassAllocsPerFragment(t *testing.T) {
 	f := openFileT(t).(*os.File)
 	checkAllocsPerFragment(t, "one pass", maxPlannedAllocsPerFragment, func(data []byte) {
 		require.NoError(t, f.Truncate(0))
 		_, err := f.Seek(0, io.SeekStart)
 		require.NoError(t, err)
-		clipAll(t, remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64}), mkv.NewBytesReader(data))
+		writeFileAll(t, f, 64, data)
 	})
+}
+
+// writeFileAll writes the clip of every fragment of data into f in one
+// pass, with room for room fragments.
+func writeFileAll(t testing.TB, f remux.File, room int, data []byte) {
+	w, err := remux.NewFileWriter(f, room, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AddAll(data); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // checkAllocsPerFragment runs clip over synthetic recordings of 10 and 60
@@ -123,7 +138,7 @@ func TestPlannedAllocsPerFragment(t *testing.T) {
 					idx = append(idx, fragindex.FromFragment(fr, fr.Size))
 					docs = append(docs, data[fr.Offset:fr.Offset+fr.Size])
 				}
-				opts := &remux.PlanOptions{Options: remux.Options{Format: format}}
+				opts := &remux.PlanOptions{Format: format}
 				var src remux.Payloads = docs // once: a slice in an interface is an allocation
 				var pc *remux.PlannedClip
 				plans = append(plans, testing.AllocsPerRun(3, func() {

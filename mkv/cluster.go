@@ -243,13 +243,17 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 			}
 			return err
 		}
-		if end < 0 && !isClusterChild(c.id) {
-			break // an unknown-size Cluster ends here
+		// An unknown-size Cluster ends here, also inside a Segment of
+		// known size: the Segment's end only bounds it (found by
+		// FuzzReader against ebml-go; it took the next Cluster as its
+		// child).
+		if el.size == unknownSize && !isClusterChild(c.id) {
+			break
 		}
 		if c.size == unknownSize {
 			return newError(c.off, elementName(c.id), ErrMalformed, "unknown size inside a Cluster")
 		}
-		if end >= 0 && c.size > uint64(end-c.off-int64(c.hdr)) {
+		if end >= 0 && c.overruns(end) {
 			return newError(c.off, elementName(c.id), ErrMalformed, "overruns its Cluster")
 		}
 		body, err := r.body(c, MaxFragmentSize)

@@ -11,4 +11,17 @@
 //
 // The Writer writes KVS-style fragments with the AWS tags, for tests,
 // fixtures and the archive.
+//
+// The Reader is written by hand rather than built on a general EBML
+// library such as github.com/at-wat/ebml-go, which the tests use as a
+// second decoder to check it against (ebmlgo_test.go). What the hand-written
+// Reader gives that a reflection-based unmarshaller does not: allocation
+// bounded per element by the limits in limits.go, and, over a stream,
+// growing with the bytes that arrive rather than with the sizes the input
+// declares (ebml-go allocates a leaf's declared size before reading it);
+// block payloads that are windows of the input, not a copy per frame;
+// fragments read and handed over one at a time, into two reused buffers,
+// instead of a whole document decoded into a tree; and errors that are
+// *Error values naming the element, its input offset, a sentinel cause and
+// the KVS error kind the API reports.
 package mkv

@@ -1,6 +1,7 @@
 package mkv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -85,11 +86,16 @@ func readFloat(b []byte) (float64, bool) {
 	return 0, false
 }
 
-// readString decodes a string element body: Matroska strings may be padded
-// with NULs (the producer SDK writes "Kinesis Video SDK\x00").
+// readString decodes a string element body. A string ends at its first NUL
+// if it has one: writers pad strings with NULs (the producer SDK writes
+// "Kinesis Video SDK\x00"), or overwrite a value in place with a shorter
+// one, and EBML (RFC 8794, section 13) has readers ignore the NUL and
+// everything after it. Keeping the bytes after a NUL made a tag named
+// "A\x00B" differ from the "A" other readers see (found by FuzzReader
+// against ebml-go).
 func readString(b []byte) string {
-	for len(b) > 0 && b[len(b)-1] == 0 {
-		b = b[:len(b)-1]
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
 	return string(b)
 }
@@ -100,6 +106,14 @@ type element struct {
 	off  int64  // input offset of the ID
 	hdr  int    // bytes of ID and size
 	size uint64 // body size, or unknownSize
+}
+
+// overruns reports whether el reaches past end, an input offset: its body
+// or already its header, which a size check alone would miss (the room
+// left would be negative; found by FuzzReader against ebml-go).
+func (el element) overruns(end int64) bool {
+	body := el.off + int64(el.hdr)
+	return body > end || el.size != unknownSize && el.size > uint64(end-body)
 }
 
 // elementName names the IDs that appear in error messages.

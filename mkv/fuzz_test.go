@@ -61,7 +61,8 @@ var readerSentinels = []error{ErrNotMatroska, ErrMalformed, ErrUnexpectedEOF, Er
 // the bounds above; and a fragment-start function (OnFragmentStart), set
 // on a fourth reader, must change nothing, be called at most once per call
 // of Next, and only with the offset and timecode of the fragment that
-// Next then returns. Seeds: testdata/fuzz/FuzzReader (see seeds_test.go).
+// Next then returns; and every fragment must read as ebml-go reads the
+// same elements (EBMLGoAgrees). Seeds: testdata/fuzz/FuzzReader (see seeds_test.go).
 func FuzzReader(f *testing.F) {
 	f.Add(doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1))))
 	f.Add(doc(el(idCluster, el(idTimecode, u(5)), simpleBlock(2, 0, 0x86, 2, 0x81, 0xC0, 1, 2, 3))))
@@ -80,6 +81,8 @@ func FuzzReader(f *testing.F) {
 		if d := scanStarts(t, NewReader(iotest.OneByteReader(bytes.NewReader(data))), data); d != a {
 			t.Fatalf("a fragment-start function changed the reading:\nwithout: %q\nwith:    %q", a, d)
 		}
+		// After the measured reads: ebml-go's allocations are its own.
+		EBMLGoAgrees(t, data)
 	})
 }
 

@@ -35,6 +35,7 @@ const (
 	MaxTrackNumber = 1 << 16
 
 	// MaxTimecodeScale is one second per timecode unit, the coarsest the
-	// producer SDK accepts; MinTimecodeScale is 1 ns.
+	// producer SDK accepts. The finest is 1 ns: a TimecodeScale of 0 is
+	// refused.
 	MaxTimecodeScale = 1_000_000_000
 )

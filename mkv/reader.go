@@ -171,7 +171,7 @@ func (r *Reader) element(b *building, el element) (done bool, err error) {
 	if el.size == unknownSize && el.id != idSegment && el.id != idCluster {
 		return false, newError(el.off, elementName(el.id), ErrMalformed, "unknown size is only allowed for Segment and Cluster")
 	}
-	if r.inSegment && r.segEnd >= 0 && el.size != unknownSize && el.size > uint64(r.segEnd-el.off-int64(el.hdr)) {
+	if r.inSegment && r.segEnd >= 0 && el.overruns(r.segEnd) {
 		return false, newError(el.off, elementName(el.id), ErrMalformed, "overruns its Segment")
 	}
 	switch el.id {

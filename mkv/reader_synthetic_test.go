@@ -136,6 +136,35 @@ func TestReaderStructure(t *testing.T) {
 		assert.Len(t, frags[1].Blocks, 2)
 		assert.Equal(t, int64(10), frags[1].Blocks[1].Time)
 	})
+	t.Run("unknown-size clusters in a known-size segment", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go: inside a Segment of known
+		// size, an unknown-size Cluster ran to the Segment's end and took
+		// the next Cluster's Timecode and blocks as its own.
+		first := elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1))
+		second := elSized(idCluster, -1, el(idTimecode, u(9)), simpleBlock(1, 0, 0x80, 2))
+		in := append(append([]byte{}, testEBML...), el(idSegment, testTracks, first, second)...)
+		frags := readAll(t, NewBytesReader(in))
+		require.Len(t, frags, 2)
+		assert.Equal(t, int64(0), frags[0].Timecode)
+		assert.Len(t, frags[0].Blocks, 1)
+		assert.Equal(t, int64(9), frags[1].Timecode)
+		assert.Len(t, frags[1].Blocks, 1)
+	})
+	t.Run("a child's header across its cluster's end", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go: the size check missed a
+		// header that already passed the end, and the Reader read on
+		// into the Tags after the Cluster as if the input were cut.
+		tags := el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte("name")))))
+		in := doc(el(idCluster, el(idTimecode, u(0)), []byte{0x30, 0x30, 0x30, 0x30}), tags)
+		_, err := NewBytesReader(in).Next()
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
+	t.Run("an element's header across its segment's end", func(t *testing.T) {
+		in := append(append([]byte{}, testEBML...), el(idSegment, testTracks, []byte{0x1F, 0x43, 0xB6})...)
+		in = append(in, 0x75, 0xFF)
+		_, err := NewBytesReader(in).Next()
+		assert.ErrorIs(t, err, ErrMalformed)
+	})
 	t.Run("cut inside an unknown-size cluster", func(t *testing.T) {
 		in := doc(elSized(idCluster, -1, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1), simpleBlock(1, 1, 0, 2, 3, 4)))
 		frags := readAll(t, NewBytesReader(in[:len(in)-2]))
@@ -164,6 +193,13 @@ func TestReaderStructure(t *testing.T) {
 		in := doc(el(idCluster, el(idTimecode, u(48)), simpleBlock(1, 0, 0x80, 1), el(idTimecode, u(49))))
 		_, err := NewBytesReader(in).Next()
 		assert.ErrorIs(t, err, ErrMalformed)
+	})
+	t.Run("a string ends at its first NUL", func(t *testing.T) {
+		// Found by FuzzReader against ebml-go; see readString.
+		frags := readAll(t, NewBytesReader(seedDocs()["nul-in-strings"]))
+		require.Len(t, frags, 1)
+		assert.Equal(t, "V_MPEG4/ISO/AVC", frags[0].Header.Tracks[0].CodecID)
+		assert.Equal(t, []SimpleTag{{Name: "a", Value: "c"}}, frags[0].Tags.Other)
 	})
 	t.Run("bad fragment number tag", func(t *testing.T) {
 		tags := el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte(TagFragmentNumber)), el(idTagString, []byte("12a")))))

@@ -48,6 +48,12 @@ func seedDocs() map[string][]byte {
 		"lying-cluster-size": doc([]byte{0x1F, 0x43, 0xB6, 0x75, 0x01, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0xE7, 0x81, 0x00}),
 		// Regression: 256 empty frames in 7 bytes of fixed lacing.
 		"empty-laced-frames": doc(el(idCluster, el(idTimecode, u(0)), simpleBlock(2, 0, 0x84, 0xFF))),
+		// Regression: a NUL inside a string ends it; the Reader kept the
+		// bytes after it, and ebml-go did not (FuzzReader).
+		"nul-in-strings": append(append([]byte{}, testEBML...), elSized(idSegment, -1,
+			el(idTracks, el(idTrackEntry, el(idTrackNumber, u(1)), el(idCodecID, []byte("V_MPEG4/ISO/AVC\x00old")))),
+			el(idTags, el(idTag, el(idSimpleTag, el(idTagName, []byte("a\x00b")), el(idTagString, []byte("c\x00\x00d"))))),
+			el(idCluster, el(idTimecode, u(0)), simpleBlock(1, 0, 0x80, 1)))...),
 	}
 }
 

@@ -86,14 +86,19 @@ func writeFragments(t testing.TB, opts mkv.WriterOptions, frags ...*mkv.Fragment
 }
 
 func TestWriterGolden(t *testing.T) {
+	// elements is what ebml-go must decode and agree on: Info, Tracks,
+	// the Cluster, and each Tags element (four in a GetMedia document:
+	// KVS's, the producer's, the end tag and GetMedia's; three from a
+	// producer).
 	tests := []struct {
-		name string
-		opts mkv.WriterOptions
+		name     string
+		opts     mkv.WriterOptions
+		elements int
 	}{
-		{"getmedia", mkv.WriterOptions{}},
-		{"getmedia_unknown_size", mkv.WriterOptions{UnknownSizeClusters: true}},
-		{"producer", mkv.WriterOptions{Layout: mkv.LayoutProducer}},
-		{"producer_unknown_size", mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true}},
+		{"getmedia", mkv.WriterOptions{}, 7},
+		{"getmedia_unknown_size", mkv.WriterOptions{UnknownSizeClusters: true}, 7},
+		{"producer", mkv.WriterOptions{Layout: mkv.LayoutProducer}, 6},
+		{"producer_unknown_size", mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,6 +114,7 @@ func TestWriterGolden(t *testing.T) {
 				t.Errorf("output differs from %s\ngot:\n%s\nwant:\n%s", path, hexDump(got), hexDump(want))
 			}
 			checkMkvinfo(t, got)
+			assert.Equal(t, mkv.EBMLGoTally{Compared: tt.elements}, mkv.EBMLGoAgrees(t, got))
 		})
 	}
 }

@@ -52,19 +52,25 @@ func planned(format remux.Format) func(t *testing.T, data []byte) []byte {
 	return func(t *testing.T, data []byte) []byte {
 		idx, docs, ok := indexesOf(t, data)
 		require.True(t, ok)
-		pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: remux.Options{Format: format}})
+		pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Format: format})
 		require.NoError(t, err)
 		return mustWrite(t, pc, docs)
 	}
 }
 
+// clipped is the clip remux.Clip makes of data with opts.
+func clipped(opts remux.ClipOptions) func(t *testing.T, data []byte) []byte {
+	return func(t *testing.T, data []byte) []byte {
+		var out bytes.Buffer
+		_, err := remux.Clip(&out, bytes.NewReader(data), &opts)
+		require.NoError(t, err)
+		return out.Bytes()
+	}
+}
+
 // outputPaths are every way a clip is written.
 var outputPaths = []outputPath{
-	{"fmp4-two-pass", func(t *testing.T, data []byte) []byte {
-		out, _, err := oldPlanned(data, remux.Options{Planned: true})
-		require.NoError(t, err)
-		return out
-	}},
+	{"fmp4-planned", clipped(remux.ClipOptions{Planned: true})},
 	{"fmp4-one-pass", func(t *testing.T, data []byte) []byte { return clipOnePass(t, data, 64, nil) }},
 	{"fmp4-streamed", func(t *testing.T, data []byte) []byte {
 		// Only an io.Reader: the clip streams, with no index.
@@ -73,11 +79,7 @@ var outputPaths = []outputPath{
 		require.NoError(t, err)
 		return out.Bytes()
 	}},
-	{"mp4", func(t *testing.T, data []byte) []byte {
-		out, _, err := oldPlanned(data, remux.Options{Format: remux.FormatMP4})
-		require.NoError(t, err)
-		return out
-	}},
+	{"mp4", clipped(remux.ClipOptions{Format: remux.FormatMP4})},
 	{"plan-fmp4", planned(remux.FormatFMP4)},
 	{"plan-mp4", planned(remux.FormatMP4)},
 }
@@ -272,7 +274,7 @@ func TestCutShortTimes(t *testing.T) {
 			inputs = append(inputs, input{fmt.Sprintf("lost-every-%d", every), withoutFrames(t, frags, every)})
 		}
 		for _, in := range inputs {
-			for _, opts := range []remux.Options{{}, {Format: remux.FormatMP4}} {
+			for _, opts := range []remux.ClipOptions{{}, {Format: remux.FormatMP4}} {
 				t.Run(fmt.Sprintf("%s/%s/format-%d", name, in.name, opts.Format), func(t *testing.T) {
 					var out bytes.Buffer
 					man, err := remux.Clip(&out, struct{ io.Reader }{bytes.NewReader(in.data)}, &opts)

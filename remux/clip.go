@@ -1,6 +1,7 @@
 package remux
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strconv"
@@ -19,46 +20,26 @@ type Options struct {
 	// ProfileExtended (the default) or ProfileKVS, GetClip's.
 	Profile Profile
 	// AllowCodecChange lets the codec data of a track change between
-	// fragments: each configuration declared with Clipper.Expect becomes a
-	// sample description, switched to where it starts. Without it such a
-	// change is an InvalidCodecPrivateData error naming the fragment.
+	// fragments: each configuration becomes a sample description,
+	// switched to where it starts. A streaming Clipper must be given the
+	// configurations when it is made (NewClipper); a plan finds them in
+	// its fragments. Without it such a change is an
+	// InvalidCodecPrivateData error naming the fragment.
 	AllowCodecChange bool
+}
+
+// ClipOptions tunes Clip: the Options of every clip and the output's
+// layout.
+type ClipOptions struct {
+	Options
 	// Format is the output's layout: FormatFMP4 (the default) or
-	// FormatMP4, progressive. FormatMP4 implies Planned.
+	// FormatMP4, progressive, which is planned.
 	Format Format
-	// Planned holds the output back until every fragment has been added:
-	// Close (or Clipper.WriteRange, after Clipper.Plan has given the exact
-	// size) then writes it in a second pass over the same fragments. The
-	// clipper keeps a copy of each fragment's block list, not of the
-	// payloads, which must stay valid until then (as those of
-	// mkv.NewBytesReader do, and not those of mkv.NewReader). A
-	// planned fragmented MP4 carries its total duration (mehd) and a
-	// segment index (sidx), so players show its length and seek in it.
-	//
-	// A caller that knows its fragments up front plans from their
-	// indexes instead (Plan, PlannedClip), which holds no payload and
-	// writes byte ranges without the fragments before them; Planned stays
-	// for Clip and for the one-pass file mode (IndexRoom). Plan ignores
-	// it.
+	// Planned makes a FormatFMP4 clip a planned one: it carries its
+	// total duration (mehd) and a segment index (sidx), so players show
+	// its length and seek in it, and it is written only once every
+	// fragment has been read.
 	Planned bool
-	// IndexRoom lets a planned fragmented MP4 whose destination is a file
-	// (an *os.File, or anything with Seek, WriteAt and Truncate) be
-	// written in one pass instead of two: each fragment is written as soon
-	// as it is complete, behind room left for the header and an index of
-	// up to IndexRoom fragments, and Close writes the header into that
-	// room, a free box taking up what the index leaves. The file gets the
-	// same media, timing and index as the two-pass clip, padded by at
-	// most 8 + 12×IndexRoom bytes. If more fragments come than the room
-	// holds, Close falls back to the second pass and rewrites the clip
-	// from where it began. The clip starts at the file's offset when the
-	// first fragment is added, and until Close the file does not hold a
-	// valid MP4. Zero, the default, or a destination that is not a file,
-	// keeps the two passes. WriteRange is not available in one pass.
-	// The fragments are written in the background as the next ones are
-	// added (clipio.Writer.SetWriteBehind); Close waits for those writes,
-	// also when it returns an error, and Clipper.Abort does for a clip
-	// given up: one of them must return before the file is closed.
-	IndexRoom int
 }
 
 // Gaps is what a clip does with a gap between two of its fragments: time
@@ -79,33 +60,56 @@ const (
 	GapsClose
 )
 
-// Clip reads KVS Matroska fragments from src and writes them to dst as a
-// fragmented MP4. It streams: output starts after the first fragment is
-// read, and memory stays at about two fragments whatever the clip's length.
+// Clip reads KVS Matroska fragments from src and writes them to dst as an
+// MP4. A fragmented MP4 streams (a Clipper): output starts after the first
+// fragment is read, and memory stays at about two fragments whatever the
+// clip's length.
+//
+// A planned clip (FormatMP4, or ClipOptions.Planned) needs every fragment
+// before its first byte: Clip reads the whole of src into memory, collects
+// the fragments' indexes (Collector) and writes the clip planned from them,
+// its payloads sub-slices of the input. With AllowCodecChange every codec
+// configuration of the input is declared, as a plan finds them all.
 //
 // The manifest is returned also when an error stops the clip; it then
-// describes the fragments read so far. Errors are *kvserr.Error values,
-// except I/O errors of dst, which are returned as they are.
-//
-// A planned clip (FormatMP4, or Options.Planned) needs every fragment
-// before its first byte, so Clip reads the whole of src into memory first;
-// the output is byte for byte that of Plan over the fragments' indexes.
-func Clip(dst io.Writer, src io.Reader, opts *Options) (*Manifest, error) {
-	c := NewClipper(dst, opts)
-	r := (*mkv.Reader)(nil)
-	if c.plan != nil {
-		data, err := io.ReadAll(src)
-		if err != nil {
-			return c.Manifest(), err
-		}
-		r = mkv.NewBytesReader(data)
-	} else {
-		r = mkv.NewReader(src)
+// describes the fragments read so far (planned so far, for a planned clip).
+// Errors are *kvserr.Error values, except I/O errors of dst, which are
+// returned as they are.
+func Clip(dst io.Writer, src io.Reader, opts *ClipOptions) (*Manifest, error) {
+	var o ClipOptions
+	if opts != nil {
+		o = *opts
 	}
-	if err := c.AddAll(r); err != nil {
+	if o.Format == FormatMP4 || o.Planned {
+		return clipPlanned(dst, src, &o)
+	}
+	c := NewClipper(dst, &o.Options)
+	if err := c.AddAll(mkv.NewReader(src)); err != nil {
 		return c.Manifest(), err
 	}
 	return c.Close()
+}
+
+// clipPlanned is Clip for a planned clip.
+func clipPlanned(dst io.Writer, src io.Reader, o *ClipOptions) (*Manifest, error) {
+	data, err := io.ReadAll(src)
+	if err != nil {
+		return NewClipper(nil, nil).Manifest(), err
+	}
+	var col Collector
+	readErr := col.AddAll(data)
+	ctx := context.Background()
+	// After a read error too: the manifest describes what was read, and
+	// a fragment that fails came before the error (as when a streaming
+	// clip stops at its Add), unless it is the end's "no media".
+	pc, err := col.Plan(ctx, &PlanOptions{Options: o.Options, Format: o.Format})
+	switch {
+	case readErr != nil && (err == nil || kvserr.KindOf(err) == kvserr.ResourceNotFound):
+		err = readErr
+	case err == nil && readErr == nil:
+		err = pc.WriteTo(ctx, dst, col.Payloads())
+	}
+	return pc.Manifest(), err
 }
 
 // AddAll adds every fragment of r to the clip, in order.
@@ -116,7 +120,7 @@ func (c *Clipper) AddAll(r *mkv.Reader) error {
 			return nil
 		}
 		if err != nil {
-			return c.readError(err)
+			return readError(err, c.read)
 		}
 		if err := c.Add(f); err != nil {
 			return err
@@ -124,8 +128,9 @@ func (c *Clipper) AddAll(r *mkv.Reader) error {
 	}
 }
 
-// readError gives a Reader's error its kind and location.
-func (c *Clipper) readError(err error) error {
+// readError gives a Reader's error its kind and location: the number of
+// fragments read before it.
+func readError(err error, read int) error {
 	e := &kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: err.Error(), Err: err}
 	if e.Kind == kvserr.Unknown {
 		return err // an I/O error of the input
@@ -134,6 +139,6 @@ func (c *Clipper) readError(err error) error {
 	if errors.As(err, &me) {
 		e.Offset = me.Offset
 	}
-	e.Fragment = "#" + strconv.Itoa(c.read)
+	e.Fragment = "#" + strconv.Itoa(read)
 	return e
 }

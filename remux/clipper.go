@@ -11,9 +11,13 @@ import (
 	"github.com/kvsclip/kvsclip/mp4"
 )
 
-// Clipper turns fragments, added one at a time, into a fragmented MP4. It is
-// for callers that choose the fragments themselves; Clip covers the common
-// case of a whole input.
+// Clipper turns fragments, added one at a time, into a streaming
+// fragmented MP4: the init segment goes out with the first fragment, and
+// each fragment's moof+mdat as soon as the next one has come. It is for
+// callers that choose the fragments themselves; Clip covers the common case
+// of a whole input. A clip whose layout depends on all of its fragments —
+// a progressive MP4, or an fMP4 with its duration and index — is planned
+// instead (Collector, Plan, FileWriter).
 //
 // The clipper holds one fragment back: the durations of a fragment's last
 // samples come from the next fragment's first ones. So a fragment passed to
@@ -24,10 +28,9 @@ type Clipper struct {
 	opts Options
 	w    sink
 	err  error
-	// open, when set, makes the sink in place of a streaming mp4.Writer
-	// (progressive.go); plan holds a planned clip's first pass.
+	// open, when set, makes the sink in place of a streaming mp4.Writer:
+	// a FileWriter's (filewriter.go), or none for a plan.
 	open func([]mp4.Track) (sink, error)
-	plan *planned
 	// pc, when set, is a planned clip being planned from sample indexes
 	// (planclip.go): collect sizes the samples from the index, reading
 	// only frames whose bytes change, and flushPending hands each timed
@@ -40,7 +43,7 @@ type Clipper struct {
 	origin   int64         // clip time 0, in ns on the input's time line
 	shift    int64         // ns of gaps closed so far (GapsClose)
 	sawKey   bool          // a video key frame has been taken
-	expected []*mkv.Header // declared with Expect
+	expected []*mkv.Header // the configurations given to NewClipper
 	timed    bool          // origin is set
 
 	pend    *pending // written when the next fragment is known
@@ -52,13 +55,23 @@ type Clipper struct {
 }
 
 // NewClipper returns a Clipper that writes to dst. opts may be nil.
-func NewClipper(dst io.Writer, opts *Options) *Clipper {
+//
+// configs are the headers the clip's fragments will carry. With
+// opts.AllowCodecChange each codec configuration among them that differs
+// from the first fragment's becomes one more sample description of its
+// track, written into the init segment, and a fragment that changes
+// configuration switches to its description (tfhd
+// sample_description_index). The init segment goes out with the first
+// fragment, so a configuration that is not among configs is an
+// InvalidCodecPrivateData error where it appears. Without
+// AllowCodecChange configs are not used.
+func NewClipper(dst io.Writer, opts *Options, configs ...*mkv.Header) *Clipper {
 	c := &Clipper{dst: dst}
 	if opts != nil {
 		c.opts = *opts
 	}
-	if c.opts.Format == FormatMP4 || c.opts.Planned {
-		c.startPlan()
+	if c.opts.AllowCodecChange {
+		c.expected = configs
 	}
 	return c
 }
@@ -89,9 +102,6 @@ type run struct {
 func (c *Clipper) Add(f *mkv.Fragment) error {
 	if c.err != nil {
 		return c.err
-	}
-	if c.plan != nil {
-		f = c.plan.keep(f)
 	}
 	c.err = c.add(f)
 	return c.err
@@ -343,9 +353,6 @@ func (c *Clipper) flushPending(next *pending) error {
 // Close writes the last fragment and returns the manifest. With no fragment
 // holding media it returns a ResourceNotFound error, as GetClip does.
 func (c *Clipper) Close() (*Manifest, error) {
-	if c.plan != nil {
-		return c.closePlanned()
-	}
 	if c.err != nil {
 		return c.Manifest(), c.err
 	}
@@ -369,12 +376,9 @@ func (c *Clipper) Close() (*Manifest, error) {
 var errClosed = kvserr.New(kvserr.InvalidArgument, "clipper is closed")
 
 // Abort ends a clip that will not be completed, after an error of the
-// caller's or a failed Add: it writes nothing more, waits for the writes
-// still under way (a one-pass clip, Options.IndexRoom, writes in the
-// background), and makes every later call fail. The caller may then close
-// or remove the destination.
+// caller's or a failed Add: it writes nothing more and makes every later
+// call fail. The caller may then close or remove the destination.
 func (c *Clipper) Abort() {
-	c.quiesce()
 	if c.err == nil || c.err == errClosed {
 		c.err = errAborted
 	}
@@ -496,7 +500,7 @@ func (c *Clipper) checkHeader(f *mkv.Fragment) error {
 		switch {
 		case idx == 0 && c.opts.AllowCodecChange:
 			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
-				"codec private data changes to a configuration not declared with Clipper.Expect"), f, mt.Number, -1)
+				"codec private data changes to a configuration not given to NewClipper"), f, mt.Number, -1)
 		case idx == 0:
 			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
 				"codec private data changes within the clip (AllowCodecChange / --allow-codec-change joins such fragments)"), f, mt.Number, -1)

@@ -281,7 +281,7 @@ func TestProfiles(t *testing.T) {
 				f = fragment(c.h, 0, 10, true)
 			}
 			var out bytes.Buffer
-			man, err := remux.Clip(&out, bytes.NewReader(writeDump(t, f)), &remux.Options{Profile: c.profile})
+			man, err := remux.Clip(&out, bytes.NewReader(writeDump(t, f)), &remux.ClipOptions{Options: remux.Options{Profile: c.profile}})
 			if !c.ok {
 				require.Error(t, err)
 				assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err), "%v", err)

@@ -9,28 +9,16 @@ import (
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
-// Expect declares headers that later fragments of the clip will carry. With
-// Options.AllowCodecChange, each different codec configuration in them
-// becomes one more sample description of its track, written into the init
-// segment, and a fragment that changes configuration switches to its
-// description (tfhd sample_description_index). The init segment goes out
-// with the first fragment, so every configuration must be declared before
-// the first Add: callers that select fragments up front (the CLI, the
-// service) know all headers then. Without AllowCodecChange, Expect does
-// nothing.
-func (c *Clipper) Expect(headers ...*mkv.Header) {
-	c.expected = append(c.expected, headers...)
-}
-
 // alternate is a further configuration of a track.
 type alternate struct {
 	private []byte
 	info    *codec.Track
 }
 
-// declareAlternates gives each track the configurations of the expected
-// headers that differ from its first one. A header whose tracks differ in
-// another way is left for checkHeader to refuse when its fragment comes.
+// declareAlternates gives each track the configurations of the headers
+// given to NewClipper (for a plan, those of the indexes) that differ from
+// its first one. A header whose tracks differ in another way is left for
+// checkHeader to refuse when its fragment comes.
 func (c *Clipper) declareAlternates(f *mkv.Fragment) error {
 	if !c.opts.AllowCodecChange {
 		return nil

@@ -60,8 +60,7 @@ func TestCodecChange(t *testing.T) {
 
 	t.Run("joined with AllowCodecChange", func(t *testing.T) {
 		var out bytes.Buffer
-		c := remux.NewClipper(&out, &remux.Options{AllowCodecChange: true})
-		c.Expect(a[0].Header, b[0].Header)
+		c := remux.NewClipper(&out, &remux.Options{AllowCodecChange: true}, a[0].Header, b[0].Header)
 		for _, f := range all {
 			require.NoError(t, c.Add(f))
 		}

@@ -3,6 +3,7 @@ package remux_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,7 +70,7 @@ func ExamplePlan() {
 
 	// Plan from the indexes: the source is read only for frames whose
 	// bytes change in the MP4 (rare).
-	clip, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: remux.Options{Format: remux.FormatMP4, Profile: remux.ProfileKVS}})
+	clip, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: remux.FormatMP4})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -92,4 +93,77 @@ func ExamplePlan() {
 	fmt.Println(out.Len() == int(end-start), len(clip.Spans(start, end)), "fragments read")
 	// Output:
 	// true 5 fragments read
+}
+
+// Write a recording held in memory into a file as an indexed fMP4 in one
+// pass, as kvsclip clip FILE -o OUT does: each fragment goes out as it is
+// added, and Close puts the header (ftyp, moov with mehd, sidx) into the
+// room left in front of them.
+func ExampleFileWriter() {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	f, err := os.CreateTemp("", "clip-*.mp4")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	// Room for the index of 16 fragments; more would make Close write
+	// the clip again, planned from the fragments' indexes.
+	w, err := remux.NewFileWriter(f, 16, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := w.AddAll(data); err != nil {
+		w.Abort() // waits for the writes under way
+		fmt.Println(err)
+		return
+	}
+	size, man, err := w.Close(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, _ := f.Stat()
+	fmt.Println(len(man.Fragments), "fragments,", st.Size() == size)
+	// Output:
+	// 5 fragments, true
+}
+
+// Plan a progressive MP4 of fragments held in memory: the Collector keeps
+// each fragment's index and its bytes, which are the payloads of the
+// writes.
+func ExampleCollector() {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var col remux.Collector
+	if err := col.AddAll(data); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	clip, err := col.Plan(ctx, &remux.PlanOptions{Format: remux.FormatMP4})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	size, _ := clip.Size()
+	var out bytes.Buffer
+	if err := clip.WriteTo(ctx, &out, col.Payloads()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	b := out.Bytes()
+	ftyp := binary.BigEndian.Uint32(b) // the first box's size
+	fmt.Printf("%d fragments, as long as planned: %v, after ftyp: %q\n", col.Len(), out.Len() == int(size), b[ftyp+4:ftyp+8])
+	// Output:
+	// 5 fragments, as long as planned: true, after ftyp: "moov"
 }

@@ -51,9 +51,9 @@ func clipMeasured(w io.Writer, data []byte, alloc func() uint64) (*remux.Manifes
 // every input, the committed seeds included, is also clipped with gaps
 // closed, under GetClip's profile and planned (mehd and sidx, two passes),
 // alone and together, without changing the target's signature or corpus.
-func fuzzOptions(data []byte) *remux.Options {
+func fuzzOptions(data []byte) *remux.ClipOptions {
 	n := len(data)
-	o := &remux.Options{Planned: n&4 != 0}
+	o := &remux.ClipOptions{Planned: n&4 != 0}
 	if n&1 != 0 {
 		o.Gaps = remux.GapsClose
 	}
@@ -121,9 +121,7 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 			t.Fatal("Clip read the input, the Reader fails")
 		}
 		for _, pf := range planFormats {
-			o := *opts
-			o.Format = pf.opts.Format
-			if pc := comparePlans(t, data, idx, docs, o); pc != nil {
+			if pc := comparePlans(t, data, idx, docs, opts.Options, pf.format); pc != nil {
 				checkRanges(t, pc, docs, mustWrite(t, pc, docs))
 			}
 		}
@@ -203,26 +201,24 @@ func checkClip(t *testing.T, data []byte, man *remux.Manifest) {
 	}
 }
 
-// checkOnePass writes the planned clip of data in one pass
-// (Options.IndexRoom) into an in-memory file, with room for one to seven
-// fragments as the input's length picks — so that the room is sometimes
-// too small and Close writes the clip again — and holds it to twoPass, the
-// same clip written in two passes: equal once the free box of unused room
-// is taken out.
-func checkOnePass(t *testing.T, data []byte, opts *remux.Options, twoPass []byte) {
-	o := *opts
-	o.IndexRoom = 1 + len(data)/8%7
+// checkOnePass writes the planned clip of data in one pass (FileWriter)
+// into an in-memory file, with room for one to seven fragments as the
+// input's length picks — so that the room is sometimes too small and Close
+// writes the clip again — and holds it to twoPass, the same clip written
+// by Clip: equal once the free box of unused room is taken out.
+func checkOnePass(t *testing.T, data []byte, opts *remux.ClipOptions, twoPass []byte) {
+	room := 1 + len(data)/8%7
 	var f memFile
-	c := remux.NewClipper(&f, &o)
-	if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
-		t.Fatalf("one pass: %v (two passes succeeded)", err)
+	size, err := writeFile(&f, data, room, &opts.Options)
+	if err != nil {
+		t.Fatalf("one pass: %v (Clip succeeded)", err)
 	}
-	if _, err := c.Close(); err != nil {
-		t.Fatalf("one pass: Close: %v (two passes succeeded)", err)
+	if size != int64(len(f.b)) {
+		t.Fatalf("one pass: Close says %d bytes, the file holds %d", size, len(f.b))
 	}
 	if got := mediatest.WithoutBoxes(t, f.b, "free"); !bytes.Equal(got, twoPass) {
 		t.Fatalf("one pass (room %d) wrote %d bytes, %d without free boxes; two passes wrote %d, and they differ",
-			o.IndexRoom, len(f.b), len(got), len(twoPass))
+			room, len(f.b), len(got), len(twoPass))
 	}
 }
 

@@ -2,7 +2,7 @@ package remux_test
 
 import (
 	"bytes"
-	"io"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,8 +17,24 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// clipOnePass clips data into a file that already holds prefix, with
-// Options.IndexRoom room, and returns what follows the prefix.
+// writeFile writes the planned fMP4 of data into f in one pass, with room
+// for room fragments' index, and returns the size Close gives.
+func writeFile(f remux.File, data []byte, room int, opts *remux.Options) (int64, error) {
+	w, err := remux.NewFileWriter(f, room, opts)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.AddAll(data); err != nil {
+		w.Abort()
+		return 0, err
+	}
+	size, _, err := w.Close(context.Background())
+	return size, err
+}
+
+// clipOnePass clips data into a file that already holds prefix, with a
+// FileWriter's room for room fragments, and returns what follows the
+// prefix.
 func clipOnePass(t *testing.T, data []byte, room int, prefix []byte) []byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "one.mp4")
@@ -27,36 +43,30 @@ func clipOnePass(t *testing.T, data []byte, room int, prefix []byte) []byte {
 	defer f.Close()
 	_, err = f.Write(prefix)
 	require.NoError(t, err)
-	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: room})
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	size, err := c.Plan()
-	require.NoError(t, err)
-	err = c.WriteRange(0, size)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "a clip written in one pass has no second pass")
-	_, err = c.Close()
+	size, err := writeFile(f, data, room, nil)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(got, prefix), "the bytes before the clip stay")
 	got = got[len(prefix):]
-	require.EqualValues(t, size, len(got), "Plan's size is the clip's")
+	require.EqualValues(t, size, len(got), "Close's size is the clip's")
 	return got
 }
 
 // TestOnePass writes every input's indexed fMP4 in one pass into a file
-// (Options.IndexRoom) and holds it against the two-pass clip, which
-// TestFormats holds against the input: with room to spare it is the same
-// file plus one free box before the sidx, and it decodes; with too little
-// room Close falls back to the second pass and the file is exactly the
-// two-pass clip; a destination that is not a file gets two passes.
+// (FileWriter) and holds it against the planned clip, which TestFormats
+// holds against the input: with room to spare it is the same file plus
+// one free box before the sidx, and it decodes; with too little room Close
+// falls back to writing the planned clip again and the file is exactly
+// that clip.
 func TestOnePass(t *testing.T) {
 	for name, path := range planInputs(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
-			twoPass := clipPlanned(t, data, &remux.Options{Planned: true})
+			twoPass := clipPlanned(t, data, remux.FormatFMP4)
 			prefix := []byte("bytes before the clip")
 
 			one := clipOnePass(t, data, 100, prefix)
@@ -73,32 +83,24 @@ func TestOnePass(t *testing.T) {
 			}
 			exact := clipOnePass(t, data, fragments, nil)
 			assert.Equal(t, twoPass, mediatest.WithoutBoxes(t, exact, "free"))
-
-			notFile := clipPlanned(t, data, &remux.Options{Planned: true, IndexRoom: 100})
-			assert.Equal(t, twoPass, notFile)
 		})
 	}
 }
 
-// A pipe is an *os.File that cannot seek: the clip takes two passes.
-func TestOnePassNeedsSeek(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-high-bpyramid-aac48k-mono.getmedia.mkv"))
-	require.NoError(t, err)
-	twoPass := clipPlanned(t, data, &remux.Options{Planned: true})
+// TestFileWriterRefuses: a pipe is an *os.File that cannot seek, and a
+// FileWriter needs room for one fragment at least.
+func TestFileWriterRefuses(t *testing.T) {
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	defer r.Close()
-	got := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(r)
-		got <- b
-	}()
-	c := remux.NewClipper(w, &remux.Options{Planned: true, IndexRoom: 100})
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	_, err = c.Close()
+	defer w.Close()
+	_, err = remux.NewFileWriter(w, 100, nil)
+	assert.Error(t, err)
+	f, err := os.Create(filepath.Join(t.TempDir(), "one.mp4"))
 	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	assert.Equal(t, twoPass, <-got)
+	defer f.Close()
+	_, err = remux.NewFileWriter(f, 0, nil)
+	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
 }
 
 // TestOnePassAbort: Abort waits for the writes under way, so the file does
@@ -110,12 +112,13 @@ func TestOnePassAbort(t *testing.T) {
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	defer f.Close()
-	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 100})
+	c, err := remux.NewFileWriter(f, 100, nil)
+	require.NoError(t, err)
 	r := mkv.NewBytesReader(data)
 	for range 2 { // of 3: the first is written, the second held
 		frag, err := r.Next()
 		require.NoError(t, err)
-		require.NoError(t, c.Add(frag))
+		require.NoError(t, c.Add(frag, data[frag.Offset:frag.Offset+frag.Size]))
 	}
 	c.Abort()
 	st, err := f.Stat()
@@ -128,7 +131,7 @@ func TestOnePassAbort(t *testing.T) {
 	assert.Equal(t, size, st.Size(), "nothing written after Abort")
 	frag, err := r.Next()
 	require.NoError(t, err)
-	assert.Error(t, c.Add(frag))
-	_, err = c.Close()
+	assert.Error(t, c.Add(frag, data[frag.Offset:frag.Offset+frag.Size]))
+	_, _, err = c.Close(context.Background())
 	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
 }

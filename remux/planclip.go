@@ -85,11 +85,14 @@ func (e *PayloadError) Unwrap() error { return e.Err }
 // KVSKind is the kind of the cause.
 func (e *PayloadError) KVSKind() kvserr.Kind { return kvserr.KindOf(e.Err) }
 
-// PlanOptions tunes a planned clip: the Options of any clip (Planned and
-// IndexRoom aside, which a planned clip does not need) and how the caller
-// numbers its fragments.
+// PlanOptions tunes a planned clip: the Options of any clip, its layout
+// and how the caller numbers its fragments.
 type PlanOptions struct {
 	Options
+	// Format is the layout: FormatFMP4 (the default), a fragmented MP4
+	// with its duration (mehd) and a segment index (sidx), or FormatMP4,
+	// progressive.
+	Format Format
 	// Inputs numbers the fragments as the caller's input does: Inputs[i]
 	// is fragment i's FragmentEntry.Index in the manifest, and its "#N" in
 	// errors when it has no fragment number. Nil numbers them by their
@@ -177,17 +180,17 @@ type planner struct {
 	ctx  context.Context
 	clip *PlannedClip
 	pos  int // the fragment being added
-	lay  planned
+	lay  layout
 	fh   *mp4.FragmentHeader
 }
 
 // Plan plans a clip of the fragments, in the order given, from their
-// sample indexes: the timing, codec rules and layout of Clip's planned
-// output (opts.Format FormatMP4, or FormatFMP4 with mehd and sidx), to the
-// byte. Payloads are read only for frames whose bytes change in the MP4.
-// With AllowCodecChange every header of the indexes is a declared
-// configuration (Clipper.Expect). A fragment's manifest entry gives its
-// Index.DocSize as its Bytes.
+// sample indexes: the timing and codec rules of a Clipper, laid out as
+// opts.Format says (FormatFMP4 with mehd and sidx, or FormatMP4). Payloads
+// are read only for frames whose bytes change in the MP4. With
+// AllowCodecChange every header of the indexes is a configuration of the
+// clip (as those given to NewClipper are). A fragment's manifest entry
+// gives its Index.DocSize as its Bytes.
 //
 // The clip is returned also when planning fails, for its Manifest, which
 // describes the fragments planned so far; its writes then return the
@@ -202,7 +205,6 @@ func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *Pla
 	pc := &PlannedClip{frags: frags, inputs: o.Inputs, src: src, format: o.Format, sets: map[setsKey][]byte{}}
 	pl := &planner{ctx: ctx, clip: pc}
 	c := &Clipper{opts: o.Options, pc: pl}
-	c.opts.Planned, c.opts.IndexRoom = false, 0
 	c.open = pl.open
 	pc.err = pl.plan(c)
 	pc.man = c.Manifest()

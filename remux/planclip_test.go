@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -44,23 +45,11 @@ func indexesOf(t testing.TB, data []byte) (idx []*fragindex.Index, docs remux.Do
 
 // planFormats are the two planned layouts.
 var planFormats = []struct {
-	name string
-	opts remux.Options
+	name   string
+	format remux.Format
 }{
-	{"mp4", remux.Options{Format: remux.FormatMP4}},
-	{"fmp4", remux.Options{Planned: true}},
-}
-
-// oldPlanned is the clip the Clipper's planned mode makes of data.
-func oldPlanned(data []byte, opts remux.Options) ([]byte, *remux.Manifest, error) {
-	var out bytes.Buffer
-	c := remux.NewClipper(&out, &opts)
-	if err := c.AddAll(mkv.NewBytesReader(data)); err != nil {
-		c.Abort()
-		return nil, c.Manifest(), err
-	}
-	man, err := c.Close()
-	return out.Bytes(), man, err
+	{"mp4", remux.FormatMP4},
+	{"fmp4", remux.FormatFMP4},
 }
 
 // planInputFiles lists the committed media (with the B-frame family), the
@@ -109,9 +98,10 @@ func corpusBytes(t *testing.T, b []byte) []byte {
 }
 
 // TestPlanMatchesPlanned: a clip planned from indexes is, byte for byte,
-// the clip of the Clipper's planned mode, in both layouts, with the same
-// manifest; where that fails, it fails with the same kind at the same
-// fragment. Every sampled byte range equals the same slice of the whole.
+// the clip of the two-pass reference (TwoPassClip), in both layouts, with
+// the same manifest, and so is Clip's planned output; where the reference
+// fails, they fail with the same kind at the same fragment. Every sampled
+// byte range equals the same slice of the whole.
 func TestPlanMatchesPlanned(t *testing.T) {
 	for name, data := range planInputFiles(t) {
 		idx, docs, ok := indexesOf(t, data)
@@ -120,10 +110,9 @@ func TestPlanMatchesPlanned(t *testing.T) {
 		}
 		for _, pf := range planFormats {
 			for _, gaps := range []remux.Gaps{remux.GapsKeep, remux.GapsClose} {
-				opts := pf.opts
-				opts.Gaps = gaps
+				opts := remux.Options{Gaps: gaps}
 				t.Run(name+"/"+pf.name+"/gaps"+strconv.Itoa(int(gaps)), func(t *testing.T) {
-					if pc := comparePlans(t, data, idx, docs, opts); pc != nil {
+					if pc := comparePlans(t, data, idx, docs, opts, pf.format); pc != nil {
 						checkRanges(t, pc, docs, mustWrite(t, pc, docs))
 					}
 				})
@@ -132,24 +121,36 @@ func TestPlanMatchesPlanned(t *testing.T) {
 	}
 }
 
-// comparePlans holds the clip planned from the indexes of data to the
-// Clipper's planned clip of data with opts: the same bytes and manifest,
-// or an error of the same kind at the same fragment. It returns the
-// planned clip when both succeed.
-func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.Documents, opts remux.Options) *remux.PlannedClip {
+// comparePlans holds the clip planned from the indexes of data, and
+// Clip's planned clip of data, to the two-pass reference's clip of data
+// with opts: the same bytes and manifest, or an error of the same kind at
+// the same fragment. It returns the planned clip when all succeed.
+func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.Documents, opts remux.Options, format remux.Format) *remux.PlannedClip {
 	ctx := context.Background()
-	want, wantMan, wantErr := oldPlanned(data, opts)
-	pc, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: opts})
+	want, wantMan, wantErr := remux.TwoPassClip(data, &opts, format)
+	pc, err := remux.Plan(ctx, idx, docs, &remux.PlanOptions{Options: opts, Format: format})
+	var clip bytes.Buffer
+	clipMan, clipErr := remux.Clip(&clip, bytes.NewReader(data), &remux.ClipOptions{Options: opts, Format: format, Planned: true})
 	if wantErr != nil {
-		require.Error(t, err, "the planned clip fails: %v", wantErr)
-		require.Equal(t, kvserr.KindOf(wantErr), kvserr.KindOf(err), "%v / %v", wantErr, err)
-		var we, ge *kvserr.Error
-		if errors.As(wantErr, &we) && errors.As(err, &ge) {
-			require.Equal(t, we.Fragment, ge.Fragment)
+		for _, got := range []error{err, clipErr} {
+			require.Error(t, got, "the planned clip fails: %v", wantErr)
+			require.Equal(t, kvserr.KindOf(wantErr), kvserr.KindOf(got), "%v / %v", wantErr, got)
+			var we, ge *kvserr.Error
+			if errors.As(wantErr, &we) && errors.As(got, &ge) {
+				require.Equal(t, we.Fragment, ge.Fragment)
+			}
+		}
+		// Clip's offsets count in the input, as the reference's do.
+		var we, ce *kvserr.Error
+		if errors.As(wantErr, &we) && errors.As(clipErr, &ce) {
+			require.Equal(t, we.Offset, ce.Offset, "%v / %v", wantErr, clipErr)
 		}
 		return nil
 	}
 	require.NoError(t, err)
+	require.NoError(t, clipErr)
+	require.True(t, bytes.Equal(want, clip.Bytes()), "Clip's planned clip differs from the reference")
+	require.Equal(t, wantMan, clipMan)
 	size, err := pc.Size()
 	require.NoError(t, err)
 	require.EqualValues(t, len(want), size)
@@ -245,7 +246,8 @@ func annexB3(frame []byte) []byte {
 // TestPlanChangedFrames holds the frames whose bytes change in the MP4 —
 // Annex-B with 4- and 3-byte start codes, read during planning and
 // converted again at each write — and the parameter sets put in front of
-// the first frame after a codec change, to the Clipper's planned clip.
+// the first frame after a codec change, to the two-pass reference; a
+// FileWriter's fMP4, written in one pass or again, is the same clip.
 func TestPlanChangedFrames(t *testing.T) {
 	annex := mediaFragments(t, "h264-high-bpyramid-aac48k-mono")
 	for _, f := range annex {
@@ -276,19 +278,12 @@ func TestPlanChangedFrames(t *testing.T) {
 		require.True(t, ok)
 		for _, pf := range planFormats {
 			t.Run(c.name+"/"+pf.name, func(t *testing.T) {
-				opts := pf.opts
-				opts.AllowCodecChange = c.opts.AllowCodecChange
-				var want bytes.Buffer
-				old := remux.NewClipper(&want, &opts)
-				if opts.AllowCodecChange {
-					old.Expect(h, other)
-				}
-				require.NoError(t, old.AddAll(mkv.NewBytesReader(data)))
-				wantMan, err := old.Close()
+				opts := c.opts
+				want, wantMan, err := remux.TwoPassClip(data, &opts, pf.format, h, other)
 				require.NoError(t, err)
 
 				src := &countingSource{docs: docs}
-				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Options: opts})
+				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Options: opts, Format: pf.format})
 				require.NoError(t, err)
 				if c.name == "annexb" {
 					assert.Positive(t, src.calls, "planning reads the frames it converts")
@@ -297,9 +292,22 @@ func TestPlanChangedFrames(t *testing.T) {
 				}
 				var got bytes.Buffer
 				require.NoError(t, pc.WriteTo(context.Background(), &got, src))
-				require.True(t, bytes.Equal(want.Bytes(), got.Bytes()), "planned from indexes differs from the planned clip")
+				require.True(t, bytes.Equal(want, got.Bytes()), "planned from indexes differs from the planned clip")
 				assert.Equal(t, wantMan, pc.Manifest())
-				checkRanges(t, pc, docs, want.Bytes())
+				checkRanges(t, pc, docs, want)
+				if pf.format == remux.FormatFMP4 {
+					// In one pass, with room and without: the same
+					// descriptions, in the order the fragments bring them.
+					for _, room := range []int{100, 1} {
+						var f memFile
+						w, err := remux.NewFileWriter(&f, room, &opts, h, other)
+						require.NoError(t, err)
+						require.NoError(t, w.AddAll(data))
+						_, _, err = w.Close(context.Background())
+						require.NoError(t, err)
+						assert.True(t, bytes.Equal(want, mediatest.WithoutBoxes(t, f.b, "free")), "one pass, room %d", room)
+					}
+				}
 			})
 		}
 	}
@@ -352,7 +360,7 @@ func TestPlanPayloadErrors(t *testing.T) {
 		for _, short := range []bool{false, true} {
 			t.Run(pf.name+"/short="+strconv.FormatBool(short), func(t *testing.T) {
 				src := &faultySource{docs: docs, failAt: 2, short: short}
-				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Options: pf.opts})
+				pc, err := remux.Plan(context.Background(), idx, src, &remux.PlanOptions{Format: pf.format})
 				require.NoError(t, err)
 				size, err := pc.Size()
 				require.NoError(t, err)
@@ -440,7 +448,7 @@ func TestPlanSpans(t *testing.T) {
 	require.True(t, ok)
 	for _, pf := range planFormats {
 		src := &spanSource{docs: docs}
-		pc, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: pf.opts})
+		pc, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Format: pf.format})
 		require.NoError(t, err)
 		size, _ := pc.Size()
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -500,7 +508,7 @@ func plannedFragments(tb testing.TB, n int, format remux.Format) (*remux.Planned
 	data, payload := syntheticDump(tb, n)
 	idx, docs, ok := indexesOf(tb, data)
 	require.True(tb, ok)
-	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: remux.Options{Format: format}})
+	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Format: format})
 	require.NoError(tb, err)
 	return pc, docs, payload
 }
@@ -531,7 +539,7 @@ func BenchmarkPlan(b *testing.B) {
 		b.Run(format.String(), func(b *testing.B) {
 			data, payload := syntheticDump(b, 10)
 			idx, docs, _ := indexesOf(b, data)
-			opts := &remux.PlanOptions{Options: remux.Options{Format: format}}
+			opts := &remux.PlanOptions{Format: format}
 			b.ReportAllocs()
 			b.SetBytes(payload)
 			for b.Loop() {

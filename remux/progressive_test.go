@@ -2,8 +2,8 @@ package remux_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/kvserr"
-	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -47,19 +46,24 @@ func planInputs(t *testing.T) map[string]string {
 	return in
 }
 
-// clipPlanned clips data with opts through a Clipper, checking that Plan's
-// size is what Close writes.
-func clipPlanned(t *testing.T, data []byte, opts *remux.Options) []byte {
+// clipPlanned clips data in format through a Collector, checking that
+// the planned size is what is written and that Clip writes the same.
+func clipPlanned(t *testing.T, data []byte, format remux.Format) []byte {
 	t.Helper()
+	ctx := context.Background()
+	var col remux.Collector
+	require.NoError(t, col.AddAll(data))
+	pc, err := col.Plan(ctx, &remux.PlanOptions{Format: format})
+	require.NoError(t, err)
+	size, err := pc.Size()
+	require.NoError(t, err)
 	var out bytes.Buffer
-	c := remux.NewClipper(&out, opts)
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	size, err := c.Plan()
+	require.NoError(t, pc.WriteTo(ctx, &out, col.Payloads()))
+	require.EqualValues(t, size, out.Len(), "the planned size")
+	var clip bytes.Buffer
+	_, err = remux.Clip(&clip, bytes.NewReader(data), &remux.ClipOptions{Format: format, Planned: true})
 	require.NoError(t, err)
-	assert.Zero(t, out.Len(), "nothing is written before the second pass")
-	_, err = c.Close()
-	require.NoError(t, err)
-	require.EqualValues(t, size, out.Len(), "Plan's size")
+	require.True(t, bytes.Equal(out.Bytes(), clip.Bytes()), "Clip writes the clip a Collector plans")
 	return out.Bytes()
 }
 
@@ -86,13 +90,13 @@ func TestFormats(t *testing.T) {
 			var mp4End *float64
 
 			for _, tc := range []struct {
-				name string
-				opts remux.Options
+				name   string
+				format remux.Format
 			}{
-				{"mp4", remux.Options{Format: remux.FormatMP4}},
-				{"fmp4-indexed", remux.Options{Planned: true}},
+				{"mp4", remux.FormatMP4},
+				{"fmp4-indexed", remux.FormatFMP4},
 			} {
-				out := clipPlanned(t, data, &tc.opts)
+				out := clipPlanned(t, data, tc.format)
 				p := filepath.Join(dir, tc.name+".mp4")
 				require.NoError(t, os.WriteFile(p, out, 0o644))
 				checkDecodes(t, p, gap)
@@ -101,7 +105,7 @@ func TestFormats(t *testing.T) {
 				// packets here carry that over.
 				got := mediatest.Packets(t, p)
 				require.Len(t, got, len(ref), tc.name)
-				if tc.opts.Format == remux.FormatMP4 {
+				if tc.format == remux.FormatMP4 {
 					// ffprobe lists a progressive file's packets in
 					// file order too: chunk by chunk, as the fragments.
 					top := topBoxes(t, out)
@@ -120,7 +124,7 @@ func TestFormats(t *testing.T) {
 				}
 				// The length the headers declare is where the last
 				// sample's presentation ends.
-				if tc.opts.Format == remux.FormatMP4 {
+				if tc.format == remux.FormatMP4 {
 					end := packetsEnd(got, mediatest.TimeBase(t, p))
 					assert.InDelta(t, end, probeDuration(t, p), 0.002, "the moov says how long the clip is")
 					if mp4End == nil {
@@ -134,53 +138,29 @@ func TestFormats(t *testing.T) {
 	}
 }
 
-// TestRanges writes byte ranges at random offsets of planned clips and
-// compares them with the whole output.
-func TestRanges(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-high-bpyramid-aac48k-mono.getmedia.mkv"))
-	require.NoError(t, err)
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, opts := range []remux.Options{{Format: remux.FormatMP4}, {Planned: true}} {
-		full := clipPlanned(t, data, &opts)
-		n := int64(len(full))
-		for range 40 {
-			start := rng.Int64N(n)
-			end := start + 1 + rng.Int64N(n-start)
-			var out bytes.Buffer
-			c := remux.NewClipper(&out, &opts)
-			require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-			size, err := c.Plan()
-			require.NoError(t, err)
-			require.Equal(t, n, size)
-			require.NoError(t, c.WriteRange(start, end))
-			require.Equal(t, full[start:end], out.Bytes(), "%s [%d, %d)", opts.Format, start, end)
-			_, err = c.Close()
-			require.NoError(t, err)
-			assert.Equal(t, full[start:end], out.Bytes(), "Close after WriteRange writes nothing more")
-		}
-	}
-}
-
 // TestPlannedErrors: a clip with no media fails at Plan, before any byte,
 // and WriteRange refuses ranges outside the clip.
 func TestPlannedErrors(t *testing.T) {
-	var out bytes.Buffer
-	c := remux.NewClipper(&out, &remux.Options{Format: remux.FormatMP4})
-	_, err := c.Plan()
+	ctx := context.Background()
+	var col remux.Collector
+	pc, err := col.Plan(ctx, &remux.PlanOptions{Format: remux.FormatMP4})
 	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+	var out bytes.Buffer
+	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(pc.WriteTo(ctx, &out, col.Payloads())))
 	assert.Zero(t, out.Len())
 
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
 	require.NoError(t, err)
-	c = remux.NewClipper(&out, &remux.Options{Format: remux.FormatMP4})
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	size, err := c.Plan()
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	pc, err = remux.Plan(ctx, idx, docs, &remux.PlanOptions{Format: remux.FormatMP4})
+	require.NoError(t, err)
+	size, err := pc.Size()
 	require.NoError(t, err)
 	for _, r := range [][2]int64{{-1, 10}, {0, size + 1}, {5, 5}} {
-		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(c.WriteRange(r[0], r[1])), "%v", r)
+		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, &out, docs, r[0], r[1])), "%v", r)
 	}
-	_, err = remux.NewClipper(&out, nil).Plan()
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "Plan of a streaming clip")
+	assert.Zero(t, out.Len())
 
 	f, err := remux.ParseFormat("mp4")
 	require.NoError(t, err)

@@ -119,7 +119,7 @@ func TestRecordingGapClosed(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(mediatest.SharedDir(t), "getmedia", "output-get-media-non-increasing-timecode.mkv"))
 	require.NoError(t, err)
 	var out bytes.Buffer
-	man, err := remux.Clip(&out, bytes.NewReader(data), &remux.Options{Gaps: remux.GapsClose})
+	man, err := remux.Clip(&out, bytes.NewReader(data), &remux.ClipOptions{Options: remux.Options{Gaps: remux.GapsClose}})
 	require.NoError(t, err)
 	require.Len(t, man.Gaps, 1)
 	g := man.Gaps[0]

@@ -19,19 +19,20 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 )
 
-// runFormats are the layouts every run of fragments is clipped in: by the
-// Clipper, streamed fMP4, planned fMP4 and progressive MP4; remux.Plan
-// makes the planned two again from the fragments' indexes.
+// runFormats are the ways every run of fragments is clipped: streamed fMP4
+// by a Clipper; the planned layouts, indexed fMP4 and progressive MP4, with
+// remux.Plan from the fragments' indexes, and progressive MP4 again from
+// the fragments through a Collector (which indexes them as the test does,
+// so its fMP4 would add nothing but time).
 var runFormats = []struct {
-	name string
-	opts remux.Options
-	plan bool
+	name   string
+	mode   string // "clipper", "collector" or "plan"
+	format remux.Format
 }{
-	{"clipper-fmp4", remux.Options{}, false},
-	{"clipper-planned-fmp4", remux.Options{Planned: true}, false},
-	{"clipper-mp4", remux.Options{Format: remux.FormatMP4}, false},
-	{"plan-fmp4", remux.Options{}, true},
-	{"plan-mp4", remux.Options{Format: remux.FormatMP4}, true},
+	{"clipper-fmp4", "clipper", remux.FormatFMP4},
+	{"collector-mp4", "collector", remux.FormatMP4},
+	{"plan-fmp4", "plan", remux.FormatFMP4},
+	{"plan-mp4", "plan", remux.FormatMP4},
 }
 
 // refusedRun lists the error kinds a run of valid fragments may still get,
@@ -98,7 +99,8 @@ func clipEveryRun(t *testing.T, data []byte) map[string]kvserr.Kind {
 			run := fmtRun(i, j)
 			var first error
 			for k, f := range runFormats {
-				err := clipRun(f.opts, f.plan, frags[i:j], idx[i:j], docs[i:j])
+				var out bytes.Buffer
+				err := clipRun(&out, f.mode, f.format, frags[i:j], idx[i:j], docs[i:j])
 				if k == 0 {
 					first = err
 				}
@@ -117,43 +119,47 @@ func clipEveryRun(t *testing.T, data []byte) map[string]kvserr.Kind {
 // fmtRun names the run of fragments i to j-1.
 func fmtRun(i, j int) string { return fmt.Sprintf("[%d, %d)", i, j) }
 
-// clipRun clips one run: with the Clipper from the fragments, or with
-// remux.Plan from their indexes and documents. A planned clip must be as
-// long as planned.
-func clipRun(opts remux.Options, plan bool, frags []*mkv.Fragment, idx []*fragindex.Index, docs remux.Documents) error {
-	var out bytes.Buffer
-	size := int64(-1) // the planned size, when there is one
-	if plan {
-		pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: opts})
-		if err != nil {
-			return err
-		}
-		if size, err = pc.Size(); err != nil {
-			return err
-		}
-		if err := pc.WriteTo(context.Background(), &out, docs); err != nil {
-			return err
-		}
-	} else {
-		c := remux.NewClipper(&out, &opts)
+// clipRun clips one run to out as mode says: with a Clipper or a
+// Collector from the fragments, or with remux.Plan from their indexes and
+// documents. A planned clip must be as long as planned.
+func clipRun(out *bytes.Buffer, mode string, format remux.Format, frags []*mkv.Fragment, idx []*fragindex.Index, docs remux.Documents) error {
+	if mode == "clipper" {
+		c := remux.NewClipper(out, nil)
 		for _, f := range frags {
 			if err := c.Add(f); err != nil {
 				c.Abort()
 				return err
 			}
 		}
-		if opts.Planned || opts.Format == remux.FormatMP4 {
-			var err error
-			if size, err = c.Plan(); err != nil {
-				return err
-			}
-		}
-		if _, err := c.Close(); err != nil {
-			return err
-		}
+		_, err := c.Close()
+		return err
 	}
-	if size >= 0 && size != int64(out.Len()) {
-		return fmt.Errorf("planned %d bytes, wrote %d", size, out.Len())
+	ctx := context.Background()
+	opts := &remux.PlanOptions{Format: format}
+	var pc *remux.PlannedClip
+	var err error
+	if mode == "plan" {
+		pc, err = remux.Plan(ctx, idx, docs, opts)
+	} else {
+		var col remux.Collector
+		for i, f := range frags {
+			col.Add(f, docs[i])
+		}
+		pc, err = col.Plan(ctx, opts)
+	}
+	if err != nil {
+		return err
+	}
+	size, err := pc.Size()
+	if err != nil {
+		return err
+	}
+	before := out.Len()
+	if err := pc.WriteTo(ctx, out, docs); err != nil {
+		return err
+	}
+	if wrote := int64(out.Len() - before); size != wrote {
+		return fmt.Errorf("planned %d bytes, wrote %d", size, wrote)
 	}
 	return nil
 }
@@ -177,16 +183,7 @@ func TestNoKeyFrameFragment(t *testing.T) {
 	for _, f := range runFormats[1:] { // the streamed fMP4 has every track's init
 		t.Run(f.name, func(t *testing.T) {
 			var out bytes.Buffer
-			if f.plan {
-				pc, err := remux.Plan(context.Background(), idx[k:k+1], docs[k:k+1], &remux.PlanOptions{Options: f.opts})
-				require.NoError(t, err)
-				require.NoError(t, pc.WriteTo(context.Background(), &out, docs[k:k+1]))
-			} else {
-				c := remux.NewClipper(&out, &f.opts)
-				require.NoError(t, c.Add(frags[k]))
-				_, err := c.Close()
-				require.NoError(t, err)
-			}
+			require.NoError(t, clipRun(&out, f.mode, f.format, frags[k:k+1], idx[k:k+1], docs[k:k+1]))
 			path := filepath.Join(t.TempDir(), "out.mp4")
 			require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
 			msg, ok := mediatest.Decode(t, path)

@@ -27,7 +27,7 @@ if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
 fi
 
 mkdir -p "$data"
-"$bin" serve --addr "$addr" --data "$data" >"$log" 2>&1 &
+"$bin" serve --addr "$addr" --data "$data" ${PLAYER_DIR:+--player-dir "$PLAYER_DIR"} >"$log" 2>&1 &
 pid=$!
 tmp=$(mktemp -d)
 stopped=0

@@ -23,12 +23,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -201,6 +201,35 @@ func TestBrowserPage(t *testing.T) {
 		assert.Contains(t, warning, "cannot play", "the page says the browser cannot play H.265")
 	}
 
+	// The thumbnails under the timeline come from GetImages: pictures of
+	// the two recordings, at the strip's height, and "no media" over the
+	// hole between them.
+	thumbs := js[[]string](t, bctx, `window.kvsclip.thumbnails("cam")`)
+	require.Len(t, thumbs, 8)
+	sizes := js[[][]float64](t, bctx, `[...document.querySelectorAll('article[data-stream="cam"] .thumbs img')].map(i => [i.naturalWidth, i.naturalHeight])`)
+	require.Len(t, sizes, 8)
+	frags, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("cam")})
+	require.NoError(t, err)
+	var holeFrom float64 // where the first recording ends
+	for _, f := range frags.Fragments {
+		if end := float64(f.ProducerTimestamp.UnixMilli()+f.FragmentLengthInMilliseconds) / 1000; f.ProducerTimestamp.Before(start.Add(time.Minute)) {
+			holeFrom = max(holeFrom, end)
+		}
+	}
+	view := js[[]float64](t, bctx, `window.kvsclip.view("cam")`)
+	t.Logf("thumbnails: %v", thumbs)
+	for i, st := range thumbs {
+		// Each shows the middle of its eighth of the view.
+		at := view[0] + (view[1]-view[0])*(float64(i)+0.5)/8
+		if at > holeFrom && at < float64(start.Add(time.Minute).Unix()) {
+			assert.Equal(t, "NO_MEDIA", st, "thumbnail %d, in the hole", i)
+			assert.Zero(t, sizes[i][0], "thumbnail %d", i)
+			continue
+		}
+		assert.Equal(t, "image", st, "thumbnail %d", i)
+		assert.Equal(t, []float64{54 * 640 / 480, 54}, sizes[i], "thumbnail %d: its natural size", i)
+	}
+
 	// Drag over the start of the timeline, the first recording: the form
 	// takes the range.
 	sel := `article[data-stream="cam"] canvas.timeline`
@@ -362,6 +391,8 @@ func TestBrowserPageSigned(t *testing.T) {
 	streams := js[[]string](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => window.kvsclip.streams())`, testKeyID, testSecret))
 	require.Equal(t, []string{"cam"}, streams)
 	assert.False(t, js[bool](t, bctx, formShown), "signed in: no form")
+	// The thumbnails' GetImages calls are signed like the others.
+	assert.NotContains(t, js[[]string](t, bctx, `window.kvsclip.thumbnails("cam")`), "error")
 
 	js[any](t, bctx, fmt.Sprintf(`window.kvsclip.select("cam", %d, %d), null`, start.Unix(), start.Add(6*time.Second).Unix()))
 	url := js[string](t, bctx, `window.kvsclip.play("cam", "mp4", false)`)
@@ -375,16 +406,17 @@ func TestBrowserPageSigned(t *testing.T) {
 }
 
 // writeOnePass clips the recording at in to out as a planned fMP4 written
-// in one pass into the file (remux.Options.IndexRoom), with room to spare.
+// in one pass into the file (remux.FileWriter), with room to spare.
 func writeOnePass(t *testing.T, in, out string) {
 	data, err := os.ReadFile(in)
 	require.NoError(t, err)
 	f, err := os.Create(out)
 	require.NoError(t, err)
 	defer f.Close()
-	c := remux.NewClipper(f, &remux.Options{Planned: true, IndexRoom: 64})
-	require.NoError(t, c.AddAll(mkv.NewBytesReader(data)))
-	_, err = c.Close()
+	w, err := remux.NewFileWriter(f, 64, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.AddAll(data))
+	_, _, err = w.Close(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	b, err := os.ReadFile(out)

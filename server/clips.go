@@ -94,7 +94,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return err
 	}
 	src := &storeSource{s: s, stream: cs.st.Name, frags: chosen}
-	plan, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS, Format: cs.format}, Inputs: sel.Chosen})
+	plan, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: cs.format, Inputs: sel.Chosen})
 	planned := time.Since(began)
 	if err != nil {
 		return err

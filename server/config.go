@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -44,9 +46,12 @@ type Config struct {
 	GetClipTPSPerStream float64
 	// ClipReadAheadBytes bounds the payload bytes that all the clips in
 	// flight hold at once: read ahead of their writers, and being
-	// written. Each clip gets a fair share of it, and at least one
-	// fragment's span, so it is the server's memory for clip payloads
-	// whatever the clips' sizes and number.
+	// written. A clip reads ahead within an equal share of it; a clip
+	// holding nothing takes its next span, even one over its share, as
+	// soon as the span fits in what is free; and a span larger than the
+	// whole budget is read only while no clip holds anything. So the
+	// server's memory for clip payloads is at most this, or one span if
+	// a span is larger, whatever the clips' sizes and number.
 	ClipReadAheadBytes int64
 	// IndexCacheBytes bounds the sample indexes kept in memory for the
 	// next clips of the same fragments; negative keeps none.
@@ -111,6 +116,23 @@ type Config struct {
 	// its slot. The deadline is renewed before every write, so a session
 	// that keeps reading lasts as long as the stream has fragments.
 	GetMediaWriteTimeout time.Duration
+
+	// ImagesFFmpeg is the ffmpeg program GetImages decodes key frames
+	// with: a path, or a name looked up on PATH; "ffmpeg" when empty.
+	// When it cannot be found, GetImages answers InvalidArgumentException
+	// (and the server says so in its log at start).
+	ImagesFFmpeg string
+	// ImageCacheBytes bounds the GetImages images kept for the next
+	// requests (server/images.DefaultCacheBytes when 0; negative keeps
+	// none). MaxConcurrentImageDecodes bounds the ffmpeg processes running
+	// at once (images.DefaultMaxDecodes when 0).
+	ImageCacheBytes           int64
+	MaxConcurrentImageDecodes int
+	// PlayerDir holds the browser player library the page loads for HLS
+	// sessions (hls.min.js, fetched by make deps; see doc.go); empty
+	// means DefaultPlayerDir(). Without it the page says so, and plays
+	// HLS only where the browser does natively.
+	PlayerDir string
 
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
@@ -213,6 +235,9 @@ func (c *Config) setDefaults() error {
 	if c.GetMediaBytesPerSecond == 0 {
 		c.GetMediaBytesPerSecond = DefaultGetMediaBytesPerSecond
 	}
+	if c.PlayerDir == "" {
+		c.PlayerDir = DefaultPlayerDir()
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -220,4 +245,16 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// DefaultPlayerDir is where make deps unpacks the page's player library
+// and where the server looks for it unless told otherwise: the user's
+// cache directory, since the library is fetched from the npm registry,
+// not committed. It is "" when the system has no cache directory.
+func DefaultPlayerDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "kvsclip", "player")
 }

@@ -207,14 +207,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 	if in.CurrentVersion == nil {
 		return invalidArg("CurrentVersion is required.")
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
-	if err != nil {
-		return err
-	}
-	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
-		if err := checkVersion(st, in.CurrentVersion); err != nil {
-			return err
-		}
+	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		next := st.RetentionHours + change
 		if in.Operation == "DECREASE_DATA_RETENTION" {
 			next = st.RetentionHours - change
@@ -223,7 +216,6 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 			return invalidArg("The new retention %d is outside 0..%d hours.", next, maxRetentionHours)
 		}
 		st.RetentionHours = next
-		st.Version = newVersion()
 		return nil
 	})
 	if err != nil {
@@ -250,6 +242,9 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *requ
 	}
 	if !dataAPIs[in.APIName] {
 		return invalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
+	}
+	if in.APIName == "GET_IMAGES" && s.images == nil {
+		return imagesUnavailable() // no endpoint for an API not served
 	}
 	if _, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err

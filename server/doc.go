@@ -3,7 +3,7 @@
 // it: the control plane (streams, their tags, retention, image-generation
 // and notification configurations, GetDataEndpoint; signaling channels are
 // refused with a type), PutMedia ingestion, GetMedia, the archived-media
-// reads (ListFragments, GetMediaForFragmentList, GetClip), and the HLS and
+// reads (ListFragments, GetMediaForFragmentList, GetClip, GetImages), and the HLS and
 // DASH playback sessions of GetHLSStreamingSessionURL and
 // GetDASHStreamingSessionURL, whose resources under /hls/v1/ and /dash/v1/
 // take the session token in the URL instead of a signature.
@@ -28,4 +28,38 @@
 // and GetClips, one producer per stream (the newest wins), and, in front,
 // LimitedListener's connection budget. Without credentials the server is
 // local: loopback clients, a loopback Host, no cross-site requests.
+//
+// GetImages finds, for each sample time, the key frame at or before it
+// from the fragment indexes (in the fragment holding the time, or in up to
+// imageLookback contiguous ones before it), reads that frame alone by a
+// ranged read, and has package images decode it with the ffmpeg program
+// from an Annex-B access unit on a pipe. ffmpeg is looked for when the
+// Server is made, and the log says whether GetImages is available; without
+// it GetImages and GetDataEndpoint's GET_IMAGES answer InvalidArgument.
+// Decodes are bounded in number and time and their images cached
+// (images.DefaultMaxDecodes, DefaultDecodeTimeout, DefaultCacheBytes), and
+// an answer's images by imagesPageBytes, past which a page ends early with
+// a NextToken.
+//
+// The kinesisvideo operations newer than some SDK models (edge, mapped
+// resource, media storage and stream storage configuration) answer what is
+// true here, as edgeconfig.go explains: no edge configurations or mapped
+// resources, media storage refused with the signaling channels, the
+// storage tier kept with the stream.
+//
+// The web page at / (web/, embedded) lists the streams, plays and
+// downloads clips, and plays HLS and DASH sessions: a live view of a
+// stream and the playback of a chosen range, asked for with
+// Get{HLS,DASH}StreamingSessionURL as any client asks. Browsers offer
+// Media Source Extensions rather than these protocols (Safari's HLS
+// aside), so the page loads hls.js and dash.js. The libraries are
+// fetched, not committed: make deps (and make run) unpack pinned
+// versions, checked against their packages' SHA-256, from the npm
+// registry into Config.PlayerDir (kvsclip serve --player-dir, by default
+// the user's cache directory), and the server serves those files alone
+// under /web/player/. Vendoring them would have put 1.3 MB of minified
+// third-party code, and its updates, into the repository's history for a
+// feature the API does not need; a server without them still serves
+// everything else, and its page says what is missing, playing HLS
+// natively where the browser can.
 package server

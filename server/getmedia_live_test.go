@@ -88,7 +88,7 @@ func TestGetMediaClip(t *testing.T) {
 		payload = append(payload, d.raw...)
 	}
 	var clip bytes.Buffer
-	_, err := remux.Clip(&clip, bytes.NewReader(payload), &remux.Options{})
+	_, err := remux.Clip(&clip, bytes.NewReader(payload), nil)
 	require.NoError(t, err)
 	checkClip(t, clip.Bytes(), blockSizes(t, producerBody(t, m)))
 }

@@ -34,7 +34,7 @@ const (
 
 // rig is a server on a loopback port with SDK clients pointed at it.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	srv   *Server
 	store *archive.FS
@@ -43,7 +43,7 @@ type rig struct {
 	creds aws.Credentials
 }
 
-func newRig(t *testing.T, tune ...func(*Config)) *rig {
+func newRig(t testing.TB, tune ...func(*Config)) *rig {
 	t.Helper()
 	store, err := archive.Open(t.TempDir())
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func persisted(acks []Ack) []string {
 	return out
 }
 
-func producerFile(t *testing.T, name string) string {
+func producerFile(t testing.TB, name string) string {
 	return filepath.Join(mediatest.SharedDir(t), "producer", name)
 }
 
@@ -153,7 +153,7 @@ func checkClip(t *testing.T, clip []byte, want map[uint64][]int) {
 	}
 }
 
-func readAll(t *testing.T, rc io.ReadCloser) []byte {
+func readAll(t testing.TB, rc io.ReadCloser) []byte {
 	t.Helper()
 	defer rc.Close()
 	var b bytes.Buffer
@@ -166,7 +166,7 @@ var _ = kvtypes.StatusActive
 
 // testLog sends the server's warnings and errors to the test's log, shown
 // when the test fails.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(p)))

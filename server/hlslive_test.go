@@ -86,21 +86,7 @@ var fragmentParam = regexp.MustCompile(`FragmentNumber=([0-9]+)`)
 
 func TestHLSLive(t *testing.T) {
 	r := newRig(t)
-	r.createStream("cam", 24)
-	start := time.Now()
-	media := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", true, false, start, 30)
-	require.GreaterOrEqual(t, len(media.frags), liveFragments)
-	p := startLiveProducer(t, r, "cam", start)
-	p.send(t, media.frags[0])
-	<-p.firstAck
-
-	u := hlsSession(t, r, &am.GetHLSStreamingSessionURLInput{
-		StreamName:                      aws.String("cam"),
-		PlaybackMode:                    amtypes.HLSPlaybackModeLive,
-		MaxMediaPlaylistFragmentResults: aws.Int64(5),
-	})
-	_, master := fetchURL(t, u)
-	mediaURL := resolve(u, string(bytes.TrimSpace(master[bytes.LastIndexByte(bytes.TrimSpace(master), '\n')+1:])))
+	p, media, u, mediaURL := startLiveSession(t, r, r)
 
 	// A player follows the playlist while the producer streams.
 	ffctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -118,33 +104,13 @@ func TestHLSLive(t *testing.T) {
 		body []byte
 	}
 	var got []polledPlaylist
-	stop := make(chan struct{})
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			resp, err := http.Get(mediaURL)
-			if err != nil {
-				continue
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			got = append(got, polledPlaylist{time.Now(), body})
-			time.Sleep(livePoll)
-		}
-	}()
+	stopPolling := pollPlaylist(mediaURL, func(at time.Time, body []byte) { got = append(got, polledPlaylist{at, body}) })
 	for _, f := range media.frags[1:liveFragments] {
 		time.Sleep(hlsLiveGap)
 		p.send(t, f)
 	}
 	time.Sleep(300 * time.Millisecond)
-	close(stop)
-	<-polled
+	stopPolling()
 	p.close(t)
 
 	seen := map[string]time.Time{}
@@ -171,22 +137,79 @@ func TestHLSLive(t *testing.T) {
 		}
 	}
 
+	p50, p99, n := ackToPlaylist(t, p, seen)
+	t.Logf("PERSISTED ack to live playlist over %d fragments: p50 %v, p99 %v (polling every %v)", n, p50, p99, livePoll)
+	assert.Less(t, p99, liveLatencyBound)
+	assert.Equal(t, 5, slices.Max(lengths), "the window fills and slides")
+
+	err := ff.Wait()
+	require.NoError(t, err, "ffmpeg following the live playlist: %s", ffOut.String())
+}
+
+// startLiveSession creates stream "cam" on prod, starts a producer
+// streaming into it, and, once its first fragment is PERSISTED, a LIVE HLS
+// session on view (prod itself, or a server sharing its archive). It
+// returns the producer, its media, the session URL and the media
+// playlist's.
+func startLiveSession(t *testing.T, prod, view *rig) (*liveProducer, *producerMedia, string, string) {
+	prod.createStream("cam", 24)
+	start := time.Now()
+	media := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", true, false, start, 30)
+	require.GreaterOrEqual(t, len(media.frags), liveFragments)
+	p := startLiveProducer(t, prod, "cam", start)
+	p.send(t, media.frags[0])
+	<-p.firstAck
+
+	u := hlsSession(t, view, &am.GetHLSStreamingSessionURLInput{
+		StreamName:                      aws.String("cam"),
+		PlaybackMode:                    amtypes.HLSPlaybackModeLive,
+		MaxMediaPlaylistFragmentResults: aws.Int64(5),
+	})
+	_, master := fetchURL(t, u)
+	mediaURL := resolve(u, string(bytes.TrimSpace(master[bytes.LastIndexByte(bytes.TrimSpace(master), '\n')+1:])))
+	return p, media, u, mediaURL
+}
+
+// ackToPlaylist measures, for every fragment PERSISTED after the first
+// (acknowledged before the session began), the time from its ack to seen,
+// its first sight in a playlist: the median, the 99th percentile and how
+// many were measured.
+func ackToPlaylist(t *testing.T, p *liveProducer, seen map[string]time.Time) (p50, p99 time.Duration, n int) {
 	var lat []time.Duration
 	p.mu.Lock()
-	for _, n := range p.order[1:] { // the first was acked before the session
-		s, ok := seen[n]
-		if assert.True(t, ok, "fragment %s shows in the live playlist", n) {
+	for _, n := range p.order[1:] {
+		if s, ok := seen[n]; assert.True(t, ok, "fragment %s shows in the live playlist", n) {
 			lat = append(lat, max(s.Sub(p.acked[n]), 0))
 		}
 	}
 	p.mu.Unlock()
 	require.NotEmpty(t, lat)
 	slices.Sort(lat)
-	p50, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
-	t.Logf("PERSISTED ack to live playlist over %d fragments: p50 %v, p99 %v (polling every %v)", len(lat), p50, p99, livePoll)
-	assert.Less(t, p99, liveLatencyBound)
-	assert.Equal(t, 5, slices.Max(lengths), "the window fills and slides")
+	return lat[len(lat)/2], lat[(len(lat)*99+99)/100-1], len(lat)
+}
 
-	err := ff.Wait()
-	require.NoError(t, err, "ffmpeg following the live playlist: %s", ffOut.String())
+// pollPlaylist fetches url every livePoll and hands each answer to got,
+// with when it came, on its own goroutine, until the function it returns
+// is called; that returns once the last got has.
+func pollPlaylist(url string, got func(at time.Time, body []byte)) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			resp, err := http.Get(url)
+			if err != nil {
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got(time.Now(), body)
+			time.Sleep(livePoll)
+		}
+	}()
+	return func() { close(quit); <-done }
 }

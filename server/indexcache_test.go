@@ -21,7 +21,8 @@ func TestIndexCache(t *testing.T) {
 	assert.Nil(t, c.get("1"))
 	assert.NotNil(t, c.get("0"))
 	assert.NotNil(t, c.get("20"))
-	assert.LessOrEqual(t, c.bytes, c.max)
+	_, bytes := c.c.Len()
+	assert.LessOrEqual(t, bytes, c.c.Max())
 
 	big := &fragindex.Index{Samples: make([]fragindex.Sample, 1000)}
 	c.put("big", big)

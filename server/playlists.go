@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -60,36 +62,53 @@ func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.Resp
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Server) sendManifest(ctx context.Context, rq *request, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
 	frags := all[from:]
 	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != "ON_DEMAND", Now: now,
-		InitURI:          uri("getMP4InitFragment.mp4", "") + "&TrackNumber=%d",
 		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
 		DisplayTimestamp: ss.DisplayTimestamp == "ALWAYS", DisplayNumber: ss.DisplayNumber == "ALWAYS",
 	}
-	if x := s.windowIndex(ctx, ss, frags); x != nil {
-		if win.Ended {
-			// The presentation lasts until its last sample of any track
-			// ends: the stored length may stop at the video's end.
-			last := &m.Segments[len(m.Segments)-1]
-			last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
+	if x := s.windowIndex(ctx, ss, frags); x != nil && win.Ended {
+		// The presentation lasts until its last sample of any track
+		// ends: the stored length may stop at the video's end.
+		last := &m.Segments[len(m.Segments)-1]
+		last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
+	}
+	if len(frags) > 0 {
+		changed, idx, err := s.codecChanges(ctx, rq, ss, all, from)
+		if err != nil {
+			return err
 		}
-		h := x.Header
-		for _, t := range h.Tracks {
-			tr := playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
-				Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)}
-			m.Tracks = append(m.Tracks, tr)
+		for k, seg := range win.Segments {
+			if k > 0 && !changed[k] {
+				continue
+			}
+			// A period's init segment carries the codec data of its first
+			// fragment, named by its sequence number as DASH names
+			// segments.
+			p := playback.Period{First: k, Changed: changed[k], InitURI: uri("getMP4InitFragment.mp4", strconv.FormatInt(seg.Seq, 10)) + "&TrackNumber=%d"}
+			if h := idx[k].Header; h != nil {
+				for _, t := range h.Tracks {
+					tr := playback.Track{ID: uint32(t.Number), Video: t.Type == mkv.TrackTypeVideo,
+						Width: int(t.PixelWidth), Height: int(t.PixelHeight), Bandwidth: playback.PeakBandwidth(win.Segments)}
+					// A codec the segments cannot carry fails them; the
+					// manifest is served all the same, without @codecs.
+					if ct, err := codec.ParseTrack(t.CodecID, t.CodecPrivate, codec.Hint{SamplingFrequency: t.SamplingFrequency, Channels: t.Channels}); err == nil {
+						tr.Codecs = playback.Codecs(ct)
+					}
+					p.Tracks = append(p.Tracks, tr)
+				}
+			}
+			m.Periods = append(m.Periods, p)
 		}
 	}
-	if len(all) > 0 {
-		// The timeline's zero is the session's first fragment: a dynamic
-		// MPD's must not move as the window slides.
-		m.Origin = all[0].ProducerMillis
-	}
+	// The timeline's zero is the session's first fragment: a dynamic
+	// MPD's must not move as the window slides.
+	m.Origin = win.Origin
 	w.Header().Set("Content-Type", typeMPD)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, err = m.WriteTo(w)

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -266,20 +265,11 @@ func sdkAuthorization(c aws.Credentials, region string, now time.Time, hdr map[s
 	}
 	empty := sha256.Sum256(nil)
 	canon.WriteString("\n" + strings.Join(producerSignedHeaders, ";") + "\n" + hex.EncodeToString(empty[:]))
-	scope := date + "/" + region + "/kinesisvideo/aws4_request"
-	sum := sha256.Sum256([]byte(canon.String()))
-	toSign := "AWS4-HMAC-SHA256\n" + hdr["x-amz-date"] + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	mac := func(key []byte, s string) []byte {
-		h := hmac.New(sha256.New, key)
-		h.Write([]byte(s))
-		return h.Sum(nil)
-	}
-	key := []byte("AWS4" + c.SecretAccessKey)
-	for _, part := range []string{date, region, "kinesisvideo", "aws4_request"} {
-		key = mac(key, part)
-	}
-	return fmt.Sprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		c.AccessKeyID, scope, strings.Join(producerSignedHeaders, ";"), hex.EncodeToString(mac(key, toSign)))
+	scope := date + "/" + region + "/" + sigService + "/aws4_request"
+	key := signingKey(c.SecretAccessKey, date, region, sigService)
+	sig := hmacSHA256(key, stringToSign(hdr["x-amz-date"], scope, canon.String()))
+	return fmt.Sprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		sigAlgorithm, c.AccessKeyID, scope, strings.Join(producerSignedHeaders, ";"), hex.EncodeToString(sig))
 }
 
 // session runs one PutMedia connection from fragment from and returns the

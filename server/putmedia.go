@@ -148,12 +148,15 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	s.producers.take(ps)
 	defer s.producers.release(ps)
 	if pl, ok := s.cfg.Store.(archive.ProducerLeases); ok {
-		if err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.id); err != nil {
+		switch err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.id); {
+		case err == nil, errors.Is(err, archive.ErrLeaseTaken):
+			// Overtaken by a newer session: this one ends at its
+			// first fragment, as one whose lease is taken later does.
+			ps.lease = pl
+		default:
 			// The store is out of reach: so are this session's
 			// fragments, which will get ERROR acks of their own.
 			rq.log.Warn("putmedia: producer lease not taken", "err", err)
-		} else {
-			ps.lease = pl
 		}
 	}
 	stopIdle := ps.idleAcks(body)

@@ -7,10 +7,13 @@ import (
 
 // readBudget is the memory that the payload reads of every clip in flight
 // may hold at once: bytes read ahead of the writer, and the span being
-// written. Each clip may hold its fair share (the total divided by the
-// clips in flight) and always at least one span, so a clip never waits on
-// another's read-ahead for its first bytes, and the server's memory for
-// clips is this total, whatever their sizes and number.
+// written. A clip reads ahead while it stays within its fair share (the
+// total divided by the clips in flight). A clip that holds nothing may
+// take its next span even over its share, once the span fits in what is
+// free, so a small share never stops a clip; it still waits for others
+// to release bytes when the total is taken. A span larger than the total
+// is taken only when nothing is held. The server's memory for clip
+// payloads is so at most the total, or one span if a span is larger.
 type readBudget struct {
 	mu      sync.Mutex
 	total   int64

@@ -212,48 +212,49 @@ func TestS3Outage(t *testing.T) {
 	checkClip(t, readAll(t, clip.Payload), wantSizes)
 }
 
-// TestS3ClipSpeed measures GetClip of a 200-fragment clip from versitygw
-// next to the filesystem store, in one run. It logs the figures and
-// asserts none: durations depend on the machine.
-func TestS3ClipSpeed(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measurement")
-	}
-	gw := storetest.StartGW(t)
-	s3store, _ := gw.Open(t, archive.S3Options{})
-	path := producerFile(t, "vogels_480.mkv")
+// BenchmarkGetClip200: GetClip of a 200-fragment clip (the KVS cap) from
+// each store, the filesystem and versitygw, through the SDK over loopback.
+// It reports the bytes per second and the time to the first byte; make
+// bench's service rows measure the same against the CLI on a larger
+// recording.
+func BenchmarkGetClip200(b *testing.B) {
+	path := producerFile(b, "vogels_480.mkv")
 	start := time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
-	// The recording is 9 fragments over about 31 s: put it again every
-	// 40 s of producer time until the stream holds 200 fragments.
-	const step = 40 * time.Second
+	gw := storetest.StartGW(b)
 	for _, c := range []struct {
 		name string
-		tune []func(*Config)
-	}{{"filesystem", nil}, {"versitygw", []func(*Config){withStore(s3store)}}} {
-		r := newRig(t, c.tune...)
-		r.createStream("cam", 24)
-		n := 0
-		for k := 0; n < 200; k++ {
-			n += len(persisted(r.putFile("cam", "RELATIVE", start.Add(time.Duration(k)*step), path)))
-		}
-		var best struct{ ttfb, total time.Duration }
-		var size int
-		for range 3 {
-			t0 := time.Now()
-			out, err := producerClip(r, "cam", start, start.Add(3*time.Hour))
-			require.NoError(t, err)
-			var first [1]byte
-			_, err = io.ReadFull(out.Payload, first[:])
-			require.NoError(t, err)
-			ttfb := time.Since(t0)
-			rest := readAll(t, out.Payload)
-			total := time.Since(t0)
-			size = len(rest) + 1
-			if best.total == 0 || total < best.total {
-				best.ttfb, best.total = ttfb, total
+		s3   bool
+	}{{"filesystem", false}, {"versitygw", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			var tune []func(*Config)
+			if c.s3 {
+				s, _ := gw.Open(b, archive.S3Options{})
+				tune = append(tune, withStore(s))
 			}
-		}
-		t.Logf("%-10s GetClip of 200 fragments (%.1f MB): time to first byte %v, total %v, %.0f MB/s (best of 3)",
-			c.name, float64(size)/1e6, best.ttfb.Round(100*time.Microsecond), best.total.Round(100*time.Microsecond), float64(size)/1e6/best.total.Seconds())
+			r := newRig(b, tune...)
+			r.createStream("cam", 24)
+			// The recording is 9 fragments over about 31 s: put it
+			// again every 40 s of producer time up to 200 fragments.
+			const step = 40 * time.Second
+			for k, n := 0, 0; n < 200; k++ {
+				n += len(persisted(r.putFile("cam", "RELATIVE", start.Add(time.Duration(k)*step), path)))
+			}
+			b.ReportAllocs()
+			var ttfb time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				out, err := producerClip(r, "cam", start, start.Add(3*time.Hour))
+				require.NoError(b, err)
+				var first [1]byte
+				_, err = io.ReadFull(out.Payload, first[:])
+				require.NoError(b, err)
+				ttfb += time.Since(t0)
+				n, err := io.Copy(io.Discard, out.Payload)
+				require.NoError(b, err)
+				out.Payload.Close()
+				b.SetBytes(n + 1)
+			}
+			b.ReportMetric(float64(ttfb.Microseconds())/1000/float64(b.N), "ms-to-first-byte/op")
+		})
 	}
 }

@@ -47,7 +47,7 @@ func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream
 		return nil, err
 	}
 	sp := &segmentPlan{src: &storeSource{s: s, stream: st.Name, frags: frags}, index: idx[0]}
-	opts := &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS, Format: remux.FormatFMP4}}
+	opts := &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: remux.FormatFMP4}
 	sp.plan, err = remux.Plan(ctx, idx, sp.src, opts)
 	if err != nil && len(frags) > 1 {
 		// The predecessor does not go with it (other codec data, a

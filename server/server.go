@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -36,6 +37,7 @@ type Server struct {
 	routes      map[string]route
 	sessions    *playback.Signer // HLS and DASH session tokens
 	sessRate    *sessionRate     // their creation, per stream
+	anchors     liveAnchors      // where LIVE sessions' listings start
 	mux         *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
@@ -43,6 +45,11 @@ type Server struct {
 	feeds      feeds
 	mediaConns mediaConns
 	mediaRate  *rateLimiter
+
+	// images decodes GetImages' key frames; nil without ffmpeg.
+	// imagesPageBytes bounds the images of one answer.
+	images          *images.Decoder
+	imagesPageBytes int
 }
 
 // route is one API operation.
@@ -100,6 +107,17 @@ func New(cfg Config) (*Server, error) {
 		"/describeNotificationConfiguration":    {api: "DescribeNotificationConfiguration", h: s.describeConfig(notificationField)},
 		"/updateNotificationConfiguration":      {api: "UpdateNotificationConfiguration", h: s.updateConfig(notificationField)},
 
+		// The newer stream operations (edgeconfig.go).
+		"/describeEdgeConfiguration":           {api: "DescribeEdgeConfiguration", h: s.noEdgeConfiguration},
+		"/deleteEdgeConfiguration":             {api: "DeleteEdgeConfiguration", h: s.noEdgeConfiguration},
+		"/startEdgeConfigurationUpdate":        {api: "StartEdgeConfigurationUpdate", h: s.startEdgeConfigurationUpdate},
+		"/listEdgeAgentConfigurations":         {api: "ListEdgeAgentConfigurations", h: s.listEdgeAgentConfigurations},
+		"/describeMappedResourceConfiguration": {api: "DescribeMappedResourceConfiguration", h: s.describeMappedResourceConfiguration},
+		"/describeStreamStorageConfiguration":  {api: "DescribeStreamStorageConfiguration", h: s.describeStreamStorageConfiguration},
+		"/updateStreamStorageConfiguration":    {api: "UpdateStreamStorageConfiguration", h: s.updateStreamStorageConfiguration},
+		"/describeMediaStorageConfiguration":   {api: "DescribeMediaStorageConfiguration", h: s.signalingRefused},
+		"/updateMediaStorageConfiguration":     {api: "UpdateMediaStorageConfiguration", h: s.signalingRefused},
+
 		// Signaling channels (WebRTC) are not served: a typed refusal.
 		"/createSignalingChannel":      {api: "CreateSignalingChannel", h: s.signalingRefused},
 		"/deleteSignalingChannel":      {api: "DeleteSignalingChannel", h: s.signalingRefused},
@@ -114,10 +132,12 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
+		"/getImages":               {api: "GetImages", h: s.getImages},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)

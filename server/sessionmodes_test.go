@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/xml"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -117,16 +116,13 @@ func TestDASHLive(t *testing.T) {
 	require.NoError(t, err)
 	u := *out.DASHStreamingSessionURL
 	read := func() mpdTimeline {
-		code, body := fetchURL(t, u)
-		require.Equal(t, http.StatusOK, code, string(body))
-		var m mpdTimeline
-		require.NoError(t, xml.Unmarshal(body, &m))
+		m, _ := readMPD(t, u)
 		return m
 	}
 	m := read()
 	assert.Equal(t, "dynamic", m.Type)
-	require.NotEmpty(t, m.Period.Sets)
-	l := m.Period.Sets[0].Rep.List
+	require.NotEmpty(t, m.Period().Sets)
+	l := m.Period().Sets[0].Rep.List
 	assert.Len(t, l.S, 3)
 	assert.Equal(t, int64(0), l.Start)
 	code, body := fetchURL(t, resolve(u, strings.Replace(l.Media, "$Number$", "2", 1)))
@@ -134,7 +130,7 @@ func TestDASHLive(t *testing.T) {
 
 	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, time.Now(), 1)
 	m2 := read()
-	l2 := m2.Period.Sets[0].Rep.List
+	l2 := m2.Period().Sets[0].Rep.List
 	assert.Greater(t, l2.Start, l.Start, "the window slid")
 	assert.Equal(t, l.Offset, l2.Offset, "the timeline's zero stays")
 	if k := l.Start + int64(len(l.S)) - 1 - l2.Start; k >= 0 {

@@ -88,7 +88,7 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
 	defer s.finish(rq)
 	if err := s.sessionResource(w, r, rq, proto); err != nil {
-		s.fail(w, rq, toAPIError(err))
+		s.fail(w, rq, err)
 	}
 }
 
@@ -136,7 +136,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	case "GetHLSMediaPlaylist":
 		return s.sendMediaPlaylist(ctx, rq, w, ss, now, uri)
 	case "GetDASHManifest":
-		return s.sendManifest(ctx, w, ss, now, uri)
+		return s.sendManifest(ctx, rq, w, ss, now, uri)
 	}
 	frags, err := s.sessionFragment(ctx, ss, q.number, now)
 	if err != nil {
@@ -167,30 +167,59 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 // session's. With no number it returns the fragment whose codec data the
 // init segment carries: the newest one of a LIVE session, else the first.
 func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, number string, now time.Time) ([]archive.Fragment, error) {
-	frags, err := s.sessionFragments(ctx, ss, now)
+	frags, head, err := s.sessionFragments(ctx, ss, now, true)
 	if err != nil {
 		return nil, err
+	}
+	if f, ok := findSessionFragment(ss, frags, head, number); ok {
+		return f, nil
+	}
+	if head.Seq > 0 {
+		// Listed from the anchor: a player with an older playlist may
+		// ask for a fragment before it, or for the anchor itself,
+		// which needs the one before.
+		if frags, head, err = s.sessionFragments(ctx, ss, now, false); err != nil {
+			return nil, err
+		}
+		if f, ok := findSessionFragment(ss, frags, head, number); ok {
+			return f, nil
+		}
 	}
 	if len(frags) == 0 {
 		return nil, kindErr(kvserr.ResourceNotFound, "The session has no fragments yet.")
 	}
+	return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s is not in the session.", number)
+}
+
+// findSessionFragment finds what sessionFragment returns in a listing of
+// the session that starts at head, if it is there whole: the fragment
+// after the one before it, unless it is the session's first.
+func findSessionFragment(ss *playback.Session, frags []archive.Fragment, head sessionHead, number string) ([]archive.Fragment, bool) {
+	if len(frags) == 0 {
+		return nil, false
+	}
 	if number == "" {
 		if ss.Mode == "LIVE" {
-			return frags[len(frags)-1:], nil
+			return frags[len(frags)-1:], true
 		}
-		return frags[:1], nil
+		return frags[:1], head.Seq == 0
 	}
+	i := -1
 	if ss.Protocol == "DASH" {
 		// DASH names a segment by its sequence number in the session.
-		i, err := strconv.Atoi(number)
-		if err == nil && i < len(frags) {
-			return frags[max(i-1, 0) : i+1], nil
+		if n, err := strconv.ParseInt(number, 10, 64); err == nil && n >= head.Seq && n-head.Seq < int64(len(frags)) {
+			i = int(n - head.Seq)
+		}
+	} else {
+		for k := len(frags) - 1; k >= 0; k-- {
+			if frags[k].Number == number {
+				i = k
+				break
+			}
 		}
 	}
-	for i := len(frags) - 1; ss.Protocol == "HLS" && i >= 0; i-- {
-		if frags[i].Number == number {
-			return frags[max(i-1, 0) : i+1], nil
-		}
+	if i < 0 || i == 0 && head.Seq > 0 {
+		return nil, false
 	}
-	return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s is not in the session.", number)
+	return frags[max(i-1, 0) : i+1], true
 }

@@ -239,7 +239,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 		ss.Start, ss.From, first = frags[k].ServerMillis, frags[k].Number, frags[len(frags)-1]
 		shown = frags[k:]
 	} else {
-		frags, err := s.sessionFragments(ctx, ss, now)
+		frags, _, err := s.sessionFragments(ctx, ss, now, false)
 		if err != nil {
 			return err
 		}

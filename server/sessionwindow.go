@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -20,29 +21,40 @@ import (
 const liveLookahead = time.Hour
 
 // sessionFragments lists the session's fragments as of now, in session
-// order: the position of a fragment in the list is its sequence number,
-// the same at every refresh, since the list only grows at its end.
+// order: the position of a fragment in the list, plus the head's Seq, is
+// its sequence number, the same at every refresh, since the list only
+// grows at its end.
 //
 //   - ON_DEMAND: the range, deduplicated and ordered by the selector's
 //     timestamps as GetClip's selection does, capped at MaxResults;
 //   - LIVE_REPLAY: the same, with only the fragments whose start is no
 //     later than the range's start plus the time since the session began;
 //   - LIVE: every fragment ingested since the oldest one of the first
-//     playlist (Session.Start), by server time.
-func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time) ([]archive.Fragment, error) {
+//     playlist (Session.Start), by server time; from the session's anchor
+//     on when this server has one (liveanchor.go) and fromAnchor is set.
+func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]archive.Fragment, sessionHead, error) {
 	if ss.Mode == "LIVE" {
+		if a, ok := s.anchors.get(ss.ID); ok && fromAnchor {
+			frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, a.serverMillis-anchorSlack.Milliseconds(), now.Add(liveLookahead).UnixMilli())
+			if err != nil {
+				return nil, sessionHead{}, err
+			}
+			if k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return f.Number == a.number }); k >= 0 {
+				return frags[k:], a.head, nil
+			}
+		}
 		frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, ss.Start, now.Add(liveLookahead).UnixMilli())
 		if err != nil {
-			return nil, err
+			return nil, sessionHead{}, err
 		}
 		// List is in number order: the session's fragments are those
 		// from its first one on. (Once retention has deleted that one,
 		// the numbering starts again from the oldest left.)
 		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return kvs.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
 		if k < 0 {
-			return nil, nil
+			return nil, sessionHead{}, nil
 		}
-		return frags[k:], nil
+		return frags[k:], sessionHead{Origin: frags[k].ProducerMillis}, nil
 	}
 	kind := kvs.ServerTimestamp
 	if ss.Selector == string(kvs.ProducerTimestamp) {
@@ -59,7 +71,7 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 	}
 	frags, err := s.cfg.Store.List(ctx, ss.Stream, kind, ss.Start, end)
 	if err != nil {
-		return nil, err
+		return nil, sessionHead{}, err
 	}
 	metas := make([]dedup.Meta, len(frags))
 	for i, f := range frags {
@@ -69,36 +81,55 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 	req := dedup.Request{Selector: kind, Start: ss.Start, End: end}
 	sel, err := dedup.Select(&req, metas, lim)
 	if err != nil && kvserr.KindOf(err) != kvserr.ResourceNotFound {
-		return nil, err
+		return nil, sessionHead{}, err
 	}
 	out := make([]archive.Fragment, len(sel.Chosen))
 	for k, i := range sel.Chosen {
 		out[k] = frags[i]
 	}
-	return out, nil
+	var head sessionHead
+	if len(out) > 0 {
+		head.Origin = out[0].ProducerMillis
+	}
+	return out, head, nil
 }
 
 // sessionWindow is what a playlist or manifest shows at now: the newest
 // MaxResults fragments of the session (all of an ON_DEMAND one), as
 // segments with their sequence numbers and discontinuities. It also
-// returns the session's fragments, of which the window shows frags[from:].
+// returns the session's fragments as sessionFragments lists them, of
+// which the window shows frags[from:]. A LIVE session's anchor moves to
+// the fragment before the window.
 func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
-	frags, err = s.sessionFragments(ctx, ss, now)
+	frags, head, err := s.sessionFragments(ctx, ss, now, true)
 	if err != nil {
 		return playback.Window{}, nil, 0, err
 	}
 	var w playback.Window
 	w.Ended = ss.Mode == "ON_DEMAND" || ss.Mode == "LIVE_REPLAY" && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
+	w.Origin = head.Origin
 	from = max(len(frags)-ss.MaxResults, 0)
 	var prev playback.Segment
+	discs := head.DiscBefore // the markers before frags[i]
 	for i, f := range frags {
-		seg := playback.Segment{Seq: int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
+		seg := playback.Segment{Seq: head.Seq + int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
 			Duration: f.DurationMillis, Bytes: f.Size}
 		if ss.Selector == "PRODUCER_TIMESTAMP" {
 			seg.Start = f.ProducerMillis
 		}
-		seg.Discontinuity = i > 0 && playback.Discontinuous(ss.Discontinuity, &prev, &seg)
+		if i == 0 {
+			seg.Discontinuity = head.Disc
+		} else {
+			seg.Discontinuity = playback.Discontinuous(ss.Discontinuity, &prev, &seg)
+		}
 		prev = seg
+		if ss.Mode == "LIVE" && i+1 == from {
+			s.anchors.put(ss.ID, liveAnchor{number: f.Number, serverMillis: f.ServerMillis,
+				head: sessionHead{Seq: seg.Seq, DiscBefore: discs, Disc: seg.Discontinuity, Origin: head.Origin}})
+		}
+		if seg.Discontinuity {
+			discs++
+		}
 		// A segment lasts until the next one starts, when that is near:
 		// the stored length ends at the last frame's end, which the next
 		// fragment's first frame may not meet exactly, and a timeline
@@ -113,8 +144,8 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 		// tag the playlist no longer shows (a playlist shows tags only
 		// between its segments): it is counted in the sequence instead
 		// (RFC 8216 §6.2.2), the same at every refresh.
-		if i <= from && seg.Discontinuity {
-			w.Discontinuities++
+		if i == from {
+			w.Discontinuities = discs
 		}
 		if i < from {
 			continue
@@ -148,21 +179,38 @@ func sameCodecs(a, b *mkv.Header) bool {
 	return true
 }
 
+// codecChanges tells, for each segment of the window, whether the codec
+// data change there: from the fragment before it, which for the first
+// one is the fragment before the window. It also returns the indexes of
+// the window's fragments.
+func (s *Server) codecChanges(ctx context.Context, rq *request, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
+	lo := max(from-1, 0)
+	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
+	all, err := s.indexes(ctx, rq, st, frags[lo:])
+	if err != nil {
+		return nil, nil, err
+	}
+	idx = all[from-lo:]
+	changed = make([]bool, len(idx))
+	for k := range idx {
+		i := from + k - lo // in all
+		changed[k] = i > 0 && !sameCodecs(all[i-1].Header, all[i].Header)
+	}
+	return changed, idx, nil
+}
+
 // markCodecChanges puts a discontinuity, and for fMP4 an init segment of
 // its own, where the codec data changes between the window's fragments (or
 // between the fragment before the window and its first). A player resets
 // its decoder there; KVS instead fails such a session.
 func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
-	lo := max(from-1, 0)
-	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
-	idx, err := s.indexes(ctx, rq, st, frags[lo:])
+	changed, _, err := s.codecChanges(ctx, rq, ss, frags, from)
 	if err != nil {
 		return err
 	}
 	initURI := ""
 	for k := range win.Segments {
-		i := from + k - lo // in idx
-		if i > 0 && !sameCodecs(idx[i-1].Header, idx[i].Header) {
+		if changed[k] {
 			if k == 0 && !win.Segments[k].Discontinuity {
 				win.Discontinuities++ // its tag just left the playlist
 			}

@@ -59,21 +59,13 @@ func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, rq *reques
 	if in.MediaType != nil && (len(*in.MediaType) > maxMediaTypeLen || !mediaPattern().MatchString(*in.MediaType)) {
 		return invalidArg("MediaType must be up to %d characters of type/subtype pairs, such as video/h264.", maxMediaTypeLen)
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
-	if err != nil {
-		return err
-	}
-	err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
-		if err := checkVersion(st, in.CurrentVersion); err != nil {
-			return err
-		}
+	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		if in.DeviceName != nil {
 			st.Device = *in.DeviceName
 		}
 		if in.MediaType != nil {
 			st.MediaType = *in.MediaType
 		}
-		st.Version = newVersion()
 		return nil
 	})
 	if err != nil {

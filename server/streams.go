@@ -87,6 +87,26 @@ func newVersion() string {
 	return string(b[:])
 }
 
+// updateVersioned finds a stream by name or ARN and applies edit to it
+// under KVS's optimistic concurrency: the stream must still be at version
+// current, and leaves the update at a new version.
+func (s *Server) updateVersioned(ctx context.Context, name, arn, current *string, edit func(*archive.Stream) error) (archive.Stream, error) {
+	st, err := s.resolveStream(ctx, name, arn)
+	if err != nil {
+		return st, err
+	}
+	return st, s.cfg.Store.UpdateStream(ctx, st.Name, func(st *archive.Stream) error {
+		if err := checkVersion(st, current); err != nil {
+			return err
+		}
+		if err := edit(st); err != nil {
+			return err
+		}
+		st.Version = newVersion()
+		return nil
+	})
+}
+
 // checkVersion applies KVS's optimistic concurrency: a given CurrentVersion
 // must be the stream's.
 func checkVersion(st *archive.Stream, current *string) error {

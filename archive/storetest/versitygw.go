@@ -144,7 +144,7 @@ var prefixes atomic.Int64
 
 // Open opens an S3 store in bucket "kvsclip" under a prefix no other call
 // used, so tests sharing one server do not see each other's streams.
-func (g *GW) Open(t *testing.T, opts archive.S3Options) (*archive.S3, func() archive.Store) {
+func (g *GW) Open(t testing.TB, opts archive.S3Options) (*archive.S3, func() archive.Store) {
 	t.Helper()
 	prefix := fmt.Sprintf("t%d-%d/", time.Now().UnixNano()%1e9, prefixes.Add(1))
 	open := func() *archive.S3 {

@@ -118,8 +118,9 @@ func serveHelp(stdout io.Writer) int {
 	fmt.Fprintf(stdout, `usage: kvsclip serve [--addr 127.0.0.1:8080] [--data ./data | --archive s3://BUCKET/PREFIX] [flags]
 
 Serve the KVS API (control plane, PutMedia, GetMedia, ListFragments,
-GetMediaForFragmentList, GetClip, HLS and DASH playback sessions) and a
-web page of each stream's fragments on an archive. Requests are signed
+GetMediaForFragmentList, GetClip, HLS and DASH playback sessions, and
+GetImages when ffmpeg is on PATH) and a web page of each stream's
+fragments on an archive. Requests are signed
 with SigV4 against KVSCLIP_ACCESS_KEY_ID / KVSCLIP_SECRET_ACCESS_KEY;
 without them only loopback clients are served. SIGINT or SIGTERM stops it.
 

@@ -107,7 +107,7 @@ func TestConventions(t *testing.T) {
 		{name: "put --help", args: []string{"put", "--help"}, stdout: []string{"usage: kvsclip put", "-endpoint", "examples:"}},
 		{name: "put bad flag", args: []string{"put", "--bogus"}, code: 2, stderr: []string{"kvsclip put: flag provided but not defined: -bogus\nsee kvsclip put --help\n"}},
 		{name: "put terminal", args: []string{"put", "--endpoint", "http://127.0.0.1:1", "--stream", "s"}, ttyStdin: true, code: 2, stderr: []string{"kvsclip put: no FILE given and standard input is a terminal"}},
-		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: kvsclip serve", "-addr", "-data", "examples:"}},
+		{name: "serve --help", args: []string{"serve", "--help"}, stdout: []string{"usage: kvsclip serve", "listen address", "-data", "-ffmpeg", "examples:"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			stdin := bytes.NewReader(nil)

@@ -58,6 +58,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	// serving TLS here spares a terminator in front.
 	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) file; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "the PEM private key of --tls-cert")
+	playerDir := fs.String("player-dir", server.DefaultPlayerDir(), "directory holding hls.min.js, the HLS player the web page loads (make deps fetches it there)")
 	clipFormat := fs.String("clip-format", "mp4", "GetClip's answer: `mp4` (progressive, as KVS documents) or fmp4 (fragmented, with mehd and sidx)")
 	// Limits in time and count: a client that stops sending or reading
 	// loses its slot; the defaults are in the range load balancers and
@@ -70,12 +71,19 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
 	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
+	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	// One line for a bad flag, as the other commands answer, not the
 	// flag package's whole list (serve --help has it).
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			// serveHelp asks for the flags' list this way.
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return 0
+		}
 		fmt.Fprintf(stderr, "kvsclip serve: %v\nsee kvsclip serve --help\n", err)
 		return 2
 	}
@@ -147,8 +155,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
 		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
+		PlayerDir:       *playerDir,
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
-		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall,
+		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)

@@ -7,12 +7,15 @@ import (
 	"time"
 )
 
-// Manifest describes a DASH MPD of one period with one adaptation set and
+// Manifest describes a DASH MPD with one adaptation set and
 // representation per track (players such as ffmpeg's read one track per
 // representation), each with a SegmentTemplate and a SegmentTimeline. As
 // with KVS, a segment is named by its sequence number in the session
 // ($Number$); the KVS fragment number is only shown, as kvs:fn, when
-// DisplayFragmentNumber asks for it.
+// DisplayFragmentNumber asks for it. Where the tracks' codec data change
+// between two fragments a new Period begins, with an initialization
+// segment of its own: one period per run of fragments a decoder can play
+// without being set up again.
 type Manifest struct {
 	Window
 	// Dynamic makes a live MPD (LIVE, LIVE_REPLAY) refreshed every
@@ -30,6 +33,22 @@ type Manifest struct {
 	// InitURI and MediaURI make a track's URLs: fmt formats with the track
 	// number, MediaURI holding $Number$ for the segment's sequence number.
 	InitURI, MediaURI string
+	// Periods, when set, split Segments where the codec data change;
+	// none is one period of Tracks with InitURI.
+	Periods []Period
+}
+
+// Period is a run of a manifest's segments with the same codec data.
+type Period struct {
+	// First is the index in Segments of the period's first segment.
+	First int
+	// Changed tells that the codec data change at First, so that the
+	// period begins there; otherwise it began before the window and
+	// First is the window's first segment.
+	Changed bool
+	// Tracks and InitURI are as Manifest's, for this period.
+	Tracks  []Track
+	InitURI string
 }
 
 // Track is one track of a manifest.
@@ -50,21 +69,24 @@ const kvsNamespace = "https://kinesisvideo.amazonaws.com/dash"
 const minUpdate = time.Second
 
 type mpdXML struct {
-	XMLName   xml.Name `xml:"MPD"`
-	XMLNS     string   `xml:"xmlns,attr"`
-	KVS       string   `xml:"xmlns:kvs,attr"`
-	Profiles  string   `xml:"profiles,attr"`
-	Type      string   `xml:"type,attr"`
-	MinBuffer string   `xml:"minBufferTime,attr"`
-	Duration  string   `xml:"mediaPresentationDuration,attr,omitempty"`
-	AST       string   `xml:"availabilityStartTime,attr,omitempty"`
-	Publish   string   `xml:"publishTime,attr,omitempty"`
-	MinUpdate string   `xml:"minimumUpdatePeriod,attr,omitempty"`
-	Period    struct {
-		ID    string   `xml:"id,attr"`
-		Start string   `xml:"start,attr"`
-		Sets  []setXML `xml:"AdaptationSet"`
-	} `xml:"Period"`
+	XMLName   xml.Name    `xml:"MPD"`
+	XMLNS     string      `xml:"xmlns,attr"`
+	KVS       string      `xml:"xmlns:kvs,attr"`
+	Profiles  string      `xml:"profiles,attr"`
+	Type      string      `xml:"type,attr"`
+	MinBuffer string      `xml:"minBufferTime,attr"`
+	Duration  string      `xml:"mediaPresentationDuration,attr,omitempty"`
+	AST       string      `xml:"availabilityStartTime,attr,omitempty"`
+	Publish   string      `xml:"publishTime,attr,omitempty"`
+	MinUpdate string      `xml:"minimumUpdatePeriod,attr,omitempty"`
+	Periods   []periodXML `xml:"Period"`
+}
+
+type periodXML struct {
+	ID       string   `xml:"id,attr"`
+	Start    string   `xml:"start,attr"`
+	Duration string   `xml:"duration,attr,omitempty"`
+	Sets     []setXML `xml:"AdaptationSet"`
 }
 
 type setXML struct {
@@ -120,17 +142,16 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	} else {
 		x.Duration = seconds(total)
 	}
-	x.Period.ID, x.Period.Start = "0", "PT0S"
-	for _, tr := range m.Tracks {
-		set := setXML{ID: int(tr.ID), Content: "audio", Mime: "audio/mp4", Aligned: true}
-		if tr.Video {
-			set.Content, set.Mime = "video", "video/mp4"
+	periods := m.Periods
+	if len(periods) == 0 {
+		periods = []Period{{Tracks: m.Tracks, InitURI: m.InitURI}}
+	}
+	for i, p := range periods {
+		end := len(m.Segments)
+		if i+1 < len(periods) {
+			end = periods[i+1].First
 		}
-		rep := &set.Rep
-		rep.ID, rep.Bandwidth, rep.Codecs = fmt.Sprint(tr.ID), max(tr.Bandwidth, 1), tr.Codecs
-		rep.Width, rep.Height = tr.Width, tr.Height
-		rep.List = m.segmentList(tr.ID)
-		x.Period.Sets = append(x.Period.Sets, set)
+		x.Periods = append(x.Periods, m.period(p, m.Segments[p.First:end], i+1 == len(periods)))
 	}
 	b, err := xml.MarshalIndent(&x, "", " ")
 	if err != nil {
@@ -140,15 +161,53 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// segmentList is the SegmentTemplate of track id.
-func (m *Manifest) segmentList(id uint32) listXML {
-	var l listXML
-	l.Timescale, l.Offset = 1000, m.Origin
-	l.Init, l.Media = fmt.Sprintf(m.InitURI, id), fmt.Sprintf(m.MediaURI, id)
-	if len(m.Segments) > 0 {
-		l.StartNumber = m.Segments[0].Seq
+// period writes one period of segs. A period that begins where the codec
+// data change starts at its first segment's time and is named by that
+// segment's sequence number, the same at every refresh of a live MPD; the
+// one before the window's first change began earlier and starts at the
+// session timeline's zero. Either way a segment's presentation time is
+// its media time less Origin.
+func (m *Manifest) period(p Period, segs []Segment, last bool) periodXML {
+	var start int64
+	id := "0"
+	if p.Changed && len(segs) > 0 {
+		start = segs[0].Time - m.Origin
+		id = fmt.Sprint(segs[0].Seq)
 	}
-	for _, s := range m.Segments {
+	px := periodXML{ID: id, Start: seconds(start)}
+	if !m.Dynamic || !last {
+		// A player that plays one period only (ffmpeg's picks the
+		// longest) needs the lengths to choose.
+		var d int64
+		for _, s := range segs {
+			d += s.Duration
+		}
+		px.Duration = seconds(d)
+	}
+	for _, tr := range p.Tracks {
+		set := setXML{ID: int(tr.ID), Content: "audio", Mime: "audio/mp4", Aligned: true}
+		if tr.Video {
+			set.Content, set.Mime = "video", "video/mp4"
+		}
+		rep := &set.Rep
+		rep.ID, rep.Bandwidth, rep.Codecs = fmt.Sprint(tr.ID), max(tr.Bandwidth, 1), tr.Codecs
+		rep.Width, rep.Height = tr.Width, tr.Height
+		rep.List = m.segmentList(tr.ID, p.InitURI, m.Origin+start, segs)
+		px.Sets = append(px.Sets, set)
+	}
+	return px
+}
+
+// segmentList is the SegmentTemplate of track id over segs, whose times
+// count from offset.
+func (m *Manifest) segmentList(id uint32, initURI string, offset int64, segs []Segment) listXML {
+	var l listXML
+	l.Timescale, l.Offset = 1000, offset
+	l.Init, l.Media = fmt.Sprintf(initURI, id), fmt.Sprintf(m.MediaURI, id)
+	if len(segs) > 0 {
+		l.StartNumber = segs[0].Seq
+	}
+	for _, s := range segs {
 		e := sXML{T: s.Time, D: s.Duration}
 		if m.DisplayTimestamp {
 			e.TS = fmt.Sprintf("%d.%03d", s.Start/1000, s.Start%1000)

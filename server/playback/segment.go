@@ -31,6 +31,9 @@ type Window struct {
 	// Ended tells that no segment will be added: ON_DEMAND, or a
 	// LIVE_REPLAY whose range has been played out.
 	Ended bool
+	// Origin is the producer timestamp (ms) of the session's first
+	// fragment, the zero of its timeline.
+	Origin int64
 }
 
 // BoundaryGapMillis is the gap or overlap between two fragments beyond

@@ -1,6 +1,7 @@
 // The kvsclip page: lists the streams, draws each one's fragments on a
-// timeline (producer time, so holes in the recording show as gaps), lets
-// the user drag out a range and plays or downloads it through the clip URL.
+// timeline (producer time, so holes in the recording show as gaps) with
+// thumbnails from GetImages under it, lets the user drag out a range and
+// plays or downloads it through the clip URL.
 // It talks to the same JSON API the SDKs use; no build step, no libraries.
 "use strict";
 
@@ -301,6 +302,74 @@ function setView(st, a, b) {
   ticks.forEach((el, i) => { el.textContent = fmtTime(a + span * i / (ticks.length - 1)); });
   st.el.querySelector(".zoom-level").textContent = span < full ? "showing " + fmtSpan(span) + " of " + fmtSpan(full) : "whole stream, " + fmtSpan(full);
   draw(st);
+  scheduleThumbs(st);
+}
+
+// Thumbnails. Under the timeline, THUMBS pictures of the view from
+// GetImages, one per equal slice: the key frame at or before the slice's
+// middle, JPEG at the strip's height. A slice over a hole in the recording
+// says so (NO_MEDIA). One GetImages call per slice, each with a window of
+// one instant, works at any zoom; the server caches what it decoded, so
+// coming back to a view costs no decoding. A server without ffmpeg answers
+// that GetImages is not available there, and the strip goes away.
+const THUMBS = 8, THUMB_HEIGHT = 54, THUMB_DELAY = 250;
+
+// scheduleThumbs loads the view's thumbnails once it has stopped moving:
+// zooming with the wheel moves it many times a second.
+function scheduleThumbs(st) {
+  clearTimeout(st.thumbTimer);
+  st.thumbsDone = new Promise(resolve => {
+    st.thumbTimer = setTimeout(() => resolve(loadThumbs(st)), THUMB_DELAY);
+  });
+}
+
+// loadThumbs fills the strip for the current view and resolves to each
+// slice's state: "image", "NO_MEDIA", "MEDIA_ERROR", "error" or "stale"
+// (the view moved on before the answer came).
+function loadThumbs(st) {
+  const strip = st.el.querySelector(".thumbs");
+  if (state.imagesOff) {
+    strip.hidden = true;
+    return Promise.resolve([]);
+  }
+  if (strip.children.length !== THUMBS) {
+    strip.replaceChildren(...Array.from({ length: THUMBS }, () => {
+      const fig = document.createElement("figure");
+      fig.appendChild(document.createElement("img")).alt = "";
+      return fig;
+    }));
+  }
+  const gen = st.thumbGen = (st.thumbGen || 0) + 1;
+  const [a, b] = st.view, step = (b - a) / THUMBS;
+  return Promise.all([...strip.children].map((fig, i) => {
+    const t = a + step * (i + 0.5), img = fig.querySelector("img");
+    fig.title = fmtTime(t);
+    fig.dataset.state = "loading";
+    const body = {
+      StreamName: st.name, ImageSelectorType: "PRODUCER_TIMESTAMP", StartTimestamp: t, EndTimestamp: t,
+      SamplingInterval: 3000, Format: "JPEG", FormatConfig: { JPEGQuality: "70" }, HeightPixels: THUMB_HEIGHT,
+    };
+    return api("getImages", body).then(out => {
+      if (gen !== st.thumbGen) return "stale";
+      const got = (out.Images || [])[0];
+      if (!got || !got.ImageContent) {
+        img.removeAttribute("src");
+        return fig.dataset.state = got && got.Error ? got.Error : "NO_MEDIA";
+      }
+      return new Promise(resolve => {
+        img.onload = () => resolve(fig.dataset.state = "image");
+        img.onerror = () => resolve(fig.dataset.state = "MEDIA_ERROR");
+        img.src = "data:image/jpeg;base64," + got.ImageContent;
+      });
+    }).catch(err => {
+      if (err.code === "InvalidArgumentException" && /ffmpeg/.test(err.message)) {
+        state.imagesOff = true;
+        strip.hidden = true;
+      }
+      fig.title = err.message;
+      return fig.dataset.state = "error";
+    });
+  }));
 }
 
 // zoom scales the view by factor (below 1 zooms in) about the time at.
@@ -514,12 +583,13 @@ function render(info, frags) {
     st.format.addEventListener("change", () => { readRange(st); });
   } else {
     el.querySelector(".meta").textContent += " · nothing to clip yet";
-    for (const cls of [".timeline", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
+    for (const cls of [".timeline", ".thumbs", ".axis", ".zoom", ".controls"]) el.querySelector(cls).hidden = true;
     const hint = el.querySelector(".empty");
     hint.hidden = false;
     hint.querySelector("pre code").textContent = putHint(st.name);
   }
   el.querySelector(".controls").addEventListener("submit", ev => { ev.preventDefault(); play(st); });
+  bindSessions(st);
   document.getElementById("streams").appendChild(el);
   state.streams.set(st.name, st);
 }
@@ -597,6 +667,9 @@ window.kvsclip = {
   // play checks and loads the selected range in the format; autoplay
   // false only loads it. It resolves to the clip's URL, "" without a clip.
   play: (name, format, autoplay = true) => { const st = state.streams.get(name); st.format.value = format || "mp4"; return play(st, autoplay); },
+  // thumbnails resolves to the states of the stream's thumbnails once the
+  // current view's have loaded.
+  thumbnails: name => state.streams.get(name).thumbsDone,
   // view is the time span the stream's timeline shows.
   view: name => state.streams.get(name).view,
   parseTime,
@@ -604,3 +677,263 @@ window.kvsclip = {
   // sha256hex is the page's SHA-256, for the browser test to check.
   sha256hex: s => hex(sha256(utf8(s))),
 };
+
+// Playback sessions: the live view of a stream and the playback of its
+// selected range, through the playback API any KVS client uses
+// (Get{HLS,DASH}StreamingSessionURL, then the session URL in a <video> of
+// their own, apart from the clip's). Chromium and Firefox offer Media
+// Source Extensions rather than HLS or DASH, so the page plays sessions
+// with hls.js and dash.js, which the server serves from its --player-dir
+// (make deps fetches them there); without hls.js, a browser's own HLS is
+// used where it has one, and otherwise the page says what is missing.
+
+const PLAYER_LIBRARIES = {
+  "hls.js": { url: "/web/player/hls.min.js", global: "Hls", usable: Hls => Hls.isSupported() },
+  "dash.js": { url: "/web/player/dash.mediaplayer.min.js", global: "dashjs", usable: () => "MediaSource" in window },
+};
+// LIVE_WINDOW is the live playlist's or manifest's length in fragments
+// (MaxMediaPlaylistFragmentResults, MaxManifestFragmentResults): KVS's
+// fragments last 1 to 2 s, so the window holds more than the players stay
+// behind the live edge.
+const LIVE_WINDOW = 10;
+// LIVE_DELAY is how far behind the newest media the live view plays, in
+// seconds: less risks stalls at each new fragment, more is older news.
+const LIVE_DELAY = 3;
+
+const sessionView = {
+  section: document.getElementById("session"),
+  info: document.getElementById("session-info"),
+  error: document.getElementById("session-error"),
+  video: document.getElementById("session-video"),
+  player: null, // the hls.js or dash.js player, while one plays
+  current: null, // { stream, mode, protocol, url, player }
+  waiting: 0, // 'waiting' events since playback began: stalls
+  began: 0, // performance.now() when the session was asked for
+  firstFrame: 0, // ms from began to the first 'playing'
+  ticker: 0,
+};
+
+const loadedLibraries = new Map();
+
+// loadLibrary loads a player library once and resolves to its global, or
+// to null when the server has none or it cannot play in this browser.
+function loadLibrary(name) {
+  const lib = PLAYER_LIBRARIES[name];
+  if (!loadedLibraries.has(name)) {
+    loadedLibraries.set(name, new Promise(resolve => {
+      const s = document.createElement("script");
+      s.src = lib.url;
+      s.onload = () => { const g = window[lib.global]; resolve(g && lib.usable(g) ? g : null); };
+      s.onerror = () => resolve(null);
+      document.head.appendChild(s);
+    }));
+  }
+  return loadedLibraries.get(name);
+}
+
+function showSessionError(type, message) {
+  const e = sessionView.error;
+  e.hidden = false;
+  e.replaceChildren();
+  const b = document.createElement("strong");
+  b.className = "type";
+  b.textContent = type;
+  e.append(b, " ", message);
+}
+
+// stopSession ends what the session player plays.
+function stopSession() {
+  const view = sessionView;
+  if (view.player) {
+    view.player.destroy();
+    view.player = null;
+  }
+  clearInterval(view.ticker);
+  view.video.pause();
+  view.video.removeAttribute("src");
+  view.video.load();
+  view.current = null;
+}
+
+// sessionLatency is how far the live view plays behind now, in seconds,
+// by the fragments' timestamps in the playlist (PROGRAM-DATE-TIME) or the
+// manifest's timeline, or null when the player cannot tell.
+function sessionLatency() {
+  const c = sessionView.current, p = sessionView.player;
+  if (!c || !p) return null;
+  if (c.player === "hls.js") return p.playingDate ? (Date.now() - p.playingDate.getTime()) / 1000 : null;
+  const lat = p.getCurrentLiveLatency();
+  return isFinite(lat) && lat > 0 ? lat : null;
+}
+
+// choosePlayer picks how to play the protocol here: "hls.js" or "native"
+// for HLS, as asked ("auto": hls.js where it loads, else the browser's
+// own), "dash.js" for DASH; or throws an Error that says what is missing.
+async function choosePlayer(protocol, choice) {
+  if (protocol === "DASH") {
+    if (await loadLibrary("dash.js")) return "dash.js";
+    throw new Error("This server has no DASH player library (" + PLAYER_LIBRARIES["dash.js"].url +
+      " is missing): run make deps, or start kvsclip serve with --player-dir set to a directory holding dash.js's dash.mediaplayer.min.js.");
+  }
+  const native = sessionView.video.canPlayType("application/vnd.apple.mpegurl") !== "";
+  if (choice !== "native" && await loadLibrary("hls.js")) return "hls.js";
+  if (native && choice !== "hls.js") return "native";
+  throw new Error("This server has no HLS player library for this browser (" + PLAYER_LIBRARIES["hls.js"].url +
+    " is missing): run make deps, or start kvsclip serve with --player-dir set to a directory holding hls.js's hls.min.js." +
+    (native ? "" : " This browser does not play HLS itself."));
+}
+
+// sessionRequest is the body of the session call: LIVE follows the
+// stream; ON_DEMAND plays the range in the form (producer time). It
+// returns null when the range does not read.
+function sessionRequest(st, mode, protocol) {
+  const body = { StreamName: st.name, PlaybackMode: mode, DisplayFragmentTimestamp: "ALWAYS" };
+  const hls = protocol === "HLS";
+  if (hls) body.ContainerFormat = "FRAGMENTED_MP4";
+  if (mode === "LIVE") {
+    body[hls ? "MaxMediaPlaylistFragmentResults" : "MaxManifestFragmentResults"] = LIVE_WINDOW;
+    return body;
+  }
+  const range = readRange(st);
+  if (!range) return null;
+  body[hls ? "HLSFragmentSelector" : "DASHFragmentSelector"] = {
+    FragmentSelectorType: "PRODUCER_TIMESTAMP", TimestampRange: { StartTimestamp: range[0], EndTimestamp: range[1] } };
+  return body;
+}
+
+// attachPlayer plays url in the session's <video> with player, reporting
+// a player's fatal error where the session is shown.
+function attachPlayer(player, url) {
+  const view = sessionView, v = view.video;
+  if (player === "hls.js") {
+    const Hls = window.Hls;
+    const hls = new Hls({ liveSyncDuration: LIVE_DELAY, liveMaxLatencyDuration: 4 * LIVE_DELAY });
+    view.player = hls;
+    let recovered = false;
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (!data.fatal || view.player !== hls) return;
+      // A decoder error is retried once (hls.js resets the media
+      // source); anything else ends the session with its reason.
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      const code = data.response && data.response.code;
+      showSessionError(data.details, (code ? "HTTP " + code + " from the session URL" : data.type) + (data.error ? ": " + data.error.message : ""));
+    });
+    hls.loadSource(url);
+    hls.attachMedia(v);
+  } else if (player === "dash.js") {
+    const dash = window.dashjs.MediaPlayer().create();
+    view.player = dash;
+    dash.updateSettings({ streaming: { delay: { liveDelay: LIVE_DELAY } } });
+    dash.on(window.dashjs.MediaPlayer.events.ERROR, e => {
+      if (view.player !== dash) return;
+      const err = e.error || {};
+      showSessionError("dash.js error " + (err.code || ""), err.message || String(err));
+    });
+    dash.initialize(v, url, true);
+  } else {
+    v.src = url;
+  }
+}
+
+// startSession asks for a session of the stream and plays it in the
+// session player. mode is LIVE or ON_DEMAND, protocol HLS or DASH, choice
+// the HLS player ("auto", "hls.js" or "native"). It resolves to the
+// session URL, or "" when nothing plays.
+async function startSession(st, mode, protocol = "HLS", choice = "auto") {
+  const view = sessionView;
+  stopSession();
+  video.pause(); // the clip player
+  st.el.appendChild(view.section);
+  view.section.hidden = false;
+  view.error.hidden = true;
+  view.video.hidden = true;
+  view.waiting = 0;
+  view.firstFrame = 0;
+  view.began = performance.now();
+  view.info.classList.toggle("live", mode === "LIVE");
+  const body = sessionRequest(st, mode, protocol);
+  if (!body) return "";
+  const label = st.name + " · " + (mode === "LIVE" ? "live" : fmtTime(body[protocol + "FragmentSelector"].TimestampRange.StartTimestamp) + " – " +
+    fmtTime(body[protocol + "FragmentSelector"].TimestampRange.EndTimestamp)) + " · " + protocol;
+  view.info.textContent = label + ": starting a session…";
+  let url, player;
+  try {
+    // The player first: without one, no session is worth asking for.
+    player = await choosePlayer(protocol, choice);
+    const op = "get" + protocol + "StreamingSessionURL";
+    url = (await api(op, body))[protocol + "StreamingSessionURL"];
+  } catch (err) {
+    view.info.textContent = label + ": not playing";
+    const [type, ...rest] = err.message.split(": ");
+    if (err.code) showSessionError(type, rest.join(": "));
+    else showSessionError("No player", err.message);
+    return "";
+  }
+  view.current = { stream: st.name, mode, protocol, url, player };
+  view.video.hidden = false;
+  attachPlayer(player, url);
+  if (player !== "dash.js") {
+    // dash.js starts playing itself: it must see the 'play' event to
+    // begin refreshing a live manifest.
+    const p = view.video.play();
+    if (p) p.catch(() => {}); // autoplay may be refused; the controls remain
+  }
+  view.info.textContent = label + " · " + player;
+  if (mode === "LIVE") {
+    view.ticker = setInterval(() => {
+      const lat = sessionLatency();
+      if (view.current && view.current.url === url) view.info.textContent = label + " · " + player + (lat === null ? "" : " · " + lat.toFixed(1) + " s behind");
+    }, 1000);
+  }
+  return url;
+}
+
+// bindSessions gives a stream's article its session buttons.
+function bindSessions(st) {
+  const el = st.el.querySelector(".sessions"), protocol = () => el.querySelector(".protocol").value;
+  el.querySelector(".live").addEventListener("click", () => { startSession(st, "LIVE", protocol()); });
+  const range = el.querySelector(".range");
+  range.hidden = !st.frags.length;
+  range.addEventListener("click", () => { startSession(st, "ON_DEMAND", protocol()); });
+}
+
+sessionView.video.addEventListener("playing", () => {
+  if (!sessionView.firstFrame) sessionView.firstFrame = performance.now() - sessionView.began;
+});
+sessionView.video.addEventListener("waiting", () => { if (sessionView.firstFrame) sessionView.waiting++; });
+sessionView.video.addEventListener("error", () => {
+  const e = sessionView.video.error;
+  if (e && sessionView.current) showSessionError("The browser could not play this session", "(" + e.code + (e.message ? " " + e.message : "") + ")");
+});
+// One player plays at a time: a clip started stops the session.
+video.addEventListener("play", () => {
+  if (sessionView.current) stopSession();
+  sessionView.section.hidden = true;
+});
+
+Object.assign(window.kvsclip, {
+  // live and playRange start a session of the stream, LIVE or ON_DEMAND
+  // over the selected range, in protocol "HLS" (the default) or "DASH",
+  // HLS with player "auto", "hls.js" or "native"; they resolve to the
+  // session URL, "" when nothing plays.
+  live: (name, protocol, player) => startSession(state.streams.get(name), "LIVE", protocol, player),
+  playRange: (name, protocol, player) => startSession(state.streams.get(name), "ON_DEMAND", protocol, player),
+  stopSession,
+  // session is what the session player is doing, for the browser test.
+  session: () => {
+    const v = sessionView.video, c = sessionView.current;
+    return {
+      player: c ? c.player : "", mode: c ? c.mode : "", protocol: c ? c.protocol : "", url: c ? c.url : "",
+      currentTime: v.currentTime, readyState: v.readyState, paused: v.paused, ended: v.ended,
+      duration: isFinite(v.duration) ? v.duration : -1, waiting: sessionView.waiting,
+      firstFrameMs: sessionView.firstFrame, latency: sessionLatency(),
+      // ahead is the media buffered past the play head, in seconds.
+      ahead: (b => { for (let i = 0; i < b.length; i++) if (b.start(i) <= v.currentTime + 0.1 && v.currentTime <= b.end(i)) return b.end(i) - v.currentTime; return 0; })(v.buffered),
+      error: sessionView.error.hidden ? "" : sessionView.error.textContent,
+    };
+  },
+});

@@ -18,7 +18,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/dedup"
-	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -180,25 +179,30 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer rd.wait()
 	}
 	// A planned fMP4 into a file of ours is written in one pass
-	// (remux.Options.IndexRoom): fragments go out as they complete, the
-	// header is put in front at the end.
+	// (remux.FileWriter): fragments go out as they complete, the header
+	// is put in front at the end.
 	outFile, _ := dst.(*os.File)
-	if o.out == "-" || !opts.Planned || opts.Format != remux.FormatFMP4 || !isRegular(outFile) {
+	if rd == nil {
 		outFile = nil
 	}
-	// last is the clipper made last: after an error or a fault, its
-	// writes still under way (a one-pass clip writes behind) must end
-	// before abort closes the file.
-	var last *remux.Clipper
-	newClipper := func(room int) *remux.Clipper {
-		co := *opts
-		if outFile != nil {
-			co.IndexRoom = room
+	// abortWrites gives up the writer made last: after an error or a
+	// fault, its writes still under way (a FileWriter writes behind)
+	// must end before abort closes the file.
+	var abortWrites func()
+	newClipper := func(configs ...*mkv.Header) *remux.Clipper {
+		c := remux.NewClipper(dst, &opts.Options, configs...)
+		abortWrites = c.Abort
+		return c
+	}
+	newFileWriter := func(room int) (*remux.FileWriter, error) {
+		w, err := remux.NewFileWriter(outFile, room, &opts.Options)
+		if err == nil {
+			abortWrites = w.Abort
 		}
-		last = remux.NewClipper(dst, &co)
-		return last
+		return w, err
 	}
 	var c *remux.Clipper
+	var fw *remux.FileWriter
 	var pc *plannedClip
 	var sel dedup.Selection
 	var man *remux.Manifest
@@ -209,8 +213,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer recoverFault(&err)
 		defer func() {
 			if r := recover(); r != nil {
-				if last != nil {
-					last.Abort()
+				if abortWrites != nil {
+					abortWrites()
 				}
 				panic(r) // for recoverFault
 			}
@@ -220,28 +224,35 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// headers first, can do that.
 		switch {
 		case streamed:
-			c = newClipper(0)
+			c = newClipper()
 			err = streamInput(c, ins[0])
 			if errors.Is(err, errInterrupted) {
 				interrupted, err = true, nil
 			}
-		case rd != nil && outFile != nil:
-			c, pc, sel, err = rd.clip(newClipper, outFile)
+		case outFile != nil:
+			fw, pc, sel, err = rd.clip(newFileWriter, outFile)
 		case opts.Planned || opts.Format == remux.FormatMP4:
 			pc, sel, err = selectAndPlan(ins, req, lim, opts)
 		default:
 			c, sel, err = selectAndAdd(newClipper, ins, req, lim)
 		}
+		// size is the clip's, when it went to outFile.
+		var size int64
 		switch {
 		case pc != nil:
 			if err == nil {
 				err = pc.pc.WriteTo(context.Background(), dst, pc.docs)
 			}
 			man = pc.manifest()
+			if err == nil {
+				size, err = pc.pc.Size()
+			}
+		case err != nil && abortWrites != nil:
+			abortWrites()
+		case fw != nil:
+			size, man, err = fw.Close(context.Background())
 		case err == nil:
 			man, err = c.Close()
-		case last != nil:
-			last.Abort()
 		}
 		if rd != nil {
 			// Written: what is left of the mappings can go while the
@@ -250,22 +261,19 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if err == nil && outFile != nil {
 			// The file may have been preallocated larger (reading.clip).
-			var size int64
-			if pc != nil {
-				size, err = pc.pc.Size()
-			} else {
-				size, err = c.Plan()
-			}
-			if err == nil {
-				err = cutTo(outFile, size)
-			}
+			err = cutTo(outFile, size)
 		}
 	}()
-	if man == nil && c == nil {
-		c = newClipper(0)
-	}
 	if man == nil {
-		man = c.Manifest()
+		// The clip failed before its end: what was added so far.
+		switch {
+		case fw != nil:
+			man = fw.Manifest()
+		case c != nil:
+			man = c.Manifest()
+		default:
+			man = newClipper().Manifest()
+		}
 	}
 	man.Truncated = sel.Truncated
 	if sel.HasNextStart {
@@ -403,8 +411,8 @@ func cutShort(m *remux.Manifest) (cut, kept string) {
 // request turns the flags into a selection request (nil for the whole
 // input), clip options and caps. Everything wrong here is an
 // InvalidArgument, as GetClip answers a bad request.
-func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.Options, dedup.Limits, error) {
-	opts := &remux.Options{}
+func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.ClipOptions, dedup.Limits, error) {
+	opts := &remux.ClipOptions{}
 	switch o.gaps {
 	case "keep":
 		opts.Gaps = remux.GapsKeep
@@ -550,7 +558,7 @@ func streamInput(c *remux.Clipper, in *input) error {
 // them and adds the chosen ones, in clip order, to a streaming clipper made
 // by newClipper. It returns the clipper (nil if reading failed) and the
 // selection, with which the caller completes the manifest.
-func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
+func selectAndAdd(newClipper func(configs ...*mkv.Header) *remux.Clipper, ins []*input, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
 	frags, err := readInputs(ins, nil)
 	if err != nil {
 		return nil, dedup.Selection{}, err
@@ -559,17 +567,20 @@ func selectAndAdd(newClipper func(room int) *remux.Clipper, ins []*input, req *d
 }
 
 // addSelected runs the selection over fragments already read and adds the
-// chosen ones to a new streaming clipper in clip order.
-func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
+// chosen ones to a new streaming clipper in clip order. The clipper is
+// given every chosen fragment's header: with --allow-codec-change, the
+// configurations it must declare before the first byte.
+func addSelected(newClipper func(configs ...*mkv.Header) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
 	metas := make([]dedup.Meta, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
 	}
 	sel, err := dedup.Select(req, metas, lim)
-	c := newClipper(len(sel.Chosen))
-	for _, i := range sel.Chosen {
-		c.Expect(frags[i].f.Header) // acted on only with AllowCodecChange
+	configs := make([]*mkv.Header, len(sel.Chosen))
+	for k, i := range sel.Chosen {
+		configs[k] = frags[i].f.Header
 	}
+	c := newClipper(configs...)
 	for _, d := range sel.Dropped {
 		c.Skip(entryOf(frags[d.Index].f, string(d.Reason)))
 	}
@@ -590,7 +601,7 @@ func addSelected(newClipper func(room int) *remux.Clipper, ins []*input, frags [
 // selectAndPlan is selectAndAdd for a planned clip (a progressive MP4, or an
 // indexed fMP4): the chosen fragments are planned from their indexes
 // (planSelected).
-func selectAndPlan(ins []*input, req *dedup.Request, lim dedup.Limits, opts *remux.Options) (*plannedClip, dedup.Selection, error) {
+func selectAndPlan(ins []*input, req *dedup.Request, lim dedup.Limits, opts *remux.ClipOptions) (*plannedClip, dedup.Selection, error) {
 	frags, err := readInputs(ins, nil)
 	if err != nil {
 		return nil, dedup.Selection{}, err
@@ -615,12 +626,12 @@ func (p *plannedClip) manifest() *remux.Manifest {
 
 // planSelected runs the selection over fragments already read and plans
 // a clip of the chosen ones, in clip order, from their sample indexes
-// (fragindex), as the service plans one from the indexes it stores. The
+// (remux.Collector), as the service plans one from the indexes it stores. The
 // payload source is the inputs' bytes: a fragment's payloads are
 // sub-slices of the mapped file (or of the stream read into memory), so
 // nothing is copied on the way to the output. The clip is nil only when
 // nothing could be planned.
-func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits, opts *remux.Options) (*plannedClip, dedup.Selection, error) {
+func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits, opts *remux.ClipOptions) (*plannedClip, dedup.Selection, error) {
 	metas := make([]dedup.Meta, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
@@ -634,32 +645,23 @@ func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim d
 	if selErr != nil {
 		chosen = nil
 	}
-	idx := make([]*fragindex.Index, len(chosen))
-	docs := make(remux.Documents, len(chosen))
-	inputs := make([]int, len(chosen))
-	for k, i := range chosen {
-		f := frags[i]
-		idx[k], docs[k], inputs[k] = fragindex.FromFragment(f.f, f.f.Size), f.doc, f.f.Index
+	var col remux.Collector
+	for _, i := range chosen {
+		col.Add(frags[i].f, frags[i].doc)
 	}
-	pc, err := remux.Plan(context.Background(), idx, docs, &remux.PlanOptions{Options: *opts, Inputs: inputs})
-	p.pc, p.docs = pc, docs
+	pc, err := col.Plan(context.Background(), &remux.PlanOptions{Options: opts.Options, Format: opts.Format})
+	p.pc, p.docs = pc, col.Payloads()
 	if selErr != nil {
 		return p, sel, selErr
 	}
 	var ke *kvserr.Error
-	if man := pc.Manifest(); errors.As(err, &ke) && len(man.Fragments) > 0 {
-		// The fragment planned last is the one that failed. The plan
-		// counts offsets in its document; the user's are in the input,
-		// and with several inputs the input is named.
+	if man := pc.Manifest(); errors.As(err, &ke) && len(ins) > 1 && len(man.Fragments) > 0 {
+		// The fragment planned last is the one that failed: with
+		// several inputs, the message names its input.
 		last := man.Fragments[len(man.Fragments)-1].Index
 		for _, i := range chosen {
 			if f := frags[i]; f.f.Index == last {
-				if ke.Offset >= 0 {
-					ke.Offset += f.f.Offset
-				}
-				if len(ins) > 1 {
-					ke.Msg = f.input + ": " + ke.Msg
-				}
+				ke.Msg = f.input + ": " + ke.Msg
 			}
 		}
 	}

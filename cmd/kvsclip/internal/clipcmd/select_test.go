@@ -201,22 +201,22 @@ func TestClipNotFoundManifest(t *testing.T) {
 }
 
 // TestClipCapsPlannedAsBefore: a capped clip, planned from the chosen
-// fragments' indexes over the mapped input, is byte for byte what the
-// remux Clipper's planned mode makes of the same fragments, in both
-// layouts, to a file and to stdout.
+// fragments' indexes over the mapped input, is byte for byte what
+// remux.Clip's planned clip is of the same fragments, in both layouts, to
+// a file and to stdout.
 func TestClipCapsPlannedAsBefore(t *testing.T) {
 	data, err := os.ReadFile(getMedia(t))
 	require.NoError(t, err)
+	r := mkv.NewBytesReader(data)
+	var end int64
+	for range 2 {
+		f, err := r.Next()
+		require.NoError(t, err)
+		end = f.Offset + f.Size
+	}
 	for _, format := range []remux.Format{remux.FormatMP4, remux.FormatFMP4} {
 		var want bytes.Buffer
-		c := remux.NewClipper(&want, &remux.Options{Format: format, Planned: true})
-		r := mkv.NewBytesReader(data)
-		for range 2 {
-			f, err := r.Next()
-			require.NoError(t, err)
-			require.NoError(t, c.Add(f))
-		}
-		_, err = c.Close()
+		_, err = remux.Clip(&want, bytes.NewReader(data[:end]), &remux.ClipOptions{Format: format, Planned: true})
 		require.NoError(t, err)
 
 		args := []string{"--format", format.String(), "--max-fragments", "2", getMedia(t)}
@@ -253,7 +253,7 @@ func TestClipPlannedErrorOffset(t *testing.T) {
 	in := filepath.Join(t.TempDir(), "bad.mkv")
 	require.NoError(t, os.WriteFile(in, bad, 0o644))
 
-	_, want := remux.Clip(io.Discard, bytes.NewReader(bad), &remux.Options{Format: remux.FormatMP4})
+	_, want := remux.Clip(io.Discard, bytes.NewReader(bad), &remux.ClipOptions{Format: remux.FormatMP4})
 	require.Error(t, want)
 	code, _, stderr := runCLI(nil, "clip", "--format", "mp4", "--max-fragments", "3", in)
 	assert.Equal(t, 1, code)

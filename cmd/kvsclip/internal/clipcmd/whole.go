@@ -15,14 +15,14 @@ import (
 // (clipio.Releaser).
 type reading struct {
 	ins   []*input
-	opts  remux.Options    // of the clip, for planning it again
-	total int64            // bytes of all inputs
-	rel   *clipio.Releaser // nil with several inputs
+	opts  remux.ClipOptions // of the clip, for planning it again
+	total int64             // bytes of all inputs
+	rel   *clipio.Releaser  // nil with several inputs
 }
 
 // startReading prepares the clip of ins, which must all be mapped, with
 // opts.
-func startReading(ins []*input, opts *remux.Options) *reading {
+func startReading(ins []*input, opts *remux.ClipOptions) *reading {
 	rd := &reading{ins: ins, opts: *opts}
 	for _, in := range ins {
 		rd.total += int64(len(in.data))
@@ -61,22 +61,23 @@ func (rd *reading) wait() {
 // the reading ends, the selection is run over everything read; if it keeps
 // anything other than every fragment in order, what was written is thrown
 // away and the clip planned again from the fragments read, as
-// selectAndPlan plans it. The result is the same either way; only the time differs.
+// selectAndPlan plans it. The result is the same either way; only the time
+// differs.
 //
 // Reading and clipping are one goroutine, the caller's. With a reading
 // goroutine of their own (measured slower, bench/README.md), the clipper,
 // woken when a batch was written, waited on the writer's P while the
 // reader kept the other one, and the writes stopped until it ran.
 //
-// The clipper writes in one pass (remux.Options.IndexRoom), with room for
-// an index sized from the input's length over the first fragment's;
-// more fragments than that make Close write the clip a second time.
-// A mapped input that faults (a file cut short under us) panics here, and
-// the caller must recover it (recoverFault).
-func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) (*remux.Clipper, *plannedClip, dedup.Selection, error) {
+// The clip is written in one pass (remux.FileWriter, made by newWriter),
+// with room for an index sized from the input's length over the first
+// fragment's; more fragments than that make Close write the clip a second
+// time. A mapped input that faults (a file cut short under us) panics
+// here, and the caller must recover it (recoverFault).
+func (rd *reading) clip(newWriter func(room int) (*remux.FileWriter, error), out *os.File) (*remux.FileWriter, *plannedClip, dedup.Selection, error) {
 	clipio.Preallocate(out, preallocation(rd.total))
 	var (
-		c      *remux.Clipper
+		c      *remux.FileWriter
 		addErr error
 	)
 	frags, err := readInputs(rd.ins, func(f inputFragment) {
@@ -84,9 +85,11 @@ func (rd *reading) clip(newClipper func(room int) *remux.Clipper, out *os.File) 
 			return // read on: the selection may restart the clip
 		}
 		if c == nil {
-			c = newClipper(guessIndexRoom(rd.total, f.f.Size))
+			if c, addErr = newWriter(guessIndexRoom(rd.total, f.f.Size)); addErr != nil {
+				return
+			}
 		}
-		addErr = c.Add(f.f)
+		addErr = c.Add(f.f, f.doc)
 		if rd.rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
 			// The clipper holds f back, and the writes of the
 			// fragments before it may still be queued (write

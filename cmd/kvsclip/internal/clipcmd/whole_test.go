@@ -100,15 +100,15 @@ func TestClipWholeTruncatedInput(t *testing.T) {
 	out, err := os.Create(filepath.Join(dir, "out.mp4"))
 	require.NoError(t, err)
 	defer out.Close()
-	newClipper := func(room int) *remux.Clipper {
-		return remux.NewClipper(out, &remux.Options{Planned: true, IndexRoom: room})
+	newWriter := func(room int) (*remux.FileWriter, error) {
+		return remux.NewFileWriter(out, room, nil)
 	}
-	rd := startReading([]*input{in}, &remux.Options{Planned: true})
+	rd := startReading([]*input{in}, &remux.ClipOptions{Planned: true})
 	func() {
 		// As Run runs it: the fragments are read and clipped here.
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer recoverFault(&err)
-		_, _, _, err = rd.clip(newClipper, out)
+		_, _, _, err = rd.clip(newWriter, out)
 	}()
 	rd.wait()
 	require.Error(t, err)
