@@ -5,12 +5,14 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
 	"github.com/kvsclip/kvsclip/remux"
@@ -178,10 +180,11 @@ func clipAll(t *testing.T, c *remux.Clipper, r *mkv.Reader) {
 }
 
 // TestMoofWriterAllocs: the mp4 writer encodes a 154-sample fragment and
-// writes it to a file sink (the vectored path) without allocating.
+// the engine's sink writes it to a file (the vectored path) without
+// allocating.
 func TestMoofWriterAllocs(t *testing.T) {
 	f, _ := gopFragment(33_000, 80_000)
-	w, err := mp4.NewWriter(openFileT(t), benchTracks(t))
+	w, err := mp4.NewWriter(clipio.NewWriter(openFileT(t)), benchTracks(t))
 	require.NoError(t, err)
 	require.NoError(t, w.WriteInit())
 	require.NoError(t, w.WriteFragment(f)) // warm-up: buffers
@@ -190,4 +193,11 @@ func TestMoofWriterAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}))
+}
+
+func openFileT(t *testing.T) io.Writer {
+	fh, err := os.Create(filepath.Join(t.TempDir(), "out.mp4"))
+	require.NoError(t, err)
+	t.Cleanup(func() { fh.Close() })
+	return fh
 }

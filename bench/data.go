@@ -1,8 +1,7 @@
 // Package bench measures kvsclip's hot path against the limits of the
 // machine and against ffmpeg: Go benchmarks of mkv scanning, moof writing
 // and end-to-end remux (bench_test.go), the allocation budgets
-// (alloc_test.go), the measurement that sets mp4.GatherThreshold
-// (threshold_test.go), and the helpers that make inputs for them and for
+// (alloc_test.go), and the helpers that make inputs for them and for
 // the comparison program in bench/cmd/compare.
 //
 // Benchmarks that need the 60+ MB recording of `make bench-data`

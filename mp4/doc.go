@@ -1,5 +1,6 @@
-// Package mp4 writes fragmented MP4 (ISO BMFF) for kvsclip: one init segment
-// (ftyp+moov) followed by one moof+mdat pair per fragment.
+// Package mp4 encodes fragmented MP4 (ISO BMFF) for kvsclip: one init
+// segment (ftyp+moov) followed by one moof+mdat pair per fragment, and the
+// progressive MP4 (one moov, one mdat) of a clip planned in full.
 //
 // The init segment is cold-path code and is built with mp4ff, which already
 // knows every field of the sample description boxes. The moof is on the hot
@@ -7,7 +8,13 @@
 // it is encoded by hand into a reused buffer: a steady-state WriteFragment
 // makes no allocations.
 //
-// Sample payloads are never parsed or changed here. Small ones are copied into
-// a reused gather buffer so the sink sees few, large writes; large ones are
-// handed to the sink as they are. See [GatherThreshold].
+// The package is an encoder and nothing more: it emits init segments, moof
+// and mdat headers, and the payload slices as the caller gave them, never
+// parsed, changed or copied. How those pieces reach the operating system is
+// the sink's policy: a sink that implements [VectorWriter] gets each
+// fragment in one call; any other io.Writer gets one Write per piece. The
+// engine's sink (kvsclip's internal/clipio, which package remux wraps
+// around its destination) gathers short pieces, writes vectors with one
+// system call and may write behind the caller; mp4 itself imports no
+// syscall, unsafe or runtime.
 package mp4

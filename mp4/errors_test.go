@@ -142,11 +142,11 @@ func TestWriteErrorIsStickyAndUnwrapped(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		ok   int
-		big  bool // a pass-through payload fails on its own write
+		big  bool // a large payload fails on its own write
 	}{
 		{"at WriteInit", 100, false},
 		{"inside WriteFragment", initLen + 100, false},
-		{"passed-through payload", initLen + 100, true},
+		{"large payload", initLen + 100, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w, err := NewWriter(&failWriter{ok: tt.ok, err: sinkErr}, syntheticTracks())
@@ -157,7 +157,7 @@ func TestWriteErrorIsStickyAndUnwrapped(t *testing.T) {
 				require.NoError(t, w.WriteInit())
 				f := syntheticFragment()
 				if tt.big {
-					f.Tracks[0].Samples[0].Data = make([]byte, UnvectoredGatherThreshold)
+					f.Tracks[0].Samples[0].Data = make([]byte, 64<<10)
 				}
 				// Each fragment is handed to the sink before
 				// WriteFragment returns, so its error shows there.

@@ -14,8 +14,8 @@ import (
 // sample_is_non_sync_sample, which is what players use to find random
 // access points in a fragment.
 const (
-	SampleFlagsSync    uint32 = 0x02000000
-	SampleFlagsNonSync uint32 = 0x01010000
+	sampleFlagsSync    uint32 = 0x02000000
+	sampleFlagsNonSync uint32 = 0x01010000
 )
 
 // MaxFragmentSize is the largest moof+mdat accepted, in bytes. The trun
@@ -71,9 +71,9 @@ type trafPlan struct {
 
 func sampleFlags(s *Sample) uint32 {
 	if s.Sync {
-		return SampleFlagsSync
+		return sampleFlagsSync
 	}
-	return SampleFlagsNonSync
+	return sampleFlagsNonSync
 }
 
 // plan fills p for run r (which has at least one sample) and returns an

@@ -1,17 +1,13 @@
 package mp4
 
-import (
-	"io"
-	"slices"
-)
+import "slices"
 
 // A planned clip — every fragment known from indexes before a payload is
 // read — is written by its own code rather than by Writer: its moofs are
 // made again for each request, for a byte range only those it covers, and
 // its payloads come from wherever the caller reads them. FragmentHeader
-// encodes those moofs from samples described by size (Sample.Size), and
-// Pieces sends the boxes and payloads to the sink as Writer sends a
-// fragment.
+// encodes those moofs from samples described by size (Sample.Size); the
+// caller sends the boxes and payloads to its sink.
 
 // FragmentHeader encodes the moof and mdat header of fragments whose
 // samples may be described by Sample.Size instead of Data: the bytes
@@ -62,57 +58,4 @@ func (e *FragmentHeader) Append(dst []byte, seq uint32) []byte {
 	dst = slices.Grow(dst, size)[:n+size]
 	e.h.MarshalTo(dst[n:])
 	return dst
-}
-
-// Pieces writes a sequence of byte slices to a sink the way Writer writes
-// a fragment: pieces below the sink's gather threshold (GatherThreshold)
-// are copied into a reused buffer, larger ones are passed by reference,
-// and Flush hands them to the sink in order, in one vectored write where
-// the sink takes one. A piece passed by reference must stay unchanged
-// until the next Flush returns.
-//
-// After a write error every method returns it.
-type Pieces struct {
-	w     io.Writer
-	g     gatherer
-	below int
-	err   error
-}
-
-// NewPieces returns a Pieces that writes to w.
-func NewPieces(w io.Writer) *Pieces {
-	return &Pieces{w: w, below: thresholdFor(w)}
-}
-
-// Reset makes p write to w, keeping its buffers, after the last Flush: a
-// writer of many clips reuses one Pieces.
-func (p *Pieces) Reset(w io.Writer) {
-	p.w, p.below, p.err = w, thresholdFor(w), nil
-}
-
-// Add appends b to the output. It may write what was added before, when
-// the gather buffer is full.
-func (p *Pieces) Add(b []byte) error {
-	if p.err != nil {
-		return p.err
-	}
-	if len(b) >= p.below {
-		p.g.passThrough(b)
-		return nil
-	}
-	if err := p.g.copyIn(p.w, b); err != nil {
-		p.err = err
-	}
-	return p.err
-}
-
-// Flush writes everything added to the sink.
-func (p *Pieces) Flush() error {
-	if p.err != nil {
-		return p.err
-	}
-	if err := p.g.flush(p.w); err != nil {
-		p.err = err
-	}
-	return p.err
 }

@@ -24,7 +24,7 @@ func sizesOnly(f *Fragment) *Fragment {
 }
 
 // TestPlannedWriting: a fragment written as FragmentHeader's moof and the
-// payloads through Pieces, its samples described by size, is what Writer
+// payloads after it, its samples described by size, is what Writer
 // writes; IndexedInit is NewIndexedWriter's init; a Progressive planned
 // by sizes has the header of one planned with the payloads. A Writer
 // refuses samples without Data.
@@ -45,24 +45,22 @@ func TestPlannedWriting(t *testing.T) {
 	require.NoError(t, err)
 	fh, err := NewFragmentHeader(tracks)
 	require.NoError(t, err)
-	p := NewPieces(&got)
-	require.NoError(t, p.Add(init))
+	got.Write(init)
 	for seq := uint32(1); seq <= 2; seq++ {
 		head, payload, err := fh.Plan(sizesOnly(f))
 		require.NoError(t, err)
 		moof := fh.Append(nil, seq)
 		assert.Len(t, moof, head)
-		require.NoError(t, p.Add(moof))
+		got.Write(moof)
 		var n int64
 		for _, r := range f.Tracks {
 			for _, s := range r.Samples {
-				require.NoError(t, p.Add(s.Data))
+				got.Write(s.Data)
 				n += int64(len(s.Data))
 			}
 		}
 		assert.Equal(t, n, payload)
 	}
-	require.NoError(t, p.Flush())
 	assert.Equal(t, want.Bytes(), got.Bytes())
 
 	assert.ErrorIs(t, w.WriteFragment(sizesOnly(f)), ErrInvalidFragment, "a Writer needs the payloads")

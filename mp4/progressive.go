@@ -47,17 +47,14 @@ type Progressive struct {
 	finished bool
 
 	// The writing pass.
-	w           io.Writer
-	g           gatherer
-	gatherBelow int
-	// thresholdSet says SetGatherThreshold chose gatherBelow, so
-	// WriteHeader keeps it instead of choosing one for its sink.
-	thresholdSet bool
-	next         int   // chunk to write next
-	cursor       []int // per track: samples written
-	started      bool
-	written      int64
-	err          error
+	w       io.Writer
+	vw      VectorWriter // w, when it is one
+	out     pieces
+	next    int   // chunk to write next
+	cursor  []int // per track: samples written
+	started bool
+	written int64
+	err     error
 }
 
 // sampleTable is one track's samples as Plan saw them.
@@ -110,13 +107,6 @@ func NewProgressive(tracks []Track) (*Progressive, error) {
 	return p, nil
 }
 
-// SetGatherThreshold is Writer.SetGatherThreshold for the writing pass.
-// Without it, WriteHeader picks the threshold for its sink, as NewWriter
-// does.
-func (p *Progressive) SetGatherThreshold(n int) {
-	p.gatherBelow, p.thresholdSet = max(n, 0), true
-}
-
 // Plan records the samples of one fragment. Their Data is only measured,
 // and a sample may be described by Sample.Size without Data; the caller
 // must pass the same fragment, with the same payloads, to WriteFragment in
@@ -131,6 +121,7 @@ func (p *Progressive) Plan(f *Fragment) error {
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}
+	p.out.reserve(h.trafs)
 	for i := range h.trafs {
 		r := h.trafs[i].run
 		k := p.trackIndex(r.TrackID)
@@ -561,9 +552,7 @@ func (p *Progressive) WriteHeader(w io.Writer) error {
 		return err
 	}
 	p.w, p.started = w, true
-	if !p.thresholdSet {
-		p.gatherBelow = thresholdFor(w)
-	}
+	p.vw, _ = w.(VectorWriter)
 	if _, err := w.Write(p.header); err != nil {
 		p.err = err
 		return err
@@ -574,9 +563,10 @@ func (p *Progressive) WriteHeader(w io.Writer) error {
 
 // WriteFragment writes the payloads of a fragment passed to Plan before, in
 // the same order. A sample count or size that differs from the plan is an
-// error, since the moov already went out with the planned ones. Large
-// payloads go to the io.Writer from the caller's memory, as Writer does;
-// everything is written before WriteFragment returns.
+// error, since the moov already went out with the planned ones. The
+// payloads go to the io.Writer from the caller's memory, as Writer sends
+// them; unless the VectorWriter it writes to says otherwise, everything is
+// written before WriteFragment returns.
 func (p *Progressive) WriteFragment(f *Fragment) error {
 	if p.err != nil {
 		return p.err
@@ -589,6 +579,7 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 	if err := h.plan(f, p.ids, p.descs); err != nil {
 		return err
 	}
+	p.out.reserve(h.trafs)
 	for i := range h.trafs {
 		r := h.trafs[i].run
 		k := p.trackIndex(r.TrackID)
@@ -604,20 +595,10 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 		}
 		p.cursor[k] += len(r.Samples)
 		p.next++
-		for j := range r.Samples {
-			d := r.Samples[j].Data
-			if len(d) >= p.gatherBelow {
-				p.g.passThrough(d)
-				continue
-			}
-			if err := p.g.copyIn(p.w, d); err != nil {
-				p.err = err
-				return err
-			}
-		}
+		p.out.addRun(r)
 		p.written += h.trafs[i].payload
 	}
-	if err := p.g.flush(p.w); err != nil {
+	if err := p.out.send(p.w, p.vw, nil); err != nil {
 		p.err = err
 		return err
 	}

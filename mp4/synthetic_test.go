@@ -179,9 +179,9 @@ func TestTrunLayout(t *testing.T) {
 				assert.Equal(t, w.Duration, s.Dur)
 				assert.Equal(t, w.CompositionOffset, s.CompositionTimeOffset)
 				assert.Equal(t, w.Sync, s.IsSync())
-				want := SampleFlagsNonSync
+				want := sampleFlagsNonSync
 				if w.Sync {
-					want = SampleFlagsSync
+					want = sampleFlagsSync
 				}
 				assert.Equal(t, want, s.Flags)
 			}

@@ -2,7 +2,6 @@ package mp4
 
 import (
 	"io"
-	"runtime"
 
 	"github.com/kvsclip/kvsclip/kvserr"
 )
@@ -63,32 +62,48 @@ type Fragment struct {
 	Tracks []TrackRun
 }
 
+// VectorWriter is a sink that takes a fragment in one call rather than a
+// Write per piece: the boxes the encoder wrote in front of the payloads,
+// then the payloads by reference. Writer and Progressive write to one when
+// their io.Writer is one, and the sink decides how the pieces reach the
+// operating system; the engine's (package remux) gathers short pieces,
+// writes vectors with one system call and may write behind the caller.
+type VectorWriter interface {
+	io.Writer
+	// WriteVector writes head and then every payload, in order. head
+	// is the encoder's reused buffer: the sink must copy what it keeps
+	// of it before returning. The payloads are the caller's samples
+	// (Sample.Data), which the sink may hold for as long as the
+	// caller's contract with it says.
+	WriteVector(head []byte, payloads [][]byte) error
+	// Flush writes whatever the sink still holds.
+	Flush() error
+}
+
 // Writer writes a fragmented MP4: WriteInit once, then WriteFragment for
-// each fragment, then Flush. Within a fragment it gathers small payloads
-// into a reused buffer and passes large ones through (see GatherThreshold);
-// each WriteInit and WriteFragment has handed its bytes to the underlying
-// io.Writer when it returns, so a consumer of a live clip gets the init
-// segment as soon as the tracks are known and every fragment as soon as it
-// is complete. One write call more per fragment costs nothing measurable
-// next to the megabytes of a KVS fragment.
+// each fragment, then Flush. Each WriteInit and WriteFragment has handed
+// its bytes to the underlying io.Writer when it returns, so a consumer of
+// a live clip gets the init segment as soon as the tracks are known and
+// every fragment as soon as it is complete. A fragment goes out as its
+// moof and mdat header, encoded into a reused buffer, followed by the
+// payloads as the caller gave them: in one WriteVector call to a
+// VectorWriter, else in one Write call per piece.
 //
 // After an error from the underlying io.Writer every method returns that
 // error. An invalid argument is reported without writing anything and
 // leaves the Writer usable.
 type Writer struct {
 	w        io.Writer
+	vw       VectorWriter // w, when it is one
 	trackIDs []uint32
 	// descs[i] is the number of sample descriptions of trackIDs[i].
-	descs   []uint32
-	init    []byte
-	hdr     fragmentHeader
-	g       gatherer
-	written int64
-	// gatherBelow is the sink's threshold (thresholdFor) unless
-	// SetGatherThreshold changed it.
-	gatherBelow int
-	initDone    bool
-	err         error
+	descs    []uint32
+	init     []byte
+	hdr      fragmentHeader
+	out      pieces
+	written  int64
+	initDone bool
+	err      error
 }
 
 // NewWriter returns a Writer for the given tracks, which it validates: at
@@ -112,38 +127,8 @@ func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 		ids[i] = tracks[i].ID
 		descs[i] = uint32(1 + len(tracks[i].Alternates))
 	}
-	return &Writer{w: w, trackIDs: ids, descs: descs, init: init, gatherBelow: thresholdFor(w)}, nil
-}
-
-// SetGatherThreshold sets the payload size from which samples are passed
-// through instead of gathered. The default depends on the sink: see
-// GatherThreshold. 0 passes
-// every payload through, which suits a sink that buffers by itself (a
-// bytes.Buffer, a bufio.Writer); a value above any payload gathers
-// everything. The threshold benchmarks of package bench use it to find
-// GatherThreshold.
-func (w *Writer) SetGatherThreshold(n int) {
-	w.gatherBelow = max(n, 0)
-}
-
-// SetWriteBehind makes a Writer whose sink is a file written with writev
-// (Linux, see GatherThreshold) hand each fragment to a goroutine that
-// writes it, and return at once, so that the caller's work on the next
-// fragments overlaps the writing on another core. Payloads must then stay
-// unchanged until Flush returns, not only until their WriteFragment does;
-// a write error is returned by Flush, which waits for every write. (A
-// Writer dropped without Flush writes what it was handed, and its
-// goroutine ends.) For other sinks it changes nothing, and in a process
-// that runs goroutines on one core only (GOMAXPROCS 1, as Go sets it
-// under a one-CPU affinity or container limit) it changes nothing either:
-// there the caller and the writing goroutine take turns on the one P, the
-// write holds it (a raw system call), and each turn waits for the
-// runtime to hand it over. The benchmark recording's clip took 36 ms that
-// way on one CPU against 25 ms written in line (bench/README.md).
-func (w *Writer) SetWriteBehind() {
-	if w.g.bh == nil && runtime.GOMAXPROCS(0) > 1 {
-		w.g.bh = newBehind(w)
-	}
+	vw, _ := w.(VectorWriter)
+	return &Writer{w: w, vw: vw, trackIDs: ids, descs: descs, init: init}, nil
 }
 
 // WriteInit writes the init segment (ftyp and moov). It must be called
@@ -155,10 +140,10 @@ func (w *Writer) WriteInit() error {
 	if w.initDone {
 		return kvserr.Errorf(kvserr.InvalidArgument, "init segment written twice: %w", ErrWriteOrder)
 	}
-	// Written at once rather than gathered with the first fragment: the
-	// init is the first byte a streaming consumer sees (time to first
-	// byte), and the first fragment is not complete until the next one
-	// has been read.
+	// Written at once rather than with the first fragment: the init is
+	// the first byte a streaming consumer sees (time to first byte), and
+	// the first fragment is not complete until the next one has been
+	// read.
 	if _, err := w.w.Write(w.init); err != nil {
 		w.err = err
 		return err
@@ -172,9 +157,9 @@ func (w *Writer) WriteInit() error {
 // samples, and the runs' payloads in the same order. The moof sequence
 // numbers count from 1. A fragment without any sample writes nothing.
 //
-// Payloads smaller than the gather threshold are copied into the gather
-// buffer; larger ones are written from the caller's memory. Everything is
-// written before WriteFragment returns, so f may be reused afterwards.
+// The payloads are written from the caller's memory. Unless the
+// VectorWriter it writes to says otherwise, everything is written before
+// WriteFragment returns, so f may be reused afterwards.
 func (w *Writer) WriteFragment(f *Fragment) error {
 	if w.err != nil {
 		return w.err
@@ -191,68 +176,39 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 	}
 	h.seq++
 	n := h.MarshalSize()
-	dst, err := w.g.extend(w.w, n)
-	if err != nil {
-		w.err = err
-		return err
-	}
-	h.MarshalTo(dst)
+	head := w.out.header(n)
+	h.MarshalTo(head)
+	w.out.reserve(h.trafs)
 	for i := range h.trafs {
-		run := h.trafs[i].run
-		for j := range run.Samples {
-			p := run.Samples[j].Data
-			if len(p) >= w.gatherBelow {
-				w.g.passThrough(p)
-				continue
-			}
-			if err := w.g.copyIn(w.w, p); err != nil {
-				w.err = err
-				return err
-			}
-		}
+		w.out.addRun(h.trafs[i].run)
 	}
 	w.written += int64(n) + h.payload
-	// The fragment is complete: hand it on, so output streams fragment by
-	// fragment, and caller memory is no longer referenced.
-	if err := w.g.flush(w.w); err != nil {
+	if err := w.out.send(w.w, w.vw, head); err != nil {
 		w.err = err
 		return err
 	}
 	return nil
 }
 
-// Flush writes everything gathered so far to the underlying io.Writer.
-// WriteInit and WriteFragment leave nothing behind, so Flush only reports
-// a sticky error; it stays for callers written against the gathering
-// contract.
+// Flush has the underlying io.Writer write what it holds, when it is a
+// VectorWriter. WriteInit and WriteFragment hand over everything they
+// write, so for any other io.Writer Flush only reports a sticky error.
 func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	if w.g.bh != nil {
-		if err := w.g.flush(w.w); err != nil {
+	if w.vw != nil {
+		if err := w.vw.Flush(); err != nil {
 			w.err = err
 			return err
 		}
-		if err := w.g.bh.wait(); err != nil {
-			w.err = err
-			return err
-		}
-		return nil
-	}
-	if !w.g.pending() {
-		return nil
-	}
-	if err := w.g.flush(w.w); err != nil {
-		w.err = err
-		return err
 	}
 	return nil
 }
 
 // BytesWritten returns the size of the output so far: every box written,
-// including bytes still gathered and not yet flushed. It is therefore also
-// the offset at which the next fragment will start.
+// including bytes a VectorWriter may still hold. It is therefore also the
+// offset at which the next fragment will start.
 func (w *Writer) BytesWritten() int64 {
 	return w.written
 }

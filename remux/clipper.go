@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -469,7 +470,7 @@ func (c *Clipper) writeInit(f *mkv.Fragment) error {
 		c.w = w
 		return nil
 	}
-	w, err := mp4.NewWriter(c.dst, out)
+	w, err := mp4.NewWriter(clipio.NewWriter(c.dst), out)
 	if err != nil {
 		return c.locate(err, f, 0, -1)
 	}

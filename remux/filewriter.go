@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
@@ -36,7 +37,7 @@ type File interface {
 // The clip starts at the file's offset when NewFileWriter is called, and
 // until Close returns the file does not hold a valid MP4. Fragments are
 // written in the background while the next ones are added
-// (mp4.Writer.SetWriteBehind); Close waits for those writes, also when it
+// (clipio.Writer.SetWriteBehind); Close waits for those writes, also when it
 // fails, and Abort does for a clip given up: one of them must return
 // before the file is closed.
 type FileWriter struct {
@@ -81,15 +82,16 @@ func (w *FileWriter) start(tracks []mp4.Track) (sink, error) {
 		return nil, err
 	}
 	w.room = room
-	fw, err := mp4.NewWriter(w.f, tracks)
+	// The fragments stay valid until Close (their documents are the
+	// fall-back's payloads), so they can be written while the next ones
+	// are timed.
+	out := clipio.NewWriter(w.f)
+	out.SetWriteBehind()
+	fw, err := mp4.NewWriter(out, tracks)
 	if err != nil {
 		return nil, err
 	}
 	fw.SkipInit()
-	// The fragments stay valid until Close (their documents are the
-	// fall-back's payloads), so they can be written while the next ones
-	// are timed.
-	fw.SetWriteBehind()
 	w.fw = fw
 	w.lay.startIndex(tracks)
 	return fileSink{w}, nil

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -576,7 +577,7 @@ func (pc *PlannedClip) writer() (*clipWriter, error) {
 		return cw, nil
 	}
 	pc.mu.Unlock()
-	cw := &clipWriter{pc: pc, out: mp4.NewPieces(nil)}
+	cw := &clipWriter{pc: pc, out: clipio.NewWriter(nil)}
 	if pc.format != FormatMP4 {
 		fh, err := mp4.NewFragmentHeader(pc.mtracks)
 		if err != nil {
@@ -594,7 +595,7 @@ type clipWriter struct {
 	pc         *PlannedClip
 	ctx        context.Context
 	src        Payloads
-	out        *mp4.Pieces
+	out        *clipio.Writer
 	start, end int64
 	fh         *mp4.FragmentHeader
 	frag       mp4.Fragment

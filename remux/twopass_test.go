@@ -34,7 +34,6 @@ func twoPassClip(data []byte, opts *Options, format Format, configs ...*mkv.Head
 		if err != nil {
 			return nil, err
 		}
-		w.SetGatherThreshold(0)
 		if err := w.WriteInit(); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvserr"
 )
 
@@ -14,7 +15,7 @@ import (
 // whole file first and keeps every fragment's block list (about 80 bytes
 // a frame) until the clip is written: at 64 GiB — some 18 hours of
 // 8 Mbit/s video — that is a few hundred MB, and beyond it memory rather
-// than the mapping becomes the problem. (On 32-bit platforms mapFile also
+// than the mapping becomes the problem. (On 32-bit platforms clipio.MapFile also
 // refuses what does not fit an int.) A larger recording can still be
 // clipped as a stream: `cat big.mkv | kvsclip clip -` reads it through the
 // streaming reader in about two fragments of memory.
@@ -66,13 +67,13 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 		}
 		in.close = f.Close
 	}
-	data, unmap, err := mapFile(f)
+	data, unmap, err := clipio.MapFile(f, checkSize)
 	if err != nil {
 		in.close()
 		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", name, err)
 	}
 	if data == nil {
-		tunePipe(f)
+		clipio.TunePipe(f)
 		if in.stream, err = Sniff(name, f); err != nil {
 			in.close()
 			return nil, err

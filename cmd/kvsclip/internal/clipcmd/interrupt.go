@@ -13,7 +13,7 @@ import (
 var errInterrupted = errors.New("interrupted")
 
 // interruptBufSize is the size of each of the two buffers an interruptible
-// stream reads into: the 1 MiB of a tuned pipe (tunePipe) in four reads.
+// stream reads into: the 1 MiB of a tuned pipe (clipio.TunePipe) in four reads.
 const interruptBufSize = 256 << 10
 
 // interruptible reads a stream on a goroutine of its own, so that a

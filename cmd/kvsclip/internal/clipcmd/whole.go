@@ -5,18 +5,19 @@ import (
 	"os"
 
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
 // reading is a clip of every fragment of mapped inputs into a file of
 // ours, made as the inputs are read (reading.clip), and for a single input
 // the goroutine that drops the pages of the mapping the clip has written
-// (releaser).
+// (clipio.Releaser).
 type reading struct {
 	ins   []*input
 	opts  remux.ClipOptions // of the clip, for planning it again
 	total int64             // bytes of all inputs
-	rel   *releaser         // nil with several inputs
+	rel   *clipio.Releaser  // nil with several inputs
 }
 
 // startReading prepares the clip of ins, which must all be mapped, with
@@ -27,7 +28,7 @@ func startReading(ins []*input, opts *remux.ClipOptions) *reading {
 		rd.total += int64(len(in.data))
 	}
 	if len(ins) == 1 {
-		rd.rel = newReleaser(ins[0].data)
+		rd.rel = clipio.NewReleaser(ins[0].data)
 	}
 	return rd
 }
@@ -37,7 +38,7 @@ func startReading(ins []*input, opts *remux.ClipOptions) *reading {
 // caller finishes the output.
 func (rd *reading) releaseAll() {
 	if rd.rel != nil {
-		rd.rel.all()
+		rd.rel.All()
 	}
 }
 
@@ -45,7 +46,7 @@ func (rd *reading) releaseAll() {
 // the mappings may go after it.
 func (rd *reading) wait() {
 	if rd.rel != nil {
-		rd.rel.close()
+		rd.rel.Close()
 	}
 }
 
@@ -74,11 +75,10 @@ func (rd *reading) wait() {
 // time. A mapped input that faults (a file cut short under us) panics
 // here, and the caller must recover it (recoverFault).
 func (rd *reading) clip(newWriter func(room int) (*remux.FileWriter, error), out *os.File) (*remux.FileWriter, *plannedClip, dedup.Selection, error) {
-	preallocate(out, preallocation(rd.total))
+	clipio.Preallocate(out, preallocation(rd.total))
 	var (
 		c      *remux.FileWriter
 		addErr error
-		starts []int64 // where each fragment added begins in the input
 	)
 	frags, err := readInputs(rd.ins, func(f inputFragment) {
 		if addErr != nil {
@@ -92,13 +92,9 @@ func (rd *reading) clip(newWriter func(room int) (*remux.FileWriter, error), out
 		addErr = c.Add(f.f, f.doc)
 		if rd.rel != nil && addErr == nil && len(f.f.Blocks) > 0 {
 			// The clipper holds f back, and the writes of the
-			// fragments before it may still be queued (mp4 write
-			// behind): what lies before the fragment writesLag
-			// places back has been written.
-			starts = append(starts, f.f.Blocks[0].Offset)
-			if len(starts) > writesLag {
-				rd.rel.upTo(starts[len(starts)-1-writesLag])
-			}
+			// fragments before it may still be queued (write
+			// behind): the releaser knows how far back that goes.
+			rd.rel.Added(f.f.Blocks[0].Offset)
 		}
 	})
 	if err != nil {
@@ -189,100 +185,4 @@ func restart(out *os.File) error {
 	}
 	_, err := out.Seek(0, io.SeekStart)
 	return err
-}
-
-// releaser drops the pages of a mapped input that the clip has written
-// (madvise MADV_DONTNEED), on a goroutine of its own. Tearing down the
-// page table entries of a mapping costs about 1.5 ms for 70 MB on the
-// benchmark machine (bench/README.md); done at the end, by munmap or the
-// process's exit, that time adds to the run, while done here it overlaps
-// the writes, on the second core. Dropping is safe whatever comes after:
-// the file's data stay in the page cache, and touching a dropped page
-// again — a clip made a second time — faults it back in.
-//
-// The goroutine starts with the first notice, writesLag fragments into
-// the clip: started with the clip, it was one more thread to start while
-// the first fragments are read and the binary's other packages still
-// initialize, and the first write came about 0.3 ms later.
-type releaser struct {
-	data    []byte
-	ch      chan int64
-	sent    int64         // the last notice sent (the writer's side)
-	running bool          // run's goroutine has started (the writer's side)
-	ended   chan struct{} // closed when run's goroutine has ended, or at close if it never ran
-	done    int64         // bytes from the start already dropped (run's side)
-}
-
-// writesLag is how many fragments the written bytes may trail the fragment
-// just added: the clipper holds that one back for its durations, the mp4
-// writer's write-behind (mp4.Writer.SetWriteBehind) may still hold the
-// batches of two more, and a fragment whose small payloads overflow a
-// gather buffer takes two batches. Dropping pages too early costs time
-// (faulting them in again), never bytes.
-const writesLag = 5
-
-// releaseBatch is the least a release drops: one madvise call and one
-// TLB shootdown per 4 MiB rather than per fragment.
-const releaseBatch = 4 << 20
-
-func newReleaser(data []byte) *releaser {
-	return &releaser{data: data, ch: make(chan int64, 1024), ended: make(chan struct{})}
-}
-
-// notify hands a notice to run, starting its goroutine with the first.
-func (r *releaser) notify(off int64) bool {
-	if !r.running {
-		r.running = true
-		go func() {
-			defer close(r.ended)
-			r.run()
-		}()
-	}
-	select {
-	case r.ch <- off:
-		return true
-	default:
-		return false
-	}
-}
-
-// upTo says that the bytes of the input before off are no longer needed.
-// It never blocks the writer: a full queue drops the notice, and a later
-// one covers it. Notices come a batch apart: each wakes the releaser's
-// thread, which on a virtual machine costs the writer an interrupt.
-func (r *releaser) upTo(off int64) {
-	if off-r.sent < releaseBatch {
-		return
-	}
-	if r.notify(off) {
-		r.sent = off
-	}
-}
-
-// all says that no byte of the input is needed any more.
-func (r *releaser) all() {
-	r.notify(int64(len(r.data)) + releaseBatch)
-}
-
-// close ends run and returns once it has ended.
-func (r *releaser) close() {
-	close(r.ch)
-	if !r.running {
-		close(r.ended)
-	}
-	<-r.ended
-}
-
-// run drops pages as notices come, until close.
-func (r *releaser) run() {
-	page := int64(os.Getpagesize())
-	for off := range r.ch {
-		last := off > int64(len(r.data)) // from all
-		end := min(off, int64(len(r.data))) / page * page
-		if end-r.done < releaseBatch && !last {
-			continue
-		}
-		dropPages(r.data[r.done:end])
-		r.done = end
-	}
 }

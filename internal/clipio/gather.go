@@ -1,11 +1,11 @@
-package mp4
+package clipio
 
 import "io"
 
-// GatherThreshold is the payload size from which a sample is handed to the
+// gatherThreshold is the payload size from which a sample is handed to the
 // sink as its own slice instead of being copied into the gather buffer.
 //
-// It was set by measurement, BenchmarkGatherThreshold in package bench:
+// It was set by measurement, BenchmarkGatherThreshold (threshold_test.go):
 // 2 s fragments of video frames of one mean size, written with every frame
 // gathered and with every frame passed through, to a file (one writev per
 // fragment, see writev_linux.go) and to loopback TCP (net.Buffers). On the
@@ -22,16 +22,16 @@ import "io"
 // and a connection with a descriptor (*net.TCPConn, *net.UnixConn), written
 // with writev(2) (writev_linux.go); elsewhere, a net.Conn (net.Buffers).
 // Any other sink gets one Write call per piece, and for those
-// UnvectoredGatherThreshold applies — except io.Discard, to which every
+// unvectoredGatherThreshold applies — except io.Discard, to which every
 // payload is passed, since writing to it costs nothing.
-const GatherThreshold = 8 << 10
+const gatherThreshold = 8 << 10
 
-// UnvectoredGatherThreshold is the gather threshold for sinks that get one
+// unvectoredGatherThreshold is the gather threshold for sinks that get one
 // Write call per piece (an http.ResponseWriter, a bufio.Writer, any
 // wrapper). The same benchmark with one write(2) per passed frame to a file
 // put the break-even between 64 and 128 KiB on the development machine:
 // below it, a call per frame costs more than copying the frame.
-const UnvectoredGatherThreshold = 64 << 10
+const unvectoredGatherThreshold = 64 << 10
 
 // thresholdFor returns the gather threshold for sink w.
 func thresholdFor(w io.Writer) int {
@@ -39,13 +39,13 @@ func thresholdFor(w io.Writer) int {
 	case w == io.Discard:
 		return 0
 	case takesVectors(w):
-		return GatherThreshold
+		return gatherThreshold
 	}
-	return UnvectoredGatherThreshold
+	return unvectoredGatherThreshold
 }
 
 // gatherBufferSize is the capacity of the reused gather buffer. Only
-// payloads under GatherThreshold are copied into it, plus the moof: a 2 s
+// payloads under gatherThreshold are copied into it, plus the moof: a 2 s
 // fragment of 48 kHz AAC gathers about 40 KB, so 256 KiB holds a fragment's
 // small pieces with room to spare and a fragment stays one vectored write.
 // A stream of many tiny frames fills it and flushes mid-fragment, which

@@ -1,4 +1,4 @@
-package clipcmd
+package clipio
 
 import (
 	"os"
@@ -12,8 +12,9 @@ import (
 // about sixteen times less often.
 const pipeSize = 1 << 20
 
-// tunePipe enlarges the buffer of f when it is a pipe; failure is harmless.
-func tunePipe(f *os.File) {
+// TunePipe enlarges the buffer of f when it is a pipe (see pipeSize);
+// failure is harmless.
+func TunePipe(f *os.File) {
 	st, err := f.Stat()
 	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {
 		return

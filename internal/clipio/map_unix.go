@@ -1,6 +1,6 @@
 //go:build unix
 
-package clipcmd
+package clipio
 
 import (
 	"io"
@@ -8,14 +8,15 @@ import (
 	"syscall"
 )
 
-// mapFile maps f read-only. It returns nil data when f is better read as a
-// stream, and an error only for a file too large to map.
-func mapFile(f *os.File) (data []byte, unmap func() error, err error) {
+// MapFile maps f read-only. It returns nil data when f is better read as a
+// stream, and an error only when check, given the file's size, refuses it
+// (a file too large to map).
+func MapFile(f *os.File, check func(size int64) error) (data []byte, unmap func() error, err error) {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 		return nil, nil, nil
 	}
-	if err := checkSize(st.Size()); err != nil {
+	if err := check(st.Size()); err != nil {
 		return nil, nil, err
 	}
 	// A file opened elsewhere may not be at offset 0 (stdin after another

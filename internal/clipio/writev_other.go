@@ -1,6 +1,6 @@
 //go:build !linux
 
-package mp4
+package clipio
 
 import (
 	"io"

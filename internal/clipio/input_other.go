@@ -1,11 +1,11 @@
 //go:build !linux
 
-package clipcmd
+package clipio
 
 import "os"
 
-// tunePipe leaves pipes as they are outside Linux.
-func tunePipe(*os.File) {}
+// TunePipe leaves pipes as they are outside Linux.
+func TunePipe(*os.File) {}
 
 // adviseSequential gives no advice outside Linux.
 func adviseSequential([]byte) {}

@@ -1,4 +1,4 @@
-package mp4
+package clipio
 
 import (
 	"runtime"
@@ -23,7 +23,7 @@ import (
 // writes as the slow side, the waiting one keeps the writer busy while the
 // caller, finding a batch free (waitFree), catches up. More were measured no
 // faster: each costs a gather buffer, and the pages of the mapped input
-// must stay mapped that many fragments longer (cmd/kvsclip's releaser).
+// must stay mapped that many fragments longer (Releaser, writesLag).
 const behindBatches = 3
 
 // The caller waits for a free batch by polling: freePolls times, a pause

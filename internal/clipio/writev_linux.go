@@ -1,4 +1,4 @@
-package mp4
+package clipio
 
 import (
 	"io"
@@ -16,9 +16,8 @@ const maxIovecs = 1024
 // vectored writes for network connections (net.Buffers); for a file it
 // would make one write call per piece, and on the development machine a
 // write call costs as much as copying several kilobytes. Connections are
-// written the same way so that this package need not import net, which
-// would make every package importing it initialize after net (see
-// cmd/kvsclip's head start).
+// written the same way, through the descriptor their SyscallConn gives, so
+// files and sockets share one path.
 //
 // Everything is reused: the iovec array, and the callback handed to
 // RawConn.Write, which is a method value made once, so a flush allocates
@@ -32,9 +31,6 @@ type fileWriter struct {
 	n    int64
 	err  error
 	call func(fd uintptr) bool
-	// regular says f is a regular file, written with a raw system call
-	// (see writev).
-	regular bool
 }
 
 // rawSink is a sink with a descriptor to writev to: an *os.File, a
@@ -67,9 +63,6 @@ func (g *gatherer) vectoredFile(w io.Writer) *fileWriter {
 	fw := &fileWriter{sink: w, rc: rc}
 	if f, ok := w.(*os.File); ok {
 		fw.name = f.Name()
-		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-			fw.regular = true
-		}
 	}
 	fw.call = fw.writev
 	g.fw = fw
@@ -115,24 +108,15 @@ func (fw *fileWriter) writev(fd uintptr) bool {
 		fw.vec = fw.vec[:0]
 		return true
 	}
-	iov, cnt := uintptr(unsafe.Pointer(&fw.iov[0])), uintptr(len(fw.iov))
-	var r uintptr
-	var errno syscall.Errno
-	if fw.regular {
-		// A write to a regular file copies into the page cache and
-		// returns; it does not wait for a peer as a pipe or a socket
-		// can. Made as a raw call, it keeps the goroutine's P: made as
-		// an ordinary one, a write of a 2 MB fragment outlasts the
-		// 20 µs after which the scheduler hands the P to another
-		// thread, and taking it back costs thread switches at every
-		// fragment — 0.6 ms of the 22 ms the benchmark recording
-		// takes (bench/README.md). What it gives up: while a write
-		// waits on a stalled disk, that P runs nothing else and a
-		// garbage collection cannot start.
-		r, _, errno = syscall.RawSyscall(syscall.SYS_WRITEV, fd, iov, cnt)
-	} else {
-		r, _, errno = syscall.Syscall(syscall.SYS_WRITEV, fd, iov, cnt)
-	}
+	// An ordinary system call, not a raw one, also for a regular file:
+	// the write of a 2 MB fragment outlasts the 20 µs after which the
+	// scheduler hands the goroutine's P to another thread, and taking it
+	// back costs thread switches (about 0.6 ms of the 22 ms the benchmark
+	// recording took that way, bench/README.md), but a raw call would
+	// hold the P through a write that waits on a stalled disk, and no
+	// garbage collection could start meanwhile.
+	r, _, errno := syscall.Syscall(syscall.SYS_WRITEV, fd,
+		uintptr(unsafe.Pointer(&fw.iov[0])), uintptr(len(fw.iov)))
 	switch errno {
 	case 0:
 	case syscall.EAGAIN:

@@ -1,6 +1,6 @@
 //go:build linux
 
-package mp4
+package clipio
 
 import (
 	"bytes"
@@ -24,31 +24,47 @@ func twoProcs(t *testing.T) {
 	}
 }
 
-// writeFile writes the real-media clip's fragments to a new file, with
-// write-behind or not, and returns the file's bytes.
+// clip is a run of fragments as mp4 hands them to a Writer, and the bytes
+// they make.
+type clip struct {
+	fragments []*fragment
+	data      []byte
+}
+
+// testClip is 8 fragments of large and small pieces: about 300 KB each,
+// so the writes take their time and the batches get used.
+func testClip() clip {
+	var c clip
+	for i := range 8 {
+		f := mixedFragment(64<<10, 400+i, 20<<10, 9000, 400, 128<<10, 300, 60<<10)
+		c.fragments = append(c.fragments, f)
+		c.data = append(c.data, f.bytes()...)
+	}
+	return c
+}
+
+// writeFile writes the clip's fragments to a new file, with write-behind
+// or not, and returns the file's bytes.
 func writeFile(t *testing.T, c clip, behind bool, gatherBelow int) []byte {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "out.mp4")
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	defer f.Close()
-	w, err := NewWriter(f, c.tracks)
-	require.NoError(t, err)
+	w := NewWriter(f)
 	if behind {
 		twoProcs(t)
 		w.SetWriteBehind()
 		require.NotNil(t, w.g.bh)
 	}
-	w.SetGatherThreshold(gatherBelow)
-	require.NoError(t, w.WriteInit())
-	for i := range c.fragments {
-		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+	w.below = gatherBelow
+	for _, fr := range c.fragments {
+		require.NoError(t, w.WriteVector(fr.head, fr.payloads))
 	}
 	require.NoError(t, w.Flush())
 	require.NoError(t, f.Close())
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	assert.EqualValues(t, w.BytesWritten(), len(b))
 	return b
 }
 
@@ -56,8 +72,8 @@ func writeFile(t *testing.T, c clip, behind bool, gatherBelow int) []byte {
 // in line, with the gather buffer in use (every payload gathered), unused
 // (every payload passed through) and mixed.
 func TestWriteBehindSameBytes(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
-	for _, below := range []int{0, GatherThreshold, 1 << 30} {
+	c := testClip()
+	for _, below := range []int{0, gatherThreshold, 1 << 30} {
 		want := writeFile(t, c, false, below)
 		assert.Equal(t, c.data, want, "a file gets what any writer gets")
 		got := writeFile(t, c, true, below)
@@ -65,16 +81,20 @@ func TestWriteBehindSameBytes(t *testing.T) {
 	}
 }
 
-// fragmentsBehind returns a Writer of fragments only (SkipInit) to f,
-// written behind.
-func fragmentsBehind(t *testing.T, f *os.File, tracks []Track) *Writer {
+// fileBehind returns a Writer to f, written behind.
+func fileBehind(t *testing.T, f *os.File) *Writer {
 	twoProcs(t)
-	w, err := NewWriter(f, tracks)
-	require.NoError(t, err)
+	w := NewWriter(f)
 	w.SetWriteBehind()
 	require.NotNil(t, w.g.bh)
-	w.SkipInit()
 	return w
+}
+
+// size returns the size of the file f.
+func size(t *testing.T, f *os.File) int64 {
+	st, err := f.Stat()
+	require.NoError(t, err)
+	return st.Size()
 }
 
 // goroutinesSettle waits for the goroutine count to come down to want.
@@ -94,44 +114,40 @@ func goroutinesSettle(t *testing.T, want int) {
 // again with the next fragment, and ends when a Writer is dropped without
 // Flush — after writing what it was handed.
 func TestWriteBehindGoroutine(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
+	c := testClip()
 	before := runtime.NumGoroutine()
 	dir := t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "a.mp4"))
 	require.NoError(t, err)
 	defer f.Close()
-	w := fragmentsBehind(t, f, c.tracks)
-	require.NoError(t, w.WriteFragment(&c.fragments[0]))
+	w := fileBehind(t, f)
+	require.NoError(t, w.WriteVector(c.fragments[0].head, c.fragments[0].payloads))
 	require.NoError(t, w.Flush())
 	// Flush returns once the goroutine has said it is done; it exits
 	// just after.
 	goroutinesSettle(t, before) // Flush ends it
-	require.NoError(t, w.WriteFragment(&c.fragments[1]))
+	require.NoError(t, w.WriteVector(c.fragments[1].head, c.fragments[1].payloads))
 	require.NoError(t, w.Flush())
-	st, err := f.Stat()
-	require.NoError(t, err)
-	assert.EqualValues(t, w.BytesWritten(), st.Size())
+	assert.EqualValues(t, len(c.fragments[0].bytes())+len(c.fragments[1].bytes()), size(t, f))
 
 	g, err := os.Create(filepath.Join(dir, "b.mp4"))
 	require.NoError(t, err)
 	defer g.Close()
 	func() {
-		w := fragmentsBehind(t, g, c.tracks)
-		for i := range 3 {
-			require.NoError(t, w.WriteFragment(&c.fragments[i]))
+		w := fileBehind(t, g)
+		for _, fr := range c.fragments[:3] {
+			require.NoError(t, w.WriteVector(fr.head, fr.payloads))
 		}
 	}()
 	goroutinesSettle(t, before)
-	st, err = g.Stat()
-	require.NoError(t, err)
-	assert.Positive(t, st.Size(), "what was handed over is written")
+	assert.Positive(t, size(t, g), "what was handed over is written")
 }
 
 // TestWriteBehindStalledSink: with a sink that takes its time (a pipe of
 // one page read slowly), the caller waits for free batches longer than it
 // polls, then blocks until the writer frees one; the bytes come out whole.
 func TestWriteBehindStalledSink(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
+	c := testClip()
 	require.GreaterOrEqual(t, len(c.fragments), behindBatches+1)
 	r, pw, err := os.Pipe()
 	require.NoError(t, err)
@@ -158,12 +174,10 @@ func TestWriteBehindStalledSink(t *testing.T) {
 		}
 	}()
 	twoProcs(t)
-	w, err := NewWriter(pw, c.tracks)
-	require.NoError(t, err)
+	w := NewWriter(pw)
 	w.SetWriteBehind()
-	require.NoError(t, w.WriteInit())
-	for i := range c.fragments {
-		require.NoError(t, w.WriteFragment(&c.fragments[i]))
+	for _, fr := range c.fragments {
+		require.NoError(t, w.WriteVector(fr.head, fr.payloads))
 	}
 	require.NoError(t, w.Flush())
 	require.NoError(t, pw.Close())
@@ -173,43 +187,41 @@ func TestWriteBehindStalledSink(t *testing.T) {
 
 // TestWriteBehindError: a failed write is Flush's error, and sticks.
 func TestWriteBehindError(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
+	c := testClip()
 	path := filepath.Join(t.TempDir(), "ro.mp4")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
 	f, err := os.Open(path) // read-only: writev fails with EBADF
 	require.NoError(t, err)
 	defer f.Close()
-	w := fragmentsBehind(t, f, c.tracks)
-	for i := range c.fragments {
-		require.NoError(t, w.WriteFragment(&c.fragments[i]), "errors wait for Flush")
+	w := fileBehind(t, f)
+	for _, fr := range c.fragments {
+		require.NoError(t, w.WriteVector(fr.head, fr.payloads), "errors wait for Flush")
 	}
 	err = w.Flush()
 	require.Error(t, err)
 	var pe *os.PathError
 	assert.ErrorAs(t, err, &pe)
 	assert.Equal(t, err, w.Flush(), "sticky")
-	assert.Equal(t, err, w.WriteFragment(&c.fragments[0]))
+	assert.Equal(t, err, w.WriteVector(c.fragments[0].head, c.fragments[0].payloads))
 }
 
 // TestWriteBehindOneProc: with goroutines on one P, SetWriteBehind leaves
 // the Writer writing in line: each fragment is in the file when
 // WriteFragment returns, and a write error is WriteFragment's.
 func TestWriteBehindOneProc(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
+	c := testClip()
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	f, err := os.Create(filepath.Join(t.TempDir(), "a.mp4"))
 	require.NoError(t, err)
 	defer f.Close()
-	w, err := NewWriter(f, c.tracks)
-	require.NoError(t, err)
+	w := NewWriter(f)
 	w.SetWriteBehind()
 	assert.Nil(t, w.g.bh)
-	require.NoError(t, w.WriteInit())
-	for i := range c.fragments {
-		require.NoError(t, w.WriteFragment(&c.fragments[i]))
-		st, err := f.Stat()
-		require.NoError(t, err)
-		assert.EqualValues(t, w.BytesWritten(), st.Size(), "fragment %d written in line", i)
+	var n int
+	for i, fr := range c.fragments {
+		require.NoError(t, w.WriteVector(fr.head, fr.payloads))
+		n += len(fr.bytes())
+		assert.EqualValues(t, n, size(t, f), "fragment %d written in line", i)
 	}
 	require.NoError(t, w.Flush())
 	b, err := os.ReadFile(f.Name())
@@ -219,26 +231,24 @@ func TestWriteBehindOneProc(t *testing.T) {
 	ro, err := os.Open(f.Name()) // read-only: writev fails with EBADF
 	require.NoError(t, err)
 	defer ro.Close()
-	w, err = NewWriter(ro, c.tracks)
-	require.NoError(t, err)
+	w = NewWriter(ro)
 	w.SetWriteBehind()
-	w.SkipInit()
 	var pe *os.PathError
-	assert.ErrorAs(t, w.WriteFragment(&c.fragments[0]), &pe, "the error comes with the write")
+	assert.ErrorAs(t, w.WriteVector(c.fragments[0].head, c.fragments[0].payloads), &pe, "the error comes with the write")
 }
 
 // TestWriteBehindOtherSinks: only a file written with writev goes behind;
 // a buffer gets its bytes before WriteFragment returns, as without it.
 func TestWriteBehindOtherSinks(t *testing.T) {
-	c := writeClip(t, clipConfigs[0])
+	c := testClip()
 	var b bytes.Buffer
-	w, err := NewWriter(&b, c.tracks)
-	require.NoError(t, err)
+	w := NewWriter(&b)
 	w.SetWriteBehind()
-	require.NoError(t, w.WriteInit())
-	for i := range c.fragments {
-		require.NoError(t, w.WriteFragment(&c.fragments[i]))
-		assert.EqualValues(t, w.BytesWritten(), b.Len())
+	var n int
+	for _, fr := range c.fragments {
+		require.NoError(t, w.WriteVector(fr.head, fr.payloads))
+		n += len(fr.bytes())
+		assert.Equal(t, n, b.Len())
 	}
 	require.NoError(t, w.Flush())
 	assert.Equal(t, c.data, b.Bytes())
