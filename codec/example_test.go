@@ -20,13 +20,13 @@ func ExampleParseTrack() {
 		panic(err)
 	}
 	fmt.Printf("%s %dx%d profile %d level %d, %d-byte NAL lengths\n",
-		video.Codec, video.Width, video.Height, video.AVC.Profile, video.AVC.Level, video.AVC.LengthSize)
+		video.SampleEntry, video.Width, video.Height, video.AVC.Profile, video.AVC.Level, video.AVC.LengthSize)
 
 	audio, err := codec.ParseTrack("A_AAC", []byte{0x11, 0x90}, codec.Hint{SamplingFrequency: 48000, Channels: 2})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%s %d Hz %d ch, %d samples per frame\n", audio.Codec, audio.SampleRate, audio.Channels, audio.FrameLength)
+	fmt.Printf("%s %d Hz %d ch, %d samples per frame\n", audio.SampleEntry, audio.SampleRate, audio.Channels, audio.FrameLength)
 
 	_, err = codec.ParseTrack("V_VP9", []byte{1}, codec.Hint{})
 	fmt.Println(kvserr.KindOf(err))

@@ -65,8 +65,8 @@ func FuzzParseTrack(f *testing.F) {
 				tr.G711.Channels != tr.Channels || tr.FrameLength != 0 || tr.Kind != Audio {
 				t.Fatalf("G.711 facts out of range: %+v", tr)
 			}
-			if (tr.Codec == "alaw") != (tr.G711.FormatTag == WaveFormatALaw) {
-				t.Fatalf("codec %s for tag %d", tr.Codec, tr.G711.FormatTag)
+			if (tr.SampleEntry == "alaw") != (tr.G711.FormatTag == WaveFormatALaw) {
+				t.Fatalf("codec %s for tag %d", tr.SampleEntry, tr.G711.FormatTag)
 			}
 		case tr.Kind == Video:
 			c := tr.AVC
@@ -112,8 +112,8 @@ func FuzzParseTrack(f *testing.F) {
 // range, and a record that reads back to itself.
 func checkFuzzedHEVC(t *testing.T, tr *Track) {
 	c := tr.HEVC
-	if tr.Kind != Video || tr.Codec != c.SampleEntry() {
-		t.Fatalf("kind %v codec %s", tr.Kind, tr.Codec)
+	if tr.Kind != Video || tr.SampleEntry != c.SampleEntry() {
+		t.Fatalf("kind %v codec %s", tr.Kind, tr.SampleEntry)
 	}
 	if !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
 		t.Fatalf("length size %d", c.LengthSize)
@@ -133,7 +133,7 @@ func checkFuzzedHEVC(t *testing.T, tr *Track) {
 	if err != nil {
 		t.Fatalf("own record rejected: %v", err)
 	}
-	if !bytes.Equal(again.HEVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.Codec != tr.Codec {
+	if !bytes.Equal(again.HEVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.SampleEntry != tr.SampleEntry {
 		t.Fatal("record does not round-trip")
 	}
 }
@@ -171,7 +171,7 @@ func FuzzAVCConfig(f *testing.F) {
 		if err != nil {
 			t.Fatalf("own record rejected: %v", err)
 		}
-		if !bytes.Equal(again.AVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.Codec != tr.Codec {
+		if !bytes.Equal(again.AVC.Record, c.Record) || again.Width != tr.Width || again.Height != tr.Height || again.SampleEntry != tr.SampleEntry {
 			t.Fatal("record does not round-trip")
 		}
 	})
@@ -303,7 +303,7 @@ func FuzzHEVCFrame(f *testing.F) {
 		}
 		if len(vps) > 0 && len(sps) > 0 && len(pps) > 0 {
 			if c, err := NewHEVCConfig(vps, sps, pps); err == nil {
-				checkFuzzedHEVC(t, &Track{Kind: Video, Codec: c.SampleEntry(), HEVC: c,
+				checkFuzzedHEVC(t, &Track{Kind: Video, SampleEntry: c.SampleEntry(), HEVC: c,
 					Width: uint16(c.SPSInfo.Width), Height: uint16(c.SPSInfo.Height)})
 			}
 		}

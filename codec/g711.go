@@ -125,11 +125,11 @@ func parseG711Track(codecID string, private []byte) (*Track, error) {
 		return nil, invalidCPD("G.711 WAVEFORMATEX nBlockAlign %d is neither 0 nor the channel count %d", w.BlockAlign, w.Channels)
 	}
 	return &Track{
-		Kind:       Audio,
-		Codec:      name,
-		CodecID:    codecID,
-		SampleRate: w.SamplesPerSec,
-		Channels:   w.Channels,
-		G711:       &G711Config{FormatTag: w.FormatTag, Channels: w.Channels},
+		Kind:        Audio,
+		SampleEntry: name,
+		CodecID:     codecID,
+		SampleRate:  w.SamplesPerSec,
+		Channels:    w.Channels,
+		G711:        &G711Config{FormatTag: w.FormatTag, Channels: w.Channels},
 	}, nil
 }

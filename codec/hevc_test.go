@@ -132,7 +132,7 @@ func TestRealHEVC(t *testing.T) {
 			s := encodeX265(t, tc.size, tc.pixFmt)
 			tr, err := ParseTrack(CodecIDHEVC, s.private, Hint{})
 			require.NoError(t, err)
-			assert.Equal(t, "hvc1", tr.Codec)
+			assert.Equal(t, "hvc1", tr.SampleEntry)
 			c := tr.HEVC
 			probe := probeVideo(t, s.path)
 			assert.Equal(t, probe["width"], strconv.Itoa(int(tr.Width)))
@@ -204,7 +204,7 @@ func TestHEVCAnnexBCodecPrivate(t *testing.T) {
 	ab := annexBOf(c.VPS[0], []byte{0x4e, 0x01, 0x05, 0x01, 0x80}, c.SPS[0], c.PPS[0])
 	tr, err := ParseTrack(CodecIDHEVC, ab, Hint{})
 	require.NoError(t, err)
-	assert.Equal(t, "hvc1", tr.Codec)
+	assert.Equal(t, "hvc1", tr.SampleEntry)
 	assert.Equal(t, 0, tr.HEVC.LengthSize)
 	assert.Equal(t, c.SPSInfo, tr.HEVC.SPSInfo)
 	assert.Equal(t, c.HEVCProfile, tr.HEVC.HEVCProfile)

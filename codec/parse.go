@@ -81,12 +81,12 @@ func parseAVCTrack(codecID string, private []byte) (*Track, error) {
 		return nil, err
 	}
 	return &Track{
-		Kind:    Video,
-		Codec:   "avc1",
-		CodecID: codecID,
-		Width:   uint16(cfg.SPSInfo.Width),
-		Height:  uint16(cfg.SPSInfo.Height),
-		AVC:     cfg,
+		Kind:        Video,
+		SampleEntry: "avc1",
+		CodecID:     codecID,
+		Width:       uint16(cfg.SPSInfo.Width),
+		Height:      uint16(cfg.SPSInfo.Height),
+		AVC:         cfg,
 	}, nil
 }
 
@@ -108,12 +108,12 @@ func parseHEVCTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 		return nil, err
 	}
 	t := &Track{
-		Kind:    Video,
-		Codec:   cfg.SampleEntry(),
-		CodecID: codecID,
-		Width:   uint16(cfg.SPSInfo.Width),
-		Height:  uint16(cfg.SPSInfo.Height),
-		HEVC:    cfg,
+		Kind:        Video,
+		SampleEntry: cfg.SampleEntry(),
+		CodecID:     codecID,
+		Width:       uint16(cfg.SPSInfo.Width),
+		Height:      uint16(cfg.SPSInfo.Height),
+		HEVC:        cfg,
 	}
 	if len(cfg.SPS) == 0 && hint.PixelWidth <= MaxHEVCPictureDimension && hint.PixelHeight <= MaxHEVCPictureDimension {
 		t.Width, t.Height = uint16(hint.PixelWidth), uint16(hint.PixelHeight)
@@ -187,7 +187,7 @@ func parseAACTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 	}
 	return &Track{
 		Kind:        Audio,
-		Codec:       "mp4a",
+		SampleEntry: "mp4a",
 		CodecID:     codecID,
 		SampleRate:  asc.OutputSampleRate,
 		Channels:    ch,

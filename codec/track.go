@@ -14,9 +14,9 @@ const (
 // CodecPrivate by ParseTrack and is not changed afterwards.
 type Track struct {
 	Kind Kind
-	// Codec is the MP4 sample entry type: "avc1", "hvc1", "hev1", "mp4a",
+	// SampleEntry is the MP4 sample entry type: "avc1", "hvc1", "hev1", "mp4a",
 	// "alaw" or "ulaw".
-	Codec string
+	SampleEntry string
 	// CodecID is the Matroska CodecID the track was built from.
 	CodecID string
 

@@ -26,7 +26,7 @@ func TestParseTrack(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tc.codec, tr.Codec)
+			assert.Equal(t, tc.codec, tr.SampleEntry)
 			assert.Equal(t, tc.codecID, tr.CodecID)
 			switch tc.codec {
 			case "avc1":

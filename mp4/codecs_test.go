@@ -190,7 +190,7 @@ func TestHEVCWithBFrames(t *testing.T) {
 			t.Parallel()
 			tr, frames := encodeMKV(t, "-f", "lavfi", "-i", "testsrc2=size="+tc.size+":rate=25", "-t", "2",
 				"-c:v", "libx265", "-x265-params", "log-level=error:bframes=3:keyint=20:min-keyint=20:scenecut=0", "-pix_fmt", tc.pixFmt)
-			require.Equal(t, "hvc1", tr.Codec)
+			require.Equal(t, "hvc1", tr.SampleEntry)
 			require.Equal(t, tc.profile, tr.HEVC.ProfileIDC)
 			p := planVideo(frames, 40, tc.negative)
 			for i := range p.samples {
@@ -239,7 +239,7 @@ func TestH264WithBFrames(t *testing.T) {
 			t.Parallel()
 			tr, frames := encodeMKV(t, "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-t", "3",
 				"-c:v", "libx264", "-bf", "3", "-b-pyramid", "normal", "-g", "25", "-keyint_min", "25", "-sc_threshold", "0")
-			require.Equal(t, "avc1", tr.Codec)
+			require.Equal(t, "avc1", tr.SampleEntry)
 			require.Positive(t, tr.AVC.SPSInfo.ReorderFrames)
 			p := planVideo(frames, 40, negative)
 			require.Positive(t, p.edit)
@@ -327,7 +327,7 @@ func TestG711(t *testing.T) {
 		t.Parallel()
 		tr, err := codec.ParseTrack(codec.CodecIDACM, []byte{6, 0, 1, 0, 0x40, 0x1f, 0, 0, 0xe8, 3, 0, 0, 1, 0, 0, 0, 0, 0}, codec.Hint{})
 		require.NoError(t, err)
-		require.Equal(t, "alaw", tr.Codec)
+		require.Equal(t, "alaw", tr.SampleEntry)
 		var frames []mkvFrame
 		for i := range 250 {
 			frames = append(frames, mkvFrame{data: sampleFrame(t, "alawSampleFrames", fmt.Sprintf("sample-%03d.alaw", i))})
@@ -338,7 +338,7 @@ func TestG711(t *testing.T) {
 		t.Parallel()
 		tr, frames := encodeMKV(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-f", "lavfi", "-i",
 			"sine=frequency=660:sample_rate=16000", "-filter_complex", "[0][1]amerge=inputs=2", "-t", "3", "-c:a", "pcm_mulaw")
-		require.Equal(t, "ulaw", tr.Codec)
+		require.Equal(t, "ulaw", tr.SampleEntry)
 		require.Equal(t, uint16(2), tr.Channels)
 		require.Equal(t, uint32(16000), tr.SampleRate)
 		checkG711(t, tr, frames)
@@ -368,12 +368,12 @@ func checkG711(t *testing.T, tr *codec.Track, frames []mkvFrame) {
 	require.NoError(t, err)
 	stsd := f.Init.Moov.Traks[0].Mdia.Minf.Stbl.Stsd
 	require.Len(t, stsd.Children, 1)
-	assert.Equal(t, tr.Codec, stsd.Children[0].Type())
+	assert.Equal(t, tr.SampleEntry, stsd.Children[0].Type())
 	// mp4ff does not decode alaw/ulaw entries; read the fields by hand.
-	i := bytes.Index(data, []byte(tr.Codec))
+	i := bytes.Index(data, []byte(tr.SampleEntry))
 	require.Positive(t, i)
 	typ, size := boxAt(data[i-4:])
-	require.Equal(t, tr.Codec, typ)
+	require.Equal(t, tr.SampleEntry, typ)
 	require.Equal(t, 36, size, "audio sample entry without children")
 	e := data[i+4:]
 	assert.Equal(t, []byte{0, 0, 0, 0, 0, 0, 0, 1}, e[:8], "reserved, data_reference_index 1")
@@ -393,7 +393,7 @@ func checkG711(t *testing.T, tr *codec.Track, frames []mkvFrame) {
 	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_name,sample_rate,channels",
 		"-of", "csv=p=0", path).Output()
 	require.NoError(t, err)
-	name := map[string]string{"alaw": "pcm_alaw", "ulaw": "pcm_mulaw"}[tr.Codec]
+	name := map[string]string{"alaw": "pcm_alaw", "ulaw": "pcm_mulaw"}[tr.SampleEntry]
 	assert.Equal(t, fmt.Sprintf("%s,%d,%d", name, tr.SampleRate, tr.Channels), string(bytes.TrimSpace(out)))
 }
 

@@ -32,7 +32,7 @@ func g711Track(t testing.TB, rate uint32) *codec.Track {
 func TestNewWriterErrorsNewCodecs(t *testing.T) {
 	hv := hevcTrack(t)
 	hev1 := *hv
-	hev1.Codec = "hev1"
+	hev1.SampleEntry = "hev1"
 	noSize := *hv
 	noSize.Width = 0
 	hevcNoRec := *hv

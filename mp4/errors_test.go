@@ -45,7 +45,7 @@ func TestNewWriterErrors(t *testing.T) {
 		}(), kvserr.InvalidArgument, ErrInvalidTrack},
 		{"zero timescale", []Track{{ID: 1, Codec: syntheticTracks()[0].Codec}}, kvserr.InvalidArgument, ErrInvalidTrack},
 		{"no codec", []Track{{ID: 1, Timescale: 1000}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"unknown codec", video(func(c *codec.Track) { c.Codec = "vp09" }), kvserr.UnsupportedStreamMediaType, ErrUnsupportedCodec},
+		{"unknown codec", video(func(c *codec.Track) { c.SampleEntry = "vp09" }), kvserr.UnsupportedStreamMediaType, ErrUnsupportedCodec},
 		{"avc1 on audio track", video(func(c *codec.Track) { c.Kind = codec.Audio }), kvserr.InvalidArgument, ErrInvalidTrack},
 		{"avc1 without size", video(func(c *codec.Track) { c.Width = 0 }), kvserr.InvalidArgument, ErrInvalidTrack},
 		{"avc1 without record", video(func(c *codec.Track) { c.AVC.Record = nil }), kvserr.InvalidArgument, ErrInvalidTrack},

@@ -13,7 +13,7 @@ import (
 func ExampleWriter() {
 	// An AAC-LC track, 48 kHz stereo, counted in samples.
 	tracks := []mp4.Track{{ID: 1, Timescale: 48000, Codec: &codec.Track{
-		Kind: codec.Audio, Codec: "mp4a", SampleRate: 48000, Channels: 2, FrameLength: 1024,
+		Kind: codec.Audio, SampleEntry: "mp4a", SampleRate: 48000, Channels: 2, FrameLength: 1024,
 		AAC: &codec.AACConfig{ObjectType: 2, Config: []byte{0x11, 0x90}},
 	}}}
 	var out bytes.Buffer

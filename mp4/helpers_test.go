@@ -97,7 +97,7 @@ func loadH264(tb testing.TB, n int) h264Media {
 			var buf bytes.Buffer
 			require.NoError(tb, rec.Encode(&buf))
 			m.track = &codec.Track{
-				Kind: codec.Video, Codec: "avc1", CodecID: "V_MPEG4/ISO/AVC",
+				Kind: codec.Video, SampleEntry: "avc1", CodecID: "V_MPEG4/ISO/AVC",
 				Width: uint16(sps.Width), Height: uint16(sps.Height),
 				AVC: &codec.AVCConfig{
 					Profile: rec.AVCProfileIndication, Compatibility: rec.ProfileCompatibility,
@@ -114,7 +114,7 @@ func loadH264(tb testing.TB, n int) h264Media {
 
 func aacTrack() *codec.Track {
 	return &codec.Track{
-		Kind: codec.Audio, Codec: "mp4a", CodecID: "A_AAC",
+		Kind: codec.Audio, SampleEntry: "mp4a", CodecID: "A_AAC",
 		SampleRate: aacSampleRate, Channels: 2, FrameLength: aacFrameLength,
 		AAC: &codec.AACConfig{ObjectType: 2, Config: ascStereo48k},
 	}

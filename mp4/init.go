@@ -26,7 +26,7 @@ const tkhdFlags = 0x000003
 func brands(tracks []Track) []string {
 	b := []string{"iso6", "iso5", "mp41"}
 	for i := range tracks {
-		if tracks[i].Codec.Codec == "avc1" {
+		if tracks[i].Codec.SampleEntry == "avc1" {
 			return append(b, "avc1")
 		}
 	}
@@ -86,7 +86,7 @@ func buildTrak(t *Track) (*mp4ff.TrakBox, error) {
 	}
 	stsd := trak.Mdia.Minf.Stbl.Stsd
 	for _, d := range t.descriptions() {
-		switch d.Codec {
+		switch d.SampleEntry {
 		case "avc1":
 			stsd.AddChild(avc1Entry(d))
 		case "hvc1", "hev1":
@@ -128,7 +128,7 @@ func avc1Entry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
 func hevcEntry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
 	rec := c.HEVC.Record
 	hvcC := mp4ff.CreateUnknownBox("hvcC", uint64(8+len(rec)), rec)
-	e := mp4ff.CreateVisualSampleEntryBox(c.Codec, c.Width, c.Height, hvcC)
+	e := mp4ff.CreateVisualSampleEntryBox(c.SampleEntry, c.Width, c.Height, hvcC)
 	e.CompressorName = ""
 	return e
 }
@@ -140,7 +140,7 @@ func hevcEntry(c *codec.Track) *mp4ff.VisualSampleEntryBox {
 // the decoded sample size); decoders know a G.711 sample is one byte per
 // channel whatever the field says.
 func g711Entry(c *codec.Track) *mp4ff.AudioSampleEntryBox {
-	return mp4ff.CreateAudioSampleEntryBox(c.Codec, c.Channels, 16, uint16(c.SampleRate), nil)
+	return mp4ff.CreateAudioSampleEntryBox(c.SampleEntry, c.Channels, 16, uint16(c.SampleRate), nil)
 }
 
 // mp4aEntry builds the mp4a sample entry with an esds whose

@@ -243,7 +243,7 @@ func checkInit(t *testing.T, init *mp4ff.InitSegment, raw []byte, tracks []Track
 	require.NotNil(t, init)
 	assert.Equal(t, "iso6", init.Ftyp.MajorBrand())
 	wantBrands := []string{"iso6", "iso5", "mp41"}
-	if tracks[0].Codec.Codec == "avc1" {
+	if tracks[0].Codec.SampleEntry == "avc1" {
 		wantBrands = append(wantBrands, "avc1")
 	}
 	assert.Equal(t, wantBrands, init.Ftyp.CompatibleBrands())
@@ -263,7 +263,7 @@ func checkInit(t *testing.T, init *mp4ff.InitSegment, raw []byte, tracks []Track
 		assert.Equal(t, uint32(1), moov.Mvex.Trexs[i].DefaultSampleDescriptionIndex)
 		stsd := trak.Mdia.Minf.Stbl.Stsd
 		require.Len(t, stsd.Children, 1)
-		switch tr.Codec.Codec {
+		switch tr.Codec.SampleEntry {
 		case "avc1":
 			assert.Equal(t, "vide", trak.Mdia.Hdlr.HandlerType)
 			assert.Equal(t, uint32(640), uint32(trak.Tkhd.Width)>>16)

@@ -256,7 +256,7 @@ func (p *Progressive) finish() error {
 func progressiveBrands(tracks []Track) []string {
 	b := []string{"isom", "iso2", "mp41"}
 	for i := range tracks {
-		if tracks[i].Codec.Codec == "avc1" {
+		if tracks[i].Codec.SampleEntry == "avc1" {
 			return append(b, "avc1")
 		}
 	}

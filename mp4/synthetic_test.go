@@ -34,11 +34,11 @@ func mustHex(s string) []byte {
 func syntheticTracks() []Track {
 	return []Track{
 		{ID: 1, Timescale: 90000, Codec: &codec.Track{
-			Kind: codec.Video, Codec: "avc1", Width: 160, Height: 120,
+			Kind: codec.Video, SampleEntry: "avc1", Width: 160, Height: 120,
 			AVC: &codec.AVCConfig{Profile: 0x64, Level: 0x0b, LengthSize: 4, Record: avcRecord160x120},
 		}},
 		{ID: 2, Timescale: 48000, Codec: &codec.Track{
-			Kind: codec.Audio, Codec: "mp4a", SampleRate: 48000, Channels: 2, FrameLength: 1024,
+			Kind: codec.Audio, SampleEntry: "mp4a", SampleRate: 48000, Channels: 2, FrameLength: 1024,
 			AAC: &codec.AACConfig{ObjectType: 2, Config: []byte{0x11, 0x90}},
 		}},
 	}
@@ -239,7 +239,7 @@ func TestSequenceNumbersAndSkippedRuns(t *testing.T) {
 
 func TestHighSampleRate(t *testing.T) {
 	tracks := []Track{{ID: 1, Timescale: 96000, Codec: &codec.Track{
-		Kind: codec.Audio, Codec: "mp4a", SampleRate: 96000, Channels: 2,
+		Kind: codec.Audio, SampleEntry: "mp4a", SampleRate: 96000, Channels: 2,
 		AAC: &codec.AACConfig{ObjectType: 2, Config: []byte{0x10, 0x10}}, // LC, 96 kHz, 2 ch
 	}}}
 	file, _ := decodeOne(t, tracks, &Fragment{Tracks: []TrackRun{{TrackID: 1, Samples: []Sample{{Data: []byte{1}, Duration: 1024, Sync: true}}}}})

@@ -87,7 +87,7 @@ func validateTracks(tracks []Track) error {
 			}
 			if c.Kind != t.Codec.Kind {
 				return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d (%s) is not of the kind of the first (%s): %w",
-					t.ID, j+1, c.Codec, t.Codec.Codec, ErrInvalidTrack)
+					t.ID, j+1, c.SampleEntry, t.Codec.SampleEntry, ErrInvalidTrack)
 			}
 			if err := validateCodec(t.ID, c); err != nil {
 				return err
@@ -99,9 +99,9 @@ func validateTracks(tracks []Track) error {
 
 func validateCodec(id uint32, c *codec.Track) error {
 	bad := func(what string) error {
-		return kvserr.Errorf(kvserr.InvalidArgument, "track %d (%s): %s: %w", id, c.Codec, what, ErrInvalidTrack)
+		return kvserr.Errorf(kvserr.InvalidArgument, "track %d (%s): %s: %w", id, c.SampleEntry, what, ErrInvalidTrack)
 	}
-	switch c.Codec {
+	switch c.SampleEntry {
 	case "avc1":
 		if c.Kind != codec.Video {
 			return bad("not a video track")
@@ -144,8 +144,8 @@ func validateCodec(id uint32, c *codec.Track) error {
 		if err != nil {
 			return bad("hvcC record: " + err.Error())
 		}
-		if rt.Codec != c.Codec {
-			return bad("hvcC record calls for sample entry " + rt.Codec)
+		if rt.SampleEntry != c.SampleEntry {
+			return bad("hvcC record calls for sample entry " + rt.SampleEntry)
 		}
 	case "alaw", "ulaw":
 		if c.Kind != codec.Audio {
@@ -161,7 +161,7 @@ func validateCodec(id uint32, c *codec.Track) error {
 			// described.
 			return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
 				"track %d: %s at %d Hz does not fit the 16-bit sample rate of an MP4 audio sample entry: %w",
-				id, c.Codec, c.SampleRate, ErrUnsupportedCodec)
+				id, c.SampleEntry, c.SampleRate, ErrUnsupportedCodec)
 		}
 	case "mp4a":
 		if c.Kind != codec.Audio {
@@ -178,7 +178,7 @@ func validateCodec(id uint32, c *codec.Track) error {
 		}
 	default:
 		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-			"track %d: sample entry %q: %w", id, c.Codec, ErrUnsupportedCodec)
+			"track %d: sample entry %q: %w", id, c.SampleEntry, ErrUnsupportedCodec)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func (c *Clipper) declareAlternates(f *mkv.Fragment) error {
 			// entry; a change of those is a different stream.
 			if info.Kind != t.info.Kind || info.SampleRate != t.info.SampleRate || codecFamily(info) != codecFamily(t.info) {
 				return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
-					"track %d changes from %s to %s: only codec data may change within a clip", mt.Number, t.info.Codec, info.Codec), f, mt.Number, -1)
+					"track %d changes from %s to %s: only codec data may change within a clip", mt.Number, t.info.SampleEntry, info.SampleEntry), f, mt.Number, -1)
 			}
 			t.alts = append(t.alts, alternate{private: mt.CodecPrivate, info: info})
 		}
@@ -51,7 +51,7 @@ func codecFamily(t *codec.Track) string {
 	if t.HEVC != nil {
 		return "hevc"
 	}
-	return t.Codec
+	return t.SampleEntry
 }
 
 // description returns the sample description index (1 for the first

@@ -57,9 +57,9 @@ func (p Profile) check(video, audio []*codec.Track) error {
 	if p != ProfileKVS {
 		return nil
 	}
-	pair := [2]string{video[0].Codec, ""}
+	pair := [2]string{video[0].SampleEntry, ""}
 	if len(audio) == 1 {
-		pair[1] = audio[0].Codec
+		pair[1] = audio[0].SampleEntry
 	}
 	if !kvsCombinations[pair] {
 		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,

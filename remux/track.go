@@ -434,7 +434,7 @@ func (t *track) setDuration(r *run, i int, d int64) error {
 
 // entry describes the track for the manifest.
 func (t *track) entry() TrackEntry {
-	e := TrackEntry{ID: t.id, Codec: t.info.Codec, Samples: t.samples}
+	e := TrackEntry{ID: t.id, Codec: t.info.SampleEntry, Samples: t.samples}
 	if t.samples > 0 && t.timescale > 0 {
 		e.Duration = math.Round(float64(t.end-t.first)/float64(t.timescale)*1000) / 1000
 	}

@@ -24,7 +24,7 @@ func annexBAccessUnit(t *codec.Track, frame []byte) ([]byte, error) {
 		params = append(append(append(params, t.HEVC.VPS...), t.HEVC.SPS...), t.HEVC.PPS...)
 		avcc, err = t.HEVC.Frame(nil, frame)
 	default:
-		return nil, fmt.Errorf("%s frames are not H.264 or H.265", t.Codec)
+		return nil, fmt.Errorf("%s frames are not H.264 or H.265", t.SampleEntry)
 	}
 	if err != nil {
 		return nil, err

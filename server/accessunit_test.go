@@ -61,7 +61,7 @@ func TestAnnexBAccessUnit(t *testing.T) {
 	tr, frame := firstKeyFrame(t, "h264-aac-160x120.getmedia.mkv")
 	_, err := annexBAccessUnit(tr, frame[:len(frame)-1])
 	require.Error(t, err, "a cut frame")
-	_, err = annexBAccessUnit(&codec.Track{Codec: "mp4a"}, frame)
+	_, err = annexBAccessUnit(&codec.Track{SampleEntry: "mp4a"}, frame)
 	require.Error(t, err)
 }
 

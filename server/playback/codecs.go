@@ -15,13 +15,13 @@ import (
 func Codecs(t *codec.Track) string {
 	switch {
 	case t.AVC != nil:
-		return fmt.Sprintf("%s.%02x%02x%02x", t.Codec, t.AVC.Profile, t.AVC.Compatibility, t.AVC.Level)
+		return fmt.Sprintf("%s.%02x%02x%02x", t.SampleEntry, t.AVC.Profile, t.AVC.Compatibility, t.AVC.Level)
 	case t.HEVC != nil:
-		return t.Codec + "." + hevcCodecs(&t.HEVC.HEVCProfile)
+		return t.SampleEntry + "." + hevcCodecs(&t.HEVC.HEVCProfile)
 	case t.AAC != nil:
 		return fmt.Sprintf("mp4a.40.%d", t.AAC.ObjectType)
 	case t.G711 != nil:
-		return t.Codec
+		return t.SampleEntry
 	}
 	return ""
 }
