@@ -16,9 +16,8 @@ const maxIovecs = 1024
 // vectored writes for network connections (net.Buffers); for a file it
 // would make one write call per piece, and on the development machine a
 // write call costs as much as copying several kilobytes. Connections are
-// written the same way so that this package need not import net, which
-// would make every package importing it initialize after net (see
-// cmd/kvsclip's head start).
+// written the same way, through the descriptor their SyscallConn gives, so
+// files and sockets share one path.
 //
 // Everything is reused: the iovec array, and the callback handed to
 // RawConn.Write, which is a method value made once, so a flush allocates

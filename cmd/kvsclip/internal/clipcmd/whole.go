@@ -199,8 +199,8 @@ func restart(out *os.File) error {
 //
 // The goroutine starts with the first notice, writesLag fragments into
 // the clip: started with the clip, it was one more thread to start while
-// the first fragments are read and the binary's other packages still
-// initialize, and the first write came about 0.3 ms later.
+// the first fragments are read, and the first write came about 0.3 ms
+// later.
 type releaser struct {
 	data    []byte
 	ch      chan int64
