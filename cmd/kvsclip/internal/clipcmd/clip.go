@@ -233,6 +233,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		switch {
 		case pc != nil:
+			if f, ok := dst.(*os.File); ok && err == nil && o.out != "-" && isRegular(f) {
+				// Its size is known: all of it allocated up
+				// front (see preallocation).
+				if size, err := pc.pc.Size(); err == nil {
+					preallocate(f, size)
+				}
+			}
 			if err == nil {
 				err = pc.pc.WriteTo(context.Background(), dst, pc.docs)
 			}
