@@ -73,9 +73,20 @@ build:
 # benchmark recording, interleaved, medians and ratios as a table
 # (bench/cmd/compare; bench/README.md has the last one).
 .PHONY: bench-data bench-smoke
-bench: deps build bench-data
+#
+# BASELINE_REV=<commit> adds that commit's build (bin/kvsclip-baseline) to
+# the same rounds, for a before/after table.
+BASELINE_REV ?=
+bench: deps build bench-data $(if $(BASELINE_REV),bench-baseline)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./bench/cmd/compare -kvsclip $(BIN)
+	$(GO) run ./bench/cmd/compare -kvsclip $(BIN) $(if $(BASELINE_REV),-baseline $(BIN)-baseline)
+
+# The binary of BASELINE_REV, built in a temporary worktree.
+.PHONY: bench-baseline
+bench-baseline:
+	@tmp=$$(mktemp -d) && git worktree add -q --detach "$$tmp" '$(BASELINE_REV)' && \
+	(cd "$$tmp" && CGO_ENABLED=0 $(GO) build -o '$(CURDIR)/$(BIN)-baseline' ./cmd/kvsclip); \
+	rc=$$?; git worktree remove --force "$$tmp"; exit $$rc
 
 # The benchmark recording (bench/data/input.mkv, not committed): 70 s of
 # 1080p H.264+AAC in 2 s Clusters, made by ffmpeg when missing.
