@@ -25,11 +25,13 @@ deps-run:
 
 # What the tests need besides: ffmpeg/ffprobe decode and list packets,
 # mkvtoolnix checks the Matroska writer, Debian's chromium plays clips in
-# the web page's browser test (server/browser_test.go).
+# the web page's browser test (server/browser_test.go), valgrind counts the
+# instructions of clips (make instructions).
 deps: deps-run
 	@missing=""; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	$(apt_install)
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
@@ -57,7 +59,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: deps vet api-check bench-smoke
+test: deps vet api-check bench-smoke instructions
 	$(GO) test -race -count=1 ./...
 	@# Memory budgets, which the race detector's own memory would drown
 	@# (built with !race, so the pass above leaves them out).
@@ -68,6 +70,18 @@ test: deps vet api-check bench-smoke
 # dynamic loader `kvsclip clip` starts about 0.7 ms sooner (bench/README.md).
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/kvsclip
+
+# Instruction budgets (cmd/kvsclip/internal/instructions): callgrind's
+# counts of end-to-end clips of the committed recordings against
+# bench/instructions.txt; a rise of more than 3% fails. The budgets move
+# only with a reason, in the commit that moves them:
+#   make instructions-update REASON='why the clip path got dearer'
+.PHONY: instructions instructions-update
+instructions: build
+	CGO_ENABLED=0 $(GO) run ./cmd/kvsclip/internal/instructions -kvsclip $(BIN)
+instructions-update: build
+	@[ -n "$(REASON)" ] || { echo "make instructions-update needs REASON='why the budgets move'"; exit 1; }
+	CGO_ENABLED=0 $(GO) run ./cmd/kvsclip/internal/instructions -kvsclip $(BIN) -update -reason "$$REASON"
 
 # Go benchmarks, then kvsclip against cp and `ffmpeg -c copy` on the
 # benchmark recording, interleaved, medians and ratios as a table
