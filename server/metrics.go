@@ -24,14 +24,13 @@ type metrics struct {
 	retained   prometheus.Counter
 }
 
-// latencyBuckets are the upper bounds, in seconds, of both duration
-// histograms: 1 ms to about 150 s, so that a PutMedia session of minutes
-// and a ListFragments of a millisecond are both resolved.
-var latencyBuckets = prometheus.ExponentialBuckets(0.001, 2.5, 14)
-
 // newMetrics returns the server's series, all at zero, registered with the
 // Go runtime's and the process's series.
 func newMetrics() *metrics {
+	// Both duration histograms go from 1 ms to about 150 s, so that a
+	// PutMedia session of minutes and a ListFragments of a millisecond
+	// are both resolved.
+	latencyBuckets := prometheus.ExponentialBuckets(0.001, 2.5, 14)
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
