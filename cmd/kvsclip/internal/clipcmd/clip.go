@@ -135,6 +135,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+	// Signals are caught before the temporary file exists: one that came
+	// between its creation and the handler would leave it behind.
+	var sig <-chan os.Signal
+	if o.out != "-" {
+		var stop func()
+		sig, stop = notifyStop()
+		defer stop()
+	}
 	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
@@ -144,8 +152,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var interrupted bool
 	var committed atomic.Bool // the clip has been renamed into place
 	if o.out != "-" {
-		sig, stop := notifyStop()
-		defer stop()
 		if streamed {
 			// Ctrl-C ends the input: the clip is finished with the
 			// fragments that came before it (interruptible).
