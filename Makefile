@@ -46,8 +46,9 @@ player:
 # sessions' in server/browser_sessions_test.go, with the players above),
 # and the AWS CLI, boto3 and Node with npm (which installs the JS SDK
 # pinned in compat/js/package-lock.json) are the clients of the
-# conformance run (server/compat_test.go). boto3 counts when the python3
-# on PATH or Debian's imports it.
+# conformance run (server/compat_test.go); boto3 counts when the python3
+# on PATH or Debian's imports it. valgrind counts the instructions of
+# clips (make instructions).
 deps: deps-run player
 	@missing=""; \
 	command -v mkvinfo >/dev/null || missing="$$missing mkvtoolnix"; \
@@ -56,6 +57,7 @@ deps: deps-run player
 	python3 -c 'import boto3' 2>/dev/null || /usr/bin/python3 -c 'import boto3' 2>/dev/null || missing="$$missing python3-boto3"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	$(apt_install)
 	@# The S3 server of the archive's S3 tests (about a minute to build),
 	@# installed in $$(go env GOPATH)/bin, where the tests look for it.
@@ -83,7 +85,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-test: deps vet api-check bench-smoke
+test: deps vet api-check bench-smoke instructions
 	$(GO) test -race -count=1 ./...
 	@# Memory budgets, which the race detector's own memory would drown
 	@# (built with !race, so the pass above leaves them out).
@@ -95,13 +97,36 @@ test: deps vet api-check bench-smoke
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/kvsclip
 
+# Instruction budgets (cmd/kvsclip/internal/instructions): callgrind's
+# counts of end-to-end clips of the committed recordings against
+# bench/instructions.txt; a rise of more than 3% fails. The budgets move
+# only with a reason, in the commit that moves them:
+#   make instructions-update REASON='why the clip path got dearer'
+.PHONY: instructions instructions-update
+instructions: build
+	CGO_ENABLED=0 $(GO) run ./cmd/kvsclip/internal/instructions -kvsclip $(BIN)
+instructions-update: build
+	@[ -n "$(REASON)" ] || { echo "make instructions-update needs REASON='why the budgets move'"; exit 1; }
+	CGO_ENABLED=0 $(GO) run ./cmd/kvsclip/internal/instructions -kvsclip $(BIN) -update -reason "$$REASON"
+
 # Go benchmarks, then kvsclip against cp and `ffmpeg -c copy` on the
 # benchmark recording, interleaved, medians and ratios as a table
 # (bench/cmd/compare; bench/README.md has the last one).
 .PHONY: bench-data bench-smoke
-bench: deps build bench-data
+#
+# BASELINE_REV=<commit> adds that commit's build (bin/kvsclip-baseline) to
+# the same rounds, for a before/after table.
+BASELINE_REV ?=
+bench: deps build bench-data $(if $(BASELINE_REV),bench-baseline)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) run ./bench/cmd/compare -kvsclip $(BIN)
+	$(GO) run ./bench/cmd/compare -kvsclip $(BIN) $(if $(BASELINE_REV),-baseline $(BIN)-baseline)
+
+# The binary of BASELINE_REV, built in a temporary worktree.
+.PHONY: bench-baseline
+bench-baseline:
+	@tmp=$$(mktemp -d) && git worktree add -q --detach "$$tmp" '$(BASELINE_REV)' && \
+	(cd "$$tmp" && CGO_ENABLED=0 $(GO) build -o '$(CURDIR)/$(BIN)-baseline' ./cmd/kvsclip); \
+	rc=$$?; git worktree remove --force "$$tmp"; exit $$rc
 
 # The benchmark recording (bench/data/input.mkv, not committed): 70 s of
 # 1080p H.264+AAC in 2 s Clusters, made by ffmpeg when missing.

@@ -17,6 +17,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/images"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // GetImages' limits, from the API model, besides the sampling interval
@@ -53,26 +54,22 @@ func imagesUnavailable() error {
 // whether GetImages works.
 func (s *Server) startImages() {
 	d, err := images.New(images.Options{FFmpeg: s.cfg.ImagesFFmpeg, CacheBytes: s.cfg.ImageCacheBytes, MaxDecodes: s.cfg.MaxConcurrentImageDecodes})
+	available := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kvsclip_images_available", Help: "1 when GetImages has ffmpeg to decode with."})
+	s.m.reg.MustRegister(available)
 	if err != nil {
 		s.log.Warn("GetImages unavailable: ffmpeg not found; the API answers it with InvalidArgumentException", "ffmpeg", s.cfg.ImagesFFmpeg, "err", err)
-		s.m.static = append(s.m.static, family{"kvsclip_images_available", "1 when GetImages has ffmpeg to decode with.", "gauge", value(0)})
 		return
 	}
+	available.Set(1)
 	s.images = d
 	s.imagesPageBytes = imagesPageBytes
 	s.log.Info("GetImages available", "ffmpeg", d.Path())
-	s.m.static = append(s.m.static,
-		family{"kvsclip_images_available", "1 when GetImages has ffmpeg to decode with.", "gauge", value(1)},
-		family{"kvsclip_images_decodes_total", "ffmpeg processes GetImages started.", "counter", statFunc(func() float64 { return float64(d.Stats().Runs) })},
-		family{"kvsclip_images_cache_hits_total", "GetImages images served without a decode of their own.", "counter", statFunc(func() float64 { return float64(d.Stats().CacheHits) })},
+	s.m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kvsclip_images_decodes_total", Help: "ffmpeg processes GetImages started."},
+			func() float64 { return float64(d.Stats().Runs) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kvsclip_images_cache_hits_total", Help: "GetImages images served without a decode of their own."},
+			func() float64 { return float64(d.Stats().CacheHits) }),
 	)
-}
-
-// statFunc is a series read when the metrics are served.
-type statFunc func() float64
-
-func (f statFunc) writeSamples(b *promBuf, name string, labels, values []string) {
-	value(f()).writeSamples(b, name, labels, values)
 }
 
 // imagesQuery is a checked GetImages request.

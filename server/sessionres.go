@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -33,8 +34,10 @@ var sessionResources = map[string]map[string]string{
 	},
 }
 
-// fragmentNumberPattern is the model's FragmentNumberString.
-var fragmentNumberPattern = regexp.MustCompile(`^[0-9]{1,128}$`)
+// fragmentNumberPattern is the model's FragmentNumberString, compiled on
+// first use: its {1,128} unrolls into 128 states, which every run of the
+// binary would otherwise compile at start-up.
+var fragmentNumberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,128}$`) })
 
 // resourceQuery is a resource request's parameters.
 type resourceQuery struct {
@@ -60,7 +63,7 @@ func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
 	if rq.token == "" {
 		return rq, notAuthorized("SessionToken is required.")
 	}
-	if rq.number != "" && !fragmentNumberPattern.MatchString(rq.number) {
+	if rq.number != "" && !fragmentNumberPattern().MatchString(rq.number) {
 		return rq, invalidArg("FragmentNumber must match [0-9]{1,128}.")
 	}
 	if v := q.Get("TrackNumber"); v != "" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"regexp"
+	"sync"
 
 	"github.com/kvsclip/kvsclip/kvs"
 )
@@ -17,8 +18,8 @@ const (
 )
 
 // tokenPattern is the model's ContinuationToken pattern; its length is 1
-// to 128 (maxTokenLen).
-var tokenPattern = regexp.MustCompile(`^[a-zA-Z0-9_.\-]+$`)
+// to 128 (maxTokenLen). Compiled on first use, as the other patterns.
+var tokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9_.\-]+$`) })
 
 // maxTokenLen is the model's bound on ContinuationToken.
 const maxTokenLen = 128
@@ -68,7 +69,7 @@ func (sel *startSelector) parse() (mediaStart, error) {
 			return st, invalidArg("StartSelectorType CONTINUATION_TOKEN needs ContinuationToken.")
 		}
 		tok := *sel.ContinuationToken
-		if len(tok) > maxTokenLen || !tokenPattern.MatchString(tok) {
+		if len(tok) > maxTokenLen || !tokenPattern().MatchString(tok) {
 			return st, invalidArg("ContinuationToken must be 1 to %d characters of [a-zA-Z0-9_.-].", maxTokenLen)
 		}
 		// Our tokens are fragment numbers, as KVS's are; anything else

@@ -53,8 +53,6 @@ Each command's --help lists all its flags, with examples.
 `
 
 func main() {
-	// A `clip` command line never gets here: package clipcmd runs it from
-	// its init and exits (the head start, clipcmd/headstart.go).
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,8 +15,8 @@ import (
 )
 
 // TestMain lets the tests run this test binary as kvsclip itself
-// (asBinary): the head start of package clipcmd happens only in a process
-// whose command line is a clip.
+// (asBinary), for what only a whole process shows: exit statuses and the
+// version stamped in the binary.
 func TestMain(m *testing.M) {
 	if os.Getenv("KVSCLIP_TEST_AS_BINARY") == "1" {
 		main()
@@ -139,79 +138,25 @@ func TestVersionOfBinary(t *testing.T) {
 	assert.Regexp(t, `^kvsclip \S+.*, go1\.\S+ \S+/\S+\n$`, stdout)
 }
 
-// TestHeadStart: a clip started at init (package clipcmd's head start)
-// writes the same file, and fails with the same message, as one run from
-// main.
-func TestHeadStart(t *testing.T) {
+// TestClipAsBinary: `kvsclip clip` run as a process, through main, writes
+// the file the in-process command writes, and fails with the same message.
+func TestClipAsBinary(t *testing.T) {
 	in := getMediaDump
 	dir := t.TempDir()
-	early, late := filepath.Join(dir, "early.mp4"), filepath.Join(dir, "late.mp4")
-	code, _, stderr := asBinary(t, nil, "clip", in, "-o", early)
+	binary, inProcess := filepath.Join(dir, "binary.mp4"), filepath.Join(dir, "in-process.mp4")
+	code, _, stderr := asBinary(t, nil, "clip", in, "-o", binary)
 	require.Equal(t, 0, code, stderr)
-	code, _, stderr = runCLI(nil, "clip", in, "-o", late)
+	code, _, stderr = runCLI(nil, "clip", in, "-o", inProcess)
 	require.Equal(t, 0, code, stderr)
-	a, err := os.ReadFile(early)
+	a, err := os.ReadFile(binary)
 	require.NoError(t, err)
-	b, err := os.ReadFile(late)
+	b, err := os.ReadFile(inProcess)
 	require.NoError(t, err)
 	assert.Equal(t, b, a)
 
 	missing := filepath.Join(dir, "missing.mkv")
-	code, _, stderr = asBinary(t, nil, "clip", missing, "-o", early)
-	_, _, want := runCLI(nil, "clip", missing, "-o", early)
+	code, _, stderr = asBinary(t, nil, "clip", missing, "-o", binary)
+	_, _, want := runCLI(nil, "clip", missing, "-o", binary)
 	assert.Equal(t, 1, code)
 	assert.Equal(t, want, stderr)
-
-	code, stdout, _ := asBinary(t, nil, "help")
-	assert.Equal(t, 0, code)
-	assert.Contains(t, stdout, "usage")
-}
-
-// TestHeadStartInitOrder: a clip process ends in package clipcmd's init
-// (the head start), so the server's packages — the AWS SDK's services,
-// net/http, the server — must initialize after clipcmd, and in a clip not
-// at all. An import that made clipcmd wait for them fails here.
-func TestHeadStartInitOrder(t *testing.T) {
-	inits := func(args ...string) map[string]bool {
-		code, _, stderr := asBinary(t, []string{"GODEBUG=inittrace=1"}, args...)
-		require.Equal(t, 0, code, stderr)
-		seen := map[string]bool{}
-		for _, line := range strings.Split(stderr, "\n") {
-			if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
-				seen[f[1]] = true
-			}
-		}
-		return seen
-	}
-	serverSide := func(pkg string) bool {
-		return pkg == "net/http" || pkg == "github.com/kvsclip/kvsclip/server" ||
-			strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/s3") ||
-			strings.HasPrefix(pkg, "github.com/aws/aws-sdk-go-v2/service/") && strings.Contains(pkg, "/internal/endpoints")
-	}
-	const clipcmd = "github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
-
-	// Any other command initializes everything, the server's packages
-	// included: the test below would pass vacuously without them.
-	all := inits("help")
-	n := 0
-	for pkg := range all {
-		if serverSide(pkg) {
-			n++
-		}
-	}
-	require.GreaterOrEqual(t, n, 4, "the server's packages are in a full trace")
-
-	in := getMediaDump
-	out := filepath.Join(t.TempDir(), "out.mp4")
-	clip := inits("clip", in, "-o", out)
-	st, err := os.Stat(out)
-	require.NoError(t, err)
-	assert.Positive(t, st.Size())
-	// A package is traced when its init returns, and clipcmd's does not.
-	require.True(t, all[clipcmd], "clipcmd has an init (the head start)")
-	require.True(t, clip["runtime"], "the clip's init trace was read")
-	assert.False(t, clip[clipcmd], "clipcmd's init returned in a clip")
-	for pkg := range clip {
-		assert.False(t, serverSide(pkg), "a clip initialized %s", pkg)
-	}
 }

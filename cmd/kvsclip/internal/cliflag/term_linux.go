@@ -8,9 +8,8 @@ import (
 
 // isTerminal asks the terminal driver for f's settings: only a terminal
 // has them. (A mode check alone would take /dev/null, also a character
-// device, for a terminal.) The x/sys and x/term packages would do the
-// same, but importing them would move package clipcmd later in the
-// initialization order (headstart.go).
+// device, for a terminal.) The x/term package does the same; one ioctl is
+// not worth a dependency.
 func isTerminal(f *os.File) bool {
 	var t syscall.Termios
 	rc, err := f.SyscallConn()

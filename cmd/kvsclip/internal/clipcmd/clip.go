@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/dedup"
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -135,6 +136,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	plain := req == nil && lim == (dedup.Limits{}) && !opts.AllowCodecChange && opts.Format == remux.FormatFMP4
+	// Signals are caught before the temporary file exists: one that came
+	// between its creation and the handler would leave it behind.
+	var sig <-chan os.Signal
+	if o.out != "-" {
+		var stop func()
+		sig, stop = notifyStop()
+		defer stop()
+	}
 	dst, commit, abort, err := openOutput(o.out, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip: %v\n", err)
@@ -144,8 +153,6 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var interrupted bool
 	var committed atomic.Bool // the clip has been renamed into place
 	if o.out != "-" {
-		sig, stop := notifyStop()
-		defer stop()
 		if streamed {
 			// Ctrl-C ends the input: the clip is finished with the
 			// fragments that came before it (interruptible).
@@ -240,6 +247,13 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		var size int64
 		switch {
 		case pc != nil:
+			if f, ok := dst.(*os.File); ok && err == nil && o.out != "-" && isRegular(f) {
+				// Its size is known: all of it allocated up
+				// front (see preallocation).
+				if size, err := pc.pc.Size(); err == nil {
+					clipio.Preallocate(f, size)
+				}
+			}
 			if err == nil {
 				err = pc.pc.WriteTo(context.Background(), dst, pc.docs)
 			}

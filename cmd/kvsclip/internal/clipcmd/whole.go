@@ -156,15 +156,21 @@ func indexRoom(total, first int64) int {
 var guessIndexRoom = indexRoom
 
 // preallocation is how much of the output file to preallocate for an input
-// of total bytes. A clip of a whole recording is within a fraction of a
-// percent of the recording's size (the Matroska block headers it drops
-// about balance the moofs and the index it adds: 73,711,354 bytes from the
-// benchmark recording's 73,713,890), so preallocating a little less than
-// the input leaves the written file at exactly the clip's size: the last
-// 1/64 is allocated as it is written, and the file need not be cut to
-// size at the end, which after an overshoot is an ext4 truncate of about
-// 0.13 ms. A clip smaller than that (duplicates dropped) is cut (cutTo).
-func preallocation(total int64) int64 { return total - total/64 }
+// of total bytes: all of the clip and some to spare, cut to size at the end
+// (cutTo, an ext4 truncate of about 0.13 ms). A clip of a whole recording
+// is within a fraction of a percent of the recording's size (the Matroska
+// block headers it drops about balance the moofs and the index it adds:
+// 73,711,354 bytes from the benchmark recording's 73,713,890).
+//
+// No byte of the clip may be left to delayed allocation: when the clip is
+// renamed over an existing file, ext4 (auto_da_alloc) starts the writeback
+// of every dirty page of a file that still has blocks to allocate, in the
+// rename itself. Preallocating all but the last 1/64, as this did before,
+// left that part delayed: renaming the benchmark recording's clip over the
+// previous one took 31–45 ms, against 15–33 ms with nothing delayed (the
+// rest is the old file's pages and blocks being freed, which cp's
+// truncation of the file it replaces pays too; bench/README.md).
+func preallocation(total int64) int64 { return total + total/64 }
 
 // cutTo makes f size bytes long, if it is not already.
 func cutTo(f *os.File, size int64) error {

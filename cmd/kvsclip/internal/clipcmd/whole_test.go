@@ -194,3 +194,38 @@ func TestClipToDeviceOrPipe(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotZero(t, st.Mode()&os.ModeNamedPipe, "still a pipe")
 }
+
+// TestClipReplacesExistingOutput: -o naming an existing file replaces it
+// with the clip a fresh -o writes, on the one-pass path (fMP4) and the
+// planned one (progressive MP4), with the preallocated room cut off: the
+// file holds no more blocks than its bytes need.
+func TestClipReplacesExistingOutput(t *testing.T) {
+	for _, format := range []string{"fmp4", "mp4"} {
+		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
+			fresh, existing := filepath.Join(dir, "fresh.mp4"), filepath.Join(dir, "existing.mp4")
+			code, _, stderr := runCLI(nil, "clip", "--format", format, "-o", fresh, fixture)
+			require.Equal(t, 0, code, stderr)
+			want, err := os.ReadFile(fresh)
+			require.NoError(t, err)
+			// Longer than the clip, so that a clip written into it in
+			// place would show the old tail.
+			require.NoError(t, os.WriteFile(existing, bytes.Repeat([]byte{0xAB}, 3*len(want)), 0o644))
+
+			code, _, stderr = runCLI(nil, "clip", "--format", format, "-o", existing, fixture)
+			require.Equal(t, 0, code, stderr)
+			got, err := os.ReadFile(existing)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			var st syscall.Stat_t
+			require.NoError(t, syscall.Stat(existing, &st))
+			assert.LessOrEqual(t, st.Blocks*512, (int64(len(got))+st.Blksize-1)/st.Blksize*st.Blksize,
+				"blocks allocated beyond the clip's bytes")
+			parts, _ := filepath.Glob(filepath.Join(dir, ".*.part"))
+			assert.Empty(t, parts)
+			msg, ok := mediatest.Decode(t, existing)
+			require.True(t, ok, msg)
+			assert.Empty(t, msg)
+		})
+	}
+}
