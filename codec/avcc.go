@@ -7,7 +7,7 @@ import (
 
 	"github.com/Eyevinn/mp4ff/avc"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // H.264 NAL unit types this package looks at (H.264 Table 7-1).
@@ -155,7 +155,7 @@ func NewAVCConfig(sps, pps, spsExt [][]byte) (*AVCConfig, error) {
 		info, err := ParseSPS(s)
 		if err != nil {
 			if len(sps) > 1 {
-				return nil, invalidCPD("SPS %d of %d: %s", i+1, len(sps), err.(*kvserr.Error).Msg)
+				return nil, invalidCPD("SPS %d of %d: %s", i+1, len(sps), err.(*kvs.Error).Msg)
 			}
 			return nil, err
 		}

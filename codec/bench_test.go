@@ -3,12 +3,12 @@ package codec
 import (
 	"testing"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func BenchmarkParseTrack(b *testing.B) {
 	for _, tc := range availableTrackCases() {
-		if tc.err != kvserr.Unknown || !(tc.name[:5] == "real/") {
+		if tc.err != kvs.Unknown || !(tc.name[:5] == "real/") {
 			continue
 		}
 		b.Run(tc.name, func(b *testing.B) {
@@ -103,7 +103,7 @@ func BenchmarkParseHEVCSPS(b *testing.B) {
 
 func BenchmarkParseTrackHEVCG711(b *testing.B) {
 	for _, tc := range hevcG711Cases {
-		if tc.err != kvserr.Unknown {
+		if tc.err != kvs.Unknown {
 			continue
 		}
 		b.Run(tc.name, func(b *testing.B) {

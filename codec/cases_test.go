@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -23,7 +23,7 @@ type trackCase struct {
 	hint    Hint
 
 	// err is the wanted error kind; Unknown (0) means success.
-	err kvserr.Kind
+	err kvs.Kind
 
 	// Facts wanted on success.
 	codec         string
@@ -372,9 +372,9 @@ var base1080 = spsSpec{profile: 100, level: 40, chroma: 1, wMBs: 120, hMapUnits:
 func with(s spsSpec, f func(*spsSpec)) spsSpec { f(&s); return s }
 
 const (
-	inv  = kvserr.InvalidCodecPrivateData
-	miss = kvserr.MissingCodecPrivateData
-	uns  = kvserr.UnsupportedStreamMediaType
+	inv  = kvs.InvalidCodecPrivateData
+	miss = kvs.MissingCodecPrivateData
+	uns  = kvs.UnsupportedStreamMediaType
 )
 
 // recordedCases are the rows made from the recordings' CodecPrivate: the

@@ -5,7 +5,7 @@
 // It owns the codec meaning of bytes — AVC and HEVC decoder configuration
 // records, sequence parameter sets, AAC AudioSpecificConfig, the
 // WAVEFORMATEX of G.711 — and nothing of the containers around them. Every parser here is bounded: it checks each length
-// against the bytes it has before it reads, and reports a *kvserr.Error of
+// against the bytes it has before it reads, and reports a *kvs.Error of
 // kind MissingCodecPrivateData, InvalidCodecPrivateData, InvalidMediaFrame or
 // UnsupportedStreamMediaType.
 //

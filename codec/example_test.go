@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func ExampleParseTrack() {
@@ -29,7 +29,7 @@ func ExampleParseTrack() {
 	fmt.Printf("%s %d Hz %d ch, %d samples per frame\n", audio.SampleEntry, audio.SampleRate, audio.Channels, audio.FrameLength)
 
 	_, err = codec.ParseTrack("V_VP9", []byte{1}, codec.Hint{})
-	fmt.Println(kvserr.KindOf(err))
+	fmt.Println(kvs.KindOf(err))
 	// Output:
 	// avc1 640x480 profile 66 level 40, 4-byte NAL lengths
 	// mp4a 48000 Hz 2 ch, 1024 samples per frame

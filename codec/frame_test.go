@@ -106,7 +106,7 @@ func TestAppendAVCC(t *testing.T) {
 }
 
 func kindName(err error) string {
-	return fmt.Sprint(kvserrKind(err))
+	return fmt.Sprint(kindOf(err))
 }
 
 func TestParameterSetsAndIDR(t *testing.T) {
@@ -199,7 +199,7 @@ func TestAllocs(t *testing.T) {
 	dst := make([]byte, 0, 4096)
 	cfg := &AVCConfig{LengthSize: 4}
 	for name, f := range map[string]func(){
-		"valid ToAVCC":    func() { _, _, _ = ToAVCC(dst, valid, 4) },
+		"valid ToAVCC":        func() { _, _, _ = ToAVCC(dst, valid, 4) },
 		"valid Frame":         func() { _, _ = cfg.Frame(dst, valid) },
 		"annex-b into room":   func() { _, _, _ = ToAVCC(dst[:0], annexB, 4) },
 		"2-byte into room":    func() { _, _, _ = ToAVCC(dst[:0], two, 2) },

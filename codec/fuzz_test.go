@@ -13,7 +13,7 @@ import (
 	"github.com/Eyevinn/mp4ff/aac"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -43,12 +43,12 @@ func FuzzParseTrack(f *testing.F) {
 		var err error
 		bounded(t, "ParseTrack", len(codecID)+len(private), func() { tr, err = ParseTrack(codecID, private, Hint{Channels: channels}) })
 		if err != nil {
-			var ke *kvserr.Error
+			var ke *kvs.Error
 			if !errors.As(err, &ke) {
-				t.Fatalf("error %v is not a *kvserr.Error", err)
+				t.Fatalf("error %v is not a *kvs.Error", err)
 			}
 			switch ke.Kind {
-			case kvserr.MissingCodecPrivateData, kvserr.InvalidCodecPrivateData, kvserr.UnsupportedStreamMediaType:
+			case kvs.MissingCodecPrivateData, kvs.InvalidCodecPrivateData, kvs.UnsupportedStreamMediaType:
 			default:
 				t.Fatalf("unexpected kind %v: %v", ke.Kind, err)
 			}
@@ -152,7 +152,7 @@ func FuzzAVCConfig(f *testing.F) {
 		var err error
 		bounded(t, "ParseTrack", len(private), func() { tr, err = ParseTrack(CodecIDAVC, private, Hint{}) })
 		if err != nil {
-			if k := kvserr.KindOf(err); k != kvserr.InvalidCodecPrivateData && k != kvserr.MissingCodecPrivateData {
+			if k := kvs.KindOf(err); k != kvs.InvalidCodecPrivateData && k != kvs.MissingCodecPrivateData {
 				t.Fatalf("kind of %v", err)
 			}
 			return
@@ -188,7 +188,7 @@ func FuzzHEVCConfig(f *testing.F) {
 		var err error
 		bounded(t, "ParseTrack", len(private), func() { tr, err = ParseTrack(CodecIDHEVC, private, Hint{PixelWidth: 64, PixelHeight: 64}) })
 		if err != nil {
-			if k := kvserr.KindOf(err); k != kvserr.InvalidCodecPrivateData && k != kvserr.MissingCodecPrivateData {
+			if k := kvs.KindOf(err); k != kvs.InvalidCodecPrivateData && k != kvs.MissingCodecPrivateData {
 				t.Fatalf("kind of %v", err)
 			}
 			return
@@ -217,7 +217,7 @@ func FuzzHEVCSPS(f *testing.F) {
 		var err error
 		bounded(t, "ParseHEVCSPS", len(nalu), func() { s, err = ParseHEVCSPS(nalu) })
 		if err != nil {
-			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+			if kvs.KindOf(err) != kvs.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
 			}
 			return
@@ -250,8 +250,8 @@ func FuzzWaveFormatEx(f *testing.F) {
 		var tr *Track
 		bounded(t, "ParseTrack", len(b), func() { tr, err = ParseTrack(CodecIDACM, b, Hint{}) })
 		if err != nil {
-			switch kvserr.KindOf(err) {
-			case kvserr.InvalidCodecPrivateData, kvserr.MissingCodecPrivateData, kvserr.UnsupportedStreamMediaType:
+			switch kvs.KindOf(err) {
+			case kvs.InvalidCodecPrivateData, kvs.MissingCodecPrivateData, kvs.UnsupportedStreamMediaType:
 			default:
 				t.Fatalf("kind of %v", err)
 			}
@@ -289,7 +289,7 @@ func FuzzHEVCFrame(f *testing.F) {
 			t.Fatalf("frame accepted, its parameter set walk failed: %v", err)
 		}
 		if ferr != nil {
-			if irap || kvserr.KindOf(ferr) != kvserr.InvalidMediaFrame {
+			if irap || kvs.KindOf(ferr) != kvs.InvalidMediaFrame {
 				t.Fatalf("irap %v for a bad frame, kind of %v", irap, ferr)
 			}
 			return
@@ -326,7 +326,7 @@ func FuzzSPS(f *testing.F) {
 		var err error
 		bounded(t, "ParseSPS", len(nalu), func() { s, err = ParseSPS(nalu) })
 		if err != nil {
-			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+			if kvs.KindOf(err) != kvs.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
 			}
 			return
@@ -361,7 +361,7 @@ func FuzzAVCFrame(f *testing.F) {
 			_ = HasIDR(frame, ls)
 		})
 		if err != nil {
-			if kvserr.KindOf(err) != kvserr.InvalidMediaFrame {
+			if kvs.KindOf(err) != kvs.InvalidMediaFrame {
 				t.Fatalf("kind of %v", err)
 			}
 			return
@@ -411,7 +411,7 @@ func FuzzAudioSpecificConfig(f *testing.F) {
 		var err error
 		bounded(t, "ParseAudioSpecificConfig", len(asc), func() { c, err = ParseAudioSpecificConfig(asc) })
 		if err != nil {
-			if kvserr.KindOf(err) != kvserr.InvalidCodecPrivateData {
+			if kvs.KindOf(err) != kvs.InvalidCodecPrivateData {
 				t.Fatalf("kind of %v", err)
 			}
 			return

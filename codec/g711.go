@@ -3,7 +3,7 @@ package codec
 import (
 	"encoding/binary"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // CodecIDACM is the Matroska ID of audio described by a Windows
@@ -112,7 +112,7 @@ func parseG711Track(codecID string, private []byte) (*Track, error) {
 	case WaveFormatMuLaw:
 		name = "ulaw"
 	default:
-		return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+		return nil, kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"%s is not supported (want G.711 A-law, format tag 6, or µ-law, format tag 7)", Name(codecID, private))
 	}
 	if w.Channels == 0 || w.Channels > MaxG711Channels {

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // TestG711SDKFrames: the producer SDK's A-law sample frames are 160 bytes,
@@ -34,9 +34,9 @@ func TestG711FrameSamples(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint32(160), n)
 	_, err = stereo.FrameSamples(make([]byte, 321))
-	assert.Equal(t, kvserr.InvalidMediaFrame, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 	_, err = stereo.FrameSamples(nil)
-	assert.Equal(t, kvserr.InvalidMediaFrame, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 
 	w, err := ParseWaveFormatEx(waveFormat(6, 1, 8000, 1000, 1, 0, 2, 9, 8, 7))
 	require.NoError(t, err)

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -176,7 +176,7 @@ func TestRealHEVC(t *testing.T) {
 			bad := append([]byte(nil), s.frames[1]...)
 			binary.BigEndian.PutUint32(bad, uint32(len(bad)))
 			_, err = c.Frame(nil, bad)
-			assert.Equal(t, kvserr.InvalidMediaFrame, kvserr.KindOf(err))
+			assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 
 			// In-band: parameter sets put in front of the first frame are
 			// found again and rebuild an equivalent configuration.
@@ -254,12 +254,12 @@ func TestHEVCFrameFunctions(t *testing.T) {
 	assert.Equal(t, [][]byte{sps}, s)
 	assert.Equal(t, [][]byte{pps}, p)
 	_, _, _, err = HEVCParameterSets([]byte{0, 0, 0, 9, 1}, 4)
-	assert.Equal(t, kvserr.InvalidMediaFrame, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 
 	_, err = NewHEVCConfig(nil, [][]byte{sps}, [][]byte{pps})
-	assert.Equal(t, kvserr.InvalidCodecPrivateData, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidCodecPrivateData, kvs.KindOf(err))
 	_, err = NewHEVCConfig([][]byte{vps}, [][]byte{pps}, [][]byte{pps})
-	assert.Equal(t, kvserr.InvalidCodecPrivateData, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidCodecPrivateData, kvs.KindOf(err))
 
 	// Zero allocations on the valid-frame path.
 	frame := avccFrame(4, aud, vps, sps, pps, idr, bytes.Repeat([]byte{0x77}, 3000))

@@ -3,7 +3,7 @@ package codec
 import (
 	"strings"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Hint carries what the Matroska TrackEntry declares besides CodecPrivate.
@@ -38,7 +38,7 @@ const (
 // returns the facts an MP4 sample entry needs. The returned Track does not
 // alias private.
 //
-// Errors are *kvserr.Error values without location: UnsupportedStreamMediaType
+// Errors are *kvs.Error values without location: UnsupportedStreamMediaType
 // for a codec a clip cannot carry, MissingCodecPrivateData for an empty
 // CodecPrivate, InvalidCodecPrivateData for one that cannot be used.
 func ParseTrack(codecID string, private []byte, hint Hint) (*Track, error) {
@@ -56,12 +56,12 @@ func ParseTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 		// in the ID; when they come with a config it says the same.
 		return parseAACTrack(codecID, private, hint)
 	}
-	return nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "%s is not supported (want %s, %s, %s or G.711 A-law or µ-law (%s))",
+	return nil, kvs.Errorf(kvs.UnsupportedStreamMediaType, "%s is not supported (want %s, %s, %s or G.711 A-law or µ-law (%s))",
 		Name(codecID, private), Name(CodecIDAVC, nil), Name(CodecIDHEVC, nil), Name(CodecIDAAC, nil), CodecIDACM)
 }
 
 func missing(codecID string) error {
-	return kvserr.Errorf(kvserr.MissingCodecPrivateData, "track with codec %s has no CodecPrivate", codecID)
+	return kvs.Errorf(kvs.MissingCodecPrivateData, "track with codec %s has no CodecPrivate", codecID)
 }
 
 // parseAVCTrack accepts an avcC record or, as producers without NAL

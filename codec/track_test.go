@@ -6,17 +6,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func TestParseTrack(t *testing.T) {
 	for _, tc := range allTrackCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := ParseTrack(tc.codecID, tc.private, tc.hint)
-			if tc.err != kvserr.Unknown {
+			if tc.err != kvs.Unknown {
 				require.Error(t, err)
 				assert.Nil(t, tr)
-				var ke *kvserr.Error
+				var ke *kvs.Error
 				require.ErrorAs(t, err, &ke)
 				assert.Equal(t, tc.err, ke.Kind, "%v", err)
 				assert.Equal(t, int64(-1), ke.Offset)
@@ -179,7 +179,7 @@ func TestBitReaderExpGolomb(t *testing.T) {
 	assert.False(t, r.over)
 }
 
-func kvserrKind(err error) kvserr.Kind { return kvserr.KindOf(err) }
+func kindOf(err error) kvs.Kind { return kvs.KindOf(err) }
 
 // TestMaxDpbFrames: the decoded picture buffer by level and picture size,
 // at most 16 frames.

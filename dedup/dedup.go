@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // MaxRangeMillis is the longest range a request may span, End − Start:
@@ -31,31 +30,31 @@ type Request struct {
 }
 
 // Validate applies GetClip's request rules (spec §1.3) and returns an
-// InvalidArgument *kvserr.Error for the first one broken. now is the
+// InvalidArgument *kvs.Error for the first one broken. now is the
 // server's clock, passed in so that callers and tests control it.
 func (r Request) Validate(now time.Time) error {
 	switch r.Selector {
 	case kvs.ProducerTimestamp, kvs.ServerTimestamp:
 	default:
-		return kvserr.Errorf(kvserr.InvalidArgument,
+		return kvs.Errorf(kvs.InvalidArgument,
 			"FragmentSelectorType %q is not PRODUCER_TIMESTAMP or SERVER_TIMESTAMP", string(r.Selector))
 	}
 	// "Later than": an empty range is refused, not answered with nothing.
 	if r.End <= r.Start {
-		return kvserr.Errorf(kvserr.InvalidArgument,
+		return kvs.Errorf(kvs.InvalidArgument,
 			"EndTimestamp %s must be later than StartTimestamp %s", kvs.Millis(r.End).String(), kvs.Millis(r.Start).String())
 	}
 	// The difference is taken in uint64: End > Start, so it is exact
 	// even when End − Start does not fit an int64.
 	if uint64(r.End)-uint64(r.Start) > MaxRangeMillis {
-		return kvserr.Errorf(kvserr.InvalidArgument,
+		return kvs.Errorf(kvs.InvalidArgument,
 			"EndTimestamp %s must be within 24 hours of StartTimestamp %s", kvs.Millis(r.End).String(), kvs.Millis(r.Start).String())
 	}
 	// Server timestamps of the future name fragments that do not exist
 	// yet. The current millisecond itself counts as past: by the time the
 	// answer is built, it is.
 	if r.Selector == kvs.ServerTimestamp && r.End > now.UnixMilli() {
-		return kvserr.Errorf(kvserr.InvalidArgument,
+		return kvs.Errorf(kvs.InvalidArgument,
 			"EndTimestamp %s must be in the past for SERVER_TIMESTAMP", kvs.Millis(r.End).String())
 	}
 	return nil
@@ -176,7 +175,7 @@ type Selection struct {
 // most four allocations whatever the input, and runs in O(n log n).
 func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 	if req != nil && req.Selector != kvs.ProducerTimestamp && req.Selector != kvs.ServerTimestamp {
-		return Selection{}, kvserr.Errorf(kvserr.InvalidArgument,
+		return Selection{}, kvs.Errorf(kvs.InvalidArgument,
 			"FragmentSelectorType %q is not PRODUCER_TIMESTAMP or SERVER_TIMESTAMP", string(req.Selector))
 	}
 	// reason[i] is "" while fragment i is still a candidate.
@@ -294,7 +293,7 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 		}
 	}
 	if len(s.Chosen) == 0 {
-		return s, kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
+		return s, kvs.New(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 	return s, nil
 }

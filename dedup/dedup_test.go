@@ -17,7 +17,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // Times of the cases: d0 is 2017-11-28 00:00:00 UTC, the day of the real
@@ -295,7 +294,7 @@ func TestSelect(t *testing.T) {
 				err := c.req.Validate(now)
 				if c.invalid {
 					require.Error(t, err)
-					assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "%v", err)
+					assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err), "%v", err)
 					return
 				}
 				require.NoError(t, err)
@@ -303,7 +302,7 @@ func TestSelect(t *testing.T) {
 			sel, err := dedup.Select(c.req, c.in, c.lim)
 			if c.notFound {
 				require.Error(t, err)
-				assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+				assert.Equal(t, kvs.ResourceNotFound, kvs.KindOf(err))
 				assert.Equal(t, "ResourceNotFound: No fragments found in the stream for the clip request.", err.Error())
 			} else {
 				require.NoError(t, err)
@@ -337,7 +336,7 @@ func nilIfEmpty(s []int) []int {
 
 func TestSelectRejectsUnknownSelector(t *testing.T) {
 	_, err := dedup.Select(&dedup.Request{Selector: "BOTH", End: 1}, run(2, d0), dedup.Limits{})
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 }
 
 // checkInvariants holds for every input, valid or not: it is the fuzz
@@ -364,7 +363,7 @@ func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedu
 	require.Equal(t, capped, sel.Truncated, "truncated exactly when a cap dropped something")
 	require.Equal(t, len(sel.Chosen) == 0, err != nil, "an error exactly when nothing is chosen: %v", err)
 	if err != nil {
-		require.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+		require.Equal(t, kvs.ResourceNotFound, kvs.KindOf(err))
 	}
 
 	// Order, range and uniqueness.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // The reference below restates Select's rules (spec §1.3–§1.5, as
@@ -195,8 +194,8 @@ func checkReference(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedup
 	want, ok := refSelect(req, in, lim)
 	require.Equal(t, ok, err == nil, "error %v", err)
 	if err != nil {
-		require.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
-		require.Equal(t, kvs.NoFragmentsMessage, (err.(*kvserr.Error)).Msg)
+		require.Equal(t, kvs.ResourceNotFound, kvs.KindOf(err))
+		require.Equal(t, kvs.NoFragmentsMessage, (err.(*kvs.Error)).Msg)
 	}
 	norm := func(s dedup.Selection) dedup.Selection {
 		if len(s.Chosen) == 0 {

@@ -1,4 +1,8 @@
 // Package kvs is the vocabulary kvsclip shares with Kinesis Video Streams:
+// its error kinds, and an error type that carries one together with the
+// place in the input where it was found (every package of the engine
+// returns errors that KindOf classifies, so a CLI prints the kind and the
+// server answers the HTTP status and exception name the AWS SDKs expect);
 // its timestamps (milliseconds since the Unix epoch, written as seconds
 // with three decimals), the two timestamps a range can select on, fragment
 // numbers, and the words of its answers that clients match on.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Sentinel causes of reading errors; a *Error wraps one of them.
@@ -59,14 +59,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // KVSKind classifies the error for the KVS API: input that is not Matroska is
 // an InvalidArgument, unsupported features an UnsupportedStreamMediaType, and
 // anything broken inside the stream an InvalidMediaFrame.
-func (e *Error) KVSKind() kvserr.Kind {
+func (e *Error) KVSKind() kvs.Kind {
 	switch e.Err {
 	case ErrNotMatroska:
-		return kvserr.InvalidArgument
+		return kvs.InvalidArgument
 	case ErrUnsupported:
-		return kvserr.UnsupportedStreamMediaType
+		return kvs.UnsupportedStreamMediaType
 	}
-	return kvserr.InvalidMediaFrame
+	return kvs.InvalidMediaFrame
 }
 
 func newError(off int64, element string, err error, detail string, args ...any) *Error {

@@ -11,7 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Allocation bounds the fuzz harness holds the Reader to, for a whole read of
@@ -183,7 +183,7 @@ func checkReadError(t *testing.T, err error) {
 	if !known {
 		t.Fatalf("error %v has no sentinel cause", err)
 	}
-	if kvserr.KindOf(err) == kvserr.Unknown {
+	if kvs.KindOf(err) == kvs.Unknown {
 		t.Fatalf("error without a kind: %v", err)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // el encodes one EBML element with a minimal size field; size -1 writes the
@@ -116,7 +115,7 @@ func TestReaderMalformedBlocks(t *testing.T) {
 			_, err := NewBytesReader(in).Next()
 			require.Error(t, err)
 			assert.ErrorIs(t, err, c.err)
-			assert.Equal(t, kvserr.InvalidMediaFrame, kvserr.KindOf(err))
+			assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 		})
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // readerCases are the real KVS recordings with what an EBML walk of each
@@ -162,7 +162,7 @@ func TestReaderCutAnywhere(t *testing.T) {
 				break
 			}
 			if err != nil {
-				assert.NotEqual(t, kvserr.Unknown, kvserr.KindOf(err), "cut %d: %v", cut, err)
+				assert.NotEqual(t, kvs.Unknown, kvs.KindOf(err), "cut %d: %v", cut, err)
 				break
 			}
 			require.Less(t, n, len(all))
@@ -180,19 +180,19 @@ func TestReaderErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		in   []byte
-		kind kvserr.Kind
+		kind kvs.Kind
 		err  error
 	}{
-		{"garbage", []byte("GIF89a not a matroska file"), kvserr.InvalidArgument, ErrNotMatroska},
-		{"wrong doctype", append(ebml[:len(ebml):len(ebml)], 0, 0, 0), kvserr.InvalidArgument, ErrNotMatroska},
-		{"truncated header", []byte{0x1A, 0x45, 0xDF}, kvserr.InvalidArgument, ErrNotMatroska},
-		{"zero id byte", []byte{0x00, 0x01}, kvserr.InvalidMediaFrame, ErrMalformed},
+		{"garbage", []byte("GIF89a not a matroska file"), kvs.InvalidArgument, ErrNotMatroska},
+		{"wrong doctype", append(ebml[:len(ebml):len(ebml)], 0, 0, 0), kvs.InvalidArgument, ErrNotMatroska},
+		{"truncated header", []byte{0x1A, 0x45, 0xDF}, kvs.InvalidArgument, ErrNotMatroska},
+		{"zero id byte", []byte{0x00, 0x01}, kvs.InvalidMediaFrame, ErrMalformed},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := NewBytesReader(c.in).Next()
 			require.Error(t, err)
 			assert.ErrorIs(t, err, c.err)
-			assert.Equal(t, c.kind, kvserr.KindOf(err))
+			assert.Equal(t, c.kind, kvs.KindOf(err))
 			// Sticky.
 			_, err2 := NewBytesReader(c.in).Next()
 			assert.Equal(t, err.Error(), err2.Error())

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // hevcTrack parses an hvcC made by ffmpeg/libx265 (Main, 176x144; the
@@ -44,18 +44,18 @@ func TestNewWriterErrorsNewCodecs(t *testing.T) {
 	tests := []struct {
 		name   string
 		tracks []Track
-		kind   kvserr.Kind
+		kind   kvs.Kind
 		cause  error
 	}{
-		{"hvc1 record says hvc1, entry hev1", []Track{{ID: 1, Timescale: 90000, Codec: &hev1}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"hvc1 without size", []Track{{ID: 1, Timescale: 90000, Codec: &noSize}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"hvc1 without record", []Track{{ID: 1, Timescale: 90000, Codec: &hevcNoRec}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"alaw at 96 kHz", []Track{{ID: 1, Timescale: 96000, Codec: alaw96}}, kvserr.UnsupportedStreamMediaType, ErrUnsupportedCodec},
-		{"alaw without config", []Track{{ID: 1, Timescale: 8000, Codec: &noG711}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"negative edit", []Track{{ID: 1, Timescale: 90000, Codec: hv, EditMediaTime: -1}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"nil alternate", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{nil}}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"audio alternate on video", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{aac}}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"bad alternate", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{&noSize}}}, kvserr.InvalidArgument, ErrInvalidTrack},
+		{"hvc1 record says hvc1, entry hev1", []Track{{ID: 1, Timescale: 90000, Codec: &hev1}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"hvc1 without size", []Track{{ID: 1, Timescale: 90000, Codec: &noSize}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"hvc1 without record", []Track{{ID: 1, Timescale: 90000, Codec: &hevcNoRec}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"alaw at 96 kHz", []Track{{ID: 1, Timescale: 96000, Codec: alaw96}}, kvs.UnsupportedStreamMediaType, ErrUnsupportedCodec},
+		{"alaw without config", []Track{{ID: 1, Timescale: 8000, Codec: &noG711}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"negative edit", []Track{{ID: 1, Timescale: 90000, Codec: hv, EditMediaTime: -1}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"nil alternate", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{nil}}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"audio alternate on video", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{aac}}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"bad alternate", []Track{{ID: 1, Timescale: 90000, Codec: hv, Alternates: []*codec.Track{&noSize}}}, kvs.InvalidArgument, ErrInvalidTrack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,7 +63,7 @@ func TestNewWriterErrorsNewCodecs(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, w)
 			assert.ErrorIs(t, err, tt.cause)
-			assert.Equal(t, tt.kind, kvserr.KindOf(err), "%v", err)
+			assert.Equal(t, tt.kind, kvs.KindOf(err), "%v", err)
 		})
 	}
 }

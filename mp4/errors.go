@@ -2,9 +2,9 @@ package mp4
 
 import "errors"
 
-// Sentinel causes carried inside the *kvserr.Error values this package
+// Sentinel causes carried inside the *kvs.Error values this package
 // returns, so callers can test for them with errors.Is while
-// kvserr.KindOf still reports the KVS error kind.
+// kvs.KindOf still reports the KVS error kind.
 var (
 	// ErrInvalidTrack marks a track list that NewWriter cannot use: empty,
 	// a zero or repeated track ID, a zero timescale, or a codec

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func TestNewWriterErrors(t *testing.T) {
@@ -33,31 +33,31 @@ func TestNewWriterErrors(t *testing.T) {
 	tests := []struct {
 		name   string
 		tracks []Track
-		kind   kvserr.Kind
+		kind   kvs.Kind
 		cause  error
 	}{
-		{"no tracks", nil, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"zero ID", []Track{{ID: 0, Timescale: 1000, Codec: syntheticTracks()[0].Codec}}, kvserr.InvalidArgument, ErrInvalidTrack},
+		{"no tracks", nil, kvs.InvalidArgument, ErrInvalidTrack},
+		{"zero ID", []Track{{ID: 0, Timescale: 1000, Codec: syntheticTracks()[0].Codec}}, kvs.InvalidArgument, ErrInvalidTrack},
 		{"duplicate IDs", func() []Track {
 			tr := syntheticTracks()
 			tr[1].ID = tr[0].ID
 			return tr
-		}(), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"zero timescale", []Track{{ID: 1, Codec: syntheticTracks()[0].Codec}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"no codec", []Track{{ID: 1, Timescale: 1000}}, kvserr.InvalidArgument, ErrInvalidTrack},
-		{"unknown codec", video(func(c *codec.Track) { c.SampleEntry = "vp09" }), kvserr.UnsupportedStreamMediaType, ErrUnsupportedCodec},
-		{"avc1 on audio track", video(func(c *codec.Track) { c.Kind = codec.Audio }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"avc1 without size", video(func(c *codec.Track) { c.Width = 0 }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"avc1 without record", video(func(c *codec.Track) { c.AVC.Record = nil }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"avc1 truncated record", video(func(c *codec.Track) { c.AVC.Record = c.AVC.Record[:20] }), kvserr.InvalidArgument, ErrInvalidTrack},
+		}(), kvs.InvalidArgument, ErrInvalidTrack},
+		{"zero timescale", []Track{{ID: 1, Codec: syntheticTracks()[0].Codec}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"no codec", []Track{{ID: 1, Timescale: 1000}}, kvs.InvalidArgument, ErrInvalidTrack},
+		{"unknown codec", video(func(c *codec.Track) { c.SampleEntry = "vp09" }), kvs.UnsupportedStreamMediaType, ErrUnsupportedCodec},
+		{"avc1 on audio track", video(func(c *codec.Track) { c.Kind = codec.Audio }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"avc1 without size", video(func(c *codec.Track) { c.Width = 0 }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"avc1 without record", video(func(c *codec.Track) { c.AVC.Record = nil }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"avc1 truncated record", video(func(c *codec.Track) { c.AVC.Record = c.AVC.Record[:20] }), kvs.InvalidArgument, ErrInvalidTrack},
 		{"avc1 2-byte lengths", video(func(c *codec.Track) {
 			c.AVC.Record = bytes.Clone(c.AVC.Record)
 			c.AVC.Record[4] = 0xfd
-		}), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"mp4a without ASC", audio(func(c *codec.Track) { c.AAC = nil }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"mp4a ASC too long", audio(func(c *codec.Track) { c.AAC = &codec.AACConfig{Config: make([]byte, 105)} }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"mp4a without rate", audio(func(c *codec.Track) { c.SampleRate = 0 }), kvserr.InvalidArgument, ErrInvalidTrack},
-		{"mp4a without channels", audio(func(c *codec.Track) { c.Channels = 0 }), kvserr.InvalidArgument, ErrInvalidTrack},
+		}), kvs.InvalidArgument, ErrInvalidTrack},
+		{"mp4a without ASC", audio(func(c *codec.Track) { c.AAC = nil }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"mp4a ASC too long", audio(func(c *codec.Track) { c.AAC = &codec.AACConfig{Config: make([]byte, 105)} }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"mp4a without rate", audio(func(c *codec.Track) { c.SampleRate = 0 }), kvs.InvalidArgument, ErrInvalidTrack},
+		{"mp4a without channels", audio(func(c *codec.Track) { c.Channels = 0 }), kvs.InvalidArgument, ErrInvalidTrack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestNewWriterErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, w)
 			assert.ErrorIs(t, err, tt.cause)
-			assert.Equal(t, tt.kind, kvserr.KindOf(err), "%v", err)
+			assert.Equal(t, tt.kind, kvs.KindOf(err), "%v", err)
 		})
 	}
 }
@@ -99,7 +99,7 @@ func TestWriteFragmentErrors(t *testing.T) {
 			before := w.BytesWritten()
 			err = w.WriteFragment(&tt.frag)
 			assert.ErrorIs(t, err, tt.cause)
-			assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "%v", err)
+			assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err), "%v", err)
 			// Nothing was written and the writer still works.
 			assert.Equal(t, before, w.BytesWritten())
 			require.NoError(t, w.WriteFragment(syntheticFragment()))

@@ -5,7 +5,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Index describes a whole fragmented MP4 before its first byte is written:
@@ -82,7 +82,7 @@ func indexedHeader(tracks []Track, idx *Index) (init, sidx []byte, err error) {
 	}
 	init, err = buildInit(tracks)
 	if err != nil {
-		return nil, nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+		return nil, nil, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}
 	return indexedParts(init, idx)
 }
@@ -107,7 +107,7 @@ func (w *Writer) InitSize() int { return len(w.init) }
 // media reference starting at the byte after the previous one.
 func encodeSidx(idx *Index) ([]byte, error) {
 	if len(idx.Fragments) > math.MaxUint16 {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%d fragments do not fit one sidx (65535): %w", len(idx.Fragments), ErrInvalidFragment)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "%d fragments do not fit one sidx (65535): %w", len(idx.Fragments), ErrInvalidFragment)
 	}
 	n := sidxSize(len(idx.Fragments))
 	b := make([]byte, n)
@@ -125,7 +125,7 @@ func encodeSidx(idx *Index) ([]byte, error) {
 		// reference_type 0 (media) leaves the top bit clear, so the size
 		// has 31 bits; a KVS fragment is at most 50 MB.
 		if f.Size <= 0 || f.Size > math.MaxInt32 || f.Duration > math.MaxUint32 {
-			return nil, kvserr.Errorf(kvserr.InvalidArgument, "fragment of %d bytes and %d units cannot be indexed: %w", f.Size, f.Duration, ErrFragmentTooLarge)
+			return nil, kvs.Errorf(kvs.InvalidArgument, "fragment of %d bytes and %d units cannot be indexed: %w", f.Size, f.Duration, ErrFragmentTooLarge)
 		}
 		o = put32(b, o, uint32(f.Size))
 		o = put32(b, o, uint32(f.Duration))
@@ -143,11 +143,11 @@ func encodeSidx(idx *Index) ([]byte, error) {
 func insertMehd(init []byte, duration uint64) ([]byte, error) {
 	moov, ok := findBox(init, 0, len(init), "moov")
 	if !ok {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "init segment without moov: %w", ErrInvalidTrack)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "init segment without moov: %w", ErrInvalidTrack)
 	}
 	mvex, ok := findBox(init, moov+boxHeaderSize, moov+int(binary.BigEndian.Uint32(init[moov:])), "mvex")
 	if !ok {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "init segment without mvex: %w", ErrInvalidTrack)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "init segment without mvex: %w", ErrInvalidTrack)
 	}
 	at := mvex + boxHeaderSize
 	out := make([]byte, 0, len(init)+mehdSize)
@@ -198,14 +198,14 @@ const freeHeaderSize = boxHeaderSize
 // header.
 func ReservedHeaderSize(tracks []Track, n int) (int, error) {
 	if n < 0 || n > math.MaxUint16 {
-		return 0, kvserr.Errorf(kvserr.InvalidArgument, "room for %d fragments: one sidx indexes 0 to 65535: %w", n, ErrInvalidFragment)
+		return 0, kvs.Errorf(kvs.InvalidArgument, "room for %d fragments: one sidx indexes 0 to 65535: %w", n, ErrInvalidFragment)
 	}
 	if err := validateTracks(tracks); err != nil {
 		return 0, err
 	}
 	init, err := buildInit(tracks)
 	if err != nil {
-		return 0, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+		return 0, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}
 	return len(init) + mehdSize + freeHeaderSize + sidxSize(n), nil
 }
@@ -223,7 +223,7 @@ func ReservedHeader(tracks []Track, idx *Index, size int) ([]byte, error) {
 	}
 	spare := size - len(init) - len(sidx)
 	if spare != 0 && spare < freeHeaderSize {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "a header of %d bytes (%d fragments) in %d bytes of room: %w",
+		return nil, kvs.Errorf(kvs.InvalidArgument, "a header of %d bytes (%d fragments) in %d bytes of room: %w",
 			len(init)+len(sidx), len(idx.Fragments), size, ErrNoRoom)
 	}
 	b := make([]byte, size)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // syntheticIndex is an index of n fragments of the synthetic tracks.
@@ -66,7 +66,7 @@ func TestReservedHeader(t *testing.T) {
 			if tc.wantNoFit {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, ErrNoRoom)
-				assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+				assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 				return
 			}
 			require.NoError(t, err)
@@ -90,9 +90,9 @@ func TestReservedHeader(t *testing.T) {
 
 func TestReservedHeaderSizeErrors(t *testing.T) {
 	_, err := ReservedHeaderSize(syntheticTracks(), -1)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 	_, err = ReservedHeaderSize(syntheticTracks(), 1<<16)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 	_, err = ReservedHeaderSize(nil, 1)
 	assert.ErrorIs(t, err, ErrInvalidTrack)
 	_, err = ReservedHeader(nil, syntheticIndex(1), 1000)

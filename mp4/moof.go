@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Sample flags (ISO/IEC 14496-12 8.8.3.1) for the two kinds of sample the
@@ -97,7 +97,7 @@ func (p *trafPlan) plan(r *TrackRun, sizes bool) error {
 			n = int(x.Size)
 		}
 		if n == 0 {
-			return kvserr.Errorf(kvserr.InvalidArgument,
+			return kvs.Errorf(kvs.InvalidArgument,
 				"track %d sample %d has no data: %w", r.TrackID, i, ErrInvalidFragment)
 		}
 		p.payload += int64(n)
@@ -212,17 +212,17 @@ func (h *fragmentHeader) plan(f *Fragment, trackIDs, descs []uint32) error {
 		}
 		k := slices.Index(trackIDs, r.TrackID)
 		if k < 0 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "fragment names track %d, which the writer does not have: %w",
+			return kvs.Errorf(kvs.InvalidArgument, "fragment names track %d, which the writer does not have: %w",
 				r.TrackID, ErrInvalidFragment)
 		}
 		for j := range h.trafs {
 			if h.trafs[j].run.TrackID == r.TrackID {
-				return kvserr.Errorf(kvserr.InvalidArgument, "fragment has two runs for track %d: %w",
+				return kvs.Errorf(kvs.InvalidArgument, "fragment has two runs for track %d: %w",
 					r.TrackID, ErrInvalidFragment)
 			}
 		}
 		if r.SampleDescriptionIndex > descs[k] {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d does not exist (the track has %d): %w",
+			return kvs.Errorf(kvs.InvalidArgument, "track %d: sample description %d does not exist (the track has %d): %w",
 				r.TrackID, r.SampleDescriptionIndex, descs[k], ErrInvalidFragment)
 		}
 		h.trafs = append(h.trafs, trafPlan{})
@@ -237,7 +237,7 @@ func (h *fragmentHeader) plan(f *Fragment, trackIDs, descs []uint32) error {
 		return nil
 	}
 	if int64(h.moofSize)+mdatHeaderSize+h.payload > MaxFragmentSize {
-		return kvserr.Errorf(kvserr.InvalidArgument, "moof %d bytes + mdat %d bytes exceeds %d: %w",
+		return kvs.Errorf(kvs.InvalidArgument, "moof %d bytes + mdat %d bytes exceeds %d: %w",
 			h.moofSize, mdatHeaderSize+h.payload, int64(MaxFragmentSize), ErrFragmentTooLarge)
 	}
 	// Each track's samples sit together in the mdat, in traf order.

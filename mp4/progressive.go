@@ -9,7 +9,7 @@ import (
 	"github.com/Eyevinn/mp4ff/bits"
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Progressive writes a progressive (non-fragmented) MP4: ftyp, a moov with
@@ -114,7 +114,7 @@ func NewProgressive(tracks []Track) (*Progressive, error) {
 // without samples adds nothing.
 func (p *Progressive) Plan(f *Fragment) error {
 	if p.finished {
-		return kvserr.Errorf(kvserr.InvalidArgument, "fragment planned after the plan was finished: %w", ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "fragment planned after the plan was finished: %w", ErrWriteOrder)
 	}
 	h := &p.hdr
 	h.sizes = true
@@ -131,14 +131,14 @@ func (p *Progressive) Plan(f *Fragment) error {
 		}
 		switch {
 		case r.BaseDecodeTime < t.end:
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d: run starts at %d, before the end of the previous sample at %d: %w",
+			return kvs.Errorf(kvs.InvalidArgument, "track %d: run starts at %d, before the end of the previous sample at %d: %w",
 				r.TrackID, r.BaseDecodeTime, t.end, ErrInvalidFragment)
 		case r.BaseDecodeTime > t.end:
 			// A gap: the sample before it lasts until the run starts.
 			last := &t.durs[len(t.durs)-1]
 			d := uint64(*last) + r.BaseDecodeTime - t.end
 			if d > math.MaxUint32 {
-				return kvserr.Errorf(kvserr.InvalidArgument, "track %d: a gap of %d units does not fit a sample duration: %w",
+				return kvs.Errorf(kvs.InvalidArgument, "track %d: a gap of %d units does not fit a sample duration: %w",
 					r.TrackID, r.BaseDecodeTime-t.end, ErrInvalidFragment)
 			}
 			*last = uint32(d)
@@ -164,7 +164,7 @@ func (p *Progressive) Plan(f *Fragment) error {
 			t.maxEnd = max(t.maxEnd, cts+int64(s.Duration))
 		}
 		if len(t.sizes) > math.MaxUint32/2 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has too many samples: %w", r.TrackID, ErrInvalidFragment)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d has too many samples: %w", r.TrackID, ErrInvalidFragment)
 		}
 		sdi := max(r.SampleDescriptionIndex, 1)
 		t.chunks = append(t.chunks, len(p.chunks))
@@ -222,7 +222,7 @@ func (p *Progressive) finish() error {
 		return nil
 	}
 	if len(p.chunks) == 0 {
-		return kvserr.Errorf(kvserr.InvalidArgument, "no samples planned: %w", ErrInvalidFragment)
+		return kvs.Errorf(kvs.InvalidArgument, "no samples planned: %w", ErrInvalidFragment)
 	}
 	ftyp := encodeBox(mp4ff.NewFtyp("isom", 0x200, progressiveBrands(p.tracks)))
 	mdatHdr := mdatHeader(p.payload)
@@ -387,7 +387,7 @@ func (p *Progressive) buildTrak(i int) (*mp4ff.TrakBox, uint64, error) {
 	// others.
 	present := tab.minCTS + int64(tab.first) - edit
 	if present < 0 || tab.minCTS < 0 {
-		return nil, 0, kvserr.Errorf(kvserr.InvalidArgument, "track %d: a sample is presented before the start: %w", t.ID, ErrInvalidTrack)
+		return nil, 0, kvs.Errorf(kvs.InvalidArgument, "track %d: a sample is presented before the start: %w", t.ID, ErrInvalidTrack)
 	}
 	var entries []mp4ff.ElstEntry
 	var total uint64
@@ -400,7 +400,7 @@ func (p *Progressive) buildTrak(i int) (*mp4ff.TrakBox, uint64, error) {
 	// over a gap is followed by later ones, so maxEnd needs no update.)
 	shown := tab.maxEnd - tab.minCTS
 	if shown <= 0 {
-		return nil, 0, kvserr.Errorf(kvserr.InvalidArgument, "track %d: its edit starts after its last sample: %w", t.ID, ErrInvalidTrack)
+		return nil, 0, kvs.Errorf(kvs.InvalidArgument, "track %d: its edit starts after its last sample: %w", t.ID, ErrInvalidTrack)
 	}
 	seg := p.toMovie(uint64(shown), t.Timescale)
 	total += seg
@@ -546,7 +546,7 @@ func (p *Progressive) chunkBoxes(k int, co64 bool) []mp4ff.Box {
 // the mdat header to w, which then receives the payloads.
 func (p *Progressive) WriteHeader(w io.Writer) error {
 	if p.started {
-		return kvserr.Errorf(kvserr.InvalidArgument, "header written twice: %w", ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "header written twice: %w", ErrWriteOrder)
 	}
 	if err := p.finish(); err != nil {
 		return err
@@ -572,7 +572,7 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 		return p.err
 	}
 	if !p.started {
-		return kvserr.Errorf(kvserr.InvalidArgument, "fragment before the header: %w", ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "fragment before the header: %w", ErrWriteOrder)
 	}
 	h := &p.hdr
 	h.sizes = false
@@ -584,12 +584,12 @@ func (p *Progressive) WriteFragment(f *Fragment) error {
 		r := h.trafs[i].run
 		k := p.trackIndex(r.TrackID)
 		if p.next >= len(p.chunks) || p.chunks[p.next].track != k || p.chunks[p.next].samples != len(r.Samples) {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d: run %d is not the planned one: %w", r.TrackID, p.next, ErrWriteOrder)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d: run %d is not the planned one: %w", r.TrackID, p.next, ErrWriteOrder)
 		}
 		tab := &p.tabs[k]
 		for j := range r.Samples {
 			if uint32(len(r.Samples[j].Data)) != tab.sizes[p.cursor[k]+j] {
-				return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample %d differs in size from the plan: %w",
+				return kvs.Errorf(kvs.InvalidArgument, "track %d: sample %d differs in size from the plan: %w",
 					r.TrackID, p.cursor[k]+j+1, ErrWriteOrder)
 			}
 		}
@@ -611,7 +611,7 @@ func (p *Progressive) Close() error {
 		return p.err
 	}
 	if !p.started || p.next != len(p.chunks) {
-		return kvserr.Errorf(kvserr.InvalidArgument, "%d of %d planned runs written: %w", p.next, len(p.chunks), ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "%d of %d planned runs written: %w", p.next, len(p.chunks), ErrWriteOrder)
 	}
 	return nil
 }

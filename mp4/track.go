@@ -7,7 +7,7 @@ import (
 	"github.com/Eyevinn/mp4ff/avc"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Track describes one output track: its MP4 track ID, the timescale its
@@ -60,33 +60,33 @@ const maxASCSize = 104
 // malformed box later.
 func validateTracks(tracks []Track) error {
 	if len(tracks) == 0 {
-		return kvserr.Errorf(kvserr.InvalidArgument, "no tracks: %w", ErrInvalidTrack)
+		return kvs.Errorf(kvs.InvalidArgument, "no tracks: %w", ErrInvalidTrack)
 	}
 	for i := range tracks {
 		t := &tracks[i]
 		if t.ID == 0 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has ID 0: %w", i, ErrInvalidTrack)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d has ID 0: %w", i, ErrInvalidTrack)
 		}
 		for j := range i {
 			if tracks[j].ID == t.ID {
-				return kvserr.Errorf(kvserr.InvalidArgument, "track ID %d used twice: %w", t.ID, ErrInvalidTrack)
+				return kvs.Errorf(kvs.InvalidArgument, "track ID %d used twice: %w", t.ID, ErrInvalidTrack)
 			}
 		}
 		if t.Timescale == 0 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has timescale 0: %w", t.ID, ErrInvalidTrack)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d has timescale 0: %w", t.ID, ErrInvalidTrack)
 		}
 		if t.EditMediaTime < 0 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has a negative edit media time %d: %w", t.ID, t.EditMediaTime, ErrInvalidTrack)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d has a negative edit media time %d: %w", t.ID, t.EditMediaTime, ErrInvalidTrack)
 		}
 		if len(t.Alternates) >= math.MaxUint32 {
-			return kvserr.Errorf(kvserr.InvalidArgument, "track %d has too many sample descriptions: %w", t.ID, ErrInvalidTrack)
+			return kvs.Errorf(kvs.InvalidArgument, "track %d has too many sample descriptions: %w", t.ID, ErrInvalidTrack)
 		}
 		for j, c := range t.descriptions() {
 			if c == nil {
-				return kvserr.Errorf(kvserr.InvalidArgument, "track %d has no codec for sample description %d: %w", t.ID, j+1, ErrInvalidTrack)
+				return kvs.Errorf(kvs.InvalidArgument, "track %d has no codec for sample description %d: %w", t.ID, j+1, ErrInvalidTrack)
 			}
 			if c.Kind != t.Codec.Kind {
-				return kvserr.Errorf(kvserr.InvalidArgument, "track %d: sample description %d (%s) is not of the kind of the first (%s): %w",
+				return kvs.Errorf(kvs.InvalidArgument, "track %d: sample description %d (%s) is not of the kind of the first (%s): %w",
 					t.ID, j+1, c.SampleEntry, t.Codec.SampleEntry, ErrInvalidTrack)
 			}
 			if err := validateCodec(t.ID, c); err != nil {
@@ -99,7 +99,7 @@ func validateTracks(tracks []Track) error {
 
 func validateCodec(id uint32, c *codec.Track) error {
 	bad := func(what string) error {
-		return kvserr.Errorf(kvserr.InvalidArgument, "track %d (%s): %s: %w", id, c.SampleEntry, what, ErrInvalidTrack)
+		return kvs.Errorf(kvs.InvalidArgument, "track %d (%s): %s: %w", id, c.SampleEntry, what, ErrInvalidTrack)
 	}
 	switch c.SampleEntry {
 	case "avc1":
@@ -159,7 +159,7 @@ func validateCodec(id uint32, c *codec.Track) error {
 			// nothing else in an alaw/ulaw entry carries it (unlike the
 			// AudioSpecificConfig of AAC), so a higher rate cannot be
 			// described.
-			return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+			return kvs.Errorf(kvs.UnsupportedStreamMediaType,
 				"track %d: %s at %d Hz does not fit the 16-bit sample rate of an MP4 audio sample entry: %w",
 				id, c.SampleEntry, c.SampleRate, ErrUnsupportedCodec)
 		}
@@ -177,7 +177,7 @@ func validateCodec(id uint32, c *codec.Track) error {
 			return bad("no sample rate or channel count")
 		}
 	default:
-		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+		return kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"track %d: sample entry %q: %w", id, c.SampleEntry, ErrUnsupportedCodec)
 	}
 	return nil

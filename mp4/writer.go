@@ -3,7 +3,7 @@ package mp4
 import (
 	"io"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Sample is one coded frame as it goes into a trun and the mdat.
@@ -117,7 +117,7 @@ func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 	}
 	init, err := buildInit(tracks)
 	if err != nil {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "building init segment: %w", err)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}
 	// The codec facts are only needed for the init segment; keeping just
 	// the IDs means the caller may change its Track values afterwards.
@@ -138,7 +138,7 @@ func (w *Writer) WriteInit() error {
 		return w.err
 	}
 	if w.initDone {
-		return kvserr.Errorf(kvserr.InvalidArgument, "init segment written twice: %w", ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "init segment written twice: %w", ErrWriteOrder)
 	}
 	// Written at once rather than with the first fragment: the init is
 	// the first byte a streaming consumer sees (time to first byte), and
@@ -165,7 +165,7 @@ func (w *Writer) WriteFragment(f *Fragment) error {
 		return w.err
 	}
 	if !w.initDone {
-		return kvserr.Errorf(kvserr.InvalidArgument, "fragment before init segment: %w", ErrWriteOrder)
+		return kvs.Errorf(kvs.InvalidArgument, "fragment before init segment: %w", ErrWriteOrder)
 	}
 	h := &w.hdr
 	if err := h.plan(f, w.trackIDs, w.descs); err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -166,7 +166,7 @@ func ownTracks(t *testing.T) map[string]mkv.Track {
 type badRow struct {
 	name  string
 	input []byte
-	kind  kvserr.Kind
+	kind  kvs.Kind
 }
 
 // badInputs builds the hand-made rows.
@@ -186,70 +186,70 @@ func badInputs(t *testing.T) []badRow {
 		deep = elem(eBlockGroup, deep)
 	}
 	rows := []badRow{
-		{"control: a valid document", good(cluster(simpleBlock(1, 0x80, idr...))), kvserr.Unknown},
-		{"empty input", nil, kvserr.ResourceNotFound},
-		{"not EBML", []byte("RIFF\x00\x00\x00\x00WAVEfmt "), kvserr.InvalidArgument},
-		{"DocType not matroska", cat(elem(eEBML, elem(eDocType, []byte("mp4"))), eSegment, unknown), kvserr.InvalidArgument},
+		{"control: a valid document", good(cluster(simpleBlock(1, 0x80, idr...))), kvs.Unknown},
+		{"empty input", nil, kvs.ResourceNotFound},
+		{"not EBML", []byte("RIFF\x00\x00\x00\x00WAVEfmt "), kvs.InvalidArgument},
+		{"DocType not matroska", cat(elem(eEBML, elem(eDocType, []byte("mp4"))), eSegment, unknown), kvs.InvalidArgument},
 
 		// Sizes that lie.
-		{"EBML header larger than the file", cat(elemSized(eEBML, size(5000), elem(eDocType, []byte("matroska")))), kvserr.InvalidArgument},
-		{"EBML header over the header limit", cat(elemSized(eEBML, size8(1<<40), elem(eDocType, []byte("matroska")))), kvserr.InvalidMediaFrame},
-		{"TrackEntry larger than its Tracks", document(info, elemSized(eTracks, size(4), elemSized(eTrackEntry, size(200), elem(eTrackNumber, uintBody(1))))), kvserr.InvalidMediaFrame},
-		{"Tracks larger than the file", document(info, elemSized(eTracks, size(5000), videoEntry(1, "V_MPEG4/ISO/AVC", avc))), kvserr.InvalidMediaFrame},
-		{"Tracks over the header limit", document(info, elemSized(eTracks, size8(mkv.MaxHeaderElementSize+1))), kvserr.InvalidMediaFrame},
-		{"Cluster of 48 MiB in a few bytes", good(elemSized(eCluster, size8(48<<20), elem(eTimecode, uintBody(0)))), kvserr.ResourceNotFound},
-		{"Cluster over the fragment limit", good(elemSized(eCluster, size8(mkv.MaxFragmentSize+1), elem(eTimecode, uintBody(0)))), kvserr.InvalidMediaFrame},
-		{"SimpleBlock larger than its Cluster", good(elemSized(eCluster, size(12), elem(eTimecode, uintBody(0)), elemSized(eSimpleBlock, size(100), []byte{0x81, 0, 0, 0x80}, idr))), kvserr.InvalidMediaFrame},
-		{"unknown-size Tracks", document(info, elemSized(eTracks, unknown, videoEntry(1, "V_MPEG4/ISO/AVC", avc))), kvserr.InvalidMediaFrame},
-		{"unknown-size SimpleBlock", good(elemSized(eCluster, unknown, elem(eTimecode, uintBody(0)), elemSized(eSimpleBlock, unknown, []byte{0x81, 0, 0, 0x80}, idr))), kvserr.InvalidMediaFrame},
-		{"unknown-size Info", document(elemSized(eInfo, unknown, elem(eTimecodeScale, uintBody(1_000_000)))), kvserr.InvalidMediaFrame},
+		{"EBML header larger than the file", cat(elemSized(eEBML, size(5000), elem(eDocType, []byte("matroska")))), kvs.InvalidArgument},
+		{"EBML header over the header limit", cat(elemSized(eEBML, size8(1<<40), elem(eDocType, []byte("matroska")))), kvs.InvalidMediaFrame},
+		{"TrackEntry larger than its Tracks", document(info, elemSized(eTracks, size(4), elemSized(eTrackEntry, size(200), elem(eTrackNumber, uintBody(1))))), kvs.InvalidMediaFrame},
+		{"Tracks larger than the file", document(info, elemSized(eTracks, size(5000), videoEntry(1, "V_MPEG4/ISO/AVC", avc))), kvs.InvalidMediaFrame},
+		{"Tracks over the header limit", document(info, elemSized(eTracks, size8(mkv.MaxHeaderElementSize+1))), kvs.InvalidMediaFrame},
+		{"Cluster of 48 MiB in a few bytes", good(elemSized(eCluster, size8(48<<20), elem(eTimecode, uintBody(0)))), kvs.ResourceNotFound},
+		{"Cluster over the fragment limit", good(elemSized(eCluster, size8(mkv.MaxFragmentSize+1), elem(eTimecode, uintBody(0)))), kvs.InvalidMediaFrame},
+		{"SimpleBlock larger than its Cluster", good(elemSized(eCluster, size(12), elem(eTimecode, uintBody(0)), elemSized(eSimpleBlock, size(100), []byte{0x81, 0, 0, 0x80}, idr))), kvs.InvalidMediaFrame},
+		{"unknown-size Tracks", document(info, elemSized(eTracks, unknown, videoEntry(1, "V_MPEG4/ISO/AVC", avc))), kvs.InvalidMediaFrame},
+		{"unknown-size SimpleBlock", good(elemSized(eCluster, unknown, elem(eTimecode, uintBody(0)), elemSized(eSimpleBlock, unknown, []byte{0x81, 0, 0, 0x80}, idr))), kvs.InvalidMediaFrame},
+		{"unknown-size Info", document(elemSized(eInfo, unknown, elem(eTimecodeScale, uintBody(1_000_000)))), kvs.InvalidMediaFrame},
 
 		// 8-byte IDs and sizes.
-		{"5-byte ID in the Segment", good([]byte{0x08, 1, 2, 3, 4, 0x81, 0}), kvserr.InvalidMediaFrame},
-		{"8-byte ID in the Segment", good([]byte{0x01, 1, 2, 3, 4, 5, 6, 7, 0x81, 0}), kvserr.InvalidMediaFrame},
-		{"EBMLMaxIDLength 8", cat(elem(eEBML, elem(eDocType, []byte("matroska")), elem(eMaxIDLength, uintBody(8))), eSegment, unknown), kvserr.InvalidArgument},
-		{"zero size-length byte", good([]byte{0xEC, 0x00, 0x00}), kvserr.InvalidMediaFrame},
+		{"5-byte ID in the Segment", good([]byte{0x08, 1, 2, 3, 4, 0x81, 0}), kvs.InvalidMediaFrame},
+		{"8-byte ID in the Segment", good([]byte{0x01, 1, 2, 3, 4, 5, 6, 7, 0x81, 0}), kvs.InvalidMediaFrame},
+		{"EBMLMaxIDLength 8", cat(elem(eEBML, elem(eDocType, []byte("matroska")), elem(eMaxIDLength, uintBody(8))), eSegment, unknown), kvs.InvalidArgument},
+		{"zero size-length byte", good([]byte{0xEC, 0x00, 0x00}), kvs.InvalidMediaFrame},
 		{"8-byte sizes everywhere", document(elemSized(eInfo, size8(uint64(len(elem(eTimecodeScale, uintBody(1_000_000))))), elem(eTimecodeScale, uintBody(1_000_000))),
 			elemSized(eTracks, size8(uint64(len(videoEntry(1, "V_MPEG4/ISO/AVC", avc)))), videoEntry(1, "V_MPEG4/ISO/AVC", avc)),
-			elemSized(eCluster, size8(uint64(len(elem(eTimecode, uintBody(0)))+len(simpleBlock(1, 0x80, idr...)))), elem(eTimecode, uintBody(0)), simpleBlock(1, 0x80, idr...))), kvserr.Unknown},
+			elemSized(eCluster, size8(uint64(len(elem(eTimecode, uintBody(0)))+len(simpleBlock(1, 0x80, idr...)))), elem(eTimecode, uintBody(0)), simpleBlock(1, 0x80, idr...))), kvs.Unknown},
 
 		// Nesting deeper than any real file.
-		{"Segment inside a Segment", document(cat(eSegment, unknown)), kvserr.InvalidMediaFrame},
-		{"BlockGroups 10,000 deep", good(cluster(deep)), kvserr.InvalidMediaFrame},
-		{"TrackEntry inside a TrackEntry", document(info, elem(eTracks, elem(eTrackEntry, videoEntry(1, "V_MPEG4/ISO/AVC", avc))), cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
+		{"Segment inside a Segment", document(cat(eSegment, unknown)), kvs.InvalidMediaFrame},
+		{"BlockGroups 10,000 deep", good(cluster(deep)), kvs.InvalidMediaFrame},
+		{"TrackEntry inside a TrackEntry", document(info, elem(eTracks, elem(eTrackEntry, videoEntry(1, "V_MPEG4/ISO/AVC", avc))), cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
 
 		// Blocks.
-		{"block of a track that does not exist", good(cluster(simpleBlock(7, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"block of track 0", good(cluster(elem(eSimpleBlock, []byte{0x80, 0, 0, 0x80}, idr))), kvserr.InvalidMediaFrame},
-		{"block header cut short", good(cluster(elem(eSimpleBlock, []byte{0x81, 0}))), kvserr.InvalidMediaFrame},
-		{"Xiph lace count past the block", good(cluster(simpleBlock(1, 0x82, 5, 2, 1))), kvserr.InvalidMediaFrame},
-		{"Xiph lace sizes larger than the block", good(cluster(simpleBlock(1, 0x82, 1, 200, 1, 2, 3))), kvserr.InvalidMediaFrame},
-		{"EBML lace sizes larger than the block", good(cluster(simpleBlock(1, 0x86, 1, 0xC0, 1, 2))), kvserr.InvalidMediaFrame},
-		{"EBML lace size difference below zero", good(cluster(simpleBlock(1, 0x86, 2, 0x82, 0x80, 1, 2, 3))), kvserr.InvalidMediaFrame},
-		{"fixed lace count that does not divide", good(cluster(simpleBlock(1, 0x84, 2, 1, 2, 3, 4))), kvserr.InvalidMediaFrame},
-		{"laced block without frame count", good(cluster(simpleBlock(1, 0x84))), kvserr.InvalidMediaFrame},
-		{"zero-length frame", good(cluster(simpleBlock(1, 0x80))), kvserr.InvalidMediaFrame},
-		{"256 zero-length laced frames", good(cluster(simpleBlock(1, 0x84, 0xFF))), kvserr.InvalidMediaFrame},
-		{"zero-length frame in a lace", good(cluster(simpleBlock(1, 0x82, 1, 0, 0, 0, 0, 2, 0x65, 0x88))), kvserr.InvalidMediaFrame},
-		{"BlockGroup without Block", good(cluster(elem(eBlockGroup))), kvserr.InvalidMediaFrame},
-		{"NAL length past the frame", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 9, 0x65, 0x88))), kvserr.InvalidMediaFrame},
-		{"NAL length past the frame after a good NAL", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 2, 0x65, 0x88, 0, 0, 0x10, 0, 0x41))), kvserr.InvalidMediaFrame},
-		{"NAL length field cut", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 2, 0x65, 0x88, 0, 0))), kvserr.InvalidMediaFrame},
-		{"zero-length NAL", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 0))), kvserr.InvalidMediaFrame},
+		{"block of a track that does not exist", good(cluster(simpleBlock(7, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"block of track 0", good(cluster(elem(eSimpleBlock, []byte{0x80, 0, 0, 0x80}, idr))), kvs.InvalidMediaFrame},
+		{"block header cut short", good(cluster(elem(eSimpleBlock, []byte{0x81, 0}))), kvs.InvalidMediaFrame},
+		{"Xiph lace count past the block", good(cluster(simpleBlock(1, 0x82, 5, 2, 1))), kvs.InvalidMediaFrame},
+		{"Xiph lace sizes larger than the block", good(cluster(simpleBlock(1, 0x82, 1, 200, 1, 2, 3))), kvs.InvalidMediaFrame},
+		{"EBML lace sizes larger than the block", good(cluster(simpleBlock(1, 0x86, 1, 0xC0, 1, 2))), kvs.InvalidMediaFrame},
+		{"EBML lace size difference below zero", good(cluster(simpleBlock(1, 0x86, 2, 0x82, 0x80, 1, 2, 3))), kvs.InvalidMediaFrame},
+		{"fixed lace count that does not divide", good(cluster(simpleBlock(1, 0x84, 2, 1, 2, 3, 4))), kvs.InvalidMediaFrame},
+		{"laced block without frame count", good(cluster(simpleBlock(1, 0x84))), kvs.InvalidMediaFrame},
+		{"zero-length frame", good(cluster(simpleBlock(1, 0x80))), kvs.InvalidMediaFrame},
+		{"256 zero-length laced frames", good(cluster(simpleBlock(1, 0x84, 0xFF))), kvs.InvalidMediaFrame},
+		{"zero-length frame in a lace", good(cluster(simpleBlock(1, 0x82, 1, 0, 0, 0, 0, 2, 0x65, 0x88))), kvs.InvalidMediaFrame},
+		{"BlockGroup without Block", good(cluster(elem(eBlockGroup))), kvs.InvalidMediaFrame},
+		{"NAL length past the frame", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 9, 0x65, 0x88))), kvs.InvalidMediaFrame},
+		{"NAL length past the frame after a good NAL", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 2, 0x65, 0x88, 0, 0, 0x10, 0, 0x41))), kvs.InvalidMediaFrame},
+		{"NAL length field cut", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 2, 0x65, 0x88, 0, 0))), kvs.InvalidMediaFrame},
+		{"zero-length NAL", good(cluster(simpleBlock(1, 0x80, 0, 0, 0, 0))), kvs.InvalidMediaFrame},
 
 		// Headers.
-		{"no Tracks before the Cluster", document(info, cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"Tracks with 10,000 entries", document(info, elem(eTracks, tenThousand...), cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"track number declared twice", document(info, elem(eTracks, videoEntry(1, "V_MPEG4/ISO/AVC", avc), videoEntry(1, "V_MPEG4/ISO/AVC", avc)), cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"TimecodeScale 0", document(elem(eInfo, elem(eTimecodeScale, uintBody(0))), goodTracks, cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"Timecode out of range", good(elem(eCluster, elem(eTimecode, uintBody(1<<62)), simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
-		{"compressed track", document(info, elem(eTracks, elem(eTrackEntry, elem(eTrackNumber, uintBody(1)), elem(eContentEncoding))), cluster(simpleBlock(1, 0x80, idr...))), kvserr.UnsupportedStreamMediaType},
+		{"no Tracks before the Cluster", document(info, cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"Tracks with 10,000 entries", document(info, elem(eTracks, tenThousand...), cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"track number declared twice", document(info, elem(eTracks, videoEntry(1, "V_MPEG4/ISO/AVC", avc), videoEntry(1, "V_MPEG4/ISO/AVC", avc)), cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"TimecodeScale 0", document(elem(eInfo, elem(eTimecodeScale, uintBody(0))), goodTracks, cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"Timecode out of range", good(elem(eCluster, elem(eTimecode, uintBody(1<<62)), simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
+		{"compressed track", document(info, elem(eTracks, elem(eTrackEntry, elem(eTrackNumber, uintBody(1)), elem(eContentEncoding))), cluster(simpleBlock(1, 0x80, idr...))), kvs.UnsupportedStreamMediaType},
 		{"AAC config cut inside its explicit sample rate", document(info, elem(eTracks, videoEntry(1, "V_MPEG4/ISO/AVC", avc), audioEntry(2, "A_AAC", []byte{0x17, 0x80, 0x00})),
-			cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidCodecPrivateData},
-		{"unsupported codec", document(info, elem(eTracks, videoEntry(1, "V_VP9", []byte{1})), cluster(simpleBlock(1, 0x80, 1))), kvserr.UnsupportedStreamMediaType},
+			cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidCodecPrivateData},
+		{"unsupported codec", document(info, elem(eTracks, videoEntry(1, "V_VP9", []byte{1})), cluster(simpleBlock(1, 0x80, 1))), kvs.UnsupportedStreamMediaType},
 		{"bad AWS tag value", good(elem(eTags, elem([]byte{0x73, 0x73}, elem([]byte{0x67, 0xC8},
 			elem([]byte{0x45, 0xA3}, []byte(mkv.TagProducerTimestamp)), elem([]byte{0x44, 0x87}, []byte("soon"))))),
-			cluster(simpleBlock(1, 0x80, idr...))), kvserr.InvalidMediaFrame},
+			cluster(simpleBlock(1, 0x80, idr...))), kvs.InvalidMediaFrame},
 	}
 
 	// CodecPrivate of every codec cut short, at every length.
@@ -260,23 +260,23 @@ func badInputs(t *testing.T) []badRow {
 			if codecID == "A_AAC" && n == 0 {
 				continue // AAC may go without: the track's sampling frequency says enough
 			}
-			kind := kvserr.InvalidCodecPrivateData
+			kind := kvs.InvalidCodecPrivateData
 			switch {
 			case n == 0:
-				kind = kvserr.MissingCodecPrivateData
+				kind = kvs.MissingCodecPrivateData
 			case codecID == "V_MPEG4/ISO/AVC" && tr.CodecPrivate[1] >= 100 && n >= len(tr.CodecPrivate)-4:
 				// A High-profile avcC may leave out its 4-byte trailer
 				// (chroma format, bit depths, SPS extensions): codec
 				// reads fewer than 4 bytes of it as absent.
-				kind = kvserr.Unknown
+				kind = kvs.Unknown
 			case codecID == "A_AAC" && n >= 2:
 				// Two bytes hold a whole AudioSpecificConfig of AAC-LC;
 				// codec reads nothing after frameLengthFlag, so a cut
 				// extension is not seen.
-				kind = kvserr.Unknown
+				kind = kvs.Unknown
 			case codecID == "A_MS/ACM" && n == 16:
 				// 16 bytes are a whole PCMWAVEFORMAT (no cbSize).
-				kind = kvserr.Unknown
+				kind = kvs.Unknown
 			}
 			input := document(info, elem(eTracks, videoEntry(1, codecID, tr.CodecPrivate[:n])),
 				cluster(simpleBlock(1, 0x80, idr...)))
@@ -301,12 +301,12 @@ func TestBadInput(t *testing.T) {
 			assert.Less(t, time.Since(start), 2*time.Second, "slow")
 			assert.LessOrEqual(t, alloc, uint64(clipOverhead+clipPerByte*len(row.input)), "allocated bytes")
 			assert.NotNil(t, man, "a manifest comes with every answer")
-			if row.kind == kvserr.Unknown {
+			if row.kind == kvs.Unknown {
 				require.NoError(t, err)
 				return
 			}
 			require.Error(t, err)
-			var ke *kvserr.Error
+			var ke *kvs.Error
 			require.ErrorAs(t, err, &ke)
 			assert.Equal(t, row.kind, ke.Kind, "%v", err)
 		})
@@ -361,7 +361,7 @@ func TestBadInputTruncated(t *testing.T) {
 		}
 		if cut%64 == 0 {
 			_, serr := remux.Clip(io.Discard, bytes.NewReader(frag[:cut]), nil)
-			require.Equal(t, kvserr.KindOf(err), kvserr.KindOf(serr), "cut at %d: %v / %v", cut, err, serr)
+			require.Equal(t, kvs.KindOf(err), kvs.KindOf(serr), "cut at %d: %v / %v", cut, err, serr)
 		}
 		want, clip := l.expect(cut)
 		if clip {
@@ -370,7 +370,7 @@ func TestBadInputTruncated(t *testing.T) {
 			continue
 		}
 		require.Error(t, err, "cut at %d", cut)
-		require.Equal(t, want, kvserr.KindOf(err), "cut at %d: %v", cut, err)
+		require.Equal(t, want, kvs.KindOf(err), "cut at %d: %v", cut, err)
 	}
 }
 
@@ -437,34 +437,34 @@ func layout(t *testing.T, b []byte) fragLayout {
 
 // expect returns the kind of a cut at offset cut, or clip true when the cut
 // leaves a clip.
-func (l fragLayout) expect(cut int) (kvserr.Kind, bool) {
+func (l fragLayout) expect(cut int) (kvs.Kind, bool) {
 	switch {
 	case cut == 0:
-		return kvserr.ResourceNotFound, false
+		return kvs.ResourceNotFound, false
 	case cut < l.ebmlEnd:
-		return kvserr.InvalidArgument, false
+		return kvs.InvalidArgument, false
 	case cut == l.ebmlEnd:
-		return kvserr.ResourceNotFound, false
+		return kvs.ResourceNotFound, false
 	case cut < l.segBody:
-		return kvserr.InvalidMediaFrame, false
+		return kvs.InvalidMediaFrame, false
 	case cut <= l.clusterStart:
 		for _, e := range l.before {
 			if cut == e[1] || cut == l.segBody {
-				return kvserr.ResourceNotFound, false
+				return kvs.ResourceNotFound, false
 			}
 		}
-		return kvserr.InvalidMediaFrame, false
+		return kvs.InvalidMediaFrame, false
 	case cut < l.clusterBody:
-		return kvserr.InvalidMediaFrame, false
+		return kvs.InvalidMediaFrame, false
 	case cut < l.firstFrame:
-		return kvserr.ResourceNotFound, false
+		return kvs.ResourceNotFound, false
 	case cut <= l.clusterEnd:
-		return kvserr.Unknown, true
+		return kvs.Unknown, true
 	}
 	for _, e := range l.after {
 		if cut > e[0] && cut < e[2] && cut > e[1] {
-			return kvserr.InvalidMediaFrame, false
+			return kvs.InvalidMediaFrame, false
 		}
 	}
-	return kvserr.Unknown, true
+	return kvs.Unknown, true
 }

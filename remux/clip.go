@@ -6,7 +6,7 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -73,7 +73,7 @@ const (
 //
 // The manifest is returned also when an error stops the clip; it then
 // describes the fragments read so far (planned so far, for a planned clip).
-// Errors are *kvserr.Error values, except I/O errors of dst, which are
+// Errors are *kvs.Error values, except I/O errors of dst, which are
 // returned as they are.
 func Clip(dst io.Writer, src io.Reader, opts *ClipOptions) (*Manifest, error) {
 	var o ClipOptions
@@ -104,7 +104,7 @@ func clipPlanned(dst io.Writer, src io.Reader, o *ClipOptions) (*Manifest, error
 	// clip stops at its Add), unless it is the end's "no media".
 	pc, err := col.Plan(ctx, &PlanOptions{Options: o.Options, Format: o.Format})
 	switch {
-	case readErr != nil && (err == nil || kvserr.KindOf(err) == kvserr.ResourceNotFound):
+	case readErr != nil && (err == nil || kvs.KindOf(err) == kvs.ResourceNotFound):
 		err = readErr
 	case err == nil && readErr == nil:
 		err = pc.WriteTo(ctx, dst, col.Payloads())
@@ -131,8 +131,8 @@ func (c *Clipper) AddAll(r *mkv.Reader) error {
 // readError gives a Reader's error its kind and location: the number of
 // fragments read before it.
 func readError(err error, read int) error {
-	e := &kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: err.Error(), Err: err}
-	if e.Kind == kvserr.Unknown {
+	e := &kvs.Error{Kind: kvs.KindOf(err), Offset: -1, Msg: err.Error(), Err: err}
+	if e.Kind == kvs.Unknown {
 		return err // an I/O error of the input
 	}
 	var me *mkv.Error

@@ -6,7 +6,6 @@ import (
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
 )
@@ -357,7 +356,7 @@ func (c *Clipper) Close() (*Manifest, error) {
 		return c.Manifest(), c.err
 	}
 	if c.pend == nil {
-		c.err = kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
+		c.err = kvs.New(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
 		return c.Manifest(), c.err
 	}
 	if err := c.flushPending(nil); err != nil {
@@ -373,7 +372,7 @@ func (c *Clipper) Close() (*Manifest, error) {
 	return c.Manifest(), nil
 }
 
-var errClosed = kvserr.New(kvserr.InvalidArgument, "clipper is closed")
+var errClosed = kvs.New(kvs.InvalidArgument, "clipper is closed")
 
 // Abort ends a clip that will not be completed, after an error of the
 // caller's or a failed Add: it writes nothing more and makes every later
@@ -384,7 +383,7 @@ func (c *Clipper) Abort() {
 	}
 }
 
-var errAborted = kvserr.New(kvserr.InvalidArgument, "clip aborted")
+var errAborted = kvs.New(kvs.InvalidArgument, "clip aborted")
 
 // Skip records in the manifest a fragment the caller left out of the clip,
 // such as one outside the requested range; e.Reason says why. The entry is
@@ -486,23 +485,23 @@ func (c *Clipper) checkHeader(f *mkv.Fragment) error {
 		return nil
 	}
 	if len(h.Tracks) != len(c.byNum) {
-		return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+		return c.locate(kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"the set of tracks changes: %d tracks, the clip has %d", len(h.Tracks), len(c.byNum)), f, 0, -1)
 	}
 	for i := range h.Tracks {
 		mt := &h.Tracks[i]
 		t := c.byNum[mt.Number]
 		if t == nil || t.codecID != mt.CodecID {
-			return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+			return c.locate(kvs.Errorf(kvs.UnsupportedStreamMediaType,
 				"the set of tracks changes: track %d is %q", mt.Number, mt.CodecID), f, mt.Number, -1)
 		}
 		idx := t.description(mt.CodecPrivate)
 		switch {
 		case idx == 0 && c.opts.AllowCodecChange:
-			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
+			return c.locate(kvs.New(kvs.InvalidCodecPrivateData,
 				"codec private data changes to a configuration not given to NewClipper"), f, mt.Number, -1)
 		case idx == 0:
-			return c.locate(kvserr.New(kvserr.InvalidCodecPrivateData,
+			return c.locate(kvs.New(kvs.InvalidCodecPrivateData,
 				"codec private data changes within the clip (AllowCodecChange / --allow-codec-change joins such fragments)"), f, mt.Number, -1)
 		case idx != t.sdi:
 			t.sdi, t.inject = idx, t.info.Kind == codec.Video
@@ -515,12 +514,12 @@ func (c *Clipper) checkHeader(f *mkv.Fragment) error {
 // locate gives err the fragment, track and offset where it happened. An error
 // without a kind (I/O) is returned unchanged.
 func (c *Clipper) locate(err error, f *mkv.Fragment, trackNum uint64, off int64) error {
-	kind := kvserr.KindOf(err)
-	if kind == kvserr.Unknown {
+	kind := kvs.KindOf(err)
+	if kind == kvs.Unknown {
 		return err
 	}
-	e := &kvserr.Error{Kind: kind, Fragment: f.Name(), Track: trackNum, Offset: off, Msg: err.Error(), Err: err}
-	if ke, ok := err.(*kvserr.Error); ok {
+	e := &kvs.Error{Kind: kind, Fragment: f.Name(), Track: trackNum, Offset: off, Msg: err.Error(), Err: err}
+	if ke, ok := err.(*kvs.Error); ok {
 		e.Msg, e.Err = ke.Msg, ke.Err
 		if e.Offset < 0 {
 			e.Offset = ke.Offset

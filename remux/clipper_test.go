@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -92,20 +91,20 @@ func TestClipperRules(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		frags    []*mkv.Fragment
-		kind     kvserr.Kind
+		kind     kvs.Kind
 		fragment string
 	}{
-		{"codec data changes", []*mkv.Fragment{fragment(h, 1000, 5, true), fragment(other, 1200, 5, true)}, kvserr.InvalidCodecPrivateData, "#0"},
-		{"track set changes", []*mkv.Fragment{fragment(h, 1000, 5, true), fragment(videoOnly, 1200, 5, false)}, kvserr.UnsupportedStreamMediaType, "#0"},
-		{"frame overruns its NAL length", []*mkv.Fragment{{Header: h, Blocks: []mkv.Block{{Track: 1, Keyframe: true, Data: []byte{0, 0, 0, 9, 0x65}, Offset: 77}}}}, kvserr.InvalidMediaFrame, "#0"},
-		{"missing codec private", []*mkv.Fragment{fragment(&mkv.Header{TimecodeScale: 1e6, Tracks: []mkv.Track{{Number: 1, Type: 1, CodecID: "V_MPEG4/ISO/AVC"}}}, 0, 2, false)}, kvserr.MissingCodecPrivateData, "#0"},
-		{"no fragments", nil, kvserr.ResourceNotFound, ""},
-		{"only non-key frames", []*mkv.Fragment{leading}, kvserr.ResourceNotFound, ""},
+		{"codec data changes", []*mkv.Fragment{fragment(h, 1000, 5, true), fragment(other, 1200, 5, true)}, kvs.InvalidCodecPrivateData, "#0"},
+		{"track set changes", []*mkv.Fragment{fragment(h, 1000, 5, true), fragment(videoOnly, 1200, 5, false)}, kvs.UnsupportedStreamMediaType, "#0"},
+		{"frame overruns its NAL length", []*mkv.Fragment{{Header: h, Blocks: []mkv.Block{{Track: 1, Keyframe: true, Data: []byte{0, 0, 0, 9, 0x65}, Offset: 77}}}}, kvs.InvalidMediaFrame, "#0"},
+		{"missing codec private", []*mkv.Fragment{fragment(&mkv.Header{TimecodeScale: 1e6, Tracks: []mkv.Track{{Number: 1, Type: 1, CodecID: "V_MPEG4/ISO/AVC"}}}, 0, 2, false)}, kvs.MissingCodecPrivateData, "#0"},
+		{"no fragments", nil, kvs.ResourceNotFound, ""},
+		{"only non-key frames", []*mkv.Fragment{leading}, kvs.ResourceNotFound, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := clipFragments(t, c.frags...)
 			require.Error(t, err)
-			assert.Equal(t, c.kind, kvserr.KindOf(err), "%v", err)
+			assert.Equal(t, c.kind, kvs.KindOf(err), "%v", err)
 		})
 	}
 }
@@ -284,7 +283,7 @@ func TestProfiles(t *testing.T) {
 			man, err := remux.Clip(&out, bytes.NewReader(writeDump(t, f)), &remux.ClipOptions{Options: remux.Options{Profile: c.profile}})
 			if !c.ok {
 				require.Error(t, err)
-				assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err), "%v", err)
+				assert.Equal(t, kvs.UnsupportedStreamMediaType, kvs.KindOf(err), "%v", err)
 				return
 			}
 			require.NoError(t, err)
@@ -297,7 +296,7 @@ func TestProfiles(t *testing.T) {
 		})
 	}
 	_, err := remux.ParseProfile("bogus")
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 }
 
 // writeDump writes fragments as a GetMedia dump.

@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -37,7 +37,7 @@ func (c *Clipper) declareAlternates(f *mkv.Fragment) error {
 			// One track keeps one timescale and one kind of sample
 			// entry; a change of those is a different stream.
 			if info.Kind != t.info.Kind || info.SampleRate != t.info.SampleRate || codecFamily(info) != codecFamily(t.info) {
-				return c.locate(kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+				return c.locate(kvs.Errorf(kvs.UnsupportedStreamMediaType,
 					"track %d changes from %s to %s: only codec data may change within a clip", mt.Number, t.info.SampleEntry, info.SampleEntry), f, mt.Number, -1)
 			}
 			t.alts = append(t.alts, alternate{private: mt.CodecPrivate, info: info})

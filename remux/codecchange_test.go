@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -52,8 +52,8 @@ func TestCodecChange(t *testing.T) {
 			}
 		}
 		require.Error(t, err)
-		assert.Equal(t, kvserr.InvalidCodecPrivateData, kvserr.KindOf(err))
-		var ke *kvserr.Error
+		assert.Equal(t, kvs.InvalidCodecPrivateData, kvs.KindOf(err))
+		var ke *kvs.Error
 		require.ErrorAs(t, err, &ke)
 		assert.Equal(t, b[0].Name(), ke.Fragment, "the error names the fragment where the change happens")
 	})
@@ -91,6 +91,6 @@ func TestCodecChange(t *testing.T) {
 				break
 			}
 		}
-		assert.Equal(t, kvserr.InvalidCodecPrivateData, kvserr.KindOf(err))
+		assert.Equal(t, kvs.InvalidCodecPrivateData, kvs.KindOf(err))
 	})
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -76,7 +76,7 @@ func (c *Collector) Len() int { return len(c.idx) }
 // were added (see the function Plan, whose opts these are; the fragments'
 // numbers come from their Index, whatever opts.Inputs says). The documents
 // are its payload source for planning; a write takes Payloads. The Offset
-// of a *kvserr.Error counts in the fragment's input, as a Clipper's does.
+// of a *kvs.Error counts in the fragment's input, as a Clipper's does.
 func (c *Collector) Plan(ctx context.Context, opts *PlanOptions) (*PlannedClip, error) {
 	var o PlanOptions
 	if opts != nil {
@@ -84,7 +84,7 @@ func (c *Collector) Plan(ctx context.Context, opts *PlanOptions) (*PlannedClip, 
 	}
 	o.Inputs = c.inputs
 	pc, err := Plan(ctx, c.idx, c.docs, &o)
-	var ke *kvserr.Error
+	var ke *kvs.Error
 	if errors.As(err, &ke) && ke.Offset >= 0 {
 		// The fragment planned last is the one that failed.
 		if n := len(pc.man.Fragments); n > 0 && n <= len(c.offsets) {

@@ -37,6 +37,6 @@
 // timecode unit, so audio never drifts. Decode times strictly increase on
 // every track.
 //
-// Every failure is a *kvserr.Error with the KVS kind and the fragment, track
+// Every failure is a *kvs.Error with the KVS kind and the fragment, track
 // and byte offset where it was found.
 package remux

@@ -7,7 +7,7 @@ import (
 	"math"
 
 	"github.com/kvsclip/kvsclip/internal/clipio"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
 )
@@ -59,7 +59,7 @@ type FileWriter struct {
 // cannot seek (a pipe is an *os.File too) or room is not positive.
 func NewFileWriter(f File, room int, opts *Options, configs ...*mkv.Header) (*FileWriter, error) {
 	if room < 1 {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "room for %d fragments: want at least 1", room)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "room for %d fragments: want at least 1", room)
 	}
 	base, err := f.Seek(0, io.SeekCurrent)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // fixtureTrack is what one track of a generated fixture must become.
@@ -30,7 +30,7 @@ type generatedFixture struct {
 	file      string
 	fragments int
 	tracks    []fixtureTrack // video first, as in the input
-	wantKind  kvserr.Kind    // under the default (extended) profile
+	wantKind  kvs.Kind       // under the default (extended) profile
 }
 
 // The counts are the input's blocks per track, as mkv.NewBytesReader reads

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -65,7 +65,7 @@ func fuzzOptions(data []byte) *remux.ClipOptions {
 
 // FuzzClip runs the whole engine on arbitrary bytes: Matroska in, MP4 to a
 // discarding writer, with options that vary with the input (fuzzOptions). Whatever the input, Clip returns, without panic and
-// within the allocation bound, a clip or a *kvserr.Error of a defined kind.
+// within the allocation bound, a clip or a *kvs.Error of a defined kind.
 // When it succeeds, the MP4 must decode with mp4ff, and its trun boxes
 // must hold one sample for every block the mkv Reader sees of the clip's
 // tracks, less the leading non-key frames the manifest says were dropped.
@@ -82,13 +82,13 @@ func FuzzClip(f *testing.F) {
 			}
 		}
 		if err != nil {
-			var ke *kvserr.Error
+			var ke *kvs.Error
 			if !errors.As(err, &ke) {
-				t.Fatalf("error %v (%T) is not a *kvserr.Error", err, err)
+				t.Fatalf("error %v (%T) is not a *kvs.Error", err, err)
 			}
 			switch ke.Kind {
-			case kvserr.InvalidArgument, kvserr.ResourceNotFound, kvserr.MissingCodecPrivateData,
-				kvserr.InvalidCodecPrivateData, kvserr.InvalidMediaFrame, kvserr.UnsupportedStreamMediaType:
+			case kvs.InvalidArgument, kvs.ResourceNotFound, kvs.MissingCodecPrivateData,
+				kvs.InvalidCodecPrivateData, kvs.InvalidMediaFrame, kvs.UnsupportedStreamMediaType:
 			default:
 				t.Fatalf("kind %v: %v", ke.Kind, err)
 			}

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -100,7 +100,7 @@ func TestFileWriterRefuses(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	_, err = remux.NewFileWriter(f, 0, nil)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 }
 
 // TestOnePassAbort: Abort waits for the writes under way, so the file does
@@ -133,5 +133,5 @@ func TestOnePassAbort(t *testing.T) {
 	require.NoError(t, err)
 	assert.Error(t, c.Add(frag, data[frag.Offset:frag.Offset+frag.Size]))
 	_, _, err = c.Close(context.Background())
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 }

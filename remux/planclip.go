@@ -12,7 +12,6 @@ import (
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/mp4"
 )
@@ -64,7 +63,7 @@ var errNoSource = errors.New("remux: no payload source")
 
 // PayloadError is a failure of a planned clip's payload source, or bytes
 // from it that do not fit the plan. Its KVS kind is that of its cause
-// (kvserr.Unknown, an internal failure, for a plain I/O error).
+// (kvs.Unknown, an internal failure, for a plain I/O error).
 type PayloadError struct {
 	// Fragment names the fragment as errors do: its number, or "#N".
 	Fragment string
@@ -83,7 +82,7 @@ func (e *PayloadError) Error() string {
 func (e *PayloadError) Unwrap() error { return e.Err }
 
 // KVSKind is the kind of the cause.
-func (e *PayloadError) KVSKind() kvserr.Kind { return kvserr.KindOf(e.Err) }
+func (e *PayloadError) KVSKind() kvs.Kind { return kvs.KindOf(e.Err) }
 
 // PlanOptions tunes a planned clip: the Options of any clip, its layout
 // and how the caller numbers its fragments.
@@ -194,7 +193,7 @@ type planner struct {
 //
 // The clip is returned also when planning fails, for its Manifest, which
 // describes the fragments planned so far; its writes then return the
-// error. Errors are *kvserr.Error values, whose Offset counts in the
+// error. Errors are *kvs.Error values, whose Offset counts in the
 // fragment's document as the index does, or *PayloadError for a failure
 // of src.
 func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *PlanOptions) (*PlannedClip, error) {
@@ -219,11 +218,11 @@ func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *Pla
 func (pl *planner) plan(c *Clipper) error {
 	pc := pl.clip
 	if pc.inputs != nil && len(pc.inputs) != len(pc.frags) {
-		return kvserr.Errorf(kvserr.InvalidArgument, "%d input numbers for %d fragments", len(pc.inputs), len(pc.frags))
+		return kvs.Errorf(kvs.InvalidArgument, "%d input numbers for %d fragments", len(pc.inputs), len(pc.frags))
 	}
 	for i, x := range pc.frags {
 		if err := checkIndex(x); err != nil {
-			return &kvserr.Error{Kind: kvserr.InvalidArgument, Fragment: "#" + fmt.Sprint(pc.input(i)), Offset: -1, Msg: err.Error()}
+			return &kvs.Error{Kind: kvs.InvalidArgument, Fragment: "#" + fmt.Sprint(pc.input(i)), Offset: -1, Msg: err.Error()}
 		}
 		if c.opts.AllowCodecChange && x.Header != nil && (len(c.expected) == 0 || c.expected[len(c.expected)-1] != x.Header) {
 			c.expected = append(c.expected, x.Header)
@@ -256,7 +255,7 @@ func (pl *planner) plan(c *Clipper) error {
 		}
 	}
 	if c.pend == nil {
-		return kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
+		return kvs.New(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 	if err := c.flushPending(nil); err != nil {
 		return err
@@ -348,7 +347,7 @@ func (pl *planner) frame(f *mkv.Fragment, i int, t *track) (uint32, int64, uint3
 		return 0, 0, 0, err
 	}
 	if len(out) > math.MaxUint32 {
-		return 0, 0, 0, kvserr.Errorf(kvserr.InvalidMediaFrame, "frame of %d bytes", len(out))
+		return 0, 0, 0, kvs.Errorf(kvs.InvalidMediaFrame, "frame of %d bytes", len(out))
 	}
 	src := uint32(i)
 	if !sameBytes(out, data) {
@@ -482,7 +481,7 @@ func (pc *PlannedClip) Spans(start, end int64) []Span {
 // checkRange checks [start, end) against a clip of size bytes.
 func checkRange(start, end, size int64) error {
 	if start < 0 || end > size || start >= end {
-		return kvserr.Errorf(kvserr.InvalidArgument, "range [%d, %d) is not within the clip's %d bytes", start, end, size)
+		return kvs.Errorf(kvs.InvalidArgument, "range [%d, %d) is not within the clip's %d bytes", start, end, size)
 	}
 	return nil
 }

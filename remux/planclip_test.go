@@ -20,7 +20,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -134,14 +134,14 @@ func comparePlans(t *testing.T, data []byte, idx []*fragindex.Index, docs remux.
 	if wantErr != nil {
 		for _, got := range []error{err, clipErr} {
 			require.Error(t, got, "the planned clip fails: %v", wantErr)
-			require.Equal(t, kvserr.KindOf(wantErr), kvserr.KindOf(got), "%v / %v", wantErr, got)
-			var we, ge *kvserr.Error
+			require.Equal(t, kvs.KindOf(wantErr), kvs.KindOf(got), "%v / %v", wantErr, got)
+			var we, ge *kvs.Error
 			if errors.As(wantErr, &we) && errors.As(got, &ge) {
 				require.Equal(t, we.Fragment, ge.Fragment)
 			}
 		}
 		// Clip's offsets count in the input, as the reference's do.
-		var we, ce *kvserr.Error
+		var we, ce *kvs.Error
 		if errors.As(wantErr, &we) && errors.As(clipErr, &ce) {
 			require.Equal(t, we.Offset, ce.Offset, "%v / %v", wantErr, clipErr)
 		}
@@ -375,14 +375,14 @@ func TestPlanPayloadErrors(t *testing.T) {
 				} else {
 					assert.ErrorIs(t, err, errStorage)
 				}
-				assert.Equal(t, kvserr.Unknown, kvserr.KindOf(err), "an internal failure")
+				assert.Equal(t, kvs.Unknown, kvs.KindOf(err), "an internal failure")
 				assert.Less(t, int64(out.Len()), size)
 			})
 		}
 	}
 	t.Run("kind of the cause", func(t *testing.T) {
-		e := &remux.PayloadError{Err: kvserr.New(kvserr.ResourceNotFound, "fragment deleted")}
-		assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(e))
+		e := &remux.PayloadError{Err: kvs.New(kvs.ResourceNotFound, "fragment deleted")}
+		assert.Equal(t, kvs.ResourceNotFound, kvs.KindOf(e))
 	})
 }
 
@@ -395,23 +395,23 @@ func TestPlanErrors(t *testing.T) {
 	idx, docs, _ := indexesOf(t, data)
 
 	_, err = remux.Plan(ctx, nil, docs, nil)
-	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+	assert.Equal(t, kvs.ResourceNotFound, kvs.KindOf(err))
 
 	pc, err := remux.Plan(ctx, idx, docs, nil)
 	require.NoError(t, err)
 	size, _ := pc.Size()
 	for _, r := range [][2]int64{{-1, 10}, {0, size + 1}, {5, 5}} {
-		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, io.Discard, docs, r[0], r[1])), "%v", r)
+		assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(pc.WriteRange(ctx, io.Discard, docs, r[0], r[1])), "%v", r)
 	}
 
 	bad := *idx[0]
 	bad.Samples = append([]fragindex.Sample(nil), idx[0].Samples...)
 	bad.Samples[3].Offset = bad.DocSize
 	_, err = remux.Plan(ctx, []*fragindex.Index{&bad}, docs, nil)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err), "%v", err)
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err), "%v", err)
 
 	_, err = remux.Plan(ctx, idx, docs, &remux.PlanOptions{Inputs: []int{1}})
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 
 	// A failed plan still has its manifest, and refuses to write.
 	other := testHeader(false)
@@ -419,7 +419,7 @@ func TestPlanErrors(t *testing.T) {
 	mixed = append(mixed, fragindex.FromFragment(fragment(other, 1, 3, false), 1<<20))
 	pc, err = remux.Plan(ctx, mixed, docs, &remux.PlanOptions{Inputs: []int{10, 11, 12, 13, 14, 15, 16}[:len(mixed)]})
 	require.Error(t, err)
-	assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err))
+	assert.Equal(t, kvs.UnsupportedStreamMediaType, kvs.KindOf(err))
 	man := pc.Manifest()
 	require.Len(t, man.Fragments, len(mixed))
 	assert.Equal(t, 10, man.Fragments[0].Index)

@@ -2,7 +2,7 @@ package remux
 
 import (
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Profile says which combinations of tracks a clip may carry.
@@ -35,7 +35,7 @@ func ParseProfile(s string) (Profile, error) {
 	case "extended", "":
 		return ProfileExtended, nil
 	}
-	return 0, kvserr.Errorf(kvserr.InvalidArgument, "unknown profile %q (want kvs or extended)", s)
+	return 0, kvs.Errorf(kvs.InvalidArgument, "unknown profile %q (want kvs or extended)", s)
 }
 
 // kvsCombinations lists GetClip's playable pairs of sample entry types; ""
@@ -50,7 +50,7 @@ var kvsCombinations = map[[2]string]bool{
 // combination the profile accepts.
 func (p Profile) check(video, audio []*codec.Track) error {
 	if len(video) != 1 || len(audio) > 1 {
-		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+		return kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"a clip needs one video track and at most one audio track; the stream has %d video and %d audio tracks",
 			len(video), len(audio))
 	}
@@ -62,7 +62,7 @@ func (p Profile) check(video, audio []*codec.Track) error {
 		pair[1] = audio[0].SampleEntry
 	}
 	if !kvsCombinations[pair] {
-		return kvserr.Errorf(kvserr.UnsupportedStreamMediaType,
+		return kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"GetClip does not play %s with %s (profile kvs; the extended profile does)", video[0].Name(), audio[0].Name())
 	}
 	return nil

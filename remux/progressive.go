@@ -3,7 +3,7 @@ package remux
 import (
 	"math"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mp4"
 )
 
@@ -36,7 +36,7 @@ func ParseFormat(s string) (Format, error) {
 	case "fmp4", "":
 		return FormatFMP4, nil
 	}
-	return 0, kvserr.Errorf(kvserr.InvalidArgument, "unknown format %q (want mp4 or fmp4)", s)
+	return 0, kvs.Errorf(kvs.InvalidArgument, "unknown format %q (want mp4 or fmp4)", s)
 }
 
 // layout is the shape of a planned clip, measured as its timed fragments

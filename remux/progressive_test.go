@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -34,7 +34,7 @@ func planInputs(t *testing.T) map[string]string {
 		return in
 	}
 	for _, rec := range recordings {
-		if rec.wantKind != kvserr.Unknown {
+		if rec.wantKind != kvs.Unknown {
 			continue
 		}
 		path := filepath.Join(dir, rec.path)
@@ -144,9 +144,9 @@ func TestPlannedErrors(t *testing.T) {
 	ctx := context.Background()
 	var col remux.Collector
 	pc, err := col.Plan(ctx, &remux.PlanOptions{Format: remux.FormatMP4})
-	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(err))
+	assert.Equal(t, kvs.ResourceNotFound, kvs.KindOf(err))
 	var out bytes.Buffer
-	assert.Equal(t, kvserr.ResourceNotFound, kvserr.KindOf(pc.WriteTo(ctx, &out, col.Payloads())))
+	assert.Equal(t, kvs.ResourceNotFound, kvs.KindOf(pc.WriteTo(ctx, &out, col.Payloads())))
 	assert.Zero(t, out.Len())
 
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
@@ -158,7 +158,7 @@ func TestPlannedErrors(t *testing.T) {
 	size, err := pc.Size()
 	require.NoError(t, err)
 	for _, r := range [][2]int64{{-1, 10}, {0, size + 1}, {5, 5}} {
-		assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(pc.WriteRange(ctx, &out, docs, r[0], r[1])), "%v", r)
+		assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(pc.WriteRange(ctx, &out, docs, r[0], r[1])), "%v", r)
 	}
 	assert.Zero(t, out.Len())
 
@@ -166,7 +166,7 @@ func TestPlannedErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "mp4", f.String())
 	_, err = remux.ParseFormat("webm")
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 }
 
 // topBoxes lists the types of the file's top-level boxes.

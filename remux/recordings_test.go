@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -21,9 +21,9 @@ import (
 // must hold.
 type recording struct {
 	path      string
-	fragments int         // fragments in the clip
-	samples   []int       // per output track
-	wantKind  kvserr.Kind // non-zero: the clip must fail with this kind
+	fragments int      // fragments in the clip
+	samples   []int    // per output track
+	wantKind  kvs.Kind // non-zero: the clip must fail with this kind
 	// gap is set for the recording whose producer restarted: 5.5 s pass
 	// between its first and second fragment. The clip keeps the gap, and
 	// ffmpeg's null muxer, which re-times frames at a frame rate it guesses
@@ -40,9 +40,9 @@ var recordings = []recording{
 	{path: "producer/clusters.mkv", fragments: 8, samples: []int{444}},
 	{path: "producer/test-stream-1_0.mkv", fragments: 37, samples: []int{1640}},
 	{path: "producer/vogels_480.mkv", fragments: 9, samples: []int{909, 1425}},
-	{path: "getmedia/test_mixed_tags.mkv", wantKind: kvserr.UnsupportedStreamMediaType},
-	{path: "getmedia/empty-mkv-with-tags.mkv", wantKind: kvserr.ResourceNotFound},
-	{path: "producer/test_tags_empty_cluster.mkv", wantKind: kvserr.ResourceNotFound},
+	{path: "getmedia/test_mixed_tags.mkv", wantKind: kvs.UnsupportedStreamMediaType},
+	{path: "getmedia/empty-mkv-with-tags.mkv", wantKind: kvs.ResourceNotFound},
+	{path: "producer/test_tags_empty_cluster.mkv", wantKind: kvs.ResourceNotFound},
 	// Made by testdata/gen from ffmpeg's test sources (make testdata).
 	{path: "local:h264-aac-160x120.getmedia.mkv", fragments: 5, samples: []int{100, 189}},
 }
@@ -195,13 +195,13 @@ func checkPackets(t *testing.T, path string, want map[uint64][]expectedSample) {
 // clipOrFail clips data with the default options. With wantKind set it
 // checks that the clip fails with that kind and reports ok false;
 // otherwise it requires success.
-func clipOrFail(t *testing.T, data []byte, wantKind kvserr.Kind) (out *bytes.Buffer, man *remux.Manifest, ok bool) {
+func clipOrFail(t *testing.T, data []byte, wantKind kvs.Kind) (out *bytes.Buffer, man *remux.Manifest, ok bool) {
 	t.Helper()
 	out = new(bytes.Buffer)
 	man, err := remux.Clip(out, bytes.NewReader(data), nil)
-	if wantKind != kvserr.Unknown {
+	if wantKind != kvs.Unknown {
 		require.Error(t, err)
-		assert.Equal(t, wantKind, kvserr.KindOf(err), "%v", err)
+		assert.Equal(t, wantKind, kvs.KindOf(err), "%v", err)
 		return out, man, false
 	}
 	require.NoError(t, err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -39,9 +39,9 @@ var runFormats = []struct {
 // because of what the run holds rather than how it is clipped: no frame at
 // all, or tracks that change within it (test_mixed_tags.mkv). Anything else,
 // such as an InvalidArgument from the planner, is a fault of ours.
-var refusedRun = map[kvserr.Kind]bool{
-	kvserr.ResourceNotFound:           true,
-	kvserr.UnsupportedStreamMediaType: true,
+var refusedRun = map[kvs.Kind]bool{
+	kvs.ResourceNotFound:           true,
+	kvs.UnsupportedStreamMediaType: true,
 }
 
 // TestEveryRunFixtures clips every single fragment and every run of
@@ -88,12 +88,12 @@ func TestEveryRunRecordings(t *testing.T) {
 // clipEveryRun clips each run of consecutive fragments of data in every
 // runFormat and returns the runs refused, with the kind of their error;
 // it fails the test when the formats disagree about a run.
-func clipEveryRun(t *testing.T, data []byte) map[string]kvserr.Kind {
+func clipEveryRun(t *testing.T, data []byte) map[string]kvs.Kind {
 	frags := cloneFragments(t, data)
 	idx, docs, ok := indexesOf(t, data)
 	require.True(t, ok)
 	require.Len(t, idx, len(frags))
-	failed := map[string]kvserr.Kind{}
+	failed := map[string]kvs.Kind{}
 	for i := range frags {
 		for j := i + 1; j <= len(frags); j++ {
 			run := fmtRun(i, j)
@@ -104,12 +104,12 @@ func clipEveryRun(t *testing.T, data []byte) map[string]kvserr.Kind {
 				if k == 0 {
 					first = err
 				}
-				if (err == nil) != (first == nil) || kvserr.KindOf(err) != kvserr.KindOf(first) {
+				if (err == nil) != (first == nil) || kvs.KindOf(err) != kvs.KindOf(first) {
 					t.Fatalf("run %s: %s: %v, %s: %v", run, runFormats[0].name, first, f.name, err)
 				}
 			}
 			if first != nil {
-				failed[run] = kvserr.KindOf(first)
+				failed[run] = kvs.KindOf(first)
 			}
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -132,7 +132,7 @@ func (t *track) frame(data []byte) ([]byte, int64, error) {
 		n, err := t.info.G711.FrameSamples(data)
 		return data, int64(n), err
 	case len(data) == 0:
-		return nil, 0, kvserr.New(kvserr.InvalidMediaFrame, "empty frame")
+		return nil, 0, kvs.New(kvs.InvalidMediaFrame, "empty frame")
 	}
 	return data, 0, nil
 }
@@ -153,7 +153,7 @@ func (t *track) frameSize(size uint32, flags fragindex.Flags) (n int64, ok bool,
 		s, err := t.info.G711.SamplesIn(int(size))
 		return int64(s), true, err
 	case size == 0:
-		return 0, true, kvserr.New(kvserr.InvalidMediaFrame, "empty frame")
+		return 0, true, kvs.New(kvs.InvalidMediaFrame, "empty frame")
 	}
 	return 0, true, nil
 }
@@ -223,7 +223,7 @@ func (t *track) decodeTimes(r *run) error {
 		// list shifts it back by delay, so players show the input's pts.
 		off := r.pts[i] + t.delay - r.dts[i]
 		if off > math.MaxInt32 || off < math.MinInt32 {
-			return kvserr.New(kvserr.InvalidMediaFrame, "presentation and decode time of a frame differ by too much")
+			return kvs.New(kvs.InvalidMediaFrame, "presentation and decode time of a frame differ by too much")
 		}
 		r.samples[i].CompositionOffset = int32(off)
 	}
@@ -425,7 +425,7 @@ func (t *track) nanos(units int64) int64 {
 
 func (t *track) setDuration(r *run, i int, d int64) error {
 	if d <= 0 || d > math.MaxUint32 {
-		return kvserr.Errorf(kvserr.InvalidMediaFrame, "sample duration %d out of range", d)
+		return kvs.Errorf(kvs.InvalidMediaFrame, "sample duration %d out of range", d)
 	}
 	r.samples[i].Duration = uint32(d)
 	t.usual = d

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 APIDIFF=${APIDIFF:-$(command -v apidiff || echo "$(go env GOPATH)/bin/apidiff")}
-pkgs=(mkv codec dedup fragindex kvs kvserr mp4 remux)
+pkgs=(mkv codec dedup fragindex kvs mp4 remux)
 update=false
 [ "${1:-}" = "-update" ] && update=true
 tmp=$(mktemp -d)

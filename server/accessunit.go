@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // annexBAccessUnit makes one stored frame of an H.264 or H.265 track into
@@ -40,11 +40,11 @@ func annexBAccessUnit(t *codec.Track, frame []byte) ([]byte, error) {
 	// The frame has 4-byte NAL lengths now; each becomes a start code.
 	for rest := avcc; len(rest) > 0; {
 		if len(rest) < 4 {
-			return nil, kvserr.Errorf(kvserr.InvalidMediaFrame, "a NAL unit length is cut short")
+			return nil, kvs.Errorf(kvs.InvalidMediaFrame, "a NAL unit length is cut short")
 		}
 		n := binary.BigEndian.Uint32(rest)
 		if uint64(n) > uint64(len(rest)-4) {
-			return nil, kvserr.Errorf(kvserr.InvalidMediaFrame, "a NAL unit of %d bytes runs past its frame", n)
+			return nil, kvs.Errorf(kvs.InvalidMediaFrame, "a NAL unit of %d bytes runs past its frame", n)
 		}
 		out = append(append(out, 0, 0, 0, 1), rest[4:4+n]...)
 		rest = rest[4+n:]

@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // SigV4 constants: the one algorithm the SDKs use for this service, the
@@ -40,7 +40,7 @@ const (
 )
 
 func notAuthorized(format string, args ...any) *Error {
-	return kindErr(kvserr.NotAuthorized, format, args...)
+	return kindErr(kvs.NotAuthorized, format, args...)
 }
 
 // authorize admits a request: with credentials configured it must carry a

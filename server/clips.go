@@ -13,7 +13,6 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -35,7 +34,7 @@ type clipSpec struct {
 // Content-Length, an ETag naming the fragments, and the provenance headers.
 func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, cs *clipSpec) error {
 	if cs.st.RetentionHours == 0 {
-		return kindErr(kvserr.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
+		return kindErr(kvs.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
 	}
 	now := s.cfg.Now()
 	req := dedup.Request{Selector: cs.selector, Start: cs.start, End: cs.end}
@@ -49,13 +48,13 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	// A player seeking in a clip sends many range requests in a second;
 	// only whole-clip requests count against GetClip's rate.
 	if r.Header.Get("Range") == "" && !s.rate.allow(cs.st.Name) {
-		return kindErr(kvserr.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
+		return kindErr(kvs.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
 	}
 	select {
 	case s.clips <- struct{}{}:
 		defer func() { <-s.clips }()
 	default:
-		return kindErr(kvserr.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
+		return kindErr(kvs.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
 	}
 	s.m.clipsOpen.Inc()
 	defer s.m.clipsOpen.Dec()
@@ -76,7 +75,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return err
 	}
 	if len(sel.Chosen) == 0 {
-		return kindErr(kvserr.ResourceNotFound, kvs.NoFragmentsMessage)
+		return kindErr(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 
 	// The clip is planned from the chosen fragments' sample indexes alone:

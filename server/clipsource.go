@@ -9,7 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -57,7 +57,7 @@ func (s *Server) indexes(ctx context.Context, rq *request, st archive.Stream, fr
 					if ctx.Err() == nil {
 						rq.log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
 						if errors.Is(err, archive.ErrFragmentNotFound) {
-							err = kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
+							err = kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
 						}
 					}
 					cancel(err) // the first cause stays

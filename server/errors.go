@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Error is an API error: the exception name the SDKs decode into a typed
@@ -23,7 +23,7 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-// Exception names of the control plane that kvserr, which speaks for the
+// Exception names of the control plane that kvs, which speaks for the
 // archived-media API, has no kind for.
 const (
 	codeResourceInUse    = "ResourceInUseException"
@@ -36,29 +36,29 @@ func apiErr(code string, status int, format string, args ...any) *Error {
 	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
 }
 
-// kindErr makes an error of a kvserr kind, with the kind's status.
-func kindErr(k kvserr.Kind, format string, args ...any) *Error {
+// kindErr makes an error of a kvs kind, with the kind's status.
+func kindErr(k kvs.Kind, format string, args ...any) *Error {
 	return apiErr(k.Exception(), statusOf(k), format, args...)
 }
 
 func invalidArg(format string, args ...any) *Error {
-	return kindErr(kvserr.InvalidArgument, format, args...)
+	return kindErr(kvs.InvalidArgument, format, args...)
 }
 
 func streamNotFound(name string) *Error {
-	return kindErr(kvserr.ResourceNotFound, "The requested stream %s was not found.", name)
+	return kindErr(kvs.ResourceNotFound, "The requested stream %s was not found.", name)
 }
 
 // statusOf is the HTTP status of each kind (spec §1.8): 401 and 404 for the
 // two kinds the model gives their own status, 500 for what has no kind, and
 // 400 for everything else, throttling included.
-func statusOf(k kvserr.Kind) int {
+func statusOf(k kvs.Kind) int {
 	switch k {
-	case kvserr.NotAuthorized:
+	case kvs.NotAuthorized:
 		return http.StatusUnauthorized
-	case kvserr.ResourceNotFound:
+	case kvs.ResourceNotFound:
 		return http.StatusNotFound
-	case kvserr.Unknown:
+	case kvs.Unknown:
 		return http.StatusInternalServerError
 	}
 	return http.StatusBadRequest
@@ -73,13 +73,13 @@ func toAPIError(err error) *Error {
 		return ae
 	}
 	if errors.Is(err, archive.ErrStreamNotFound) {
-		return kindErr(kvserr.ResourceNotFound, "The requested stream was not found.")
+		return kindErr(kvs.ResourceNotFound, "The requested stream was not found.")
 	}
 	if errors.Is(err, archive.ErrFragmentNotFound) {
-		return kindErr(kvserr.ResourceNotFound, "A requested fragment was not found.")
+		return kindErr(kvs.ResourceNotFound, "A requested fragment was not found.")
 	}
-	if k := kvserr.KindOf(err); k != kvserr.Unknown {
-		var ke *kvserr.Error
+	if k := kvs.KindOf(err); k != kvs.Unknown {
+		var ke *kvs.Error
 		msg := err.Error()
 		if errors.As(err, &ke) && ke.Msg != "" {
 			msg = ke.Error()

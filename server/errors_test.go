@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // TestAPIErrorMessages: an error of a kind answers with the kind as the
@@ -19,10 +18,10 @@ func TestAPIErrorMessages(t *testing.T) {
 		code, msg string
 		status    int
 	}{
-		{kvserr.New(kvserr.InvalidArgument, "start is after end"), "InvalidArgumentException", "start is after end", http.StatusBadRequest},
-		{fmt.Errorf("clip: %w", kvserr.New(kvserr.UnsupportedStreamMediaType, "codec \"V_VP8\" is not supported")),
+		{kvs.New(kvs.InvalidArgument, "start is after end"), "InvalidArgumentException", "start is after end", http.StatusBadRequest},
+		{fmt.Errorf("clip: %w", kvs.New(kvs.UnsupportedStreamMediaType, "codec \"V_VP8\" is not supported")),
 			"UnsupportedStreamMediaTypeException", "codec \"V_VP8\" is not supported", http.StatusBadRequest},
-		{kvserr.New(kvserr.ResourceNotFound, kvs.NoFragmentsMessage),
+		{kvs.New(kvs.ResourceNotFound, kvs.NoFragmentsMessage),
 			"ResourceNotFoundException", kvs.NoFragmentsMessage, http.StatusNotFound},
 	} {
 		e := toAPIError(c.err)

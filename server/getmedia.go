@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -45,7 +45,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		return err
 	}
 	if !s.mediaRate.allow(st.Name) {
-		return kindErr(kvserr.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
+		return kindErr(kvs.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
 	}
 	if !s.mediaConns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
 		return apiErr(codeConnectionLimit, http.StatusBadRequest, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)

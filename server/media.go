@@ -11,7 +11,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // selector is the JSON of a FragmentSelector / ClipFragmentSelector.
@@ -163,7 +162,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 		}
 		if metas[i], err = s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {
 			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {
-				return kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
+				return kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
 			}
 			// The store failed (S3 unreachable): a 500 the client
 			// retries, not a 404 that says the fragment is gone.

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 )
 
 // tailOverlap is how far before the newest server timestamp a consumer has
@@ -70,7 +69,7 @@ func newMediaCursor(ctx context.Context, store archive.Store, stream string, st 
 		case !errors.Is(err, archive.ErrFragmentNotFound):
 			return nil, err
 		case st.kind == startFragmentNumber:
-			return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s of stream %s was not found.", st.after, stream)
+			return nil, kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", st.after, stream)
 		default:
 			// Expired, or from another archive: continue by number
 			// over a listing of the whole stream.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -116,7 +116,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	case s.putSessions <- struct{}{}:
 		defer func() { <-s.putSessions }()
 	default:
-		return kindErr(kvserr.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
+		return kindErr(kvs.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
 	}
 	// The producer SDKs send Expect: 100-continue and hold the body back
 	// until they see the 100 (curl, under the C SDK, for a second).

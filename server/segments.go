@@ -9,7 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -62,7 +62,7 @@ func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream
 	}
 	// The last moof is the fragment's only if it has media of its own.
 	if man := sp.plan.Manifest(); len(man.Fragments) != len(frags) || !man.Fragments[len(frags)-1].Included {
-		return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s holds no media.", frags[len(frags)-1].Number)
+		return nil, kindErr(kvs.ResourceNotFound, "Fragment %s holds no media.", frags[len(frags)-1].Number)
 	}
 	read := func(off, n int64) ([]byte, error) {
 		var b bytes.Buffer
@@ -125,7 +125,7 @@ func (sp *segmentPlan) sendInit(w http.ResponseWriter, track uint32) error {
 	if track != 0 {
 		var err error
 		if moov, err = playback.TrackMoov(moov, track); err != nil {
-			return kindErr(kvserr.ResourceNotFound, "The session has no track %d.", track)
+			return kindErr(kvs.ResourceNotFound, "The session has no track %d.", track)
 		}
 	}
 	h := w.Header()
@@ -153,7 +153,7 @@ func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWrit
 	var mdatHeader []byte
 	if track != 0 {
 		if moof, ranges, err = playback.TrackFragment(moof, track); err != nil {
-			return kindErr(kvserr.ResourceNotFound, "The session has no track %d.", track)
+			return kindErr(kvs.ResourceNotFound, "The session has no track %d.", track)
 		}
 		var total int64
 		for _, r := range ranges {

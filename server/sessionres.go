@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -120,7 +120,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	ctx := r.Context()
 	st, err := s.cfg.Store.Stream(ctx, ss.Stream)
 	if err != nil || st.ARN != ss.StreamARN {
-		return kindErr(kvserr.ResourceNotFound, "The stream of the session no longer exists.")
+		return kindErr(kvs.ResourceNotFound, "The stream of the session no longer exists.")
 	}
 	uri := func(res, number string) string {
 		u := res + "?SessionToken=" + url.QueryEscape(q.token)
@@ -189,9 +189,9 @@ func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, numb
 		}
 	}
 	if len(frags) == 0 {
-		return nil, kindErr(kvserr.ResourceNotFound, "The session has no fragments yet.")
+		return nil, kindErr(kvs.ResourceNotFound, "The session has no fragments yet.")
 	}
-	return nil, kindErr(kvserr.ResourceNotFound, "Fragment %s is not in the session.", number)
+	return nil, kindErr(kvs.ResourceNotFound, "Fragment %s is not in the session.", number)
 }
 
 // findSessionFragment finds what sessionFragment returns in a listing of

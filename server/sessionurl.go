@@ -8,7 +8,6 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -166,10 +165,10 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 		ss.MaxResults = int(*maxResults)
 	}
 	if !s.sessRate.allow(st.Name) {
-		return nil, kindErr(kvserr.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
+		return nil, kindErr(kvs.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
 	}
 	if st.RetentionHours == 0 {
-		return nil, kindErr(kvserr.NoDataRetention, "The stream %s has no data retention.", st.Name)
+		return nil, kindErr(kvs.NoDataRetention, "The stream %s has no data retention.", st.Name)
 	}
 	return ss, s.checkSessionMedia(ctx, st, ss, now)
 }
@@ -233,7 +232,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 			return err
 		}
 		if len(frags) == 0 {
-			return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the last %s.", liveRecent)
+			return kindErr(kvs.ResourceNotFound, "No fragments found in the stream for the last %s.", liveRecent)
 		}
 		k := max(len(frags)-ss.MaxResults, 0)
 		ss.Start, ss.From, first = frags[k].ServerMillis, frags[k].Number, frags[len(frags)-1]
@@ -244,7 +243,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 			return err
 		}
 		if len(frags) == 0 {
-			return kindErr(kvserr.ResourceNotFound, "No fragments found in the stream for the streaming request.")
+			return kindErr(kvs.ResourceNotFound, "No fragments found in the stream for the streaming request.")
 		}
 		first, shown = frags[0], frags
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
@@ -80,7 +79,7 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 	}
 	req := dedup.Request{Selector: kind, Start: ss.Start, End: end}
 	sel, err := dedup.Select(&req, metas, lim)
-	if err != nil && kvserr.KindOf(err) != kvserr.ResourceNotFound {
+	if err != nil && kvs.KindOf(err) != kvs.ResourceNotFound {
 		return nil, sessionHead{}, err
 	}
 	out := make([]archive.Fragment, len(sel.Chosen))
@@ -238,23 +237,23 @@ const (
 // requirements of the API name AAC alone.
 func playbackCodecs(h *mkv.Header, proto, number string) error {
 	if h == nil || len(h.Tracks) == 0 || len(h.Tracks) > 2 {
-		return kindErr(kvserr.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
+		return kindErr(kvs.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
 	}
 	v := h.Tracks[0]
 	if v.CodecID != codecAVC && v.CodecID != codecHEVC {
-		return kindErr(kvserr.UnsupportedStreamMediaType, "Track 1 of fragment %s has codec %s, not %s or %s.", number, v.CodecID, codecAVC, codecHEVC)
+		return kindErr(kvs.UnsupportedStreamMediaType, "Track 1 of fragment %s has codec %s, not %s or %s.", number, v.CodecID, codecAVC, codecHEVC)
 	}
 	if len(v.CodecPrivate) == 0 {
-		return kindErr(kvserr.MissingCodecPrivateData, "Track 1 of fragment %s has no codec private data.", number)
+		return kindErr(kvs.MissingCodecPrivateData, "Track 1 of fragment %s has no codec private data.", number)
 	}
 	if len(h.Tracks) == 2 {
 		a := h.Tracks[1]
 		ok := a.CodecID == codecAAC || proto == "DASH" && a.CodecID == codecG711
 		if !ok {
-			return kindErr(kvserr.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
+			return kindErr(kvs.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
 		}
 		if len(a.CodecPrivate) == 0 {
-			return kindErr(kvserr.MissingCodecPrivateData, "Track 2 of fragment %s has no codec private data.", number)
+			return kindErr(kvs.MissingCodecPrivateData, "Track 2 of fragment %s has no codec private data.", number)
 		}
 	}
 	return nil

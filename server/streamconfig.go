@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // The rest of the stream control plane: UpdateStream, the resource tag
@@ -95,7 +95,7 @@ func (s *Server) resourceStream(r *http.Request, arn *string) (archive.Stream, e
 		return archive.Stream{}, invalidArg("ResourceARN is required (1 to 1024 characters).")
 	}
 	if channelARN().MatchString(*arn) {
-		return archive.Stream{}, kindErr(kvserr.ResourceNotFound, "No signaling channel %s: kvsclip has none.", *arn)
+		return archive.Stream{}, kindErr(kvs.ResourceNotFound, "No signaling channel %s: kvsclip has none.", *arn)
 	}
 	return s.resolveStream(r.Context(), nil, arn)
 }
@@ -329,7 +329,7 @@ func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Req
 			return err
 		}
 		if st.RetentionHours == 0 && raw != nil {
-			return kindErr(kvserr.NoDataRetention, "The stream %s keeps no data: set a retention before %s.", st.Name, f.name)
+			return kindErr(kvs.NoDataRetention, "The stream %s keeps no data: set a retention before %s.", st.Name, f.name)
 		}
 		err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
 			*f.get(st) = raw

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/playback/ts"
 )
@@ -23,14 +23,14 @@ func (s *Server) sendTS(ctx context.Context, rq *request, w http.ResponseWriter,
 	}
 	frag, err := mkv.NewBytesReader(doc).Next()
 	if err != nil {
-		return kindErr(kvserr.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
+		return kindErr(kvs.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
 	}
 	if err := playbackCodecs(frag.Header, "HLS", f.Number); err != nil {
 		return err
 	}
 	tracks, samples, err := ts.FromFragment(frag)
 	if err != nil {
-		var ke *kvserr.Error
+		var ke *kvs.Error
 		if errors.As(err, &ke) {
 			ke.Fragment = f.Number
 		}

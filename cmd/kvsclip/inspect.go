@@ -14,7 +14,6 @@ import (
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/clipcmd"
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -87,7 +86,7 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if name != "-" {
 			f, err := os.Open(name)
 			if err != nil {
-				fmt.Fprintln(stderr, clipcmd.Describe(kvserr.Errorf(kvserr.InvalidArgument, "%w", err)))
+				fmt.Fprintln(stderr, clipcmd.Describe(kvs.Errorf(kvs.InvalidArgument, "%w", err)))
 				return 1
 			}
 			defer f.Close()
@@ -105,7 +104,7 @@ func inspectCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				break
 			}
 			if err != nil {
-				fmt.Fprintln(stderr, clipcmd.Describe(&kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: name + ": " + err.Error(), Err: err}))
+				fmt.Fprintln(stderr, clipcmd.Describe(&kvs.Error{Kind: kvs.KindOf(err), Offset: -1, Msg: name + ": " + err.Error(), Err: err}))
 				return 1
 			}
 			ps, ss := f.Tags.ProducerTimestamp, f.Tags.ServerTimestamp

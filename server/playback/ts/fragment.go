@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -28,7 +28,7 @@ func FromFragment(f *mkv.Fragment) ([]Track, []Sample, error) {
 // byNum maps a Matroska track number to its index.
 func tracksOf(h *mkv.Header) ([]Track, map[uint64]int, error) {
 	if h == nil || len(h.Tracks) == 0 {
-		return nil, nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "the fragment has no tracks")
+		return nil, nil, kvs.Errorf(kvs.UnsupportedStreamMediaType, "the fragment has no tracks")
 	}
 	var tracks []Track
 	byNum := map[uint64]int{}
@@ -47,11 +47,11 @@ func tracksOf(h *mkv.Header) ([]Track, map[uint64]int, error) {
 			asc, err := codec.ParseAudioSpecificConfig(ct.AAC.Config)
 			idx, ok := aacRateIndex[asc.SampleRate]
 			if err != nil || !ok || asc.ChannelConfig == 0 {
-				return nil, nil, kvserr.Errorf(kvserr.InvalidCodecPrivateData, "the AAC configuration cannot be framed in ADTS")
+				return nil, nil, kvs.Errorf(kvs.InvalidCodecPrivateData, "the AAC configuration cannot be framed in ADTS")
 			}
 			t = Track{Codec: AAC, ObjectType: asc.ObjectType, FreqIndex: idx, ChannelConfig: asc.ChannelConfig}
 		default:
-			return nil, nil, kvserr.Errorf(kvserr.UnsupportedStreamMediaType, "track %d: MPEG-TS segments do not carry %s", mt.Number, mt.CodecID)
+			return nil, nil, kvs.Errorf(kvs.UnsupportedStreamMediaType, "track %d: MPEG-TS segments do not carry %s", mt.Number, mt.CodecID)
 		}
 		byNum[mt.Number] = len(tracks)
 		tracks = append(tracks, t)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -36,7 +36,7 @@ func TestMutatedFragments(t *testing.T) {
 			}
 			tracks, samples, err := FromFragment(frag)
 			if err != nil {
-				require.NotEqual(t, kvserr.Unknown, kvserr.KindOf(err), "%v", err)
+				require.NotEqual(t, kvs.Unknown, kvs.KindOf(err), "%v", err)
 				continue
 			}
 			w, err := NewWriter(context.Background(), io.Discard, tracks)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -121,7 +121,7 @@ func TestSegmentsDemux(t *testing.T) {
 func TestRefusesG711(t *testing.T) {
 	f := fragments(t, "h264-174x142-alaw.getmedia.mkv")[0]
 	_, _, err := FromFragment(f)
-	assert.Equal(t, kvserr.UnsupportedStreamMediaType, kvserr.KindOf(err))
+	assert.Equal(t, kvs.UnsupportedStreamMediaType, kvs.KindOf(err))
 }
 
 func TestADTSBounds(t *testing.T) {
@@ -185,7 +185,7 @@ func FuzzFragment(f *testing.F) {
 		}
 		tracks, samples, err := FromFragment(frag)
 		if err != nil {
-			require.NotEqual(t, kvserr.Unknown, kvserr.KindOf(err), "%v", err)
+			require.NotEqual(t, kvs.Unknown, kvs.KindOf(err), "%v", err)
 			return
 		}
 		w, err := NewWriter(context.Background(), io.Discard, tracks)

@@ -20,7 +20,6 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/kvserr"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -300,14 +299,14 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if filter.active {
 		man.DroppedTracks = filter.dropped
 	}
-	if req == nil && err != nil && kvserr.KindOf(err) == kvserr.ResourceNotFound {
+	if req == nil && err != nil && kvs.KindOf(err) == kvs.ResourceNotFound {
 		// GetClip's words for an empty range mean, for a whole file,
 		// that it has nothing to clip: say that.
-		err = kvserr.Errorf(kvserr.ResourceNotFound, "%s has no frames to clip (%d fragment(s), none with media)", inputNames(inputs), len(man.Fragments))
+		err = kvs.Errorf(kvs.ResourceNotFound, "%s has no frames to clip (%d fragment(s), none with media)", inputNames(inputs), len(man.Fragments))
 	}
 	cut, kept := cutShort(man)
 	if err == nil && cut != "" && o.strict {
-		err = kvserr.New(kvserr.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
+		err = kvs.New(kvs.InvalidMediaFrame, cut+"; --strict refuses a cut-short input")
 	}
 	if err == nil {
 		err = commit()
@@ -327,7 +326,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		abort()
 		msg := Describe(err)
-		if kvserr.KindOf(err) == kvserr.UnsupportedStreamMediaType && !filter.active && len(filter.dropped) > 0 {
+		if kvs.KindOf(err) == kvs.UnsupportedStreamMediaType && !filter.active && len(filter.dropped) > 0 {
 			msg += "; --drop-unsupported-audio clips the video without the audio"
 		}
 		fmt.Fprintln(stderr, msg)
@@ -433,10 +432,10 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.ClipOptions, 
 	case "close":
 		opts.Gaps = remux.GapsClose
 	default:
-		return nil, nil, dedup.Limits{}, kvserr.Errorf(kvserr.InvalidArgument, "--gaps %q: want keep or close", o.gaps)
+		return nil, nil, dedup.Limits{}, kvs.Errorf(kvs.InvalidArgument, "--gaps %q: want keep or close", o.gaps)
 	}
 	if o.maxFragments < 0 || o.maxBytes < 0 {
-		return nil, nil, dedup.Limits{}, kvserr.New(kvserr.InvalidArgument, "--max-fragments and --max-bytes must not be negative")
+		return nil, nil, dedup.Limits{}, kvs.New(kvs.InvalidArgument, "--max-fragments and --max-bytes must not be negative")
 	}
 	lim := dedup.Limits{MaxFragments: o.maxFragments, MaxBytes: o.maxBytes}
 	profile, err := remux.ParseProfile(o.profile)
@@ -464,21 +463,21 @@ func (o *clipFlags) request(now time.Time) (*dedup.Request, *remux.ClipOptions, 
 	case "server":
 		sel = kvs.ServerTimestamp
 	default:
-		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--selector %q: want producer or server", o.selector)
+		return nil, nil, lim, kvs.Errorf(kvs.InvalidArgument, "--selector %q: want producer or server", o.selector)
 	}
 	if o.start == "" && o.end == "" {
 		return nil, opts, lim, nil
 	}
 	if o.start == "" || o.end == "" {
-		return nil, nil, lim, kvserr.New(kvserr.InvalidArgument, "--start and --end go together")
+		return nil, nil, lim, kvs.New(kvs.InvalidArgument, "--start and --end go together")
 	}
 	start, err := parseTime(o.start)
 	if err != nil {
-		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--start: %w", err)
+		return nil, nil, lim, kvs.Errorf(kvs.InvalidArgument, "--start: %w", err)
 	}
 	end, err := parseTime(o.end)
 	if err != nil {
-		return nil, nil, lim, kvserr.Errorf(kvserr.InvalidArgument, "--end: %w", err)
+		return nil, nil, lim, kvs.Errorf(kvs.InvalidArgument, "--end: %w", err)
 	}
 	req := &dedup.Request{Selector: sel, Start: start, End: end}
 	if err := req.Validate(now); err != nil {
@@ -511,7 +510,7 @@ func recoverFault(err *error) {
 		return
 	}
 	if re, ok := r.(interface{ Addr() uintptr }); ok {
-		*err = kvserr.Errorf(kvserr.InvalidArgument, "an input file changed while it was read (fault at %#x)", re.Addr())
+		*err = kvs.Errorf(kvs.InvalidArgument, "an input file changed while it was read (fault at %#x)", re.Addr())
 		return
 	}
 	panic(r)
@@ -603,7 +602,7 @@ func addSelected(newClipper func(configs ...*mkv.Header) *remux.Clipper, ins []*
 			break
 		}
 		if err = c.Add(frags[i].f); err != nil {
-			var ke *kvserr.Error
+			var ke *kvs.Error
 			if errors.As(err, &ke) && len(ins) > 1 {
 				ke.Msg = frags[i].input + ": " + ke.Msg
 			}
@@ -668,7 +667,7 @@ func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim d
 	if selErr != nil {
 		return p, sel, selErr
 	}
-	var ke *kvserr.Error
+	var ke *kvs.Error
 	if man := pc.Manifest(); errors.As(err, &ke) && len(ins) > 1 && len(man.Fragments) > 0 {
 		// The fragment planned last is the one that failed: with
 		// several inputs, the message names its input.
@@ -703,7 +702,7 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 		if data == nil {
 			var err error
 			if data, err = io.ReadAll(in.stream); err != nil {
-				return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", in.name, err)
+				return nil, kvs.Errorf(kvs.InvalidArgument, "%s: %w", in.name, err)
 			}
 		}
 		r := mkv.NewBytesReader(data)
@@ -736,9 +735,9 @@ func readInputs(ins []*input, each func(inputFragment)) ([]inputFragment, error)
 // index across the inputs, the byte offset in its input, and the input's
 // name when there are several.
 func readError(err error, name string, several bool, index int) error {
-	e := &kvserr.Error{Kind: kvserr.KindOf(err), Offset: -1, Msg: err.Error(), Err: err, Fragment: "#" + strconv.Itoa(index)}
-	if e.Kind == kvserr.Unknown {
-		e.Kind = kvserr.InvalidArgument // the input could not be read
+	e := &kvs.Error{Kind: kvs.KindOf(err), Offset: -1, Msg: err.Error(), Err: err, Fragment: "#" + strconv.Itoa(index)}
+	if e.Kind == kvs.Unknown {
+		e.Kind = kvs.InvalidArgument // the input could not be read
 	}
 	var me *mkv.Error
 	if errors.As(err, &me) {
@@ -785,11 +784,11 @@ func entryOf(f *mkv.Fragment, reason string) remux.FragmentEntry {
 // Describe renders an error as the one line the commands print for it:
 // "kvsclip: ", its kind, then the message.
 func Describe(err error) string {
-	var ke *kvserr.Error
+	var ke *kvs.Error
 	if errors.As(err, &ke) {
 		return "kvsclip: " + ke.Error()
 	}
-	return "kvsclip: " + kvserr.Unknown.String() + ": " + err.Error()
+	return "kvsclip: " + kvs.Unknown.String() + ": " + err.Error()
 }
 
 // isRegular reports whether w is a regular file (the output is not a

@@ -2,7 +2,7 @@ package clipcmd
 
 import (
 	"github.com/kvsclip/kvsclip/codec"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
 )
@@ -68,7 +68,7 @@ func (tf *trackFilter) learn(h *mkv.Header) {
 		}
 		reason := ""
 		hint := codec.Hint{SamplingFrequency: t.SamplingFrequency, Channels: t.Channels, BitDepth: t.BitDepth}
-		if _, err := codec.ParseTrack(t.CodecID, t.CodecPrivate, hint); kvserr.KindOf(err) == kvserr.UnsupportedStreamMediaType {
+		if _, err := codec.ParseTrack(t.CodecID, t.CodecPrivate, hint); kvs.KindOf(err) == kvs.UnsupportedStreamMediaType {
 			reason = "unsupported codec"
 		} else if audio > 0 {
 			reason = "a clip has one audio track"

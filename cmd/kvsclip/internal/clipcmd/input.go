@@ -7,7 +7,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/cmd/kvsclip/internal/cliflag"
 	"github.com/kvsclip/kvsclip/internal/clipio"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // MaxInputFileSize is the largest input file clip maps into memory. The
@@ -63,14 +63,14 @@ func openInput(name string, stdin io.Reader) (*input, error) {
 	} else {
 		var err error
 		if f, err = os.Open(name); err != nil {
-			return nil, kvserr.Errorf(kvserr.InvalidArgument, "%w", err)
+			return nil, kvs.Errorf(kvs.InvalidArgument, "%w", err)
 		}
 		in.close = f.Close
 	}
 	data, unmap, err := clipio.MapFile(f, checkSize)
 	if err != nil {
 		in.close()
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", name, err)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "%s: %w", name, err)
 	}
 	if data == nil {
 		clipio.TunePipe(f)

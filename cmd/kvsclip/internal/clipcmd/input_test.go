@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 const fixture = "../../../../testdata/h264-aac-160x120.getmedia.mkv"
@@ -104,7 +104,7 @@ func TestTruncatedMappingIsAnError(t *testing.T) {
 		sinkByte = in.data[len(in.data)-1]
 	}()
 	require.Error(t, got)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(got))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(got))
 }
 
 var sinkByte byte

@@ -6,7 +6,7 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // sniffSize is how much of an input is looked at to tell what it is when
@@ -26,15 +26,15 @@ func checkHead(name string, head []byte) error {
 		name = "standard input"
 	}
 	if len(head) == 0 {
-		return kvserr.Errorf(kvserr.InvalidArgument, "%s is empty", name)
+		return kvs.Errorf(kvs.InvalidArgument, "%s is empty", name)
 	}
 	if bytes.HasPrefix(head, ebmlMagic) || len(head) < len(ebmlMagic) && bytes.HasPrefix(ebmlMagic, head) {
 		return nil
 	}
 	if what := looksLike(head); what != "" {
-		return kvserr.Errorf(kvserr.InvalidArgument, "%s is not a Matroska/WebM file (it looks like %s)", name, what)
+		return kvs.Errorf(kvs.InvalidArgument, "%s is not a Matroska/WebM file (it looks like %s)", name, what)
 	}
-	return kvserr.Errorf(kvserr.InvalidArgument, "%s is not a Matroska/WebM file (it does not start with an EBML header)", name)
+	return kvs.Errorf(kvs.InvalidArgument, "%s is not a Matroska/WebM file (it does not start with an EBML header)", name)
 }
 
 // looksLike names the kind of file head starts like, by the magic numbers
@@ -100,7 +100,7 @@ func Sniff(name string, r io.Reader) (io.Reader, error) {
 	n, err := io.ReadFull(r, head)
 	head = head[:n]
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, kvserr.Errorf(kvserr.InvalidArgument, "%s: %w", name, err)
+		return nil, kvs.Errorf(kvs.InvalidArgument, "%s: %w", name, err)
 	}
 	if err := checkHead(name, head); err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
-	"github.com/kvsclip/kvsclip/kvserr"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -112,7 +112,7 @@ func TestClipWholeTruncatedInput(t *testing.T) {
 	}()
 	rd.wait()
 	require.Error(t, err)
-	assert.Equal(t, kvserr.InvalidArgument, kvserr.KindOf(err))
+	assert.Equal(t, kvs.InvalidArgument, kvs.KindOf(err))
 	assert.Contains(t, err.Error(), "changed while it was read")
 }
 

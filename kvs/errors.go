@@ -1,11 +1,4 @@
-// Package kvserr is the error vocabulary of kvsclip: the error kinds of the
-// Kinesis Video Streams archived-media API, and an error type that carries one
-// together with the place in the input where it was found.
-//
-// Every package of the engine returns errors that [KindOf] can classify, so a
-// CLI can print the kind and a server can turn it into the HTTP status and
-// exception name that the AWS SDKs expect.
-package kvserr
+package kvs
 
 import (
 	"errors"
