@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/mkv"
@@ -103,10 +104,15 @@ func FromFragment(f *mkv.Fragment, docSize int64) *Index {
 	x.Tags.Other = append([]mkv.SimpleTag(nil), f.Tags.Other...)
 	// A fragment read without Tracks has no header (mkv.Reader lets it
 	// through); its index has none either, which planners refuse.
-	nal := map[uint64]bool{}
+	// The tracks whose frames are NAL units: a fragment has one or two
+	// tracks, so a scan of their numbers costs less than a map lookup
+	// per frame.
+	var nal []uint64
 	if f.Header != nil {
 		for _, t := range f.Header.Tracks {
-			nal[t.Number] = t.CodecID == "V_MPEG4/ISO/AVC" || t.CodecID == "V_MPEGH/ISO/HEVC"
+			if t.CodecID == "V_MPEG4/ISO/AVC" || t.CodecID == "V_MPEGH/ISO/HEVC" {
+				nal = append(nal, t.Number)
+			}
 		}
 	}
 	for i, b := range f.Blocks {
@@ -130,7 +136,7 @@ func FromFragment(f *mkv.Fragment, docSize int64) *Index {
 		if b.HasDuration {
 			s.Flags |= HasDuration
 		}
-		if nal[b.Track] && lengthPrefixed(b.Data) {
+		if slices.Contains(nal, b.Track) && lengthPrefixed(b.Data) {
 			s.Flags |= LengthPrefixed
 		}
 		x.Samples[i] = s
