@@ -11,6 +11,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -26,6 +27,11 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // serviceStart is the producer time the recording is put at (ms).
@@ -51,6 +57,10 @@ type serviceResult struct {
 	peakRSS     int64 // the server's, during the 32
 	allSame     bool
 	clipCLI, cp time.Duration // on the same recording, medians
+	// rawGet is the S3 store's floor: the same stored bodies fetched
+	// whole, 16 at once, and discarded, by a client of its own (median);
+	// 0 for the filesystem.
+	rawGet time.Duration
 }
 
 // runService measures both stores; a store it cannot start (no
@@ -80,8 +90,9 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 	defer os.RemoveAll(dir)
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "archive")}
 	var env []string
+	var gw *versityGW
 	if store != "filesystem" {
-		gw, err := startVersityGW(filepath.Join(dir, "s3"))
+		gw, err = startVersityGW(filepath.Join(dir, "s3"))
 		if err != nil {
 			return res, err
 		}
@@ -108,7 +119,7 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 
 	// One whole-cap GetClip, interleaved with the CLI and cp on the same
 	// recording.
-	var ttfbs, totals, clis, cps []time.Duration
+	var ttfbs, totals, clis, cps, raws []time.Duration
 	var want [32]byte
 	cliOut, cpOut := filepath.Join(dir, "cli.mp4"), filepath.Join(dir, "cp.mkv")
 	for range rounds {
@@ -118,6 +129,13 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 			return res, err
 		}
 		ttfbs, totals, res.size = append(ttfbs, ttfb), append(totals, total), n
+		if gw != nil {
+			d, err := gw.getAll("kvsclip-bench", "archive/streams/bench/frags/", 16)
+			if err != nil {
+				return res, err
+			}
+			raws = append(raws, d)
+		}
 		for _, c := range []struct {
 			out string
 			cmd *exec.Cmd
@@ -136,6 +154,9 @@ func serviceStore(bin, recording, outDir, store string, rounds int) (serviceResu
 		}
 	}
 	res.ttfb, res.total, res.clipCLI, res.cp = median(ttfbs), median(totals), median(clis), median(cps)
+	if len(raws) > 0 {
+		res.rawGet = median(raws)
+	}
 	res.coldTTFB = ttfbs[0]
 	// The reference the 32 clips are held to, hashed outside the timing
 	// (hashing 90 MB costs the client as much CPU as the server spends).
@@ -374,7 +395,63 @@ func reportService(w io.Writer, recording string, rs []serviceResult, notes []st
 		mib := float64(r.peakRSS) / (1 << 20)
 		fmt.Fprintf(w, "| %s: 32 at once, server peak RSS ≤ 512 MiB, all whole and identical | %.0f MiB, identical %v | %s |\n", r.store, mib, r.allSame, check(mib <= 512 && r.allSame))
 	}
+	for _, r := range rs {
+		if r.rawGet > 0 {
+			fmt.Fprintf(w, "\n%s alone, the floor of its row: GET of every stored fragment body, whole, 16 at once, discarded: %s ms, %.2f × `kvsclip clip --format mp4`\n",
+				r.store, ms(r.rawGet), float64(r.rawGet)/float64(r.clipCLI))
+		}
+	}
 	for _, n := range notes {
 		fmt.Fprintf(w, "\n%s\n", n)
 	}
+}
+
+// getAll GETs every object under prefix whose key ends in ".mkv" (the
+// stored fragment bodies), n at once, reads each to its end and discards
+// it: what the S3 server alone takes to hand out a clip's bytes.
+func (g *versityGW) getAll(bucket, prefix string, n int) (time.Duration, error) {
+	ctx := context.Background()
+	client := s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(g.endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(gwKey, gwSecret, ""),
+		HTTPClient: awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			t.MaxIdleConnsPerHost = 2 * n
+		}),
+		DisableLogOutputChecksumValidationSkipped: true,
+	})
+	var keys []string
+	pages := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		for _, o := range page.Contents {
+			if k := aws.ToString(o.Key); strings.HasSuffix(k, ".mkv") {
+				keys = append(keys, k)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return 0, fmt.Errorf("no fragment bodies under %s/%s", bucket, prefix)
+	}
+	start := time.Now()
+	sem := make(chan struct{}, n)
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = io.Copy(io.Discard, out.Body)
+			out.Body.Close()
+		})
+	}
+	wg.Wait()
+	return time.Since(start), errors.Join(errs...)
 }
