@@ -70,7 +70,7 @@ var frameCases = []frameCase{
 	{name: "err/bad length size", frame: avccFrame(4, nalIDRShort), lengthSize: 3, wantErr: true},
 }
 
-func TestAppendAVCC(t *testing.T) {
+func TestToAVCC(t *testing.T) {
 	for _, tc := range frameCases {
 		t.Run(tc.name, func(t *testing.T) {
 			dst := []byte("prefix")
