@@ -97,14 +97,10 @@ type storeSource struct {
 	ahead  *remux.ReadAhead
 	// turns numbers the spans of the write in the order it takes them.
 	turns map[remux.Span]int
-	// held is the span handed to the writer last, spans how many it has had.
+	// held is the buffer of the span handed to the writer last (its whole
+	// document when read so), spans how many it has had.
 	held  []byte
 	spans int
-	// whole maps a span read as part of its whole document (wholeDocSlack)
-	// to the document's buffer, which is what the budget and the buffer
-	// pool count; by the address of the span's first byte.
-	mu    sync.Mutex
-	whole map[*byte][]byte
 }
 
 // wholeDocSlack is how much of a fragment's document a span may leave out
@@ -141,11 +137,16 @@ func (src *storeSource) Payload(ctx context.Context, frag int, off, n int64) ([]
 	// The writer is done with the span before: its bytes go back.
 	src.done()
 	b, err := src.ahead.Payload(ctx, frag, off, n)
-	if err == nil {
-		src.held = b
-		src.spans++
+	if err != nil {
+		return nil, err
 	}
-	return b, err
+	src.held = b
+	src.spans++
+	if int64(len(b)) != n {
+		// read gave the whole document: the span is a part of it.
+		b = b[off : off+n]
+	}
+	return b, nil
 }
 
 // served tells whether the writer has had a span.
@@ -156,23 +157,15 @@ func (src *storeSource) done() {
 	if src.held == nil {
 		return
 	}
-	b := src.held
+	src.reads.release(int64(cap(src.held)))
+	src.s.spans.put(src.held)
 	src.held = nil
-	if len(b) > 0 {
-		src.mu.Lock()
-		if doc, ok := src.whole[&b[0]]; ok {
-			delete(src.whole, &b[0])
-			b = doc
-		}
-		src.mu.Unlock()
-	}
-	src.reads.release(int64(cap(b)))
-	src.s.spans.put(b)
 }
 
-// read is the ReadAhead's ReadFunc: one ranged read within the budget.
+// read is the ReadAhead's ReadFunc: one ranged read within the budget. A
+// span that is nearly its whole document (wholeDocSlack) is read, and
+// returned, as the document; Payload cuts the span out of it.
 func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error) {
-	// A span that is nearly its whole document is read as the document.
 	off, n := sp.Offset, sp.Size
 	if doc := src.frags[sp.Fragment].Size; sp.Size > 0 && sp.Offset+sp.Size <= doc && doc-sp.Size <= wholeDocSlack {
 		off, n = 0, doc
@@ -196,17 +189,7 @@ func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error)
 		src.s.spans.put(b)
 		return nil, err
 	}
-	if off == sp.Offset {
-		return b, nil
-	}
-	part := b[sp.Offset-off : sp.Offset-off+sp.Size]
-	src.mu.Lock()
-	if src.whole == nil {
-		src.whole = map[*byte][]byte{}
-	}
-	src.whole[&part[0]] = b
-	src.mu.Unlock()
-	return part, nil
+	return b, nil
 }
 
 // readAt reads n bytes at off of fragment frag's document into a buffer
