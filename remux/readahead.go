@@ -88,8 +88,21 @@ func NewReadAhead(ctx context.Context, spans []Span, read ReadFunc, opts *ReadAh
 	return r
 }
 
-// launch starts the reads in order as the bounds let it.
+// launch starts the reads in order as the bounds let it. The reads run on
+// maxReads goroutines that live as long as the write rather than on one
+// goroutine per read: a read through an object store's SDK runs deep
+// stacks, and a new goroutine per read grew its stack anew each time.
 func (r *ReadAhead) launch() {
+	next := make(chan int)
+	defer close(next)
+	for range min(r.maxReads, len(r.spans)) {
+		go func() {
+			for k := range next {
+				b, err := r.read(r.ctx, r.spans[k])
+				r.results[k] <- readResult{b, err}
+			}
+		}()
+	}
 	for k, s := range r.spans {
 		for !r.admit(s.Size) {
 			select {
@@ -98,10 +111,11 @@ func (r *ReadAhead) launch() {
 				return
 			}
 		}
-		go func() {
-			b, err := r.read(r.ctx, s)
-			r.results[k] <- readResult{b, err}
-		}()
+		select {
+		case next <- k:
+		case <-r.ctx.Done():
+			return
+		}
 	}
 }
 
@@ -150,6 +164,10 @@ func (r *ReadAhead) Payload(ctx context.Context, frag int, off, n int64) ([]byte
 		return res.b, res.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-r.ctx.Done():
+		// Closed (or the context NewReadAhead was given ended): the
+		// span may never be read.
+		return nil, r.ctx.Err()
 	}
 }
 
