@@ -63,6 +63,9 @@ type S3 struct {
 	prefix string
 	opts   S3Options
 	log    *slog.Logger
+	// reads makes ReadAt's GETs, when the client's configuration lets
+	// them bypass the SDK's operation stack (s3reads.go); nil otherwise.
+	reads *s3Reads
 }
 
 var _ Store = (*S3)(nil)
@@ -144,7 +147,7 @@ func OpenS3(ctx context.Context, client *s3.Client, bucket, prefix string, o *S3
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	a := &S3{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger}
+	a := &S3{client: client, bucket: bucket, prefix: prefix, opts: opts, log: opts.Logger, reads: newS3Reads(ctx, client, bucket)}
 	if err := a.ensureBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -768,32 +771,50 @@ func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
 }
 
 // getBody GETs a fragment's body, or the range rng of it ("bytes=a-b").
-func (a *S3) getBody(ctx context.Context, stream, number string, rng *string) (*s3.GetObjectOutput, error) {
+func (a *S3) getBody(ctx context.Context, stream, number string, rng *string, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
 	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng})
-	if isNotFound(err) {
-		if serr := a.streamExists(ctx, stream); serr != nil {
-			return nil, serr
-		}
-		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
-	}
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
+		return nil, a.bodyErr(ctx, stream, number, err)
 	}
 	return out, nil
+}
+
+// bodyErr is the store's error for a failed GET of a fragment's body: a
+// missing body is ErrFragmentNotFound, or the stream's own error when the
+// stream is gone; a range past the end keeps its status for the caller.
+func (a *S3) bodyErr(ctx context.Context, stream, number string, err error) error {
+	if isNotFound(err) {
+		if serr := a.streamExists(ctx, stream); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	return fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
 }
 
 // getObject is GetObject without the SDK's message for a response that
 // carries no checksum to validate: no ranged read does, nor do objects
 // that other tools wrote without one, and the SDK's default logger prints
 // that message on stderr for each GET — hundreds for one clip.
-func (a *S3) getObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	return a.client.GetObject(ctx, in, quietChecksums)
+func (a *S3) getObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	return a.client.GetObject(ctx, in, append(opts, quietChecksums)...)
 }
 
 func quietChecksums(o *s3.Options) { o.DisableLogOutputChecksumValidationSkipped = true }
+
+// noResponseChecksum leaves a ReadAt's response unchecked, whatever its
+// range. S3 has no checksum for a part of an object, so ranged reads were
+// never checked; but a range that covers the whole object (a clip reads
+// most fragments whole) gets the object's checksum, and the SDK then ran
+// a CRC over every byte: 2% of a whole-cap GetClip's CPU. ReadAt is the
+// clip's payload path and is treated as the ranged read it is; Read,
+// which returns a whole fragment, keeps the SDK's default.
+func noResponseChecksum(o *s3.Options) {
+	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+}
 
 // ReadAt is one ranged GET. S3 answers a range that starts past the end
 // with 416 and one that runs past it with the bytes there are: io.EOF
@@ -810,19 +831,19 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 	}
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	out, err := a.getBody(ctx, stream, number, aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)))
+	body, ranged, err := a.getRange(ctx, stream, number, off, len(p))
 	if httpStatus(err) == http.StatusRequestedRangeNotSatisfiable {
 		return 0, io.EOF
 	}
 	if err != nil {
 		return 0, err
 	}
-	defer out.Body.Close()
-	if out.ContentRange == nil && off > 0 {
+	defer body.Close()
+	if !ranged && off > 0 {
 		// A server that ignores Range sends the whole body from byte 0.
 		return 0, fmt.Errorf("archive: s3 read fragment %s: the server ignored the range", number)
 	}
-	n, err := io.ReadFull(out.Body, p)
+	n, err := io.ReadFull(body, p)
 	switch {
 	case err == io.ErrUnexpectedEOF || err == io.EOF:
 		return n, io.EOF
@@ -830,6 +851,28 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 		return n, fmt.Errorf("archive: s3 read fragment %s: %w", number, err)
 	}
 	return n, nil
+}
+
+// getRange GETs n bytes at off of a fragment's body, through s3Reads
+// when it can, and tells whether the answer is a range (a server that
+// ignores Range sends the whole body).
+func (a *S3) getRange(ctx context.Context, stream, number string, off int64, n int) (io.ReadCloser, bool, error) {
+	if !kvs.ValidFragmentNumber(number) {
+		return nil, false, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	}
+	key := a.bodyKey(stream, number)
+	if a.reads == nil || !plainKey(key) {
+		out, err := a.getBody(ctx, stream, number, aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(n)-1)), noResponseChecksum)
+		if err != nil {
+			return nil, false, err
+		}
+		return out.Body, out.ContentRange != nil, nil
+	}
+	resp, err := a.reads.get(ctx, key, off, n)
+	if err != nil {
+		return nil, false, a.bodyErr(ctx, stream, number, err)
+	}
+	return resp.Body, resp.Header.Get("Content-Range") != "", nil
 }
 
 // Index GETs the index object. With the fragment's size known (f.Size, as
@@ -871,15 +914,29 @@ func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.I
 // getIndex reads an index object of at most fragindex.MaxEncodedSize
 // bytes; ErrFragmentNotFound when there is none.
 func (a *S3) getIndex(ctx context.Context, stream, number string) ([]byte, error) {
-	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexObjectKey(stream, number))})
+	key := a.indexObjectKey(stream, number)
+	var body io.ReadCloser
+	var err error
+	if a.reads != nil && plainKey(key) {
+		// The index carries its own checksum, which its decoder checks.
+		var resp *http.Response
+		if resp, err = a.reads.get(ctx, key, 0, -1); err == nil {
+			body = resp.Body
+		}
+	} else {
+		var out *s3.GetObjectOutput
+		if out, err = a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(key)}); err == nil {
+			body = out.Body
+		}
+	}
 	if isNotFound(err) {
 		return nil, fmt.Errorf("archive: index %s: %w", number, ErrFragmentNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("archive: s3 read index %s: %w", number, err)
 	}
-	defer out.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(out.Body, fragindex.MaxEncodedSize+1))
+	defer body.Close()
+	raw, err := io.ReadAll(io.LimitReader(body, fragindex.MaxEncodedSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("archive: s3 read index %s: %w", number, err)
 	}
