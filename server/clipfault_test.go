@@ -31,21 +31,8 @@ func TestGetClipMissingFragment(t *testing.T) {
 		{"later", 4, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			r := newRig(t, func(cfg *Config) {
-				store, err := archive.Open(dir)
-				require.NoError(t, err)
-				cfg.Store = store
-			})
-			r.createStream("cam", 24)
-			start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-			acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
-			require.NoError(t, err)
-			nums := persisted(acks)
-			docs, err := filepath.Glob(filepath.Join(dir, "streams", "cam", "frags", nums[c.remove]+"_*.mkv"))
-			require.NoError(t, err)
-			require.Len(t, docs, 1)
-			require.NoError(t, os.Remove(docs[0]))
+			r, dir, start, nums := recordedInDir(t, rec)
+			require.NoError(t, os.Remove(storedDoc(t, dir, nums[c.remove])))
 
 			out, err := producerClip(r, "cam", start, start.Add(time.Hour))
 			if !c.whole {
@@ -58,4 +45,28 @@ func TestGetClipMissingFragment(t *testing.T) {
 			assert.Error(t, err, "the response is cut, not complete")
 		})
 	}
+}
+
+// recordedInDir is a server on a directory store, dir, with rec put into
+// stream "cam" from start; nums are its fragments.
+func recordedInDir(t *testing.T, rec []byte, tune ...func(*Config)) (r *rig, dir string, start time.Time, nums []string) {
+	dir = t.TempDir()
+	r = newRig(t, append([]func(*Config){func(cfg *Config) {
+		store, err := archive.Open(dir)
+		require.NoError(t, err)
+		cfg.Store = store
+	}}, tune...)...)
+	r.createStream("cam", 24)
+	start = time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
+	require.NoError(t, err)
+	return r, dir, start, persisted(acks)
+}
+
+// storedDoc is the file of fragment num's document in a directory store.
+func storedDoc(t *testing.T, dir, num string) string {
+	docs, err := filepath.Glob(filepath.Join(dir, "streams", "cam", "frags", num+"_*.mkv"))
+	require.NoError(t, err)
+	require.Len(t, docs, 1)
+	return docs[0]
 }

@@ -87,26 +87,36 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	for k, i := range sel.Chosen {
 		chosen[k] = frags[i]
 	}
-	idx, err := s.indexes(ctx, rq, cs.st, chosen)
-	indexed := time.Since(began)
-	if err != nil {
-		return err
-	}
 	src := &storeSource{s: s, stream: cs.st.Name, frags: chosen}
-	plan, err := remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: cs.format, Inputs: sel.Chosen})
-	planned := time.Since(began)
-	if err != nil {
-		return err
+	etag := clipETag(cs, frags, &sel)
+	plan, cached := s.plans.Get(etag)
+	indexed, planned := time.Since(began), time.Since(began)
+	if !cached {
+		idx, err := s.indexes(ctx, rq, cs.st, chosen)
+		indexed = time.Since(began)
+		if err != nil {
+			return err
+		}
+		plan, err = remux.Plan(ctx, idx, src, &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: cs.format, Inputs: sel.Chosen})
+		planned = time.Since(began)
+		if err != nil {
+			return err
+		}
+		s.plans.Put(etag, plan, planBytes(idx))
 	}
 	size, err := plan.Size()
 	if err != nil {
 		return err
 	}
+	if cached {
+		s.m.clipPlans.WithLabelValues("cached").Inc()
+	} else {
+		s.m.clipPlans.WithLabelValues("planned").Inc()
+	}
 	out := &clipWriter{w: w, s: s}
 
 	h := w.Header()
 	provenance(h, frags, &sel)
-	etag := clipETag(cs, frags, &sel)
 	h.Set("ETag", etag)
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Accept-Ranges", "bytes")
@@ -153,7 +163,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	rq.log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
 		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated,
-		"listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
+		"plan_cached", cached, "listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
 		"first_byte_ms", ms(out.first.Sub(began)), "sent_ms", ms(time.Since(began)))
 	return nil
 }

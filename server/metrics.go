@@ -18,6 +18,7 @@ type metrics struct {
 	latency    *prometheus.HistogramVec
 	clipBytes  prometheus.Counter
 	clipsOpen  prometheus.Gauge
+	clipPlans  *prometheus.CounterVec
 	fragments  prometheus.Counter
 	ingested   prometheus.Counter
 	persistLat prometheus.Histogram
@@ -51,6 +52,10 @@ func newMetrics() *metrics {
 			Name: "kvsclip_getclip_in_flight",
 			Help: "GetClip requests being served.",
 		}),
+		clipPlans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kvsclip_getclip_plans_total",
+			Help: "Clips sent (GetClip and /clips), by where their plan came from: planned, or cached from an earlier request of the same clip.",
+		}, []string{"plan"}),
 		fragments: counter("kvsclip_fragments_ingested_total", "Fragments acknowledged PERSISTED."),
 		ingested:  counter("kvsclip_putmedia_bytes_total", "Bytes of stored fragment documents."),
 		persistLat: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -60,7 +65,7 @@ func newMetrics() *metrics {
 		}),
 		retained: counter("kvsclip_fragments_expired_total", "Fragments deleted by retention."),
 	}
-	m.reg.MustRegister(m.requests, m.errors, m.latency, m.clipBytes, m.clipsOpen,
+	m.reg.MustRegister(m.requests, m.errors, m.latency, m.clipBytes, m.clipsOpen, m.clipPlans,
 		m.fragments, m.ingested, m.persistLat, m.retained,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/images"
+	"github.com/kvsclip/kvsclip/server/internal/lru"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -27,9 +29,10 @@ type Server struct {
 	// putSessions holds a token per PutMedia session in progress.
 	putSessions chan struct{}
 	producers   producerSet
-	reads       *readBudget // the payload reads of clips in flight
-	spans       spanBuffers // and their buffers
-	idxCache    *indexCache // sample indexes of fragments clipped lately
+	reads       *readBudget                            // the payload reads of clips in flight
+	spans       spanBuffers                            // and their buffers
+	idxCache    *indexCache                            // sample indexes of fragments clipped lately
+	plans       *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
 	rate        *rateLimiter
 	drainAt     atomic.Int64
 	drainOnce   sync.Once
@@ -75,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
 		reads:       newReadBudget(cfg.ClipReadAheadBytes),
 		idxCache:    newIndexCache(cfg.IndexCacheBytes),
+		plans:       newPlanCache(cfg.PlanCacheBytes),
 	}
 	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
 	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
