@@ -51,6 +51,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
 	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs; signatures must be scoped to it")
 	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
+	planCache := fs.Int64("plan-cache", server.DefaultPlanCacheBytes, "bytes of memory for the plans of recent clips, reused when a clip is asked for again (-1: none)")
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
 	verbose := fs.Bool("v", false, "log every request")
@@ -153,7 +154,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	srv, err := server.New(server.Config{
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
-		MaxConcurrentGetClips: *maxClips, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
+		MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
 		PlayerDir:       *playerDir,
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
