@@ -126,6 +126,9 @@ func TestPutMediaSessionLimit(t *testing.T) {
 	}()
 	_, err = pw.Write(src[:1000])
 	require.NoError(t, err)
+	// The first session holds its place once the server has its request,
+	// which the write above does not wait for.
+	require.Eventually(t, func() bool { return len(r.srv.putSessions) == 1 }, 10*time.Second, time.Millisecond)
 
 	_, err = r.put("b", "RELATIVE", time.Now(), bytes.NewReader(src))
 	var ae *Error
