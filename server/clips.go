@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -150,7 +151,11 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	src.start(ctx, plan.Spans(start, end))
 	defer src.close()
 	out.ready = src.served
-	err = plan.WriteRange(ctx, out, src, start, end)
+	var sink io.Writer = out
+	if vectoredResponse(w, r) {
+		sink = vectoredClipWriter{out}
+	}
+	err = plan.WriteRange(ctx, sink, src, start, end)
 	if err == nil {
 		err = out.flush()
 	}

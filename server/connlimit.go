@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -182,6 +183,41 @@ func (c *limitedConn) Close() error {
 		c.l.uncount(c)
 	})
 	return c.Conn.Close()
+}
+
+// ReadFrom is where net/http hands a response body's ReadFrom (it passes
+// a body writer's ReadFrom to its connection once the headers are out): a
+// *net.Buffers, a clip's flush (stallWriter.WriteBuffers), goes to the
+// socket in one writev through the connection underneath; anything else
+// takes the connection's own path.
+func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {
+	if b, ok := r.(*net.Buffers); ok {
+		return b.WriteTo(c.Conn)
+	}
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{c.Conn}, r)
+}
+
+// vectoredResponse reports whether the body of w, the response to r,
+// reaches its socket as vectors through limitedConn.ReadFrom: an HTTP/1
+// request without TLS, on a TCP or Unix connection of a LimitedListener
+// (as `kvsclip serve` runs). Elsewhere net/http copies what a ReadFrom
+// gives it, or the connection writes one piece at a time.
+func vectoredResponse(w http.ResponseWriter, r *http.Request) bool {
+	lc, _ := r.Context().Value(connKey{}).(*limitedConn)
+	if lc == nil || r.TLS != nil || r.ProtoMajor != 1 {
+		return false
+	}
+	if _, ok := w.(io.ReaderFrom); !ok {
+		return false
+	}
+	switch lc.Conn.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		return true
+	}
+	return false
 }
 
 // remoteHost is a connection's client address without the port.

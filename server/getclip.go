@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -103,10 +104,8 @@ func (c *clipWriter) flush() error {
 }
 
 func (c *clipWriter) send(p []byte) (int, error) {
-	if c.n == 0 && len(p) > 0 {
-		c.first = time.Now()
-		c.w.Header().Set("Content-Type", "video/mp4")
-		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
+	if len(p) > 0 {
+		c.begin()
 	}
 	body := c.body
 	if body == nil {
@@ -114,6 +113,46 @@ func (c *clipWriter) send(p []byte) (int, error) {
 	}
 	n, err := body.Write(p)
 	c.n += int64(n)
+	c.s.m.clipBytes.Add(float64(n))
+	return n, err
+}
+
+// begin sends the status and headers before the first byte.
+func (c *clipWriter) begin() {
+	if c.n == 0 && c.first.IsZero() {
+		c.first = time.Now()
+		c.w.Header().Set("Content-Type", "video/mp4")
+		c.w.WriteHeader(cmp.Or(c.status, http.StatusOK))
+	}
+}
+
+// vectoredClipWriter is a clipWriter whose response takes vectors
+// (vectoredResponse): the clip's writer gathers only small pieces and
+// hands each flush over in one call.
+type vectoredClipWriter struct{ *clipWriter }
+
+// WriteBuffers sends a flush of the clip's writer in one vector through
+// the body's stallWriter, and as Writes before the source is ready.
+func (vc vectoredClipWriter) WriteBuffers(v [][]byte) (int64, error) {
+	c := vc.clipWriter
+	bw, ok := c.body.(clipio.BuffersWriter)
+	if !ok || c.ready != nil && !c.ready() {
+		var n int64
+		for _, p := range v {
+			k, err := c.Write(p)
+			n += int64(k)
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
+	c.begin()
+	n, err := bw.WriteBuffers(v)
+	c.n += n
 	c.s.m.clipBytes.Add(float64(n))
 	return n, err
 }

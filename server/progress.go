@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -72,15 +73,68 @@ func (s *Server) newStallWriter(w http.ResponseWriter) *stallWriter {
 	return &stallWriter{w: w, rc: http.NewResponseController(w), stall: s.cfg.WriteStallTimeout, until: time.Now().Add(s.cfg.WriteTimeout)}
 }
 
+// deadline renews the write deadline for the next piece.
+func (s *stallWriter) deadline() {
+	deadline := time.Now().Add(s.stall)
+	if s.until.Before(deadline) {
+		deadline = s.until
+	}
+	_ = s.rc.SetWriteDeadline(deadline)
+}
+
+// WriteBuffers writes the pieces of v in vectors of up to writePiece
+// bytes, each under its own deadline. An http.ResponseWriter of net/http
+// hands a ReadFrom of a *net.Buffers to its connection, which the server's
+// listener makes one writev (limitedConn.ReadFrom); a gathered clip
+// flush then reaches the socket without first being copied together
+// (clipio.BuffersWriter). Elsewhere (HTTP/2, TLS) the pieces go out as
+// the writer takes them.
+func (s *stallWriter) WriteBuffers(v [][]byte) (int64, error) {
+	rf, ok := s.w.(io.ReaderFrom)
+	if !ok {
+		var n int64
+		for _, p := range v {
+			k, err := s.Write(p)
+			n += int64(k)
+			if err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	var n int64
+	for len(v) > 0 {
+		// The next vector: whole pieces up to writePiece bytes, or the
+		// first writePiece bytes of a larger first piece.
+		var batch net.Buffers
+		size := 0
+		for len(v) > 0 && size < writePiece {
+			p := v[0]
+			if size+len(p) > writePiece {
+				if size > 0 {
+					break
+				}
+				batch, v[0] = append(batch, p[:writePiece]), p[writePiece:]
+				size = writePiece
+				break
+			}
+			batch, size, v = append(batch, p), size+len(p), v[1:]
+		}
+		s.deadline()
+		k, err := rf.ReadFrom(&batch)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 func (s *stallWriter) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		k := min(len(p), writePiece)
-		deadline := time.Now().Add(s.stall)
-		if s.until.Before(deadline) {
-			deadline = s.until
-		}
-		_ = s.rc.SetWriteDeadline(deadline)
+		s.deadline()
 		m, err := s.w.Write(p[:k])
 		n += m
 		if err != nil {

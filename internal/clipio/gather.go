@@ -20,25 +20,39 @@ import "io"
 //
 // It applies to sinks that take a vector in one call: on Linux, an *os.File
 // and a connection with a descriptor (*net.TCPConn, *net.UnixConn), written
-// with writev(2) (writev_linux.go); elsewhere, a net.Conn (net.Buffers).
+// with writev(2) (writev_linux.go); elsewhere, a net.Conn (net.Buffers);
+// and everywhere a BuffersWriter.
 // Any other sink gets one Write call per piece, and for those
 // unvectoredGatherThreshold applies — except io.Discard, to which every
 // payload is passed, since writing to it costs nothing.
 const gatherThreshold = 8 << 10
 
 // unvectoredGatherThreshold is the gather threshold for sinks that get one
-// Write call per piece (an http.ResponseWriter, a bufio.Writer, any
-// wrapper). The same benchmark with one write(2) per passed frame to a file
+// Write call per piece (a bufio.Writer, an http.ResponseWriter that is not
+// a BuffersWriter, any wrapper). The same benchmark with one write(2) per passed frame to a file
 // put the break-even between 64 and 128 KiB on the development machine:
 // below it, a call per frame costs more than copying the frame.
 const unvectoredGatherThreshold = 64 << 10
 
+// BuffersWriter is a sink that takes a flush's pieces in one call without
+// a descriptor of its own to writev to: an HTTP response, say, that hands
+// them to its connection as one vector (the server's clip responses).
+// It gets the gather threshold of a vectored sink.
+type BuffersWriter interface {
+	io.Writer
+	// WriteBuffers writes every piece of v, in order, and returns the
+	// bytes written. It may change v (as net.Buffers.WriteTo does) but
+	// not the pieces' bytes, and must not keep them after it returns.
+	WriteBuffers(v [][]byte) (int64, error)
+}
+
 // thresholdFor returns the gather threshold for sink w.
 func thresholdFor(w io.Writer) int {
+	_, buffers := w.(BuffersWriter)
 	switch {
 	case w == io.Discard:
 		return 0
-	case takesVectors(w):
+	case buffers || takesVectors(w):
 		return gatherThreshold
 	}
 	return unvectoredGatherThreshold
@@ -151,6 +165,12 @@ func (g *gatherer) flush(w io.Writer) error {
 	default:
 		if fw := g.vectoredFile(w); fw != nil {
 			_, err = fw.write(g.vec)
+			break
+		}
+		if bw, ok := w.(BuffersWriter); ok {
+			g.out = g.vec
+			_, err = bw.WriteBuffers(g.out)
+			g.out = nil
 			break
 		}
 		g.out = g.vec

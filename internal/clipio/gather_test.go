@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -322,4 +323,39 @@ func TestThresholdFor(t *testing.T) {
 	assert.Equal(t, gatherThreshold, thresholdFor(tcp))
 	assert.Zero(t, thresholdFor(io.Discard))
 	assert.Equal(t, unvectoredGatherThreshold, thresholdFor(&bytes.Buffer{}))
+}
+
+// buffersSink is a BuffersWriter that records its calls.
+type buffersSink struct {
+	bytes.Buffer
+	calls  int
+	pieces []int // lengths of the pieces of each call, in order
+}
+
+func (b *buffersSink) WriteBuffers(v [][]byte) (int64, error) {
+	b.calls++
+	var n int64
+	for _, p := range v {
+		b.pieces = append(b.pieces, len(p))
+		k, _ := b.Buffer.Write(p)
+		n += int64(k)
+	}
+	return n, nil
+}
+
+// TestBuffersWriter: a BuffersWriter sink gets the vectored threshold, and
+// a flush of small and large pieces in one WriteBuffers call, the large
+// ones by reference and the small ones gathered, in order.
+func TestBuffersWriter(t *testing.T) {
+	sink := &buffersSink{}
+	assert.Equal(t, gatherThreshold, thresholdFor(sink))
+	w := NewWriter(sink)
+	small1, large, small2 := bytes.Repeat([]byte{1}, 100), bytes.Repeat([]byte{2}, gatherThreshold), bytes.Repeat([]byte{3}, 200)
+	for _, p := range [][]byte{small1, large, small2} {
+		require.NoError(t, w.Add(p))
+	}
+	require.NoError(t, w.Flush())
+	assert.Equal(t, 1, sink.calls)
+	assert.Equal(t, []int{100, gatherThreshold, 200}, sink.pieces)
+	assert.Equal(t, slices.Concat(small1, large, small2), sink.Bytes())
 }
