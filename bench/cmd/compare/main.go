@@ -73,7 +73,7 @@ func main() {
 		stream   = flag.Int64("stream-bytes", 1<<30, "size of the stdin stream for the RSS run; 0 skips it")
 		makeData = flag.Bool("make-data", false, "make the recordings with ffmpeg when missing, then exit")
 		service  = flag.String("service-input", filepath.Join(filepath.Dir(bench.InputPath()), "service.mkv"), "the service rows' recording (400 s of 720p); empty skips the service rows")
-		sRounds  = flag.Int("service-rounds", 5, "rounds of the one-clip service measurement")
+		sRounds  = flag.Int("service-rounds", 9, "rounds of the one-clip service measurement")
 	)
 	flag.Parse()
 	log.SetFlags(0)
