@@ -137,15 +137,7 @@ func (vc vectoredClipWriter) WriteBuffers(v [][]byte) (int64, error) {
 	c := vc.clipWriter
 	bw, ok := c.body.(clipio.BuffersWriter)
 	if !ok || c.ready != nil && !c.ready() {
-		var n int64
-		for _, p := range v {
-			k, err := c.Write(p)
-			n += int64(k)
-			if err != nil {
-				return n, err
-			}
-		}
-		return n, nil
+		return writeEach(c, v)
 	}
 	if err := c.flush(); err != nil {
 		return 0, err

@@ -67,6 +67,10 @@ type stallWriter struct {
 	rc    *http.ResponseController
 	stall time.Duration
 	until time.Time
+	// batch is the vector WriteBuffers is writing; vec keeps its backing
+	// array for the next one.
+	batch net.Buffers
+	vec   net.Buffers
 }
 
 func (s *Server) newStallWriter(w http.ResponseWriter) *stallWriter {
@@ -92,21 +96,14 @@ func (s *stallWriter) deadline() {
 func (s *stallWriter) WriteBuffers(v [][]byte) (int64, error) {
 	rf, ok := s.w.(io.ReaderFrom)
 	if !ok {
-		var n int64
-		for _, p := range v {
-			k, err := s.Write(p)
-			n += int64(k)
-			if err != nil {
-				return n, err
-			}
-		}
-		return n, nil
+		return writeEach(s, v)
 	}
 	var n int64
 	for len(v) > 0 {
 		// The next vector: whole pieces up to writePiece bytes, or the
-		// first writePiece bytes of a larger first piece.
-		var batch net.Buffers
+		// first writePiece bytes of a larger first piece. Its slice is
+		// reused from vector to vector (writing it consumes it).
+		s.batch = s.vec[:0]
 		size := 0
 		for len(v) > 0 && size < writePiece {
 			p := v[0]
@@ -114,15 +111,29 @@ func (s *stallWriter) WriteBuffers(v [][]byte) (int64, error) {
 				if size > 0 {
 					break
 				}
-				batch, v[0] = append(batch, p[:writePiece]), p[writePiece:]
+				s.batch, v[0] = append(s.batch, p[:writePiece]), p[writePiece:]
 				size = writePiece
 				break
 			}
-			batch, size, v = append(batch, p), size+len(p), v[1:]
+			s.batch, size, v = append(s.batch, p), size+len(p), v[1:]
 		}
+		s.vec = s.batch[:0]
 		s.deadline()
-		k, err := rf.ReadFrom(&batch)
+		k, err := rf.ReadFrom(&s.batch)
 		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// writeEach writes the pieces of v to w one Write each.
+func writeEach(w io.Writer, v [][]byte) (int64, error) {
+	var n int64
+	for _, p := range v {
+		k, err := w.Write(p)
+		n += int64(k)
 		if err != nil {
 			return n, err
 		}
