@@ -754,7 +754,7 @@ func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error
 func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
-	out, err := a.getBody(ctx, stream, number, nil)
+	out, err := a.getBody(ctx, stream, number)
 	if err != nil {
 		return nil, err
 	}
@@ -770,12 +770,12 @@ func (a *S3) Read(ctx context.Context, stream, number string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// getBody GETs a fragment's body, or the range rng of it ("bytes=a-b").
-func (a *S3) getBody(ctx context.Context, stream, number string, rng *string, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+// getBody GETs a fragment's whole body through the SDK.
+func (a *S3) getBody(ctx context.Context, stream, number string) (*s3.GetObjectOutput, error) {
 	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number)), Range: rng}, opts...)
+	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
 	if err != nil {
 		return nil, a.bodyErr(ctx, stream, number, err)
 	}
@@ -853,26 +853,40 @@ func (a *S3) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 	return n, nil
 }
 
-// getRange GETs n bytes at off of a fragment's body, through s3Reads
-// when it can, and tells whether the answer is a range (a server that
-// ignores Range sends the whole body).
+// getRange GETs n bytes at off of a fragment's body and tells whether the
+// answer is a range (a server that ignores Range sends the whole body).
 func (a *S3) getRange(ctx context.Context, stream, number string, off int64, n int) (io.ReadCloser, bool, error) {
 	if !kvs.ValidFragmentNumber(number) {
 		return nil, false, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
-	key := a.bodyKey(stream, number)
-	if a.reads == nil || !plainKey(key) {
-		out, err := a.getBody(ctx, stream, number, aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(n)-1)), noResponseChecksum)
-		if err != nil {
-			return nil, false, err
-		}
-		return out.Body, out.ContentRange != nil, nil
-	}
-	resp, err := a.reads.get(ctx, key, off, n)
+	body, ranged, err := a.getKey(ctx, a.bodyKey(stream, number), off, n, noResponseChecksum)
 	if err != nil {
 		return nil, false, a.bodyErr(ctx, stream, number, err)
 	}
-	return resp.Body, resp.Header.Get("Content-Range") != "", nil
+	return body, ranged, nil
+}
+
+// getKey GETs bytes [off, off+n) of key, or all of it when n < 0, through
+// s3Reads when it can and else through the SDK with opts, and tells
+// whether the answer is a range. Its errors answer isNotFound and
+// httpStatus either way.
+func (a *S3) getKey(ctx context.Context, key string, off int64, n int, opts ...func(*s3.Options)) (io.ReadCloser, bool, error) {
+	if a.reads != nil && plainKey(key) {
+		resp, err := a.reads.get(ctx, key, off, n)
+		if err != nil {
+			return nil, false, err
+		}
+		return resp.Body, resp.Header.Get("Content-Range") != "", nil
+	}
+	in := &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(key)}
+	if n >= 0 {
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(n)-1))
+	}
+	out, err := a.getObject(ctx, in, opts...)
+	if err != nil {
+		return nil, false, err
+	}
+	return out.Body, out.ContentRange != nil, nil
 }
 
 // Index GETs the index object. With the fragment's size known (f.Size, as
@@ -914,21 +928,8 @@ func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.I
 // getIndex reads an index object of at most fragindex.MaxEncodedSize
 // bytes; ErrFragmentNotFound when there is none.
 func (a *S3) getIndex(ctx context.Context, stream, number string) ([]byte, error) {
-	key := a.indexObjectKey(stream, number)
-	var body io.ReadCloser
-	var err error
-	if a.reads != nil && plainKey(key) {
-		// The index carries its own checksum, which its decoder checks.
-		var resp *http.Response
-		if resp, err = a.reads.get(ctx, key, 0, -1); err == nil {
-			body = resp.Body
-		}
-	} else {
-		var out *s3.GetObjectOutput
-		if out, err = a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(key)}); err == nil {
-			body = out.Body
-		}
-	}
+	// The index carries its own checksum, which its decoder checks.
+	body, _, err := a.getKey(ctx, a.indexObjectKey(stream, number), 0, -1)
 	if isNotFound(err) {
 		return nil, fmt.Errorf("archive: index %s: %w", number, ErrFragmentNotFound)
 	}

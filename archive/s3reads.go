@@ -2,10 +2,8 @@ package archive
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,41 +18,41 @@ import (
 )
 
 // s3Reads makes the GETs of clips — ReadAt's, and those of sample indexes
-// — without the SDK's operation stack. A whole-cap clip makes 200 of each, and the stack (endpoint rules,
-// middleware, retry bookkeeping, response deserialization) cost about
-// 150 µs of CPU each, a fifth of the server's CPU for the clip, on top of
-// the request itself. These GETs go to the URL the SDK's own endpoint
-// resolver gives for the bucket, signed by the SDK's SigV4 signer with
-// the client's credentials, through the client's HTTP client, and are
-// retried as the SDK's standard retryer would (its attempts, on transport
-// errors, 5xx and throttling). Everything else the store does goes
-// through the SDK.
+// — without the SDK's operation stack. A whole-cap clip makes 200 of
+// each, and the stack (endpoint rules, middleware, retry bookkeeping,
+// response deserialization) cost about 150 µs of CPU each, a fifth of the
+// server's CPU for the clip, on top of the request itself. These GETs go
+// to the URL the SDK's own endpoint resolver gives for the bucket, signed
+// by the SDK's SigV4 signer with the client's credentials, through the
+// client's HTTP client, and are retried as the client's retryer says
+// (which errors, how many attempts, how long between). Everything else
+// the store does goes through the SDK.
 //
 // newS3Reads returns nil, and ReadAt keeps to the SDK, for a client
 // configured beyond what this replicates: a v1 endpoint resolver, an
 // endpoint whose auth is not plain SigV4 (S3 Express, multi-region
 // access points), anonymous credentials.
 type s3Reads struct {
-	hc       s3.HTTPClient
-	creds    aws.CredentialsProvider
-	signer   *v4.Signer
-	name     string // signing name
-	region   string // signing region
-	bucket   *url.URL
-	attempts int
+	hc      s3.HTTPClient
+	creds   aws.CredentialsProvider
+	signer  *v4.Signer
+	name    string // signing name
+	region  string // signing region
+	bucket  *url.URL
+	retryer aws.Retryer
 }
 
 // emptyPayloadHash is the SHA-256 of an empty body, the payload hash of a
 // GET.
 const emptyPayloadHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-// s3ReadBackoff bounds the wait before a GET is retried; the SDK's standard
+// s3ReadBackoff bounds the wait before a GET is retried: the SDK's standard
 // retryer waits up to 20 s, far past what a clip's reader waits for.
 const s3ReadBackoff = time.Second
 
 func newS3Reads(ctx context.Context, client *s3.Client, bucket string) *s3Reads {
 	o := client.Options()
-	if o.EndpointResolver != nil || o.Credentials == nil || o.HTTPClient == nil {
+	if o.EndpointResolver != nil || o.Credentials == nil || o.HTTPClient == nil || o.Retryer == nil {
 		return nil
 	}
 	if _, anon := o.Credentials.(aws.AnonymousCredentials); anon {
@@ -80,7 +78,7 @@ func newS3Reads(ctx context.Context, client *s3.Client, bucket string) *s3Reads 
 	if err != nil {
 		return nil
 	}
-	r := &s3Reads{hc: o.HTTPClient, creds: o.Credentials, name: "s3", region: o.Region, attempts: o.RetryMaxAttempts}
+	r := &s3Reads{hc: o.HTTPClient, creds: o.Credentials, name: "s3", region: o.Region, retryer: o.Retryer}
 	if opts, ok := smithyauth.GetAuthOptions(&ep.Properties); ok && len(opts) > 0 {
 		// The endpoint rules name the scheme "sigv4"; smithy's own id is
 		// the long form.
@@ -97,9 +95,6 @@ func newS3Reads(ctx context.Context, client *s3.Client, bucket string) *s3Reads 
 	if r.region == "" || ep.URI.Scheme == "" || ep.URI.Host == "" {
 		return nil
 	}
-	if r.attempts <= 0 {
-		r.attempts = 3 // the SDK's standard retryer
-	}
 	u := ep.URI
 	r.bucket = &u
 	// S3 signs the path as sent: no second escaping (the SDK's S3 client
@@ -111,6 +106,7 @@ func newS3Reads(ctx context.Context, client *s3.Client, bucket string) *s3Reads 
 // s3StatusError is an S3 answer other than the bytes asked for.
 type s3StatusError struct {
 	status int
+	code   string // S3's error code (SlowDown, NoSuchKey, …), if it sent one
 	msg    string
 }
 
@@ -118,8 +114,12 @@ func (e *s3StatusError) Error() string {
 	return fmt.Sprintf("s3 GET: %d %s: %s", e.status, http.StatusText(e.status), e.msg)
 }
 
-// HTTPStatusCode is what httpStatus reads, as from the SDK's errors.
+// HTTPStatusCode is what httpStatus and the SDK's retryers read, as
+// from the SDK's errors.
 func (e *s3StatusError) HTTPStatusCode() int { return e.status }
+
+// ErrorCode is S3's code, which the SDK's retryers read for throttling.
+func (e *s3StatusError) ErrorCode() string { return e.code }
 
 // plainKey reports whether key needs no escaping in a URL path, as the
 // store's keys do (stream names are letters, digits, '_', '.' and '-'):
@@ -145,26 +145,24 @@ func (r *s3Reads) get(ctx context.Context, key string, off int64, n int) (*http.
 	if n >= 0 {
 		rng = "bytes=" + strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+int64(n)-1, 10)
 	}
-	var err error
-	for attempt := range r.attempts {
-		if attempt > 0 {
-			wait := min(time.Duration(rand.Int64N(int64(50*time.Millisecond)<<attempt)), s3ReadBackoff)
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		var resp *http.Response
-		resp, err = r.once(ctx, &u, rng)
+	for attempt := 1; ; attempt++ {
+		resp, err := r.once(ctx, &u, rng)
 		if err == nil {
 			return resp, nil
 		}
-		if ctx.Err() != nil || !retryable(err) {
+		if ctx.Err() != nil || attempt >= r.retryer.MaxAttempts() || !r.retryer.IsErrorRetryable(err) {
 			return nil, err
 		}
+		wait, derr := r.retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return nil, err
+		}
+		select {
+		case <-time.After(min(wait, s3ReadBackoff)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
-	return nil, err
 }
 
 // once is one signed GET.
@@ -195,15 +193,9 @@ func (r *s3Reads) once(ctx context.Context, u *url.URL, rng string) (*http.Respo
 	// enough to log it.
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	resp.Body.Close()
-	return nil, &s3StatusError{status: resp.StatusCode, msg: strings.TrimSpace(string(msg))}
-}
-
-// retryable reports an error the SDK's standard retryer retries: a
-// transport failure, a 5xx, or throttling.
-func retryable(err error) bool {
-	var se *s3StatusError
-	if errors.As(err, &se) {
-		return se.status >= 500 || se.status == http.StatusTooManyRequests
+	e := &s3StatusError{status: resp.StatusCode, msg: strings.TrimSpace(string(msg))}
+	if _, rest, ok := strings.Cut(e.msg, "<Code>"); ok {
+		e.code, _, _ = strings.Cut(rest, "</Code>")
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	return nil, e
 }

@@ -109,11 +109,11 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	if err != nil {
 		return err
 	}
+	how := "planned"
 	if cached {
-		s.m.clipPlans.WithLabelValues("cached").Inc()
-	} else {
-		s.m.clipPlans.WithLabelValues("planned").Inc()
+		how = "cached"
 	}
+	s.m.clipPlans.WithLabelValues(how).Inc()
 	out := &clipWriter{w: w, s: s}
 
 	h := w.Header()
