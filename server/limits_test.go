@@ -146,7 +146,9 @@ func TestPutMediaSessionLimit(t *testing.T) {
 
 // TestClipReaderThatStopsLosesItsSlot: GetClip slots are held by
 // responses in progress; a client that stops reading is cut off within
-// WriteStallTimeout, and its slot goes to the next client.
+// WriteStallTimeout, and its slot goes to the next client. Also through
+// the LimitedListener of `kvsclip serve`, where a clip is written as
+// vectors (limitedConn.ReadFrom).
 func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	rec := bigRecording(t)
 	r := newRig(t, func(c *Config) {
@@ -158,32 +160,37 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 15)
+	listener, _ := limitedServer(t, ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
 
-	// A client that asks for the clip and never reads it.
-	url := presign(t, r, http.MethodGet, fmt.Sprintf("%s/clips/cam.mp4?start=%d&end=%d", r.url, start.Unix(), start.Add(time.Hour).Unix()))
-	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	require.NoError(t, err)
-	defer conn.Close()
-	require.NoError(t, conn.(*net.TCPConn).SetReadBuffer(4096))
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(t, err)
-	require.NoError(t, req.Write(conn))
-	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 16), req)
-	require.NoError(t, err)
-	require.Equal(t, 200, resp.StatusCode)
+	for name, base := range map[string]string{"httptest": r.url, "LimitedListener": "http://" + listener} {
+		t.Run(name, func(t *testing.T) {
+			// A client that asks for the clip and never reads it.
+			url := presign(t, r, http.MethodGet, fmt.Sprintf("%s/clips/cam.mp4?start=%d&end=%d", base, start.Unix(), start.Add(time.Hour).Unix()))
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.(*net.TCPConn).SetReadBuffer(4096))
+			req, err := http.NewRequest(http.MethodGet, url, nil)
+			require.NoError(t, err)
+			require.NoError(t, req.Write(conn))
+			resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 16), req)
+			require.NoError(t, err)
+			require.Equal(t, 200, resp.StatusCode)
 
-	began := time.Now()
-	var got error
-	for time.Since(began) < 8*time.Second {
-		out, err := producerClip(r, "cam", start, start.Add(4*time.Second))
-		if got = err; err == nil {
-			readAll(t, out.Payload)
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+			began := time.Now()
+			var got error
+			for time.Since(began) < 8*time.Second {
+				out, err := producerClip(r, "cam", start, start.Add(4*time.Second))
+				if got = err; err == nil {
+					readAll(t, out.Payload)
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			require.NoError(t, got, "the slot was freed")
+			assert.Less(t, time.Since(began), 4*time.Second)
+		})
 	}
-	require.NoError(t, got, "the slot was freed")
-	assert.Less(t, time.Since(began), 4*time.Second)
 }
 
 // bigRecording is 15 fragments of about 2 MB: a clip of it outlasts the
