@@ -94,7 +94,7 @@ func OpenFS(root string, o *FSOptions) (*FS, error) {
 		return nil, fmt.Errorf("archive: %w", err)
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !ValidStreamName(e.Name()) && !isHashedDirName(e.Name()) {
+		if !e.IsDir() || !kvs.ValidStreamName(e.Name()) && !isHashedDirName(e.Name()) {
 			continue
 		}
 		s, err := loadStream(filepath.Join(root, streamsDir, e.Name()))
@@ -212,7 +212,7 @@ func (a *FS) CreateStream(ctx context.Context, st Stream) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !ValidStreamName(st.Name) {
+	if !kvs.ValidStreamName(st.Name) {
 		return fmt.Errorf("archive: stream name %q: %w", st.Name, ErrInvalid)
 	}
 	a.mu.Lock()

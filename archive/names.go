@@ -10,29 +10,6 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 )
 
-// MaxStreamNameLength is the longest StreamName KVS accepts.
-const MaxStreamNameLength = 256
-
-// ValidStreamName reports whether name is a KVS stream name — KVS's pattern
-// [a-zA-Z0-9_.-]{1,256} — that is also safe as a directory name: the pattern
-// allows "." and "..", which would name the streams directory or its
-// parent. The character class is short enough to spell out as a loop over
-// the bytes, which also keeps the length check apart from the class
-// (TestValidStreamName holds it to the pattern).
-func ValidStreamName(name string) bool {
-	if len(name) == 0 || len(name) > MaxStreamNameLength || name == "." || name == ".." {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		switch c := name[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '.', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // maxFileName is the longest file name ext4, XFS, Btrfs and APFS take, in
 // bytes: one less than the longest stream name.
 const maxFileName = 255

@@ -246,7 +246,7 @@ func parseIndexName(kind kvs.Selector, name string) (Fragment, bool) {
 // so two servers creating one name cannot both succeed. Objects left by an
 // interrupted DeleteStream are removed first: a new stream starts empty.
 func (a *S3) CreateStream(ctx context.Context, st Stream) error {
-	if !ValidStreamName(st.Name) {
+	if !kvs.ValidStreamName(st.Name) {
 		return fmt.Errorf("archive: stream name %q: %w", st.Name, ErrInvalid)
 	}
 	ctx, cancel := a.ctx(ctx)
@@ -278,7 +278,7 @@ func (a *S3) CreateStream(ctx context.Context, st Stream) error {
 
 // readMeta returns a stream's metadata and the ETag that guards it.
 func (a *S3) readMeta(ctx context.Context, name string) (Stream, string, error) {
-	if !ValidStreamName(name) {
+	if !kvs.ValidStreamName(name) {
 		return Stream{}, "", fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
 	out, err := a.getObject(ctx, &s3.GetObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
@@ -303,7 +303,7 @@ func (a *S3) readMeta(ctx context.Context, name string) (Stream, string, error) 
 // streamExists is the cheap check of calls that only need the stream to be
 // there: a HEAD of meta.json.
 func (a *S3) streamExists(ctx context.Context, name string) error {
-	if !ValidStreamName(name) {
+	if !kvs.ValidStreamName(name) {
 		return fmt.Errorf("archive: %q: %w", name, ErrStreamNotFound)
 	}
 	_, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.metaKey(name))})
@@ -341,7 +341,7 @@ func (a *S3) Streams(ctx context.Context) ([]Stream, error) {
 		}
 		for _, cp := range page.CommonPrefixes {
 			name := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(cp.Prefix), a.prefix+s3Streams), "/")
-			if ValidStreamName(name) {
+			if kvs.ValidStreamName(name) {
 				names = append(names, name)
 			}
 		}

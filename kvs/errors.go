@@ -35,36 +35,78 @@ const (
 	NotAuthorized
 	// NoDataRetention: the stream keeps no data.
 	NoDataRetention
+	// ResourceInUse: the resource exists already, or is busy (a stream of
+	// that name, CreateStream).
+	ResourceInUse
+	// VersionMismatch: a stream's CurrentVersion is not its version.
+	VersionMismatch
+	// UnknownOperation: no operation has the request's method and path.
+	UnknownOperation
+	// ConnectionLimitExceeded: a stream has all the GetMedia connections
+	// it may have.
+	ConnectionLimitExceeded
+	// TagsPerResourceExceededLimit: a stream would have more tags than
+	// it may.
+	TagsPerResourceExceededLimit
+	// AccessDenied: the operation is not allowed on this resource at all
+	// (the signaling channels' media storage, for example).
+	AccessDenied
+	// StreamEdgeConfigurationNotFound: a stream has no edge configuration.
+	StreamEdgeConfigurationNotFound
 )
 
-var kindNames = [...]string{
-	Unknown:                    "InternalFailure",
-	InvalidArgument:            "InvalidArgument",
-	ResourceNotFound:           "ResourceNotFound",
-	MissingCodecPrivateData:    "MissingCodecPrivateData",
-	InvalidCodecPrivateData:    "InvalidCodecPrivateData",
-	InvalidMediaFrame:          "InvalidMediaFrame",
-	UnsupportedStreamMediaType: "UnsupportedStreamMediaType",
-	ClientLimitExceeded:        "ClientLimitExceeded",
-	NotAuthorized:              "NotAuthorized",
-	NoDataRetention:            "NoDataRetention",
+// kindTable is every exception the service answers with: its name and its
+// HTTP status (spec §1.8). The service models give NotAuthorized 401,
+// ResourceNotFound and the edge configuration's 404, AccessDenied 403 and
+// an internal failure 500; the rest, throttling included, are 400. An
+// unknown operation is 404, as AWS's front door answers one.
+var kindTable = [...]struct {
+	name   string
+	status int
+}{
+	Unknown:                         {"InternalFailure", 500},
+	InvalidArgument:                 {"InvalidArgument", 400},
+	ResourceNotFound:                {"ResourceNotFound", 404},
+	MissingCodecPrivateData:         {"MissingCodecPrivateData", 400},
+	InvalidCodecPrivateData:         {"InvalidCodecPrivateData", 400},
+	InvalidMediaFrame:               {"InvalidMediaFrame", 400},
+	UnsupportedStreamMediaType:      {"UnsupportedStreamMediaType", 400},
+	ClientLimitExceeded:             {"ClientLimitExceeded", 400},
+	NotAuthorized:                   {"NotAuthorized", 401},
+	NoDataRetention:                 {"NoDataRetention", 400},
+	ResourceInUse:                   {"ResourceInUse", 400},
+	VersionMismatch:                 {"VersionMismatch", 400},
+	UnknownOperation:                {"UnknownOperation", 404},
+	ConnectionLimitExceeded:         {"ConnectionLimitExceeded", 400},
+	TagsPerResourceExceededLimit:    {"TagsPerResourceExceededLimit", 400},
+	AccessDenied:                    {"AccessDenied", 403},
+	StreamEdgeConfigurationNotFound: {"StreamEdgeConfigurationNotFound", 404},
 }
 
 // String returns the kind's name, such as "InvalidMediaFrame".
 func (k Kind) String() string {
-	if k < 0 || int(k) >= len(kindNames) {
+	if k < 0 || int(k) >= len(kindTable) {
 		return fmt.Sprintf("Kind(%d)", int(k))
 	}
-	return kindNames[k]
+	return kindTable[k].name
 }
 
 // Exception returns the name of the KVS exception shape for the kind, such as
 // "InvalidMediaFrameException". Unknown maps to the common "InternalFailure".
 func (k Kind) Exception() string {
 	if k == Unknown {
-		return kindNames[Unknown]
+		return kindTable[Unknown].name
 	}
 	return k.String() + "Exception"
+}
+
+// Status returns the HTTP status KVS answers an exception of the kind with;
+// 500 for a kind it does not know.
+func (k Kind) Status() int {
+	if k < 0 || int(k) >= len(kindTable) {
+		return 500
+	}
+	return kindTable[k].status
 }
 
 // Error is an error with a kind and the place it was found.

@@ -20,18 +20,30 @@ func TestKinds(t *testing.T) {
 	for _, c := range []struct {
 		kind      kvs.Kind
 		name, exc string
+		status    int
 	}{
-		{kvs.InvalidArgument, "InvalidArgument", "InvalidArgumentException"},
-		{kvs.ResourceNotFound, "ResourceNotFound", "ResourceNotFoundException"},
-		{kvs.MissingCodecPrivateData, "MissingCodecPrivateData", "MissingCodecPrivateDataException"},
-		{kvs.InvalidCodecPrivateData, "InvalidCodecPrivateData", "InvalidCodecPrivateDataException"},
-		{kvs.InvalidMediaFrame, "InvalidMediaFrame", "InvalidMediaFrameException"},
-		{kvs.UnsupportedStreamMediaType, "UnsupportedStreamMediaType", "UnsupportedStreamMediaTypeException"},
-		{kvs.Unknown, "InternalFailure", "InternalFailure"},
-		{kvs.Kind(99), "Kind(99)", "Kind(99)Exception"},
+		{kvs.InvalidArgument, "InvalidArgument", "InvalidArgumentException", 400},
+		{kvs.ResourceNotFound, "ResourceNotFound", "ResourceNotFoundException", 404},
+		{kvs.MissingCodecPrivateData, "MissingCodecPrivateData", "MissingCodecPrivateDataException", 400},
+		{kvs.InvalidCodecPrivateData, "InvalidCodecPrivateData", "InvalidCodecPrivateDataException", 400},
+		{kvs.InvalidMediaFrame, "InvalidMediaFrame", "InvalidMediaFrameException", 400},
+		{kvs.UnsupportedStreamMediaType, "UnsupportedStreamMediaType", "UnsupportedStreamMediaTypeException", 400},
+		{kvs.ClientLimitExceeded, "ClientLimitExceeded", "ClientLimitExceededException", 400},
+		{kvs.NotAuthorized, "NotAuthorized", "NotAuthorizedException", 401},
+		{kvs.NoDataRetention, "NoDataRetention", "NoDataRetentionException", 400},
+		{kvs.ResourceInUse, "ResourceInUse", "ResourceInUseException", 400},
+		{kvs.VersionMismatch, "VersionMismatch", "VersionMismatchException", 400},
+		{kvs.UnknownOperation, "UnknownOperation", "UnknownOperationException", 404},
+		{kvs.ConnectionLimitExceeded, "ConnectionLimitExceeded", "ConnectionLimitExceededException", 400},
+		{kvs.TagsPerResourceExceededLimit, "TagsPerResourceExceededLimit", "TagsPerResourceExceededLimitException", 400},
+		{kvs.AccessDenied, "AccessDenied", "AccessDeniedException", 403},
+		{kvs.StreamEdgeConfigurationNotFound, "StreamEdgeConfigurationNotFound", "StreamEdgeConfigurationNotFoundException", 404},
+		{kvs.Unknown, "InternalFailure", "InternalFailure", 500},
+		{kvs.Kind(99), "Kind(99)", "Kind(99)Exception", 500},
 	} {
 		assert.Equal(t, c.name, c.kind.String())
 		assert.Equal(t, c.exc, c.kind.Exception())
+		assert.Equal(t, c.status, c.kind.Status(), c.name)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 var bg = context.Background()
@@ -415,7 +416,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 	r := newRig(t)
 	r.createStream("cam", 24)
 	_, err = r.put("nope", "RELATIVE", start, bytes.NewReader(vogels))
-	var ae *Error
+	var ae *httpapi.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "ResourceNotFoundException", ae.Code)
 	assert.Equal(t, 404, ae.Status)

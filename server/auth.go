@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // SigV4 constants: the one algorithm the SDKs use for this service, the
@@ -39,8 +40,8 @@ const (
 	amzDateLayout    = "20060102T150405Z"
 )
 
-func notAuthorized(format string, args ...any) *Error {
-	return kindErr(kvs.NotAuthorized, format, args...)
+func notAuthorized(format string, args ...any) *httpapi.Error {
+	return httpapi.Errorf(kvs.NotAuthorized, format, args...)
 }
 
 // authorize admits a request: with credentials configured it must carry a
@@ -250,7 +251,7 @@ func hmacSHA256(key []byte, data string) []byte {
 func (s *Server) jsonBodyHash(r *http.Request, claimed string) (string, error) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
 	if err != nil {
-		return "", invalidArg("Could not read the request body.")
+		return "", httpapi.InvalidArg("Could not read the request body.")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	sum := sha256.Sum256(raw)
@@ -279,9 +280,9 @@ func (s *Server) spoolVerified(w http.ResponseWriter, r *http.Request, want stri
 	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(body, s.cfg.MaxSignedPutMediaBody+1))
 	switch {
 	case err != nil:
-		err = invalidArg("Could not read the request body.")
+		err = httpapi.InvalidArg("Could not read the request body.")
 	case n > s.cfg.MaxSignedPutMediaBody:
-		err = invalidArg("A PutMedia body signed with its hash is limited to %d bytes; sign its chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) or use UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
+		err = httpapi.InvalidArg("A PutMedia body signed with its hash is limited to %d bytes; sign its chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) or use UNSIGNED-PAYLOAD.", s.cfg.MaxSignedPutMediaBody)
 	case hex.EncodeToString(hasher.Sum(nil)) != want:
 		err = notAuthorized("X-Amz-Content-Sha256 does not match the body.")
 	}

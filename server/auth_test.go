@@ -16,9 +16,10 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
-	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func TestSDKSignaturesAreChecked(t *testing.T) {

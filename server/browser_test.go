@@ -517,6 +517,6 @@ func TestWebRoutes(t *testing.T) {
 	for _, path := range []string{"/nope", "/web/", "/listStreams"} {
 		resp, body := get(t, r.url+path, nil)
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode, path)
-		assert.Equal(t, codeUnknownOperation, resp.Header.Get("X-Amzn-ErrorType"), "%s: %s", path, body)
+		assert.Equal(t, "UnknownOperationException", resp.Header.Get("X-Amzn-ErrorType"), "%s: %s", path, body)
 	}
 }

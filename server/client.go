@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // PutMediaInput is one PutMedia call made by PutMedia. The AWS SDKs have no
@@ -82,7 +84,7 @@ func PutMedia(ctx context.Context, hc *http.Client, in PutMediaInput, onAck func
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		var e struct{ Message string }
 		json.Unmarshal(raw, &e)
-		return &Error{Code: resp.Header.Get("X-Amzn-ErrorType"), Status: resp.StatusCode, Message: e.Message}
+		return &httpapi.Error{Code: resp.Header.Get("X-Amzn-ErrorType"), Status: resp.StatusCode, Message: e.Message}
 	}
 	var ackErr error
 	sc := bufio.NewScanner(resp.Body)

@@ -15,6 +15,7 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // clipSpec is a clip to make, however it was asked for: GetClip's JSON or
@@ -33,9 +34,9 @@ type clipSpec struct {
 // whole clip is planned before the first byte, so every failure of the
 // media is still a proper KVS error; the answer carries the exact
 // Content-Length, an ETag naming the fragments, and the provenance headers.
-func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, cs *clipSpec) error {
+func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Call, cs *clipSpec) error {
 	if cs.st.RetentionHours == 0 {
-		return kindErr(kvs.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
+		return httpapi.Errorf(kvs.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
 	}
 	now := s.cfg.Now()
 	req := dedup.Request{Selector: cs.selector, Start: cs.start, End: cs.end}
@@ -44,18 +45,18 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	}
 	// Real KVS's answer for a server-time range wholly before retention.
 	if cs.selector == kvs.ServerTimestamp && cs.end < now.Add(-time.Duration(cs.st.RetentionHours)*time.Hour).UnixMilli() {
-		return invalidArg("End timestamp %d is outside of the stream retention period.", cs.end)
+		return httpapi.InvalidArg("End timestamp %d is outside of the stream retention period.", cs.end)
 	}
 	// A player seeking in a clip sends many range requests in a second;
 	// only whole-clip requests count against GetClip's rate.
 	if r.Header.Get("Range") == "" && !s.rate.allow(cs.st.Name) {
-		return kindErr(kvs.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
+		return httpapi.Errorf(kvs.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
 	}
 	select {
 	case s.clips <- struct{}{}:
 		defer func() { <-s.clips }()
 	default:
-		return kindErr(kvs.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
+		return httpapi.Errorf(kvs.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
 	}
 	s.m.clipsOpen.Inc()
 	defer s.m.clipsOpen.Dec()
@@ -76,7 +77,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 		return err
 	}
 	if len(sel.Chosen) == 0 {
-		return kindErr(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
+		return httpapi.Errorf(kvs.ResourceNotFound, kvs.NoFragmentsMessage)
 	}
 
 	// The clip is planned from the chosen fragments' sample indexes alone:
@@ -132,8 +133,8 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 			start, end, ok = parseRange(rg, size)
 			if !ok {
 				h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-				return apiErr("RequestedRangeNotSatisfiable", http.StatusRequestedRangeNotSatisfiable,
-					"Range %q is outside of the clip's %d bytes.", rg, size)
+				return &httpapi.Error{Code: "RequestedRangeNotSatisfiable", Status: http.StatusRequestedRangeNotSatisfiable, Message: fmt.Sprintf(
+					"Range %q is outside of the clip's %d bytes.", rg, size)}
 			}
 			if start > 0 || end < size {
 				status = http.StatusPartialContent
@@ -166,7 +167,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *request, c
 	// Where the time went, from the start of the selection: what a
 	// store's round trips cost shows here.
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	rq.log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
+	rq.Log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
 		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated,
 		"plan_cached", cached, "listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
 		"first_byte_ms", ms(out.first.Sub(began)), "sent_ms", ms(time.Since(began)))
@@ -265,9 +266,9 @@ func parseRange(v string, size int64) (start, end int64, ok bool) {
 // in the Authorization header or in the query string (a presigned URL), or
 // a loopback client when the server has no credentials.
 func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
-	rq := &request{id: newRequestID(), start: time.Now(), api: "GetClipURL"}
-	w.Header().Set("x-amzn-RequestId", rq.id)
-	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), API: "GetClipURL", Request: r}
+	w.Header().Set("x-amzn-RequestId", rq.ID)
+	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
 	defer s.finish(rq)
 	if err := s.authorizeURL(w, r); err != nil {
 		s.fail(w, rq, err)
@@ -286,7 +287,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".mp4")
 	if !ok || name == "" {
-		return nil, invalidArg("The clip URL is /clips/{stream}.mp4.")
+		return nil, httpapi.InvalidArg("The clip URL is /clips/{stream}.mp4.")
 	}
 	st, err := s.resolveStream(r.Context(), &name, nil)
 	if err != nil {
@@ -300,19 +301,19 @@ func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	case "SERVER", "SERVER_TIMESTAMP":
 		cs.selector = kvs.ServerTimestamp
 	default:
-		return nil, invalidArg("selector must be producer or server.")
+		return nil, httpapi.InvalidArg("selector must be producer or server.")
 	}
 	if cs.format, err = remux.ParseFormat(q.Get("format")); err != nil {
-		return nil, invalidArg("format must be mp4 or fmp4.")
+		return nil, httpapi.InvalidArg("format must be mp4 or fmp4.")
 	}
 	if q.Get("format") == "" {
 		cs.format = remux.FormatMP4
 	}
 	if cs.start, err = parseURLTime(q.Get("start")); err != nil {
-		return nil, invalidArg("start: %v", err)
+		return nil, httpapi.InvalidArg("start: %v", err)
 	}
 	if cs.end, err = parseURLTime(q.Get("end")); err != nil {
-		return nil, invalidArg("end: %v", err)
+		return nil, httpapi.InvalidArg("end: %v", err)
 	}
 	return cs, nil
 }

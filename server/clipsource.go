@@ -11,6 +11,7 @@ import (
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // clipReadsInFlight bounds one clip's payload reads in flight. An object
@@ -31,7 +32,7 @@ const indexReads = 16
 // whose index cannot be had (missing, damaged beyond rebuilding, the store
 // failing) fails the clip before its first byte, with a log line that
 // names the fragment.
-func (s *Server) indexes(ctx context.Context, rq *request, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
+func (s *Server) indexes(ctx context.Context, rq *httpapi.Call, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
 	stream := st.Name
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -56,9 +57,9 @@ func (s *Server) indexes(ctx context.Context, rq *request, st archive.Stream, fr
 				}
 				if err != nil {
 					if ctx.Err() == nil {
-						rq.log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
+						rq.Log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
 						if errors.Is(err, archive.ErrFragmentNotFound) {
-							err = kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
+							err = httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
 						}
 					}
 					cancel(err) // the first cause stays
@@ -216,9 +217,9 @@ func (src *storeSource) fill(ctx context.Context, b []byte, frag int, off int64)
 }
 
 // logFragmentError logs a payload failure with the fragment it names.
-func (s *Server) logFragmentError(rq *request, err error) {
+func (s *Server) logFragmentError(rq *httpapi.Call, err error) {
 	var pe *remux.PayloadError
 	if errors.As(err, &pe) {
-		rq.log.Error("clip: fragment payload", "fragment", pe.Fragment, "offset", pe.Offset, "size", pe.Size, "err", pe.Err)
+		rq.Log.Error("clip: fragment payload", "fragment", pe.Fragment, "offset", pe.Offset, "size", pe.Size, "err", pe.Err)
 	}
 }

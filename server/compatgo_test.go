@@ -197,7 +197,7 @@ func callGoSDK(ctx context.Context, m reflect.Value, input json.RawMessage, plac
 		switch {
 		case !errors.As(err, &apiErr):
 			return fail(err)
-		case apiErr.ErrorCode() == codeUnknownOperation:
+		case apiErr.ErrorCode() == "UnknownOperationException":
 			return compatLine{Outcome: outcomeUnknown}
 		}
 		return compatLine{Outcome: apiErr.ErrorCode()}

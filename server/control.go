@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // maxRetentionHours is KVS's upper bound: ten years.
@@ -40,7 +41,7 @@ func infoOf(st archive.Stream) streamInfo {
 	}
 }
 
-func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName           *string
 		DataRetentionInHours *int32
@@ -49,20 +50,20 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *reques
 		KmsKeyId             *string
 		Tags                 map[string]string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	name := deref(in.StreamName)
-	if !archive.ValidStreamName(name) {
+	name := httpapi.Deref(in.StreamName)
+	if !kvs.ValidStreamName(name) {
 		return invalidStreamName(name)
 	}
-	if err := checkFields(fieldValue{fieldDeviceName, in.DeviceName}, fieldValue{fieldMediaType, in.MediaType},
-		fieldValue{fieldKmsKeyID, in.KmsKeyId}); err != nil {
+	if err := httpapi.CheckFields(fieldDeviceName.Of(in.DeviceName), fieldMediaType.Of(in.MediaType),
+		fieldKmsKeyID.Of(in.KmsKeyId)); err != nil {
 		return err
 	}
-	ret := deref(in.DataRetentionInHours)
+	ret := httpapi.Deref(in.DataRetentionInHours)
 	if ret < 0 || ret > maxRetentionHours {
-		return invalidArg("DataRetentionInHours must be between 0 and %d.", maxRetentionHours)
+		return httpapi.InvalidArg("DataRetentionInHours must be between 0 and %d.", maxRetentionHours)
 	}
 	if err := checkTags(in.Tags, false); err != nil {
 		return err
@@ -70,34 +71,34 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *reques
 	created := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	st := archive.Stream{
 		Name: name, ARN: s.streamARN(name, created.UnixMilli()), RetentionHours: ret,
-		Created: created, Version: newVersion(), MediaType: deref(in.MediaType),
-		Device: deref(in.DeviceName), KMSKeyID: deref(in.KmsKeyId), Tags: in.Tags,
+		Created: created, Version: newVersion(), MediaType: httpapi.Deref(in.MediaType),
+		Device: httpapi.Deref(in.DeviceName), KMSKeyID: httpapi.Deref(in.KmsKeyId), Tags: in.Tags,
 	}
 	if err := s.cfg.Store.CreateStream(r.Context(), st); err != nil {
 		if errors.Is(err, archive.ErrStreamExists) {
-			return apiErr(codeResourceInUse, 400, "The stream %s already exists.", name)
+			return httpapi.Errorf(kvs.ResourceInUse, "The stream %s already exists.", name)
 		}
 		return err
 	}
-	rq.log.Info("stream created", "stream", name, "retention_hours", ret)
-	writeJSON(w, map[string]string{"StreamARN": st.ARN})
+	rq.Log.Info("stream created", "stream", name, "retention_hours", ret)
+	httpapi.WriteJSON(w, map[string]string{"StreamARN": st.ARN})
 	return nil
 }
 
-func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct{ StreamName, StreamARN *string }
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"StreamInfo": infoOf(st)})
+	httpapi.WriteJSON(w, map[string]any{"StreamInfo": infoOf(st)})
 	return nil
 }
 
-func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		MaxResults          *int32
 		NextToken           *string
@@ -106,14 +107,14 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 			ComparisonValue    *string
 		}
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	limit := int(deref(in.MaxResults))
+	limit := int(httpapi.Deref(in.MaxResults))
 	if in.MaxResults != nil && (limit < 1 || limit > 10000) {
-		return invalidArg("MaxResults must be between 1 and 10000.")
+		return httpapi.InvalidArg("MaxResults must be between 1 and 10000.")
 	}
-	if err := fieldStreamsToken.check(in.NextToken); err != nil {
+	if err := fieldStreamsToken.Check(in.NextToken); err != nil {
 		return err
 	}
 	if limit == 0 {
@@ -122,9 +123,9 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 	var prefix *string
 	if c := in.StreamNameCondition; c != nil {
 		if c.ComparisonOperator != "" && c.ComparisonOperator != "BEGINS_WITH" {
-			return invalidArg("ComparisonOperator must be BEGINS_WITH.")
+			return httpapi.InvalidArg("ComparisonOperator must be BEGINS_WITH.")
 		}
-		if err := fieldNamePrefix.check(c.ComparisonValue); err != nil {
+		if err := fieldNamePrefix.Check(c.ComparisonValue); err != nil {
 			return err
 		}
 		prefix = c.ComparisonValue
@@ -135,7 +136,7 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 	if in.NextToken != nil {
 		raw, err := base64.StdEncoding.DecodeString(*in.NextToken)
 		if err != nil || len(raw) == 0 {
-			return invalidArg("NextToken is not valid.")
+			return httpapi.InvalidArg("NextToken is not valid.")
 		}
 		after = string(raw)
 	}
@@ -158,17 +159,17 @@ func (s *Server) listStreams(w http.ResponseWriter, r *http.Request, _ *request)
 		}
 		out.StreamInfoList = append(out.StreamInfoList, infoOf(st))
 	}
-	writeJSON(w, out)
+	httpapi.WriteJSON(w, out)
 	return nil
 }
 
-func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct{ StreamARN, CurrentVersion *string }
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.StreamARN == nil {
-		return invalidArg("StreamARN is required.")
+		return httpapi.InvalidArg("StreamARN is required.")
 	}
 	st, err := s.resolveStream(r.Context(), nil, in.StreamARN)
 	if err != nil {
@@ -179,33 +180,33 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *reques
 	}
 	if err := s.cfg.Store.DeleteStream(r.Context(), st.Name); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
-			return streamNotFound(st.ARN)
+			return httpapi.StreamNotFound(st.ARN)
 		}
 		return err
 	}
-	rq.log.Info("stream deleted", "stream", st.Name)
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream deleted", "stream", st.Name)
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
-func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, CurrentVersion *string
 		Operation                             string
 		DataRetentionChangeInHours            *int32
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	change := deref(in.DataRetentionChangeInHours)
+	change := httpapi.Deref(in.DataRetentionChangeInHours)
 	if in.DataRetentionChangeInHours == nil || change < 1 {
-		return invalidArg("DataRetentionChangeInHours must be at least 1.")
+		return httpapi.InvalidArg("DataRetentionChangeInHours must be at least 1.")
 	}
 	if in.Operation != "INCREASE_DATA_RETENTION" && in.Operation != "DECREASE_DATA_RETENTION" {
-		return invalidArg("Operation must be INCREASE_DATA_RETENTION or DECREASE_DATA_RETENTION.")
+		return httpapi.InvalidArg("Operation must be INCREASE_DATA_RETENTION or DECREASE_DATA_RETENTION.")
 	}
 	if in.CurrentVersion == nil {
-		return invalidArg("CurrentVersion is required.")
+		return httpapi.InvalidArg("CurrentVersion is required.")
 	}
 	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		next := st.RetentionHours + change
@@ -213,7 +214,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 			next = st.RetentionHours - change
 		}
 		if next < 0 || next > maxRetentionHours {
-			return invalidArg("The new retention %d is outside 0..%d hours.", next, maxRetentionHours)
+			return httpapi.InvalidArg("The new retention %d is outside 0..%d hours.", next, maxRetentionHours)
 		}
 		st.RetentionHours = next
 		return nil
@@ -221,8 +222,8 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 	if err != nil {
 		return err
 	}
-	rq.log.Info("retention changed", "stream", st.Name, "operation", in.Operation, "hours", change)
-	writeJSON(w, struct{}{})
+	rq.Log.Info("retention changed", "stream", st.Name, "operation", in.Operation, "hours", change)
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -232,16 +233,16 @@ var dataAPIs = map[string]bool{
 	"GET_HLS_STREAMING_SESSION_URL": true, "GET_DASH_STREAMING_SESSION_URL": true, "GET_CLIP": true, "GET_IMAGES": true,
 }
 
-func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		APIName               string
 		StreamName, StreamARN *string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if !dataAPIs[in.APIName] {
-		return invalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
+		return httpapi.InvalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
 	}
 	if in.APIName == "GET_IMAGES" && s.images == nil {
 		return imagesUnavailable() // no endpoint for an API not served
@@ -250,6 +251,6 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *requ
 		return err
 	}
 	// One server does everything, so every API has the same endpoint.
-	writeJSON(w, map[string]string{"DataEndpoint": s.baseURL(r)})
+	httpapi.WriteJSON(w, map[string]string{"DataEndpoint": s.baseURL(r)})
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // The newer stream operations of the kinesisvideo API (in the JS v3 and Go
@@ -47,7 +49,7 @@ const (
 // streamOnly decodes a body that names a stream, and finds the stream.
 func (s *Server) streamOnly(r *http.Request) (archive.Stream, error) {
 	var in struct{ StreamName, StreamARN *string }
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return archive.Stream{}, err
 	}
 	return s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
@@ -56,65 +58,65 @@ func (s *Server) streamOnly(r *http.Request) (archive.Stream, error) {
 // noEdgeConfiguration answers DescribeEdgeConfiguration and
 // DeleteEdgeConfiguration: the stream exists (else ResourceNotFound) and
 // has no edge configuration.
-func (s *Server) noEdgeConfiguration(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) noEdgeConfiguration(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	st, err := s.streamOnly(r)
 	if err != nil {
 		return err
 	}
-	return apiErr(codeEdgeConfigNotFound, http.StatusNotFound,
+	return httpapi.Errorf(kvs.StreamEdgeConfigurationNotFound,
 		"The stream %s has no edge configuration: kvsclip runs no edge agent.", st.Name)
 }
 
 // startEdgeConfigurationUpdate refuses to create an edge configuration.
-func (s *Server) startEdgeConfigurationUpdate(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) startEdgeConfigurationUpdate(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	if _, err := s.streamOnly(r); err != nil {
 		return err
 	}
-	return apiErr(codeAccessDenied, http.StatusForbidden,
-		"%s: kvsclip runs no edge agent (AWS IoT Greengrass); record with a producer and PutMedia instead.", rq.api)
+	return httpapi.Errorf(kvs.AccessDenied,
+		"%s: kvsclip runs no edge agent (AWS IoT Greengrass); record with a producer and PutMedia instead.", rq.API)
 }
 
-func (s *Server) listEdgeAgentConfigurations(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) listEdgeAgentConfigurations(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		HubDeviceArn *string
 		MaxResults   *int64
 		NextToken    *string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.HubDeviceArn == nil || len(*in.HubDeviceArn) > 1024 || !hubDevicePattern().MatchString(*in.HubDeviceArn) {
-		return invalidArg("HubDeviceArn must be the ARN of an AWS IoT thing.")
+		return httpapi.InvalidArg("HubDeviceArn must be the ARN of an AWS IoT thing.")
 	}
 	if in.MaxResults != nil && (*in.MaxResults < 1 || *in.MaxResults > maxEdgeConfigsPerPage) {
-		return invalidArg("MaxResults must be between 1 and %d.", maxEdgeConfigsPerPage)
+		return httpapi.InvalidArg("MaxResults must be between 1 and %d.", maxEdgeConfigsPerPage)
 	}
 	if in.NextToken != nil {
 		// No list here has a second page, so no token is one of ours.
-		return invalidArg("NextToken is not valid.")
+		return httpapi.InvalidArg("NextToken is not valid.")
 	}
-	writeJSON(w, map[string][]struct{}{"EdgeConfigs": {}})
+	httpapi.WriteJSON(w, map[string][]struct{}{"EdgeConfigs": {}})
 	return nil
 }
 
-func (s *Server) describeMappedResourceConfiguration(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) describeMappedResourceConfiguration(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, NextToken *string
 		MaxResults                       *int64
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.MaxResults != nil && *in.MaxResults < 1 {
-		return invalidArg("MaxResults must be at least 1.")
+		return httpapi.InvalidArg("MaxResults must be at least 1.")
 	}
 	if in.NextToken != nil {
-		return invalidArg("NextToken is not valid.")
+		return httpapi.InvalidArg("NextToken is not valid.")
 	}
 	if _, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err
 	}
-	writeJSON(w, map[string][]struct{}{"MappedResourceConfigurationList": {}})
+	httpapi.WriteJSON(w, map[string][]struct{}{"MappedResourceConfigurationList": {}})
 	return nil
 }
 
@@ -123,7 +125,7 @@ type streamStorage struct {
 	DefaultStorageTier string
 }
 
-func (s *Server) describeStreamStorageConfiguration(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) describeStreamStorageConfiguration(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	st, err := s.streamOnly(r)
 	if err != nil {
 		return err
@@ -132,27 +134,27 @@ func (s *Server) describeStreamStorageConfiguration(w http.ResponseWriter, r *ht
 	if tier == "" {
 		tier = defaultStorageTier
 	}
-	writeJSON(w, struct {
+	httpapi.WriteJSON(w, struct {
 		StreamName, StreamARN      string
 		StreamStorageConfiguration streamStorage
 	}{st.Name, st.ARN, streamStorage{tier}})
 	return nil
 }
 
-func (s *Server) updateStreamStorageConfiguration(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) updateStreamStorageConfiguration(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, CurrentVersion *string
 		StreamStorageConfiguration            *streamStorage
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.CurrentVersion == nil {
-		return invalidArg("CurrentVersion is required.")
+		return httpapi.InvalidArg("CurrentVersion is required.")
 	}
 	c := in.StreamStorageConfiguration
 	if c == nil || (c.DefaultStorageTier != "HOT" && c.DefaultStorageTier != "WARM") {
-		return invalidArg("StreamStorageConfiguration.DefaultStorageTier must be HOT or WARM.")
+		return httpapi.InvalidArg("StreamStorageConfiguration.DefaultStorageTier must be HOT or WARM.")
 	}
 	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		st.StorageTier = c.DefaultStorageTier
@@ -161,7 +163,7 @@ func (s *Server) updateStreamStorageConfiguration(w http.ResponseWriter, r *http
 	if err != nil {
 		return err
 	}
-	rq.log.Info("stream storage configuration updated", "stream", st.Name, "tier", c.DefaultStorageTier)
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream storage configuration updated", "stream", st.Name, "tier", c.DefaultStorageTier)
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }

@@ -8,18 +8,19 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // getClip answers GetClip: the request is checked, then sendClip
 // (clips.go) chooses the fragments, plans the clip — progressive MP4
 // unless Config.FragmentedClips — and streams it. Until the first byte
 // goes out every failure is a KVS error; after it, the connection is cut.
-func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN *string
 		ClipFragmentSelector  *selector
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
@@ -27,7 +28,7 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 		return err
 	}
 	if in.ClipFragmentSelector == nil {
-		return invalidArg("ClipFragmentSelector is required.")
+		return httpapi.InvalidArg("ClipFragmentSelector is required.")
 	}
 	kind, start, end, err := in.ClipFragmentSelector.parse()
 	if err != nil {
@@ -41,7 +42,7 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *request) er
 }
 
 // clipFailed returns err when nothing was sent yet, else cuts the response.
-func (s *Server) clipFailed(rq *request, out *clipWriter, err error) error {
+func (s *Server) clipFailed(rq *httpapi.Call, out *clipWriter, err error) error {
 	if out.n == 0 {
 		// The clip's headers (its length, range, ETag) are not the
 		// error's.

@@ -11,13 +11,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // GetImages' limits, from the API model, besides the sampling interval
@@ -47,7 +49,7 @@ const (
 // (ClientLimitExceeded), to look for a stream (ResourceNotFound) or for
 // permissions (NotAuthorized) in vain.
 func imagesUnavailable() error {
-	return invalidArg("GetImages is not available on this server: it has no ffmpeg program to decode video with. Install ffmpeg on the server's PATH and restart it.")
+	return httpapi.InvalidArg("GetImages is not available on this server: it has no ffmpeg program to decode video with. Install ffmpeg on the server's PATH and restart it.")
 }
 
 // startImages finds ffmpeg and says in the log, and in the metrics,
@@ -108,7 +110,7 @@ func (t imagesToken) encode() string {
 // after the first of a window it could have come from.
 func decodeImagesToken(s string) (imagesToken, error) {
 	var t imagesToken
-	bad := invalidArg("NextToken is not valid.")
+	bad := httpapi.InvalidArg("NextToken is not valid.")
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || base64.StdEncoding.EncodeToString(raw) != s {
 		return t, bad
@@ -131,26 +133,26 @@ func decodeImagesToken(s string) (imagesToken, error) {
 func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 	q := &imagesQuery{limit: maxImagesPerPage}
 	if q.kind = kvs.Selector(in.ImageSelectorType); !q.kind.Valid() {
-		return nil, invalidArg("ImageSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
+		return nil, httpapi.InvalidArg("ImageSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
 	}
 	if in.StartTimestamp == nil || in.EndTimestamp == nil {
-		return nil, invalidArg("StartTimestamp and EndTimestamp are required.")
+		return nil, httpapi.InvalidArg("StartTimestamp and EndTimestamp are required.")
 	}
 	q.start, q.end = int64(*in.StartTimestamp), int64(*in.EndTimestamp)
 	if q.end < q.start {
-		return nil, invalidArg("EndTimestamp must not be before StartTimestamp.")
+		return nil, httpapi.InvalidArg("EndTimestamp must not be before StartTimestamp.")
 	}
 	if in.SamplingInterval == nil {
-		return nil, invalidArg("SamplingInterval is required.")
+		return nil, httpapi.InvalidArg("SamplingInterval is required.")
 	}
 	if q.interval = *in.SamplingInterval; q.interval < minSampling || q.interval > maxSampling {
-		return nil, invalidArg("SamplingInterval must be between %d and %d ms.", minSampling, maxSampling)
+		return nil, httpapi.InvalidArg("SamplingInterval must be between %d and %d ms.", minSampling, maxSampling)
 	}
 	switch images.Format(in.Format) {
 	case images.JPEG, images.PNG:
 		q.spec.Format = images.Format(in.Format)
 	default:
-		return nil, invalidArg("Format must be JPEG or PNG.")
+		return nil, httpapi.InvalidArg("Format must be JPEG or PNG.")
 	}
 	quality, err := jpegQuality(in.FormatConfig)
 	if err != nil {
@@ -161,14 +163,14 @@ func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 	}
 	w, h := in.WidthPixels, in.HeightPixels
 	if w != nil && (*w < 1 || *w > maxImageWidth) {
-		return nil, invalidArg("WidthPixels must be between 1 and %d.", maxImageWidth)
+		return nil, httpapi.InvalidArg("WidthPixels must be between 1 and %d.", maxImageWidth)
 	}
 	if h != nil && (*h < 1 || *h > maxImageHeight) {
-		return nil, invalidArg("HeightPixels must be between 1 and %d.", maxImageHeight)
+		return nil, httpapi.InvalidArg("HeightPixels must be between 1 and %d.", maxImageHeight)
 	}
 	switch {
 	case w != nil && h == nil:
-		return nil, invalidArg("WidthPixels needs HeightPixels; HeightPixels alone keeps the picture's aspect ratio.")
+		return nil, httpapi.InvalidArg("WidthPixels needs HeightPixels; HeightPixels alone keeps the picture's aspect ratio.")
 	case w != nil:
 		q.spec.Width, q.spec.Height = int(*w), int(*h)
 	case h != nil:
@@ -176,12 +178,12 @@ func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 	}
 	if in.MaxResults != nil {
 		if *in.MaxResults < 1 || *in.MaxResults > maxImagesPerPage {
-			return nil, invalidArg("MaxResults must be between 1 and %d.", maxImagesPerPage)
+			return nil, httpapi.InvalidArg("MaxResults must be between 1 and %d.", maxImagesPerPage)
 		}
 		q.limit = int(*in.MaxResults)
 	}
 	if in.NextToken != nil {
-		if err := fieldFragmentsToken.check(in.NextToken); err != nil {
+		if err := fieldFragmentsToken.Check(in.NextToken); err != nil {
 			return nil, err
 		}
 		t, err := decodeImagesToken(*in.NextToken)
@@ -189,7 +191,7 @@ func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 			return nil, err
 		}
 		if t.kind != q.kind || t.start != q.start || t.end != q.end || t.interval != q.interval {
-			return nil, invalidArg("NextToken belongs to another ImageSelectorType, time range or SamplingInterval.")
+			return nil, httpapi.InvalidArg("NextToken belongs to another ImageSelectorType, time range or SamplingInterval.")
 		}
 		q.first = t.next
 	}
@@ -203,11 +205,11 @@ func jpegQuality(fc map[string]string) (int, error) {
 	}
 	v, ok := fc["JPEGQuality"]
 	if len(fc) != 1 || !ok {
-		return 0, invalidArg("FormatConfig takes one key, JPEGQuality.")
+		return 0, httpapi.InvalidArg("FormatConfig takes one key, JPEGQuality.")
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 100 {
-		return 0, invalidArg("FormatConfig's JPEGQuality must be a whole number from 1 to 100.")
+		return 0, httpapi.InvalidArg("FormatConfig's JPEGQuality must be a whole number from 1 to 100.")
 	}
 	return n, nil
 }
@@ -235,12 +237,12 @@ type imageJSON struct {
 
 // getImages answers GetImages: for each sample time of the page, the key
 // frame at or before it in the fragment that covers it, decoded by ffmpeg.
-func (s *Server) getImages(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getImages(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	if s.images == nil {
 		return imagesUnavailable()
 	}
 	var in getImagesInput
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
@@ -286,7 +288,7 @@ func (s *Server) getImages(w http.ResponseWriter, r *http.Request, rq *request) 
 		tok := imagesToken{kind: q.kind, start: q.start, end: q.end, interval: q.interval, next: next}.encode()
 		out.NextToken = &tok
 	}
-	writeJSON(w, out)
+	httpapi.WriteJSON(w, out)
 	return nil
 }
 
@@ -326,7 +328,7 @@ const contiguousSlack = 500 // ms
 // the last key frame of its video track at or before it, else the last
 // one of the fragments just before it (imageLookback). A time no fragment
 // holds has NO_MEDIA. Only the indexes of the fragments looked at are read.
-func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream, q *imagesQuery, times []int64) ([]imageFrame, error) {
+func (s *Server) imageFrames(ctx context.Context, rq *httpapi.Call, st archive.Stream, q *imagesQuery, times []int64) ([]imageFrame, error) {
 	startOf := func(f archive.Fragment) int64 {
 		if q.kind == kvs.ProducerTimestamp {
 			return f.ProducerMillis
@@ -410,7 +412,7 @@ func (s *Server) imageFrames(ctx context.Context, rq *request, st archive.Stream
 			if vt.err != nil {
 				fr.error = imageMediaError
 				chains[i] = nil
-				rq.log.Warn("GetImages: no picture in fragment", "fragment", f.Number, "err", vt.err)
+				rq.Log.Warn("GetImages: no picture in fragment", "fragment", f.Number, "err", vt.err)
 				continue
 			}
 			offset := int64(math.MaxInt64) // an earlier fragment's last key frame
@@ -513,7 +515,7 @@ func widthAt(t *codec.Track, h int) int {
 
 // makeImages decodes a batch of frames at once (the decoder bounds the
 // processes) and returns their entries in order.
-func (s *Server) makeImages(ctx context.Context, rq *request, frames []imageFrame) []imageJSON {
+func (s *Server) makeImages(ctx context.Context, rq *httpapi.Call, frames []imageFrame) []imageJSON {
 	out := make([]imageJSON, len(frames))
 	done := make(chan struct{})
 	for i := range frames {
@@ -529,7 +531,7 @@ func (s *Server) makeImages(ctx context.Context, rq *request, frames []imageFram
 }
 
 // makeImage is one entry: the image, or NO_MEDIA or MEDIA_ERROR.
-func (s *Server) makeImage(ctx context.Context, rq *request, fr *imageFrame) imageJSON {
+func (s *Server) makeImage(ctx context.Context, rq *httpapi.Call, fr *imageFrame) imageJSON {
 	e := imageJSON{TimeStamp: kvs.Millis(fr.time), Error: fr.error}
 	if fr.error != "" {
 		return e
@@ -549,12 +551,12 @@ func (s *Server) makeImage(ctx context.Context, rq *request, fr *imageFrame) ima
 	img, err := s.images.Image(ctx, images.Key{Frame: fr.key, Spec: fr.spec}, c, load)
 	if err != nil {
 		if ctx.Err() == nil {
-			rq.log.Warn("GetImages: image not made", "fragment", fr.frag.Number, "offset", fr.smp.Offset, "err", err)
+			rq.Log.Warn("GetImages: image not made", "fragment", fr.frag.Number, "offset", fr.smp.Offset, "err", err)
 		}
 		e.Error = imageMediaError
 		return e
 	}
-	rq.log.Debug("GetImages: image", "fragment", fr.frag.Number, "bytes", len(img), "duration", time.Since(start))
+	rq.Log.Debug("GetImages: image", "fragment", fr.frag.Number, "bytes", len(img), "duration", time.Since(start))
 	e.ImageContent = base64.StdEncoding.EncodeToString(img)
 	return e
 }

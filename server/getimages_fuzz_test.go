@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // FuzzImagesToken: any NextToken either decodes to a sample inside the
@@ -29,7 +30,7 @@ func FuzzImagesToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tok, err := decodeImagesToken(s)
 		if err != nil {
-			require.Equal(t, "InvalidArgumentException", toAPIError(err).Code)
+			require.Equal(t, "InvalidArgumentException", httpapi.From(err).Code)
 			return
 		}
 		assert.Equal(t, s, tok.encode())
@@ -83,7 +84,7 @@ func FuzzGetImagesInput(f *testing.F) {
 		}
 		q, err := parseImagesQuery(&in)
 		if err != nil {
-			require.Equal(t, "InvalidArgumentException", toAPIError(err).Code)
+			require.Equal(t, "InvalidArgumentException", httpapi.From(err).Code)
 			return
 		}
 		require.LessOrEqual(t, q.start, q.end)

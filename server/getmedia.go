@@ -9,6 +9,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // drainPoll is how often a GetMedia session waiting for fragments checks
@@ -24,16 +25,16 @@ const drainPoll = time.Second
 // archive by ranges, so a consumer far behind costs no more memory than
 // one at the live edge. While no fragment arrives the connection stays
 // open and nothing is sent; KVS documents no idle end for GetMedia.
-func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN *string
 		StartSelector         *startSelector
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.StartSelector == nil {
-		return invalidArg("StartSelector is required.")
+		return httpapi.InvalidArg("StartSelector is required.")
 	}
 	start, err := in.StartSelector.parse()
 	if err != nil {
@@ -45,10 +46,10 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		return err
 	}
 	if !s.mediaRate.allow(st.Name) {
-		return kindErr(kvs.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
+		return httpapi.Errorf(kvs.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
 	}
 	if !s.mediaConns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
-		return apiErr(codeConnectionLimit, http.StatusBadRequest, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)
+		return httpapi.Errorf(kvs.ConnectionLimitExceeded, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)
 	}
 	defer s.mediaConns.release(st.Name)
 	cur, err := newMediaCursor(ctx, s.cfg.Store, st.Name, start, s.cfg.MaxFragmentDuration, s.cfg.Now())
@@ -77,7 +78,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		for _, f := range frags {
 			if err := s.sendFragment(ctx, out, st.Name, f); err != nil {
 				if ctx.Err() != nil || errors.Is(err, errConsumerGone) {
-					rq.log.Debug("getmedia: consumer gone", "err", err)
+					rq.Log.Debug("getmedia: consumer gone", "err", err)
 					return nil
 				}
 				s.abort(rq, "GetMedia", err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // requestHead is the head of req as a client sends it (with the headers
@@ -131,7 +132,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 	require.Eventually(t, func() bool { return len(r.srv.putSessions) == 1 }, 10*time.Second, time.Millisecond)
 
 	_, err = r.put("b", "RELATIVE", time.Now(), bytes.NewReader(src))
-	var ae *Error
+	var ae *httpapi.Error
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "ClientLimitExceededException", ae.Code)
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // Without credentials the server trusts whoever can reach it, which it
@@ -25,7 +27,7 @@ import (
 // Requests from the SDKs and from this server's own page pass both.
 
 // localGuard returns why a request must be refused in local mode, or nil.
-func (s *Server) localGuard(r *http.Request) *Error {
+func (s *Server) localGuard(r *http.Request) *httpapi.Error {
 	if !s.loopbackHost(r) {
 		return notAuthorized("This server has no credentials configured and answers only requests for localhost, 127.0.0.1 or [::1], not %q.", r.Host)
 	}
@@ -44,7 +46,7 @@ func (s *Server) localGuard(r *http.Request) *Error {
 		mt, _, _ := mime.ParseMediaType(ct)
 		switch mt {
 		case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
-			return invalidArg("A %s body is what a web form sends; the SDKs send JSON.", mt)
+			return httpapi.InvalidArg("A %s body is what a web form sends; the SDKs send JSON.", mt)
 		}
 	}
 	return nil

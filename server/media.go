@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // selector is the JSON of a FragmentSelector / ClipFragmentSelector.
@@ -25,11 +26,11 @@ type selector struct {
 func (sel *selector) parse() (kvs.Selector, int64, int64, error) {
 	kind := kvs.Selector(sel.FragmentSelectorType)
 	if !kind.Valid() {
-		return "", 0, 0, invalidArg("FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
+		return "", 0, 0, httpapi.InvalidArg("FragmentSelectorType must be PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.")
 	}
 	tr := sel.TimestampRange
 	if tr == nil || tr.StartTimestamp == nil || tr.EndTimestamp == nil {
-		return "", 0, 0, invalidArg("TimestampRange needs StartTimestamp and EndTimestamp.")
+		return "", 0, 0, httpapi.InvalidArg("TimestampRange needs StartTimestamp and EndTimestamp.")
 	}
 	return kind, int64(*tr.StartTimestamp), int64(*tr.EndTimestamp), nil
 }
@@ -65,27 +66,27 @@ func decodeListToken(s string) (listToken, error) {
 		t.kind = kvs.Selector(k)
 	}
 	if err != nil || !kvs.ValidFragmentNumber(t.after) || !t.kind.Valid() {
-		return t, invalidArg("NextToken is not valid.")
+		return t, httpapi.InvalidArg("NextToken is not valid.")
 	}
 	return t, nil
 }
 
-func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, NextToken *string
 		MaxResults                       *int64
 		FragmentSelector                 *selector
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	limit := deref(in.MaxResults)
+	limit := httpapi.Deref(in.MaxResults)
 	if in.MaxResults != nil && (limit < 1 || limit > 1000) {
-		return invalidArg("MaxResults must be between 1 and 1000.")
+		return httpapi.InvalidArg("MaxResults must be between 1 and 1000.")
 	}
 	if limit == 0 {
 		limit = 1000
@@ -94,7 +95,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 	q := listToken{kind: kvs.ServerTimestamp, start: math.MinInt64, end: math.MaxInt64}
 	switch {
 	case in.NextToken != nil:
-		if err := fieldFragmentsToken.check(in.NextToken); err != nil {
+		if err := fieldFragmentsToken.Check(in.NextToken); err != nil {
 			return err
 		}
 		if q, err = decodeListToken(*in.NextToken); err != nil {
@@ -105,7 +106,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 			return err
 		}
 		if q.end < q.start {
-			return invalidArg("EndTimestamp must not be before StartTimestamp.")
+			return httpapi.InvalidArg("EndTimestamp must not be before StartTimestamp.")
 		}
 	}
 	frags, err := s.cfg.Store.List(r.Context(), st.Name, q.kind, q.start, q.end)
@@ -132,7 +133,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 			FragmentLengthInMilliseconds: f.DurationMillis,
 		})
 	}
-	writeJSON(w, out)
+	httpapi.WriteJSON(w, out)
 	return nil
 }
 
@@ -140,12 +141,12 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *reques
 // which is exactly KVS's answer: a concatenation of self-contained MKVs.
 // Every number is checked against the index first, so an unknown one is a
 // clean ResourceNotFound rather than a cut response.
-func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN *string
 		Fragments             []string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
@@ -153,16 +154,16 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	if len(in.Fragments) < 1 || len(in.Fragments) > 1000 {
-		return invalidArg("Fragments must list 1 to 1000 fragment numbers.")
+		return httpapi.InvalidArg("Fragments must list 1 to 1000 fragment numbers.")
 	}
 	metas := make([]archive.Fragment, len(in.Fragments))
 	for i, n := range in.Fragments {
 		if !kvs.ValidFragmentNumber(n) {
-			return invalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
+			return httpapi.InvalidArg("Fragment number %q is not 1 to 128 decimal digits.", n)
 		}
 		if metas[i], err = s.cfg.Store.Lookup(r.Context(), st.Name, n); err != nil {
 			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {
-				return kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
+				return httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", n, st.Name)
 			}
 			// The store failed (S3 unreachable): a 500 the client
 			// retries, not a 404 that says the fragment is gone.
@@ -238,8 +239,8 @@ func (s *Server) documentChunks(ctx context.Context, stream string, frags []arch
 
 // abort ends a response that has begun: the only honest signal left is to
 // cut the connection, which clients see as a truncated body.
-func (s *Server) abort(rq *request, what string, err error) {
-	rq.code = "Aborted"
-	rq.log.Error(what+" aborted after the response began", "err", err)
+func (s *Server) abort(rq *httpapi.Call, what string, err error) {
+	rq.Code = "Aborted"
+	rq.Log.Error(what+" aborted after the response began", "err", err)
 	panic(http.ErrAbortHandler)
 }

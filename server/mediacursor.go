@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // tailOverlap is how far before the newest server timestamp a consumer has
@@ -69,7 +70,7 @@ func newMediaCursor(ctx context.Context, store archive.Store, stream string, st 
 		case !errors.Is(err, archive.ErrFragmentNotFound):
 			return nil, err
 		case st.kind == startFragmentNumber:
-			return nil, kindErr(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", st.after, stream)
+			return nil, httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s of stream %s was not found.", st.after, stream)
 		default:
 			// Expired, or from another archive: continue by number
 			// over a listing of the whole stream.

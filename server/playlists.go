@@ -10,6 +10,7 @@ import (
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *play
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Server) sendMediaPlaylist(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
@@ -62,7 +63,7 @@ func (s *Server) sendMediaPlaylist(ctx context.Context, rq *request, w http.Resp
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendManifest(ctx context.Context, rq *request, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Server) sendManifest(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err

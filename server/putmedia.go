@@ -17,6 +17,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // Ack is one PutMedia acknowledgement event, written as one JSON line.
@@ -62,7 +63,7 @@ type putSession struct {
 	mu     sync.Mutex // one ack line at a time: fragments' and IDLE ones
 	s      *Server
 	until  time.Time // the session's end (Config.MaxPutMediaDuration)
-	rq     *request
+	rq     *httpapi.Call
 	stream archive.Stream
 	// relative: RELATIVE timecodes, offset from startMs.
 	relative  bool
@@ -92,7 +93,7 @@ type startedFragment struct {
 // read whole, stamped, written as a GetMedia-layout document and stored
 // durably before its PERSISTED ack. Errors in the headers are KVS errors;
 // once the 200 is out, problems are ERROR acks.
-func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
 	defer r.Body.Close() // it may be a spooled file (spoolVerified)
 	var err error
@@ -106,17 +107,17 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		ps.relative = true
 		v := r.Header.Get("x-amzn-producer-start-timestamp")
 		if ps.startMs, err = ParseStartTimestamp(v); err != nil {
-			return invalidArg("x-amzn-producer-start-timestamp %q: %v", v, err)
+			return httpapi.InvalidArg("x-amzn-producer-start-timestamp %q: %v", v, err)
 		}
 	default:
-		return invalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
+		return httpapi.InvalidArg("x-amzn-fragment-timecode-type must be ABSOLUTE or RELATIVE, not %q.", tc)
 	}
-	rq.log = rq.log.With("stream", ps.stream.Name)
+	rq.Log = rq.Log.With("stream", ps.stream.Name)
 	select {
 	case s.putSessions <- struct{}{}:
 		defer func() { <-s.putSessions }()
 	default:
-		return kindErr(kvs.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
+		return httpapi.Errorf(kvs.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
 	}
 	// The producer SDKs send Expect: 100-continue and hold the body back
 	// until they see the 100 (curl, under the C SDK, for a second).
@@ -148,7 +149,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 	s.producers.take(ps)
 	defer s.producers.release(ps)
 	if pl, ok := s.cfg.Store.(archive.ProducerLeases); ok {
-		switch err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.id); {
+		switch err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.ID); {
 		case err == nil, errors.Is(err, archive.ErrLeaseTaken):
 			// Overtaken by a newer session: this one ends at its
 			// first fragment, as one whose lease is taken later does.
@@ -156,7 +157,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 		default:
 			// The store is out of reach: so are this session's
 			// fragments, which will get ERROR acks of their own.
-			rq.log.Warn("putmedia: producer lease not taken", "err", err)
+			rq.Log.Warn("putmedia: producer lease not taken", "err", err)
 		}
 	}
 	stopIdle := ps.idleAcks(body)
@@ -207,7 +208,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *request) e
 			break
 		}
 	}
-	rq.log.Info("putmedia session ended", "persisted", ps.persisted, "draining", s.draining())
+	rq.Log.Info("putmedia session ended", "persisted", ps.persisted, "draining", s.draining())
 	return nil
 }
 
@@ -298,7 +299,7 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 			ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackStreamDeleted, "stream deleted", err)
 			return false
 		}
-		s.log.Error("putmedia: store", "request_id", ps.rq.id, "err", err)
+		s.log.Error("putmedia: store", "request_id", ps.rq.ID, "err", err)
 		return fail(ackPersistFailed, "store failed", err)
 	}
 	ps.prevMs = producerMs
@@ -321,7 +322,7 @@ func (ps *putSession) lostLease() bool {
 		return false
 	}
 	holder, err := ps.lease.ProducerLeaseHolder(context.Background(), ps.stream.Name)
-	return err == nil && holder != ps.rq.id
+	return err == nil && holder != ps.rq.ID
 }
 
 // docBuffers recycles the buffers fragments are encoded into.
@@ -369,7 +370,7 @@ func (ps *putSession) document(f *mkv.Fragment, number string, producerMs, serve
 func (ps *putSession) ack(a Ack, e ackError, why string, err error) {
 	if a.EventType == AckError {
 		a.ErrorID, a.ErrorCode = e.id, e.code
-		ps.rq.log.Warn("putmedia error ack", "error_id", e.id, "error_code", e.code, "why", why, "fragment", a.FragmentNumber, "err", err)
+		ps.rq.Log.Warn("putmedia error ack", "error_id", e.id, "error_code", e.code, "why", why, "fragment", a.FragmentNumber, "err", err)
 	}
 	line, _ := json.Marshal(a)
 	line = append(line, '\n')

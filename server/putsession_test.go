@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // pausedBody is a PutMedia body that sends src up to cut, waits pause, then

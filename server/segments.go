@@ -12,6 +12,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -41,7 +42,7 @@ type segmentPlan struct {
 // and its first frames' times follow the predecessor's last. Its header
 // boxes are read from the plan alone: no payload is read until the media
 // segment is written, and only this fragment's then.
-func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
+func (s *Server) planSegment(ctx context.Context, rq *httpapi.Call, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
 	idx, err := s.indexes(ctx, rq, st, frags)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func (s *Server) planSegment(ctx context.Context, rq *request, st archive.Stream
 	}
 	// The last moof is the fragment's only if it has media of its own.
 	if man := sp.plan.Manifest(); len(man.Fragments) != len(frags) || !man.Fragments[len(frags)-1].Included {
-		return nil, kindErr(kvs.ResourceNotFound, "Fragment %s holds no media.", frags[len(frags)-1].Number)
+		return nil, httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s holds no media.", frags[len(frags)-1].Number)
 	}
 	read := func(off, n int64) ([]byte, error) {
 		var b bytes.Buffer
@@ -125,7 +126,7 @@ func (sp *segmentPlan) sendInit(w http.ResponseWriter, track uint32) error {
 	if track != 0 {
 		var err error
 		if moov, err = playback.TrackMoov(moov, track); err != nil {
-			return kindErr(kvs.ResourceNotFound, "The session has no track %d.", track)
+			return httpapi.Errorf(kvs.ResourceNotFound, "The session has no track %d.", track)
 		}
 	}
 	h := w.Header()
@@ -141,7 +142,7 @@ func (sp *segmentPlan) sendInit(w http.ResponseWriter, track uint32) error {
 // sendMedia answers getMP4MediaFragment.mp4: the moof on the session's
 // timeline, then the mdat read within the server's read budget. With a
 // track, the moof keeps that track's traf alone and the mdat its bytes.
-func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWriter, sp *segmentPlan, track uint32) error {
+func (s *Server) sendMedia(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, sp *segmentPlan, track uint32) error {
 	scales, err := playback.Timescales(sp.moov)
 	if err != nil {
 		return err
@@ -153,7 +154,7 @@ func (s *Server) sendMedia(ctx context.Context, rq *request, w http.ResponseWrit
 	var mdatHeader []byte
 	if track != 0 {
 		if moof, ranges, err = playback.TrackFragment(moof, track); err != nil {
-			return kindErr(kvs.ResourceNotFound, "The session has no track %d.", track)
+			return httpapi.Errorf(kvs.ResourceNotFound, "The session has no track %d.", track)
 		}
 		var total int64
 		for _, r := range ranges {

@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/internal/lru"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -61,7 +63,7 @@ type route struct {
 	// streaming routes read their body as it arrives (PutMedia): the
 	// signature check must not buffer it.
 	streaming bool
-	h         func(w http.ResponseWriter, r *http.Request, rq *request) error
+	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
 }
 
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
@@ -161,7 +163,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("x-amzn-RequestId", newRequestID())
 			s.log.Info("local mode: request refused", "remote", r.RemoteAddr, "host", r.Host, "origin", r.Header.Get("Origin"), "why", e.Message)
-			writeError(w, e)
+			httpapi.WriteError(w, e)
 			return
 		}
 	}
@@ -188,29 +190,19 @@ func (s *Server) draining() bool {
 	return ok
 }
 
-// request is what the middleware knows about one request.
-type request struct {
-	id    string
-	api   string
-	start time.Time
-	log   *slog.Logger
-	// code is the exception the request ended with; "" on success.
-	code string
-}
-
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	rq := &request{id: newRequestID(), start: time.Now()}
-	w.Header().Set("x-amzn-RequestId", rq.id)
+	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), Request: r, BodyLimit: s.cfg.MaxRequestBody}
+	w.Header().Set("x-amzn-RequestId", rq.ID)
 	rt, ok := s.routes[r.URL.Path]
-	rq.api = rt.api
+	rq.API = rt.api
 	if !ok || r.Method != http.MethodPost {
-		rq.api = "Unknown"
+		rq.API = "Unknown"
 	}
-	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
 	defer s.finish(rq)
-	if rq.api == "Unknown" {
+	if rq.API == "Unknown" {
 		w.Header().Set("Connection", "close")
-		s.fail(w, rq, apiErr(codeUnknownOperation, http.StatusNotFound, "No operation %s %s.", r.Method, r.URL.Path))
+		s.fail(w, rq, httpapi.Errorf(kvs.UnknownOperation, "No operation %s %s.", r.Method, r.URL.Path))
 		return
 	}
 	// The body and, after a failure, what net/http drains of it before
@@ -249,7 +241,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readBody(r *http.Request) error {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxRequestBody+1))
 	if err != nil {
-		return invalidArg("Could not read the request body.")
+		return httpapi.InvalidArg("Could not read the request body.")
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
 	return nil
@@ -259,28 +251,28 @@ func (s *Server) readBody(r *http.Request) error {
 // says only "internal failure" (its text can name server paths), so its
 // cause goes to the log here, at error level, with the request's id: the
 // one place an operator can find why.
-func (s *Server) fail(w http.ResponseWriter, rq *request, err error) {
-	e := toAPIError(err)
-	if e.Code == codeInternalFailure {
-		rq.log.Error("internal failure", "err", err)
+func (s *Server) fail(w http.ResponseWriter, rq *httpapi.Call, err error) {
+	e := httpapi.From(err)
+	if httpapi.IsInternal(e) {
+		rq.Log.Error("internal failure", "err", err)
 	}
-	rq.code = e.Code
-	writeError(w, e)
+	rq.Code = e.Code
+	httpapi.WriteError(w, e)
 }
 
 // finish records the request in the metrics and the log. A handler that
 // aborts its response panics with http.ErrAbortHandler; the deferred call
 // still runs and sees the code it set.
-func (s *Server) finish(rq *request) {
-	d := time.Since(rq.start)
-	s.m.requests.WithLabelValues(rq.api).Inc()
-	s.m.latency.WithLabelValues(rq.api).Observe(d.Seconds())
-	if rq.code != "" {
-		s.m.errors.WithLabelValues(rq.api, rq.code).Inc()
-		rq.log.Info("request failed", "code", rq.code, "duration", d)
+func (s *Server) finish(rq *httpapi.Call) {
+	d := time.Since(rq.Start)
+	s.m.requests.WithLabelValues(rq.API).Inc()
+	s.m.latency.WithLabelValues(rq.API).Observe(d.Seconds())
+	if rq.Code != "" {
+		s.m.errors.WithLabelValues(rq.API, rq.Code).Inc()
+		rq.Log.Info("request failed", "code", rq.Code, "duration", d)
 		return
 	}
-	rq.log.Debug("request", "duration", d)
+	rq.Log.Debug("request", "duration", d)
 }
 
 // baseURL is GetDataEndpoint's answer: the configured public URL, or this

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -57,24 +58,24 @@ const maxTrackNumber = 2
 func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return resourceQuery{}, invalidArg("The query string cannot be parsed.")
+		return resourceQuery{}, httpapi.InvalidArg("The query string cannot be parsed.")
 	}
 	rq := resourceQuery{token: q.Get("SessionToken"), number: q.Get("FragmentNumber")}
 	if rq.token == "" {
 		return rq, notAuthorized("SessionToken is required.")
 	}
 	if rq.number != "" && !fragmentNumberPattern().MatchString(rq.number) {
-		return rq, invalidArg("FragmentNumber must match [0-9]{1,128}.")
+		return rq, httpapi.InvalidArg("FragmentNumber must match [0-9]{1,128}.")
 	}
 	if v := q.Get("TrackNumber"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil || n < 1 || n > maxTrackNumber {
-			return rq, invalidArg("TrackNumber must be 1 or 2.")
+			return rq, httpapi.InvalidArg("TrackNumber must be 1 or 2.")
 		}
 		rq.track = uint32(n)
 	}
 	if needsNumber && rq.number == "" {
-		return rq, invalidArg("FragmentNumber is required.")
+		return rq, httpapi.InvalidArg("FragmentNumber is required.")
 	}
 	return rq, nil
 }
@@ -86,20 +87,20 @@ func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		api = "Unknown"
 	}
-	rq := &request{id: newRequestID(), start: time.Now(), api: api}
-	w.Header().Set("x-amzn-RequestId", rq.id)
-	rq.log = s.log.With("request_id", rq.id, "api", rq.api)
+	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), API: api}
+	w.Header().Set("x-amzn-RequestId", rq.ID)
+	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
 	defer s.finish(rq)
 	if err := s.sessionResource(w, r, rq, proto); err != nil {
 		s.fail(w, rq, err)
 	}
 }
 
-func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *request, proto string) error {
-	if rq.api == "Unknown" {
-		return apiErr(codeUnknownOperation, http.StatusNotFound, "No resource %s.", r.URL.Path)
+func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *httpapi.Call, proto string) error {
+	if rq.API == "Unknown" {
+		return httpapi.Errorf(kvs.UnknownOperation, "No resource %s.", r.URL.Path)
 	}
-	needsNumber := rq.api == "GetMP4MediaFragment" || rq.api == "GetTSFragment"
+	needsNumber := rq.API == "GetMP4MediaFragment" || rq.API == "GetTSFragment"
 	q, err := parseResourceQuery(r.URL.RawQuery, needsNumber)
 	if err != nil {
 		return err
@@ -113,14 +114,14 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 		return notAuthorized("The session token is not valid.")
 	case (ss.Protocol == "HLS") != (proto == "hls"):
 		return notAuthorized("The session token is not valid for %s.", proto)
-	case rq.api == "GetTSFragment" && ss.Container != "MPEG_TS",
-		(rq.api == "GetMP4InitFragment" || rq.api == "GetMP4MediaFragment") && ss.Container == "MPEG_TS":
-		return invalidArg("The session's ContainerFormat is %s.", ss.Container)
+	case rq.API == "GetTSFragment" && ss.Container != "MPEG_TS",
+		(rq.API == "GetMP4InitFragment" || rq.API == "GetMP4MediaFragment") && ss.Container == "MPEG_TS":
+		return httpapi.InvalidArg("The session's ContainerFormat is %s.", ss.Container)
 	}
 	ctx := r.Context()
 	st, err := s.cfg.Store.Stream(ctx, ss.Stream)
 	if err != nil || st.ARN != ss.StreamARN {
-		return kindErr(kvs.ResourceNotFound, "The stream of the session no longer exists.")
+		return httpapi.Errorf(kvs.ResourceNotFound, "The stream of the session no longer exists.")
 	}
 	uri := func(res, number string) string {
 		u := res + "?SessionToken=" + url.QueryEscape(q.token)
@@ -133,7 +134,7 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 		}
 		return u
 	}
-	switch rq.api {
+	switch rq.API {
 	case "GetHLSMasterPlaylist":
 		return s.sendMaster(ctx, w, ss, now, uri)
 	case "GetHLSMediaPlaylist":
@@ -145,10 +146,10 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 	if err != nil {
 		return err
 	}
-	if rq.api == "GetTSFragment" {
+	if rq.API == "GetTSFragment" {
 		return s.sendTS(ctx, rq, w, st, frags)
 	}
-	if rq.api == "GetMP4InitFragment" {
+	if rq.API == "GetMP4InitFragment" {
 		frags = frags[len(frags)-1:]
 	}
 	sp, err := s.planSegment(ctx, rq, st, frags)
@@ -156,9 +157,9 @@ func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *req
 		return err
 	}
 	if ss.Protocol == "DASH" && q.track == 0 {
-		return invalidArg("TrackNumber is required.")
+		return httpapi.InvalidArg("TrackNumber is required.")
 	}
-	if rq.api == "GetMP4InitFragment" {
+	if rq.API == "GetMP4InitFragment" {
 		// An init segment carries its fragment's codec data alone.
 		return sp.sendInit(w, q.track)
 	}
@@ -189,9 +190,9 @@ func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, numb
 		}
 	}
 	if len(frags) == 0 {
-		return nil, kindErr(kvs.ResourceNotFound, "The session has no fragments yet.")
+		return nil, httpapi.Errorf(kvs.ResourceNotFound, "The session has no fragments yet.")
 	}
-	return nil, kindErr(kvs.ResourceNotFound, "Fragment %s is not in the session.", number)
+	return nil, httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s is not in the session.", number)
 }
 
 // findSessionFragment finds what sessionFragment returns in a listing of

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 func TestParseResourceQuery(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParseResourceQuery(t *testing.T) {
 			got, err := parseResourceQuery(c.raw, c.needsNumber)
 			if c.wantErr != "" {
 				require.Error(t, err)
-				assert.Contains(t, toAPIError(err).Code, c.wantErr)
+				assert.Contains(t, httpapi.From(err).Code, c.wantErr)
 				return
 			}
 			require.NoError(t, err)

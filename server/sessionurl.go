@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -67,14 +68,14 @@ func oneOf(field string, v *string, def string, allowed ...string) (string, erro
 			return a, nil
 		}
 	}
-	return "", invalidArg("%s must be one of %v.", field, allowed)
+	return "", httpapi.InvalidArg("%s must be one of %v.", field, allowed)
 }
 
-func (s *Server) getHLSStreamingSessionURL(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getHLSStreamingSessionURL(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	return s.sessionURL(w, r, "HLS")
 }
 
-func (s *Server) getDASHStreamingSessionURL(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) getDASHStreamingSessionURL(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	return s.sessionURL(w, r, "DASH")
 }
 
@@ -82,7 +83,7 @@ func (s *Server) getDASHStreamingSessionURL(w http.ResponseWriter, r *http.Reque
 // constrains it, and answers with the URL of the session's root resource.
 func (s *Server) sessionURL(w http.ResponseWriter, r *http.Request, proto string) error {
 	var in sessionRequest
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	ss, err := s.checkSession(r.Context(), &in, proto)
@@ -96,9 +97,9 @@ func (s *Server) sessionURL(w http.ResponseWriter, r *http.Request, proto string
 	}
 	u := s.baseURL(r) + res + "?SessionToken=" + url.QueryEscape(token)
 	if proto == "DASH" {
-		writeJSON(w, map[string]string{"DASHStreamingSessionURL": u})
+		httpapi.WriteJSON(w, map[string]string{"DASHStreamingSessionURL": u})
 	} else {
-		writeJSON(w, map[string]string{"HLSStreamingSessionURL": u})
+		httpapi.WriteJSON(w, map[string]string{"HLSStreamingSessionURL": u})
 	}
 	return nil
 }
@@ -120,13 +121,13 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 		sel, selName = in.DASHFragmentSelector, "DASHFragmentSelector"
 		maxResults, maxName = in.MaxManifestFragmentResults, "MaxManifestFragmentResults"
 		if in.HLSFragmentSelector != nil || in.ContainerFormat != nil || in.DiscontinuityMode != nil || in.MaxMediaPlaylistFragmentResults != nil {
-			return nil, invalidArg("HLS fields are not DASH's.")
+			return nil, httpapi.InvalidArg("HLS fields are not DASH's.")
 		}
 		if ss.DisplayNumber, err = oneOf("DisplayFragmentNumber", in.DisplayFragmentNumber, "NEVER", "ALWAYS", "NEVER"); err != nil {
 			return nil, err
 		}
 	} else if in.DASHFragmentSelector != nil || in.DisplayFragmentNumber != nil || in.MaxManifestFragmentResults != nil {
-		return nil, invalidArg("DASH fields are not HLS's.")
+		return nil, httpapi.InvalidArg("DASH fields are not HLS's.")
 	}
 	if err := s.checkSelector(ss, sel, selName, now); err != nil {
 		return nil, err
@@ -149,7 +150,7 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 	expires := int64(defaultSessionExpires)
 	if in.Expires != nil {
 		if *in.Expires < minSessionExpires || *in.Expires > maxSessionExpires {
-			return nil, invalidArg("Expires must be between %d and %d seconds.", minSessionExpires, maxSessionExpires)
+			return nil, httpapi.InvalidArg("Expires must be between %d and %d seconds.", minSessionExpires, maxSessionExpires)
 		}
 		expires = *in.Expires
 	}
@@ -160,15 +161,15 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 	}
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > maxSessionResults {
-			return nil, invalidArg("%s must be between 1 and %d.", maxName, maxSessionResults)
+			return nil, httpapi.InvalidArg("%s must be between 1 and %d.", maxName, maxSessionResults)
 		}
 		ss.MaxResults = int(*maxResults)
 	}
 	if !s.sessRate.allow(st.Name) {
-		return nil, kindErr(kvs.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
+		return nil, httpapi.Errorf(kvs.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
 	}
 	if st.RetentionHours == 0 {
-		return nil, kindErr(kvs.NoDataRetention, "The stream %s has no data retention.", st.Name)
+		return nil, httpapi.Errorf(kvs.NoDataRetention, "The stream %s has no data retention.", st.Name)
 	}
 	return ss, s.checkSessionMedia(ctx, st, ss, now)
 }
@@ -179,7 +180,7 @@ func (s *Server) checkSelector(ss *playback.Session, sel *sessionSelector, name 
 	ss.Selector = "SERVER_TIMESTAMP"
 	if sel == nil {
 		if ss.Mode != "LIVE" {
-			return invalidArg("%s is required when PlaybackMode is %s.", name, ss.Mode)
+			return httpapi.InvalidArg("%s is required when PlaybackMode is %s.", name, ss.Mode)
 		}
 		return nil
 	}
@@ -190,31 +191,31 @@ func (s *Server) checkSelector(ss *playback.Session, sel *sessionSelector, name 
 	tr := sel.TimestampRange
 	if ss.Mode == "LIVE" {
 		if tr != nil {
-			return invalidArg("%s.TimestampRange must not be set when PlaybackMode is LIVE.", name)
+			return httpapi.InvalidArg("%s.TimestampRange must not be set when PlaybackMode is LIVE.", name)
 		}
 		return nil
 	}
 	if sel.FragmentSelectorType == nil || tr == nil {
-		return invalidArg("%s needs FragmentSelectorType and TimestampRange when PlaybackMode is %s.", name, ss.Mode)
+		return httpapi.InvalidArg("%s needs FragmentSelectorType and TimestampRange when PlaybackMode is %s.", name, ss.Mode)
 	}
 	if tr.StartTimestamp == nil {
-		return invalidArg("%s.TimestampRange.StartTimestamp is required.", name)
+		return httpapi.InvalidArg("%s.TimestampRange.StartTimestamp is required.", name)
 	}
 	ss.Start = int64(*tr.StartTimestamp)
 	if tr.EndTimestamp == nil {
 		if ss.Mode == "ON_DEMAND" {
-			return invalidArg("%s.TimestampRange.EndTimestamp is required when PlaybackMode is ON_DEMAND.", name)
+			return httpapi.InvalidArg("%s.TimestampRange.EndTimestamp is required when PlaybackMode is ON_DEMAND.", name)
 		}
 		return nil
 	}
 	ss.End, ss.HasEnd = int64(*tr.EndTimestamp), true
 	switch {
 	case ss.End <= ss.Start:
-		return invalidArg("%s.TimestampRange.EndTimestamp must be later than StartTimestamp.", name)
+		return httpapi.InvalidArg("%s.TimestampRange.EndTimestamp must be later than StartTimestamp.", name)
 	case ss.End-ss.Start > maxSessionRange.Milliseconds():
-		return invalidArg("%s.TimestampRange.EndTimestamp must be within 24 hours of StartTimestamp.", name)
+		return httpapi.InvalidArg("%s.TimestampRange.EndTimestamp must be within 24 hours of StartTimestamp.", name)
 	case ss.Selector == "SERVER_TIMESTAMP" && ss.End > now.UnixMilli():
-		return invalidArg("%s.TimestampRange.EndTimestamp must be in the past for SERVER_TIMESTAMP.", name)
+		return httpapi.InvalidArg("%s.TimestampRange.EndTimestamp must be in the past for SERVER_TIMESTAMP.", name)
 	}
 	return nil
 }
@@ -232,7 +233,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 			return err
 		}
 		if len(frags) == 0 {
-			return kindErr(kvs.ResourceNotFound, "No fragments found in the stream for the last %s.", liveRecent)
+			return httpapi.Errorf(kvs.ResourceNotFound, "No fragments found in the stream for the last %s.", liveRecent)
 		}
 		k := max(len(frags)-ss.MaxResults, 0)
 		ss.Start, ss.From, first = frags[k].ServerMillis, frags[k].Number, frags[len(frags)-1]
@@ -243,7 +244,7 @@ func (s *Server) checkSessionMedia(ctx context.Context, st archive.Stream, ss *p
 			return err
 		}
 		if len(frags) == 0 {
-			return kindErr(kvs.ResourceNotFound, "No fragments found in the stream for the streaming request.")
+			return httpapi.Errorf(kvs.ResourceNotFound, "No fragments found in the stream for the streaming request.")
 		}
 		first, shown = frags[0], frags
 	}

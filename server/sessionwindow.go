@@ -12,6 +12,7 @@ import (
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -182,7 +183,7 @@ func sameCodecs(a, b *mkv.Header) bool {
 // data change there: from the fragment before it, which for the first
 // one is the fragment before the window. It also returns the indexes of
 // the window's fragments.
-func (s *Server) codecChanges(ctx context.Context, rq *request, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
+func (s *Server) codecChanges(ctx context.Context, rq *httpapi.Call, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
 	lo := max(from-1, 0)
 	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
 	all, err := s.indexes(ctx, rq, st, frags[lo:])
@@ -202,7 +203,7 @@ func (s *Server) codecChanges(ctx context.Context, rq *request, ss *playback.Ses
 // its own, where the codec data changes between the window's fragments (or
 // between the fragment before the window and its first). A player resets
 // its decoder there; KVS instead fails such a session.
-func (s *Server) markCodecChanges(ctx context.Context, rq *request, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
+func (s *Server) markCodecChanges(ctx context.Context, rq *httpapi.Call, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
 	changed, _, err := s.codecChanges(ctx, rq, ss, frags, from)
 	if err != nil {
 		return err
@@ -237,23 +238,23 @@ const (
 // requirements of the API name AAC alone.
 func playbackCodecs(h *mkv.Header, proto, number string) error {
 	if h == nil || len(h.Tracks) == 0 || len(h.Tracks) > 2 {
-		return kindErr(kvs.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
+		return httpapi.Errorf(kvs.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
 	}
 	v := h.Tracks[0]
 	if v.CodecID != codecAVC && v.CodecID != codecHEVC {
-		return kindErr(kvs.UnsupportedStreamMediaType, "Track 1 of fragment %s has codec %s, not %s or %s.", number, v.CodecID, codecAVC, codecHEVC)
+		return httpapi.Errorf(kvs.UnsupportedStreamMediaType, "Track 1 of fragment %s has codec %s, not %s or %s.", number, v.CodecID, codecAVC, codecHEVC)
 	}
 	if len(v.CodecPrivate) == 0 {
-		return kindErr(kvs.MissingCodecPrivateData, "Track 1 of fragment %s has no codec private data.", number)
+		return httpapi.Errorf(kvs.MissingCodecPrivateData, "Track 1 of fragment %s has no codec private data.", number)
 	}
 	if len(h.Tracks) == 2 {
 		a := h.Tracks[1]
 		ok := a.CodecID == codecAAC || proto == "DASH" && a.CodecID == codecG711
 		if !ok {
-			return kindErr(kvs.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
+			return httpapi.Errorf(kvs.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
 		}
 		if len(a.CodecPrivate) == 0 {
-			return kindErr(kvs.MissingCodecPrivateData, "Track 2 of fragment %s has no codec private data.", number)
+			return httpapi.Errorf(kvs.MissingCodecPrivateData, "Track 2 of fragment %s has no codec private data.", number)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // Start selector types of GetMedia (the media API model's StartSelectorType).
@@ -53,35 +54,35 @@ func (sel *startSelector) parse() (mediaStart, error) {
 	case startNow, startEarliest:
 	case startFragmentNumber:
 		if sel.AfterFragmentNumber == nil {
-			return st, invalidArg("StartSelectorType FRAGMENT_NUMBER needs AfterFragmentNumber.")
+			return st, httpapi.InvalidArg("StartSelectorType FRAGMENT_NUMBER needs AfterFragmentNumber.")
 		}
 		if !kvs.ValidFragmentNumber(*sel.AfterFragmentNumber) {
-			return st, invalidArg("AfterFragmentNumber must be 1 to 128 decimal digits.")
+			return st, httpapi.InvalidArg("AfterFragmentNumber must be 1 to 128 decimal digits.")
 		}
 		st.after = *sel.AfterFragmentNumber
 	case startServerTimestamp, startProducerTimestamp:
 		if sel.StartTimestamp == nil {
-			return st, invalidArg("StartSelectorType %s needs StartTimestamp.", sel.StartSelectorType)
+			return st, httpapi.InvalidArg("StartSelectorType %s needs StartTimestamp.", sel.StartSelectorType)
 		}
 		st.at = int64(*sel.StartTimestamp)
 	case startContinuationToken:
 		if sel.ContinuationToken == nil {
-			return st, invalidArg("StartSelectorType CONTINUATION_TOKEN needs ContinuationToken.")
+			return st, httpapi.InvalidArg("StartSelectorType CONTINUATION_TOKEN needs ContinuationToken.")
 		}
 		tok := *sel.ContinuationToken
 		if len(tok) > maxTokenLen || !tokenPattern().MatchString(tok) {
-			return st, invalidArg("ContinuationToken must be 1 to %d characters of [a-zA-Z0-9_.-].", maxTokenLen)
+			return st, httpapi.InvalidArg("ContinuationToken must be 1 to %d characters of [a-zA-Z0-9_.-].", maxTokenLen)
 		}
 		// Our tokens are fragment numbers, as KVS's are; anything else
 		// was not issued by this service.
 		if !kvs.ValidFragmentNumber(tok) {
-			return st, invalidArg("ContinuationToken %q was not issued by this service.", tok)
+			return st, httpapi.InvalidArg("ContinuationToken %q was not issued by this service.", tok)
 		}
 		st.after = tok
 	case "":
-		return st, invalidArg("StartSelector needs a StartSelectorType.")
+		return st, httpapi.InvalidArg("StartSelector needs a StartSelectorType.")
 	default:
-		return st, invalidArg("StartSelectorType must be one of NOW, EARLIEST, FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, CONTINUATION_TOKEN.")
+		return st, httpapi.InvalidArg("StartSelectorType must be one of NOW, EARLIEST, FRAGMENT_NUMBER, SERVER_TIMESTAMP, PRODUCER_TIMESTAMP, CONTINUATION_TOKEN.")
 	}
 	return st, nil
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // FuzzStartSelector: any GetMedia body either decodes to a start the
@@ -33,7 +35,7 @@ func FuzzStartSelector(f *testing.F) {
 		}
 		st, err := in.StartSelector.parse()
 		if err != nil {
-			require.Equal(t, "InvalidArgumentException", toAPIError(err).Code)
+			require.Equal(t, "InvalidArgumentException", httpapi.From(err).Code)
 			return
 		}
 		switch st.kind {

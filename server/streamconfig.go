@@ -9,6 +9,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // The rest of the stream control plane: UpdateStream, the resource tag
@@ -43,21 +44,21 @@ const (
 	maxFormatValue  = 256  // FormatConfigValue
 )
 
-func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, CurrentVersion, DeviceName, MediaType *string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if in.CurrentVersion == nil || !versionPattern().MatchString(*in.CurrentVersion) {
-		return invalidArg("CurrentVersion must be 1 to 64 letters or digits.")
+		return httpapi.InvalidArg("CurrentVersion must be 1 to 64 letters or digits.")
 	}
 	if in.DeviceName != nil && !devicePattern().MatchString(*in.DeviceName) {
-		return invalidArg("DeviceName must be 1 to 128 characters of [a-zA-Z0-9_.-].")
+		return httpapi.InvalidArg("DeviceName must be 1 to 128 characters of [a-zA-Z0-9_.-].")
 	}
 	if in.MediaType != nil && (len(*in.MediaType) > maxMediaTypeLen || !mediaPattern().MatchString(*in.MediaType)) {
-		return invalidArg("MediaType must be up to %d characters of type/subtype pairs, such as video/h264.", maxMediaTypeLen)
+		return httpapi.InvalidArg("MediaType must be up to %d characters of type/subtype pairs, such as video/h264.", maxMediaTypeLen)
 	}
 	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		if in.DeviceName != nil {
@@ -71,8 +72,8 @@ func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, rq *reques
 	if err != nil {
 		return err
 	}
-	rq.log.Info("stream updated", "stream", st.Name)
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream updated", "stream", st.Name)
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -83,38 +84,38 @@ const codeAccessDenied = "AccessDeniedException"
 // signalingRefused answers the signaling-channel (WebRTC) operations: they
 // are part of the kinesisvideo API the SDKs expose, and a typed refusal
 // tells a client what a 404 would not.
-func (s *Server) signalingRefused(w http.ResponseWriter, r *http.Request, rq *request) error {
-	return apiErr(codeAccessDenied, http.StatusForbidden,
-		"%s: kvsclip serves video streams only; signaling channels (WebRTC) are not supported.", rq.api)
+func (s *Server) signalingRefused(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
+	return httpapi.Errorf(kvs.AccessDenied,
+		"%s: kvsclip serves video streams only; signaling channels (WebRTC) are not supported.", rq.API)
 }
 
 // resourceStream resolves a ResourceARN of the tag operations: a stream's,
 // or a signaling channel's, which cannot exist here.
 func (s *Server) resourceStream(r *http.Request, arn *string) (archive.Stream, error) {
 	if arn == nil || *arn == "" || len(*arn) > 1024 {
-		return archive.Stream{}, invalidArg("ResourceARN is required (1 to 1024 characters).")
+		return archive.Stream{}, httpapi.InvalidArg("ResourceARN is required (1 to 1024 characters).")
 	}
 	if channelARN().MatchString(*arn) {
-		return archive.Stream{}, kindErr(kvs.ResourceNotFound, "No signaling channel %s: kvsclip has none.", *arn)
+		return archive.Stream{}, httpapi.Errorf(kvs.ResourceNotFound, "No signaling channel %s: kvsclip has none.", *arn)
 	}
 	return s.resolveStream(r.Context(), nil, arn)
 }
 
-func (s *Server) tagResource(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) tagResource(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		ResourceARN *string
 		Tags        []struct{ Key, Value *string }
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if len(in.Tags) < 1 || len(in.Tags) > maxStreamTags {
-		return invalidArg("Tags must hold 1 to %d tags.", maxStreamTags)
+		return httpapi.InvalidArg("Tags must hold 1 to %d tags.", maxStreamTags)
 	}
 	tags := make(map[string]string, len(in.Tags))
 	for _, t := range in.Tags {
 		if t.Key == nil || t.Value == nil {
-			return invalidArg("Every tag needs a Key and a Value.")
+			return httpapi.InvalidArg("Every tag needs a Key and a Value.")
 		}
 		tags[*t.Key] = *t.Value
 	}
@@ -128,17 +129,17 @@ func (s *Server) tagResource(w http.ResponseWriter, r *http.Request, rq *request
 	if err := s.addTags(r, st.Name, tags); err != nil {
 		return err
 	}
-	rq.log.Info("stream tagged", "stream", st.Name, "tags", len(tags))
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream tagged", "stream", st.Name, "tags", len(tags))
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
-func (s *Server) untagResource(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) untagResource(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		ResourceARN *string
 		TagKeyList  []string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if err := checkTagKeys(in.TagKeyList); err != nil {
@@ -151,14 +152,14 @@ func (s *Server) untagResource(w http.ResponseWriter, r *http.Request, rq *reque
 	if err := s.removeTags(r, st.Name, in.TagKeyList); err != nil {
 		return err
 	}
-	rq.log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
-func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct{ ResourceARN, NextToken *string }
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if err := checkNextToken(in.NextToken); err != nil {
@@ -168,7 +169,7 @@ func (s *Server) listTagsForResource(w http.ResponseWriter, r *http.Request, _ *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"Tags": tagsOf(st)})
+	httpapi.WriteJSON(w, map[string]any{"Tags": tagsOf(st)})
 	return nil
 }
 
@@ -185,31 +186,31 @@ type imageGeneration struct {
 func (c *imageGeneration) check() error {
 	switch {
 	case !isOneOf(c.Status, "ENABLED", "DISABLED"):
-		return invalidArg("ImageGenerationConfiguration.Status must be ENABLED or DISABLED.")
+		return httpapi.InvalidArg("ImageGenerationConfiguration.Status must be ENABLED or DISABLED.")
 	case !isOneOf(c.ImageSelectorType, "SERVER_TIMESTAMP", "PRODUCER_TIMESTAMP"):
-		return invalidArg("ImageGenerationConfiguration.ImageSelectorType must be SERVER_TIMESTAMP or PRODUCER_TIMESTAMP.")
+		return httpapi.InvalidArg("ImageGenerationConfiguration.ImageSelectorType must be SERVER_TIMESTAMP or PRODUCER_TIMESTAMP.")
 	case !isOneOf(c.Format, "JPEG", "PNG"):
-		return invalidArg("ImageGenerationConfiguration.Format must be JPEG or PNG.")
+		return httpapi.InvalidArg("ImageGenerationConfiguration.Format must be JPEG or PNG.")
 	case c.SamplingInterval == nil || *c.SamplingInterval < minSampling || *c.SamplingInterval > maxSampling:
-		return invalidArg("ImageGenerationConfiguration.SamplingInterval must be %d to %d ms.", minSampling, maxSampling)
+		return httpapi.InvalidArg("ImageGenerationConfiguration.SamplingInterval must be %d to %d ms.", minSampling, maxSampling)
 	case c.DestinationConfig == nil:
-		return invalidArg("ImageGenerationConfiguration.DestinationConfig is required.")
+		return httpapi.InvalidArg("ImageGenerationConfiguration.DestinationConfig is required.")
 	case !validURI(c.DestinationConfig.Uri):
-		return invalidArg("ImageGenerationConfiguration.DestinationConfig.Uri must be a URI of up to %d characters.", maxURILen)
+		return httpapi.InvalidArg("ImageGenerationConfiguration.DestinationConfig.Uri must be a URI of up to %d characters.", maxURILen)
 	case c.DestinationConfig.DestinationRegion == nil || !regionPattern().MatchString(*c.DestinationConfig.DestinationRegion):
-		return invalidArg("ImageGenerationConfiguration.DestinationConfig.DestinationRegion must be a region name.")
+		return httpapi.InvalidArg("ImageGenerationConfiguration.DestinationConfig.DestinationRegion must be a region name.")
 	case c.WidthPixels != nil && (*c.WidthPixels < 1 || *c.WidthPixels > maxImageWidth):
-		return invalidArg("ImageGenerationConfiguration.WidthPixels must be 1 to %d.", maxImageWidth)
+		return httpapi.InvalidArg("ImageGenerationConfiguration.WidthPixels must be 1 to %d.", maxImageWidth)
 	case c.HeightPixels != nil && (*c.HeightPixels < 1 || *c.HeightPixels > maxImageHeight):
-		return invalidArg("ImageGenerationConfiguration.HeightPixels must be 1 to %d.", maxImageHeight)
+		return httpapi.InvalidArg("ImageGenerationConfiguration.HeightPixels must be 1 to %d.", maxImageHeight)
 	}
 	if c.FormatConfig != nil {
 		if len(c.FormatConfig) != 1 {
-			return invalidArg("ImageGenerationConfiguration.FormatConfig holds one entry, JPEGQuality.")
+			return httpapi.InvalidArg("ImageGenerationConfiguration.FormatConfig holds one entry, JPEGQuality.")
 		}
 		v, ok := c.FormatConfig["JPEGQuality"]
 		if !ok || len(v) > maxFormatValue || !formatValuePattern().MatchString(v) {
-			return invalidArg("ImageGenerationConfiguration.FormatConfig must be {\"JPEGQuality\": \"1\" to \"100\"}.")
+			return httpapi.InvalidArg("ImageGenerationConfiguration.FormatConfig must be {\"JPEGQuality\": \"1\" to \"100\"}.")
 		}
 	}
 	return nil
@@ -224,9 +225,9 @@ type notification struct {
 func (c *notification) check() error {
 	switch {
 	case !isOneOf(c.Status, "ENABLED", "DISABLED"):
-		return invalidArg("NotificationConfiguration.Status must be ENABLED or DISABLED.")
+		return httpapi.InvalidArg("NotificationConfiguration.Status must be ENABLED or DISABLED.")
 	case c.DestinationConfig == nil || !validURI(c.DestinationConfig.Uri):
-		return invalidArg("NotificationConfiguration.DestinationConfig.Uri must be a URI of up to %d characters.", maxURILen)
+		return httpapi.InvalidArg("NotificationConfiguration.DestinationConfig.Uri must be a URI of up to %d characters.", maxURILen)
 	}
 	return nil
 }
@@ -261,7 +262,7 @@ var (
 		check: func(raw json.RawMessage) error {
 			var c imageGeneration
 			if err := json.Unmarshal(raw, &c); err != nil {
-				return invalidArg("ImageGenerationConfiguration is not valid JSON of its shape.")
+				return httpapi.InvalidArg("ImageGenerationConfiguration is not valid JSON of its shape.")
 			}
 			return c.check()
 		}}
@@ -270,7 +271,7 @@ var (
 		check: func(raw json.RawMessage) error {
 			var c notification
 			if err := json.Unmarshal(raw, &c); err != nil {
-				return invalidArg("NotificationConfiguration is not valid JSON of its shape.")
+				return httpapi.InvalidArg("NotificationConfiguration is not valid JSON of its shape.")
 			}
 			return c.check()
 		}}
@@ -278,10 +279,10 @@ var (
 
 // describeConfig answers Describe*Configuration: the stored configuration,
 // or none.
-func (s *Server) describeConfig(f configField) func(http.ResponseWriter, *http.Request, *request) error {
-	return func(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) describeConfig(f configField) func(http.ResponseWriter, *http.Request, *httpapi.Call) error {
+	return func(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 		var in struct{ StreamName, StreamARN *string }
-		if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 			return err
 		}
 		st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
@@ -292,7 +293,7 @@ func (s *Server) describeConfig(f configField) func(http.ResponseWriter, *http.R
 		if raw := *f.get(&st); len(raw) > 0 {
 			out[f.name] = raw
 		}
-		writeJSON(w, out)
+		httpapi.WriteJSON(w, out)
 		return nil
 	}
 }
@@ -300,10 +301,10 @@ func (s *Server) describeConfig(f configField) func(http.ResponseWriter, *http.R
 // updateConfig answers Update*Configuration: a valid configuration replaces
 // the stream's; none removes it. A stream that keeps no data has nothing
 // to generate images or notifications from (NoDataRetentionException).
-func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Request, *request) error {
-	return func(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Request, *httpapi.Call) error {
+	return func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 		var in map[string]json.RawMessage
-		if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+		if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 			return err
 		}
 		var name, arn *string
@@ -311,7 +312,7 @@ func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Req
 			if raw, ok := in[k]; ok {
 				var v string
 				if err := json.Unmarshal(raw, &v); err != nil {
-					return invalidArg("%s must be a string.", k)
+					return httpapi.InvalidArg("%s must be a string.", k)
 				}
 				*dst = &v
 			}
@@ -329,7 +330,7 @@ func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Req
 			return err
 		}
 		if st.RetentionHours == 0 && raw != nil {
-			return kindErr(kvs.NoDataRetention, "The stream %s keeps no data: set a retention before %s.", st.Name, f.name)
+			return httpapi.Errorf(kvs.NoDataRetention, "The stream %s keeps no data: set a retention before %s.", st.Name, f.name)
 		}
 		err = s.cfg.Store.UpdateStream(r.Context(), st.Name, func(st *archive.Stream) error {
 			*f.get(st) = raw
@@ -338,8 +339,8 @@ func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Req
 		if err != nil {
 			return err
 		}
-		rq.log.Info("stream configuration updated", "stream", st.Name, "configuration", f.name, "set", raw != nil)
-		writeJSON(w, struct{}{})
+		rq.Log.Info("stream configuration updated", "stream", st.Name, "configuration", f.name, "set", raw != nil)
+		httpapi.WriteJSON(w, struct{}{})
 		return nil
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // arnPattern matches a stream ARN. It is compiled on first use, not at
@@ -27,33 +29,33 @@ func (s *Server) streamARN(name string, createdMs int64) string {
 // StreamARN. Both may be given when they agree (the spec leaves that case
 // open; refusing agreeing values would only break clients).
 func (s *Server) resolveStream(ctx context.Context, name, arn *string) (archive.Stream, error) {
-	n, a := deref(name), deref(arn)
+	n, a := httpapi.Deref(name), httpapi.Deref(arn)
 	switch {
 	case n == "" && a == "":
-		return archive.Stream{}, invalidArg("Either StreamName or StreamARN must be given.")
+		return archive.Stream{}, httpapi.InvalidArg("Either StreamName or StreamARN must be given.")
 	case a != "":
-		if err := fieldStreamARN.check(arn); err != nil {
+		if err := httpapi.FieldStreamARN.Check(arn); err != nil {
 			return archive.Stream{}, err
 		}
 		m := arnPattern().FindStringSubmatch(a)
 		if m == nil {
-			return archive.Stream{}, invalidArg("StreamARN %q is not a Kinesis Video stream ARN.", a)
+			return archive.Stream{}, httpapi.InvalidArg("StreamARN %q is not a Kinesis Video stream ARN.", a)
 		}
 		if n != "" && n != m[1] {
-			return archive.Stream{}, invalidArg("StreamName and StreamARN name different streams.")
+			return archive.Stream{}, httpapi.InvalidArg("StreamName and StreamARN name different streams.")
 		}
 		st, err := s.cfg.Store.Stream(ctx, m[1])
 		if err != nil || st.ARN != a {
-			return archive.Stream{}, streamNotFound(a)
+			return archive.Stream{}, httpapi.StreamNotFound(a)
 		}
 		return st, nil
 	}
-	if !archive.ValidStreamName(n) {
+	if !kvs.ValidStreamName(n) {
 		return archive.Stream{}, invalidStreamName(n)
 	}
 	st, err := s.cfg.Store.Stream(ctx, n)
 	if errors.Is(err, archive.ErrStreamNotFound) {
-		return archive.Stream{}, streamNotFound(n)
+		return archive.Stream{}, httpapi.StreamNotFound(n)
 	}
 	return st, err
 }
@@ -61,10 +63,10 @@ func (s *Server) resolveStream(ctx context.Context, name, arn *string) (archive.
 // invalidStreamName names the field and shows at most the start of the
 // name: the request may hold megabytes there.
 func invalidStreamName(n string) error {
-	if len(n) > archive.MaxStreamNameLength {
-		return invalidArg("StreamName must be 1 to %d characters long, not %d.", archive.MaxStreamNameLength, len(n))
+	if len(n) > kvs.MaxStreamNameLength {
+		return httpapi.InvalidArg("StreamName must be 1 to %d characters long, not %d.", kvs.MaxStreamNameLength, len(n))
 	}
-	return invalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
+	return httpapi.InvalidArg("StreamName %q does not match [a-zA-Z0-9_.-]{1,256}.", n)
 }
 
 func deref[T any](p *T) T {
@@ -110,11 +112,11 @@ func (s *Server) updateVersioned(ctx context.Context, name, arn, current *string
 // checkVersion applies KVS's optimistic concurrency: a given CurrentVersion
 // must be the stream's.
 func checkVersion(st *archive.Stream, current *string) error {
-	if err := fieldVersion.check(current); err != nil {
+	if err := fieldVersion.Check(current); err != nil {
 		return err
 	}
 	if current != nil && *current != st.Version {
-		return apiErr(codeVersionMismatch, 400, "The stream version %s is not the current version.", *current)
+		return httpapi.Errorf(kvs.VersionMismatch, "The stream version %s is not the current version.", *current)
 	}
 	return nil
 }

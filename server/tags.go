@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // Tag limits of the service model (TagKey, TagValue, ResourceTags and
@@ -26,14 +28,14 @@ var tagChars = sync.OnceValue(func() *regexp.Regexp {
 
 const codeTagsPerResource = "TagsPerResourceExceededLimitException"
 
-func tooManyTags() *Error {
-	return apiErr(codeTagsPerResource, http.StatusBadRequest, "A stream can have at most %d tags.", maxStreamTags)
+func tooManyTags() *httpapi.Error {
+	return httpapi.Errorf(kvs.TagsPerResourceExceededLimit, "A stream can have at most %d tags.", maxStreamTags)
 }
 
 // checkTagKey validates one tag key against the model.
 func checkTagKey(k string) error {
 	if n := utf8.RuneCountInString(k); n < 1 || n > maxTagKeyLen || !tagChars().MatchString(k) {
-		return invalidArg("Tag key %q must be 1 to %d letters, digits, spaces or _.:/=+-@.", k, maxTagKeyLen)
+		return httpapi.InvalidArg("Tag key %q must be 1 to %d letters, digits, spaces or _.:/=+-@.", k, maxTagKeyLen)
 	}
 	return nil
 }
@@ -42,7 +44,7 @@ func checkTagKey(k string) error {
 // optional), each key and value as the model constrains them.
 func checkTags(tags map[string]string, required bool) error {
 	if len(tags) == 0 && required {
-		return invalidArg("Tags must hold at least one tag.")
+		return httpapi.InvalidArg("Tags must hold at least one tag.")
 	}
 	if len(tags) > maxStreamTags {
 		return tooManyTags()
@@ -52,19 +54,19 @@ func checkTags(tags map[string]string, required bool) error {
 			return err
 		}
 		if utf8.RuneCountInString(v) > maxTagValueLen || !tagChars().MatchString(v) {
-			return invalidArg("The value of tag %q must be up to %d letters, digits, spaces or _.:/=+-@.", k, maxTagValueLen)
+			return httpapi.InvalidArg("The value of tag %q must be up to %d letters, digits, spaces or _.:/=+-@.", k, maxTagValueLen)
 		}
 	}
 	return nil
 }
 
 // tagStream adds tags to a stream, replacing the values of keys it has.
-func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN *string
 		Tags                  map[string]string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if err := checkTags(in.Tags, true); err != nil {
@@ -77,8 +79,8 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *request) 
 	if err := s.addTags(r, st.Name, in.Tags); err != nil {
 		return err
 	}
-	rq.log.Info("stream tagged", "stream", st.Name, "tags", len(in.Tags))
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream tagged", "stream", st.Name, "tags", len(in.Tags))
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
@@ -102,12 +104,12 @@ func (s *Server) addTags(r *http.Request, stream string, tags map[string]string)
 
 // untagStream removes tags by key; keys the stream does not have are
 // ignored, as KVS does.
-func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request) error {
+func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN *string
 		TagKeyList            []string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if err := checkTagKeys(in.TagKeyList); err != nil {
@@ -120,15 +122,15 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *request
 	if err := s.removeTags(r, st.Name, in.TagKeyList); err != nil {
 		return err
 	}
-	rq.log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
-	writeJSON(w, struct{}{})
+	rq.Log.Info("stream untagged", "stream", st.Name, "keys", len(in.TagKeyList))
+	httpapi.WriteJSON(w, struct{}{})
 	return nil
 }
 
 // checkTagKeys validates a TagKeyList.
 func checkTagKeys(keys []string) error {
 	if len(keys) < 1 || len(keys) > maxStreamTags {
-		return invalidArg("TagKeyList must hold 1 to %d keys.", maxStreamTags)
+		return httpapi.InvalidArg("TagKeyList must hold 1 to %d keys.", maxStreamTags)
 	}
 	for _, k := range keys {
 		if err := checkTagKey(k); err != nil {
@@ -153,11 +155,11 @@ func (s *Server) removeTags(r *http.Request, stream string, keys []string) error
 
 // listTagsForStream answers a stream's tags. A stream has at most 50, so
 // they always fit one page and no NextToken is returned.
-func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *request) error {
+func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error {
 	var in struct {
 		StreamName, StreamARN, NextToken *string
 	}
-	if err := decodeJSON(r, s.cfg.MaxRequestBody, &in); err != nil {
+	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
 	if err := checkNextToken(in.NextToken); err != nil {
@@ -167,7 +169,7 @@ func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *re
 	if err != nil {
 		return err
 	}
-	writeJSON(w, map[string]any{"Tags": tagsOf(st)})
+	httpapi.WriteJSON(w, map[string]any{"Tags": tagsOf(st)})
 	return nil
 }
 
@@ -181,8 +183,8 @@ func tagsOf(st archive.Stream) map[string]string {
 
 // checkNextToken validates a tag listing's NextToken against the model.
 func checkNextToken(tok *string) error {
-	if t := deref(tok); len(t) > 512 || !nextTokenChars().MatchString(t) {
-		return invalidArg("NextToken is not valid.")
+	if t := httpapi.Deref(tok); len(t) > 512 || !nextTokenChars().MatchString(t) {
+		return httpapi.InvalidArg("NextToken is not valid.")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback/ts"
 )
 
@@ -15,7 +16,7 @@ import (
 // (a fragment is at most a few MB, and a TS segment is its own copy of
 // every frame anyway) and written as a transport stream. Times are the
 // frames' producer times at 90 kHz, the session's timeline.
-func (s *Server) sendTS(ctx context.Context, rq *request, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
+func (s *Server) sendTS(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
 	f := frags[len(frags)-1]
 	doc, err := s.cfg.Store.Read(ctx, st.Name, f.Number)
 	if err != nil {
@@ -23,7 +24,7 @@ func (s *Server) sendTS(ctx context.Context, rq *request, w http.ResponseWriter,
 	}
 	frag, err := mkv.NewBytesReader(doc).Next()
 	if err != nil {
-		return kindErr(kvs.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
+		return httpapi.Errorf(kvs.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
 	}
 	if err := playbackCodecs(frag.Header, "HLS", f.Number); err != nil {
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
 // putHelp is the help of `kvsclip put` but its flags.
@@ -145,7 +146,7 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, summary)
 	}
 	if err != nil {
-		var ae *server.Error
+		var ae *httpapi.Error
 		if errors.As(err, &ae) {
 			fmt.Fprintf(stderr, "kvsclip put: %s: %s\n", ae.Code, ae.Message)
 		} else {

@@ -1,4 +1,4 @@
-package server
+package httpapi
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func TestAPIErrorMessages(t *testing.T) {
 		{kvs.New(kvs.ResourceNotFound, kvs.NoFragmentsMessage),
 			"ResourceNotFoundException", kvs.NoFragmentsMessage, http.StatusNotFound},
 	} {
-		e := toAPIError(c.err)
+		e := From(c.err)
 		assert.Equal(t, c.code, e.Code)
 		assert.Equal(t, c.status, e.Status)
 		assert.Equal(t, c.msg, e.Message)
