@@ -16,6 +16,8 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/stall"
+	"github.com/kvsclip/kvsclip/server/storeread"
 )
 
 // clipSpec is a clip to make, however it was asked for: GetClip's JSON or
@@ -49,7 +51,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	}
 	// A player seeking in a clip sends many range requests in a second;
 	// only whole-clip requests count against GetClip's rate.
-	if r.Header.Get("Range") == "" && !s.rate.allow(cs.st.Name) {
+	if r.Header.Get("Range") == "" && !s.rate.Allow(cs.st.Name) {
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "GetClip is limited to %g calls per second per stream.", s.cfg.GetClipTPSPerStream)
 	}
 	select {
@@ -58,8 +60,8 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	default:
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
 	}
-	s.m.clipsOpen.Inc()
-	defer s.m.clipsOpen.Dec()
+	s.m.ClipsOpen.Inc()
+	defer s.m.ClipsOpen.Dec()
 
 	began := time.Now()
 	frags, err := s.cfg.Store.List(r.Context(), cs.st.Name, cs.selector, cs.start, cs.end)
@@ -89,12 +91,12 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	for k, i := range sel.Chosen {
 		chosen[k] = frags[i]
 	}
-	src := &storeSource{s: s, stream: cs.st.Name, frags: chosen}
+	src := s.rd.Source(cs.st.Name, chosen)
 	etag := clipETag(cs, frags, &sel)
 	plan, cached := s.plans.Get(etag)
 	indexed, planned := time.Since(began), time.Since(began)
 	if !cached {
-		idx, err := s.indexes(ctx, rq, cs.st, chosen)
+		idx, err := s.rd.Indexes(ctx, rq.Log, cs.st, chosen)
 		indexed = time.Since(began)
 		if err != nil {
 			return err
@@ -114,7 +116,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	if cached {
 		how = "cached"
 	}
-	s.m.clipPlans.WithLabelValues(how).Inc()
+	s.m.ClipPlans.WithLabelValues(how).Inc()
 	out := &clipWriter{w: w, s: s}
 
 	h := w.Header()
@@ -148,10 +150,10 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		w.WriteHeader(status)
 		return nil
 	}
-	out.body = s.newStallWriter(w)
-	src.start(ctx, plan.Spans(start, end))
-	defer src.close()
-	out.ready = src.served
+	out.body = stall.NewWriter(w, s.cfg.WriteStallTimeout, s.cfg.WriteTimeout)
+	src.Start(ctx, plan.Spans(start, end))
+	defer src.Close()
+	out.ready = src.Served
 	var sink io.Writer = out
 	if vectoredResponse(w, r) {
 		sink = vectoredClipWriter{out}
@@ -161,7 +163,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		err = out.flush()
 	}
 	if err != nil {
-		s.logFragmentError(rq, err)
+		storeread.LogPayloadError(rq.Log, err)
 		return s.clipFailed(rq, out, err)
 	}
 	// Where the time went, from the start of the selection: what a
@@ -289,7 +291,7 @@ func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
 	if !ok || name == "" {
 		return nil, httpapi.InvalidArg("The clip URL is /clips/{stream}.mp4.")
 	}
-	st, err := s.resolveStream(r.Context(), &name, nil)
+	st, err := s.streams.Resolve(r.Context(), &name, nil)
 	if err != nil {
 		return nil, err
 	}

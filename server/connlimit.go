@@ -187,7 +187,7 @@ func (c *limitedConn) Close() error {
 
 // ReadFrom is where net/http hands a response body's ReadFrom (it passes
 // a body writer's ReadFrom to its connection once the headers are out): a
-// *net.Buffers, a clip's flush (stallWriter.WriteBuffers), goes to the
+// *net.Buffers, a clip's flush (stall.Writer.WriteBuffers), goes to the
 // socket in one writev through the connection underneath; anything else
 // takes the connection's own path.
 func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {

@@ -4,11 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/streamref"
 )
 
 // maxRetentionHours is KVS's upper bound: ten years.
@@ -55,7 +57,7 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *httpap
 	}
 	name := httpapi.Deref(in.StreamName)
 	if !kvs.ValidStreamName(name) {
-		return invalidStreamName(name)
+		return streamref.InvalidStreamName(name)
 	}
 	if err := httpapi.CheckFields(fieldDeviceName.Of(in.DeviceName), fieldMediaType.Of(in.MediaType),
 		fieldKmsKeyID.Of(in.KmsKeyId)); err != nil {
@@ -70,8 +72,8 @@ func (s *Server) createStream(w http.ResponseWriter, r *http.Request, rq *httpap
 	}
 	created := s.cfg.Now().UTC().Truncate(time.Millisecond)
 	st := archive.Stream{
-		Name: name, ARN: s.streamARN(name, created.UnixMilli()), RetentionHours: ret,
-		Created: created, Version: newVersion(), MediaType: httpapi.Deref(in.MediaType),
+		Name: name, ARN: s.streams.ARN(name, created.UnixMilli()), RetentionHours: ret,
+		Created: created, Version: streamref.NewVersion(), MediaType: httpapi.Deref(in.MediaType),
 		Device: httpapi.Deref(in.DeviceName), KMSKeyID: httpapi.Deref(in.KmsKeyId), Tags: in.Tags,
 	}
 	if err := s.cfg.Store.CreateStream(r.Context(), st); err != nil {
@@ -90,7 +92,7 @@ func (s *Server) describeStream(w http.ResponseWriter, r *http.Request, _ *httpa
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -171,11 +173,11 @@ func (s *Server) deleteStream(w http.ResponseWriter, r *http.Request, rq *httpap
 	if in.StreamARN == nil {
 		return httpapi.InvalidArg("StreamARN is required.")
 	}
-	st, err := s.resolveStream(r.Context(), nil, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), nil, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	if err := checkVersion(&st, in.CurrentVersion); err != nil {
+	if err := streamref.CheckVersion(&st, in.CurrentVersion); err != nil {
 		return err
 	}
 	if err := s.cfg.Store.DeleteStream(r.Context(), st.Name); err != nil {
@@ -208,7 +210,7 @@ func (s *Server) updateDataRetention(w http.ResponseWriter, r *http.Request, rq 
 	if in.CurrentVersion == nil {
 		return httpapi.InvalidArg("CurrentVersion is required.")
 	}
-	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
+	st, err := s.streams.UpdateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		next := st.RetentionHours + change
 		if in.Operation == "DECREASE_DATA_RETENTION" {
 			next = st.RetentionHours - change
@@ -247,10 +249,15 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *http
 	if in.APIName == "GET_IMAGES" && s.images == nil {
 		return imagesUnavailable() // no endpoint for an API not served
 	}
-	if _, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN); err != nil {
+	if _, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err
 	}
 	// One server does everything, so every API has the same endpoint.
 	httpapi.WriteJSON(w, map[string]string{"DataEndpoint": s.baseURL(r)})
 	return nil
+}
+
+// hasPrefix reports whether a stream name matches ListStreams' condition.
+func hasPrefix(name string, prefix *string) bool {
+	return prefix == nil || strings.HasPrefix(name, *prefix)
 }

@@ -52,7 +52,7 @@ func (s *Server) streamOnly(r *http.Request) (archive.Stream, error) {
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return archive.Stream{}, err
 	}
-	return s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	return s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 }
 
 // noEdgeConfiguration answers DescribeEdgeConfiguration and
@@ -113,7 +113,7 @@ func (s *Server) describeMappedResourceConfiguration(w http.ResponseWriter, r *h
 	if in.NextToken != nil {
 		return httpapi.InvalidArg("NextToken is not valid.")
 	}
-	if _, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN); err != nil {
+	if _, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, map[string][]struct{}{"MappedResourceConfigurationList": {}})
@@ -156,7 +156,7 @@ func (s *Server) updateStreamStorageConfiguration(w http.ResponseWriter, r *http
 	if c == nil || (c.DefaultStorageTier != "HOT" && c.DefaultStorageTier != "WARM") {
 		return httpapi.InvalidArg("StreamStorageConfiguration.DefaultStorageTier must be HOT or WARM.")
 	}
-	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
+	st, err := s.streams.UpdateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		st.StorageTier = c.DefaultStorageTier
 		return nil
 	})

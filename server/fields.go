@@ -11,7 +11,6 @@ var (
 	fieldDeviceName = httpapi.Field{Name: "DeviceName", Min: 1, Max: 128, Pattern: "[a-zA-Z0-9_.-]+", OK: httpapi.IsNameChars}
 	fieldMediaType  = httpapi.Field{Name: "MediaType", Min: 1, Max: 128, Pattern: "type/subtype[,type/subtype...] of letters, digits and _.+-", OK: isMediaType}
 	fieldKmsKeyID   = httpapi.Field{Name: "KmsKeyId", Min: 1, Max: 2048, Pattern: ".+", OK: nil}
-	fieldVersion    = httpapi.Field{Name: "CurrentVersion", Min: 1, Max: 64, Pattern: "[a-zA-Z0-9]+", OK: httpapi.IsAlnum}
 	// ListStreams' token and prefix.
 	fieldStreamsToken = httpapi.Field{Name: "NextToken", Min: 0, Max: 512, Pattern: "[a-zA-Z0-9+/=]*", OK: httpapi.IsBase64Chars}
 	fieldNamePrefix   = httpapi.Field{Name: "ComparisonValue", Min: 1, Max: 256, Pattern: "[a-zA-Z0-9_.-]+", OK: httpapi.IsNameChars}

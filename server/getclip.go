@@ -9,6 +9,7 @@ import (
 	"github.com/kvsclip/kvsclip/internal/clipio"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/stall"
 )
 
 // getClip answers GetClip: the request is checked, then sendClip
@@ -23,7 +24,7 @@ func (s *Server) getClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Cal
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -114,7 +115,7 @@ func (c *clipWriter) send(p []byte) (int, error) {
 	}
 	n, err := body.Write(p)
 	c.n += int64(n)
-	c.s.m.clipBytes.Add(float64(n))
+	c.s.m.ClipBytes.Add(float64(n))
 	return n, err
 }
 
@@ -133,12 +134,12 @@ func (c *clipWriter) begin() {
 type vectoredClipWriter struct{ *clipWriter }
 
 // WriteBuffers sends a flush of the clip's writer in one vector through
-// the body's stallWriter, and as Writes before the source is ready.
+// the body's stall.Writer, and as Writes before the source is ready.
 func (vc vectoredClipWriter) WriteBuffers(v [][]byte) (int64, error) {
 	c := vc.clipWriter
 	bw, ok := c.body.(clipio.BuffersWriter)
 	if !ok || c.ready != nil && !c.ready() {
-		return writeEach(c, v)
+		return stall.WriteEach(c, v)
 	}
 	if err := c.flush(); err != nil {
 		return 0, err
@@ -146,6 +147,6 @@ func (vc vectoredClipWriter) WriteBuffers(v [][]byte) (int64, error) {
 	c.begin()
 	n, err := bw.WriteBuffers(v)
 	c.n += n
-	c.s.m.clipBytes.Add(float64(n))
+	c.s.m.ClipBytes.Add(float64(n))
 	return n, err
 }

@@ -57,7 +57,7 @@ func imagesUnavailable() error {
 func (s *Server) startImages() {
 	d, err := images.New(images.Options{FFmpeg: s.cfg.ImagesFFmpeg, CacheBytes: s.cfg.ImageCacheBytes, MaxDecodes: s.cfg.MaxConcurrentImageDecodes})
 	available := prometheus.NewGauge(prometheus.GaugeOpts{Name: "kvsclip_images_available", Help: "1 when GetImages has ffmpeg to decode with."})
-	s.m.reg.MustRegister(available)
+	s.m.Registry.MustRegister(available)
 	if err != nil {
 		s.log.Warn("GetImages unavailable: ffmpeg not found; the API answers it with InvalidArgumentException", "ffmpeg", s.cfg.ImagesFFmpeg, "err", err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) startImages() {
 	s.images = d
 	s.imagesPageBytes = imagesPageBytes
 	s.log.Info("GetImages available", "ffmpeg", d.Path())
-	s.m.reg.MustRegister(
+	s.m.Registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kvsclip_images_decodes_total", Help: "ffmpeg processes GetImages started."},
 			func() float64 { return float64(d.Stats().Runs) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kvsclip_images_cache_hits_total", Help: "GetImages images served without a decode of their own."},
@@ -245,7 +245,7 @@ func (s *Server) getImages(w http.ResponseWriter, r *http.Request, rq *httpapi.C
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -390,7 +390,7 @@ func (s *Server) imageFrames(ctx context.Context, rq *httpapi.Call, st archive.S
 			for k, j := range want {
 				fs[k] = frags[j]
 			}
-			idx, err := s.indexes(ctx, rq, st, fs)
+			idx, err := s.rd.Indexes(ctx, rq.Log, st, fs)
 			if err != nil {
 				return nil, err
 			}
@@ -563,6 +563,5 @@ func (s *Server) makeImage(ctx context.Context, rq *httpapi.Call, fr *imageFrame
 
 // readFrame reads one frame's bytes: a ranged read of the stored document.
 func (s *Server) readFrame(ctx context.Context, stream string, f archive.Fragment, b []byte, off int64) error {
-	src := storeSource{s: s, stream: stream, frags: []archive.Fragment{f}}
-	return src.fill(ctx, b, 0, off)
+	return s.rd.Source(stream, []archive.Fragment{f}).ReadAt(ctx, b, 0, off)
 }

@@ -41,11 +41,11 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		return err
 	}
 	ctx := r.Context()
-	st, err := s.resolveStream(ctx, in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(ctx, in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	if !s.mediaRate.allow(st.Name) {
+	if !s.mediaRate.Allow(st.Name) {
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
 	}
 	if !s.mediaConns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
@@ -67,7 +67,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		return nil
 	}
 	for {
-		wake := s.feeds.wait(st.Name)
+		wake := s.feeds.Wait(st.Name)
 		frags, err := cur.next(ctx)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, archive.ErrStreamNotFound) {
@@ -121,15 +121,15 @@ func (s *Server) sendFragment(ctx context.Context, out *mediaWriter, stream stri
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wrote := false
-	for c := range s.documentChunks(ctx, stream, []archive.Fragment{f}) {
-		if c.err != nil {
-			if !wrote && errors.Is(c.err, archive.ErrFragmentNotFound) {
+	for c := range s.rd.Documents(ctx, stream, []archive.Fragment{f}) {
+		if c.Err != nil {
+			if !wrote && errors.Is(c.Err, archive.ErrFragmentNotFound) {
 				return nil
 			}
-			return c.err
+			return c.Err
 		}
-		err := out.write(ctx, c.b)
-		s.spans.put(c.b)
+		err := out.write(ctx, c.B)
+		s.rd.Recycle(c.B)
 		if err != nil {
 			return err
 		}

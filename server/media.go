@@ -5,13 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/stall"
 )
 
 // selector is the JSON of a FragmentSelector / ClipFragmentSelector.
@@ -80,7 +80,7 @@ func (s *Server) listFragments(w http.ResponseWriter, r *http.Request, _ *httpap
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -170,16 +170,16 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 			return err
 		}
 	}
-	body := s.newStallWriter(w)
+	body := stall.NewWriter(w, s.cfg.WriteStallTimeout, s.cfg.WriteTimeout)
 	w.Header().Set("Content-Type", "video/webm")
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	sent := false
-	for c := range s.documentChunks(ctx, st.Name, metas) {
-		err := c.err
+	for c := range s.rd.Documents(ctx, st.Name, metas) {
+		err := c.Err
 		if err == nil {
-			_, err = body.Write(c.b)
-			s.spans.put(c.b)
+			_, err = body.Write(c.B)
+			s.rd.Recycle(c.B)
 		}
 		if err != nil {
 			if !sent {
@@ -190,51 +190,6 @@ func (s *Server) getMediaForFragmentList(w http.ResponseWriter, r *http.Request,
 		sent = true
 	}
 	return nil
-}
-
-// mediaChunk is how much of a document GetMediaForFragmentList reads at a
-// time: a response holds two (one being written, one read ahead), so its
-// memory does not grow with the fragments' sizes (up to 50 MB each).
-const mediaChunk = 1 << 20
-
-// docChunk is a piece of a document read, or the error that ended reading.
-type docChunk struct {
-	b   []byte
-	err error
-}
-
-// documentChunks reads the documents of frags one chunk at a time, ahead
-// of the caller by one chunk, until ctx ends or a read fails (the last
-// chunk then carries the error).
-func (s *Server) documentChunks(ctx context.Context, stream string, frags []archive.Fragment) <-chan docChunk {
-	out := make(chan docChunk, 1)
-	go func() {
-		defer close(out)
-		for _, f := range frags {
-			for off := int64(0); off < f.Size; off += mediaChunk {
-				b := s.spans.get(min(mediaChunk, f.Size-off))
-				n, err := s.cfg.Store.ReadAt(ctx, stream, f.Number, b, off)
-				if n == len(b) {
-					err = nil
-				} else if err == nil || err == io.EOF {
-					err = fmt.Errorf("fragment %s: %d bytes at %d of %d: %w", f.Number, n, off, f.Size, io.ErrUnexpectedEOF)
-				}
-				if err != nil {
-					s.spans.put(b)
-					b = nil
-				}
-				select {
-				case out <- docChunk{b, err}:
-				case <-ctx.Done():
-					return
-				}
-				if err != nil {
-					return
-				}
-			}
-		}
-	}()
-	return out
 }
 
 // abort ends a response that has begun: the only honest signal left is to

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/metrics"
 )
 
 // histogramOf reads h's count and sum through the client library.
@@ -32,18 +34,18 @@ func histogramOf(t *testing.T, h prometheus.Observer) *dto.Histogram {
 // with scrapes among them, lose nothing.
 func TestMetricsConcurrent(t *testing.T) {
 	const workers, each = 32, 2000
-	m := newMetrics()
+	m := metrics.New()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			api := []string{"A", "B"}[w%2]
 			for i := range each {
-				m.requests.WithLabelValues(api).Inc()
-				m.errors.WithLabelValues(api, "X").Add(0.5)
-				m.latency.WithLabelValues(api).Observe(float64(i%4) * 0.25)
-				m.clipsOpen.Inc()
-				m.clipsOpen.Dec()
-				m.fragments.Inc()
+				m.Requests.WithLabelValues(api).Inc()
+				m.Errors.WithLabelValues(api, "X").Add(0.5)
+				m.Latency.WithLabelValues(api).Observe(float64(i%4) * 0.25)
+				m.ClipsOpen.Inc()
+				m.ClipsOpen.Dec()
+				m.Fragments.Inc()
 				if i%100 == 0 {
 					// Scrapes race with the updates.
 					m.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -54,15 +56,15 @@ func TestMetricsConcurrent(t *testing.T) {
 	wg.Wait()
 	half := float64(workers / 2 * each)
 	for _, api := range []string{"A", "B"} {
-		assert.Equal(t, half, testutil.ToFloat64(m.requests.WithLabelValues(api)))
-		assert.Equal(t, half/2, testutil.ToFloat64(m.errors.WithLabelValues(api, "X")))
-		h := histogramOf(t, m.latency.WithLabelValues(api))
+		assert.Equal(t, half, testutil.ToFloat64(m.Requests.WithLabelValues(api)))
+		assert.Equal(t, half/2, testutil.ToFloat64(m.Errors.WithLabelValues(api, "X")))
+		h := histogramOf(t, m.Latency.WithLabelValues(api))
 		assert.Equal(t, uint64(half), h.GetSampleCount())
 		// i%4 * 0.25 averages 0.375; all the terms are exact in binary.
 		assert.Equal(t, half*0.375, h.GetSampleSum())
 	}
-	assert.Equal(t, 0.0, testutil.ToFloat64(m.clipsOpen))
-	assert.Equal(t, float64(workers*each), testutil.ToFloat64(m.fragments))
+	assert.Equal(t, 0.0, testutil.ToFloat64(m.ClipsOpen))
+	assert.Equal(t, float64(workers*each), testutil.ToFloat64(m.Fragments))
 }
 
 // TestMetricsExposition reads a server's whole exposition with the
@@ -73,9 +75,9 @@ func TestMetricsExposition(t *testing.T) {
 	r.createStream("cam", 1)
 	_, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("nope")})
 	require.Error(t, err)
-	r.srv.m.errors.WithLabelValues("Odd", "a\\b\"c\nd").Inc()
-	r.srv.m.persistLat.Observe(0.004)
-	r.srv.m.persistLat.Observe(1000)
+	r.srv.m.Errors.WithLabelValues("Odd", "a\\b\"c\nd").Inc()
+	r.srv.m.PersistLatency.Observe(0.004)
+	r.srv.m.PersistLatency.Observe(1000)
 
 	resp, err := http.Get(r.url + "/metrics")
 	require.NoError(t, err)

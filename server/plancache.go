@@ -4,6 +4,7 @@ import (
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/internal/lru"
+	"github.com/kvsclip/kvsclip/server/storeread"
 )
 
 // newPlanCache returns the server's cache of the plans of recent clips,
@@ -34,7 +35,7 @@ const (
 func planBytes(idx []*fragindex.Index) int64 {
 	n := int64(planBytesFixed)
 	for _, x := range idx {
-		n += int64(len(x.Samples))*planBytesPerSample + indexBytes(x)
+		n += int64(len(x.Samples))*planBytesPerSample + storeread.IndexBytes(x)
 	}
 	return n
 }

@@ -31,7 +31,7 @@ func TestClipPlanCache(t *testing.T) {
 				}
 			})
 			require.Len(t, nums, 6)
-			plans := func(how string) float64 { return testutil.ToFloat64(r.srv.m.clipPlans.WithLabelValues(how)) }
+			plans := func(how string) float64 { return testutil.ToFloat64(r.srv.m.ClipPlans.WithLabelValues(how)) }
 			clip := func(from, to time.Time) []byte {
 				out, err := producerClip(r, "cam", from, to)
 				require.NoError(t, err)

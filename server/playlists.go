@@ -124,13 +124,13 @@ func (s *Server) windowIndex(ctx context.Context, ss *playback.Session, frags []
 		return nil
 	}
 	f := frags[len(frags)-1]
-	x := s.idxCache.get(ss.StreamARN + "/" + f.Number)
+	x := s.rd.CachedIndex(ss.StreamARN, f.Number)
 	if x == nil {
 		var err error
 		if x, err = s.cfg.Store.Index(ctx, ss.Stream, f); err != nil {
 			return nil
 		}
-		s.idxCache.put(ss.StreamARN+"/"+f.Number, x)
+		s.rd.KeepIndex(ss.StreamARN, f.Number, x)
 	}
 	if x.Header == nil || len(x.Header.Tracks) == 0 {
 		return nil

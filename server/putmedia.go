@@ -18,6 +18,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/stall"
 )
 
 // Ack is one PutMedia acknowledgement event, written as one JSON line.
@@ -98,7 +99,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	defer r.Body.Close() // it may be a spooled file (spoolVerified)
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
-	if ps.stream, err = s.resolveStream(r.Context(), &name, &arn); err != nil {
+	if ps.stream, err = s.streams.Resolve(r.Context(), &name, &arn); err != nil {
 		return err
 	}
 	switch tc := strings.ToUpper(r.Header.Get("x-amzn-fragment-timecode-type")); tc {
@@ -140,7 +141,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 
 	began := time.Now()
 	ps.until = began.Add(s.cfg.MaxPutMediaDuration)
-	body := &timedReader{r: r.Body, progress: newProgressDeadline(ps.rc, s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, ps.until)}
+	body := &timedReader{r: r.Body, progress: stall.NewDeadline(ps.rc, s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, ps.until)}
 	body.last.Store(began.UnixNano())
 	ps.body = body
 	// One producer per stream, as KVS: the last to connect wins, on
@@ -306,10 +307,10 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	ps.persisted++
 	// The fragment is durable: GetMedia consumers tailing the stream
 	// may read it now.
-	s.feeds.persisted(ps.stream.Name)
-	s.m.fragments.Inc()
-	s.m.ingested.Add(float64(len(doc)))
-	s.m.persistLat.Observe(time.Since(arrived).Seconds())
+	s.feeds.Persisted(ps.stream.Name)
+	s.m.Fragments.Inc()
+	s.m.Ingested.Add(float64(len(doc)))
+	s.m.PersistLatency.Observe(time.Since(arrived).Seconds())
 	ps.ack(Ack{EventType: AckPersisted, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
 	return true
 }
@@ -491,7 +492,7 @@ type timedReader struct {
 	// read is cut at once, and no later read is armed.
 	mu       sync.Mutex
 	replaced bool
-	progress *progressDeadline
+	progress *stall.Deadline
 	// last is when the latest byte arrived (Unix ns), for idleAcks, and
 	// waitingSince when the read in progress began (0: none is).
 	last         atomic.Int64
@@ -512,12 +513,12 @@ func (t *timedReader) Read(p []byte) (int, error) {
 		t.mu.Unlock()
 		return 0, errReplaced
 	}
-	t.progress.arm()
+	t.progress.Arm()
 	t.mu.Unlock()
 	t.waitingSince.Store(time.Now().UnixNano())
 	n, err := t.r.Read(p)
 	t.waitingSince.Store(0)
-	t.progress.got += int64(n)
+	t.progress.Count(n)
 	if n > 0 {
 		now := time.Now()
 		t.off += int64(n)
@@ -536,7 +537,7 @@ func (t *timedReader) replace() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.replaced = true
-	_ = t.progress.rc.SetReadDeadline(time.Now())
+	t.progress.Expire()
 }
 
 func (t *timedReader) wasReplaced() bool {

@@ -14,6 +14,7 @@ import (
 	"github.com/kvsclip/kvsclip/remux"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
+	"github.com/kvsclip/kvsclip/server/storeread"
 )
 
 // segmentPlan is one fragment planned on its own as a fragmented MP4, cut
@@ -23,7 +24,7 @@ import (
 // timeline, and the mdat, written from the stored payloads).
 type segmentPlan struct {
 	plan   *remux.PlannedClip
-	src    *storeSource
+	src    *storeread.ClipSource
 	ftyp   []byte
 	moov   []byte
 	moof   []byte
@@ -43,11 +44,11 @@ type segmentPlan struct {
 // boxes are read from the plan alone: no payload is read until the media
 // segment is written, and only this fragment's then.
 func (s *Server) planSegment(ctx context.Context, rq *httpapi.Call, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
-	idx, err := s.indexes(ctx, rq, st, frags)
+	idx, err := s.rd.Indexes(ctx, rq.Log, st, frags)
 	if err != nil {
 		return nil, err
 	}
-	sp := &segmentPlan{src: &storeSource{s: s, stream: st.Name, frags: frags}, index: idx[0]}
+	sp := &segmentPlan{src: s.rd.Source(st.Name, frags), index: idx[0]}
 	opts := &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: remux.FormatFMP4}
 	sp.plan, err = remux.Plan(ctx, idx, sp.src, opts)
 	if err != nil && len(frags) > 1 {
@@ -178,9 +179,9 @@ func (s *Server) sendMedia(ctx context.Context, rq *httpapi.Call, w http.Respons
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	sp.src.start(ctx, spans)
-	defer sp.src.close()
-	out := &clipWriter{w: w, s: s, ready: sp.src.served}
+	sp.src.Start(ctx, spans)
+	defer sp.src.Close()
+	out := &clipWriter{w: w, s: s, ready: sp.src.Served}
 	if _, err := out.Write(append(moof, mdatHeader...)); err != nil {
 		return nil
 	}
@@ -193,7 +194,7 @@ func (s *Server) sendMedia(ctx context.Context, rq *httpapi.Call, w http.Respons
 		err = out.flush()
 	}
 	if err != nil {
-		s.logFragmentError(rq, err)
+		storeread.LogPayloadError(rq.Log, err)
 		return s.clipFailed(rq, out, err)
 	}
 	return nil

@@ -15,41 +15,45 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/feed"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/internal/lru"
+	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
+	"github.com/kvsclip/kvsclip/server/ratelimit"
+	"github.com/kvsclip/kvsclip/server/storeread"
+	"github.com/kvsclip/kvsclip/server/streamref"
 )
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
 type Server struct {
 	cfg     Config
 	log     *slog.Logger
-	m       *metrics
+	m       *metrics.Metrics
 	numbers *numberGen
 	clips   chan struct{}
 	// putSessions holds a token per PutMedia session in progress.
 	putSessions chan struct{}
 	producers   producerSet
-	reads       *readBudget                            // the payload reads of clips in flight
-	spans       spanBuffers                            // and their buffers
-	idxCache    *indexCache                            // sample indexes of fragments clipped lately
+	rd          *storeread.Reader                      // reads of stored fragments for answers
 	plans       *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
-	rate        *rateLimiter
+	rate        *ratelimit.Limiter
+	streams     streamref.Resolver // the streams requests name
 	drainAt     atomic.Int64
 	drainOnce   sync.Once
 	portGuess   sync.Once // the log line of baseURL
 	routes      map[string]route
-	sessions    *playback.Signer // HLS and DASH session tokens
-	sessRate    *sessionRate     // their creation, per stream
-	anchors     liveAnchors      // where LIVE sessions' listings start
+	sessions    *playback.Signer   // HLS and DASH session tokens
+	sessRate    *ratelimit.Limiter // their creation, per stream
+	anchors     liveAnchors        // where LIVE sessions' listings start
 	mux         *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
 	// open per stream, and the calls per stream per second.
-	feeds      feeds
+	feeds      feed.Feed
 	mediaConns mediaConns
-	mediaRate  *rateLimiter
+	mediaRate  *ratelimit.Limiter
 
 	// images decodes GetImages' key frames; nil without ffmpeg.
 	// imagesPageBytes bounds the images of one answer.
@@ -75,16 +79,16 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:         cfg,
 		log:         cfg.Logger,
-		m:           newMetrics(),
+		m:           metrics.New(),
 		clips:       make(chan struct{}, cfg.MaxConcurrentGetClips),
 		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
-		reads:       newReadBudget(cfg.ClipReadAheadBytes),
-		idxCache:    newIndexCache(cfg.IndexCacheBytes),
+		rd:          storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
 		plans:       newPlanCache(cfg.PlanCacheBytes),
 	}
-	s.rate = newRateLimiter(cfg.GetClipTPSPerStream, cfg.Now)
-	s.mediaRate = newRateLimiter(cfg.GetMediaTPSPerStream, cfg.Now)
-	s.sessRate = newSessionRate(sessionTPSPerStream, cfg.Now)
+	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
+	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
+	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
+	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
 	var err error
 	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
 		return nil, err
@@ -265,10 +269,10 @@ func (s *Server) fail(w http.ResponseWriter, rq *httpapi.Call, err error) {
 // still runs and sees the code it set.
 func (s *Server) finish(rq *httpapi.Call) {
 	d := time.Since(rq.Start)
-	s.m.requests.WithLabelValues(rq.API).Inc()
-	s.m.latency.WithLabelValues(rq.API).Observe(d.Seconds())
+	s.m.Requests.WithLabelValues(rq.API).Inc()
+	s.m.Latency.WithLabelValues(rq.API).Observe(d.Seconds())
 	if rq.Code != "" {
-		s.m.errors.WithLabelValues(rq.API, rq.Code).Inc()
+		s.m.Errors.WithLabelValues(rq.API, rq.Code).Inc()
 		rq.Log.Info("request failed", "code", rq.Code, "duration", d)
 		return
 	}
@@ -334,7 +338,7 @@ func (s *Server) ExpireOnce(ctx context.Context) {
 			s.log.Error("retention", "stream", st.Name, "err", err)
 		}
 		if n > 0 {
-			s.m.retained.Add(float64(n))
+			s.m.Retained.Add(float64(n))
 			s.log.Info("retention: fragments deleted", "stream", st.Name, "count", n)
 		}
 	}

@@ -106,7 +106,7 @@ func (s *Server) sessionURL(w http.ResponseWriter, r *http.Request, proto string
 
 // checkSession validates a request and makes its session.
 func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto string) (*playback.Session, error) {
-	st, err := s.resolveStream(ctx, in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(ctx, in.StreamName, in.StreamARN)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (s *Server) checkSession(ctx context.Context, in *sessionRequest, proto str
 		}
 		ss.MaxResults = int(*maxResults)
 	}
-	if !s.sessRate.allow(st.Name) {
+	if !s.sessRate.Allow(st.Name) {
 		return nil, httpapi.Errorf(kvs.ClientLimitExceeded, "Sessions are limited to %d requests per second per stream.", sessionTPSPerStream)
 	}
 	if st.RetentionHours == 0 {

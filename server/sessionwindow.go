@@ -186,7 +186,7 @@ func sameCodecs(a, b *mkv.Header) bool {
 func (s *Server) codecChanges(ctx context.Context, rq *httpapi.Call, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
 	lo := max(from-1, 0)
 	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
-	all, err := s.indexes(ctx, rq, st, frags[lo:])
+	all, err := s.rd.Indexes(ctx, rq.Log, st, frags[lo:])
 	if err != nil {
 		return nil, nil, err
 	}

@@ -60,7 +60,7 @@ func (s *Server) updateStream(w http.ResponseWriter, r *http.Request, rq *httpap
 	if in.MediaType != nil && (len(*in.MediaType) > maxMediaTypeLen || !mediaPattern().MatchString(*in.MediaType)) {
 		return httpapi.InvalidArg("MediaType must be up to %d characters of type/subtype pairs, such as video/h264.", maxMediaTypeLen)
 	}
-	st, err := s.updateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
+	st, err := s.streams.UpdateVersioned(r.Context(), in.StreamName, in.StreamARN, in.CurrentVersion, func(st *archive.Stream) error {
 		if in.DeviceName != nil {
 			st.Device = *in.DeviceName
 		}
@@ -98,7 +98,7 @@ func (s *Server) resourceStream(r *http.Request, arn *string) (archive.Stream, e
 	if channelARN().MatchString(*arn) {
 		return archive.Stream{}, httpapi.Errorf(kvs.ResourceNotFound, "No signaling channel %s: kvsclip has none.", *arn)
 	}
-	return s.resolveStream(r.Context(), nil, arn)
+	return s.streams.Resolve(r.Context(), nil, arn)
 }
 
 func (s *Server) tagResource(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
@@ -285,7 +285,7 @@ func (s *Server) describeConfig(f configField) func(http.ResponseWriter, *http.R
 		if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
 			return err
 		}
-		st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+		st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 		if err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func (s *Server) updateConfig(f configField) func(http.ResponseWriter, *http.Req
 		} else {
 			raw = nil
 		}
-		st, err := s.resolveStream(r.Context(), name, arn)
+		st, err := s.streams.Resolve(r.Context(), name, arn)
 		if err != nil {
 			return err
 		}

@@ -72,7 +72,7 @@ func (s *Server) tagStream(w http.ResponseWriter, r *http.Request, rq *httpapi.C
 	if err := checkTags(in.Tags, true); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Server) untagStream(w http.ResponseWriter, r *http.Request, rq *httpapi
 	if err := checkTagKeys(in.TagKeyList); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (s *Server) listTagsForStream(w http.ResponseWriter, r *http.Request, _ *ht
 	if err := checkNextToken(in.NextToken); err != nil {
 		return err
 	}
-	st, err := s.resolveStream(r.Context(), in.StreamName, in.StreamARN)
+	st, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}

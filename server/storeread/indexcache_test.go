@@ -1,4 +1,4 @@
-package server
+package storeread
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 
 func TestIndexCache(t *testing.T) {
 	one := &fragindex.Index{Samples: make([]fragindex.Sample, 100)}
-	size := indexBytes(one)
+	size := IndexBytes(one)
 	c := newIndexCache(20 * size)
 	for i := range 20 {
 		c.put(fmt.Sprint(i), one)

@@ -1,4 +1,9 @@
-package server
+// Package stall holds the server's one rule for slow peers: a request body
+// must bring a minimum of bytes in every window (Deadline, Reader), and a
+// streamed answer must be taken by the client piece by piece within a
+// stall timeout (Writer), so that a peer that stops sending or reading
+// loses its connection and its slot instead of holding them.
+package stall
 
 import (
 	"io"
@@ -7,13 +12,13 @@ import (
 	"time"
 )
 
-// progressDeadline is a minimum transfer rate enforced with the
+// Deadline is a minimum transfer rate enforced with the
 // connection's read deadline: within every window at least min bytes must
 // arrive. A window that has brought min bytes is done, and the next starts
 // then. A client that sends nothing, or 1 byte now and then to look alive,
 // loses its connection at the end of the window; one that sends steadily
 // never meets the deadline, however long it streams.
-type progressDeadline struct {
+type Deadline struct {
 	rc     *http.ResponseController
 	window time.Duration
 	min    int64
@@ -23,12 +28,14 @@ type progressDeadline struct {
 	got   int64     // bytes in the current window
 }
 
-func newProgressDeadline(rc *http.ResponseController, window time.Duration, minBytes int64, until time.Time) *progressDeadline {
-	return &progressDeadline{rc: rc, window: window, min: minBytes, until: until, start: time.Now()}
+// NewDeadline starts the rule of minBytes per window on rc's connection,
+// every deadline bounded by until (zero for no bound).
+func NewDeadline(rc *http.ResponseController, window time.Duration, minBytes int64, until time.Time) *Deadline {
+	return &Deadline{rc: rc, window: window, min: minBytes, until: until, start: time.Now()}
 }
 
-// arm sets the read deadline for the next read.
-func (p *progressDeadline) arm() {
+// Arm sets the read deadline for the next read.
+func (p *Deadline) Arm() {
 	if p.got >= p.min {
 		p.start, p.got = time.Now(), 0
 	}
@@ -39,16 +46,20 @@ func (p *progressDeadline) arm() {
 	_ = p.rc.SetReadDeadline(deadline)
 }
 
-// progressReader reads through a progressDeadline.
-type progressReader struct {
-	r io.Reader
-	p *progressDeadline
+// Count adds n bytes to the current window.
+func (p *Deadline) Count(n int) { p.got += int64(n) }
+
+// Reader reads through a Deadline: each read is armed and counted.
+type Reader struct {
+	R io.Reader
+	D *Deadline
 }
 
-func (r progressReader) Read(b []byte) (int, error) {
-	r.p.arm()
-	n, err := r.r.Read(b)
-	r.p.got += int64(n)
+// Read reads from R under D.
+func (r Reader) Read(b []byte) (int, error) {
+	r.D.Arm()
+	n, err := r.R.Read(b)
+	r.D.Count(n)
 	return n, err
 }
 
@@ -58,11 +69,11 @@ func (r progressReader) Read(b []byte) (int, error) {
 // defaults) keeps its response, and one that stops reading loses it.
 const writePiece = 64 << 10
 
-// stallWriter writes a response in pieces, renewing the write deadline
+// Writer writes a response in pieces, renewing the write deadline
 // before each, up to an overall end (WriteTimeout). A client that stops
 // reading, such as one holding a GetClip slot, is cut off within the
 // stall timeout instead of keeping the slot for the whole response time.
-type stallWriter struct {
+type Writer struct {
 	w     io.Writer
 	rc    *http.ResponseController
 	stall time.Duration
@@ -73,12 +84,14 @@ type stallWriter struct {
 	vec   net.Buffers
 }
 
-func (s *Server) newStallWriter(w http.ResponseWriter) *stallWriter {
-	return &stallWriter{w: w, rc: http.NewResponseController(w), stall: s.cfg.WriteStallTimeout, until: time.Now().Add(s.cfg.WriteTimeout)}
+// NewWriter returns a Writer of w whose pieces must each be taken within
+// stall, and the whole within total from now.
+func NewWriter(w http.ResponseWriter, stall, total time.Duration) *Writer {
+	return &Writer{w: w, rc: http.NewResponseController(w), stall: stall, until: time.Now().Add(total)}
 }
 
 // deadline renews the write deadline for the next piece.
-func (s *stallWriter) deadline() {
+func (s *Writer) deadline() {
 	deadline := time.Now().Add(s.stall)
 	if s.until.Before(deadline) {
 		deadline = s.until
@@ -93,10 +106,10 @@ func (s *stallWriter) deadline() {
 // flush then reaches the socket without first being copied together
 // (clipio.BuffersWriter). Elsewhere (HTTP/2, TLS) the pieces go out as
 // the writer takes them.
-func (s *stallWriter) WriteBuffers(v [][]byte) (int64, error) {
+func (s *Writer) WriteBuffers(v [][]byte) (int64, error) {
 	rf, ok := s.w.(io.ReaderFrom)
 	if !ok {
-		return writeEach(s, v)
+		return WriteEach(s, v)
 	}
 	var n int64
 	for len(v) > 0 {
@@ -128,8 +141,9 @@ func (s *stallWriter) WriteBuffers(v [][]byte) (int64, error) {
 	return n, nil
 }
 
-// writeEach writes the pieces of v to w one Write each.
-func writeEach(w io.Writer, v [][]byte) (int64, error) {
+// WriteEach writes the pieces of v to w one Write each: the fallback of a
+// vectored write to a writer that takes no vectors.
+func WriteEach(w io.Writer, v [][]byte) (int64, error) {
 	var n int64
 	for _, p := range v {
 		k, err := w.Write(p)
@@ -141,7 +155,9 @@ func writeEach(w io.Writer, v [][]byte) (int64, error) {
 	return n, nil
 }
 
-func (s *stallWriter) Write(p []byte) (int, error) {
+// Write writes p in pieces of writePiece bytes, each under its own
+// deadline.
+func (s *Writer) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		k := min(len(p), writePiece)
@@ -155,3 +171,7 @@ func (s *stallWriter) Write(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// Expire makes a read in progress, and every later one, fail now: the
+// connection's reader is being taken away (a newer session replaced it).
+func (p *Deadline) Expire() { _ = p.rc.SetReadDeadline(time.Now()) }

@@ -1,21 +1,24 @@
-package server
+// Package feed is the in-process signal of new fragments: the server that
+// stores a fragment tells the GetMedia tails and live playlists of its
+// stream, which then read the fragment from the archive.
+package feed
 
 import "sync"
 
-// feeds tells GetMedia consumers that a stream has a new fragment. Each
+// Feed tells GetMedia consumers that a stream has a new fragment. Each
 // stream has a channel that is closed when a fragment is PERSISTED and then
 // replaced: a consumer takes the channel before it lists the archive and
 // waits on it after, so a fragment stored in between is never missed, and
 // the fragment itself is always read from the archive (a consumer holds no
 // copy of it in memory, however far behind it is).
-type feeds struct {
+type Feed struct {
 	mu sync.Mutex
 	ch map[string]chan struct{}
 }
 
-// wait returns the channel that the stream's next PERSISTED fragment
+// Wait returns the channel that the stream's next PERSISTED fragment
 // closes.
-func (f *feeds) wait(stream string) <-chan struct{} {
+func (f *Feed) Wait(stream string) <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ch == nil {
@@ -29,9 +32,9 @@ func (f *feeds) wait(stream string) <-chan struct{} {
 	return c
 }
 
-// persisted wakes the stream's consumers. A stream nobody waits on keeps
+// Persisted wakes the stream's consumers. A stream nobody waits on keeps
 // no channel.
-func (f *feeds) persisted(stream string) {
+func (f *Feed) Persisted(stream string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c := f.ch[stream]; c != nil {

@@ -1,10 +1,11 @@
-package server
+package storeread
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -28,18 +29,18 @@ const clipReadsInFlight = 16
 // without one clip taking every connection to the store.
 const indexReads = 16
 
-// indexes fetches the sample indexes of frags, in parallel. A fragment
+// Indexes fetches the sample indexes of frags, in parallel. A fragment
 // whose index cannot be had (missing, damaged beyond rebuilding, the store
 // failing) fails the clip before its first byte, with a log line that
 // names the fragment.
-func (s *Server) indexes(ctx context.Context, rq *httpapi.Call, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
+func (s *Reader) Indexes(ctx context.Context, log *slog.Logger, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
 	stream := st.Name
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	idx := make([]*fragindex.Index, len(frags))
 	var missing []int
 	for k, f := range frags {
-		if idx[k] = s.idxCache.get(st.ARN + "/" + f.Number); idx[k] == nil {
+		if idx[k] = s.idx.get(st.ARN + "/" + f.Number); idx[k] == nil {
 			missing = append(missing, k)
 		}
 	}
@@ -48,16 +49,16 @@ func (s *Server) indexes(ctx context.Context, rq *httpapi.Call, st archive.Strea
 	for range min(indexReads, len(missing)) {
 		wg.Go(func() {
 			for k := range next {
-				x, err := s.cfg.Store.Index(ctx, stream, frags[k])
+				x, err := s.store.Index(ctx, stream, frags[k])
 				if err == nil && x.DocSize != frags[k].Size {
 					err = fmt.Errorf("archive: index of fragment %s describes %d bytes, the fragment has %d", frags[k].Number, x.DocSize, frags[k].Size)
 				}
 				if err == nil {
-					s.idxCache.put(st.ARN+"/"+frags[k].Number, x)
+					s.idx.put(st.ARN+"/"+frags[k].Number, x)
 				}
 				if err != nil {
 					if ctx.Err() == nil {
-						rq.Log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
+						log.Error("clip: fragment index", "stream", stream, "fragment", frags[k].Number, "err", err)
 						if errors.Is(err, archive.ErrFragmentNotFound) {
 							err = httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s of stream %s is listed but cannot be read.", frags[k].Number, stream)
 						}
@@ -85,13 +86,13 @@ feed:
 	return idx, nil
 }
 
-// storeSource is a clip's payload source: ranged reads of the stored
+// ClipSource is a clip's payload source: ranged reads of the stored
 // documents. Planning reads through it directly (only frames whose bytes
 // change in the MP4, which are rare); a write reads through its ReadAhead,
 // each span counted against the server's read budget from its read until
 // the writer asks for the next one.
-type storeSource struct {
-	s      *Server
+type ClipSource struct {
+	s      *Reader
 	stream string
 	frags  []archive.Fragment
 	reads  *clipReads
@@ -112,26 +113,26 @@ type storeSource struct {
 // document's EBML header, Tracks and tags, a few KB.
 const wholeDocSlack = 64 << 10
 
-// start begins a write of spans within the server's read budget.
-func (src *storeSource) start(ctx context.Context, spans []remux.Span) {
-	src.reads = src.s.reads.join()
+// Start begins a write of spans within the server's read budget.
+func (src *ClipSource) Start(ctx context.Context, spans []remux.Span) {
+	src.reads = src.s.budget.join()
 	src.turns = make(map[remux.Span]int, len(spans))
 	for k, sp := range spans {
 		src.turns[sp] = k
 	}
-	src.ahead = remux.NewReadAhead(ctx, spans, src.read, &remux.ReadAheadOptions{MaxBytes: src.s.cfg.ClipReadAheadBytes, MaxReads: clipReadsInFlight})
+	src.ahead = remux.NewReadAhead(ctx, spans, src.read, &remux.ReadAheadOptions{MaxBytes: src.s.budget.total, MaxReads: clipReadsInFlight})
 }
 
-// close ends the write: reads under way stop, and everything it held
+// Close ends the write: reads under way stop, and everything it held
 // goes back.
-func (src *storeSource) close() {
+func (src *ClipSource) Close() {
 	src.ahead.Close()
 	src.done()
 	src.reads.leave()
 }
 
 // Payload serves the writer through the read-ahead, or planning directly.
-func (src *storeSource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+func (src *ClipSource) Payload(ctx context.Context, frag int, off, n int64) ([]byte, error) {
 	if src.ahead == nil {
 		return src.readAt(ctx, frag, off, n)
 	}
@@ -150,23 +151,23 @@ func (src *storeSource) Payload(ctx context.Context, frag int, off, n int64) ([]
 	return b, nil
 }
 
-// served tells whether the writer has had a span.
-func (src *storeSource) served() bool { return src.spans > 0 }
+// Served tells whether the writer has had a span.
+func (src *ClipSource) Served() bool { return src.spans > 0 }
 
 // done gives back the span handed out last, to the budget and the buffers.
-func (src *storeSource) done() {
+func (src *ClipSource) done() {
 	if src.held == nil {
 		return
 	}
 	src.reads.release(int64(cap(src.held)))
-	src.s.spans.put(src.held)
+	src.s.bufs.put(src.held)
 	src.held = nil
 }
 
 // read is the ReadAhead's ReadFunc: one ranged read within the budget. A
 // span that is nearly its whole document (wholeDocSlack) is read, and
 // returned, as the document; Payload cuts the span out of it.
-func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error) {
+func (src *ClipSource) read(ctx context.Context, sp remux.Span) ([]byte, error) {
 	off, n := sp.Offset, sp.Size
 	if doc := src.frags[sp.Fragment].Size; sp.Size > 0 && sp.Offset+sp.Size <= doc && doc-sp.Size <= wholeDocSlack {
 		off, n = 0, doc
@@ -184,10 +185,10 @@ func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error)
 	if err := src.reads.acquire(ctx, turn, held); err != nil {
 		return nil, err
 	}
-	b := src.s.spans.get(n)
+	b := src.s.bufs.get(n)
 	if err := src.fill(ctx, b, sp.Fragment, off); err != nil {
 		src.reads.release(held)
-		src.s.spans.put(b)
+		src.s.bufs.put(b)
 		return nil, err
 	}
 	return b, nil
@@ -195,7 +196,7 @@ func (src *storeSource) read(ctx context.Context, sp remux.Span) ([]byte, error)
 
 // readAt reads n bytes at off of fragment frag's document into a buffer
 // of its own.
-func (src *storeSource) readAt(ctx context.Context, frag int, off, n int64) ([]byte, error) {
+func (src *ClipSource) readAt(ctx context.Context, frag int, off, n int64) ([]byte, error) {
 	b := make([]byte, n)
 	if err := src.fill(ctx, b, frag, off); err != nil {
 		return nil, err
@@ -203,10 +204,16 @@ func (src *storeSource) readAt(ctx context.Context, frag int, off, n int64) ([]b
 	return b, nil
 }
 
+// ReadAt reads len(b) bytes at off of fragment frag's document, outside
+// the budget: a read of its own (GetImages' one frame).
+func (src *ClipSource) ReadAt(ctx context.Context, b []byte, frag int, off int64) error {
+	return src.fill(ctx, b, frag, off)
+}
+
 // fill reads len(b) bytes at off of fragment frag's document.
-func (src *storeSource) fill(ctx context.Context, b []byte, frag int, off int64) error {
+func (src *ClipSource) fill(ctx context.Context, b []byte, frag int, off int64) error {
 	n := int64(len(b))
-	got, err := src.s.cfg.Store.ReadAt(ctx, src.stream, src.frags[frag].Number, b, off)
+	got, err := src.s.store.ReadAt(ctx, src.stream, src.frags[frag].Number, b, off)
 	if got == len(b) {
 		return nil
 	}
@@ -216,10 +223,10 @@ func (src *storeSource) fill(ctx context.Context, b []byte, frag int, off int64)
 	return err
 }
 
-// logFragmentError logs a payload failure with the fragment it names.
-func (s *Server) logFragmentError(rq *httpapi.Call, err error) {
+// LogPayloadError logs a payload failure with the fragment it names.
+func LogPayloadError(log *slog.Logger, err error) {
 	var pe *remux.PayloadError
 	if errors.As(err, &pe) {
-		rq.Log.Error("clip: fragment payload", "fragment", pe.Fragment, "offset", pe.Offset, "size", pe.Size, "err", pe.Err)
+		log.Error("clip: fragment payload", "fragment", pe.Fragment, "offset", pe.Offset, "size", pe.Size, "err", pe.Err)
 	}
 }

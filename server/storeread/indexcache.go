@@ -1,4 +1,4 @@
-package server
+package storeread
 
 import (
 	"unsafe"
@@ -23,8 +23,8 @@ func newIndexCache(max int64) *indexCache {
 	return &indexCache{c: lru.New[string, *fragindex.Index](max, 16)}
 }
 
-// indexBytes estimates an index's memory: its samples and codec data.
-func indexBytes(x *fragindex.Index) int64 {
+// IndexBytes estimates an index's memory: its samples and codec data.
+func IndexBytes(x *fragindex.Index) int64 {
 	n := int64(len(x.Samples))*int64(unsafe.Sizeof(fragindex.Sample{})) + 512
 	if x.Header != nil {
 		for _, t := range x.Header.Tracks {
@@ -40,5 +40,5 @@ func (c *indexCache) get(key string) *fragindex.Index {
 }
 
 func (c *indexCache) put(key string, x *fragindex.Index) {
-	c.c.Put(key, x, indexBytes(x))
+	c.c.Put(key, x, IndexBytes(x))
 }
