@@ -82,12 +82,20 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
+# The race pass runs with -json, which internal/cmd/testreport reads back
+# into what go test prints, then lists the tests that skipped and why (a
+# clone without the shared recordings or a tool skips some, CI none) and
+# counts them. pipefail keeps go test's own exit status (a failure before
+# any JSON) beside the report's; the list is printed again last.
+TESTREPORT := bin/testreport
 test: deps vet api-check bench-smoke instructions
-	$(GO) test -race -count=1 ./...
+	$(GO) build -o $(TESTREPORT) ./internal/cmd/testreport
+	set -o pipefail; $(GO) test -race -count=1 -json ./... | $(TESTREPORT) -summary bin/test-summary.txt
 	@# Memory budgets, which the race detector's own memory would drown
 	@# (built with !race, so the pass above leaves them out).
 	$(GO) test -count=1 -run 'TestConcurrentClipsMemory' ./server
 	$(MAKE) --no-print-directory fuzz-smoke
+	@cat bin/test-summary.txt
 
 # A static binary (no cgo): nothing in it needs libc, and without the
 # dynamic loader `kvsclip clip` starts about 0.7 ms sooner (bench/README.md).

@@ -407,6 +407,7 @@ func TestWriterSampleFragmentsTools(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // waits on mkvinfo, ffprobe and ffmpeg; shares nothing
 			frags := sampleFragments(t, tt.withAudio)
 			var out offsetsWriter
 			w := mkv.NewWriter(&out, &tt.opts)

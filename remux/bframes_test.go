@@ -98,6 +98,9 @@ func TestPresentationTimes(t *testing.T) {
 		want := expectedTimes(t, data)
 		for _, p := range outputPaths {
 			t.Run(name+"/"+p.name, func(t *testing.T) {
+				// Most of the time is ffmpeg's and ffprobe's; data and
+				// want are only read.
+				t.Parallel()
 				out := p.clip(t, data)
 				path := filepath.Join(t.TempDir(), "out.mp4")
 				require.NoError(t, os.WriteFile(path, out, 0o644))

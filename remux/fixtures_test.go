@@ -60,6 +60,7 @@ var generatedFixtures = []generatedFixture{
 func TestFixtures(t *testing.T) {
 	for _, fx := range generatedFixtures {
 		t.Run(fx.file, func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg and ffprobe; shares nothing
 			data, err := os.ReadFile(filepath.Join("..", "testdata", fx.file+".getmedia.mkv"))
 			require.NoError(t, err)
 			want := expectSamples(t, data)

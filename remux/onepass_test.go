@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,8 +104,16 @@ func TestFileWriterRefuses(t *testing.T) {
 }
 
 // TestOnePassAbort: Abort waits for the writes under way, so the file does
-// not change after it, and every later call fails.
+// not change after it, and every later call fails. In a synctest bubble:
+// synctest.Wait returns once every goroutine the FileWriter started has
+// ended or waits for something that is not coming, so a write Abort failed
+// to wait for would have reached the file by then (where a sleep only
+// gives it some time), and synctest.Test fails if one of them never ends.
 func TestOnePassAbort(t *testing.T) {
+	synctest.Test(t, testOnePassAbort)
+}
+
+func testOnePassAbort(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-high-bpyramid-aac48k-mono.getmedia.mkv"))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "one.mp4")
@@ -125,7 +133,7 @@ func TestOnePassAbort(t *testing.T) {
 	require.NoError(t, err)
 	size := st.Size()
 	assert.Positive(t, size, "the first fragments were written")
-	time.Sleep(20 * time.Millisecond)
+	synctest.Wait()
 	st, err = f.Stat()
 	require.NoError(t, err)
 	assert.Equal(t, size, st.Size(), "nothing written after Abort")

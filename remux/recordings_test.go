@@ -88,6 +88,7 @@ func TestRecordings(t *testing.T) {
 	dir := mediatest.SharedDir(t)
 	for _, rec := range recordings {
 		t.Run(filepath.Base(rec.path), func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg and ffprobe; shares nothing
 			path := filepath.Join(dir, rec.path)
 			if local, ok := strings.CutPrefix(rec.path, "local:"); ok {
 				path = filepath.Join("..", "testdata", local)

@@ -182,6 +182,7 @@ func TestNoKeyFrameFragment(t *testing.T) {
 	}
 	for _, f := range runFormats[1:] { // the streamed fMP4 has every track's init
 		t.Run(f.name, func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg; the fragments are only read
 			var out bytes.Buffer
 			require.NoError(t, clipRun(&out, f.mode, f.format, frags[k:k+1], idx[k:k+1], docs[k:k+1]))
 			path := filepath.Join(t.TempDir(), "out.mp4")

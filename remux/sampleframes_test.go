@@ -56,6 +56,7 @@ func TestSampleFrames(t *testing.T) {
 			name = "annexb"
 		}
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg and ffprobe; reads its own fragments
 			frags, err := kvsfixture.SampleFragments(shared, true)
 			require.NoError(t, err)
 			if annexB {

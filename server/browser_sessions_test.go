@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/internal/citest"
 	"github.com/kvsclip/kvsclip/mkv"
 )
 
@@ -28,10 +29,7 @@ func needPlayers(t *testing.T) {
 	dir := DefaultPlayerDir()
 	for _, name := range []string{"hls.min.js", "dash.mediaplayer.min.js"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is not in %s (make deps fetches it): %v", name, dir, err)
-			}
-			t.Skipf("%s is not in %s (make player fetches it)", name, dir)
+			citest.Require(t, name+" in "+dir, "make player fetches it: "+err.Error())
 		}
 	}
 }

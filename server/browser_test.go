@@ -29,6 +29,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/internal/citest"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -41,10 +42,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (make deps installs it)")
-	}
-	t.Skip("chromium is not installed")
+	citest.Require(t, "chromium", "make deps installs it")
 	return ""
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/internal/citest"
 )
 
 // Credentials and region of the test S3 server.
@@ -69,17 +70,13 @@ func VersityGWPath() string {
 }
 
 // StartGW starts versitygw for t and stops it when t ends. Without the
-// binary the test is skipped, except in CI (CI=true), where that is a
-// failure: `make test` installs it.
+// binary the test is skipped, except in CI, where that is a failure
+// (citest.Require): `make test` installs it.
 func StartGW(t testing.TB) *GW {
 	t.Helper()
 	bin := VersityGWPath()
 	if bin == "" {
-		msg := "versitygw not found on PATH or in $(go env GOPATH)/bin; `make deps` installs it"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		citest.Require(t, "versitygw", "not on PATH or in $(go env GOPATH)/bin; `make deps` installs it")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -12,18 +12,20 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kvsclip/kvsclip/internal/citest"
 )
 
 // SharedEnv names the environment variable that points the tests at the
 // shared recordings when they are not beside the checkout.
 const SharedEnv = "KVSCLIP_SHARED"
 
-// sharedWhy is the one line a test prints when it skips for want of the
+// sharedWhy ends the one line a test prints when it skips for want of the
 // shared recordings: they are public material the repository may not
 // carry, so a fresh clone has to be told where they come from.
-const sharedWhy = "needs the shared KVS recordings (the AWS Kinesis Video Streams parser " +
-	"library's public test resources and the producer SDK's sample frames, Apache-2.0; " +
-	"not in the repository): set " + SharedEnv + "=/path/to/testdata/kvs"
+const sharedWhy = "the AWS Kinesis Video Streams parser library's public test resources " +
+	"and the producer SDK's sample frames, Apache-2.0, not in the repository: set " +
+	SharedEnv + "=/path/to/testdata/kvs"
 
 // LookupShared returns the shared/testdata/kvs directory ($KVSCLIP_SHARED,
 // else the one CI places beside the checkout) and whether it is there. It is
@@ -47,10 +49,7 @@ func SharedDir(tb testing.TB) string {
 	tb.Helper()
 	dir, ok := LookupShared()
 	if !ok {
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("shared KVS recordings missing at %s, and CI must have them: %s", dir, sharedWhy)
-		}
-		tb.Skip(sharedWhy)
+		citest.Require(tb, "the shared KVS recordings at "+dir, sharedWhy)
 	}
 	return dir
 }

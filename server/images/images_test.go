@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -213,35 +214,53 @@ func BenchmarkCacheHit(b *testing.B) {
 }
 
 // An asker waiting on a decode whose own asker went away decodes anew
-// rather than take that asker's cancellation.
+// rather than take that asker's cancellation. In a synctest bubble, so
+// that the second asker is known to be waiting on the first's decode
+// (synctest.Wait returns once both are blocked) before the first is
+// cancelled: without that, a second asker that came late would decode
+// anew anyway and the test would pass without the path it is about. The
+// first decode is cancelled while it loads its frame; the second's is a
+// stand-in ffmpeg that echoes the frame, so no real decoder is needed.
 func TestDecoderSharedDecodeCanceled(t *testing.T) {
-	mediatest.Need(t, "ffmpeg")
-	real, err := exec.LookPath("ffmpeg")
-	require.NoError(t, err)
-	d, err := New(Options{FFmpeg: script(t, `sleep 0.5; exec `+real+` "$@"`)})
-	require.NoError(t, err)
-	au := keyFrame(t, H264)
-	key := Key{Frame: "f", Spec: Spec{Format: PNG}}
-	first, cancel := context.WithCancel(t.Context())
-	errs := make(chan error, 1)
-	go func() {
-		_, err := d.Image(first, key, H264, loaded(au))
-		errs <- err
-	}()
-	for d.Stats().Runs == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	second := make(chan error, 1)
-	go func() {
-		img, err := d.Image(t.Context(), key, H264, loaded(au))
-		if err == nil && !bytes.HasPrefix(img, []byte("\x89PNG")) {
-			err = errors.New("not a PNG")
+	synctest.Test(t, func(t *testing.T) {
+		d, err := New(Options{FFmpeg: script(t, "exec cat")})
+		require.NoError(t, err)
+		key := Key{Frame: "f", Spec: Spec{Format: PNG}}
+		first, cancel := context.WithCancel(t.Context())
+		loading := make(chan struct{})
+		errs := make(chan error, 1)
+		go func() {
+			_, err := d.Image(first, key, H264, func(ctx context.Context) ([]byte, error) {
+				close(loading)
+				<-ctx.Done()
+				return nil, ctx.Err()
+			})
+			errs <- err
+		}()
+		<-loading
+		type result struct {
+			img []byte
+			err error
 		}
-		second <- err
-	}()
-	time.Sleep(100 * time.Millisecond) // the second waits on the first's decode
-	cancel()
-	require.ErrorIs(t, <-errs, context.Canceled)
-	require.NoError(t, <-second)
-	assert.Equal(t, int64(2), d.Stats().Runs)
+		second := make(chan result, 1)
+		frame := []byte("\x89PNG, as the stand-in echoes it")
+		go func() {
+			img, err := d.Image(t.Context(), key, H264, loaded(frame))
+			second <- result{img, err}
+		}()
+		synctest.Wait()
+		select {
+		case r := <-second:
+			t.Fatalf("the second asker did not wait on the first's decode: %q, %v", r.img, r.err)
+		default:
+		}
+		cancel()
+		require.ErrorIs(t, <-errs, context.Canceled)
+		r := <-second
+		require.NoError(t, r.err)
+		assert.Equal(t, frame, r.img)
+		st := d.Stats()
+		assert.Equal(t, int64(1), st.Runs, "the second asker's own decode")
+		assert.Zero(t, st.CacheHits, "the second asker did not take the first's result")
+	})
 }

@@ -279,6 +279,7 @@ func TestDropUnsupportedAudio(t *testing.T) {
 		"range": {"--start", "1700000000", "--end", "1700000100", in},
 	} {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg; each writes files of its own name
 			out := filepath.Join(dir, name+".mp4")
 			man := filepath.Join(dir, name+".json")
 			var errb bytes.Buffer

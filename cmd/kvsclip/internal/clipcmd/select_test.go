@@ -92,6 +92,7 @@ func TestClipRange(t *testing.T) {
 			[]string{"before-start", "in", "in", "in", "after-end"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // waits on ffmpeg; each clips into its own directory
 			code, stderr, out, man, raw := clipTo(t, append(c.args, in)...)
 			require.Equal(t, 0, code, stderr)
 			assert.Equal(t, c.want, states(man))
