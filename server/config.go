@@ -139,6 +139,10 @@ type Config struct {
 	// HLS only where the browser does natively.
 	PlayerDir string
 
+	// Listen is how Serve runs the server on a listener: timeouts, the
+	// connection budget, TLS, the shutdown's grace.
+	Listen ListenConfig
+
 	// Logger receives structured logs; slog.Default() when nil.
 	Logger *slog.Logger
 	// Now is the clock; time.Now when nil. Tests set it.
@@ -247,6 +251,7 @@ func (c *Config) setDefaults() error {
 	if c.PlayerDir == "" {
 		c.PlayerDir = DefaultPlayerDir()
 	}
+	c.Listen.setDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -9,11 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
@@ -26,19 +24,6 @@ const (
 	envSecretKey    = "KVSCLIP_SECRET_ACCESS_KEY"
 	envSessionToken = "KVSCLIP_SESSION_TOKEN"
 )
-
-// defaultHeaderTimeout bounds a request's headers: every SDK sends them
-// at once, and 10 s is what load balancers allow a slow client.
-const defaultHeaderTimeout = 10 * time.Second
-
-// defaultIdleTimeout is how long a keep-alive connection may wait for its
-// next request: the SDKs' pools reuse within seconds, and a connection
-// idle for a minute only holds a descriptor (AWS ALBs: 60 s).
-const defaultIdleTimeout = time.Minute
-
-// shutdownGrace is how long SIGTERM waits for PutMedia sessions to finish
-// their fragment in flight and for clips to finish sending.
-const shutdownGrace = 30 * time.Second
 
 // serveCmd runs `kvsclip serve` until SIGINT or SIGTERM.
 func serveCmd(args []string, stdout, stderr io.Writer) int {
@@ -65,8 +50,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	// loses its slot; the defaults are in the range load balancers and
 	// KVS use.
 	readTimeout := fs.Duration("read-timeout", server.DefaultReadTimeout, "longest a request body (other than PutMedia's) may take to arrive")
-	headerTimeout := fs.Duration("header-timeout", defaultHeaderTimeout, "longest a request's headers may take to arrive")
-	idleTimeout := fs.Duration("idle-timeout", defaultIdleTimeout, "how long an idle keep-alive connection is kept")
+	headerTimeout := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "longest a request's headers may take to arrive")
+	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
 	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
 	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
 	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
@@ -159,6 +144,10 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		PlayerDir:       *playerDir,
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
 		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
+		Listen: server.ListenConfig{
+			HeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout, TLS: tlsConfig,
+			MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient,
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
@@ -166,50 +155,16 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go srv.RunRetention(ctx)
-
-	hs := &http.Server{
-		Handler: srv,
-		// Per-request deadlines are set by the handlers (PutMedia streams
-		// for long; JSON requests get ReadTimeout): only the headers and
-		// idle connections are bounded here.
-		ReadHeaderTimeout: *headerTimeout,
-		IdleTimeout:       *idleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	limited := server.LimitListener(ln, server.ConnLimits{MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient})
-	hs.ConnContext = limited.ConnContext
-	hs.Handler = limited.Handler(srv)
-	ln = limited
 	scheme := "http"
 	if tlsConfig != nil {
 		scheme = "https"
-		hs.TLSConfig = tlsConfig
-		ln = tls.NewListener(ln, tlsConfig)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "kvsclip serve: listening on %s://%s, archive %s\n", scheme, ln.Addr(), where)
 	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "archive", where, "auth", creds != nil,
 		"max_conns", *maxConns, "max_conns_per_client", *maxConnsPerClient)
-
-	select {
-	case err := <-errc:
+	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
 		return 1
-	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing fragments in flight")
-	srv.Drain()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		log.Warn("shutdown grace period over; closing connections", "err", err)
-		hs.Close()
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("serve", "err", err)
-	}
-	log.Info("stopped")
 	return 0
 }
