@@ -40,9 +40,6 @@ type IndexEntry struct {
 	StartsWithSAP bool
 }
 
-// mehdSize is a version 1 mehd: a full box header and a 64-bit duration.
-const mehdSize = fullHeaderSize + 8
-
 // sidxSize returns the size of a version 1 sidx with n references.
 func sidxSize(n int) int { return fullHeaderSize + 4 + 4 + 8 + 8 + 2 + 2 + 12*n }
 
@@ -55,11 +52,9 @@ func NewIndexedWriter(w io.Writer, tracks []Track, idx *Index) (*Writer, error) 
 	if err != nil {
 		return nil, err
 	}
-	init, sidx, err := indexedParts(wr.init, idx)
-	if err != nil {
+	if wr.init, err = IndexedInit(tracks, idx); err != nil {
 		return nil, err
 	}
-	wr.init = append(init, sidx...)
 	return wr, nil
 }
 
@@ -80,21 +75,11 @@ func indexedHeader(tracks []Track, idx *Index) (init, sidx []byte, err error) {
 	if err := validateTracks(tracks); err != nil {
 		return nil, nil, err
 	}
-	init, err = buildInit(tracks)
+	init, err = buildInit(tracks, true, idx.Duration)
 	if err != nil {
 		return nil, nil, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}
-	return indexedParts(init, idx)
-}
-
-// indexedParts returns init with the mehd of idx, and idx's sidx.
-func indexedParts(init []byte, idx *Index) ([]byte, []byte, error) {
-	sidx, err := encodeSidx(idx)
-	if err != nil {
-		return nil, nil, err
-	}
-	init, err = insertMehd(init, idx.Duration)
-	if err != nil {
+	if sidx, err = encodeSidx(idx); err != nil {
 		return nil, nil, err
 	}
 	return init, sidx, nil
@@ -138,48 +123,6 @@ func encodeSidx(idx *Index) ([]byte, error) {
 	return b, nil
 }
 
-// insertMehd returns init with a version 1 mehd as the first box of the
-// moov's mvex, the sizes of moov and mvex grown to match.
-func insertMehd(init []byte, duration uint64) ([]byte, error) {
-	moov, ok := findBox(init, 0, len(init), "moov")
-	if !ok {
-		return nil, kvs.Errorf(kvs.InvalidArgument, "init segment without moov: %w", ErrInvalidTrack)
-	}
-	mvex, ok := findBox(init, moov+boxHeaderSize, moov+int(binary.BigEndian.Uint32(init[moov:])), "mvex")
-	if !ok {
-		return nil, kvs.Errorf(kvs.InvalidArgument, "init segment without mvex: %w", ErrInvalidTrack)
-	}
-	at := mvex + boxHeaderSize
-	out := make([]byte, 0, len(init)+mehdSize)
-	out = append(out, init[:at]...)
-	mehd := make([]byte, mehdSize)
-	o := putFullBoxHeader(mehd, 0, mehdSize, "mehd", 1, 0)
-	binary.BigEndian.PutUint64(mehd[o:], duration)
-	out = append(out, mehd...)
-	out = append(out, init[at:]...)
-	for _, pos := range []int{moov, mvex} {
-		binary.BigEndian.PutUint32(out[pos:], binary.BigEndian.Uint32(out[pos:])+mehdSize)
-	}
-	return out, nil
-}
-
-// findBox returns the offset of the first box of type typ among the boxes
-// in b[from:to]; the init segments searched are built here, with 32-bit
-// sizes.
-func findBox(b []byte, from, to int, typ string) (int, bool) {
-	for o := from; o+boxHeaderSize <= to; {
-		size := int(binary.BigEndian.Uint32(b[o:]))
-		if size < boxHeaderSize {
-			return 0, false
-		}
-		if string(b[o+4:o+8]) == typ {
-			return o, true
-		}
-		o += size
-	}
-	return 0, false
-}
-
 // A fragmented MP4 can also be written in one pass when its destination is
 // a file: the fragments go out as they complete, behind room left for the
 // header, and the header — ftyp, moov with mehd, sidx — is put in front at
@@ -203,11 +146,11 @@ func ReservedHeaderSize(tracks []Track, n int) (int, error) {
 	if err := validateTracks(tracks); err != nil {
 		return 0, err
 	}
-	init, err := buildInit(tracks)
+	init, err := buildInit(tracks, true, 0)
 	if err != nil {
 		return 0, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}
-	return len(init) + mehdSize + freeHeaderSize + sidxSize(n), nil
+	return len(init) + freeHeaderSize + sidxSize(n), nil
 }
 
 // ReservedHeader returns the header of an indexed fMP4 laid out in exactly

@@ -5,6 +5,7 @@ import (
 	mp4ff "github.com/Eyevinn/mp4ff/mp4"
 
 	"github.com/kvsclip/kvsclip/codec"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // movieTimescale is the mvhd timescale. Nothing in a fragmented file is
@@ -33,8 +34,27 @@ func brands(tracks []Track) []string {
 	return b
 }
 
-// buildInit encodes ftyp+moov for the (already validated) tracks.
-func buildInit(tracks []Track) ([]byte, error) {
+// InitSegment returns the init segment (ftyp and moov) of tracks, which it
+// validates as NewWriter does: what Writer.WriteInit writes, for a caller
+// that writes the fragments itself (FragmentHeader). A duration other than
+// 0, the presentation's length in milliseconds (the movie timescale), goes
+// into a movie extends header (mehd), from which a player shows the length
+// at once; 0 leaves the mehd out, for a presentation whose length the init
+// segment does not know (a live stream, a segment of a session).
+func InitSegment(tracks []Track, duration uint64) ([]byte, error) {
+	if err := validateTracks(tracks); err != nil {
+		return nil, err
+	}
+	init, err := buildInit(tracks, duration > 0, duration)
+	if err != nil {
+		return nil, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
+	}
+	return init, nil
+}
+
+// buildInit encodes ftyp+moov for the (already validated) tracks; with
+// mehd, the mvex starts with a version 1 mehd of duration.
+func buildInit(tracks []Track, mehd bool, duration uint64) ([]byte, error) {
 	seg := mp4ff.NewMP4Init()
 	seg.AddChild(mp4ff.NewFtyp("iso6", 0, brands(tracks)))
 
@@ -52,6 +72,11 @@ func buildInit(tracks []Track) ([]byte, error) {
 	moov.AddChild(mvhd)
 
 	mvex := mp4ff.NewMvexBox()
+	if mehd {
+		// ISO/IEC 14496-12 puts the mehd first in the mvex; version 1
+		// holds any 64-bit duration.
+		mvex.AddChild(&mp4ff.MehdBox{Version: 1, FragmentDuration: int64(duration)})
+	}
 	for i := range tracks {
 		trak, err := buildTrak(&tracks[i])
 		if err != nil {

@@ -116,3 +116,66 @@ func TestProgressiveEmptyTrack(t *testing.T) {
 		})
 	}
 }
+
+// TestInitSegment: an init segment without a duration is what Writer's
+// WriteInit writes; with one, it is IndexedInit's up to the sidx, its mehd
+// the duration as mp4ff reads it; with some tracks, it describes those
+// alone, each as with all. Invalid tracks are refused as NewWriter
+// refuses them.
+func TestInitSegment(t *testing.T) {
+	tracks := syntheticTracks()
+	var plain bytes.Buffer
+	w, err := NewWriter(&plain, tracks)
+	require.NoError(t, err)
+	require.NoError(t, w.WriteInit())
+	indexed, err := IndexedInit(tracks, &Index{Duration: 4321, ReferenceID: 1, Timescale: 90000, Fragments: []IndexEntry{{Size: 100, Duration: 1}}})
+	require.NoError(t, err)
+	full, err := mp4ff.DecodeFile(bytes.NewReader(plain.Bytes()))
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name     string
+		tracks   []Track
+		duration uint64
+		want     []byte // the bytes, when known
+	}{
+		{"every track, no duration", tracks, 0, plain.Bytes()},
+		{"every track, a duration", tracks, 4321, indexed[:len(indexed)-sidxSize(1)]},
+		{"video", tracks[:1], 0, nil},
+		{"audio, a duration", tracks[1:], 1 << 40, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			init, err := InitSegment(tc.tracks, tc.duration)
+			require.NoError(t, err)
+			if tc.want != nil {
+				assert.Equal(t, tc.want, init)
+			}
+			f, err := mp4ff.DecodeFile(bytes.NewReader(init))
+			require.NoError(t, err)
+			moov := f.Init.Moov
+			require.Len(t, moov.Traks, len(tc.tracks))
+			require.Len(t, moov.Mvex.Trexs, len(tc.tracks))
+			for i := range tc.tracks {
+				id := tc.tracks[i].ID
+				assert.Equal(t, id, moov.Mvex.Trexs[i].TrackID)
+				var a, b bytes.Buffer
+				require.NoError(t, moov.Traks[i].Encode(&a))
+				require.NoError(t, full.Init.Moov.Traks[id-1].Encode(&b))
+				assert.Equal(t, b.Bytes(), a.Bytes(), "track %d as described with every track", id)
+			}
+			assert.Greater(t, moov.Mvhd.NextTrackID, tc.tracks[len(tc.tracks)-1].ID)
+			if tc.duration == 0 {
+				assert.Nil(t, moov.Mvex.Mehd)
+				return
+			}
+			require.NotNil(t, moov.Mvex.Mehd)
+			assert.Same(t, moov.Mvex.Mehd, moov.Mvex.Children[0], "mehd comes first")
+			assert.EqualValues(t, tc.duration, moov.Mvex.Mehd.FragmentDuration)
+		})
+	}
+
+	_, err = InitSegment(nil, 0)
+	assert.ErrorIs(t, err, ErrInvalidTrack)
+	_, err = InitSegment([]Track{tracks[0], tracks[0]}, 0)
+	assert.ErrorIs(t, err, ErrInvalidTrack)
+}

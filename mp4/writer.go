@@ -115,7 +115,7 @@ func NewWriter(w io.Writer, tracks []Track) (*Writer, error) {
 	if err := validateTracks(tracks); err != nil {
 		return nil, err
 	}
-	init, err := buildInit(tracks)
+	init, err := buildInit(tracks, false, 0)
 	if err != nil {
 		return nil, kvs.Errorf(kvs.InvalidArgument, "building init segment: %w", err)
 	}

@@ -167,3 +167,49 @@ func ExampleCollector() {
 	// Output:
 	// 5 fragments, as long as planned: true, after ftyp: "moov"
 }
+
+// Cut a planned fMP4 into the segments of a DASH representation, as a
+// playback session serves them: the video track alone, its decode times
+// counted from the Unix epoch (the producer timestamps) so that segments
+// planned apart line up, and no duration in the init segment.
+func ExamplePlannedClip_Segments() {
+	var col remux.Collector
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
+	if err == nil {
+		err = col.AddAll(data)
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	clip, err := col.Plan(ctx, nil) // an fMP4
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	segs, err := clip.Segments(&remux.SegmentOptions{Track: 1, NoDuration: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	init := segs.Init()
+	fmt.Printf("init segment: %q then %q\n", init[4:8], init[binary.BigEndian.Uint32(init)+4:][:4])
+	for frag := range col.Len() {
+		size, _ := segs.Size(frag) // Content-Length, before any payload is read
+		var out bytes.Buffer
+		if err := segs.WriteSegment(ctx, &out, col.Payloads(), frag); err != nil {
+			fmt.Println(err)
+			return
+		}
+		b := out.Bytes()
+		fmt.Printf("fragment %d: %q, %q, as long as planned: %v\n", frag, b[4:8], b[binary.BigEndian.Uint32(b)+4:][:4], out.Len() == int(size))
+	}
+	// Output:
+	// init segment: "ftyp" then "moov"
+	// fragment 0: "moof", "mdat", as long as planned: true
+	// fragment 1: "moof", "mdat", as long as planned: true
+	// fragment 2: "moof", "mdat", as long as planned: true
+	// fragment 3: "moof", "mdat", as long as planned: true
+	// fragment 4: "moof", "mdat", as long as planned: true
+}

@@ -116,6 +116,12 @@ type PlannedClip struct {
 	format  Format
 	tracks  []*track    // the clip's tracks, for converting frames
 	mtracks []mp4.Track // the same as laid out
+	// initTracks are the tracks an fMP4's init segment describes (those
+	// with samples), duration its mehd's; origin is the clip's time 0,
+	// in ns on the input's time line (Origin).
+	initTracks []mp4.Track
+	duration   uint64
+	origin     int64
 
 	// header is ftyp, moov (with mehd) and sidx of an fMP4, or ftyp, moov
 	// and the mdat header of a progressive MP4.
@@ -212,7 +218,7 @@ func Plan(ctx context.Context, frags []*fragindex.Index, src Payloads, opts *Pla
 	pc.src = nil
 	pc.man = c.Manifest()
 	if pc.err == nil {
-		pc.tracks = c.tracks
+		pc.tracks, pc.origin = c.tracks, c.origin
 		pc.err = pl.finish()
 	}
 	return pc, pc.err
@@ -433,6 +439,7 @@ func (pl *planner) finish() error {
 		pc.header, err = pl.lay.prog.Header()
 	} else {
 		pl.lay.finishIndex()
+		pc.initTracks, pc.duration = pl.lay.initTracks, pl.lay.idx.Duration
 		pc.header, err = mp4.IndexedInit(pl.lay.initTracks, &pl.lay.idx)
 	}
 	if err != nil {
@@ -484,7 +491,7 @@ func (pc *PlannedClip) Spans(start, end int64) []Span {
 	}
 	var spans []Span
 	for k := pc.first(start); k < len(pc.out) && pc.out[k].at < end; k++ {
-		if lo, hi := pc.span(k, start, end); hi > lo {
+		if lo, hi := pc.span(k, pc.out[k].at+pc.out[k].head, start, end, allTracks); hi > lo {
 			spans = append(spans, Span{Fragment: pc.out[k].pos, Offset: lo, Size: hi - lo})
 		}
 	}
@@ -504,14 +511,20 @@ func (pc *PlannedClip) first(start int64) int {
 	return sort.Search(len(pc.out), func(k int) bool { return pc.out[k].at+pc.out[k].size > start })
 }
 
+// allTracks, as the track a write keeps, keeps every track.
+const allTracks = -1
+
 // span returns the bytes of output fragment k's document that hold the
-// frames of [start, end), lo == hi when none.
-func (pc *PlannedClip) span(k int, start, end int64) (lo, hi int64) {
+// frames of [start, end), lo == hi when none: of every track, or of track
+// only alone, their payloads laid out from at.
+func (pc *PlannedClip) span(k int, at, start, end int64, only int) (lo, hi int64) {
 	fr := &pc.out[k]
 	x := pc.frags[fr.pos]
-	at := fr.at + fr.head
 	lo, hi = math.MaxInt64, 0
 	for _, r := range pc.runs[fr.runs:fr.rend] {
+		if only != allTracks && r.track != only {
+			continue
+		}
 		for j := r.lo; j < r.hi; j++ {
 			size := int64(pc.samples[j].Size)
 			if at < end && at+size > start {
@@ -649,16 +662,9 @@ func (cw *clipWriter) piece(b []byte, at int64) error {
 
 // fragment writes what of output fragment k falls in the range.
 func (cw *clipWriter) fragment(k int) error {
-	pc := cw.pc
-	fr := &pc.out[k]
+	fr := &cw.pc.out[k]
 	if fr.head > 0 && fr.at+fr.head > cw.start {
-		cw.frag.Tracks = cw.frag.Tracks[:0]
-		for _, r := range pc.runs[fr.runs:fr.rend] {
-			tr := r.run
-			tr.Samples = pc.samples[r.lo:r.hi]
-			cw.frag.Tracks = append(cw.frag.Tracks, tr)
-		}
-		if _, _, err := cw.fh.Plan(&cw.frag); err != nil {
+		if _, _, err := cw.planMoof(k, nil); err != nil {
 			return err
 		}
 		cw.moof = cw.fh.Append(cw.moof[:0], uint32(k+1))
@@ -666,7 +672,36 @@ func (cw *clipWriter) fragment(k int) error {
 			return err
 		}
 	}
-	lo, hi := pc.span(k, cw.start, cw.end)
+	return cw.payloads(k, fr.at+fr.head, allTracks)
+}
+
+// planMoof lays out the moof of output fragment k in cw.fh: its runs as
+// planned, or those segs keeps, their decode times moved onto its time
+// line. It returns the sizes FragmentHeader.Plan does.
+func (cw *clipWriter) planMoof(k int, segs *Segments) (head int, payload int64, err error) {
+	pc := cw.pc
+	fr := &pc.out[k]
+	cw.frag.Tracks = cw.frag.Tracks[:0]
+	for _, r := range pc.runs[fr.runs:fr.rend] {
+		tr := r.run
+		if segs != nil {
+			if segs.only != allTracks && r.track != segs.only {
+				continue
+			}
+			tr.BaseDecodeTime = uint64(int64(tr.BaseDecodeTime) + segs.shift[r.track])
+		}
+		tr.Samples = pc.samples[r.lo:r.hi]
+		cw.frag.Tracks = append(cw.frag.Tracks, tr)
+	}
+	return cw.fh.Plan(&cw.frag)
+}
+
+// payloads writes what of output fragment k's payloads falls in the
+// range: of every track, or of track only alone, laid out from at.
+func (cw *clipWriter) payloads(k int, at int64, only int) error {
+	pc := cw.pc
+	fr := &pc.out[k]
+	lo, hi := pc.span(k, at, cw.start, cw.end, only)
 	if hi <= lo {
 		return cw.out.Flush()
 	}
@@ -675,9 +710,11 @@ func (cw *clipWriter) fragment(k int) error {
 		return err
 	}
 	x := pc.frags[fr.pos]
-	at := fr.at + fr.head
 	cw.conv = cw.conv[:0]
 	for _, r := range pc.runs[fr.runs:fr.rend] {
+		if only != allTracks && r.track != only {
+			continue
+		}
 		t := pc.tracks[r.track]
 		for j := r.lo; j < r.hi && at < cw.end; j++ {
 			size := int64(pc.samples[j].Size)

@@ -504,6 +504,19 @@ func syntheticDump(tb testing.TB, n int) (data []byte, payload int64) {
 	return b.Bytes(), payload
 }
 
+// plannedFile is the planned fMP4 of a committed recording (file, without
+// .getmedia.mkv), with the recording, its documents and the clip's bytes.
+func plannedFile(t *testing.T, file string) (data []byte, pc *remux.PlannedClip, docs remux.Documents, whole []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", file+".getmedia.mkv"))
+	require.NoError(t, err)
+	idx, docs, ok := indexesOf(t, data)
+	require.True(t, ok)
+	pc, err = remux.Plan(context.Background(), idx, docs, nil)
+	require.NoError(t, err)
+	return data, pc, docs, mustWrite(t, pc, docs)
+}
+
 // plannedFragments is the planned clip of syntheticDump(n).
 func plannedFragments(tb testing.TB, n int, format remux.Format) (*remux.PlannedClip, remux.Documents, int64) {
 	data, payload := syntheticDump(tb, n)
@@ -575,13 +588,7 @@ func BenchmarkPlannedWrite(b *testing.B) {
 // spans read and not yet let go stay within the bounds.
 func TestReadAhead(t *testing.T) {
 	ctx := context.Background()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "h264-main-aac44k-stereo.getmedia.mkv"))
-	require.NoError(t, err)
-	idx, docs, ok := indexesOf(t, data)
-	require.True(t, ok)
-	pc, err := remux.Plan(ctx, idx, docs, nil)
-	require.NoError(t, err)
-	whole := mustWrite(t, pc, docs)
+	_, pc, docs, whole := plannedFile(t, "h264-main-aac44k-stereo")
 	size := int64(len(whole))
 	// A read takes 2 ms of a synctest bubble's clock, which moves only
 	// when every goroutine of the bubble waits: each read is still under

@@ -169,28 +169,8 @@ func checkDecodes(t *testing.T, path string, gap bool) {
 // frame, in order, with its size and its presentation time, and decode times
 // strictly increasing.
 func checkPackets(t *testing.T, path string, want map[uint64][]expectedSample) {
-	pkts := mediatest.Packets(t, path)
-	tbs := mediatest.TimeBase(t, path)
-	byStream := map[int][]mediatest.Packet{}
-	for _, p := range pkts {
-		byStream[p.Stream] = append(byStream[p.Stream], p)
-	}
-	require.Len(t, byStream, len(want))
-	for stream, track := range []uint64{1, 2}[:len(want)] {
-		exp, got := want[track], byStream[stream]
-		require.Len(t, got, len(exp), "stream %d", stream)
-		timescale := tbs[stream]
-		for i := range exp {
-			assert.Equal(t, exp[i].size, got[i].Size, "stream %d packet %d size", stream, i)
-			ptsNs := got[i].PTS * 1e9 / timescale
-			// Audio frames are laid end to end and re-anchored when the
-			// block times move by more than a timecode unit (1 ms here).
-			assert.InDelta(t, exp[i].ptsNs, ptsNs, 1.5e6, "stream %d packet %d pts", stream, i)
-			if i > 0 {
-				assert.Greater(t, got[i].DTS, got[i-1].DTS, "stream %d packet %d dts", stream, i)
-			}
-		}
-	}
+	t.Helper()
+	checkShiftedPackets(t, path, want, 0)
 }
 
 // clipOrFail clips data with the default options. With wantKind set it
