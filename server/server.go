@@ -70,6 +70,15 @@ type route struct {
 	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
 }
 
+// addRoutes puts a surface package's operations in the route table. The
+// handler finds its Call in the request's context (httpapi.CallOf).
+func (s *Server) addRoutes(rs []httpapi.Route) {
+	for _, rt := range rs {
+		s.routes[rt.Path] = route{api: rt.Name, streaming: rt.Streaming,
+			h: func(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error { return rt.Serve(w, r) }}
+	}
+}
+
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
 // archive so numbers keep growing across restarts.
 func New(cfg Config) (*Server, error) {
@@ -231,6 +240,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, rq, err)
 		return
 	}
+	r = r.WithContext(httpapi.WithCall(r.Context(), rq))
 	if err := rt.h(w, r, rq); err != nil {
 		if rt.streaming {
 			w.Header().Set("Connection", "close") // its body is unread
