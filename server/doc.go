@@ -43,7 +43,7 @@
 //
 // The kinesisvideo operations newer than some SDK models (edge, mapped
 // resource, media storage and stream storage configuration) answer what is
-// true here, as edgeconfig.go explains: no edge configurations or mapped
+// true here, as package control explains: no edge configurations or mapped
 // resources, media storage refused with the signaling channels, the
 // storage tier kept with the stream.
 //

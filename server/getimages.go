@@ -24,7 +24,7 @@ import (
 
 // GetImages' limits, from the API model, besides the sampling interval
 // and image size it shares with the image-generation configuration
-// (streamconfig.go).
+// (imagebounds.go, from package kvs).
 const (
 	maxImagesPerPage   = 100
 	defaultJPEGQuality = 80

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/control"
 	"github.com/kvsclip/kvsclip/server/feed"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
@@ -70,6 +71,15 @@ type route struct {
 	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
 }
 
+// addRoutes puts a surface package's operations in the route table. The
+// handler finds its Call in the request's context (httpapi.CallOf).
+func (s *Server) addRoutes(rs []httpapi.Route) {
+	for _, rt := range rs {
+		s.routes[rt.Path] = route{api: rt.Name, streaming: rt.Streaming,
+			h: func(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error { return rt.Serve(w, r) }}
+	}
+}
+
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
 // archive so numbers keep growing across restarts.
 func New(cfg Config) (*Server, error) {
@@ -97,45 +107,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.routes = map[string]route{
-		// The control plane (kinesisvideo).
-		"/createStream":        {api: "CreateStream", h: s.createStream},
-		"/describeStream":      {api: "DescribeStream", h: s.describeStream},
-		"/listStreams":         {api: "ListStreams", h: s.listStreams},
-		"/deleteStream":        {api: "DeleteStream", h: s.deleteStream},
-		"/updateStream":        {api: "UpdateStream", h: s.updateStream},
-		"/updateDataRetention": {api: "UpdateDataRetention", h: s.updateDataRetention},
-		"/getDataEndpoint":     {api: "GetDataEndpoint", h: s.getDataEndpoint},
-		"/tagStream":           {api: "TagStream", h: s.tagStream},
-		"/untagStream":         {api: "UntagStream", h: s.untagStream},
-		"/listTagsForStream":   {api: "ListTagsForStream", h: s.listTagsForStream},
-		"/TagResource":         {api: "TagResource", h: s.tagResource},
-		"/UntagResource":       {api: "UntagResource", h: s.untagResource},
-		"/ListTagsForResource": {api: "ListTagsForResource", h: s.listTagsForResource},
-
-		"/describeImageGenerationConfiguration": {api: "DescribeImageGenerationConfiguration", h: s.describeConfig(imageGenerationField)},
-		"/updateImageGenerationConfiguration":   {api: "UpdateImageGenerationConfiguration", h: s.updateConfig(imageGenerationField)},
-		"/describeNotificationConfiguration":    {api: "DescribeNotificationConfiguration", h: s.describeConfig(notificationField)},
-		"/updateNotificationConfiguration":      {api: "UpdateNotificationConfiguration", h: s.updateConfig(notificationField)},
-
-		// The newer stream operations (edgeconfig.go).
-		"/describeEdgeConfiguration":           {api: "DescribeEdgeConfiguration", h: s.noEdgeConfiguration},
-		"/deleteEdgeConfiguration":             {api: "DeleteEdgeConfiguration", h: s.noEdgeConfiguration},
-		"/startEdgeConfigurationUpdate":        {api: "StartEdgeConfigurationUpdate", h: s.startEdgeConfigurationUpdate},
-		"/listEdgeAgentConfigurations":         {api: "ListEdgeAgentConfigurations", h: s.listEdgeAgentConfigurations},
-		"/describeMappedResourceConfiguration": {api: "DescribeMappedResourceConfiguration", h: s.describeMappedResourceConfiguration},
-		"/describeStreamStorageConfiguration":  {api: "DescribeStreamStorageConfiguration", h: s.describeStreamStorageConfiguration},
-		"/updateStreamStorageConfiguration":    {api: "UpdateStreamStorageConfiguration", h: s.updateStreamStorageConfiguration},
-		"/describeMediaStorageConfiguration":   {api: "DescribeMediaStorageConfiguration", h: s.signalingRefused},
-		"/updateMediaStorageConfiguration":     {api: "UpdateMediaStorageConfiguration", h: s.signalingRefused},
-
-		// Signaling channels (WebRTC) are not served: a typed refusal.
-		"/createSignalingChannel":      {api: "CreateSignalingChannel", h: s.signalingRefused},
-		"/deleteSignalingChannel":      {api: "DeleteSignalingChannel", h: s.signalingRefused},
-		"/describeSignalingChannel":    {api: "DescribeSignalingChannel", h: s.signalingRefused},
-		"/getSignalingChannelEndpoint": {api: "GetSignalingChannelEndpoint", h: s.signalingRefused},
-		"/listSignalingChannels":       {api: "ListSignalingChannels", h: s.signalingRefused},
-		"/updateSignalingChannel":      {api: "UpdateSignalingChannel", h: s.signalingRefused},
-
 		// The data plane (kinesis-video-media, kinesis-video-archived-media).
 		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
 		"/getMedia":                {api: "GetMedia", h: s.getMedia},
@@ -147,6 +118,14 @@ func New(cfg Config) (*Server, error) {
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	// The control plane (kinesisvideo).
+	s.addRoutes(control.Routes(control.Deps{Store: cfg.Store, Now: cfg.Now, Streams: s.streams, Endpoint: s.baseURL,
+		ImagesUnavailable: func() error {
+			if s.images == nil {
+				return imagesUnavailable()
+			}
+			return nil
+		}}))
 	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
@@ -231,6 +210,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, rq, err)
 		return
 	}
+	r = r.WithContext(httpapi.WithCall(r.Context(), rq))
 	if err := rt.h(w, r, rq); err != nil {
 		if rt.streaming {
 			w.Header().Set("Connection", "close") // its body is unread
