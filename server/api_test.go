@@ -23,6 +23,8 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 var bg = context.Background()
@@ -127,7 +129,7 @@ func TestPutMediaListAndClip(t *testing.T) {
 			require.Len(t, nums, c.frags)
 			require.Len(t, acks, 3*c.frags)
 			for i, a := range acks {
-				assert.Equal(t, []string{AckBuffering, AckReceived, AckPersisted}[i%3], a.EventType)
+				assert.Equal(t, []string{putack.Buffering, putack.Received, putack.Persisted}[i%3], a.EventType)
 				assert.Len(t, a.FragmentNumber, 47)
 				require.NotNil(t, a.FragmentTimecode)
 			}
@@ -347,7 +349,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 	vogels, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	small := func(c *Config) { c.MaxFragmentBytes = 100_000 }
+	small := func(c *Config) { c.Ingest.MaxFragmentBytes = 100_000 }
 	none := func(*Config) {}
 	// A frame of an undeclared track in the third fragment: the reading
 	// fails after the fragment's BUFFERING ack.
@@ -384,14 +386,14 @@ func TestPutMediaErrorAcks(t *testing.T) {
 			r := newRig(t, c.tune)
 			r.createStream("cam", 24)
 			acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(c.body))
-			require.ErrorIs(t, err, ErrAckError)
+			require.ErrorIs(t, err, putclient.ErrAckError)
 			var ids []int
 			errNums, buffering := map[string]bool{}, map[string]bool{}
 			for _, a := range acks {
 				switch a.EventType {
-				case AckBuffering:
+				case putack.Buffering:
 					buffering[a.FragmentNumber] = true
-				case AckError:
+				case putack.Error:
 					ids = append(ids, a.ErrorID)
 					errNums[a.FragmentNumber] = true
 					if a.ErrorID == c.id && c.id != 4006 {
@@ -423,30 +425,4 @@ func TestPutMediaErrorAcks(t *testing.T) {
 	_, err = r.put("cam", "SIDEWAYS", start, bytes.NewReader(vogels))
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "InvalidArgumentException", ae.Code)
-}
-
-func TestParseStartTimestamp(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"1700000000", 1700000000000, true},
-		{"1700000000.5", 1700000000005, true}, // the C producer's unpadded 5 ms
-		{"1700000000.50", 1700000000050, true},
-		{"1700000000.500", 1700000000500, true},
-		{"1700000000.1234", 1700000000123, true},
-		{"1700000000.", 0, false},
-		{"-1", 0, false},
-		{"abc", 0, false},
-		{"1.2e9", 0, false},
-	} {
-		got, err := ParseStartTimestamp(c.in)
-		if !c.ok {
-			assert.Error(t, err, c.in)
-			continue
-		}
-		require.NoError(t, err, c.in)
-		assert.Equal(t, c.want, got, c.in)
-	}
 }

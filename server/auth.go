@@ -277,7 +277,7 @@ func (s *Server) spoolVerified(w http.ResponseWriter, r *http.Request, want stri
 	os.Remove(f.Name()) // anonymous: gone when closed, even after a crash
 	hasher := sha256.New()
 	// The body comes under PutMedia's progress rule, as a streamed one.
-	body := stall.Reader{R: r.Body, D: stall.NewDeadline(http.NewResponseController(w), s.cfg.PutMediaIdleTimeout, s.cfg.PutMediaMinBytes, time.Time{})}
+	body := stall.Reader{R: r.Body, D: stall.NewDeadline(http.NewResponseController(w), s.cfg.Ingest.PutMediaIdleTimeout, s.cfg.Ingest.PutMediaMinBytes, time.Time{})}
 	n, err := io.Copy(io.MultiWriter(f, hasher), io.LimitReader(body, s.cfg.MaxSignedPutMediaBody+1))
 	switch {
 	case err != nil:

@@ -28,6 +28,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // openServer is a server on a new archive without credentials: the page
@@ -175,9 +177,9 @@ func TestBrowserPageFirstHour(t *testing.T) {
 		f, err := os.Open(producerFile(t, "vogels_480.mkv"))
 		require.NoError(t, err)
 		defer f.Close()
-		var acks []Ack
-		require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: stream,
-			TimecodeType: "RELATIVE", StartTimestamp: at, Body: f}, func(a Ack) { acks = append(acks, a) }))
+		var acks []putack.Ack
+		require.NoError(t, putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: stream,
+			TimecodeType: "RELATIVE", StartTimestamp: at, Body: f}, func(a putack.Ack) { acks = append(acks, a) }))
 		return len(persisted(acks))
 	}
 	require.Equal(t, 9, putAt("cam", start))
@@ -185,9 +187,9 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	// parser library's recordings).
 	r.createStream("fourcc", 24)
 	odd := rewrite(t, filepath.Join(filepath.Dir(filepath.Dir(producerFile(t, "vogels_480.mkv"))), "getmedia", "test_mixed_tags.mkv"), func(*mkv.Header, []*mkv.Fragment) {})
-	var acks []Ack
-	require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "fourcc",
-		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(odd)}, func(a Ack) { acks = append(acks, a) }))
+	var acks []putack.Ack
+	require.NoError(t, putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: "fourcc",
+		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(odd)}, func(a putack.Ack) { acks = append(acks, a) }))
 	require.NotEmpty(t, persisted(acks))
 	// hevc: H.265 alone, which GetClip takes and this Chromium (no GPU)
 	// cannot decode.
@@ -207,8 +209,8 @@ func TestBrowserPageFirstHour(t *testing.T) {
 		}
 	})
 	acks = nil
-	require.NoError(t, PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "hevc",
-		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(hevc)}, func(a Ack) { acks = append(acks, a) }))
+	require.NoError(t, putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: "hevc",
+		TimecodeType: "RELATIVE", StartTimestamp: start, Body: bytes.NewReader(hevc)}, func(a putack.Ack) { acks = append(acks, a) }))
 	require.NotEmpty(t, persisted(acks))
 	longStart := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	n := 0

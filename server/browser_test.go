@@ -31,6 +31,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/citest"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // chromiumPath finds Debian's chromium. CI must have it (make deps installs
@@ -173,9 +175,9 @@ func TestBrowserPage(t *testing.T) {
 	for _, at := range []time.Time{start, start.Add(time.Minute)} {
 		f, err := os.Open(producerFile(t, "vogels_480.mkv"))
 		require.NoError(t, err)
-		var acks []Ack
-		err = PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "cam",
-			TimecodeType: "RELATIVE", StartTimestamp: at, Body: f}, func(a Ack) { acks = append(acks, a) })
+		var acks []putack.Ack
+		err = putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: "cam",
+			TimecodeType: "RELATIVE", StartTimestamp: at, Body: f}, func(a putack.Ack) { acks = append(acks, a) })
 		f.Close()
 		require.NoError(t, err)
 		require.Len(t, persisted(acks), 9)
@@ -368,9 +370,9 @@ func TestBrowserPageSigned(t *testing.T) {
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	f, err := os.Open(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
-	var acks []Ack
-	err = PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
-		StartTimestamp: start, Body: f, Credentials: &r.creds, Region: testRegion}, func(a Ack) { acks = append(acks, a) })
+	var acks []putack.Ack
+	err = putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
+		StartTimestamp: start, Body: f, Credentials: &r.creds, Region: testRegion}, func(a putack.Ack) { acks = append(acks, a) })
 	f.Close()
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 9)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/ingest"
 )
 
 // Credentials are the one key pair a server accepts SigV4 signatures from.
@@ -66,10 +67,6 @@ type Config struct {
 	FragmentedClips bool
 	// MaxRequestBody bounds the JSON body of every route but PutMedia.
 	MaxRequestBody int64
-	// MaxFragmentBytes and MaxFragmentDuration bound one PutMedia fragment
-	// (KVS: 50 MB, 10 s); a larger one gets an ERROR ack.
-	MaxFragmentBytes    int64
-	MaxFragmentDuration time.Duration
 	// MaxSignedPutMediaBody bounds a PutMedia body signed with its hash
 	// (rather than UNSIGNED-PAYLOAD or per chunk): the server must hold it
 	// all, unused, until the hash is checked at its end.
@@ -77,31 +74,15 @@ type Config struct {
 	// ReadTimeout bounds reading a request's body, and a failed
 	// request's unread one, for every route but PutMedia.
 	ReadTimeout time.Duration
-	// PutMediaIdleTimeout and PutMediaMinBytes are PutMedia's progress
-	// rule: in every window of PutMediaIdleTimeout at least
-	// PutMediaMinBytes must arrive (KVS ends a session idle for 30 s). A
-	// rate, not a deadline per read: a trickle of a byte now and then
-	// does not keep a session.
-	PutMediaIdleTimeout time.Duration
-	PutMediaMinBytes    int64
 	// WriteTimeout bounds writing one response (a clip: up to 100 MB);
 	// WriteStallTimeout is the longest a client may take no byte of a
 	// clip or media response before the server gives up on it and frees
 	// its slot.
 	WriteTimeout      time.Duration
 	WriteStallTimeout time.Duration
-	// MaxPutMediaSessions caps the PutMedia sessions in progress; beyond
-	// it a PutMedia gets ClientLimitExceeded. A session holds a fragment
-	// in memory (up to MaxFragmentBytes) and a goroutine.
-	MaxPutMediaSessions int
-	// PutMediaIdleAck is how long PutMedia may go without receiving data
-	// before it sends an IDLE ack, and then how often it sends one, so
-	// that the producer knows the session is alive.
-	PutMediaIdleAck time.Duration
-	// MaxPutMediaDuration is the longest a PutMedia session lasts (KVS: 45
-	// min): then it ends with an ERROR ack, 4003, and the producer opens
-	// another.
-	MaxPutMediaDuration time.Duration
+	// Ingest is PutMedia's limits: fragment size and length, the progress
+	// rule, sessions at once, IDLE acks and session length.
+	Ingest ingest.Config
 	// RetentionInterval is how often fragments past their stream's
 	// retention are deleted.
 	RetentionInterval time.Duration
@@ -159,25 +140,13 @@ const (
 	DefaultClipReadAheadBytes    = 64 << 20
 	DefaultIndexCacheBytes       = 64 << 20
 	DefaultPlanCacheBytes        = 64 << 20
-	DefaultMaxFragmentBytes      = 50_000_000
-	DefaultMaxFragmentDuration   = 10 * time.Second
-	DefaultMaxSignedPutMedia     = DefaultMaxFragmentBytes
+	DefaultMaxSignedPutMedia     = ingest.DefaultMaxFragmentBytes
 	DefaultReadTimeout           = 30 * time.Second
-	DefaultPutMediaIdleTimeout   = 30 * time.Second
-	DefaultPutMediaIdleAck       = 3 * time.Second
-	DefaultMaxPutMediaDuration   = 45 * time.Minute
 	DefaultWriteTimeout          = 5 * time.Minute
 	// DefaultWriteStallTimeout: load balancers give a silent peer about
 	// as long; a client that reads nothing for 10 s is not watching.
 	DefaultWriteStallTimeout = 10 * time.Second
-	// DefaultPutMediaMinBytes is 1 KiB per PutMediaIdleTimeout window:
-	// the header of one fragment, far below any real producer's rate.
-	DefaultPutMediaMinBytes = 1 << 10
-	// DefaultMaxPutMediaSessions: 256 producers, each up to one 50 MB
-	// fragment in flight, is within what the server's memory budget
-	// must allow anyway.
-	DefaultMaxPutMediaSessions = 256
-	DefaultRetentionInterval   = time.Minute
+	DefaultRetentionInterval = time.Minute
 	// KVS's GetMedia limits (developer guide, limits): 3 connections per
 	// stream, media at up to 25 MB/s per session.
 	DefaultMaxGetMediaConnections = 3
@@ -220,26 +189,14 @@ func (c *Config) setDefaults() error {
 	if c.MaxRequestBody == 0 {
 		c.MaxRequestBody = DefaultMaxRequestBody
 	}
-	if c.MaxFragmentBytes == 0 {
-		c.MaxFragmentBytes = DefaultMaxFragmentBytes
-	}
 	if c.MaxSignedPutMediaBody == 0 {
 		c.MaxSignedPutMediaBody = DefaultMaxSignedPutMedia
 	}
 	def(&c.MaxClockSkew, DefaultMaxClockSkew)
-	def(&c.MaxFragmentDuration, DefaultMaxFragmentDuration)
 	def(&c.ReadTimeout, DefaultReadTimeout)
-	def(&c.PutMediaIdleTimeout, DefaultPutMediaIdleTimeout)
-	def(&c.PutMediaIdleAck, DefaultPutMediaIdleAck)
-	def(&c.MaxPutMediaDuration, DefaultMaxPutMediaDuration)
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.WriteStallTimeout, DefaultWriteStallTimeout)
-	if c.PutMediaMinBytes == 0 {
-		c.PutMediaMinBytes = DefaultPutMediaMinBytes
-	}
-	if c.MaxPutMediaSessions == 0 {
-		c.MaxPutMediaSessions = DefaultMaxPutMediaSessions
-	}
+	c.Ingest.SetDefaults()
 	def(&c.RetentionInterval, DefaultRetentionInterval)
 	def(&c.GetMediaWriteTimeout, DefaultGetMediaWriteTimeout)
 	if c.MaxGetMediaConnectionsPerStream == 0 {

@@ -25,6 +25,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // childEnv makes the test binary a server process for the crash test.
@@ -117,12 +119,12 @@ func TestCrashMidPutMedia(t *testing.T) {
 		body = append(body, data[max(offs[first], int64(len(header))):offs[cut+1]+2000]...)
 		pr, pw := io.Pipe()
 		persistedCh := make(chan string, 64)
-		go PutMedia(context.Background(), nil, PutMediaInput{Endpoint: url, StreamName: "cam", TimecodeType: "ABSOLUTE", Body: pr},
-			func(a Ack) {
-				if a.EventType == AckPersisted {
+		go putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: url, StreamName: "cam", TimecodeType: "ABSOLUTE", Body: pr},
+			func(a putack.Ack) {
+				if a.EventType == putack.Persisted {
 					persistedCh <- a.FragmentNumber
 				}
-				if a.EventType == AckError {
+				if a.EventType == putack.Error {
 					t.Logf("round %d: ERROR ack %+v", round, a)
 				}
 			})

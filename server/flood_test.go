@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -134,9 +136,9 @@ func TestConnectionFlood(t *testing.T) {
 	creds := testCreds()
 	ctx, cancel := context.WithTimeout(bg, 20*time.Second)
 	defer cancel()
-	var acks []Ack
-	err = PutMedia(ctx, nil, PutMediaInput{Endpoint: url, StreamName: "cam", Body: bytes.NewReader(src), Credentials: &creds, Region: testRegion},
-		func(a Ack) { acks = append(acks, a) })
+	var acks []putack.Ack
+	err = putclient.PutMedia(ctx, nil, putclient.Input{Endpoint: url, StreamName: "cam", Body: bytes.NewReader(src), Credentials: &creds, Region: testRegion},
+		func(a putack.Ack) { acks = append(acks, a) })
 	require.NoError(t, err)
 	assert.Len(t, persisted(acks), 9, "every fragment stored during the flood")
 	out, err := kv.ListStreams(bg, &kinesisvideo.ListStreamsInput{})

@@ -20,6 +20,7 @@ import (
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
+	"github.com/kvsclip/kvsclip/server/ingest"
 )
 
 // GetImages' limits, from the API model, besides the sampling interval
@@ -338,7 +339,7 @@ func (s *Server) imageFrames(ctx context.Context, rq *httpapi.Call, st archive.S
 	// A fragment that starts up to its longest duration before the first
 	// time may still hold it, and imageLookback more before that may
 	// hold its key frame.
-	lookback := (1 + imageLookback) * max(s.cfg.MaxFragmentDuration, DefaultMaxFragmentDuration).Milliseconds()
+	lookback := (1 + imageLookback) * max(s.cfg.Ingest.MaxFragmentDuration, ingest.DefaultMaxFragmentDuration).Milliseconds()
 	from := times[0] - lookback
 	if from > times[0] {
 		from = math.MinInt64

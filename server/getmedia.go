@@ -52,7 +52,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		return httpapi.Errorf(kvs.ConnectionLimitExceeded, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)
 	}
 	defer s.mediaConns.release(st.Name)
-	cur, err := newMediaCursor(ctx, s.cfg.Store, st.Name, start, s.cfg.MaxFragmentDuration, s.cfg.Now())
+	cur, err := newMediaCursor(ctx, s.cfg.Store, st.Name, start, s.cfg.Ingest.MaxFragmentDuration, s.cfg.Now())
 	if err != nil {
 		return err
 	}

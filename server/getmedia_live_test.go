@@ -17,6 +17,8 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // liveGap is how long the test producer waits between fragments: fast
@@ -121,9 +123,9 @@ func (r *rig) putLive(ctx context.Context, m *producerMedia, persisted func(numb
 		}
 		pw.Close()
 	}()
-	return PutMedia(ctx, nil, PutMediaInput{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE", StartTimestamp: m.start,
-		Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) {
-		if a.EventType == AckPersisted {
+	return putclient.PutMedia(ctx, nil, putclient.Input{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE", StartTimestamp: m.start,
+		Body: pr, Credentials: &r.creds, Region: testRegion}, func(a putack.Ack) {
+		if a.EventType == putack.Persisted {
 			persisted(a.FragmentNumber)
 		}
 	})

@@ -24,6 +24,8 @@ import (
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 const (
@@ -84,16 +86,16 @@ func (r *rig) createStream(name string, retention int32) string {
 }
 
 // put streams body with a signed plain HTTP POST and returns the acks.
-func (r *rig) put(stream, tcType string, start time.Time, body io.Reader) ([]Ack, error) {
-	var acks []Ack
-	err := PutMedia(context.Background(), nil, PutMediaInput{
+func (r *rig) put(stream, tcType string, start time.Time, body io.Reader) ([]putack.Ack, error) {
+	var acks []putack.Ack
+	err := putclient.PutMedia(context.Background(), nil, putclient.Input{
 		Endpoint: r.url, StreamName: stream, TimecodeType: tcType, StartTimestamp: start,
 		Body: body, Credentials: &r.creds, Region: testRegion,
-	}, func(a Ack) { acks = append(acks, a) })
+	}, func(a putack.Ack) { acks = append(acks, a) })
 	return acks, err
 }
 
-func (r *rig) putFile(stream, tcType string, start time.Time, path string) []Ack {
+func (r *rig) putFile(stream, tcType string, start time.Time, path string) []putack.Ack {
 	r.t.Helper()
 	f, err := os.Open(path)
 	require.NoError(r.t, err)
@@ -103,10 +105,10 @@ func (r *rig) putFile(stream, tcType string, start time.Time, path string) []Ack
 	return acks
 }
 
-func persisted(acks []Ack) []string {
+func persisted(acks []putack.Ack) []string {
 	var out []string
 	for _, a := range acks {
-		if a.EventType == AckPersisted {
+		if a.EventType == putack.Persisted {
 			out = append(out, a.FragmentNumber)
 		}
 	}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // Live test pacing: fragments go out faster than real time, so that the
@@ -53,9 +55,9 @@ func startLiveProducer(t *testing.T, r *rig, stream string, start time.Time) *li
 	p := &liveProducer{pw: pw, acked: map[string]time.Time{}, done: make(chan error, 1), firstAck: make(chan struct{})}
 	p.w = mkv.NewWriter(&p.buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 	go func() {
-		p.done <- PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: stream, StartTimestamp: start,
-			Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) {
-			if a.EventType != AckPersisted {
+		p.done <- putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: stream, StartTimestamp: start,
+			Body: pr, Credentials: &r.creds, Region: testRegion}, func(a putack.Ack) {
+			if a.EventType != putack.Persisted {
 				return
 			}
 			p.mu.Lock()

@@ -19,6 +19,8 @@ import (
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // requestHead is the head of req as a client sends it (with the headers
@@ -68,7 +70,7 @@ func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Dur
 func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 	r := newRig(t, func(c *Config) {
 		c.ReadTimeout = time.Second
-		c.PutMediaIdleTimeout = time.Second
+		c.Ingest.PutMediaIdleTimeout = time.Second
 	})
 	r.createStream("cam", 1)
 	jsonReq := func(sign bool) *http.Request {
@@ -114,7 +116,7 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 // TestPutMediaSessionLimit: past MaxPutMediaSessions a PutMedia gets
 // ClientLimitExceeded; once a session ends, another may start.
 func TestPutMediaSessionLimit(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.MaxPutMediaSessions = 1 })
+	r := newRig(t, func(c *Config) { c.Ingest.MaxPutMediaSessions = 1 })
 	r.createStream("a", 1)
 	r.createStream("b", 1)
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
@@ -129,7 +131,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 	require.NoError(t, err)
 	// The first session holds its place once the server has its request,
 	// which the write above does not wait for.
-	require.Eventually(t, func() bool { return len(r.srv.putSessions) == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.srv.ingest.Sessions() == 1 }, 10*time.Second, time.Millisecond)
 
 	_, err = r.put("b", "RELATIVE", time.Now(), bytes.NewReader(src))
 	var ae *httpapi.Error
@@ -212,7 +214,7 @@ func TestOneProducerPerStream(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	type result struct {
-		acks []Ack
+		acks []putack.Ack
 		err  error
 	}
 	firstDone := make(chan result, 1)
@@ -241,9 +243,9 @@ func TestOneProducerPerStream(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Fatal("the older session goes on")
 	}
-	require.ErrorIs(t, first.err, ErrAckError)
+	require.ErrorIs(t, first.err, putclient.ErrAckError)
 	last := first.acks[len(first.acks)-1]
-	assert.Equal(t, AckError, last.EventType)
+	assert.Equal(t, putack.Error, last.EventType)
 	assert.Equal(t, 4000, last.ErrorID)
 	assert.Len(t, persisted(first.acks), 3)
 	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)

@@ -9,6 +9,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/storeread"
 )
 
 // tailOverlap is how far before the newest server timestamp a consumer has
@@ -110,23 +111,14 @@ func newMediaCursor(ctx context.Context, store archive.Store, stream string, st 
 }
 
 // latestFragment is the stream's newest fragment, found in the shortest
-// recent window that holds one (seedWindows): on S3 a busy stream costs a
-// listing of its last minute, not of its retention.
+// recent window that holds one (storeread.Newest): on S3 a busy stream
+// costs a listing of its last minute, not of its retention.
 func latestFragment(ctx context.Context, store archive.Store, stream string, now time.Time) (archive.Fragment, bool, error) {
-	for _, w := range seedWindows {
-		from := int64(math.MinInt64)
-		if w > 0 {
-			from = now.Add(-w).UnixMilli()
-		}
-		frags, err := store.List(ctx, stream, kvs.ServerTimestamp, from, math.MaxInt64)
-		if err != nil {
-			return archive.Fragment{}, false, err
-		}
-		if len(frags) > 0 {
-			return frags[len(frags)-1], true, nil
-		}
+	frags, err := storeread.Newest(ctx, store, stream, now)
+	if err != nil || len(frags) == 0 {
+		return archive.Fragment{}, false, err
 	}
-	return archive.Fragment{}, false, nil
+	return frags[len(frags)-1], true, nil
 }
 
 // from makes f the first fragment sent.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsclip/kvsclip/server/ingest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,7 +33,7 @@ func TestMediaCursorEdges(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := newMediaCursor(bg, r.store, "cam", tt.st, DefaultMaxFragmentDuration, time.Now())
+			c, err := newMediaCursor(bg, r.store, "cam", tt.st, ingest.DefaultMaxFragmentDuration, time.Now())
 			require.NoError(t, err)
 			got, err := c.next(bg)
 			require.NoError(t, err)

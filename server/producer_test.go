@@ -30,6 +30,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
 )
 
 // This file is a test producer that behaves on the wire as the KVS
@@ -194,7 +195,7 @@ type producerReport struct {
 	sessions  int
 	sent      int // fragments whose end tag was sent, counting resends
 	persisted map[int64]int
-	errors    []Ack
+	errors    []putack.Ack
 	got100    []bool
 	// bodyDelay is, per session, from the request's headers to the first
 	// body byte.
@@ -313,13 +314,13 @@ func (p *sdkProducer) session(ctx context.Context, from int, rep *producerReport
 		}
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			var a Ack
+			var a putack.Ack
 			if json.Unmarshal(sc.Bytes(), &a) != nil {
 				continue
 			}
 			mu.Lock()
 			switch a.EventType {
-			case AckPersisted:
+			case putack.Persisted:
 				k := fragOf[*a.FragmentTimecode]
 				persisted[k] = true
 				rep.persisted[p.media.frags[k].Timecode]++
@@ -329,7 +330,7 @@ func (p *sdkProducer) session(ctx context.Context, from int, rep *producerReport
 				if k == len(p.media.frags)-1 {
 					close(lastPersisted)
 				}
-			case AckError:
+			case putack.Error:
 				rep.errors = append(rep.errors, a)
 				select {
 				case <-failed:
@@ -497,7 +498,7 @@ func TestSDKProducer(t *testing.T) {
 // ack (here its maximum session length), the producer opens another and
 // resends what was not PERSISTED; every fragment ends up stored once.
 func TestSDKProducerReconnects(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.MaxPutMediaDuration = 1200 * time.Millisecond })
+	r := newRig(t, func(c *Config) { c.Ingest.MaxPutMediaDuration = 1200 * time.Millisecond })
 	r.createStream("cam", 24)
 	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	tc := producerCases[2]
@@ -507,7 +508,7 @@ func TestSDKProducerReconnects(t *testing.T) {
 	rep := p.run(context.Background())
 	require.Greater(t, rep.sessions, 1, "the session limit ended the first session")
 	for _, a := range rep.errors {
-		assert.Equal(t, ackSessionTooLong.code, a.ErrorCode)
+		assert.Equal(t, putack.SessionTooLong.Code, a.ErrorCode)
 	}
 	rep.errors = nil
 	checkProducerRun(t, r.store, media, rep)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -37,10 +39,10 @@ func TestPutMediaOneSegment(t *testing.T) {
 	r := newRig(t)
 	r.createStream("cam", 1)
 	acks, err := r.put("cam", "RELATIVE", time.Now(), bytes.NewReader(append(bytes.Clone(src), src...)))
-	require.ErrorIs(t, err, ErrAckError)
+	require.ErrorIs(t, err, putclient.ErrAckError)
 	assert.Len(t, persisted(acks), 9, "the first document's fragments")
 	last := acks[len(acks)-1]
-	assert.Equal(t, AckError, last.EventType)
+	assert.Equal(t, putack.Error, last.EventType)
 	assert.Equal(t, 4006, last.ErrorID)
 	assert.Equal(t, "INVALID_MKV_DATA", last.ErrorCode)
 }

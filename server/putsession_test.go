@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // pausedBody is a PutMedia body that sends src up to cut, waits pause, then
@@ -32,12 +34,12 @@ func pausedBody(src []byte, cut int64, pause time.Duration) io.Reader {
 // putPaused puts the producer recording to a new stream cam of a rig tuned
 // by tune, pausing 16 bytes into its fourth fragment, and returns the rig,
 // the acks and the session's error.
-func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []Ack, error) {
+func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []putack.Ack, error) {
 	return putPausedAt(t, tune, pause, 16)
 }
 
 // putPausedAt is putPaused pausing into bytes into the fourth fragment.
-func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int64) (*rig, []Ack, error) {
+func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int64) (*rig, []putack.Ack, error) {
 	t.Helper()
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
@@ -52,7 +54,7 @@ func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int
 // TestPutMediaIdleAcks: while a producer sends nothing the server sends
 // IDLE acks, and the session goes on when data comes again.
 func TestPutMediaIdleAcks(t *testing.T) {
-	_, acks, err := putPaused(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond)
+	_, acks, err := putPaused(t, func(c *Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond)
 	require.NoError(t, err)
 	// The three fragments before the pause are PERSISTED before the pause
 	// ends (an IDLE ack may come before the third's PERSISTED when its
@@ -60,16 +62,16 @@ func TestPutMediaIdleAcks(t *testing.T) {
 	idle, persistedBefore, received := 0, 0, 0
 	for _, a := range acks {
 		switch a.EventType {
-		case AckIdle:
+		case putack.Idle:
 			idle++
 			assert.Nil(t, a.FragmentTimecode)
 			assert.Empty(t, a.FragmentNumber)
-		case AckReceived:
+		case putack.Received:
 			received++
 			if received == 4 {
 				assert.Positive(t, idle, "the fourth fragment is received after the pause")
 			}
-		case AckPersisted:
+		case putack.Persisted:
 			if received < 4 {
 				persistedBefore++
 			}
@@ -80,15 +82,15 @@ func TestPutMediaIdleAcks(t *testing.T) {
 	assert.Len(t, persisted(acks), 9, "and every fragment once data came again")
 }
 
-// TestPutMediaSessionLength: a session ends at Config.MaxPutMediaDuration
+// TestPutMediaSessionLength: a session ends at Config.Ingest.MaxPutMediaDuration
 // with an ERROR ack 4003 (MAX_CONNECTION_DURATION_REACHED); what was
 // persisted before stays, nothing after is stored.
 func TestPutMediaSessionLength(t *testing.T) {
-	r, acks, err := putPaused(t, func(c *Config) { c.MaxPutMediaDuration = 300 * time.Millisecond }, time.Second)
-	require.ErrorIs(t, err, ErrAckError)
+	r, acks, err := putPaused(t, func(c *Config) { c.Ingest.MaxPutMediaDuration = 300 * time.Millisecond }, time.Second)
+	require.ErrorIs(t, err, putclient.ErrAckError)
 	require.NotEmpty(t, acks)
 	last := acks[len(acks)-1]
-	assert.Equal(t, AckError, last.EventType)
+	assert.Equal(t, putack.Error, last.EventType)
 	assert.Equal(t, 4003, last.ErrorID)
 	assert.Equal(t, "MAX_CONNECTION_DURATION_REACHED", last.ErrorCode)
 	assert.Len(t, persisted(acks), 3)
@@ -103,20 +105,20 @@ func TestPutMediaSessionLength(t *testing.T) {
 // frame sent), that fragment's BUFFERING comes before the IDLE acks of the
 // pause and its RECEIVED after them, under the same fragment number.
 func TestPutMediaBufferingAtFirstBytes(t *testing.T) {
-	_, acks, err := putPausedAt(t, func(c *Config) { c.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond, 200)
+	_, acks, err := putPausedAt(t, func(c *Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond, 200)
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 9)
 	fourth := persisted(acks)[3]
 	var events []string // the fourth fragment's acks and the pause's IDLE ones, in order
 	for _, a := range acks {
 		switch {
-		case a.EventType == AckIdle && (len(events) == 0 || events[len(events)-1] != AckIdle):
-			events = append(events, AckIdle)
-		case a.EventType != AckIdle && a.FragmentNumber == fourth:
+		case a.EventType == putack.Idle && (len(events) == 0 || events[len(events)-1] != putack.Idle):
+			events = append(events, putack.Idle)
+		case a.EventType != putack.Idle && a.FragmentNumber == fourth:
 			events = append(events, a.EventType)
 		}
 	}
-	assert.Equal(t, []string{AckBuffering, AckIdle, AckReceived, AckPersisted}, events)
+	assert.Equal(t, []string{putack.Buffering, putack.Idle, putack.Received, putack.Persisted}, events)
 }
 
 // TestPutMediaClusterWithoutTimecode: a fragment whose Cluster has no
@@ -145,5 +147,5 @@ func TestPutMediaClusterWithoutTimecode(t *testing.T) {
 			events = append(events, a.EventType)
 		}
 	}
-	assert.Equal(t, []string{AckBuffering, AckReceived, AckPersisted}, events)
+	assert.Equal(t, []string{putack.Buffering, putack.Received, putack.Persisted}, events)
 }

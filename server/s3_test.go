@@ -21,6 +21,8 @@ import (
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // withStore makes a rig serve store instead of its own filesystem archive.
@@ -118,20 +120,20 @@ func TestS3Outage(t *testing.T) {
 	// The body goes out in three parts; each stops a few bytes into the
 	// next fragment, which tells the server the one before is complete.
 	pr, pw := io.Pipe()
-	acks := make(chan Ack, 100)
+	acks := make(chan putack.Ack, 100)
 	done := make(chan error, 1)
 	start := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	go func() {
-		done <- PutMedia(context.Background(), nil, PutMediaInput{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
-			StartTimestamp: start, Body: pr, Credentials: &r.creds, Region: testRegion}, func(a Ack) { acks <- a })
+		done <- putclient.PutMedia(context.Background(), nil, putclient.Input{Endpoint: r.url, StreamName: "cam", TimecodeType: "RELATIVE",
+			StartTimestamp: start, Body: pr, Credentials: &r.creds, Region: testRegion}, func(a putack.Ack) { acks <- a })
 		close(acks)
 	}()
-	final := func(n int) []Ack { // the next n PERSISTED or ERROR acks
-		var out []Ack
+	final := func(n int) []putack.Ack { // the next n PERSISTED or ERROR acks
+		var out []putack.Ack
 		for len(out) < n {
 			select {
 			case a := <-acks:
-				if a.EventType == AckPersisted || a.EventType == AckError {
+				if a.EventType == putack.Persisted || a.EventType == putack.Error {
 					out = append(out, a)
 				}
 			case <-time.After(30 * time.Second):
@@ -148,15 +150,15 @@ func TestS3Outage(t *testing.T) {
 	write(0, ends[2]+16)
 	var ok, failed []string
 	for _, a := range final(3) {
-		require.Equal(t, AckPersisted, a.EventType)
+		require.Equal(t, putack.Persisted, a.EventType)
 		ok = append(ok, a.FragmentNumber)
 	}
 
 	gw.Stop()
 	write(ends[2]+16, ends[5]+16)
 	for _, a := range final(3) {
-		require.Equal(t, AckError, a.EventType, "no PERSISTED while S3 is down")
-		assert.Equal(t, ackPersistFailed.id, a.ErrorID)
+		require.Equal(t, putack.Error, a.EventType, "no PERSISTED while S3 is down")
+		assert.Equal(t, putack.PersistFailed.ID, a.ErrorID)
 		failed = append(failed, a.FragmentNumber)
 	}
 	// A clip now fails with a server error, before any byte of it.
@@ -169,12 +171,12 @@ func TestS3Outage(t *testing.T) {
 	write(ends[5]+16, int64(len(src)))
 	require.NoError(t, pw.Close())
 	for _, a := range final(3) {
-		require.Equal(t, AckPersisted, a.EventType)
+		require.Equal(t, putack.Persisted, a.EventType)
 		ok = append(ok, a.FragmentNumber)
 	}
 	// The client reports the session's ERROR acks as its error.
 	if err := <-done; err != nil {
-		assert.Contains(t, err.Error(), ackPersistFailed.code)
+		assert.Contains(t, err.Error(), putack.PersistFailed.Code)
 	}
 
 	// Everything acknowledged is listed and readable, nothing else.

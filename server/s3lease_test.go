@@ -13,6 +13,8 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // TestS3OneProducerAcrossServers: two servers share a bucket; a PutMedia
@@ -30,7 +32,7 @@ func TestS3OneProducerAcrossServers(t *testing.T) {
 
 	pr, pw := io.Pipe()
 	type result struct {
-		acks []Ack
+		acks []putack.Ack
 		err  error
 	}
 	onA := make(chan result, 1)
@@ -60,10 +62,10 @@ func TestS3OneProducerAcrossServers(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session on A goes on")
 	}
-	require.ErrorIs(t, first.err, ErrAckError)
+	require.ErrorIs(t, first.err, putclient.ErrAckError)
 	assert.Len(t, persisted(first.acks), 3)
 	last := first.acks[len(first.acks)-1]
-	assert.Equal(t, AckError, last.EventType)
+	assert.Equal(t, putack.Error, last.EventType)
 	assert.Equal(t, 4000, last.ErrorID)
 	frags, err := storeA.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/kvsclip/kvsclip/server/feed"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
+	"github.com/kvsclip/kvsclip/server/ingest"
 	"github.com/kvsclip/kvsclip/server/internal/lru"
 	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -29,26 +30,23 @@ import (
 
 // Server serves the KVS API. Create it with New; it is an http.Handler.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	m       *metrics.Metrics
-	numbers *numberGen
-	clips   chan struct{}
-	// putSessions holds a token per PutMedia session in progress.
-	putSessions chan struct{}
-	producers   producerSet
-	rd          *storeread.Reader                      // reads of stored fragments for answers
-	plans       *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
-	rate        *ratelimit.Limiter
-	streams     streamref.Resolver // the streams requests name
-	drainAt     atomic.Int64
-	drainOnce   sync.Once
-	portGuess   sync.Once // the log line of baseURL
-	routes      map[string]route
-	sessions    *playback.Signer   // HLS and DASH session tokens
-	sessRate    *ratelimit.Limiter // their creation, per stream
-	anchors     liveAnchors        // where LIVE sessions' listings start
-	mux         *http.ServeMux
+	cfg       Config
+	log       *slog.Logger
+	m         *metrics.Metrics
+	clips     chan struct{}
+	ingest    *ingest.Service                        // PutMedia
+	rd        *storeread.Reader                      // reads of stored fragments for answers
+	plans     *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
+	rate      *ratelimit.Limiter
+	streams   streamref.Resolver // the streams requests name
+	drainAt   atomic.Int64
+	drainOnce sync.Once
+	portGuess sync.Once // the log line of baseURL
+	routes    map[string]route
+	sessions  *playback.Signer   // HLS and DASH session tokens
+	sessRate  *ratelimit.Limiter // their creation, per stream
+	anchors   liveAnchors        // where LIVE sessions' listings start
+	mux       *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
 	// open per stream, and the calls per stream per second.
@@ -87,13 +85,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		m:           metrics.New(),
-		clips:       make(chan struct{}, cfg.MaxConcurrentGetClips),
-		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
-		rd:          storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
-		plans:       newPlanCache(cfg.PlanCacheBytes),
+		cfg:   cfg,
+		log:   cfg.Logger,
+		m:     metrics.New(),
+		clips: make(chan struct{}, cfg.MaxConcurrentGetClips),
+		rd:    storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
+		plans: newPlanCache(cfg.PlanCacheBytes),
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
 	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
@@ -103,12 +100,13 @@ func New(cfg Config) (*Server, error) {
 	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
 		return nil, err
 	}
-	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
+	s.ingest, err = ingest.New(cfg.Ingest, ingest.Deps{Store: cfg.Store, Now: cfg.Now, Log: s.log, Metrics: s.m,
+		Streams: s.streams, Feed: &s.feeds, Draining: s.drainedAt})
+	if err != nil {
 		return nil, err
 	}
 	s.routes = map[string]route{
 		// The data plane (kinesis-video-media, kinesis-video-archived-media).
-		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
 		"/getMedia":                {api: "GetMedia", h: s.getMedia},
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
@@ -126,6 +124,7 @@ func New(cfg Config) (*Server, error) {
 			}
 			return nil
 		}}))
+	s.addRoutes(s.ingest.Routes())
 	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)

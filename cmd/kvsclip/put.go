@@ -22,6 +22,8 @@ import (
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // putHelp is the help of `kvsclip put` but its flags.
@@ -130,10 +132,10 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	media := oneSegment(body)
 	prog := cliflag.NewProgress(stderr, "put", total)
 	began := time.Now()
-	err = server.PutMedia(ctx, nil, server.PutMediaInput{
+	err = putclient.PutMedia(ctx, nil, putclient.Input{
 		Endpoint: *endpoint, StreamName: *stream, TimecodeType: timecodeType, StartTimestamp: startTime,
 		Body: media, Credentials: envCredentials(), Region: *region,
-	}, func(a server.Ack) {
+	}, func(a putack.Ack) {
 		sum.add(a)
 		if printAcks {
 			enc.Encode(a)
@@ -163,11 +165,11 @@ type ackSummary struct {
 	firstError        string
 }
 
-func (s *ackSummary) add(a server.Ack) {
+func (s *ackSummary) add(a putack.Ack) {
 	switch a.EventType {
-	case server.AckPersisted:
+	case putack.Persisted:
 		s.persisted++
-	case server.AckError:
+	case putack.Error:
 		s.errors++
 		if s.firstError == "" {
 			s.firstError = fmt.Sprintf("%s (%d)", a.ErrorCode, a.ErrorID)

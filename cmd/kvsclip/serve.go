@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
+	"github.com/kvsclip/kvsclip/server/ingest"
 )
 
 // Environment variables holding the one key pair the server accepts, and
@@ -52,9 +53,9 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	readTimeout := fs.Duration("read-timeout", server.DefaultReadTimeout, "longest a request body (other than PutMedia's) may take to arrive")
 	headerTimeout := fs.Duration("header-timeout", server.DefaultHeaderTimeout, "longest a request's headers may take to arrive")
 	idleTimeout := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
-	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
-	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
-	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
+	putWindow := fs.Duration("putmedia-window", ingest.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
+	putMinBytes := fs.Int64("putmedia-min-bytes", ingest.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
+	maxPuts := fs.Int("max-putmedia", ingest.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
 	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
 	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
@@ -142,8 +143,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
 		PlayerDir:       *playerDir,
-		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
-		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
+		ReadTimeout:     *readTimeout, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
+		Ingest: ingest.Config{PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes, MaxPutMediaSessions: *maxPuts},
 		Listen: server.ListenConfig{
 			HeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout, TLS: tlsConfig,
 			MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient,

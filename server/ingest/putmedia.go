@@ -1,4 +1,4 @@
-package server
+package ingest
 
 import (
 	"bytes"
@@ -11,58 +11,20 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/stall"
-)
-
-// Ack is one PutMedia acknowledgement event, written as one JSON line.
-type Ack struct {
-	EventType        string `json:"EventType"`
-	FragmentTimecode *int64 `json:"FragmentTimecode,omitempty"`
-	FragmentNumber   string `json:"FragmentNumber,omitempty"`
-	ErrorID          int    `json:"ErrorId,omitempty"`
-	ErrorCode        string `json:"ErrorCode,omitempty"`
-}
-
-// The ack event types of PutMedia (spec §4.2).
-const (
-	AckBuffering = "BUFFERING"
-	AckReceived  = "RECEIVED"
-	AckPersisted = "PERSISTED"
-	AckError     = "ERROR"
-	AckIdle      = "IDLE"
-)
-
-// ackError is a PutMedia ERROR ack's id and code (spec §4.2).
-type ackError struct {
-	id   int
-	code string
-}
-
-var (
-	ackReadError         = ackError{4000, "STREAM_READ_ERROR"}
-	ackFragmentTooLarge  = ackError{4001, "MAX_FRAGMENT_SIZE_REACHED"}
-	ackFragmentTooLong   = ackError{4002, "MAX_FRAGMENT_DURATION_REACHED"}
-	ackSessionTooLong    = ackError{4003, "MAX_CONNECTION_DURATION_REACHED"}
-	ackTimecodeDecreased = ackError{4004, "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS"}
-	ackInvalidMKV        = ackError{4006, "INVALID_MKV_DATA"}
-	ackBadProducerTime   = ackError{4007, "INVALID_PRODUCER_TIMESTAMP"}
-	ackStreamDeleted     = ackError{4008, "STREAM_NOT_ACTIVE"}
-	ackUnknownTrack      = ackError{4010, "TRACK_NUMBER_MISMATCH"}
-	ackNoFrames          = ackError{4011, "FRAMES_MISSING_FOR_TRACK"}
-	ackPersistFailed     = ackError{5001, "ARCHIVAL_ERROR"}
 )
 
 // putSession is one PutMedia call.
 type putSession struct {
 	mu     sync.Mutex // one ack line at a time: fragments' and IDLE ones
-	s      *Server
+	s      *Service
 	until  time.Time // the session's end (Config.MaxPutMediaDuration)
 	rq     *httpapi.Call
 	stream archive.Stream
@@ -94,12 +56,13 @@ type startedFragment struct {
 // read whole, stamped, written as a GetMedia-layout document and stored
 // durably before its PERSISTED ack. Errors in the headers are KVS errors;
 // once the 200 is out, problems are ERROR acks.
-func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
+func (s *Service) putMedia(w http.ResponseWriter, r *http.Request) error {
+	rq := httpapi.CallOf(r.Context())
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
-	defer r.Body.Close() // it may be a spooled file (spoolVerified)
+	defer r.Body.Close() // it may be a spooled file (the signed-body check)
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
-	if ps.stream, err = s.streams.Resolve(r.Context(), &name, &arn); err != nil {
+	if ps.stream, err = s.d.Streams.Resolve(r.Context(), &name, &arn); err != nil {
 		return err
 	}
 	switch tc := strings.ToUpper(r.Header.Get("x-amzn-fragment-timecode-type")); tc {
@@ -107,7 +70,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	case "RELATIVE":
 		ps.relative = true
 		v := r.Header.Get("x-amzn-producer-start-timestamp")
-		if ps.startMs, err = ParseStartTimestamp(v); err != nil {
+		if ps.startMs, err = parseStartTimestamp(v); err != nil {
 			return httpapi.InvalidArg("x-amzn-producer-start-timestamp %q: %v", v, err)
 		}
 	default:
@@ -115,8 +78,8 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	}
 	rq.Log = rq.Log.With("stream", ps.stream.Name)
 	select {
-	case s.putSessions <- struct{}{}:
-		defer func() { <-s.putSessions }()
+	case s.sessions <- struct{}{}:
+		defer func() { <-s.sessions }()
 	default:
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "Too many PutMedia sessions in progress (%d).", s.cfg.MaxPutMediaSessions)
 	}
@@ -149,7 +112,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	// share it.
 	s.producers.take(ps)
 	defer s.producers.release(ps)
-	if pl, ok := s.cfg.Store.(archive.ProducerLeases); ok {
+	if pl, ok := s.d.Store.(archive.ProducerLeases); ok {
 		switch err := pl.TakeProducerLease(r.Context(), ps.stream.Name, rq.ID); {
 		case err == nil, errors.Is(err, archive.ErrLeaseTaken):
 			// Overtaken by a newer session: this one ends at its
@@ -180,7 +143,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	for {
 		// On Drain, finish the fragment whose bytes began arriving
 		// before it, and start no other.
-		if at, ok := s.drainedAt(); ok && !body.arrivedBy(end, at) {
+		if at, ok := s.d.Draining(); ok && !body.arrivedBy(end, at) {
 			break
 		}
 		f, err := rd.Next()
@@ -189,12 +152,12 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		}
 		if err != nil {
 			// A fragment acknowledged at its first bytes is named.
-			a := Ack{EventType: AckError}
+			a := putack.Ack{EventType: putack.Error}
 			if st := ps.started; st != nil {
 				a.FragmentTimecode, a.FragmentNumber = &st.timecode, st.number
 			}
 			if body.wasReplaced() {
-				ps.ack(a, ackReadError, "replaced by a newer PutMedia on the stream", err)
+				ps.ack(a, putack.ReadError, "replaced by a newer PutMedia on the stream", err)
 				break
 			}
 			ps.ack(a, ps.overTime(readAckError(err)), "read", err)
@@ -204,34 +167,35 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		if !ps.fragment(f, body.timeAt(f.Offset)) {
 			break
 		}
-		if e := ps.overTime(ackError{}); e == ackSessionTooLong {
-			ps.ack(Ack{EventType: AckError}, e, "session length", nil)
+		if e := ps.overTime(putack.Failure{}); e == putack.SessionTooLong {
+			ps.ack(putack.Ack{EventType: putack.Error}, e, "session length", nil)
 			break
 		}
 	}
-	rq.Log.Info("putmedia session ended", "persisted", ps.persisted, "draining", s.draining())
+	_, draining := s.d.Draining()
+	rq.Log.Info("putmedia session ended", "persisted", ps.persisted, "draining", draining)
 	return nil
 }
 
 // readAckError maps a reading error to its ack: over a size limit, a block
-// of an undeclared track, any other broken Matroska, or the connection.
-func readAckError(err error) ackError {
-	if errors.Is(err, errChunkSignature) {
-		return ackReadError // KVS has no ack for a forged body
-	}
+// of an undeclared track, any other broken Matroska, or the connection. A
+// body whose signature check fails (the middleware's chunk reader) ends
+// with an error of its own, not Matroska's: a read error too, since KVS
+// has no ack for a forged body.
+func readAckError(err error) putack.Failure {
 	var me *mkv.Error
 	if !errors.As(err, &me) {
-		return ackReadError
+		return putack.ReadError
 	}
 	switch {
 	case errors.Is(err, mkv.ErrTooLarge):
-		return ackFragmentTooLarge
+		return putack.FragmentTooLarge
 	case errors.Is(err, mkv.ErrUnknownTrack):
-		return ackUnknownTrack
+		return putack.UnknownTrack
 	case errors.Is(err, mkv.ErrUnexpectedEOF):
-		return ackReadError // the body was cut, not malformed
+		return putack.ReadError // the body was cut, not malformed
 	}
-	return ackInvalidMKV
+	return putack.InvalidMKV
 }
 
 // buffering numbers the fragment whose first bytes, at offset, arrived at
@@ -239,7 +203,7 @@ func readAckError(err error) ackError {
 func (ps *putSession) buffering(offset, timecode int64, arrived time.Time) {
 	st := &startedFragment{offset: offset, timecode: timecode, number: ps.s.numbers.next(arrived), arrived: arrived}
 	ps.started = st
-	ps.ack(Ack{EventType: AckBuffering, FragmentTimecode: &st.timecode, FragmentNumber: st.number}, ackError{}, "", nil)
+	ps.ack(putack.Ack{EventType: putack.Buffering, FragmentTimecode: &st.timecode, FragmentNumber: st.number}, putack.Failure{}, "", nil)
 }
 
 // fragment handles one fragment, whose first byte arrived at arrived;
@@ -258,12 +222,12 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	if f.Truncated {
 		// The body ended inside the Cluster: the producer went away. A
 		// partial fragment is never stored.
-		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ps.overTime(ackReadError), "truncated fragment", nil)
+		ps.ack(putack.Ack{EventType: putack.Error, FragmentTimecode: &tc, FragmentNumber: number}, ps.overTime(putack.ReadError), "truncated fragment", nil)
 		return false
 	}
-	ps.ack(Ack{EventType: AckReceived, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
-	fail := func(e ackError, why string, err error) bool {
-		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, e, why, err)
+	ps.ack(putack.Ack{EventType: putack.Received, FragmentTimecode: &tc, FragmentNumber: number}, putack.Failure{}, "", nil)
+	fail := func(e putack.Failure, why string, err error) bool {
+		ps.ack(putack.Ack{EventType: putack.Error, FragmentTimecode: &tc, FragmentNumber: number}, e, why, err)
 		return true // the next fragment may be fine
 	}
 	scale := int64(f.Header.TimecodeScale)
@@ -273,45 +237,45 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	}
 	switch {
 	case f.Size > s.cfg.MaxFragmentBytes:
-		return fail(ackFragmentTooLarge, "fragment too large", nil)
+		return fail(putack.FragmentTooLarge, "fragment too large", nil)
 	case len(f.Blocks) == 0:
-		return fail(ackNoFrames, "fragment without frames", nil)
+		return fail(putack.NoFrames, "fragment without frames", nil)
 	case producerMs < 0:
-		return fail(ackBadProducerTime, "negative producer timestamp", nil)
+		return fail(putack.BadProducerTime, "negative producer timestamp", nil)
 	case producerMs <= ps.prevMs:
-		return fail(ackTimecodeDecreased, "timecode not after the previous fragment's", nil)
+		return fail(putack.TimecodeDecreased, "timecode not after the previous fragment's", nil)
 	}
 	dur := fragmentMillis(f)
 	if dur > s.cfg.MaxFragmentDuration.Milliseconds() {
-		return fail(ackFragmentTooLong, "fragment too long", nil)
+		return fail(putack.FragmentTooLong, "fragment too long", nil)
 	}
 	doc, err := ps.document(f, number, producerMs, arrived.UnixMilli())
 	if err != nil {
-		return fail(ackInvalidMKV, "fragment cannot be written", err)
+		return fail(putack.InvalidMKV, "fragment cannot be written", err)
 	}
 	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
 	if ps.lostLease() {
-		ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackReadError, "replaced by a newer PutMedia on another server", nil)
+		ps.ack(putack.Ack{EventType: putack.Error, FragmentTimecode: &tc, FragmentNumber: number}, putack.ReadError, "replaced by a newer PutMedia on another server", nil)
 		return false
 	}
 	// A fragment received whole is stored even if its producer has gone.
-	if err := s.cfg.Store.Put(context.Background(), ps.stream.Name, meta, doc); err != nil {
+	if err := s.d.Store.Put(context.Background(), ps.stream.Name, meta, doc); err != nil {
 		if errors.Is(err, archive.ErrStreamNotFound) {
-			ps.ack(Ack{EventType: AckError, FragmentTimecode: &tc, FragmentNumber: number}, ackStreamDeleted, "stream deleted", err)
+			ps.ack(putack.Ack{EventType: putack.Error, FragmentTimecode: &tc, FragmentNumber: number}, putack.StreamDeleted, "stream deleted", err)
 			return false
 		}
-		s.log.Error("putmedia: store", "request_id", ps.rq.ID, "err", err)
-		return fail(ackPersistFailed, "store failed", err)
+		s.d.Log.Error("putmedia: store", "request_id", ps.rq.ID, "err", err)
+		return fail(putack.PersistFailed, "store failed", err)
 	}
 	ps.prevMs = producerMs
 	ps.persisted++
 	// The fragment is durable: GetMedia consumers tailing the stream
 	// may read it now.
-	s.feeds.Persisted(ps.stream.Name)
-	s.m.Fragments.Inc()
-	s.m.Ingested.Add(float64(len(doc)))
-	s.m.PersistLatency.Observe(time.Since(arrived).Seconds())
-	ps.ack(Ack{EventType: AckPersisted, FragmentTimecode: &tc, FragmentNumber: number}, ackError{}, "", nil)
+	s.d.Feed.Persisted(ps.stream.Name)
+	s.d.Metrics.Fragments.Inc()
+	s.d.Metrics.Ingested.Add(float64(len(doc)))
+	s.d.Metrics.PersistLatency.Observe(time.Since(arrived).Seconds())
+	ps.ack(putack.Ack{EventType: putack.Persisted, FragmentTimecode: &tc, FragmentNumber: number}, putack.Failure{}, "", nil)
 	return true
 }
 
@@ -368,10 +332,10 @@ func (ps *putSession) document(f *mkv.Fragment, number string, producerMs, serve
 
 // ack writes one ack line and flushes it. A failed write means the
 // producer is gone; the read side notices on its own.
-func (ps *putSession) ack(a Ack, e ackError, why string, err error) {
-	if a.EventType == AckError {
-		a.ErrorID, a.ErrorCode = e.id, e.code
-		ps.rq.Log.Warn("putmedia error ack", "error_id", e.id, "error_code", e.code, "why", why, "fragment", a.FragmentNumber, "err", err)
+func (ps *putSession) ack(a putack.Ack, e putack.Failure, why string, err error) {
+	if a.EventType == putack.Error {
+		a.ErrorID, a.ErrorCode = e.ID, e.Code
+		ps.rq.Log.Warn("putmedia error ack", "error_id", e.ID, "error_code", e.Code, "why", why, "fragment", a.FragmentNumber, "err", err)
 	}
 	line, _ := json.Marshal(a)
 	line = append(line, '\n')
@@ -384,9 +348,9 @@ func (ps *putSession) ack(a Ack, e ackError, why string, err error) {
 
 // overTime returns e, or MAX_CONNECTION_DURATION_REACHED once the session
 // has lasted Config.MaxPutMediaDuration: reading stopped for that reason.
-func (ps *putSession) overTime(e ackError) ackError {
+func (ps *putSession) overTime(e putack.Failure) putack.Failure {
 	if !time.Now().Before(ps.until) {
-		return ackSessionTooLong
+		return putack.SessionTooLong
 	}
 	return e
 }
@@ -417,7 +381,7 @@ func (ps *putSession) idleAcks(body *timedReader) (stop func()) {
 				}
 				quiet := max(body.last.Load(), sent, waiting)
 				if now.UnixNano()-quiet >= int64(every) {
-					ps.ack(Ack{EventType: AckIdle}, ackError{}, "", nil)
+					ps.ack(putack.Ack{EventType: putack.Idle}, putack.Failure{}, "", nil)
 					sent = now.UnixNano()
 				}
 			}
@@ -456,11 +420,11 @@ func fragmentMillis(f *mkv.Fragment) int64 {
 	return timecodeMillis(span, int64(f.Header.TimecodeScale))
 }
 
-// ParseStartTimestamp reads x-amzn-producer-start-timestamp: epoch seconds
+// parseStartTimestamp reads x-amzn-producer-start-timestamp: epoch seconds
 // with an optional fraction. The C producer prints the milliseconds
 // without zero padding (5 ms is ".5"), so a fraction of up to three digits
 // is a count of milliseconds; a longer one is an ordinary decimal fraction.
-func ParseStartTimestamp(v string) (int64, error) {
+func parseStartTimestamp(v string) (int64, error) {
 	secStr, frac, hasFrac := strings.Cut(strings.TrimSpace(v), ".")
 	sec, err := strconv.ParseInt(secStr, 10, 64)
 	if err != nil || sec < 0 || sec > math.MaxInt64/1000-1 {
@@ -478,123 +442,4 @@ func ParseStartTimestamp(v string) (int64, error) {
 		}
 	}
 	return sec*1000 + ms, nil
-}
-
-// timedReader remembers when each byte of the body arrived, so a fragment's
-// server timestamp is the time its first byte came in even though the
-// Matroska reader only hands the fragment over once it is complete. It also
-// sets the read deadline before each read by the progress rule: the
-// session may last for long but must keep bringing data, and no read
-// waits past the session's end (Config.MaxPutMediaDuration).
-type timedReader struct {
-	r io.Reader
-	// mu orders arming the deadline with replace: a replaced session's
-	// read is cut at once, and no later read is armed.
-	mu       sync.Mutex
-	replaced bool
-	progress *stall.Deadline
-	// last is when the latest byte arrived (Unix ns), for idleAcks, and
-	// waitingSince when the read in progress began (0: none is).
-	last         atomic.Int64
-	waitingSince atomic.Int64
-	off          int64
-	// reads holds the end offset and arrival time of recent reads.
-	reads []timedRead
-}
-
-type timedRead struct {
-	end int64
-	t   time.Time
-}
-
-func (t *timedReader) Read(p []byte) (int, error) {
-	t.mu.Lock()
-	if t.replaced {
-		t.mu.Unlock()
-		return 0, errReplaced
-	}
-	t.progress.Arm()
-	t.mu.Unlock()
-	t.waitingSince.Store(time.Now().UnixNano())
-	n, err := t.r.Read(p)
-	t.waitingSince.Store(0)
-	t.progress.Count(n)
-	if n > 0 {
-		now := time.Now()
-		t.off += int64(n)
-		t.reads = append(t.reads, timedRead{t.off, now})
-		t.last.Store(now.UnixNano())
-	}
-	return n, err
-}
-
-// errReplaced ends the body of a session a newer one replaced.
-var errReplaced = errors.New("putmedia: replaced by a newer session on the stream")
-
-// replace cuts the session's body: a read in progress fails now (its
-// deadline is past) and later ones at once.
-func (t *timedReader) replace() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.replaced = true
-	t.progress.Expire()
-}
-
-func (t *timedReader) wasReplaced() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.replaced
-}
-
-// producerSet is the PutMedia session of each stream.
-type producerSet struct {
-	mu       sync.Mutex
-	sessions map[string]*putSession
-}
-
-// take makes ps its stream's session, ending the one it replaces.
-func (p *producerSet) take(ps *putSession) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sessions == nil {
-		p.sessions = map[string]*putSession{}
-	}
-	if old := p.sessions[ps.stream.Name]; old != nil {
-		old.body.replace()
-	}
-	p.sessions[ps.stream.Name] = ps
-}
-
-// release forgets ps, unless a newer session has its stream.
-func (p *producerSet) release(ps *putSession) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.sessions[ps.stream.Name] == ps {
-		delete(p.sessions, ps.stream.Name)
-	}
-}
-
-// arrivedBy reports whether any byte after off arrived by t.
-func (t *timedReader) arrivedBy(off int64, at time.Time) bool {
-	for _, r := range t.reads {
-		if r.end > off {
-			return !r.t.After(at)
-		}
-	}
-	return false
-}
-
-// timeAt returns when the byte at off arrived and forgets the reads
-// before it: fragments are asked for in order.
-func (t *timedReader) timeAt(off int64) time.Time {
-	i := 0
-	for i < len(t.reads)-1 && t.reads[i].end <= off {
-		i++
-	}
-	if len(t.reads) == 0 {
-		return time.Now()
-	}
-	at := t.reads[i].t
-	t.reads = append(t.reads[:0], t.reads[i:]...)
-	return at
 }

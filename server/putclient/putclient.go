@@ -1,4 +1,7 @@
-package server
+// Package putclient is the PutMedia client: the streaming upload a
+// producer makes, which the AWS SDKs have no client for. kvsclip put and
+// the server's tests use it. Its acks are package putack's.
+package putclient
 
 import (
 	"bufio"
@@ -15,12 +18,21 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/putack"
 )
 
-// PutMediaInput is one PutMedia call made by PutMedia. The AWS SDKs have no
-// PutMedia client (it is a streaming upload the producer SDKs make), so
-// kvsclip put and the tests use this one.
-type PutMediaInput struct {
+// The signing of a PutMedia request: the service its credential is scoped
+// to, the payload hash of a body streamed unsigned, and the region when
+// the input names none: the server's default, server.DefaultRegion, which
+// this package cannot import since the server's own tests import it.
+const (
+	signingService  = "kinesisvideo"
+	unsignedPayload = "UNSIGNED-PAYLOAD"
+	defaultRegion   = "us-west-2"
+)
+
+// Input is one PutMedia call made by PutMedia.
+type Input struct {
 	// Endpoint is the data endpoint's base URL, such as http://127.0.0.1:8080.
 	Endpoint   string
 	StreamName string
@@ -42,7 +54,7 @@ var ErrAckError = errors.New("server sent an ERROR ack")
 // PutMedia streams in.Body to the server and calls onAck for every ack as
 // it arrives. It returns when the server ends the response; the error
 // wraps ErrAckError if any ack was an ERROR, or is the server's API error.
-func PutMedia(ctx context.Context, hc *http.Client, in PutMediaInput, onAck func(Ack)) error {
+func PutMedia(ctx context.Context, hc *http.Client, in Input, onAck func(putack.Ack)) error {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
@@ -69,9 +81,9 @@ func PutMedia(ctx context.Context, hc *http.Client, in PutMediaInput, onAck func
 	if in.Credentials != nil {
 		region := in.Region
 		if region == "" {
-			region = DefaultRegion
+			region = defaultRegion
 		}
-		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, unsignedPayload, sigService, region, time.Now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, unsignedPayload, signingService, region, time.Now()); err != nil {
 			return err
 		}
 	}
@@ -93,11 +105,11 @@ func PutMedia(ctx context.Context, hc *http.Client, in PutMediaInput, onAck func
 		if line == "" {
 			continue
 		}
-		var a Ack
+		var a putack.Ack
 		if err := json.Unmarshal([]byte(line), &a); err != nil {
 			return fmt.Errorf("putmedia: bad ack %q: %w", line, err)
 		}
-		if a.EventType == AckError && ackErr == nil {
+		if a.EventType == putack.Error && ackErr == nil {
 			ackErr = fmt.Errorf("putmedia: fragment %s: %d %s: %w", a.FragmentNumber, a.ErrorID, a.ErrorCode, ErrAckError)
 		}
 		if onAck != nil {

@@ -1,4 +1,4 @@
-package server
+package ingest
 
 import (
 	"context"
@@ -40,12 +40,12 @@ func TestSeedNumbers(t *testing.T) {
 	put := func(stream string, at time.Time, seq int) string {
 		n := fmt.Sprintf("%s%019d%06d%011d", numberPrefix, at.UnixNano(), 42, seq)
 		doc := storetest.Document(n, at.UnixMilli(), at.UnixMilli())
-		require.NoError(t, fs.Put(bg, stream, archive.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
+		require.NoError(t, fs.Put(context.Background(), stream, archive.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
 			ServerMillis: at.UnixMilli(), Size: int64(len(doc)), DurationMillis: 2000}, doc))
 		return n
 	}
 	for _, name := range []string{"fresh", "stale", "ahead", "empty"} {
-		require.NoError(t, fs.CreateStream(bg, archive.Stream{Name: name, RetentionHours: 24 * 90, Created: now.Add(-40 * 24 * time.Hour), Version: "v1"}))
+		require.NoError(t, fs.CreateStream(context.Background(), archive.Stream{Name: name, RetentionHours: 24 * 90, Created: now.Add(-40 * 24 * time.Hour), Version: "v1"}))
 	}
 	for i := range 5 {
 		put("fresh", now.Add(-time.Duration(10-i)*time.Second), i)
@@ -70,7 +70,7 @@ func TestSeedNumbers(t *testing.T) {
 	}, store.from)
 	first := g.next(now)
 	for _, name := range []string{"fresh", "stale", "ahead"} {
-		frags, err := fs.List(bg, name, kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
+		frags, err := fs.List(context.Background(), name, kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
 		require.NoError(t, err)
 		for _, f := range frags {
 			assert.Greater(t, first, f.Number, "stream %s", name)

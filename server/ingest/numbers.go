@@ -1,17 +1,16 @@
-package server
+package ingest
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/storeread"
 )
 
 // Fragment numbers look like KVS's: 47 decimal digits. Ours are a fixed
@@ -47,19 +46,12 @@ func (g *numberGen) next(t time.Time) string {
 	return fmt.Sprintf("%s%019d%06d%011d", numberPrefix, ns, g.node, g.seq%1e11)
 }
 
-// seedWindows are how far back from now seedNumbers looks for a stream's
-// newest fragments, in turn, before it lists the whole stream: a stream fed
-// in the last minute costs a listing of that minute, not of its retention
-// (on S3, one ListObjectsV2 page rather than one per thousand fragments).
-var seedWindows = [...]time.Duration{time.Minute, time.Hour, 24 * time.Hour, 30 * 24 * time.Hour, 0} // 0: the whole stream
-
 // seedNumbers starts the generator past every number in the archive.
 //
 // A number's clock part is its fragment's server timestamp (both are the
 // moment it began arriving, on the server that took it), so the greatest
 // number of a stream is among the fragments of its latest server
-// timestamp: any window [now−w, ∞) that holds a fragment holds those,
-// also when a clock has gone back and they lie in the future.
+// timestamp, which storeread.Newest finds.
 func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -69,18 +61,9 @@ func seedNumbers(store archive.Store, now time.Time) (*numberGen, error) {
 		return nil, err
 	}
 	for _, st := range streams {
-		var frags []archive.Fragment
-		for _, w := range seedWindows {
-			from := int64(math.MinInt64)
-			if w > 0 {
-				from = now.Add(-w).UnixMilli()
-			}
-			if frags, err = store.List(context.Background(), st.Name, kvs.ServerTimestamp, from, math.MaxInt64); err != nil {
-				return nil, err
-			}
-			if len(frags) > 0 {
-				break
-			}
+		frags, err := storeread.Newest(context.Background(), store, st.Name, now)
+		if err != nil {
+			return nil, err
 		}
 		for _, f := range frags {
 			if len(f.Number) != 47 || f.Number[:11] != numberPrefix {
