@@ -15,6 +15,7 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/stall"
 	"github.com/kvsclip/kvsclip/server/storeread"
@@ -155,7 +156,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	defer src.Close()
 	out.ready = src.Served
 	var sink io.Writer = out
-	if vectoredResponse(w, r) {
+	if connlimit.Vectored(w, r) {
 		sink = vectoredClipWriter{out}
 	}
 	err = plan.WriteRange(ctx, sink, src, start, end)

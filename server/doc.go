@@ -26,7 +26,7 @@
 // rule (bytes per window, not a deadline a trickle can renew), a write
 // stall timeout for clip and media answers, a count of PutMedia sessions
 // and GetClips, one producer per stream (the newest wins), and, in front,
-// LimitedListener's connection budget. Without credentials the server is
+// connlimit.LimitedListener's connection budget. Without credentials the server is
 // local: loopback clients, a loopback Host, no cross-site requests.
 //
 // GetImages finds, for each sample time, the key frame at or before it

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
@@ -161,7 +162,7 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 15)
-	listener, _ := limitedServer(t, ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
+	listener, _ := limitedServer(t, connlimit.ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
 
 	for name, base := range map[string]string{"httptest": r.url, "LimitedListener": "http://" + listener} {
 		t.Run(name, func(t *testing.T) {

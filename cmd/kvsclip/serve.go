@@ -17,6 +17,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 )
 
 // Environment variables holding the one key pair the server accepts, and
@@ -70,8 +71,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	putWindow := fs.Duration("putmedia-window", server.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
 	putMinBytes := fs.Int64("putmedia-min-bytes", server.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
 	maxPuts := fs.Int("max-putmedia", server.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
-	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
-	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
+	maxConns := fs.Int("max-conns", connlimit.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
+	maxConnsPerClient := fs.Int("max-conns-per-client", connlimit.DefaultMaxConnsPerClient, "connections one client address may hold")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	// One line for a bad flag, as the other commands answer, not the
@@ -177,7 +178,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:       *idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	limited := server.LimitListener(ln, server.ConnLimits{MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient})
+	limited := connlimit.LimitListener(ln, connlimit.ConnLimits{MaxConns: *maxConns, MaxConnsPerClient: *maxConnsPerClient})
 	hs.ConnContext = limited.ConnContext
 	hs.Handler = limited.Handler(srv)
 	ln = limited
