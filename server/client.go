@@ -15,6 +15,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 // PutMediaInput is one PutMedia call made by PutMedia. The AWS SDKs have no
@@ -65,13 +66,13 @@ func PutMedia(ctx context.Context, hc *http.Client, in PutMediaInput, onAck func
 	h.Set("x-amzn-producer-start-timestamp", fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
 	h.Set("x-amzn-fragment-acknowledgment-required", "1")
 	h.Set("Content-Type", "application/octet-stream")
-	h.Set("X-Amz-Content-Sha256", unsignedPayload)
+	h.Set("X-Amz-Content-Sha256", sigv4.UnsignedPayload)
 	if in.Credentials != nil {
 		region := in.Region
 		if region == "" {
 			region = DefaultRegion
 		}
-		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, unsignedPayload, sigService, region, time.Now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, sigv4.UnsignedPayload, sigv4.Service, region, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func presign(t *testing.T, r *rig, method, url string) string {
 	q := req.URL.Query()
 	q.Set("X-Amz-Expires", "300")
 	req.URL.RawQuery = q.Encode()
-	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), r.creds, req, unsignedPayload, sigService, testRegion, time.Now())
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), r.creds, req, sigv4.UnsignedPayload, sigv4.Service, testRegion, time.Now())
 	require.NoError(t, err)
 	return signed
 }

@@ -8,17 +8,12 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
-// Credentials are the one key pair a server accepts SigV4 signatures from.
-type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	// SessionToken, when set, must come with every request as
-	// X-Amz-Security-Token (temporary credentials); when empty, a request
-	// carrying a token is refused, as AWS refuses a token it did not issue.
-	SessionToken string
-}
+// Credentials are the one key pair a server accepts SigV4 signatures from
+// (sigv4.Credentials).
+type Credentials = sigv4.Credentials
 
 // Config configures a Server. Zero fields take the defaults below.
 type Config struct {

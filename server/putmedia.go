@@ -18,6 +18,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 	"github.com/kvsclip/kvsclip/server/stall"
 )
 
@@ -96,7 +97,7 @@ type startedFragment struct {
 // once the 200 is out, problems are ERROR acks.
 func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
 	ps := &putSession{s: s, rq: rq, w: w, rc: http.NewResponseController(w), prevMs: math.MinInt64}
-	defer r.Body.Close() // it may be a spooled file (spoolVerified)
+	defer r.Body.Close() // it may be a spooled file (sigv4.Verifier.VerifyStream)
 	var err error
 	name, arn := r.Header.Get("x-amzn-stream-name"), r.Header.Get("x-amzn-stream-arn")
 	if ps.stream, err = s.streams.Resolve(r.Context(), &name, &arn); err != nil {
@@ -216,7 +217,7 @@ func (s *Server) putMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 // readAckError maps a reading error to its ack: over a size limit, a block
 // of an undeclared track, any other broken Matroska, or the connection.
 func readAckError(err error) ackError {
-	if errors.Is(err, errChunkSignature) {
+	if errors.Is(err, sigv4.ErrChunkSignature) {
 		return ackReadError // KVS has no ack for a forged body
 	}
 	var me *mkv.Error

@@ -22,6 +22,7 @@ import (
 	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
 	"github.com/kvsclip/kvsclip/server/ratelimit"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 	"github.com/kvsclip/kvsclip/server/storeread"
 	"github.com/kvsclip/kvsclip/server/streamref"
 )
@@ -40,6 +41,7 @@ type Server struct {
 	plans       *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
 	rate        *ratelimit.Limiter
 	streams     streamref.Resolver // the streams requests name
+	sig         *sigv4.Verifier    // nil without credentials: loopback only
 	drainAt     atomic.Int64
 	drainOnce   sync.Once
 	portGuess   sync.Once // the log line of baseURL
@@ -86,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		plans:       newPlanCache(cfg.PlanCacheBytes),
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
+	s.sig = newVerifier(&s.cfg)
 	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
 	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
 	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
