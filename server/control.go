@@ -10,6 +10,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
+	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/streamref"
 )
 
@@ -246,8 +247,8 @@ func (s *Server) getDataEndpoint(w http.ResponseWriter, r *http.Request, _ *http
 	if !dataAPIs[in.APIName] {
 		return httpapi.InvalidArg("APIName %q is not one of the data-plane APIs.", in.APIName)
 	}
-	if in.APIName == "GET_IMAGES" && s.images == nil {
-		return imagesUnavailable() // no endpoint for an API not served
+	if in.APIName == "GET_IMAGES" && !s.images.Available() {
+		return images.Unavailable() // no endpoint for an API not served
 	}
 	if _, err := s.streams.Resolve(r.Context(), in.StreamName, in.StreamARN); err != nil {
 		return err

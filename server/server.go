@@ -57,10 +57,7 @@ type Server struct {
 	mediaConns mediaConns
 	mediaRate  *ratelimit.Limiter
 
-	// images decodes GetImages' key frames; nil without ffmpeg.
-	// imagesPageBytes bounds the images of one answer.
-	images          *images.Decoder
-	imagesPageBytes int
+	images *images.API // GetImages
 }
 
 // route is one API operation.
@@ -145,12 +142,15 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
-		"/getImages":               {api: "GetImages", h: s.getImages},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
-	s.startImages()
+	s.images = images.New(images.Deps{Store: cfg.Store, Log: cfg.Logger, Metrics: s.m, Streams: s.streams, Reader: s.rd,
+		// Fragments stored under the default bound may be longer than a
+		// lower one set since.
+		MaxFragmentDuration: max(cfg.MaxFragmentDuration, DefaultMaxFragmentDuration)}, cfg.Images)
+	s.addRoutes(s.images.Routes())
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)

@@ -18,6 +18,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/connlimit"
+	"github.com/kvsclip/kvsclip/server/images"
 )
 
 // Environment variables holding the one key pair the server accepts, and
@@ -159,7 +160,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		FragmentedClips: *clipFormat == "fmp4",
 		PlayerDir:       *playerDir,
 		ReadTimeout:     *readTimeout, PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes,
-		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
+		MaxPutMediaSessions: *maxPuts, WriteStallTimeout: *writeStall, Images: images.Config{FFmpeg: *ffmpeg},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "kvsclip serve: %v\n", err)
