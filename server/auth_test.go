@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 func TestSDKSignaturesAreChecked(t *testing.T) {
@@ -53,11 +54,11 @@ func signed(t *testing.T, r *rig, path string, body []byte, payloadHash string, 
 	req, err := http.NewRequest(http.MethodPost, r.url+path, bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	if payloadHash == unsignedPayload {
-		req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+	if payloadHash == sigv4.UnsignedPayload {
+		req.Header.Set("X-Amz-Content-Sha256", sigv4.UnsignedPayload)
 	}
 	if payloadHash != "" {
-		require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), r.creds, req, payloadHash, sigService, testRegion, at))
+		require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), r.creds, req, payloadHash, sigv4.Service, testRegion, at))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -80,7 +81,7 @@ func TestSignatureRules(t *testing.T) {
 		status int
 	}{
 		{"signed body", hash, time.Now(), 200},
-		{"unsigned payload", unsignedPayload, time.Now(), 200},
+		{"unsigned payload", sigv4.UnsignedPayload, time.Now(), 200},
 		{"skew within 5 min", hash, time.Now().Add(-4 * time.Minute), 200},
 		{"skew past 5 min", hash, time.Now().Add(-6 * time.Minute), 401},
 		{"future past 5 min", hash, time.Now().Add(6 * time.Minute), 401},
@@ -111,7 +112,7 @@ func TestSignedPutMediaBody(t *testing.T) {
 	// A PutMedia signed over its body says so: without the header it is
 	// signed over the empty payload, as the producer SDKs sign it.
 	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
-	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), r.creds, req, hex.EncodeToString(sum[:]), sigService, testRegion, time.Now()))
+	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), r.creds, req, hex.EncodeToString(sum[:]), sigv4.Service, testRegion, time.Now()))
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	acks, err := io.ReadAll(resp.Body)

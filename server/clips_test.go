@@ -17,6 +17,8 @@ import (
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 // presign returns url signed in its query string by the test credentials.
@@ -27,7 +29,7 @@ func presign(t *testing.T, r *rig, method, url string) string {
 	q := req.URL.Query()
 	q.Set("X-Amz-Expires", "300")
 	req.URL.RawQuery = q.Encode()
-	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), r.creds, req, unsignedPayload, sigService, testRegion, time.Now())
+	signed, _, err := v4.NewSigner().PresignHTTP(context.Background(), r.creds, req, sigv4.UnsignedPayload, sigv4.Service, testRegion, time.Now())
 	require.NoError(t, err)
 	return signed
 }

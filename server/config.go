@@ -8,18 +8,14 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
-// Credentials are the one key pair a server accepts SigV4 signatures from.
-type Credentials struct {
-	AccessKeyID     string
-	SecretAccessKey string
-	// SessionToken, when set, must come with every request as
-	// X-Amz-Security-Token (temporary credentials); when empty, a request
-	// carrying a token is refused, as AWS refuses a token it did not issue.
-	SessionToken string
-}
+// Credentials are the one key pair a server accepts SigV4 signatures from
+// (sigv4.Credentials).
+type Credentials = sigv4.Credentials
 
 // Config configures a Server. Zero fields take the defaults below.
 type Config struct {
@@ -103,17 +99,9 @@ type Config struct {
 	// that keeps reading lasts as long as the stream has fragments.
 	GetMediaWriteTimeout time.Duration
 
-	// ImagesFFmpeg is the ffmpeg program GetImages decodes key frames
-	// with: a path, or a name looked up on PATH; "ffmpeg" when empty.
-	// When it cannot be found, GetImages answers InvalidArgumentException
-	// (and the server says so in its log at start).
-	ImagesFFmpeg string
-	// ImageCacheBytes bounds the GetImages images kept for the next
-	// requests (server/images.DefaultCacheBytes when 0; negative keeps
-	// none). MaxConcurrentImageDecodes bounds the ffmpeg processes running
-	// at once (images.DefaultMaxDecodes when 0).
-	ImageCacheBytes           int64
-	MaxConcurrentImageDecodes int
+	// Images configures GetImages: its ffmpeg, image cache, decodes at
+	// once and answer size.
+	Images images.Config
 	// PlayerDir holds the browser player library the page loads for HLS
 	// sessions (hls.min.js, fetched by make deps; see doc.go); empty
 	// means DefaultPlayerDir(). Without it the page says so, and plays

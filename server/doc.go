@@ -26,20 +26,21 @@
 // rule (bytes per window, not a deadline a trickle can renew), a write
 // stall timeout for clip and media answers, a count of PutMedia sessions
 // and GetClips, one producer per stream (the newest wins), and, in front,
-// LimitedListener's connection budget. Without credentials the server is
-// local: loopback clients, a loopback Host, no cross-site requests.
+// connlimit.LimitedListener's connection budget. Without credentials the
+// server is local: loopback clients, a loopback Host, no cross-site
+// requests.
 //
-// GetImages finds, for each sample time, the key frame at or before it
-// from the fragment indexes (in the fragment holding the time, or in up to
-// imageLookback contiguous ones before it), reads that frame alone by a
-// ranged read, and has package images decode it with the ffmpeg program
-// from an Annex-B access unit on a pipe. ffmpeg is looked for when the
+// GetImages (package images) finds, for each sample time, the key frame
+// at or before it from the fragment indexes (in the fragment holding the
+// time, or in up to images.KeyFrameLookback contiguous ones before it),
+// reads that frame alone by a ranged read, and decodes it with the ffmpeg
+// program from an Annex-B access unit on a pipe. ffmpeg is looked for when the
 // Server is made, and the log says whether GetImages is available; without
 // it GetImages and GetDataEndpoint's GET_IMAGES answer InvalidArgument.
 // Decodes are bounded in number and time and their images cached
 // (images.DefaultMaxDecodes, DefaultDecodeTimeout, DefaultCacheBytes), and
-// an answer's images by imagesPageBytes, past which a page ends early with
-// a NextToken.
+// an answer's images by images.DefaultPageBytes, past which a page ends
+// early with a NextToken.
 //
 // The kinesisvideo operations newer than some SDK models (edge, mapped
 // resource, media storage and stream storage configuration) answer what is

@@ -18,10 +18,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
-	"github.com/kvsclip/kvsclip/server/putack"
-	"github.com/kvsclip/kvsclip/server/putclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // startServeBinary builds kvsclip and runs `kvsclip serve` with signed

@@ -129,7 +129,7 @@ func (c *clipWriter) begin() {
 }
 
 // vectoredClipWriter is a clipWriter whose response takes vectors
-// (vectoredResponse): the clip's writer gathers only small pieces and
+// (connlimit.Vectored): the clip's writer gathers only small pieces and
 // hands each flush over in one call.
 type vectoredClipWriter struct{ *clipWriter }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/images"
 )
 
 // The producer recording the GetImages tests put: 640x480 H.264, a key
@@ -270,7 +271,7 @@ func TestGetImagesErrors(t *testing.T) {
 // Without ffmpeg the server still starts, and GetImages answers a typed
 // error that says why.
 func TestGetImagesWithoutFFmpeg(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.ImagesFFmpeg = filepath.Join(t.TempDir(), "no-ffmpeg-here") })
+	r := newRig(t, func(c *Config) { c.Images.FFmpeg = filepath.Join(t.TempDir(), "no-ffmpeg-here") })
 	r.createStream("cam", 24)
 	_, err := r.media.GetImages(bg, &am.GetImagesInput{
 		StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
@@ -325,7 +326,7 @@ func TestGetImagesCache(t *testing.T) {
 
 // Many requests at once never run more decodes than the bound.
 func TestGetImagesConcurrencyBound(t *testing.T) {
-	r := imagesRig(t, func(c *Config) { c.MaxConcurrentImageDecodes = 2; c.ImageCacheBytes = -1 })
+	r := imagesRig(t, func(c *Config) { c.Images.MaxDecodes = 2; c.Images.CacheBytes = -1 })
 	ctx, cancel := context.WithTimeout(bg, time.Minute)
 	defer cancel()
 	errs := make(chan error, 4)
@@ -410,8 +411,10 @@ func TestGetImagesKeyFrameInEarlierFragment(t *testing.T) {
 // A page whose images pass the answer's byte bound ends early, after a
 // batch of decodes, and its NextToken goes on from there.
 func TestGetImagesPageBytes(t *testing.T) {
-	r := imagesRig(t, func(c *Config) { c.MaxConcurrentImageDecodes = 2 })
-	r.srv.imagesPageBytes = 1 // every batch fills a page
+	r := imagesRig(t, func(c *Config) {
+		c.Images.MaxDecodes = 2
+		c.Images.PageBytes = 1 // every batch fills a page
+	})
 	in := &am.GetImagesInput{
 		StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
 		StartTimestamp: aws.Time(time.UnixMilli(imagesStart)), EndTimestamp: aws.Time(time.UnixMilli(imagesStart + 12_000)),
@@ -432,7 +435,7 @@ func TestGetImagesPageBytes(t *testing.T) {
 		}
 		in.NextToken = out.NextToken
 	}
-	assert.Equal(t, []int{2, 2, 1}, pages, "batches of MaxConcurrentImageDecodes")
+	assert.Equal(t, []int{2, 2, 1}, pages, "batches of Images.MaxDecodes")
 	assert.Equal(t, []int64{imagesStart, imagesStart + 3000, imagesStart + 6000, imagesStart + 9000, imagesStart + 12000}, times)
 }
 
@@ -445,8 +448,8 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 	start := time.UnixMilli(imagesStart)
 	m := loadProducerMedia(t, "h264-aac-160x120.getmedia.mkv", false, false, start, 12)
 	body := producerStream(t, m, func(i int, g *mkv.Fragment) {
-		// The first fragment keeps its key frames; the rest, more than
-		// imageLookback fragments of them, have none.
+		// The first fragment keeps its key frames; the rest, more
+		// than images.KeyFrameLookback fragments of them, have none.
 		for k := range g.Blocks {
 			g.Blocks[k].Keyframe = g.Blocks[k].Keyframe && i == 0
 		}
@@ -454,7 +457,7 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 	acks, err := r.put("cam", "RELATIVE", start, body)
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), len(m.frags))
-	require.Greater(t, len(m.frags), imageLookback+2)
+	require.Greater(t, len(m.frags), images.KeyFrameLookback+2)
 	frags, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("cam")})
 	require.NoError(t, err)
 	var last time.Time
@@ -471,8 +474,8 @@ func TestGetImagesNoKeyFrames(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, out.Images)
 	assert.Empty(t, out.Images[0].Error, "the first fragment's key frame")
-	// The last sample lies more than imageLookback fragments past the
-	// only key frames.
+	// The last sample lies more than images.KeyFrameLookback fragments
+	// past the only key frames.
 	assert.Equal(t, amtypes.ImageErrorNoMedia, out.Images[len(out.Images)-1].Error)
 }
 

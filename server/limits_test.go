@@ -18,9 +18,11 @@ import (
 
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 // requestHead is the head of req as a client sends it (with the headers
@@ -78,8 +80,8 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
 		if sign {
-			req.Header.Set("X-Amz-Content-Sha256", emptyPayloadHash) // any: the body never comes
-			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, emptyPayloadHash, sigService, testRegion, time.Now()))
+			req.Header.Set("X-Amz-Content-Sha256", sigv4.EmptyPayloadHash) // any: the body never comes
+			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, sigv4.EmptyPayloadHash, sigv4.Service, testRegion, time.Now()))
 			req.Header.Del("X-Amz-Content-Sha256")
 		}
 		return req
@@ -91,7 +93,7 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 		req.Header.Set("x-amzn-fragment-timecode-type", "RELATIVE")
 		req.Header.Set("x-amzn-producer-start-timestamp", "1700000000.000")
 		if sign {
-			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, emptyPayloadHash, sigService, testRegion, time.Now()))
+			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, sigv4.EmptyPayloadHash, sigv4.Service, testRegion, time.Now()))
 		}
 		return req
 	}
@@ -163,7 +165,7 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 15)
-	listener, _ := limitedServer(t, ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
+	listener, _ := limitedServer(t, connlimit.ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
 
 	for name, base := range map[string]string{"httptest": r.url, "LimitedListener": "http://" + listener} {
 		t.Run(name, func(t *testing.T) {

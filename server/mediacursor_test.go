@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsclip/kvsclip/server/ingest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/ingest"
 )
 
 // TestMediaCursorEdges: where a start selector lands at the ends of the

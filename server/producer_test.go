@@ -31,6 +31,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 // This file is a test producer that behaves on the wire as the KVS
@@ -249,7 +250,7 @@ func (p *sdkProducer) signedRequest(now time.Time) string {
 	}
 	b.WriteString("accept: */*\r\nexpect: 100-continue\r\n")
 	if p.creds != nil {
-		fmt.Fprintf(&b, "authorization: %s\r\n", sdkAuthorization(*p.creds, p.region, now, hdr))
+		fmt.Fprintf(&b, "authorization: %s\r\n", sdkAuthorization(*p.creds, p.region, hdr))
 	}
 	b.WriteString("\r\n")
 	return b.String()
@@ -257,8 +258,7 @@ func (p *sdkProducer) signedRequest(now time.Time) string {
 
 // sdkAuthorization signs a PutMedia head the way the producer SDK does:
 // SigV4 over producerSignedHeaders and the empty payload's hash.
-func sdkAuthorization(c aws.Credentials, region string, now time.Time, hdr map[string]string) string {
-	date := now.UTC().Format("20060102")
+func sdkAuthorization(c aws.Credentials, region string, hdr map[string]string) string {
 	var canon strings.Builder
 	canon.WriteString("POST\n/putMedia\n\n")
 	for _, k := range producerSignedHeaders {
@@ -266,11 +266,9 @@ func sdkAuthorization(c aws.Credentials, region string, now time.Time, hdr map[s
 	}
 	empty := sha256.Sum256(nil)
 	canon.WriteString("\n" + strings.Join(producerSignedHeaders, ";") + "\n" + hex.EncodeToString(empty[:]))
-	scope := date + "/" + region + "/" + sigService + "/aws4_request"
-	key := signingKey(c.SecretAccessKey, date, region, sigService)
-	sig := hmacSHA256(key, stringToSign(hdr["x-amz-date"], scope, canon.String()))
-	return fmt.Sprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%s",
-		sigAlgorithm, c.AccessKeyID, scope, strings.Join(producerSignedHeaders, ";"), hex.EncodeToString(sig))
+	signer := sigv4.Signer{Credentials: sigv4.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey}, Region: region}
+	auth, _ := signer.Authorization(hdr["x-amz-date"], producerSignedHeaders, canon.String())
+	return auth
 }
 
 // session runs one PutMedia connection from fragment from and returns the
@@ -583,5 +581,5 @@ func TestDataEndpointPortlessHost(t *testing.T) {
 func signJSON(t testing.TB, req *http.Request, c aws.Credentials, body []byte) {
 	t.Helper()
 	sum := sha256.Sum256(body)
-	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), c, req, hex.EncodeToString(sum[:]), sigService, testRegion, time.Now()))
+	require.NoError(t, v4.NewSigner().SignHTTP(context.Background(), c, req, hex.EncodeToString(sum[:]), sigv4.Service, testRegion, time.Now()))
 }

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kvsclip/kvsclip/server/putack"
-	"github.com/kvsclip/kvsclip/server/putclient"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // TestPutMediaBodyEndsInNextHeader: a body that ends within the first

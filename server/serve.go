@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/kvsclip/kvsclip/server/connlimit"
 )
 
 // ListenConfig is how Serve runs the server on a listener: what net/http
@@ -22,7 +24,8 @@ type ListenConfig struct {
 	// next request (DefaultIdleTimeout).
 	IdleTimeout time.Duration
 	// MaxConns and MaxConnsPerClient are the connection budget
-	// (LimitListener): DefaultMaxConns() and DefaultMaxConnsPerClient.
+	// (connlimit.LimitListener): connlimit.DefaultMaxConns() and
+	// connlimit.DefaultMaxConnsPerClient.
 	MaxConns          int
 	MaxConnsPerClient int
 	// ShutdownGrace is how long a shutdown waits for PutMedia sessions to
@@ -56,10 +59,10 @@ func (c *ListenConfig) setDefaults() {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
 	if c.MaxConns == 0 {
-		c.MaxConns = DefaultMaxConns()
+		c.MaxConns = connlimit.DefaultMaxConns()
 	}
 	if c.MaxConnsPerClient == 0 {
-		c.MaxConnsPerClient = DefaultMaxConnsPerClient
+		c.MaxConnsPerClient = connlimit.DefaultMaxConnsPerClient
 	}
 	if c.ShutdownGrace == 0 {
 		c.ShutdownGrace = DefaultShutdownGrace
@@ -80,7 +83,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopRetention()
 	go s.RunRetention(rctx)
 
-	limited := LimitListener(ln, ConnLimits{MaxConns: lc.MaxConns, MaxConnsPerClient: lc.MaxConnsPerClient})
+	limited := connlimit.LimitListener(ln, connlimit.ConnLimits{MaxConns: lc.MaxConns, MaxConnsPerClient: lc.MaxConnsPerClient})
 	hs := &http.Server{
 		Handler:           limited.Handler(s),
 		ConnContext:       limited.ConnContext,

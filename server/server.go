@@ -24,6 +24,7 @@ import (
 	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
 	"github.com/kvsclip/kvsclip/server/ratelimit"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 	"github.com/kvsclip/kvsclip/server/storeread"
 	"github.com/kvsclip/kvsclip/server/streamref"
 )
@@ -39,6 +40,7 @@ type Server struct {
 	plans     *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
 	rate      *ratelimit.Limiter
 	streams   streamref.Resolver // the streams requests name
+	sig       *sigv4.Verifier    // nil without credentials: loopback only
 	drainAt   atomic.Int64
 	drainOnce sync.Once
 	portGuess sync.Once // the log line of baseURL
@@ -54,10 +56,7 @@ type Server struct {
 	mediaConns mediaConns
 	mediaRate  *ratelimit.Limiter
 
-	// images decodes GetImages' key frames; nil without ffmpeg.
-	// imagesPageBytes bounds the images of one answer.
-	images          *images.Decoder
-	imagesPageBytes int
+	images *images.API // GetImages
 }
 
 // route is one API operation.
@@ -67,15 +66,6 @@ type route struct {
 	// signature check must not buffer it.
 	streaming bool
 	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
-}
-
-// addRoutes puts a surface package's operations in the route table. The
-// handler finds its Call in the request's context (httpapi.CallOf).
-func (s *Server) addRoutes(rs []httpapi.Route) {
-	for _, rt := range rs {
-		s.routes[rt.Path] = route{api: rt.Name, streaming: rt.Streaming,
-			h: func(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error { return rt.Serve(w, r) }}
-	}
 }
 
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
@@ -93,6 +83,7 @@ func New(cfg Config) (*Server, error) {
 		plans: newPlanCache(cfg.PlanCacheBytes),
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
+	s.sig = newVerifier(&s.cfg)
 	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
 	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
 	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
@@ -111,21 +102,24 @@ func New(cfg Config) (*Server, error) {
 		"/listFragments":           {api: "ListFragments", h: s.listFragments},
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
-		"/getImages":               {api: "GetImages", h: s.getImages},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	s.images = images.New(images.Deps{Store: cfg.Store, Log: cfg.Logger, Metrics: s.m, Streams: s.streams, Reader: s.rd,
+		// Fragments stored under the default bound may be longer than a
+		// lower one set since.
+		MaxFragmentDuration: max(cfg.Ingest.MaxFragmentDuration, ingest.DefaultMaxFragmentDuration)}, cfg.Images)
 	// The control plane (kinesisvideo).
 	s.addRoutes(control.Routes(control.Deps{Store: cfg.Store, Now: cfg.Now, Streams: s.streams, Endpoint: s.baseURL,
 		ImagesUnavailable: func() error {
-			if s.images == nil {
-				return imagesUnavailable()
+			if !s.images.Available() {
+				return images.Unavailable()
 			}
 			return nil
 		}}))
 	s.addRoutes(s.ingest.Routes())
-	s.startImages()
+	s.addRoutes(s.images.Routes())
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -19,6 +18,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
 // do sends req and returns its status and X-Amzn-ErrorType.
@@ -34,17 +35,14 @@ func do(t *testing.T, req *http.Request) (int, string) {
 // signOnly signs req over the given headers alone with the test
 // credentials, as a client that leaves others out would: the signature is
 // right, what it covers is not enough.
-func signOnly(t *testing.T, r *rig, req *http.Request, body []byte, headers ...string) {
+func signOnly(t *testing.T, req *http.Request, body []byte, headers ...string) {
 	t.Helper()
-	now := time.Now().UTC()
-	amzDate := now.Format(amzDateLayout)
+	amzDate := time.Now().UTC().Format(sigv4.DateLayout)
 	req.Header.Set("X-Amz-Date", amzDate)
 	sum := sha256.Sum256(body)
-	canon := canonicalRequest(req, headers, hex.EncodeToString(sum[:]))
-	h := sigV4{date: amzDate[:8], region: testRegion, service: sigService, amzDate: amzDate}
-	sig := hmacSHA256(signingKey(testSecret, h.date, h.region, h.service), stringToSign(amzDate, h.scope(), canon))
-	req.Header.Set("Authorization", fmt.Sprintf("%s Credential=%s/%s, SignedHeaders=%s, Signature=%x",
-		sigAlgorithm, testKeyID, h.scope(), strings.Join(headers, ";"), sig))
+	canon := sigv4.CanonicalRequest(req, headers, hex.EncodeToString(sum[:]))
+	auth, _ := testSigner().Authorization(amzDate, headers, canon)
+	req.Header.Set("Authorization", auth)
 }
 
 // TestSigV4Coverage: a signature must cover Host (or it replays to any
@@ -67,7 +65,7 @@ func TestSigV4Coverage(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, r.url+"/describeStream", bytes.NewReader(body))
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
-			signOnly(t, r, req, body, c.headers...)
+			signOnly(t, req, body, c.headers...)
 			status, _ := do(t, req)
 			assert.Equal(t, c.status, status)
 		})
@@ -78,9 +76,9 @@ func TestSigV4Coverage(t *testing.T) {
 			require.NoError(t, err)
 			req, err := http.NewRequest(http.MethodPost, r.url+"/putMedia", strings.NewReader("not read"))
 			require.NoError(t, err)
-			req.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+			req.Header.Set("X-Amz-Content-Sha256", sigv4.UnsignedPayload)
 			req.Header.Set("x-amzn-fragment-timecode-type", "ABSOLUTE")
-			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, unsignedPayload, sigService, testRegion, time.Now()))
+			require.NoError(t, v4.NewSigner().SignHTTP(bg, r.creds, req, sigv4.UnsignedPayload, sigv4.Service, testRegion, time.Now()))
 			// Added after signing: a captured request pointed elsewhere.
 			value := "cam"
 			if header == "x-amzn-stream-arn" {
@@ -130,20 +128,22 @@ func TestSigV4RegionAndToken(t *testing.T) {
 // hash as botocore and the JS SDK presign, or over UNSIGNED-PAYLOAD; with
 // a session token in the query; never in another region or once expired.
 func TestPresignedClipURL(t *testing.T) {
-	r := newRig(t)
-	r.createStream("cam", 24)
-	r.srv.cfg.Credentials.SessionToken = "tok"
+	r := newRig(t, func(cfg *Config) { cfg.Credentials.SessionToken = "tok" })
+	prov := credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "tok")
+	kv := kinesisvideo.New(kinesisvideo.Options{Region: testRegion, BaseEndpoint: aws.String(r.url), Credentials: prov, RetryMaxAttempts: 1, HTTPClient: sdkHTTPClient})
+	_, err := kv.CreateStream(bg, &kinesisvideo.CreateStreamInput{StreamName: aws.String("cam"), DataRetentionInHours: aws.Int32(24)})
+	require.NoError(t, err)
 	base := r.url + "/clips/cam.mp4?start=1700000000&end=1700000060"
 	for _, c := range []struct {
 		name, payload, region, token string
 		expires                      string
 		status                       int
 	}{
-		{"empty payload hash", emptyPayloadHash, testRegion, "tok", "300", 404},
-		{"unsigned payload", unsignedPayload, testRegion, "tok", "300", 404},
-		{"other region", emptyPayloadHash, "eu-west-1", "tok", "300", 401},
-		{"no token", emptyPayloadHash, testRegion, "", "300", 401},
-		{"expired", emptyPayloadHash, testRegion, "tok", "1", 401},
+		{"empty payload hash", sigv4.EmptyPayloadHash, testRegion, "tok", "300", 404},
+		{"unsigned payload", sigv4.UnsignedPayload, testRegion, "tok", "300", 404},
+		{"other region", sigv4.EmptyPayloadHash, "eu-west-1", "tok", "300", 401},
+		{"no token", sigv4.EmptyPayloadHash, testRegion, "", "300", 401},
+		{"expired", sigv4.EmptyPayloadHash, testRegion, "tok", "1", 401},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodGet, base, nil)
@@ -156,7 +156,7 @@ func TestPresignedClipURL(t *testing.T) {
 				at = at.Add(-time.Minute)
 			}
 			creds := aws.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret, SessionToken: c.token}
-			u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, c.payload, sigService, c.region, at)
+			u, _, err := v4.NewSigner().PresignHTTP(context.Background(), creds, req, c.payload, sigv4.Service, c.region, at)
 			require.NoError(t, err)
 			resp, body := get(t, u, nil)
 			// 404: past the signature, there is no clip in an empty stream.

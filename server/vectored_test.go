@@ -3,10 +3,8 @@ package server
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -14,85 +12,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 )
 
-// TestVectoredResponse: which responses reach their socket as vectors
-// (limitedConn.ReadFrom): plain HTTP/1 on a LimitedListener, as `kvsclip
-// serve` runs; not a server without one, nor TLS on top of one.
-func TestVectoredResponse(t *testing.T) {
-	probe := func(got chan<- bool) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- vectoredResponse(w, r) })
-	}
-	lim := ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}
-
-	got := make(chan bool, 1)
-	addr, _ := limitedServer(t, lim, probe(got))
-	resp, err := http.Get("http://" + addr + "/")
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.True(t, <-got, "LimitedListener, plain HTTP/1")
-
-	plain := httptest.NewServer(probe(got))
-	t.Cleanup(plain.Close)
-	resp, err = http.Get(plain.URL)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.False(t, <-got, "no LimitedListener")
-
+// limitedServer serves h on a loopback listener under lim, as `kvsclip
+// serve` does.
+func limitedServer(t *testing.T, lim connlimit.ConnLimits, h http.Handler) (string, *connlimit.LimitedListener) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	l := LimitListener(ln, lim)
-	ts := httptest.NewUnstartedServer(l.Handler(probe(got)))
-	ts.Listener = l
-	ts.Config.ConnContext = l.ConnContext
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	resp, err = ts.Client().Get(ts.URL)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.False(t, <-got, "TLS on a LimitedListener")
-}
-
-// TestLimitedConnReadFrom: a *net.Buffers given to a limitedConn's
-// ReadFrom arrives whole and in order, as does any other reader.
-func TestLimitedConnReadFrom(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	l := LimitListener(ln, ConnLimits{MaxConns: 4, MaxConnsPerClient: 4})
-	client, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	defer client.Close()
-	c, err := l.Accept()
-	require.NoError(t, err)
-	rf, ok := c.(io.ReaderFrom)
-	require.True(t, ok)
-
-	var want []byte
-	bufs := net.Buffers{}
-	for k := range 40 {
-		p := bytes.Repeat([]byte{byte(k)}, 1+k*997)
-		bufs, want = append(bufs, p), append(want, p...)
-	}
-	tail := bytes.Repeat([]byte{'z'}, 12345)
-	want = append(want, tail...)
-	got := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(client)
-		got <- b
-	}()
-	n, err := rf.ReadFrom(&bufs)
-	require.NoError(t, err)
-	n2, err := rf.ReadFrom(bytes.NewReader(tail))
-	require.NoError(t, err)
-	assert.Equal(t, int64(len(want)), n+n2)
-	require.NoError(t, c.Close())
-	select {
-	case b := <-got:
-		assert.True(t, bytes.Equal(want, b))
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing arrived")
-	}
+	l := connlimit.LimitListener(ln, lim)
+	hs := &http.Server{Handler: l.Handler(h), ConnContext: l.ConnContext, ReadHeaderTimeout: time.Minute}
+	go hs.Serve(l)
+	t.Cleanup(func() { hs.Close() })
+	return ln.Addr().String(), l
 }
 
 // TestClipsOverLimitedListener: clips served as `kvsclip serve` serves
@@ -105,7 +37,7 @@ func TestClipsOverLimitedListener(t *testing.T) {
 	rec := syntheticRecording(t, bench.Synth{Fragments: 6, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
 	_, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))
 	require.NoError(t, err)
-	addr, _ := limitedServer(t, ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
+	addr, _ := limitedServer(t, connlimit.ConnLimits{MaxConns: 16, MaxConnsPerClient: 16}, r.srv)
 	query := fmt.Sprintf("/clips/cam.mp4?start=%d&end=%d", start.Unix(), start.Add(time.Hour).Unix())
 	for _, c := range []struct {
 		query string

@@ -15,6 +15,8 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
+	"github.com/kvsclip/kvsclip/server/connlimit"
+	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
 )
 
@@ -56,8 +58,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	putWindow := fs.Duration("putmedia-window", ingest.DefaultPutMediaIdleTimeout, "PutMedia must bring --putmedia-min-bytes in every window this long (KVS: 30s idle)")
 	putMinBytes := fs.Int64("putmedia-min-bytes", ingest.DefaultPutMediaMinBytes, "bytes a PutMedia must bring per --putmedia-window")
 	maxPuts := fs.Int("max-putmedia", ingest.DefaultMaxPutMediaSessions, "PutMedia sessions at once; more get ClientLimitExceeded")
-	maxConns := fs.Int("max-conns", server.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
-	maxConnsPerClient := fs.Int("max-conns-per-client", server.DefaultMaxConnsPerClient, "connections one client address may hold")
+	maxConns := fs.Int("max-conns", connlimit.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
+	maxConnsPerClient := fs.Int("max-conns-per-client", connlimit.DefaultMaxConnsPerClient, "connections one client address may hold")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	// One line for a bad flag, as the other commands answer, not the
@@ -143,7 +145,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
 		FragmentedClips: *clipFormat == "fmp4",
 		PlayerDir:       *playerDir,
-		ReadTimeout:     *readTimeout, WriteStallTimeout: *writeStall, ImagesFFmpeg: *ffmpeg,
+		ReadTimeout:     *readTimeout, WriteStallTimeout: *writeStall, Images: images.Config{FFmpeg: *ffmpeg},
 		Ingest: ingest.Config{PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes, MaxPutMediaSessions: *maxPuts},
 		Listen: server.ListenConfig{
 			HeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout, TLS: tlsConfig,

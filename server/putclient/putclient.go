@@ -19,17 +19,13 @@ import (
 
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/putack"
+	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
-// The signing of a PutMedia request: the service its credential is scoped
-// to, the payload hash of a body streamed unsigned, and the region when
-// the input names none: the server's default, server.DefaultRegion, which
-// this package cannot import since the server's own tests import it.
-const (
-	signingService  = "kinesisvideo"
-	unsignedPayload = "UNSIGNED-PAYLOAD"
-	defaultRegion   = "us-west-2"
-)
+// defaultRegion signs a request whose input names no region: the server's
+// default, server.DefaultRegion, which this package cannot import since
+// the server's own tests import it.
+const defaultRegion = "us-west-2"
 
 // Input is one PutMedia call made by PutMedia.
 type Input struct {
@@ -77,13 +73,13 @@ func PutMedia(ctx context.Context, hc *http.Client, in Input, onAck func(putack.
 	h.Set("x-amzn-producer-start-timestamp", fmt.Sprintf("%d.%03d", ms/1000, ms%1000))
 	h.Set("x-amzn-fragment-acknowledgment-required", "1")
 	h.Set("Content-Type", "application/octet-stream")
-	h.Set("X-Amz-Content-Sha256", unsignedPayload)
+	h.Set("X-Amz-Content-Sha256", sigv4.UnsignedPayload)
 	if in.Credentials != nil {
 		region := in.Region
 		if region == "" {
 			region = defaultRegion
 		}
-		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, unsignedPayload, signingService, region, time.Now()); err != nil {
+		if err := v4.NewSigner().SignHTTP(ctx, *in.Credentials, req, sigv4.UnsignedPayload, sigv4.Service, region, time.Now()); err != nil {
 			return err
 		}
 	}

@@ -102,7 +102,7 @@ func (s *Writer) deadline() {
 // WriteBuffers writes the pieces of v in vectors of up to writePiece
 // bytes, each under its own deadline. An http.ResponseWriter of net/http
 // hands a ReadFrom of a *net.Buffers to its connection, which the server's
-// listener makes one writev (limitedConn.ReadFrom); a gathered clip
+// listener makes one writev (connlimit's limitedConn.ReadFrom); a gathered clip
 // flush then reaches the socket without first being copied together
 // (clipio.BuffersWriter). Elsewhere (HTTP/2, TLS) the pieces go out as
 // the writer takes them.

@@ -1,16 +1,3 @@
-// Package images turns one coded video frame into a still JPEG or PNG with
-// the ffmpeg program: GetImages' decoder.
-//
-// No production pure-Go H.264 or H.265 decoder exists, so the server hands
-// libavcodec, through ffmpeg, one key frame as an Annex-B access unit on
-// stdin and reads the image from stdout: no temporary files. Decodes are
-// bounded in number (a semaphore) and in time (a deadline each), and their
-// results are kept in a least-recently-used cache bounded in bytes, since a
-// stored key frame never changes and a timeline asks for the same
-// thumbnails again and again.
-//
-// The engine packages (mkv, codec, mp4, remux, fragindex, dedup) stay pure
-// Go; only the server imports this package.
 package images
 
 import (
@@ -63,7 +50,7 @@ type Key struct {
 }
 
 // ErrUnavailable: the ffmpeg program cannot be found, so no image can be
-// made. New returns it wrapped with the reason.
+// made. NewDecoder returns it wrapped with the reason.
 var ErrUnavailable = errors.New("images: ffmpeg is not available")
 
 // ErrTooLarge: the encoded image is larger than Options.MaxImageBytes.
@@ -131,9 +118,9 @@ type flight struct {
 	err  error
 }
 
-// New finds ffmpeg and returns a Decoder that runs it. When ffmpeg cannot be
-// found the error wraps ErrUnavailable.
-func New(opts Options) (*Decoder, error) {
+// NewDecoder finds ffmpeg and returns a Decoder that runs it. When ffmpeg
+// cannot be found the error wraps ErrUnavailable.
+func NewDecoder(opts Options) (*Decoder, error) {
 	if opts.FFmpeg == "" {
 		opts.FFmpeg = "ffmpeg"
 	}
@@ -166,7 +153,7 @@ func New(opts Options) (*Decoder, error) {
 // Path is the ffmpeg program the Decoder runs.
 func (d *Decoder) Path() string { return d.path }
 
-// Stats are a Decoder's counts since New.
+// Stats are a Decoder's counts since NewDecoder.
 type Stats struct {
 	// Runs counts ffmpeg processes started, CacheHits the images served
 	// from the cache (or from a decode another asker started).

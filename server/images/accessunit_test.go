@@ -1,4 +1,4 @@
-package server
+package images
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 // of its first key frame.
 func firstKeyFrame(t testing.TB, file string) (*codec.Track, []byte) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", file))
+	raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", file))
 	require.NoError(t, err)
 	f, err := mkv.NewBytesReader(raw).Next()
 	require.NoError(t, err)
@@ -100,4 +100,28 @@ func BenchmarkAnnexBAccessUnit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzAnnexBAccessUnit: any stored frame bytes make an access unit of the
+// parameter sets and the frame's NAL units, or an error; never a panic.
+func FuzzAnnexBAccessUnit(f *testing.F) {
+	tr, frame := firstKeyFrame(f, "h264-aac-160x120.getmedia.mkv")
+	f.Add(frame)
+	f.Add(frame[:len(frame)/2])
+	f.Add([]byte{0, 0, 0, 1, 0x65})
+	f.Add([]byte{0, 0, 1, 0x65, 0x88})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		au, err := annexBAccessUnit(tr, b)
+		if err != nil {
+			return
+		}
+		// Each NAL unit keeps its bytes and gains at most a 4-byte start code.
+		params := 0
+		for _, p := range append(tr.AVC.SPS, tr.AVC.PPS...) {
+			params += 4 + len(p)
+		}
+		require.LessOrEqual(t, len(au), params+4*len(b)+4)
+		require.True(t, len(au) > params || len(b) == 0)
+	})
 }

@@ -1,4 +1,4 @@
-package server
+package images
 
 import (
 	"encoding/binary"

@@ -48,7 +48,7 @@ func loaded(au []byte) func(context.Context) ([]byte, error) {
 }
 
 func TestDecoderImages(t *testing.T) {
-	d, err := New(Options{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	for _, c := range []struct {
 		codec Codec
@@ -68,7 +68,7 @@ func TestDecoderImages(t *testing.T) {
 }
 
 func TestDecoderBadInput(t *testing.T) {
-	d, err := New(Options{})
+	d, err := NewDecoder(Options{})
 	require.NoError(t, err)
 	_, err = d.Image(t.Context(), Key{Frame: "junk", Spec: Spec{Format: PNG}}, H264, loaded([]byte("not video at all")))
 	require.Error(t, err)
@@ -81,13 +81,13 @@ func TestDecoderBadInput(t *testing.T) {
 }
 
 func TestDecoderUnavailable(t *testing.T) {
-	_, err := New(Options{FFmpeg: filepath.Join(t.TempDir(), "missing")})
+	_, err := NewDecoder(Options{FFmpeg: filepath.Join(t.TempDir(), "missing")})
 	require.ErrorIs(t, err, ErrUnavailable)
 }
 
 // A decode past its deadline is killed, and its slot freed.
 func TestDecoderTimeout(t *testing.T) {
-	d, err := New(Options{FFmpeg: script(t, "exec sleep 30"), DecodeTimeout: 200 * time.Millisecond, MaxDecodes: 1})
+	d, err := NewDecoder(Options{FFmpeg: script(t, "exec sleep 30"), DecodeTimeout: 200 * time.Millisecond, MaxDecodes: 1})
 	require.NoError(t, err)
 	for range 2 {
 		t0 := time.Now()
@@ -99,7 +99,7 @@ func TestDecoderTimeout(t *testing.T) {
 
 // An image past MaxImageBytes is refused, not buffered whole.
 func TestDecoderTooLarge(t *testing.T) {
-	d, err := New(Options{FFmpeg: script(t, "exec head -c 100000 /dev/zero"), MaxImageBytes: 1000})
+	d, err := NewDecoder(Options{FFmpeg: script(t, "exec head -c 100000 /dev/zero"), MaxImageBytes: 1000})
 	require.NoError(t, err)
 	_, err = d.Image(t.Context(), Key{Frame: "big", Spec: Spec{Format: PNG}}, H264, loaded([]byte{0, 0, 1}))
 	require.ErrorIs(t, err, ErrTooLarge)
@@ -119,7 +119,7 @@ func TestDecoderConcurrencyBound(t *testing.T) {
 	wrapper := script(t, fmt.Sprintf(`touch %[1]s/$$; ls %[1]s | wc -l >> %[2]s; sleep 0.3; %[3]s "$@"; rc=$?; rm %[1]s/$$; exit $rc`,
 		running, filepath.Join(dir, "counts"), real))
 	const bound = 2
-	d, err := New(Options{FFmpeg: wrapper, MaxDecodes: bound})
+	d, err := NewDecoder(Options{FFmpeg: wrapper, MaxDecodes: bound})
 	require.NoError(t, err)
 	au := keyFrame(t, H264)
 	var wg sync.WaitGroup
@@ -184,7 +184,7 @@ func TestArgs(t *testing.T) {
 // to a JPEG, no cache.
 func BenchmarkDecode(b *testing.B) {
 	au := keyFrame(b, H264)
-	d, err := New(Options{CacheBytes: -1})
+	d, err := NewDecoder(Options{CacheBytes: -1})
 	require.NoError(b, err)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(au)))
@@ -198,7 +198,7 @@ func BenchmarkDecode(b *testing.B) {
 // BenchmarkCacheHit is one image answered from the cache.
 func BenchmarkCacheHit(b *testing.B) {
 	au := keyFrame(b, H264)
-	d, err := New(Options{})
+	d, err := NewDecoder(Options{})
 	require.NoError(b, err)
 	key := Key{Frame: "f", Spec: Spec{Format: JPEG, Quality: 80}}
 	img, err := d.Image(b.Context(), key, H264, loaded(au))
@@ -223,7 +223,7 @@ func BenchmarkCacheHit(b *testing.B) {
 // stand-in ffmpeg that echoes the frame, so no real decoder is needed.
 func TestDecoderSharedDecodeCanceled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		d, err := New(Options{FFmpeg: script(t, "exec cat")})
+		d, err := NewDecoder(Options{FFmpeg: script(t, "exec cat")})
 		require.NoError(t, err)
 		key := Key{Frame: "f", Spec: Spec{Format: PNG}}
 		first, cancel := context.WithCancel(t.Context())

@@ -1,4 +1,11 @@
-package server
+// Package connlimit bounds the connections a server holds: a listener
+// that caps each client address and sheds idle connections when its budget
+// is full, so that a flood of connections that send nothing cannot take the
+// descriptors producers and readers need. It knows which connections are
+// busy through the http.Server's ConnContext and a handler wrapper, and it
+// tells a handler whether its response can reach the socket as vectors
+// (Vectored).
+package connlimit
 
 import (
 	"context"
@@ -200,12 +207,12 @@ func (c *limitedConn) ReadFrom(r io.Reader) (int64, error) {
 	return io.Copy(struct{ io.Writer }{c.Conn}, r)
 }
 
-// vectoredResponse reports whether the body of w, the response to r,
+// Vectored reports whether the body of w, the response to r,
 // reaches its socket as vectors through limitedConn.ReadFrom: an HTTP/1
 // request without TLS, on a TCP or Unix connection of a LimitedListener
 // (as `kvsclip serve` runs). Elsewhere net/http copies what a ReadFrom
 // gives it, or the connection writes one piece at a time.
-func vectoredResponse(w http.ResponseWriter, r *http.Request) bool {
+func Vectored(w http.ResponseWriter, r *http.Request) bool {
 	lc, _ := r.Context().Value(connKey{}).(*limitedConn)
 	if lc == nil || r.TLS != nil || r.ProtoMajor != 1 {
 		return false

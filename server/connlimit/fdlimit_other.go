@@ -1,5 +1,5 @@
 //go:build !unix
 
-package server
+package connlimit
 
 func descriptorLimit() int { return 0 }

@@ -1,4 +1,4 @@
-package server
+package sigv4
 
 import (
 	"bufio"
@@ -21,15 +21,16 @@ const maxAWSChunk = 1 << 20
 // chunkAlgorithm opens the string each chunk's signature is made over.
 const chunkAlgorithm = "AWS4-HMAC-SHA256-PAYLOAD"
 
-// errChunkSignature is a chunk whose signature does not verify: the body
-// was altered after it was signed, or not signed by the key.
-var errChunkSignature = errors.New("aws-chunked: a chunk's signature does not match")
+// ErrChunkSignature is a chunk whose signature does not verify: the body
+// was altered after it was signed, or not signed by the key. It ends the
+// body VerifyStream hands on.
+var ErrChunkSignature = errors.New("aws-chunked: a chunk's signature does not match")
 
 // chunkReader decodes an aws-chunked body (STREAMING-AWS4-HMAC-SHA256-
 // PAYLOAD): each chunk is "hex-size;chunk-signature=sig\r\n", the data and
 // "\r\n", and a zero-size chunk ends the body. A chunk's bytes are handed
 // out only once its signature, chained from the previous chunk's, is
-// verified; a bad chunk ends the body with errChunkSignature.
+// verified; a bad chunk ends the body with ErrChunkSignature.
 type chunkReader struct {
 	br             *bufio.Reader
 	key            []byte
@@ -43,10 +44,10 @@ type chunkReader struct {
 	err       error // sticky
 }
 
-func (s *Server) newChunkReader(body io.Reader, h *sigV4) *chunkReader {
+func (v *Verifier) newChunkReader(body io.Reader, h *claim) *chunkReader {
 	return &chunkReader{
 		br:      bufio.NewReader(body),
-		key:     signingKey(s.cfg.Credentials.SecretAccessKey, h.date, h.region, h.service),
+		key:     signingKey(v.Credentials.SecretAccessKey, h.date, h.region, h.service),
 		amzDate: h.amzDate, scope: h.scope(),
 		prev: hex.EncodeToString(h.signature),
 		want: -1,
@@ -100,7 +101,7 @@ func (c *chunkReader) next() error {
 	}
 	data := c.buf[:size]
 	if !hmac.Equal(hmacSHA256(c.key, chunkStringToSign(c.amzDate, c.scope, c.prev, data)), sig) {
-		return errChunkSignature
+		return ErrChunkSignature
 	}
 	c.prev = hex.EncodeToString(sig)
 	c.got += size
@@ -153,5 +154,5 @@ func parseChunkHeader(line []byte) (int64, []byte, error) {
 // the previous signature, so chunks cannot be dropped or reordered.
 func chunkStringToSign(amzDate, scope, prev string, data []byte) string {
 	sum := sha256.Sum256(data)
-	return chunkAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + prev + "\n" + emptyPayloadHash + "\n" + hex.EncodeToString(sum[:])
+	return chunkAlgorithm + "\n" + amzDate + "\n" + scope + "\n" + prev + "\n" + EmptyPayloadHash + "\n" + hex.EncodeToString(sum[:])
 }
