@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/archived"
+	"github.com/kvsclip/kvsclip/server/media"
 )
 
 // Credentials are the one key pair a server accepts SigV4 signatures from.
@@ -37,13 +39,9 @@ type Config struct {
 	// MaxClockSkew is how far a signature's time may be from the server's.
 	MaxClockSkew time.Duration
 
-	// MaxConcurrentGetClips caps GetClips in flight; beyond it a request
-	// gets ClientLimitExceeded. A clip holds its fragments' sample indexes
-	// (tens of bytes a frame) and its share of ClipReadAheadBytes.
-	MaxConcurrentGetClips int
-	// GetClipTPSPerStream limits GetClip calls per stream per second, as
-	// KVS does at 1; 0 (the default) leaves them unlimited.
-	GetClipTPSPerStream float64
+	// Archived configures ListFragments, GetMediaForFragmentList, GetClip
+	// and the clip URLs.
+	Archived archived.Config
 	// ClipReadAheadBytes bounds the payload bytes that all the clips in
 	// flight hold at once: read ahead of their writers, and being
 	// written. A clip reads ahead within an equal share of it; a clip
@@ -56,14 +54,6 @@ type Config struct {
 	// IndexCacheBytes bounds the sample indexes kept in memory for the
 	// next clips of the same fragments; negative keeps none.
 	IndexCacheBytes int64
-	// PlanCacheBytes bounds the plans of clips kept in memory for the
-	// next requests of the same clip (range requests of a player, other
-	// viewers); negative keeps none. The plan of a whole-cap clip of
-	// 720p30 with AAC, with its indexes, is about 4 MB.
-	PlanCacheBytes int64
-	// FragmentedClips makes GetClip answer with a fragmented MP4 (with
-	// mehd and sidx) instead of the progressive MP4 KVS documents.
-	FragmentedClips bool
 	// MaxRequestBody bounds the JSON body of every route but PutMedia.
 	MaxRequestBody int64
 	// MaxFragmentBytes and MaxFragmentDuration bound one PutMedia fragment
@@ -106,21 +96,8 @@ type Config struct {
 	// retention are deleted.
 	RetentionInterval time.Duration
 
-	// MaxGetMediaConnectionsPerStream caps the GetMedia connections open
-	// on one stream at once (KVS: 3); beyond it a request gets
-	// ConnectionLimitExceededException.
-	MaxGetMediaConnectionsPerStream int
-	// GetMediaTPSPerStream limits GetMedia calls per stream per second, as
-	// KVS does at 5; 0 (the default) leaves them unlimited.
-	GetMediaTPSPerStream float64
-	// GetMediaBytesPerSecond is the most a GetMedia session sends per
-	// second (KVS: 25 MB/s); negative sends as fast as the consumer reads.
-	GetMediaBytesPerSecond int64
-	// GetMediaWriteTimeout bounds one write of a GetMedia response: a
-	// consumer that reads nothing for that long loses its connection and
-	// its slot. The deadline is renewed before every write, so a session
-	// that keeps reading lasts as long as the stream has fragments.
-	GetMediaWriteTimeout time.Duration
+	// Media configures GetMedia.
+	Media media.Config
 
 	// ImagesFFmpeg is the ffmpeg program GetImages decodes key frames
 	// with: a path, or a name looked up on PATH; "ffmpeg" when empty.
@@ -147,22 +124,20 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultRegion                = "us-west-2"
-	DefaultAccountID             = "000000000000"
-	DefaultMaxClockSkew          = 5 * time.Minute
-	DefaultMaxConcurrentGetClips = 32
-	DefaultMaxRequestBody        = 1 << 20
-	DefaultClipReadAheadBytes    = 64 << 20
-	DefaultIndexCacheBytes       = 64 << 20
-	DefaultPlanCacheBytes        = 64 << 20
-	DefaultMaxFragmentBytes      = 50_000_000
-	DefaultMaxFragmentDuration   = 10 * time.Second
-	DefaultMaxSignedPutMedia     = DefaultMaxFragmentBytes
-	DefaultReadTimeout           = 30 * time.Second
-	DefaultPutMediaIdleTimeout   = 30 * time.Second
-	DefaultPutMediaIdleAck       = 3 * time.Second
-	DefaultMaxPutMediaDuration   = 45 * time.Minute
-	DefaultWriteTimeout          = 5 * time.Minute
+	DefaultRegion              = "us-west-2"
+	DefaultAccountID           = "000000000000"
+	DefaultMaxClockSkew        = 5 * time.Minute
+	DefaultMaxRequestBody      = 1 << 20
+	DefaultClipReadAheadBytes  = 64 << 20
+	DefaultIndexCacheBytes     = 64 << 20
+	DefaultMaxFragmentBytes    = 50_000_000
+	DefaultMaxFragmentDuration = 10 * time.Second
+	DefaultMaxSignedPutMedia   = DefaultMaxFragmentBytes
+	DefaultReadTimeout         = 30 * time.Second
+	DefaultPutMediaIdleTimeout = 30 * time.Second
+	DefaultPutMediaIdleAck     = 3 * time.Second
+	DefaultMaxPutMediaDuration = 45 * time.Minute
+	DefaultWriteTimeout        = 5 * time.Minute
 	// DefaultWriteStallTimeout: load balancers give a silent peer about
 	// as long; a client that reads nothing for 10 s is not watching.
 	DefaultWriteStallTimeout = 10 * time.Second
@@ -174,13 +149,6 @@ const (
 	// must allow anyway.
 	DefaultMaxPutMediaSessions = 256
 	DefaultRetentionInterval   = time.Minute
-	// KVS's GetMedia limits (developer guide, limits): 3 connections per
-	// stream, media at up to 25 MB/s per session.
-	DefaultMaxGetMediaConnections = 3
-	DefaultGetMediaBytesPerSecond = 25_000_000
-	// DefaultGetMediaWriteTimeout is KVS's own patience with a silent
-	// PutMedia peer (30 s), applied to a consumer that stops reading.
-	DefaultGetMediaWriteTimeout = 30 * time.Second
 )
 
 func (c *Config) setDefaults() error {
@@ -201,14 +169,8 @@ func (c *Config) setDefaults() error {
 	if c.AccountID == "" {
 		c.AccountID = DefaultAccountID
 	}
-	if c.MaxConcurrentGetClips == 0 {
-		c.MaxConcurrentGetClips = DefaultMaxConcurrentGetClips
-	}
 	if c.IndexCacheBytes == 0 {
 		c.IndexCacheBytes = DefaultIndexCacheBytes
-	}
-	if c.PlanCacheBytes == 0 {
-		c.PlanCacheBytes = DefaultPlanCacheBytes
 	}
 	if c.ClipReadAheadBytes == 0 {
 		c.ClipReadAheadBytes = DefaultClipReadAheadBytes
@@ -237,13 +199,8 @@ func (c *Config) setDefaults() error {
 		c.MaxPutMediaSessions = DefaultMaxPutMediaSessions
 	}
 	def(&c.RetentionInterval, DefaultRetentionInterval)
-	def(&c.GetMediaWriteTimeout, DefaultGetMediaWriteTimeout)
-	if c.MaxGetMediaConnectionsPerStream == 0 {
-		c.MaxGetMediaConnectionsPerStream = DefaultMaxGetMediaConnections
-	}
-	if c.GetMediaBytesPerSecond == 0 {
-		c.GetMediaBytesPerSecond = DefaultGetMediaBytesPerSecond
-	}
+	c.Media.SetDefaults()
+	c.Archived.SetDefaults()
 	if c.PlayerDir == "" {
 		c.PlayerDir = DefaultPlayerDir()
 	}

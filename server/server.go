@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/feed"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
-	"github.com/kvsclip/kvsclip/server/internal/lru"
+	"github.com/kvsclip/kvsclip/server/media"
 	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
 	"github.com/kvsclip/kvsclip/server/ratelimit"
@@ -32,13 +32,10 @@ type Server struct {
 	log     *slog.Logger
 	m       *metrics.Metrics
 	numbers *numberGen
-	clips   chan struct{}
 	// putSessions holds a token per PutMedia session in progress.
 	putSessions chan struct{}
 	producers   producerSet
-	rd          *storeread.Reader                      // reads of stored fragments for answers
-	plans       *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
-	rate        *ratelimit.Limiter
+	rd          *storeread.Reader  // reads of stored fragments for answers
 	streams     streamref.Resolver // the streams requests name
 	drainAt     atomic.Int64
 	drainOnce   sync.Once
@@ -49,11 +46,8 @@ type Server struct {
 	anchors     liveAnchors        // where LIVE sessions' listings start
 	mux         *http.ServeMux
 
-	// GetMedia: consumers waiting for new fragments, the connections
-	// open per stream, and the calls per stream per second.
-	feeds      feed.Feed
-	mediaConns mediaConns
-	mediaRate  *ratelimit.Limiter
+	// feeds wakes GetMedia consumers waiting for new fragments.
+	feeds feed.Feed
 
 	// images decodes GetImages' key frames; nil without ffmpeg.
 	// imagesPageBytes bounds the images of one answer.
@@ -80,14 +74,10 @@ func New(cfg Config) (*Server, error) {
 		cfg:         cfg,
 		log:         cfg.Logger,
 		m:           metrics.New(),
-		clips:       make(chan struct{}, cfg.MaxConcurrentGetClips),
 		putSessions: make(chan struct{}, cfg.MaxPutMediaSessions),
 		rd:          storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
-		plans:       newPlanCache(cfg.PlanCacheBytes),
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
-	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
-	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
 	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
 	var err error
 	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
@@ -137,20 +127,23 @@ func New(cfg Config) (*Server, error) {
 		"/updateSignalingChannel":      {api: "UpdateSignalingChannel", h: s.signalingRefused},
 
 		// The data plane (kinesis-video-media, kinesis-video-archived-media).
-		"/putMedia":                {api: "PutMedia", streaming: true, h: s.putMedia},
-		"/getMedia":                {api: "GetMedia", h: s.getMedia},
-		"/listFragments":           {api: "ListFragments", h: s.listFragments},
-		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
-		"/getClip":                 {api: "GetClip", h: s.getClip},
-		"/getImages":               {api: "GetImages", h: s.getImages},
+		"/putMedia":  {api: "PutMedia", streaming: true, h: s.putMedia},
+		"/getImages": {api: "GetImages", h: s.getImages},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	getMedia := media.New(media.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Streams: s.streams,
+		Feed: &s.feeds, Draining: s.draining, MaxFragmentDuration: cfg.MaxFragmentDuration}, cfg.Media)
+	clips := archived.New(archived.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
+		WriteStallTimeout: cfg.WriteStallTimeout, WriteTimeout: cfg.WriteTimeout,
+		Vectored: vectoredResponse, AuthorizeURL: s.authorizeURL}, cfg.Archived)
+	s.mount(getMedia.Routes()...)
+	s.mount(clips.Routes()...)
 	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
-	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
+	s.mux.HandleFunc("GET /clips/{file}", s.accounted("GetClipURL", clips.ServeClipURL))
 	s.mux.HandleFunc("GET /hls/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /dash/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /", s.serveWeb)
