@@ -227,7 +227,7 @@ func rewrite(t *testing.T, path string, edit func(h *mkv.Header, frags []*mkv.Fr
 }
 
 func TestGetClipErrors(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.GetClipTPSPerStream = 0.001 })
+	r := newRig(t, func(c *Config) { c.Archived.GetClipTPSPerStream = 0.001 })
 	vogels := producerFile(t, "vogels_480.mkv")
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	putBytes := func(stream string, data []byte) {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
 )
@@ -274,8 +275,8 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	url := hs.URL + "/clips/cam.mp4?start=1714564801.000&end=1714564810.100&selector=producer&format=mp4"
 	resp, _ := clipFacts(t, url)
 	require.Equal(t, http.StatusPartialContent, resp.StatusCode)
-	first, _ := strconv.ParseFloat(resp.Header.Get(hdrFirstProducer), 64)
-	lastStart, _ := strconv.ParseFloat(resp.Header.Get(hdrLastProducer), 64)
+	first, _ := strconv.ParseFloat(resp.Header.Get(archived.HeaderFirstProducer), 64)
+	lastStart, _ := strconv.ParseFloat(resp.Header.Get(archived.HeaderLastProducer), 64)
 	gs, _ := strconv.ParseFloat(got[0], 64)
 	ge, _ := strconv.ParseFloat(got[1], 64)
 	t.Logf("asked 12:00:01–12:00:10.1; caption %q / %q", got[2], got[3])
@@ -283,7 +284,7 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	assert.Greater(t, ge, lastStart, "the caption ends at the end of the last fragment")
 	assert.Greater(t, gs, float64(start.Unix()+1), "the first fragment starts after the asked start")
 	assert.NotEqual(t, 1714564810.1, ge, "and the last one does not end at the asked end")
-	assert.Contains(t, got[2], resp.Header.Get(hdrFragments)+" fragments")
+	assert.Contains(t, got[2], resp.Header.Get(archived.HeaderFragments)+" fragments")
 	assert.Contains(t, got[3], "Asked for 2024-05-01T12:00:01Z – 2024-05-01T12:00:10.100Z (9.1 s)")
 	assert.Equal(t, "cam", got[4], "the player is under the stream it plays")
 	dur := waitJS[float64](t, bctx, `document.getElementById("video").duration`)
@@ -346,8 +347,8 @@ func TestBrowserPageFirstHour(t *testing.T) {
 	cut := waitJS[[]string](t, bctx, `!document.getElementById("clip-cut").hidden && [document.getElementById("clip-cut").textContent, document.getElementById("clip-cut").dataset.next, document.getElementById("clip-info").textContent, document.getElementById("player").closest("article").dataset.stream]`)
 	t.Logf("long: %q / %q", cut[2], cut[0])
 	resp, _ = clipFacts(t, hs.URL+js[string](t, bctx, `new URL(document.getElementById("download").href).pathname + new URL(document.getElementById("download").href).search`))
-	require.Equal(t, "true", resp.Header.Get(hdrTruncated))
-	next := resp.Header.Get(hdrNextStartTimestamp)
+	require.Equal(t, "true", resp.Header.Get(archived.HeaderTruncated))
+	next := resp.Header.Get(archived.HeaderNextStartTimestamp)
 	nextF, _ := strconv.ParseFloat(next, 64)
 	assert.Contains(t, cut[0], "Cut at 200 fragments / 100 MB")
 	assert.Contains(t, cut[0], "Continue from "+isoTime(nextF))

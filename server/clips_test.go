@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
@@ -81,14 +82,14 @@ func TestClipURL(t *testing.T) {
 	assert.Equal(t, "bytes", resp.Header.Get("Accept-Ranges"))
 	etag := resp.Header.Get("ETag")
 	assert.NotEmpty(t, etag)
-	assert.Equal(t, nums[0], resp.Header.Get(hdrFirstFragment))
-	assert.Equal(t, nums[len(nums)-1], resp.Header.Get(hdrLastFragment))
-	assert.Equal(t, "1714564800.000", resp.Header.Get(hdrFirstProducer))
-	assert.NotEmpty(t, resp.Header.Get(hdrFirstServer))
-	assert.Equal(t, "9", resp.Header.Get(hdrFragments))
-	assert.Equal(t, "0", resp.Header.Get(hdrDuplicatesDropped))
-	assert.Equal(t, "false", resp.Header.Get(hdrTruncated))
-	assert.Empty(t, resp.Header.Get(hdrNextStartTimestamp))
+	assert.Equal(t, nums[0], resp.Header.Get(archived.HeaderFirstFragment))
+	assert.Equal(t, nums[len(nums)-1], resp.Header.Get(archived.HeaderLastFragment))
+	assert.Equal(t, "1714564800.000", resp.Header.Get(archived.HeaderFirstProducer))
+	assert.NotEmpty(t, resp.Header.Get(archived.HeaderFirstServer))
+	assert.Equal(t, "9", resp.Header.Get(archived.HeaderFragments))
+	assert.Equal(t, "0", resp.Header.Get(archived.HeaderDuplicatesDropped))
+	assert.Equal(t, "false", resp.Header.Get(archived.HeaderTruncated))
+	assert.Empty(t, resp.Header.Get(archived.HeaderNextStartTimestamp))
 
 	rng := rand.New(rand.NewPCG(3, 4))
 	n := int64(len(full))
@@ -132,28 +133,4 @@ func TestClipURL(t *testing.T) {
 
 func bigEndian32(b []byte) int {
 	return int(b[0])<<24 | int(b[1])<<16 | int(b[2])<<8 | int(b[3])
-}
-
-func TestParseRange(t *testing.T) {
-	for _, c := range []struct {
-		v          string
-		start, end int64
-		ok         bool
-	}{
-		{"bytes=0-9", 0, 10, true},
-		{"bytes=5-", 5, 100, true},
-		{"bytes=-10", 90, 100, true},
-		{"bytes=90-200", 90, 100, true},
-		{"bytes=-200", 0, 100, true},
-		{"bytes=100-", 0, 0, false},
-		{"bytes=9-3", 0, 0, false},
-		{"bytes=0-1,5-6", 0, 100, true},
-		{"items=0-1", 0, 100, true},
-	} {
-		s, e, ok := parseRange(c.v, 100)
-		assert.Equal(t, c.ok, ok, c.v)
-		if ok {
-			assert.Equal(t, [2]int64{c.start, c.end}, [2]int64{s, e}, c.v)
-		}
-	}
 }

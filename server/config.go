@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
+	"github.com/kvsclip/kvsclip/server/media"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
@@ -34,13 +36,9 @@ type Config struct {
 	// MaxClockSkew is how far a signature's time may be from the server's.
 	MaxClockSkew time.Duration
 
-	// MaxConcurrentGetClips caps GetClips in flight; beyond it a request
-	// gets ClientLimitExceeded. A clip holds its fragments' sample indexes
-	// (tens of bytes a frame) and its share of ClipReadAheadBytes.
-	MaxConcurrentGetClips int
-	// GetClipTPSPerStream limits GetClip calls per stream per second, as
-	// KVS does at 1; 0 (the default) leaves them unlimited.
-	GetClipTPSPerStream float64
+	// Archived configures ListFragments, GetMediaForFragmentList, GetClip
+	// and the clip URLs.
+	Archived archived.Config
 	// ClipReadAheadBytes bounds the payload bytes that all the clips in
 	// flight hold at once: read ahead of their writers, and being
 	// written. A clip reads ahead within an equal share of it; a clip
@@ -53,14 +51,6 @@ type Config struct {
 	// IndexCacheBytes bounds the sample indexes kept in memory for the
 	// next clips of the same fragments; negative keeps none.
 	IndexCacheBytes int64
-	// PlanCacheBytes bounds the plans of clips kept in memory for the
-	// next requests of the same clip (range requests of a player, other
-	// viewers); negative keeps none. The plan of a whole-cap clip of
-	// 720p30 with AAC, with its indexes, is about 4 MB.
-	PlanCacheBytes int64
-	// FragmentedClips makes GetClip answer with a fragmented MP4 (with
-	// mehd and sidx) instead of the progressive MP4 KVS documents.
-	FragmentedClips bool
 	// MaxRequestBody bounds the JSON body of every route but PutMedia.
 	MaxRequestBody int64
 	// MaxSignedPutMediaBody bounds a PutMedia body signed with its hash
@@ -83,21 +73,8 @@ type Config struct {
 	// retention are deleted.
 	RetentionInterval time.Duration
 
-	// MaxGetMediaConnectionsPerStream caps the GetMedia connections open
-	// on one stream at once (KVS: 3); beyond it a request gets
-	// ConnectionLimitExceededException.
-	MaxGetMediaConnectionsPerStream int
-	// GetMediaTPSPerStream limits GetMedia calls per stream per second, as
-	// KVS does at 5; 0 (the default) leaves them unlimited.
-	GetMediaTPSPerStream float64
-	// GetMediaBytesPerSecond is the most a GetMedia session sends per
-	// second (KVS: 25 MB/s); negative sends as fast as the consumer reads.
-	GetMediaBytesPerSecond int64
-	// GetMediaWriteTimeout bounds one write of a GetMedia response: a
-	// consumer that reads nothing for that long loses its connection and
-	// its slot. The deadline is renewed before every write, so a session
-	// that keeps reading lasts as long as the stream has fragments.
-	GetMediaWriteTimeout time.Duration
+	// Media configures GetMedia.
+	Media media.Config
 
 	// Images configures GetImages: its ffmpeg, image cache, decodes at
 	// once and answer size.
@@ -120,28 +97,19 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultRegion                = "us-west-2"
-	DefaultAccountID             = "000000000000"
-	DefaultMaxClockSkew          = 5 * time.Minute
-	DefaultMaxConcurrentGetClips = 32
-	DefaultMaxRequestBody        = 1 << 20
-	DefaultClipReadAheadBytes    = 64 << 20
-	DefaultIndexCacheBytes       = 64 << 20
-	DefaultPlanCacheBytes        = 64 << 20
-	DefaultMaxSignedPutMedia     = ingest.DefaultMaxFragmentBytes
-	DefaultReadTimeout           = 30 * time.Second
-	DefaultWriteTimeout          = 5 * time.Minute
+	DefaultRegion             = "us-west-2"
+	DefaultAccountID          = "000000000000"
+	DefaultMaxClockSkew       = 5 * time.Minute
+	DefaultMaxRequestBody     = 1 << 20
+	DefaultClipReadAheadBytes = 64 << 20
+	DefaultIndexCacheBytes    = 64 << 20
+	DefaultMaxSignedPutMedia  = ingest.DefaultMaxFragmentBytes
+	DefaultReadTimeout        = 30 * time.Second
+	DefaultWriteTimeout       = 5 * time.Minute
 	// DefaultWriteStallTimeout: load balancers give a silent peer about
 	// as long; a client that reads nothing for 10 s is not watching.
 	DefaultWriteStallTimeout = 10 * time.Second
 	DefaultRetentionInterval = time.Minute
-	// KVS's GetMedia limits (developer guide, limits): 3 connections per
-	// stream, media at up to 25 MB/s per session.
-	DefaultMaxGetMediaConnections = 3
-	DefaultGetMediaBytesPerSecond = 25_000_000
-	// DefaultGetMediaWriteTimeout is KVS's own patience with a silent
-	// PutMedia peer (30 s), applied to a consumer that stops reading.
-	DefaultGetMediaWriteTimeout = 30 * time.Second
 )
 
 func (c *Config) setDefaults() error {
@@ -162,14 +130,8 @@ func (c *Config) setDefaults() error {
 	if c.AccountID == "" {
 		c.AccountID = DefaultAccountID
 	}
-	if c.MaxConcurrentGetClips == 0 {
-		c.MaxConcurrentGetClips = DefaultMaxConcurrentGetClips
-	}
 	if c.IndexCacheBytes == 0 {
 		c.IndexCacheBytes = DefaultIndexCacheBytes
-	}
-	if c.PlanCacheBytes == 0 {
-		c.PlanCacheBytes = DefaultPlanCacheBytes
 	}
 	if c.ClipReadAheadBytes == 0 {
 		c.ClipReadAheadBytes = DefaultClipReadAheadBytes
@@ -186,13 +148,8 @@ func (c *Config) setDefaults() error {
 	def(&c.WriteStallTimeout, DefaultWriteStallTimeout)
 	c.Ingest.SetDefaults()
 	def(&c.RetentionInterval, DefaultRetentionInterval)
-	def(&c.GetMediaWriteTimeout, DefaultGetMediaWriteTimeout)
-	if c.MaxGetMediaConnectionsPerStream == 0 {
-		c.MaxGetMediaConnectionsPerStream = DefaultMaxGetMediaConnections
-	}
-	if c.GetMediaBytesPerSecond == 0 {
-		c.GetMediaBytesPerSecond = DefaultGetMediaBytesPerSecond
-	}
+	c.Media.SetDefaults()
+	c.Archived.SetDefaults()
 	if c.PlayerDir == "" {
 		c.PlayerDir = DefaultPlayerDir()
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server/media"
 )
 
 // openMedia opens a GetMedia NOW on stream and returns its cancel, or the
@@ -48,7 +49,7 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 	r.createStream("cam", 24)
 	r.createStream("other", 24)
 	var stops []func()
-	for range DefaultMaxGetMediaConnections {
+	for range media.DefaultMaxGetMediaConnections {
 		stop, err := r.openMedia("cam")
 		require.NoError(t, err)
 		stops = append(stops, stop)
@@ -77,8 +78,8 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 func TestGetMediaRateLimit(t *testing.T) {
 	now := time.Now() // signatures are checked against it
 	r := newRig(t, func(c *Config) {
-		c.GetMediaTPSPerStream = 5
-		c.MaxGetMediaConnectionsPerStream = 100
+		c.Media.GetMediaTPSPerStream = 5
+		c.Media.MaxGetMediaConnectionsPerStream = 100
 		c.Now = func() time.Time { return now }
 	})
 	r.createStream("cam", 24)
@@ -100,9 +101,9 @@ func TestGetMediaRateLimit(t *testing.T) {
 // loses its connection, and so its slot, after GetMediaWriteTimeout.
 func TestGetMediaStalledConsumer(t *testing.T) {
 	r := newRig(t, func(c *Config) {
-		c.GetMediaWriteTimeout = 300 * time.Millisecond
-		c.GetMediaBytesPerSecond = -1
-		c.MaxGetMediaConnectionsPerStream = 1
+		c.Media.GetMediaWriteTimeout = 300 * time.Millisecond
+		c.Media.GetMediaBytesPerSecond = -1
+		c.Media.MaxGetMediaConnectionsPerStream = 1
 	})
 	r.createStream("cam", 24)
 	// About 2 MB a fragment: far more than loopback sockets buffer.
@@ -137,5 +138,5 @@ func TestGetMediaDrain(t *testing.T) {
 	b, err := io.ReadAll(out.Payload)
 	require.NoError(t, err)
 	assert.Empty(t, b)
-	assert.Less(t, time.Since(began), 3*drainPoll)
+	assert.Less(t, time.Since(began), 3*time.Second)
 }

@@ -157,7 +157,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	rec := bigRecording(t)
 	r := newRig(t, func(c *Config) {
-		c.MaxConcurrentGetClips = 1
+		c.Archived.MaxConcurrentGetClips = 1
 		c.WriteStallTimeout = time.Second
 	})
 	r.createStream("cam", 24)

@@ -27,7 +27,7 @@ func TestClipPlanCache(t *testing.T) {
 		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
 			r, dir, start, nums := recordedInDir(t, rec, func(cfg *Config) {
 				if !keep {
-					cfg.PlanCacheBytes = -1
+					cfg.Archived.PlanCacheBytes = -1
 				}
 			})
 			require.Len(t, nums, 6)

@@ -194,7 +194,7 @@ func TestSDKGetClipLoopBusyCPUs(t *testing.T) {
 	}
 	// GetClip's rate limit (5 calls per second per stream) is KVS's, not
 	// this test's subject: lifted, the loop runs back to back.
-	r := newRig(t, func(c *Config) { c.GetClipTPSPerStream = 1e6 })
+	r := newRig(t, func(c *Config) { c.Archived.GetClipTPSPerStream = 1e6 })
 	r.createStream("demo", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	require.Len(t, persisted(r.putFile("demo", "RELATIVE", start, producerFile(t, "vogels_480.mkv"))), 9)

@@ -14,13 +14,14 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/kvs"
-	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/archived"
+	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/control"
 	"github.com/kvsclip/kvsclip/server/feed"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
-	"github.com/kvsclip/kvsclip/server/internal/lru"
+	"github.com/kvsclip/kvsclip/server/media"
 	"github.com/kvsclip/kvsclip/server/metrics"
 	"github.com/kvsclip/kvsclip/server/playback"
 	"github.com/kvsclip/kvsclip/server/ratelimit"
@@ -34,11 +35,8 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	m         *metrics.Metrics
-	clips     chan struct{}
-	ingest    *ingest.Service                        // PutMedia
-	rd        *storeread.Reader                      // reads of stored fragments for answers
-	plans     *lru.Cache[string, *remux.PlannedClip] // plans of clips sent lately (plancache.go)
-	rate      *ratelimit.Limiter
+	ingest    *ingest.Service    // PutMedia
+	rd        *storeread.Reader  // reads of stored fragments for answers
 	streams   streamref.Resolver // the streams requests name
 	sig       *sigv4.Verifier    // nil without credentials: loopback only
 	drainAt   atomic.Int64
@@ -50,11 +48,8 @@ type Server struct {
 	anchors   liveAnchors        // where LIVE sessions' listings start
 	mux       *http.ServeMux
 
-	// GetMedia: consumers waiting for new fragments, the connections
-	// open per stream, and the calls per stream per second.
-	feeds      feed.Feed
-	mediaConns mediaConns
-	mediaRate  *ratelimit.Limiter
+	// feeds wakes GetMedia consumers waiting for new fragments.
+	feeds feed.Feed
 
 	images *images.API // GetImages
 }
@@ -75,17 +70,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		m:     metrics.New(),
-		clips: make(chan struct{}, cfg.MaxConcurrentGetClips),
-		rd:    storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
-		plans: newPlanCache(cfg.PlanCacheBytes),
+		cfg: cfg,
+		log: cfg.Logger,
+		m:   metrics.New(),
+		rd:  storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
 	s.sig = newVerifier(&s.cfg)
-	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
-	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
 	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
 	var err error
 	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
@@ -98,10 +89,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.routes = map[string]route{
 		// The data plane (kinesis-video-media, kinesis-video-archived-media).
-		"/getMedia":                {api: "GetMedia", h: s.getMedia},
-		"/listFragments":           {api: "ListFragments", h: s.listFragments},
-		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
-		"/getClip":                 {api: "GetClip", h: s.getClip},
 
 		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
 		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
@@ -120,9 +107,16 @@ func New(cfg Config) (*Server, error) {
 		}}))
 	s.addRoutes(s.ingest.Routes())
 	s.addRoutes(s.images.Routes())
+	getMedia := media.New(media.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Streams: s.streams,
+		Feed: &s.feeds, Draining: s.draining, MaxFragmentDuration: cfg.Ingest.MaxFragmentDuration}, cfg.Media)
+	clips := archived.New(archived.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
+		WriteStallTimeout: cfg.WriteStallTimeout, WriteTimeout: cfg.WriteTimeout,
+		Vectored: connlimit.Vectored, AuthorizeURL: s.authorizeURL}, cfg.Archived)
+	s.addRoutes(getMedia.Routes())
+	s.addRoutes(clips.Routes())
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
-	s.mux.HandleFunc("GET /clips/{file}", s.serveClipURL)
+	s.mux.HandleFunc("GET /clips/{file}", s.accounted("GetClipURL", clips.ServeClipURL))
 	s.mux.HandleFunc("GET /hls/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /dash/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /", s.serveWeb)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
+	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
@@ -38,8 +39,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	s3url := fs.String("archive", "", "s3://BUCKET/PREFIX: keep the archive in an S3-compatible bucket (created when missing) instead of --data; configured by AWS_ENDPOINT_URL_S3, AWS_REGION and the AWS credential chain")
 	public := fs.String("public-url", "", "URL GetDataEndpoint returns (default: this server as the client reached it)")
 	region := fs.String("region", server.DefaultRegion, "region written into stream ARNs; signatures must be scoped to it")
-	maxClips := fs.Int("max-getclips", server.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
-	planCache := fs.Int64("plan-cache", server.DefaultPlanCacheBytes, "bytes of memory for the plans of recent clips, reused when a clip is asked for again (-1: none)")
+	maxClips := fs.Int("max-getclips", archived.DefaultMaxConcurrentGetClips, "GetClip requests served at once; more get ClientLimitExceeded")
+	planCache := fs.Int64("plan-cache", archived.DefaultPlanCacheBytes, "bytes of memory for the plans of recent clips, reused when a clip is asked for again (-1: none)")
 	tps := fs.Float64("getclip-tps", 0, "GetClip calls per second per stream (KVS: 1); 0 = unlimited")
 	retention := fs.Duration("retention-interval", server.DefaultRetentionInterval, "how often expired fragments are deleted")
 	verbose := fs.Bool("v", false, "log every request")
@@ -142,10 +143,11 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	srv, err := server.New(server.Config{
 		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
-		MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps, RetentionInterval: *retention, Logger: log,
-		FragmentedClips: *clipFormat == "fmp4",
-		PlayerDir:       *playerDir,
-		ReadTimeout:     *readTimeout, WriteStallTimeout: *writeStall, Images: images.Config{FFmpeg: *ffmpeg},
+		Archived: archived.Config{MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps,
+			FragmentedClips: *clipFormat == "fmp4"},
+		RetentionInterval: *retention, Logger: log,
+		PlayerDir:   *playerDir,
+		ReadTimeout: *readTimeout, WriteStallTimeout: *writeStall, Images: images.Config{FFmpeg: *ffmpeg},
 		Ingest: ingest.Config{PutMediaIdleTimeout: *putWindow, PutMediaMinBytes: *putMinBytes, MaxPutMediaSessions: *maxPuts},
 		Listen: server.ListenConfig{
 			HeaderTimeout: *headerTimeout, IdleTimeout: *idleTimeout, TLS: tlsConfig,

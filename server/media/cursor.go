@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"context"
@@ -20,9 +20,9 @@ import (
 // minute is ample. Fragments already passed are skipped by number.
 const tailOverlap = time.Minute
 
-// mediaCursor is where a GetMedia session stands in its stream: the
+// cursor is where a GetMedia session stands in its stream: the
 // fragments it has passed, and the rule for the first one it sends.
-type mediaCursor struct {
+type cursor struct {
 	store  archive.Store
 	stream string
 	// after is the greatest fragment number passed (sent, or skipped
@@ -37,7 +37,7 @@ type mediaCursor struct {
 	first func(archive.Fragment) bool
 }
 
-// newMediaCursor places a cursor as the start selector says (the media
+// newCursor places a cursor as the start selector says (the media
 // API model's StartSelectorType documentation):
 //
 //   - EARLIEST: the earliest fragment stored;
@@ -52,8 +52,8 @@ type mediaCursor struct {
 //     none is stored yet.
 //
 // Then every later fragment follows in number order, stored or new.
-func newMediaCursor(ctx context.Context, store archive.Store, stream string, st mediaStart, maxFragment time.Duration, now time.Time) (*mediaCursor, error) {
-	c := &mediaCursor{store: store, stream: stream, sinceMs: math.MinInt64,
+func newCursor(ctx context.Context, store archive.Store, stream string, st startPoint, maxFragment time.Duration, now time.Time) (*cursor, error) {
+	c := &cursor{store: store, stream: stream, sinceMs: math.MinInt64,
 		overlap: (tailOverlap + maxFragment).Milliseconds()}
 	switch st.kind {
 	case startEarliest:
@@ -110,6 +110,7 @@ func newMediaCursor(ctx context.Context, store archive.Store, stream string, st 
 	return c, nil
 }
 
+
 // latestFragment is the stream's newest fragment, found in the shortest
 // recent window that holds one (storeread.Newest): on S3 a busy stream
 // costs a listing of its last minute, not of its retention.
@@ -122,13 +123,13 @@ func latestFragment(ctx context.Context, store archive.Store, stream string, now
 }
 
 // from makes f the first fragment sent.
-func (c *mediaCursor) from(f archive.Fragment) {
+func (c *cursor) from(f archive.Fragment) {
 	c.sinceMs = satSub(f.ServerMillis, c.overlap)
 	c.first = func(g archive.Fragment) bool { return kvs.CompareFragmentNumbers(g.Number, f.Number) >= 0 }
 }
 
 // passed records that the session is past f.
-func (c *mediaCursor) passed(f archive.Fragment) {
+func (c *cursor) passed(f archive.Fragment) {
 	if c.after == "" || kvs.CompareFragmentNumbers(f.Number, c.after) > 0 {
 		c.after = f.Number
 	}
@@ -138,7 +139,7 @@ func (c *mediaCursor) passed(f archive.Fragment) {
 // next lists the fragments to send now, in number order: those after the
 // cursor, from the first that the start rule accepts. The caller sends
 // them and calls passed for each.
-func (c *mediaCursor) next(ctx context.Context) ([]archive.Fragment, error) {
+func (c *cursor) next(ctx context.Context) ([]archive.Fragment, error) {
 	frags, err := c.store.List(ctx, c.stream, kvs.ServerTimestamp, c.sinceMs, math.MaxInt64)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 // consumer left or stopped reading.
 var errConsumerGone = errors.New("getmedia: consumer gone")
 
-// mediaWriter writes a GetMedia response: each write gets a fresh
+// writer writes a GetMedia response: each write gets a fresh
 // deadline, so a consumer that keeps reading keeps its connection however
 // long the session, and one that stalls loses it after the timeout instead
 // of holding its slot; and the writes are paced to the session's rate.
-type mediaWriter struct {
+type writer struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	timeout time.Duration
@@ -30,7 +30,7 @@ type mediaWriter struct {
 // 35 KB/s of it.
 const progressSlice = 64 << 10
 
-func (m *mediaWriter) write(ctx context.Context, b []byte) error {
+func (m *writer) write(ctx context.Context, b []byte) error {
 	for len(b) > 0 {
 		n := min(len(b), progressSlice)
 		_ = m.rc.SetWriteDeadline(time.Now().Add(m.timeout))
@@ -45,7 +45,7 @@ func (m *mediaWriter) write(ctx context.Context, b []byte) error {
 	return nil
 }
 
-func (m *mediaWriter) flush() error {
+func (m *writer) flush() error {
 	_ = m.rc.SetWriteDeadline(time.Now().Add(m.timeout))
 	if err := m.rc.Flush(); err != nil {
 		return fmt.Errorf("%w: %w", errConsumerGone, err)

@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"context"
@@ -17,6 +17,21 @@ import (
 // and a tail would otherwise hold it until its client leaves.
 const drainPoll = time.Second
 
+// GetMediaInput is GetMedia's request.
+type GetMediaInput struct {
+	StreamName, StreamARN *string
+	StartSelector         *StartSelector
+}
+
+// Validate checks the start selector (StartSelector.parse).
+func (in *GetMediaInput) Validate() error {
+	if in.StartSelector == nil {
+		return httpapi.InvalidArg("StartSelector is required.")
+	}
+	_, err := in.StartSelector.parse()
+	return err
+}
+
 // getMedia streams a stream's fragments from the start selector on, then
 // each new one as it is PERSISTED, until the client leaves: one
 // self-contained Matroska document per fragment, as stored, followed by
@@ -25,34 +40,23 @@ const drainPoll = time.Second
 // archive by ranges, so a consumer far behind costs no more memory than
 // one at the live edge. While no fragment arrives the connection stays
 // open and nothing is sent; KVS documents no idle end for GetMedia.
-func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
-	var in struct {
-		StreamName, StreamARN *string
-		StartSelector         *startSelector
-	}
-	if err := httpapi.Decode(r.Body, s.cfg.MaxRequestBody, &in); err != nil {
-		return err
-	}
-	if in.StartSelector == nil {
-		return httpapi.InvalidArg("StartSelector is required.")
-	}
+func (s *Service) getMedia(ctx context.Context, in *GetMediaInput, w http.ResponseWriter) error {
 	start, err := in.StartSelector.parse()
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	st, err := s.streams.Resolve(ctx, in.StreamName, in.StreamARN)
+	st, err := s.d.Streams.Resolve(ctx, in.StreamName, in.StreamARN)
 	if err != nil {
 		return err
 	}
-	if !s.mediaRate.Allow(st.Name) {
+	if !s.rate.Allow(st.Name) {
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "GetMedia calls on stream %s exceed %g per second.", st.Name, s.cfg.GetMediaTPSPerStream)
 	}
-	if !s.mediaConns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
+	if !s.conns.take(st.Name, s.cfg.MaxGetMediaConnectionsPerStream) {
 		return httpapi.Errorf(kvs.ConnectionLimitExceeded, "Stream %s already has %d GetMedia connections.", st.Name, s.cfg.MaxGetMediaConnectionsPerStream)
 	}
-	defer s.mediaConns.release(st.Name)
-	cur, err := newMediaCursor(ctx, s.cfg.Store, st.Name, start, s.cfg.Ingest.MaxFragmentDuration, s.cfg.Now())
+	defer s.conns.release(st.Name)
+	cur, err := newCursor(ctx, s.d.Store, st.Name, start, s.d.MaxFragmentDuration, s.d.Now())
 	if err != nil {
 		return err
 	}
@@ -62,26 +66,26 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "video/webm")
 	w.WriteHeader(http.StatusOK)
-	out := &mediaWriter{w: w, rc: rc, timeout: s.cfg.GetMediaWriteTimeout, pace: pacer{rate: s.cfg.GetMediaBytesPerSecond}}
+	out := &writer{w: w, rc: rc, timeout: s.cfg.GetMediaWriteTimeout, pace: pacer{rate: s.cfg.GetMediaBytesPerSecond}}
 	if err := out.flush(); err != nil {
 		return nil
 	}
 	for {
-		wake := s.feeds.Wait(st.Name)
+		wake := s.d.Feed.Wait(st.Name)
 		frags, err := cur.next(ctx)
 		if err != nil {
 			if ctx.Err() == nil && !errors.Is(err, archive.ErrStreamNotFound) {
-				s.abort(rq, "GetMedia", err)
+				httpapi.Abort(ctx, "GetMedia", err)
 			}
 			return nil
 		}
 		for _, f := range frags {
 			if err := s.sendFragment(ctx, out, st.Name, f); err != nil {
 				if ctx.Err() != nil || errors.Is(err, errConsumerGone) {
-					rq.Log.Debug("getmedia: consumer gone", "err", err)
+					httpapi.Log(ctx).Debug("getmedia: consumer gone", "err", err)
 					return nil
 				}
-				s.abort(rq, "GetMedia", err)
+				httpapi.Abort(ctx, "GetMedia", err)
 			}
 			cur.passed(f)
 		}
@@ -97,7 +101,7 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 
 // idle waits for the stream's next fragment; false when the session
 // should end instead (the client left, or the server drains).
-func (s *Server) idle(ctx context.Context, wake <-chan struct{}) bool {
+func (s *Service) idle(ctx context.Context, wake <-chan struct{}) bool {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for {
@@ -107,7 +111,7 @@ func (s *Server) idle(ctx context.Context, wake <-chan struct{}) bool {
 		case <-ctx.Done():
 			return false
 		case <-t.C:
-			if s.draining() {
+			if s.d.Draining() {
 				return false
 			}
 		}
@@ -117,11 +121,11 @@ func (s *Server) idle(ctx context.Context, wake <-chan struct{}) bool {
 // sendFragment writes one fragment's stored document and then its GetMedia
 // tags. A fragment that retention deleted before its first byte went out is
 // skipped, as it is no longer part of the stream.
-func (s *Server) sendFragment(ctx context.Context, out *mediaWriter, stream string, f archive.Fragment) error {
+func (s *Service) sendFragment(ctx context.Context, out *writer, stream string, f archive.Fragment) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wrote := false
-	for c := range s.rd.Documents(ctx, stream, []archive.Fragment{f}) {
+	for c := range s.d.Reader.Documents(ctx, stream, []archive.Fragment{f}) {
 		if c.Err != nil {
 			if !wrote && errors.Is(c.Err, archive.ErrFragmentNotFound) {
 				return nil
@@ -129,7 +133,7 @@ func (s *Server) sendFragment(ctx context.Context, out *mediaWriter, stream stri
 			return c.Err
 		}
 		err := out.write(ctx, c.B)
-		s.rd.Recycle(c.B)
+		s.d.Reader.Recycle(c.B)
 		if err != nil {
 			return err
 		}
@@ -139,7 +143,7 @@ func (s *Server) sendFragment(ctx context.Context, out *mediaWriter, stream stri
 		return err
 	}
 	tags := mkv.Tags{
-		MillisBehindNow:    max(0, s.cfg.Now().UnixMilli()-f.ServerMillis),
+		MillisBehindNow:    max(0, s.d.Now().UnixMilli()-f.ServerMillis),
 		HasMillisBehindNow: true,
 		ContinuationToken:  f.Number,
 	}

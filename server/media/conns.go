@@ -1,19 +1,15 @@
-package server
+package media
 
 import "sync"
 
-// codeConnectionLimit is the exception of a GetMedia beyond its stream's
-// connection limit (the media API model: HTTP 400).
-const codeConnectionLimit = "ConnectionLimitExceededException"
-
-// mediaConns counts the GetMedia connections open on each stream.
-type mediaConns struct {
+// conns counts the GetMedia connections open on each stream.
+type conns struct {
 	mu sync.Mutex
 	n  map[string]int
 }
 
 // take opens a connection slot on the stream; false when max are open.
-func (c *mediaConns) take(stream string, max int) bool {
+func (c *conns) take(stream string, max int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n == nil {
@@ -27,7 +23,7 @@ func (c *mediaConns) take(stream string, max int) bool {
 }
 
 // release closes a slot that take opened.
-func (c *mediaConns) release(stream string) {
+func (c *conns) release(stream string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n[stream]--; c.n[stream] <= 0 {

@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"regexp"
@@ -25,16 +25,16 @@ var tokenPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustComp
 // maxTokenLen is the model's bound on ContinuationToken.
 const maxTokenLen = 128
 
-// startSelector is GetMedia's StartSelector as the JSON carries it.
-type startSelector struct {
+// StartSelector is GetMedia's StartSelector as the JSON carries it.
+type StartSelector struct {
 	StartSelectorType   string
 	AfterFragmentNumber *string
 	StartTimestamp      *kvs.Millis
 	ContinuationToken   *string
 }
 
-// mediaStart is where a GetMedia stream begins, once checked.
-type mediaStart struct {
+// startPoint is where a GetMedia stream begins, once checked.
+type startPoint struct {
 	// kind is one of the start* constants.
 	kind string
 	// after is the fragment number the stream continues after:
@@ -48,8 +48,8 @@ type mediaStart struct {
 // parse checks the selector as the model says: each type with the one
 // member it needs. Members a type does not use are ignored, as the model
 // documents nothing for them.
-func (sel *startSelector) parse() (mediaStart, error) {
-	st := mediaStart{kind: sel.StartSelectorType}
+func (sel *StartSelector) parse() (startPoint, error) {
+	st := startPoint{kind: sel.StartSelectorType}
 	switch sel.StartSelectorType {
 	case startNow, startEarliest:
 	case startFragmentNumber:

@@ -1,4 +1,4 @@
-package server
+package media
 
 import (
 	"encoding/json"
@@ -29,7 +29,7 @@ func FuzzStartSelector(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var in struct{ StartSelector *startSelector }
+		var in GetMediaInput
 		if json.Unmarshal(body, &in) != nil || in.StartSelector == nil {
 			return
 		}

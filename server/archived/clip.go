@@ -1,20 +1,19 @@
-package server
+package archived
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
-	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/stall"
 	"github.com/kvsclip/kvsclip/server/storeread"
@@ -36,11 +35,11 @@ type clipSpec struct {
 // whole clip is planned before the first byte, so every failure of the
 // media is still a proper KVS error; the answer carries the exact
 // Content-Length, an ETag naming the fragments, and the provenance headers.
-func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Call, cs *clipSpec) error {
+func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.Request, cs *clipSpec) error {
 	if cs.st.RetentionHours == 0 {
 		return httpapi.Errorf(kvs.NoDataRetention, "The stream %s has no data retention.", cs.st.Name)
 	}
-	now := s.cfg.Now()
+	now := s.d.Now()
 	req := dedup.Request{Selector: cs.selector, Start: cs.start, End: cs.end}
 	if err := req.Validate(now); err != nil {
 		return err
@@ -60,11 +59,11 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	default:
 		return httpapi.Errorf(kvs.ClientLimitExceeded, "Too many GetClip requests in progress (%d).", s.cfg.MaxConcurrentGetClips)
 	}
-	s.m.ClipsOpen.Inc()
-	defer s.m.ClipsOpen.Dec()
+	s.d.Metrics.ClipsOpen.Inc()
+	defer s.d.Metrics.ClipsOpen.Dec()
 
 	began := time.Now()
-	frags, err := s.cfg.Store.List(r.Context(), cs.st.Name, cs.selector, cs.start, cs.end)
+	frags, err := s.d.Store.List(ctx, cs.st.Name, cs.selector, cs.start, cs.end)
 	listed := time.Since(began)
 	if err != nil {
 		return err
@@ -86,17 +85,16 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	// its exact size and every header byte are known before a payload is
 	// read. Then only the payload bytes the response covers are read, by
 	// ranges, ahead of the writer within the server's read budget.
-	ctx := r.Context()
 	chosen := make([]archive.Fragment, len(sel.Chosen))
 	for k, i := range sel.Chosen {
 		chosen[k] = frags[i]
 	}
-	src := s.rd.Source(cs.st.Name, chosen)
+	src := s.d.Reader.Source(cs.st.Name, chosen)
 	etag := clipETag(cs, frags, &sel)
 	plan, cached := s.plans.Get(etag)
 	indexed, planned := time.Since(began), time.Since(began)
 	if !cached {
-		idx, err := s.rd.Indexes(ctx, rq.Log, cs.st, chosen)
+		idx, err := s.d.Reader.Indexes(ctx, httpapi.Log(ctx), cs.st, chosen)
 		indexed = time.Since(began)
 		if err != nil {
 			return err
@@ -116,8 +114,8 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 	if cached {
 		how = "cached"
 	}
-	s.m.ClipPlans.WithLabelValues(how).Inc()
-	out := &clipWriter{w: w, s: s}
+	s.d.Metrics.ClipPlans.WithLabelValues(how).Inc()
+	out := NewClipWriter(w, s.d.Metrics, nil)
 
 	h := w.Header()
 	provenance(h, frags, &sel)
@@ -150,26 +148,26 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		w.WriteHeader(status)
 		return nil
 	}
-	out.body = stall.NewWriter(w, s.cfg.WriteStallTimeout, s.cfg.WriteTimeout)
+	out.body = stall.NewWriter(w, s.d.WriteStallTimeout, s.d.WriteTimeout)
 	src.Start(ctx, plan.Spans(start, end))
 	defer src.Close()
 	out.ready = src.Served
 	var sink io.Writer = out
-	if connlimit.Vectored(w, r) {
+	if s.d.Vectored != nil && s.d.Vectored(w, r) {
 		sink = vectoredClipWriter{out}
 	}
 	err = plan.WriteRange(ctx, sink, src, start, end)
 	if err == nil {
-		err = out.flush()
+		err = out.Flush()
 	}
 	if err != nil {
-		storeread.LogPayloadError(rq.Log, err)
-		return s.clipFailed(rq, out, err)
+		storeread.LogPayloadError(httpapi.Log(ctx), err)
+		return out.Failed(ctx, err)
 	}
 	// Where the time went, from the start of the selection: what a
 	// store's round trips cost shows here.
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	rq.Log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
+	httpapi.Log(ctx).Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
 		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated,
 		"plan_cached", cached, "listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
 		"first_byte_ms", ms(out.first.Sub(began)), "sent_ms", ms(time.Since(began)))
@@ -179,39 +177,39 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 // Provenance headers: what the clip is made of, for people and tools that
 // need to know which fragments they got. The AWS SDKs ignore them.
 const (
-	hdrFirstFragment      = "X-Kvsclip-First-Fragment-Number"
-	hdrFirstProducer      = "X-Kvsclip-First-Producer-Timestamp"
-	hdrFirstServer        = "X-Kvsclip-First-Server-Timestamp"
-	hdrLastFragment       = "X-Kvsclip-Last-Fragment-Number"
-	hdrLastProducer       = "X-Kvsclip-Last-Producer-Timestamp"
-	hdrLastServer         = "X-Kvsclip-Last-Server-Timestamp"
-	hdrFragments          = "X-Kvsclip-Fragments"
-	hdrDuplicatesDropped  = "X-Kvsclip-Duplicates-Dropped"
-	hdrTruncated          = "X-Kvsclip-Truncated"
-	hdrNextStartTimestamp = "X-Kvsclip-Next-Start-Timestamp"
+	HeaderFirstFragment      = "X-Kvsclip-First-Fragment-Number"
+	HeaderFirstProducer      = "X-Kvsclip-First-Producer-Timestamp"
+	HeaderFirstServer        = "X-Kvsclip-First-Server-Timestamp"
+	HeaderLastFragment       = "X-Kvsclip-Last-Fragment-Number"
+	HeaderLastProducer       = "X-Kvsclip-Last-Producer-Timestamp"
+	HeaderLastServer         = "X-Kvsclip-Last-Server-Timestamp"
+	HeaderFragments          = "X-Kvsclip-Fragments"
+	HeaderDuplicatesDropped  = "X-Kvsclip-Duplicates-Dropped"
+	HeaderTruncated          = "X-Kvsclip-Truncated"
+	HeaderNextStartTimestamp = "X-Kvsclip-Next-Start-Timestamp"
 )
 
 // provenance sets the provenance headers from the selection. Timestamps
 // are epoch seconds with milliseconds, as the KVS JSON writes them.
 func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
 	first, last := frags[sel.Chosen[0]], frags[sel.Chosen[len(sel.Chosen)-1]]
-	h.Set(hdrFirstFragment, first.Number)
-	h.Set(hdrFirstProducer, kvs.Millis(first.ProducerMillis).String())
-	h.Set(hdrFirstServer, kvs.Millis(first.ServerMillis).String())
-	h.Set(hdrLastFragment, last.Number)
-	h.Set(hdrLastProducer, kvs.Millis(last.ProducerMillis).String())
-	h.Set(hdrLastServer, kvs.Millis(last.ServerMillis).String())
-	h.Set(hdrFragments, strconv.Itoa(len(sel.Chosen)))
+	h.Set(HeaderFirstFragment, first.Number)
+	h.Set(HeaderFirstProducer, kvs.Millis(first.ProducerMillis).String())
+	h.Set(HeaderFirstServer, kvs.Millis(first.ServerMillis).String())
+	h.Set(HeaderLastFragment, last.Number)
+	h.Set(HeaderLastProducer, kvs.Millis(last.ProducerMillis).String())
+	h.Set(HeaderLastServer, kvs.Millis(last.ServerMillis).String())
+	h.Set(HeaderFragments, strconv.Itoa(len(sel.Chosen)))
 	dups := 0
 	for _, d := range sel.Dropped {
 		if d.Reason == dedup.Duplicate {
 			dups++
 		}
 	}
-	h.Set(hdrDuplicatesDropped, strconv.Itoa(dups))
-	h.Set(hdrTruncated, strconv.FormatBool(sel.Truncated))
+	h.Set(HeaderDuplicatesDropped, strconv.Itoa(dups))
+	h.Set(HeaderTruncated, strconv.FormatBool(sel.Truncated))
 	if sel.Truncated && sel.HasNextStart {
-		h.Set(hdrNextStartTimestamp, kvs.Millis(sel.NextStart).String())
+		h.Set(HeaderNextStartTimestamp, kvs.Millis(sel.NextStart).String())
 	}
 }
 
@@ -225,115 +223,4 @@ func clipETag(cs *clipSpec, frags []archive.Fragment, sel *dedup.Selection) stri
 		fmt.Fprintf(hs, " %s:%d", frags[i].Number, frags[i].Size)
 	}
 	return `"` + hex.EncodeToString(hs.Sum(nil)[:16]) + `"`
-}
-
-// parseRange reads a single-range Range header ("bytes=a-b", "bytes=a-",
-// "bytes=-n") into [start, end). A list of ranges is answered with the
-// whole clip (ok with the full span), as RFC 9110 allows; ok is false
-// when the range is not satisfiable.
-func parseRange(v string, size int64) (start, end int64, ok bool) {
-	spec, found := strings.CutPrefix(v, "bytes=")
-	if !found || strings.Contains(spec, ",") {
-		return 0, size, true
-	}
-	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
-	if !found {
-		return 0, size, true
-	}
-	if a == "" {
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, 0, false
-		}
-		return max(size-n, 0), size, true
-	}
-	start, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 || start >= size {
-		return 0, 0, false
-	}
-	end = size
-	if b != "" {
-		last, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || last < start {
-			return 0, 0, false
-		}
-		end = min(last+1, size)
-	}
-	return start, end, true
-}
-
-// serveClipURL answers GET /clips/{stream}.mp4?start=&end=&selector=&format=:
-// GetClip as a plain URL that a <video> element, curl or a download link
-// can use, with byte ranges. Authorization is GetClip's: a SigV4 signature
-// in the Authorization header or in the query string (a presigned URL), or
-// a loopback client when the server has no credentials.
-func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
-	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), API: "GetClipURL", Request: r}
-	w.Header().Set("x-amzn-RequestId", rq.ID)
-	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
-	defer s.finish(rq)
-	if err := s.authorizeURL(w, r); err != nil {
-		s.fail(w, rq, err)
-		return
-	}
-	cs, err := s.parseClipURL(r)
-	if err == nil {
-		err = s.sendClip(w, r, rq, cs)
-	}
-	if err != nil {
-		s.fail(w, rq, err)
-	}
-}
-
-// parseClipURL reads the stream from the path and the rest from the query.
-func (s *Server) parseClipURL(r *http.Request) (*clipSpec, error) {
-	name, ok := strings.CutSuffix(r.PathValue("file"), ".mp4")
-	if !ok || name == "" {
-		return nil, httpapi.InvalidArg("The clip URL is /clips/{stream}.mp4.")
-	}
-	st, err := s.streams.Resolve(r.Context(), &name, nil)
-	if err != nil {
-		return nil, err
-	}
-	q := r.URL.Query()
-	cs := &clipSpec{st: st, ranged: true, format: remux.FormatMP4}
-	switch strings.ToUpper(q.Get("selector")) {
-	case "", "PRODUCER", "PRODUCER_TIMESTAMP":
-		cs.selector = kvs.ProducerTimestamp
-	case "SERVER", "SERVER_TIMESTAMP":
-		cs.selector = kvs.ServerTimestamp
-	default:
-		return nil, httpapi.InvalidArg("selector must be producer or server.")
-	}
-	if cs.format, err = remux.ParseFormat(q.Get("format")); err != nil {
-		return nil, httpapi.InvalidArg("format must be mp4 or fmp4.")
-	}
-	if q.Get("format") == "" {
-		cs.format = remux.FormatMP4
-	}
-	if cs.start, err = parseURLTime(q.Get("start")); err != nil {
-		return nil, httpapi.InvalidArg("start: %v", err)
-	}
-	if cs.end, err = parseURLTime(q.Get("end")); err != nil {
-		return nil, httpapi.InvalidArg("end: %v", err)
-	}
-	return cs, nil
-}
-
-// parseURLTime reads a start or end of the query (kvs.ParseMillis), in ms.
-func parseURLTime(v string) (int64, error) {
-	if v == "" {
-		return 0, fmt.Errorf("required")
-	}
-	ms, err := kvs.ParseMillis(v)
-	return int64(ms), err
-}
-
-// authorizeURL admits a GET clip request: a presigned URL (X-Amz-Signature
-// in the query) or whatever GetClip accepts.
-func (s *Server) authorizeURL(w http.ResponseWriter, r *http.Request) error {
-	if s.sig != nil && r.URL.Query().Has("X-Amz-Signature") {
-		return s.sig.VerifyPresigned(r)
-	}
-	return s.authorize(w, r, false)
 }

@@ -1,4 +1,4 @@
-package server
+package archived
 
 import (
 	"github.com/kvsclip/kvsclip/fragindex"
