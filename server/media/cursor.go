@@ -110,7 +110,6 @@ func newCursor(ctx context.Context, store archive.Store, stream string, st start
 	return c, nil
 }
 
-
 // latestFragment is the stream's newest fragment, found in the shortest
 // recent window that holds one (storeread.Newest): on S3 a busy stream
 // costs a listing of its last minute, not of its retention.
