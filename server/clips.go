@@ -15,6 +15,7 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/answer"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/stall"
 	"github.com/kvsclip/kvsclip/server/storeread"
@@ -117,7 +118,7 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		how = "cached"
 	}
 	s.m.ClipPlans.WithLabelValues(how).Inc()
-	out := &clipWriter{w: w, s: s}
+	out := answer.New(w, s.m.ClipBytes)
 
 	h := w.Header()
 	provenance(h, frags, &sel)
@@ -145,34 +146,34 @@ func (s *Server) sendClip(w http.ResponseWriter, r *http.Request, rq *httpapi.Ca
 		}
 	}
 	h.Set("Content-Length", strconv.FormatInt(end-start, 10))
-	out.status = status
+	out.Status = status
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
 		return nil
 	}
-	out.body = stall.NewWriter(w, s.cfg.WriteStallTimeout, s.cfg.WriteTimeout)
+	out.Body = stall.NewWriter(w, s.cfg.WriteStallTimeout, s.cfg.WriteTimeout)
 	src.Start(ctx, plan.Spans(start, end))
 	defer src.Close()
-	out.ready = src.Served
+	out.Ready = src.Served
 	var sink io.Writer = out
 	if vectoredResponse(w, r) {
-		sink = vectoredClipWriter{out}
+		sink = answer.Vectored{Writer: out}
 	}
 	err = plan.WriteRange(ctx, sink, src, start, end)
 	if err == nil {
-		err = out.flush()
+		err = out.Flush()
 	}
 	if err != nil {
 		storeread.LogPayloadError(rq.Log, err)
-		return s.clipFailed(rq, out, err)
+		return answer.Failed(ctx, out, err)
 	}
 	// Where the time went, from the start of the selection: what a
 	// store's round trips cost shows here.
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	rq.Log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
+	rq.Log.Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.Sent(),
 		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated,
 		"plan_cached", cached, "listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
-		"first_byte_ms", ms(out.first.Sub(began)), "sent_ms", ms(time.Since(began)))
+		"first_byte_ms", ms(out.First().Sub(began)), "sent_ms", ms(time.Since(began)))
 	return nil
 }
 
@@ -272,6 +273,7 @@ func (s *Server) serveClipURL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("x-amzn-RequestId", rq.ID)
 	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
 	defer s.finish(rq)
+	r = r.WithContext(httpapi.WithCall(r.Context(), rq))
 	if err := s.authorizeURL(w, r); err != nil {
 		s.fail(w, rq, err)
 		return

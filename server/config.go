@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/server/sessions"
 )
 
 // Credentials are the one key pair a server accepts SigV4 signatures from.
@@ -139,6 +140,9 @@ type Config struct {
 	// HLS only where the browser does natively.
 	PlayerDir string
 
+	// Sessions is the HLS and DASH sessions' settings.
+	Sessions sessions.Config
+
 	// Listen is how Serve runs the server on a listener: timeouts, the
 	// connection budget, TLS, the shutdown's grace.
 	Listen ListenConfig
@@ -251,6 +255,7 @@ func (c *Config) setDefaults() error {
 	if c.PlayerDir == "" {
 		c.PlayerDir = DefaultPlayerDir()
 	}
+	c.Sessions.SetDefaults()
 	c.Listen.setDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -20,8 +20,8 @@ import (
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/internal/lru"
 	"github.com/kvsclip/kvsclip/server/metrics"
-	"github.com/kvsclip/kvsclip/server/playback"
 	"github.com/kvsclip/kvsclip/server/ratelimit"
+	"github.com/kvsclip/kvsclip/server/sessions"
 	"github.com/kvsclip/kvsclip/server/storeread"
 	"github.com/kvsclip/kvsclip/server/streamref"
 )
@@ -44,9 +44,7 @@ type Server struct {
 	drainOnce   sync.Once
 	portGuess   sync.Once // the log line of baseURL
 	routes      map[string]route
-	sessions    *playback.Signer   // HLS and DASH session tokens
-	sessRate    *ratelimit.Limiter // their creation, per stream
-	anchors     liveAnchors        // where LIVE sessions' listings start
+	sessions    *sessions.Sessions // HLS and DASH
 	mux         *http.ServeMux
 
 	// GetMedia: consumers waiting for new fragments, the connections
@@ -70,6 +68,15 @@ type route struct {
 	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
 }
 
+// addRoutes puts a surface package's operations in the route table. The
+// handler finds its Call in the request's context (httpapi.CallOf).
+func (s *Server) addRoutes(rs []httpapi.Route) {
+	for _, rt := range rs {
+		s.routes[rt.Path] = route{api: rt.Name, streaming: rt.Streaming,
+			h: func(w http.ResponseWriter, r *http.Request, _ *httpapi.Call) error { return rt.Serve(w, r) }}
+	}
+}
+
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
 // archive so numbers keep growing across restarts.
 func New(cfg Config) (*Server, error) {
@@ -88,9 +95,9 @@ func New(cfg Config) (*Server, error) {
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
 	s.rate = ratelimit.New(cfg.GetClipTPSPerStream, 1, cfg.Now)
 	s.mediaRate = ratelimit.New(cfg.GetMediaTPSPerStream, 1, cfg.Now)
-	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
 	var err error
-	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
+	if s.sessions, err = sessions.New(sessions.Deps{Store: cfg.Store, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
+		Reader: s.rd, Endpoint: s.baseURL, Secret: sessionSecret(cfg.Credentials)}, cfg.Sessions); err != nil {
 		return nil, err
 	}
 	if s.numbers, err = seedNumbers(cfg.Store, cfg.Now()); err != nil {
@@ -143,10 +150,8 @@ func New(cfg Config) (*Server, error) {
 		"/getMediaForFragmentList": {api: "GetMediaForFragmentList", h: s.getMediaForFragmentList},
 		"/getClip":                 {api: "GetClip", h: s.getClip},
 		"/getImages":               {api: "GetImages", h: s.getImages},
-
-		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
-		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
 	}
+	s.addRoutes(s.sessions.Routes())
 	s.startImages()
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
@@ -231,6 +236,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, rq, err)
 		return
 	}
+	r = r.WithContext(httpapi.WithCall(r.Context(), rq))
 	if err := rt.h(w, r, rq); err != nil {
 		if rt.streaming {
 			w.Header().Set("Connection", "close") // its body is unread
