@@ -12,6 +12,7 @@ import (
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
 	"github.com/kvsclip/kvsclip/server/media"
+	"github.com/kvsclip/kvsclip/server/sessions"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
@@ -85,6 +86,9 @@ type Config struct {
 	// HLS only where the browser does natively.
 	PlayerDir string
 
+	// Sessions is the HLS and DASH sessions' settings.
+	Sessions sessions.Config
+
 	// Listen is how Serve runs the server on a listener: timeouts, the
 	// connection budget, TLS, the shutdown's grace.
 	Listen ListenConfig
@@ -153,6 +157,7 @@ func (c *Config) setDefaults() error {
 	if c.PlayerDir == "" {
 		c.PlayerDir = DefaultPlayerDir()
 	}
+	c.Sessions.SetDefaults()
 	c.Listen.setDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.Default()

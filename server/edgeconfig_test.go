@@ -119,7 +119,7 @@ func TestDataEndpointsServed(t *testing.T) {
 	r.createStream("cam", 24)
 	served := map[string]bool{}
 	for _, rt := range r.srv.routes {
-		served[rt.api] = true
+		served[rt.Name] = true
 	}
 	for _, name := range kvtypes.APIName("").Values() {
 		out, err := r.kv.GetDataEndpoint(context.Background(), &kinesisvideo.GetDataEndpointInput{StreamName: aws.String("cam"), APIName: name})

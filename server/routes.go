@@ -7,16 +7,15 @@ import (
 	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
-// addRoutes adds a surface package's routes to the route table. Each is served
+// addRoutes adds a surface package's routes to the route table, served
 // behind serveAPI's middleware (request id, body, signature, accounting,
-// the typed error answer), with the request's httpapi.Call in its context
-// for httpapi.Log, CallOf and Abort.
+// the typed error answer) with the request's httpapi.Call in its context.
 func (s *Server) addRoutes(routes []httpapi.Route) {
 	for _, rt := range routes {
-		serve := rt.Serve
-		s.routes[rt.Path] = route{api: rt.Name, streaming: rt.Streaming, h: func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error {
-			return serve(w, r.WithContext(httpapi.WithCall(r.Context(), rq)))
-		}}
+		if _, dup := s.routes[rt.Path]; dup {
+			panic("server: two routes for " + rt.Path)
+		}
+		s.routes[rt.Path] = rt
 	}
 }
 

@@ -23,8 +23,7 @@ import (
 	"github.com/kvsclip/kvsclip/server/ingest"
 	"github.com/kvsclip/kvsclip/server/media"
 	"github.com/kvsclip/kvsclip/server/metrics"
-	"github.com/kvsclip/kvsclip/server/playback"
-	"github.com/kvsclip/kvsclip/server/ratelimit"
+	"github.com/kvsclip/kvsclip/server/sessions"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 	"github.com/kvsclip/kvsclip/server/storeread"
 	"github.com/kvsclip/kvsclip/server/streamref"
@@ -35,32 +34,18 @@ type Server struct {
 	cfg       Config
 	log       *slog.Logger
 	m         *metrics.Metrics
-	ingest    *ingest.Service    // PutMedia
 	rd        *storeread.Reader  // reads of stored fragments for answers
 	streams   streamref.Resolver // the streams requests name
 	sig       *sigv4.Verifier    // nil without credentials: loopback only
+	ingest    *ingest.Service    // PutMedia
+	sessions  *sessions.Sessions // HLS and DASH
+	images    *images.API        // GetImages
+	feeds     feed.Feed          // new fragments, for GetMedia tails
 	drainAt   atomic.Int64
 	drainOnce sync.Once
 	portGuess sync.Once // the log line of baseURL
-	routes    map[string]route
-	sessions  *playback.Signer   // HLS and DASH session tokens
-	sessRate  *ratelimit.Limiter // their creation, per stream
-	anchors   liveAnchors        // where LIVE sessions' listings start
+	routes    map[string]httpapi.Route // by path
 	mux       *http.ServeMux
-
-	// feeds wakes GetMedia consumers waiting for new fragments.
-	feeds feed.Feed
-
-	images *images.API // GetImages
-}
-
-// route is one API operation.
-type route struct {
-	api string
-	// streaming routes read their body as it arrives (PutMedia): the
-	// signature check must not buffer it.
-	streaming bool
-	h         func(w http.ResponseWriter, r *http.Request, rq *httpapi.Call) error
 }
 
 // New returns a Server over cfg.Store. It seeds fragment numbering from the
@@ -70,50 +55,50 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg,
-		log: cfg.Logger,
-		m:   metrics.New(),
-		rd:  storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		m:      metrics.New(),
+		rd:     storeread.New(cfg.Store, cfg.ClipReadAheadBytes, cfg.IndexCacheBytes),
+		routes: map[string]httpapi.Route{},
 	}
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
 	s.sig = newVerifier(&s.cfg)
-	s.sessRate = ratelimit.New(sessionTPSPerStream, sessionTPSPerStream, cfg.Now)
 	var err error
-	if s.sessions, err = newSessionSigner(cfg.Credentials); err != nil {
-		return nil, err
-	}
 	s.ingest, err = ingest.New(cfg.Ingest, ingest.Deps{Store: cfg.Store, Now: cfg.Now, Log: s.log, Metrics: s.m,
 		Streams: s.streams, Feed: &s.feeds, Draining: s.drainedAt})
 	if err != nil {
 		return nil, err
 	}
-	s.routes = map[string]route{
-		// The data plane (kinesis-video-media, kinesis-video-archived-media).
-
-		"/getHLSStreamingSessionURL":  {api: "GetHLSStreamingSessionURL", h: s.getHLSStreamingSessionURL},
-		"/getDASHStreamingSessionURL": {api: "GetDASHStreamingSessionURL", h: s.getDASHStreamingSessionURL},
+	s.sessions, err = sessions.New(sessions.Deps{Store: cfg.Store, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
+		Reader: s.rd, Endpoint: s.baseURL, Secret: sessionSecret(cfg.Credentials)}, cfg.Sessions)
+	if err != nil {
+		return nil, err
 	}
 	s.images = images.New(images.Deps{Store: cfg.Store, Log: cfg.Logger, Metrics: s.m, Streams: s.streams, Reader: s.rd,
 		// Fragments stored under the default bound may be longer than a
 		// lower one set since.
 		MaxFragmentDuration: max(cfg.Ingest.MaxFragmentDuration, ingest.DefaultMaxFragmentDuration)}, cfg.Images)
-	// The control plane (kinesisvideo).
+	getMedia := media.New(media.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Streams: s.streams,
+		Feed: &s.feeds, Draining: s.draining, MaxFragmentDuration: cfg.Ingest.MaxFragmentDuration}, cfg.Media)
+	clips := archived.New(archived.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
+		WriteStallTimeout: cfg.WriteStallTimeout, WriteTimeout: cfg.WriteTimeout,
+		Vectored: connlimit.Vectored, AuthorizeURL: s.authorizeURL}, cfg.Archived)
+
+	// The route table: every KVS operation, by API surface. A new
+	// operation is a handler in its surface's package and a line there.
 	s.addRoutes(control.Routes(control.Deps{Store: cfg.Store, Now: cfg.Now, Streams: s.streams, Endpoint: s.baseURL,
 		ImagesUnavailable: func() error {
 			if !s.images.Available() {
 				return images.Unavailable()
 			}
 			return nil
-		}}))
-	s.addRoutes(s.ingest.Routes())
-	s.addRoutes(s.images.Routes())
-	getMedia := media.New(media.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Streams: s.streams,
-		Feed: &s.feeds, Draining: s.draining, MaxFragmentDuration: cfg.Ingest.MaxFragmentDuration}, cfg.Media)
-	clips := archived.New(archived.Deps{Store: cfg.Store, Reader: s.rd, Now: cfg.Now, Metrics: s.m, Streams: s.streams,
-		WriteStallTimeout: cfg.WriteStallTimeout, WriteTimeout: cfg.WriteTimeout,
-		Vectored: connlimit.Vectored, AuthorizeURL: s.authorizeURL}, cfg.Archived)
-	s.addRoutes(getMedia.Routes())
-	s.addRoutes(clips.Routes())
+		}})) // kinesisvideo
+	s.addRoutes(s.ingest.Routes())   // kinesis-video-media: PutMedia
+	s.addRoutes(getMedia.Routes())   // kinesis-video-media: GetMedia
+	s.addRoutes(clips.Routes())      // kinesis-video-archived-media
+	s.addRoutes(s.sessions.Routes()) // kinesis-video-archived-media: HLS, DASH
+	s.addRoutes(s.images.Routes())   // kinesis-video-archived-media: GetImages
+
 	s.mux = http.NewServeMux()
 	s.mux.Handle("GET /metrics", s.m)
 	s.mux.HandleFunc("GET /clips/{file}", s.accounted("GetClipURL", clips.ServeClipURL))
@@ -164,7 +149,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), Request: r, BodyLimit: s.cfg.MaxRequestBody}
 	w.Header().Set("x-amzn-RequestId", rq.ID)
 	rt, ok := s.routes[r.URL.Path]
-	rq.API = rt.api
+	rq.API = rt.Name
 	if !ok || r.Method != http.MethodPost {
 		rq.API = "Unknown"
 	}
@@ -181,7 +166,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	// its own deadlines as it streams.
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
-	if !rt.streaming {
+	if !rt.Streaming {
 		if err := s.readBody(r); err != nil {
 			w.Header().Set("Connection", "close")
 			s.fail(w, rq, err)
@@ -191,15 +176,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		// connection while a long answer (a clip) is written.
 		_ = rc.SetReadDeadline(time.Time{})
 	}
-	if err := s.authorize(w, r, rt.streaming); err != nil {
+	if err := s.authorize(w, r, rt.Streaming); err != nil {
 		// The body may be unread: close rather than wait for it.
 		w.Header().Set("Connection", "close")
 		s.fail(w, rq, err)
 		return
 	}
 	r = r.WithContext(httpapi.WithCall(r.Context(), rq))
-	if err := rt.h(w, r, rq); err != nil {
-		if rt.streaming {
+	if err := rt.Serve(w, r); err != nil {
+		if rt.Streaming {
 			w.Header().Set("Connection", "close") // its body is unread
 		}
 		s.fail(w, rq, err)

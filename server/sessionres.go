@@ -1,229 +1,36 @@
 package server
 
 import (
-	"context"
-	"errors"
+	"cmp"
 	"net/http"
-	"net/url"
-	"regexp"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/kvsclip/kvsclip/archive"
-	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
-	"github.com/kvsclip/kvsclip/server/playback"
+	"github.com/kvsclip/kvsclip/server/sessions"
 )
 
-// The resources of a session, by protocol: what a player fetches with the
-// session URL's token. They are answered without SigV4: the token in the
-// URL is the credential, as with KVS.
-var sessionResources = map[string]map[string]string{
-	"hls": {
-		"getHLSMasterPlaylist.m3u8": "GetHLSMasterPlaylist",
-		"getHLSMediaPlaylist.m3u8":  "GetHLSMediaPlaylist",
-		"getMP4InitFragment.mp4":    "GetMP4InitFragment",
-		"getMP4MediaFragment.mp4":   "GetMP4MediaFragment",
-		"getTSFragment.ts":          "GetTSFragment",
-	},
-	"dash": {
-		"getDASHManifest.mpd":     "GetDASHManifest",
-		"getMP4InitFragment.mp4":  "GetMP4InitFragment",
-		"getMP4MediaFragment.mp4": "GetMP4MediaFragment",
-	},
-}
-
-// fragmentNumberPattern is the model's FragmentNumberString, compiled on
-// first use: its {1,128} unrolls into 128 states, which every run of the
-// binary would otherwise compile at start-up.
-var fragmentNumberPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,128}$`) })
-
-// resourceQuery is a resource request's parameters.
-type resourceQuery struct {
-	token  string
-	number string // FragmentNumber; "" when absent
-	// track is TrackNumber, the one track a DASH segment, or an HLS fMP4
-	// media playlist and its segments, carry; 0 for all tracks.
-	track uint32
-}
-
-// maxTrackNumber is the highest track a session carries: video is track
-// 1, audio track 2.
-const maxTrackNumber = 2
-
-// parseResourceQuery checks a resource request's query: a SessionToken,
-// and a FragmentNumber where the resource needs one.
-func parseResourceQuery(raw string, needsNumber bool) (resourceQuery, error) {
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return resourceQuery{}, httpapi.InvalidArg("The query string cannot be parsed.")
-	}
-	rq := resourceQuery{token: q.Get("SessionToken"), number: q.Get("FragmentNumber")}
-	if rq.token == "" {
-		return rq, notAuthorized("SessionToken is required.")
-	}
-	if rq.number != "" && !fragmentNumberPattern().MatchString(rq.number) {
-		return rq, httpapi.InvalidArg("FragmentNumber must match [0-9]{1,128}.")
-	}
-	if v := q.Get("TrackNumber"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || n < 1 || n > maxTrackNumber {
-			return rq, httpapi.InvalidArg("TrackNumber must be 1 or 2.")
-		}
-		rq.track = uint32(n)
-	}
-	if needsNumber && rq.number == "" {
-		return rq, httpapi.InvalidArg("FragmentNumber is required.")
-	}
-	return rq, nil
-}
-
-// serveSession answers GET /{hls,dash}/v1/{resource}.
+// serveSession answers GET /{hls,dash}/v1/{resource}: package sessions
+// serves the resource, and the request is counted and its failure
+// answered here, as every API request is. The resources are answered
+// without SigV4: the token in the URL is the credential, as with KVS.
 func (s *Server) serveSession(w http.ResponseWriter, r *http.Request) {
-	proto, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	api, ok := sessionResources[proto][r.PathValue("res")]
-	if !ok {
-		api = "Unknown"
-	}
-	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), API: api}
+	api := cmp.Or(sessions.ResourceAPI(r), "Unknown")
+	rq := &httpapi.Call{ID: newRequestID(), Start: time.Now(), API: api, Request: r}
 	w.Header().Set("x-amzn-RequestId", rq.ID)
 	rq.Log = s.log.With("request_id", rq.ID, "api", rq.API)
 	defer s.finish(rq)
-	if err := s.sessionResource(w, r, rq, proto); err != nil {
+	if err := s.sessions.ServeResource(w, r.WithContext(httpapi.WithCall(r.Context(), rq))); err != nil {
 		s.fail(w, rq, err)
 	}
 }
 
-func (s *Server) sessionResource(w http.ResponseWriter, r *http.Request, rq *httpapi.Call, proto string) error {
-	if rq.API == "Unknown" {
-		return httpapi.Errorf(kvs.UnknownOperation, "No resource %s.", r.URL.Path)
+// sessionSecret is what keys the session tokens: the credentials' secret
+// when the server has credentials, so that servers sharing an archive and
+// credentials accept each other's session URLs; else none, and the
+// sessions take a random key.
+func sessionSecret(c *Credentials) string {
+	if c == nil {
+		return ""
 	}
-	needsNumber := rq.API == "GetMP4MediaFragment" || rq.API == "GetTSFragment"
-	q, err := parseResourceQuery(r.URL.RawQuery, needsNumber)
-	if err != nil {
-		return err
-	}
-	now := s.cfg.Now()
-	ss, err := s.sessions.Verify(q.token, now)
-	switch {
-	case errors.Is(err, playback.ErrExpired):
-		return notAuthorized("The session token has expired.")
-	case err != nil:
-		return notAuthorized("The session token is not valid.")
-	case (ss.Protocol == "HLS") != (proto == "hls"):
-		return notAuthorized("The session token is not valid for %s.", proto)
-	case rq.API == "GetTSFragment" && ss.Container != "MPEG_TS",
-		(rq.API == "GetMP4InitFragment" || rq.API == "GetMP4MediaFragment") && ss.Container == "MPEG_TS":
-		return httpapi.InvalidArg("The session's ContainerFormat is %s.", ss.Container)
-	}
-	ctx := r.Context()
-	st, err := s.cfg.Store.Stream(ctx, ss.Stream)
-	if err != nil || st.ARN != ss.StreamARN {
-		return httpapi.Errorf(kvs.ResourceNotFound, "The stream of the session no longer exists.")
-	}
-	uri := func(res, number string) string {
-		u := res + "?SessionToken=" + url.QueryEscape(q.token)
-		if number != "" {
-			u += "&FragmentNumber=" + number
-		}
-		if q.track != 0 && ss.Protocol == "HLS" {
-			// A per-track playlist names per-track segments.
-			u += "&TrackNumber=" + strconv.Itoa(int(q.track))
-		}
-		return u
-	}
-	switch rq.API {
-	case "GetHLSMasterPlaylist":
-		return s.sendMaster(ctx, w, ss, now, uri)
-	case "GetHLSMediaPlaylist":
-		return s.sendMediaPlaylist(ctx, rq, w, ss, now, uri)
-	case "GetDASHManifest":
-		return s.sendManifest(ctx, rq, w, ss, now, uri)
-	}
-	frags, err := s.sessionFragment(ctx, ss, q.number, now)
-	if err != nil {
-		return err
-	}
-	if rq.API == "GetTSFragment" {
-		return s.sendTS(ctx, rq, w, st, frags)
-	}
-	if rq.API == "GetMP4InitFragment" {
-		frags = frags[len(frags)-1:]
-	}
-	sp, err := s.planSegment(ctx, rq, st, frags)
-	if err != nil {
-		return err
-	}
-	if ss.Protocol == "DASH" && q.track == 0 {
-		return httpapi.InvalidArg("TrackNumber is required.")
-	}
-	if rq.API == "GetMP4InitFragment" {
-		// An init segment carries its fragment's codec data alone.
-		return sp.sendInit(w, q.track)
-	}
-	return s.sendMedia(ctx, rq, w, sp, q.track)
-}
-
-// sessionFragment returns the fragment a segment request names, after
-// the one before it in the session if there is one, when it is one of the
-// session's. With no number it returns the fragment whose codec data the
-// init segment carries: the newest one of a LIVE session, else the first.
-func (s *Server) sessionFragment(ctx context.Context, ss *playback.Session, number string, now time.Time) ([]archive.Fragment, error) {
-	frags, head, err := s.sessionFragments(ctx, ss, now, true)
-	if err != nil {
-		return nil, err
-	}
-	if f, ok := findSessionFragment(ss, frags, head, number); ok {
-		return f, nil
-	}
-	if head.Seq > 0 {
-		// Listed from the anchor: a player with an older playlist may
-		// ask for a fragment before it, or for the anchor itself,
-		// which needs the one before.
-		if frags, head, err = s.sessionFragments(ctx, ss, now, false); err != nil {
-			return nil, err
-		}
-		if f, ok := findSessionFragment(ss, frags, head, number); ok {
-			return f, nil
-		}
-	}
-	if len(frags) == 0 {
-		return nil, httpapi.Errorf(kvs.ResourceNotFound, "The session has no fragments yet.")
-	}
-	return nil, httpapi.Errorf(kvs.ResourceNotFound, "Fragment %s is not in the session.", number)
-}
-
-// findSessionFragment finds what sessionFragment returns in a listing of
-// the session that starts at head, if it is there whole: the fragment
-// after the one before it, unless it is the session's first.
-func findSessionFragment(ss *playback.Session, frags []archive.Fragment, head sessionHead, number string) ([]archive.Fragment, bool) {
-	if len(frags) == 0 {
-		return nil, false
-	}
-	if number == "" {
-		if ss.Mode == "LIVE" {
-			return frags[len(frags)-1:], true
-		}
-		return frags[:1], head.Seq == 0
-	}
-	i := -1
-	if ss.Protocol == "DASH" {
-		// DASH names a segment by its sequence number in the session.
-		if n, err := strconv.ParseInt(number, 10, 64); err == nil && n >= head.Seq && n-head.Seq < int64(len(frags)) {
-			i = int(n - head.Seq)
-		}
-	} else {
-		for k := len(frags) - 1; k >= 0; k-- {
-			if frags[k].Number == number {
-				i = k
-				break
-			}
-		}
-	}
-	if i < 0 || i == 0 && head.Seq > 0 {
-		return nil, false
-	}
-	return frags[max(i-1, 0) : i+1], true
+	return c.SecretAccessKey
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/server/sessions"
 )
 
 // onDemandHLS is an ON_DEMAND session request over [start, start+1h].
@@ -145,7 +146,7 @@ func TestHLSSessionRate(t *testing.T) {
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 2)
-	for range sessionTPSPerStream {
+	for range sessions.CreateTPSPerStream {
 		hlsSession(t, r, onDemandHLS("cam", start))
 	}
 	_, err := r.media.GetHLSStreamingSessionURL(context.Background(), onDemandHLS("cam", start))

@@ -1,10 +1,10 @@
 // Package archived serves kinesis-video-archived-media's reads of stored
 // fragments: ListFragments, GetMediaForFragmentList, GetClip, and GetClip
 // as a plain URL, GET /clips/{stream}.mp4, with byte ranges, an ETag and
-// provenance headers. It owns the choice of a clip's fragments, its plan
-// (and the cache of recent plans), and the writer of a clip's body, which
-// the HLS and DASH sessions use for their segments too (ClipWriter).
-// GetImages and the sessions are surfaces of their own.
+// provenance headers. It owns the choice of a clip's fragments and its
+// plan (and the cache of recent plans); a clip's body goes out through
+// package answer, as the sessions' segments do. GetImages and the
+// sessions are surfaces of their own.
 package archived
 
 import (

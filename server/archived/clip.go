@@ -14,6 +14,7 @@ import (
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/answer"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/stall"
 	"github.com/kvsclip/kvsclip/server/storeread"
@@ -115,7 +116,7 @@ func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.R
 		how = "cached"
 	}
 	s.d.Metrics.ClipPlans.WithLabelValues(how).Inc()
-	out := NewClipWriter(w, s.d.Metrics, nil)
+	out := answer.New(w, s.d.Metrics.ClipBytes)
 
 	h := w.Header()
 	provenance(h, frags, &sel)
@@ -143,18 +144,18 @@ func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 	}
 	h.Set("Content-Length", strconv.FormatInt(end-start, 10))
-	out.status = status
+	out.Status = status
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
 		return nil
 	}
-	out.body = stall.NewWriter(w, s.d.WriteStallTimeout, s.d.WriteTimeout)
+	out.Body = stall.NewWriter(w, s.d.WriteStallTimeout, s.d.WriteTimeout)
 	src.Start(ctx, plan.Spans(start, end))
 	defer src.Close()
-	out.ready = src.Served
+	out.Ready = src.Served
 	var sink io.Writer = out
 	if s.d.Vectored != nil && s.d.Vectored(w, r) {
-		sink = vectoredClipWriter{out}
+		sink = answer.Vectored{Writer: out}
 	}
 	err = plan.WriteRange(ctx, sink, src, start, end)
 	if err == nil {
@@ -162,15 +163,15 @@ func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.R
 	}
 	if err != nil {
 		storeread.LogPayloadError(httpapi.Log(ctx), err)
-		return out.Failed(ctx, err)
+		return answer.Failed(ctx, out, err)
 	}
 	// Where the time went, from the start of the selection: what a
 	// store's round trips cost shows here.
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	httpapi.Log(ctx).Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.n,
+	httpapi.Log(ctx).Info("clip sent", "stream", cs.st.Name, "fragments", len(sel.Chosen), "bytes", out.Sent(),
 		"range", status == http.StatusPartialContent, "format", cs.format.String(), "truncated", sel.Truncated,
 		"plan_cached", cached, "listed_ms", ms(listed), "indexed_ms", ms(indexed), "planned_ms", ms(planned),
-		"first_byte_ms", ms(out.first.Sub(began)), "sent_ms", ms(time.Since(began)))
+		"first_byte_ms", ms(out.First().Sub(began)), "sent_ms", ms(time.Since(began)))
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func segs(durations ...int64) []Segment {
@@ -67,7 +69,7 @@ func TestMediaPlaylist(t *testing.T) {
 func TestDiscontinuous(t *testing.T) {
 	a := Segment{Time: 1000, Duration: 2000}
 	cases := []struct {
-		mode string
+		mode kvs.DiscontinuityMode
 		next int64
 		want bool
 	}{

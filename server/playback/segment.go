@@ -1,5 +1,7 @@
 package playback
 
+import "github.com/kvsclip/kvsclip/kvs"
+
 // Segment is one media segment of a playlist or manifest: one KVS
 // fragment.
 type Segment struct {
@@ -42,11 +44,11 @@ const BoundaryGapMillis = 50
 
 // Discontinuous reports whether DiscontinuityMode mode puts a marker
 // between prev and next, from their media times and durations.
-func Discontinuous(mode string, prev, next *Segment) bool {
+func Discontinuous(mode kvs.DiscontinuityMode, prev, next *Segment) bool {
 	switch mode {
-	case "ALWAYS":
+	case kvs.DiscontinuityAlways:
 		return true
-	case "ON_DISCONTINUITY":
+	case kvs.OnDiscontinuity:
 		d := next.Time - (prev.Time + prev.Duration)
 		return d > BoundaryGapMillis || d < -BoundaryGapMillis
 	}

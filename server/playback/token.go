@@ -9,6 +9,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Session is what a session token carries: everything a resource request
@@ -16,15 +18,14 @@ import (
 // the archive and the key can serve it.
 type Session struct {
 	// ID is random: two sessions asked with the same fields still differ.
-	ID string `json:"id"`
-	// Protocol is "HLS" or "DASH".
-	Protocol  string `json:"p"`
-	StreamARN string `json:"arn"`
-	Stream    string `json:"s"`
-	// Mode is LIVE, LIVE_REPLAY or ON_DEMAND.
-	Mode string `json:"m"`
-	// Selector is PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.
-	Selector string `json:"sel"`
+	ID        string       `json:"id"`
+	Protocol  kvs.Protocol `json:"p"`
+	StreamARN string       `json:"arn"`
+	Stream    string       `json:"s"`
+	// The session's words are typed (kvs): they marshal as the bare
+	// strings earlier tokens carry, so those still verify and decode.
+	Mode     kvs.PlaybackMode `json:"m"`
+	Selector kvs.Selector     `json:"sel"`
 	// Start and End bound the fragments' start timestamps, in ms since the
 	// epoch, both inclusive; HasEnd is false for an open LIVE_REPLAY.
 	Start  int64 `json:"b,omitempty"`
@@ -34,13 +35,12 @@ type Session struct {
 	// fragments can share a server timestamp's millisecond, numbers
 	// cannot.
 	From string `json:"f,omitempty"`
-	// Container is FRAGMENTED_MP4 or MPEG_TS (HLS only).
-	Container string `json:"c,omitempty"`
-	// Discontinuity is ALWAYS, NEVER or ON_DISCONTINUITY (HLS only).
-	Discontinuity string `json:"d,omitempty"`
-	// DisplayTimestamp and DisplayNumber are ALWAYS or NEVER.
-	DisplayTimestamp string `json:"t,omitempty"`
-	DisplayNumber    string `json:"n,omitempty"`
+	// Container and Discontinuity are HLS only.
+	Container     kvs.ContainerFormat   `json:"c,omitempty"`
+	Discontinuity kvs.DiscontinuityMode `json:"d,omitempty"`
+	// DisplayNumber is DASH only.
+	DisplayTimestamp kvs.DisplayMode `json:"t,omitempty"`
+	DisplayNumber    kvs.DisplayMode `json:"n,omitempty"`
 	// MaxResults caps the fragments of a playlist or manifest.
 	MaxResults int `json:"x"`
 	// Target is the session's EXT-X-TARGETDURATION in seconds, chosen at

@@ -7,12 +7,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func testSession(now time.Time) *Session {
-	return &Session{ID: NewID(), Protocol: "HLS", StreamARN: "arn:aws:kinesisvideo:us-west-2:000000000000:stream/cam/1",
-		Stream: "cam", Mode: "ON_DEMAND", Selector: "PRODUCER_TIMESTAMP", Start: 1, End: 2, HasEnd: true,
-		Container: "FRAGMENTED_MP4", MaxResults: 1000, Created: now.UnixMilli(), Expires: now.Add(5 * time.Minute).UnixMilli()}
+	return &Session{ID: NewID(), Protocol: kvs.HLS, StreamARN: "arn:aws:kinesisvideo:us-west-2:000000000000:stream/cam/1",
+		Stream: "cam", Mode: kvs.OnDemand, Selector: kvs.ProducerTimestamp, Start: 1, End: 2, HasEnd: true,
+		Container: kvs.FragmentedMP4, MaxResults: 1000, Created: now.UnixMilli(), Expires: now.Add(5 * time.Minute).UnixMilli()}
 }
 
 func TestTokenRoundTrip(t *testing.T) {
@@ -74,6 +76,26 @@ func TestTokenRejects(t *testing.T) {
 			assert.ErrorIs(t, err, c.want)
 		})
 	}
+}
+
+// goldenToken is a token signed with the key of "secret" before the
+// session's words were typed; goldenSession is what it carries.
+const goldenToken = "eyJpZCI6IkFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiLCJwIjoiSExTIiwiYXJuIjoiYXJuOmF3czpraW5lc2lzdmlkZW86dXMtd2VzdC0yOjAwMDAwMDAwMDAwMDpzdHJlYW0vY2FtLzEiLCJzIjoiY2FtIiwibSI6IkxJVkVfUkVQTEFZIiwic2VsIjoiUFJPRFVDRVJfVElNRVNUQU1QIiwiYiI6MTcwMDAwMDAwMDAwMCwiZSI6MTcwMDAwMDA2MDAwMCwiaGUiOnRydWUsImMiOiJNUEVHX1RTIiwiZCI6Ik9OX0RJU0NPTlRJTlVJVFkiLCJ0IjoiQUxXQVlTIiwibiI6Ik5FVkVSIiwieCI6NSwidGQiOjIsImF0IjoxNzAwMDAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDAwMDB9.iYlZ8fsCtjU46tTlU_S6_GGTui5bRdTfmCbr3_hUjfI"
+
+var goldenSession = Session{ID: "AAAAAAAAAAAAAAAAAAAAAA", Protocol: kvs.HLS, StreamARN: "arn:aws:kinesisvideo:us-west-2:000000000000:stream/cam/1",
+	Stream: "cam", Mode: kvs.LiveReplay, Selector: kvs.ProducerTimestamp, Start: 1700000000000, End: 1700000060000, HasEnd: true,
+	Container: kvs.MPEGTS, Discontinuity: kvs.OnDiscontinuity, DisplayTimestamp: kvs.DisplayAlways, DisplayNumber: kvs.DisplayNever,
+	MaxResults: 5, Target: 2, Created: 1700000000000, Expires: 1700000300000}
+
+// TestTokenCompatible: a session URL handed out before still verifies, to
+// the same session, and the same session signs to the same token.
+func TestTokenCompatible(t *testing.T) {
+	g, err := NewSigner("secret")
+	require.NoError(t, err)
+	got, err := g.Verify(goldenToken, time.UnixMilli(goldenSession.Created))
+	require.NoError(t, err)
+	assert.Equal(t, &goldenSession, got)
+	assert.Equal(t, goldenToken, g.Sign(&goldenSession))
 }
 
 func TestTokenIDsDiffer(t *testing.T) {

@@ -1,8 +1,7 @@
-package server
+package sessions
 
 import (
 	"sync"
-	"time"
 )
 
 // A LIVE session numbers its segments by their place among all the
@@ -15,13 +14,11 @@ import (
 // an eviction, lists from the session's start once and goes on from
 // there: the numbers are the same either way.
 
-// anchorSlack is how much earlier than its anchor a session's listing
-// starts: one server numbers fragments in the order of their server
-// timestamps, but a fragment numbered after the anchor by another server
-// sharing the archive may be stamped a little earlier by that server's
-// clock, and the listing from the session's start has it too. A
-// variable, for the test that checks where listings start.
-var anchorSlack = 5 * time.Second
+// How much earlier than its anchor a session's listing starts is
+// Config.AnchorSlack: one server numbers fragments in the order of their
+// server timestamps, but a fragment numbered after the anchor by another
+// server sharing the archive may be stamped a little earlier by that
+// server's clock, and the listing from the session's start has it too.
 
 // sessionHead places a listing of a session's fragments in the session.
 type sessionHead struct {

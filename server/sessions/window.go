@@ -1,4 +1,4 @@
-package server
+package sessions
 
 import (
 	"bytes"
@@ -32,10 +32,10 @@ const liveLookahead = time.Hour
 //   - LIVE: every fragment ingested since the oldest one of the first
 //     playlist (Session.Start), by server time; from the session's anchor
 //     on when this server has one (liveanchor.go) and fromAnchor is set.
-func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]archive.Fragment, sessionHead, error) {
-	if ss.Mode == "LIVE" {
+func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]archive.Fragment, sessionHead, error) {
+	if ss.Mode == kvs.Live {
 		if a, ok := s.anchors.get(ss.ID); ok && fromAnchor {
-			frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, a.serverMillis-anchorSlack.Milliseconds(), now.Add(liveLookahead).UnixMilli())
+			frags, err := s.d.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, a.serverMillis-max(s.cfg.AnchorSlack, 0).Milliseconds(), now.Add(liveLookahead).UnixMilli())
 			if err != nil {
 				return nil, sessionHead{}, err
 			}
@@ -43,7 +43,7 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 				return frags[k:], a.head, nil
 			}
 		}
-		frags, err := s.cfg.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, ss.Start, now.Add(liveLookahead).UnixMilli())
+		frags, err := s.d.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, ss.Start, now.Add(liveLookahead).UnixMilli())
 		if err != nil {
 			return nil, sessionHead{}, err
 		}
@@ -56,20 +56,17 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 		}
 		return frags[k:], sessionHead{Origin: frags[k].ProducerMillis}, nil
 	}
-	kind := kvs.ServerTimestamp
-	if ss.Selector == string(kvs.ProducerTimestamp) {
-		kind = kvs.ProducerTimestamp
-	}
+	kind := ss.Selector
 	end := ss.End
 	if !ss.HasEnd {
 		end = math.MaxInt64 / 2
 	}
 	lim := dedup.Limits{MaxFragments: ss.MaxResults, MaxBytes: math.MaxInt64}
-	if ss.Mode == "LIVE_REPLAY" {
+	if ss.Mode == kvs.LiveReplay {
 		end = min(end, ss.Start+now.UnixMilli()-ss.Created)
 		lim.MaxFragments = math.MaxInt32
 	}
-	frags, err := s.cfg.Store.List(ctx, ss.Stream, kind, ss.Start, end)
+	frags, err := s.d.Store.List(ctx, ss.Stream, kind, ss.Start, end)
 	if err != nil {
 		return nil, sessionHead{}, err
 	}
@@ -100,13 +97,13 @@ func (s *Server) sessionFragments(ctx context.Context, ss *playback.Session, now
 // returns the session's fragments as sessionFragments lists them, of
 // which the window shows frags[from:]. A LIVE session's anchor moves to
 // the fragment before the window.
-func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
+func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
 	frags, head, err := s.sessionFragments(ctx, ss, now, true)
 	if err != nil {
 		return playback.Window{}, nil, 0, err
 	}
 	var w playback.Window
-	w.Ended = ss.Mode == "ON_DEMAND" || ss.Mode == "LIVE_REPLAY" && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
+	w.Ended = ss.Mode == kvs.OnDemand || ss.Mode == kvs.LiveReplay && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
 	w.Origin = head.Origin
 	from = max(len(frags)-ss.MaxResults, 0)
 	var prev playback.Segment
@@ -114,7 +111,7 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 	for i, f := range frags {
 		seg := playback.Segment{Seq: head.Seq + int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
 			Duration: f.DurationMillis, Bytes: f.Size}
-		if ss.Selector == "PRODUCER_TIMESTAMP" {
+		if ss.Selector == kvs.ProducerTimestamp {
 			seg.Start = f.ProducerMillis
 		}
 		if i == 0 {
@@ -123,7 +120,7 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 			seg.Discontinuity = playback.Discontinuous(ss.Discontinuity, &prev, &seg)
 		}
 		prev = seg
-		if ss.Mode == "LIVE" && i+1 == from {
+		if ss.Mode == kvs.Live && i+1 == from {
 			s.anchors.put(ss.ID, liveAnchor{number: f.Number, serverMillis: f.ServerMillis,
 				head: sessionHead{Seq: seg.Seq, DiscBefore: discs, Disc: seg.Discontinuity, Origin: head.Origin}})
 		}
@@ -150,7 +147,7 @@ func (s *Server) sessionWindow(ctx context.Context, ss *playback.Session, now ti
 		if i < from {
 			continue
 		}
-		if ss.Container == "MPEG_TS" {
+		if ss.Container == kvs.MPEGTS {
 			seg.URI = uri("getTSFragment.ts", f.Number)
 		} else {
 			seg.URI = uri("getMP4MediaFragment.mp4", f.Number)
@@ -183,10 +180,10 @@ func sameCodecs(a, b *mkv.Header) bool {
 // data change there: from the fragment before it, which for the first
 // one is the fragment before the window. It also returns the indexes of
 // the window's fragments.
-func (s *Server) codecChanges(ctx context.Context, rq *httpapi.Call, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
+func (s *Sessions) codecChanges(ctx context.Context, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
 	lo := max(from-1, 0)
 	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
-	all, err := s.rd.Indexes(ctx, rq.Log, st, frags[lo:])
+	all, err := s.d.Reader.Indexes(ctx, httpapi.Log(ctx), st, frags[lo:])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -203,8 +200,8 @@ func (s *Server) codecChanges(ctx context.Context, rq *httpapi.Call, ss *playbac
 // its own, where the codec data changes between the window's fragments (or
 // between the fragment before the window and its first). A player resets
 // its decoder there; KVS instead fails such a session.
-func (s *Server) markCodecChanges(ctx context.Context, rq *httpapi.Call, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
-	changed, _, err := s.codecChanges(ctx, rq, ss, frags, from)
+func (s *Sessions) markCodecChanges(ctx context.Context, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
+	changed, _, err := s.codecChanges(ctx, ss, frags, from)
 	if err != nil {
 		return err
 	}
@@ -217,7 +214,7 @@ func (s *Server) markCodecChanges(ctx context.Context, rq *httpapi.Call, ss *pla
 			win.Segments[k].Discontinuity = true
 			initURI = uri("getMP4InitFragment.mp4", win.Segments[k].Number)
 		}
-		if initURI != "" && ss.Container != "MPEG_TS" {
+		if initURI != "" && ss.Container != kvs.MPEGTS {
 			win.Segments[k].InitURI = initURI
 		}
 	}
@@ -236,7 +233,7 @@ const (
 // carries: H.264 or H.265 video in track 1, with codec data, and
 // optionally AAC audio in track 2 — or G.711 for DASH only, since the HLS
 // requirements of the API name AAC alone.
-func playbackCodecs(h *mkv.Header, proto, number string) error {
+func playbackCodecs(h *mkv.Header, proto kvs.Protocol, number string) error {
 	if h == nil || len(h.Tracks) == 0 || len(h.Tracks) > 2 {
 		return httpapi.Errorf(kvs.UnsupportedStreamMediaType, "The tracks of fragment %s are not a video track and an optional audio track.", number)
 	}
@@ -249,7 +246,7 @@ func playbackCodecs(h *mkv.Header, proto, number string) error {
 	}
 	if len(h.Tracks) == 2 {
 		a := h.Tracks[1]
-		ok := a.CodecID == codecAAC || proto == "DASH" && a.CodecID == codecG711
+		ok := a.CodecID == codecAAC || proto == kvs.DASH && a.CodecID == codecG711
 		if !ok {
 			return httpapi.Errorf(kvs.UnsupportedStreamMediaType, "Track 2 of fragment %s has codec %s, which %s sessions do not carry.", number, a.CodecID, proto)
 		}

@@ -1,4 +1,4 @@
-package server
+package sessions
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
+	"github.com/kvsclip/kvsclip/server/answer"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/storeread"
 )
@@ -33,18 +34,18 @@ type segmentPlan struct {
 // and its first frames' times follow the predecessor's last. No payload
 // is read until the media segment is written, and only this fragment's
 // then.
-func (s *Server) planSegment(ctx context.Context, rq *httpapi.Call, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
-	idx, err := s.rd.Indexes(ctx, rq.Log, st, frags)
+func (s *Sessions) planSegment(ctx context.Context, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
+	idx, err := s.d.Reader.Indexes(ctx, httpapi.Log(ctx), st, frags)
 	if err != nil {
 		return nil, err
 	}
-	sp := &segmentPlan{src: s.rd.Source(st.Name, frags), frag: len(frags) - 1}
+	sp := &segmentPlan{src: s.d.Reader.Source(st.Name, frags), frag: len(frags) - 1}
 	opts := &remux.PlanOptions{Options: remux.Options{Profile: remux.ProfileKVS}, Format: remux.FormatFMP4}
 	sp.plan, err = remux.Plan(ctx, idx, sp.src, opts)
 	if err != nil && len(frags) > 1 {
 		// The predecessor does not go with it (other codec data, a
 		// damaged index): the fragment is planned alone.
-		return s.planSegment(ctx, rq, st, frags[len(frags)-1:])
+		return s.planSegment(ctx, st, frags[len(frags)-1:])
 	}
 	if err != nil {
 		return nil, err
@@ -90,7 +91,7 @@ func (sp *segmentPlan) sendInit(w http.ResponseWriter, track uint32) error {
 // sendMedia answers getMP4MediaFragment.mp4: the moof on the session's
 // timeline, then the mdat read within the server's read budget. With a
 // track, the moof keeps that track's traf alone and the mdat its bytes.
-func (s *Server) sendMedia(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, sp *segmentPlan, track uint32) error {
+func (s *Sessions) sendMedia(ctx context.Context, w http.ResponseWriter, sp *segmentPlan, track uint32) error {
 	segs, err := sp.segments(track)
 	if err != nil {
 		return err
@@ -104,14 +105,15 @@ func (s *Server) sendMedia(ctx context.Context, rq *httpapi.Call, w http.Respons
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	sp.src.Start(ctx, segs.Spans(sp.frag))
 	defer sp.src.Close()
-	out := &clipWriter{w: w, s: s, ready: sp.src.Served}
+	out := answer.New(w, s.d.Metrics.ClipBytes)
+	out.Ready = sp.src.Served
 	err = segs.WriteSegment(ctx, out, sp.src, sp.frag)
 	if err == nil {
-		err = out.flush()
+		err = out.Flush()
 	}
 	if err != nil {
-		storeread.LogPayloadError(rq.Log, err)
-		return s.clipFailed(rq, out, err)
+		storeread.LogPayloadError(httpapi.Log(ctx), err)
+		return answer.Failed(ctx, out, err)
 	}
 	return nil
 }

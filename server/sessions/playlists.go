@@ -1,4 +1,4 @@
-package server
+package sessions
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
-	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
 )
 
@@ -25,13 +25,13 @@ const (
 // default key frame interval).
 const playlistTarget = 2
 
-func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Sessions) sendMaster(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
 	frags := all[from:]
-	p := &playback.MasterPlaylist{MediaURI: uri("getHLSMediaPlaylist.m3u8", ""), Bandwidth: playback.PeakBandwidth(win.Segments), FMP4: ss.Container != "MPEG_TS"}
+	p := &playback.MasterPlaylist{MediaURI: uri("getHLSMediaPlaylist.m3u8", ""), Bandwidth: playback.PeakBandwidth(win.Segments), FMP4: ss.Container != kvs.MPEGTS}
 	if x := s.windowIndex(ctx, ss, frags); x != nil {
 		h := x.Header
 		p.Width, p.Height = int(h.Tracks[0].PixelWidth), int(h.Tracks[0].PixelHeight)
@@ -47,31 +47,31 @@ func (s *Server) sendMaster(ctx context.Context, w http.ResponseWriter, ss *play
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendMediaPlaylist(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Sessions) sendMediaPlaylist(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
-	if err := s.markCodecChanges(ctx, rq, ss, &win, all, from, uri); err != nil {
+	if err := s.markCodecChanges(ctx, ss, &win, all, from, uri); err != nil {
 		return err
 	}
-	p := &playback.MediaPlaylist{Window: win, FMP4: ss.Container != "MPEG_TS", VOD: ss.Mode == "ON_DEMAND",
-		ProgramDateTime: ss.DisplayTimestamp == "ALWAYS", TargetDuration: max(ss.Target, playlistTarget)}
+	p := &playback.MediaPlaylist{Window: win, FMP4: ss.Container != kvs.MPEGTS, VOD: ss.Mode == kvs.OnDemand,
+		ProgramDateTime: ss.DisplayTimestamp == kvs.DisplayAlways, TargetDuration: max(ss.Target, playlistTarget)}
 	w.Header().Set("Content-Type", typeM3U8)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, err = p.WriteTo(w)
 	return ignoreWriteErr(err)
 }
 
-func (s *Server) sendManifest(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Sessions) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
 	frags := all[from:]
-	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != "ON_DEMAND", Now: now,
+	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != kvs.OnDemand, Now: now,
 		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
-		DisplayTimestamp: ss.DisplayTimestamp == "ALWAYS", DisplayNumber: ss.DisplayNumber == "ALWAYS",
+		DisplayTimestamp: ss.DisplayTimestamp == kvs.DisplayAlways, DisplayNumber: ss.DisplayNumber == kvs.DisplayAlways,
 	}
 	if x := s.windowIndex(ctx, ss, frags); x != nil && win.Ended {
 		// The presentation lasts until its last sample of any track
@@ -80,7 +80,7 @@ func (s *Server) sendManifest(ctx context.Context, rq *httpapi.Call, w http.Resp
 		last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
 	}
 	if len(frags) > 0 {
-		changed, idx, err := s.codecChanges(ctx, rq, ss, all, from)
+		changed, idx, err := s.codecChanges(ctx, ss, all, from)
 		if err != nil {
 			return err
 		}
@@ -119,18 +119,18 @@ func (s *Server) sendManifest(ctx context.Context, rq *httpapi.Call, w http.Resp
 // windowIndex reads the newest fragment's index, for the tracks (the
 // playlists' resolution, the manifest's adaptation sets) and the end of
 // the media; nil when it cannot be had.
-func (s *Server) windowIndex(ctx context.Context, ss *playback.Session, frags []archive.Fragment) *fragindex.Index {
+func (s *Sessions) windowIndex(ctx context.Context, ss *playback.Session, frags []archive.Fragment) *fragindex.Index {
 	if len(frags) == 0 {
 		return nil
 	}
 	f := frags[len(frags)-1]
-	x := s.rd.CachedIndex(ss.StreamARN, f.Number)
+	x := s.d.Reader.CachedIndex(ss.StreamARN, f.Number)
 	if x == nil {
 		var err error
-		if x, err = s.cfg.Store.Index(ctx, ss.Stream, f); err != nil {
+		if x, err = s.d.Store.Index(ctx, ss.Stream, f); err != nil {
 			return nil
 		}
-		s.rd.KeepIndex(ss.StreamARN, f.Number, x)
+		s.d.Reader.KeepIndex(ss.StreamARN, f.Number, x)
 	}
 	if x.Header == nil || len(x.Header.Tracks) == 0 {
 		return nil

@@ -1,4 +1,4 @@
-package server
+package sessions
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 // (a fragment is at most a few MB, and a TS segment is its own copy of
 // every frame anyway) and written as a transport stream. Times are the
 // frames' producer times at 90 kHz, the session's timeline.
-func (s *Server) sendTS(ctx context.Context, rq *httpapi.Call, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
+func (s *Sessions) sendTS(ctx context.Context, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
 	f := frags[len(frags)-1]
-	doc, err := s.cfg.Store.Read(ctx, st.Name, f.Number)
+	doc, err := s.d.Store.Read(ctx, st.Name, f.Number)
 	if err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (s *Server) sendTS(ctx context.Context, rq *httpapi.Call, w http.ResponseWr
 	if err != nil {
 		return httpapi.Errorf(kvs.InvalidMediaFrame, "Fragment %s cannot be read: %v", f.Number, err)
 	}
-	if err := playbackCodecs(frag.Header, "HLS", f.Number); err != nil {
+	if err := playbackCodecs(frag.Header, kvs.HLS, f.Number); err != nil {
 		return err
 	}
 	tracks, samples, err := ts.FromFragment(frag)
@@ -45,7 +45,7 @@ func (s *Server) sendTS(ctx context.Context, rq *httpapi.Call, w http.ResponseWr
 	for i := range samples {
 		if err := tw.WriteSample(&samples[i]); err != nil {
 			// The headers are out: the response is cut.
-			s.abort(rq, "GetTSFragment", err)
+			httpapi.Abort(ctx, "GetTSFragment", err)
 			return nil
 		}
 	}
