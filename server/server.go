@@ -43,7 +43,7 @@ type Server struct {
 	feeds     feed.Feed          // new fragments, for GetMedia tails
 	drainAt   atomic.Int64
 	drainOnce sync.Once
-	portGuess sync.Once // the log line of baseURL
+	portGuess sync.Once                // the log line of baseURL
 	routes    map[string]httpapi.Route // by path
 	mux       *http.ServeMux
 }
