@@ -52,22 +52,6 @@ type Stream struct {
 	StorageTier string `json:"storage_tier,omitempty"`
 }
 
-// Fragment is a fragment's metadata: what ListFragments reports, and all a
-// GetClip selection needs.
-type Fragment struct {
-	// Number is the KVS fragment number, a string of decimal digits.
-	// Numbers of one stream grow with ingestion order.
-	Number string
-	// ProducerMillis and ServerMillis are the start timestamps in ms since
-	// the Unix epoch.
-	ProducerMillis int64
-	ServerMillis   int64
-	// Size is the stored document's length in bytes (FragmentSizeInBytes).
-	Size int64
-	// DurationMillis is the fragment's playback length.
-	DurationMillis int64
-}
-
 // Store is a fragment archive. Implementations are safe for concurrent use.
 //
 // Every method takes the caller's context first, as database/sql/driver's
@@ -92,12 +76,12 @@ type Store interface {
 	// its index. No listed fragment lacks its index, and no index names a
 	// fragment that is not stored. A document that is not a fragment the
 	// mkv Reader reads is refused with ErrInvalid.
-	Put(ctx context.Context, stream string, meta Fragment, doc []byte) error
+	Put(ctx context.Context, stream string, meta kvs.Fragment, doc []byte) error
 	// List returns the fragments whose timestamp of the given kind lies
 	// in [start, end] (ms, both inclusive), in number order.
-	List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error)
+	List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error)
 	// Lookup returns the metadata of one fragment.
-	Lookup(ctx context.Context, stream, number string) (Fragment, error)
+	Lookup(ctx context.Context, stream, number string) (kvs.Fragment, error)
 	// Read returns one fragment's whole document.
 	Read(ctx context.Context, stream, number string) ([]byte, error)
 	// ReadAt reads len(p) bytes of one fragment's document from offset off,
@@ -111,7 +95,7 @@ type Store interface {
 	// trusted blindly. f is the fragment as List or Lookup returned it:
 	// its Number, and its Size, which a store may use to check the index
 	// without another round trip (0 when the caller does not know it).
-	Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error)
+	Index(ctx context.Context, stream string, f kvs.Fragment) (*fragindex.Index, error)
 	// DeleteBefore deletes the fragments whose server timestamp is before
 	// cutoff (ms), with their indexes, and returns how many it deleted:
 	// retention.

@@ -36,7 +36,7 @@ func Example() {
 
 	// It is stored whole and durably with its sample index, or not at all.
 	number := "91343852333181432392682062607743920146159169392"
-	err = a.Put(ctx, "doorbell", archive.Fragment{
+	err = a.Put(ctx, "doorbell", kvs.Fragment{
 		Number:         number,
 		ProducerMillis: 1511852108513,
 		ServerMillis:   1511852109126,
@@ -54,7 +54,7 @@ func Example() {
 	}
 
 	// A clip is planned from indexes, and then reads only payload ranges.
-	x, err := a.Index(ctx, "doorbell", archive.Fragment{Number: number})
+	x, err := a.Index(ctx, "doorbell", kvs.Fragment{Number: number})
 	if err != nil {
 		panic(err)
 	}

@@ -3,6 +3,8 @@ package archive
 import (
 	"os"
 	"sync"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // maxOpenFiles bounds the fragment files FS.ReadAt keeps open. A planned
@@ -28,7 +30,7 @@ type fileCache struct {
 // is its name: a number stored again under other metadata is another file.
 type fileKey struct {
 	s *fsStream
-	f Fragment
+	f kvs.Fragment
 }
 
 type openFile struct {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 func TestFileCache(t *testing.T) {
@@ -16,7 +18,7 @@ func TestFileCache(t *testing.T) {
 	open := func() (*os.File, error) { opens++; return os.Open(path) }
 	closed := func(e *openFile) bool { _, err := e.f.Stat(); return err != nil }
 	s := &fsStream{}
-	key := func(i int) fileKey { return fileKey{s, Fragment{Number: "1", Size: int64(i)}} }
+	key := func(i int) fileKey { return fileKey{s, kvs.Fragment{Number: "1", Size: int64(i)}} }
 	var c fileCache
 
 	first, err := c.acquire(key(0), open)

@@ -37,7 +37,7 @@ type fsStream struct {
 
 	mu    sync.RWMutex
 	meta  Stream
-	frags []Fragment
+	frags []kvs.Fragment
 }
 
 var _ Store = (*FS)(nil)
@@ -337,7 +337,7 @@ func (a *FS) DeleteStream(ctx context.Context, name string) error {
 // fragment both visible and durable, and its index was durable before it:
 // a crash in between leaves an index without its fragment, which Open
 // removes, never a fragment without its index.
-func (a *FS) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
+func (a *FS) Put(ctx context.Context, stream string, meta kvs.Fragment, doc []byte) error {
 	if !kvs.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
 	}
@@ -411,7 +411,7 @@ func writeTemp(dir, pattern string, b []byte) (string, error) {
 
 // insert adds f to the index, keeping it sorted by number; fragments nearly
 // always arrive in order, so this is an append.
-func (s *fsStream) insert(f Fragment) {
+func (s *fsStream) insert(f kvs.Fragment) {
 	n := len(s.frags)
 	if n == 0 || kvs.CompareFragmentNumbers(s.frags[n-1].Number, f.Number) < 0 {
 		s.frags = append(s.frags, f)
@@ -422,7 +422,7 @@ func (s *fsStream) insert(f Fragment) {
 		s.frags[i] = f
 		return
 	}
-	s.frags = append(s.frags, Fragment{})
+	s.frags = append(s.frags, kvs.Fragment{})
 	copy(s.frags[i+1:], s.frags[i:])
 	s.frags[i] = f
 }
@@ -430,7 +430,7 @@ func (s *fsStream) insert(f Fragment) {
 // List scans the index; it never touches a fragment's file. A linear scan
 // is a few microseconds per thousand fragments, and producer timestamps
 // need not follow number order.
-func (a *FS) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error) {
+func (a *FS) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -440,7 +440,7 @@ func (a *FS) List(ctx context.Context, stream string, kind kvs.Selector, start, 
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []Fragment
+	var out []kvs.Fragment
 	for _, f := range s.frags {
 		t := f.ProducerMillis
 		if kind == kvs.ServerTimestamp {
@@ -454,19 +454,19 @@ func (a *FS) List(ctx context.Context, stream string, kind kvs.Selector, start, 
 }
 
 // Lookup finds a fragment in the index by binary search on its number.
-func (a *FS) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
+func (a *FS) Lookup(ctx context.Context, stream, number string) (kvs.Fragment, error) {
 	if err := ctx.Err(); err != nil {
-		return Fragment{}, err
+		return kvs.Fragment{}, err
 	}
 	_, f, err := a.fragment(stream, number)
 	return f, err
 }
 
 // fragment finds a fragment's stream and metadata.
-func (a *FS) fragment(stream, number string) (*fsStream, Fragment, error) {
+func (a *FS) fragment(stream, number string) (*fsStream, kvs.Fragment, error) {
 	s, err := a.stream(stream)
 	if err != nil {
-		return nil, Fragment{}, err
+		return nil, kvs.Fragment{}, err
 	}
 	s.mu.RLock()
 	f, err := s.lookup(number)
@@ -474,7 +474,7 @@ func (a *FS) fragment(stream, number string) (*fsStream, Fragment, error) {
 	return s, f, err
 }
 
-func (s *fsStream) lookup(number string) (Fragment, error) {
+func (s *fsStream) lookup(number string) (kvs.Fragment, error) {
 	if kvs.ValidFragmentNumber(number) {
 		i := sort.Search(len(s.frags), func(i int) bool {
 			return kvs.CompareFragmentNumbers(s.frags[i].Number, number) >= 0
@@ -483,7 +483,7 @@ func (s *fsStream) lookup(number string) (Fragment, error) {
 			return s.frags[i], nil
 		}
 	}
-	return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+	return kvs.Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 }
 
 // readChunk is how much Read reads between two looks at its context: a
@@ -519,7 +519,7 @@ func (a *FS) Read(ctx context.Context, stream, number string) ([]byte, error) {
 }
 
 // open opens a fragment's file.
-func (s *fsStream) open(meta Fragment) (*os.File, error) {
+func (s *fsStream) open(meta kvs.Fragment) (*os.File, error) {
 	f, err := os.Open(filepath.Join(s.dir, fragsDir, fragmentFileName(meta)))
 	if errorsIsNotExist(err) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", meta.Number, ErrFragmentNotFound)
@@ -557,7 +557,7 @@ func (a *FS) ReadAt(ctx context.Context, stream, number string, p []byte, off in
 
 // Index reads the fragment's index file, or builds the index and writes
 // the file when it is missing or does not describe the document.
-func (a *FS) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
+func (a *FS) Index(ctx context.Context, stream string, f kvs.Fragment) (*fragindex.Index, error) {
 	number := f.Number
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -597,7 +597,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 // sync and a rename, while the fragment is still listed: retention
 // holding the lock cannot remove the fragment in between and leave the
 // index behind.
-func (s *fsStream) writeIndex(ctx context.Context, meta Fragment, enc []byte) error {
+func (s *fsStream) writeIndex(ctx context.Context, meta kvs.Fragment, enc []byte) error {
 	tmp, err := writeTemp(filepath.Join(s.dir, tmpDir), "idx-*", enc)
 	if err != nil {
 		return err

@@ -68,7 +68,7 @@ func TestCrashLeftoversAreRemoved(t *testing.T) {
 	require.NoError(t, err)
 	got, err := b.List(bg, "cam", kvs.ServerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
-	assert.Equal(t, []archive.Fragment{m}, got)
+	assert.Equal(t, []kvs.Fragment{m}, got)
 	for _, p := range []string{"tmp/frag-123", "tmp/idx-123", "stream.json.tmp-9", "frags/" + orphan} {
 		assert.NoFileExists(t, filepath.Join(sdir, p))
 	}

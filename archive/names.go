@@ -45,7 +45,7 @@ func isHashedDirName(dir string) bool {
 // directory listing is the whole index and a crash leaves nothing to rebuild.
 // The number comes first: numbers of one server have one width, so names
 // sort in ingestion order.
-func fragmentFileName(f Fragment) string {
+func fragmentFileName(f kvs.Fragment) string {
 	return fmt.Sprintf("%s_%d_%d_%d_%d.mkv", f.Number, f.ProducerMillis, f.ServerMillis, f.Size, f.DurationMillis)
 }
 
@@ -59,7 +59,7 @@ func indexFileName(number string) string { return number + indexSuffix }
 
 // parseFragmentFileName is the inverse of fragmentFileName; ok is false for
 // any other name, which Open then ignores.
-func parseFragmentFileName(name string) (f Fragment, ok bool) {
+func parseFragmentFileName(name string) (f kvs.Fragment, ok bool) {
 	base, found := strings.CutSuffix(name, ".mkv")
 	if !found {
 		return f, false
@@ -79,5 +79,5 @@ func parseFragmentFileName(name string) (f Fragment, ok bool) {
 	if nums[2] < 0 || nums[3] < 0 {
 		return f, false
 	}
-	return Fragment{Number: parts[0], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}, true
+	return kvs.Fragment{Number: parts[0], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}, true
 }

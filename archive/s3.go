@@ -214,7 +214,7 @@ func (a *S3) indexObjectKey(name, number string) string {
 }
 
 // indexKey is a fragment's key in the index of kind.
-func (a *S3) indexKey(name string, kind kvs.Selector, f Fragment) string {
+func (a *S3) indexKey(name string, kind kvs.Selector, f kvs.Fragment) string {
 	if kind == kvs.ServerTimestamp {
 		return fmt.Sprintf("%s%s%0*d-%s-%d-%d-%d", a.streamKey(name), s3IdxServer, s3TsWidth, f.ServerMillis, f.Number, f.ProducerMillis, f.Size, f.DurationMillis)
 	}
@@ -222,20 +222,20 @@ func (a *S3) indexKey(name string, kind kvs.Selector, f Fragment) string {
 }
 
 // parseIndexName is the inverse of indexKey for the part after idx/<k>/.
-func parseIndexName(kind kvs.Selector, name string) (Fragment, bool) {
+func parseIndexName(kind kvs.Selector, name string) (kvs.Fragment, bool) {
 	parts := strings.Split(name, "-")
 	if len(parts) != 5 || len(parts[0]) != s3TsWidth || !kvs.ValidFragmentNumber(parts[1]) {
-		return Fragment{}, false
+		return kvs.Fragment{}, false
 	}
 	var nums [4]int64
 	for i, p := range []string{parts[0], parts[2], parts[3], parts[4]} {
 		n, err := strconv.ParseInt(p, 10, 64)
 		if err != nil || n < 0 {
-			return Fragment{}, false
+			return kvs.Fragment{}, false
 		}
 		nums[i] = n
 	}
-	f := Fragment{Number: parts[1], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}
+	f := kvs.Fragment{Number: parts[1], ProducerMillis: nums[0], ServerMillis: nums[1], Size: nums[2], DurationMillis: nums[3]}
 	if kind == kvs.ServerTimestamp {
 		f.ProducerMillis, f.ServerMillis = f.ServerMillis, f.ProducerMillis
 	}
@@ -570,7 +570,7 @@ const maxLeaseBytes = 256
 // the producer-time one.
 // Timestamps must be 0..999999999999999 ms: the index sorts them as
 // fixed-width decimals.
-func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) error {
+func (a *S3) Put(ctx context.Context, stream string, meta kvs.Fragment, doc []byte) error {
 	if !kvs.ValidFragmentNumber(meta.Number) || meta.Size != int64(len(doc)) || meta.DurationMillis < 0 ||
 		meta.ProducerMillis < 0 || meta.ProducerMillis > s3MaxTs || meta.ServerMillis < 0 || meta.ServerMillis > s3MaxTs {
 		return fmt.Errorf("archive: fragment %q: %w", meta.Number, ErrInvalid)
@@ -604,7 +604,7 @@ func (a *S3) Put(ctx context.Context, stream string, meta Fragment, doc []byte) 
 	return nil
 }
 
-func (a *S3) putBody(ctx context.Context, stream string, meta Fragment, doc []byte) error {
+func (a *S3) putBody(ctx context.Context, stream string, meta kvs.Fragment, doc []byte) error {
 	key := a.bodyKey(stream, meta.Number)
 	_, err := a.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: &a.bucket, Key: aws.String(key), Body: bytes.NewReader(doc),
@@ -653,15 +653,15 @@ func (a *S3) putIndex(ctx context.Context, stream, number string, enc []byte) er
 }
 
 // headBody reads a fragment's metadata from its body object.
-func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, error) {
+func (a *S3) headBody(ctx context.Context, stream, number string) (kvs.Fragment, error) {
 	out, err := a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.bodyKey(stream, number))})
 	if isNotFound(err) {
-		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+		return kvs.Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	if err != nil {
-		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
+		return kvs.Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
 	}
-	f := Fragment{Number: number, Size: aws.ToInt64(out.ContentLength)}
+	f := kvs.Fragment{Number: number, Size: aws.ToInt64(out.ContentLength)}
 	var perr error
 	parse := func(name string) int64 {
 		v, err := strconv.ParseInt(out.Metadata[name], 10, 64)
@@ -670,14 +670,14 @@ func (a *S3) headBody(ctx context.Context, stream, number string) (Fragment, err
 	}
 	f.ProducerMillis, f.ServerMillis, f.DurationMillis = parse(s3MetaProducer), parse(s3MetaServer), parse(s3MetaDuration)
 	if perr != nil {
-		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: bad metadata: %w", number, perr)
+		return kvs.Fragment{}, fmt.Errorf("archive: s3 fragment %s: bad metadata: %w", number, perr)
 	}
 	return f, nil
 }
 
 // List lists the index of kind from start, stopping after end; no body is
 // read. Index keys sort by time, so the result is sorted by number after.
-func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]Fragment, error) {
+func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	if err := a.streamExists(ctx, stream); err != nil {
@@ -691,7 +691,7 @@ func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, 
 	if kind == kvs.ServerTimestamp {
 		dir = a.streamKey(stream) + s3IdxServer
 	}
-	var out []Fragment
+	var out []kvs.Fragment
 	// StartAfter is exclusive; the padded start alone sorts before every
 	// key of that millisecond ("…123" < "…123-…"), so start is included.
 	_, err := a.listKeys(ctx, dir, fmt.Sprintf("%s%0*d", dir, s3TsWidth, start), func(k string) bool {
@@ -720,30 +720,30 @@ func (a *S3) List(ctx context.Context, stream string, kind kvs.Selector, start, 
 // names it: the producer-time key, the commit record, or else the
 // server-time key of a Put cut short before it (see S3). A body that no
 // key names is not a fragment.
-func (a *S3) Lookup(ctx context.Context, stream, number string) (Fragment, error) {
+func (a *S3) Lookup(ctx context.Context, stream, number string) (kvs.Fragment, error) {
 	if !kvs.ValidFragmentNumber(number) {
-		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+		return kvs.Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	ctx, cancel := a.ctx(ctx)
 	defer cancel()
 	f, err := a.headBody(ctx, stream, number)
 	if errors.Is(err, ErrFragmentNotFound) {
 		if serr := a.streamExists(ctx, stream); serr != nil {
-			return Fragment{}, serr
+			return kvs.Fragment{}, serr
 		}
 	}
 	if err != nil {
-		return Fragment{}, err
+		return kvs.Fragment{}, err
 	}
 	_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ProducerTimestamp, f))})
 	if isNotFound(err) {
 		_, err = a.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &a.bucket, Key: aws.String(a.indexKey(stream, kvs.ServerTimestamp, f))})
 	}
 	if isNotFound(err) {
-		return Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
+		return kvs.Fragment{}, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
 	}
 	if err != nil {
-		return Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
+		return kvs.Fragment{}, fmt.Errorf("archive: s3 fragment %s: %w", number, err)
 	}
 	return f, nil
 }
@@ -893,7 +893,7 @@ func (a *S3) getKey(ctx context.Context, key string, off int64, n int, opts ...f
 // List returns it from the listing keys) that is the one request; when the
 // index does not match that size, or the size is not given, a HEAD of the
 // body tells the size the index must describe.
-func (a *S3) Index(ctx context.Context, stream string, f Fragment) (*fragindex.Index, error) {
+func (a *S3) Index(ctx context.Context, stream string, f kvs.Fragment) (*fragindex.Index, error) {
 	number := f.Number
 	if !kvs.ValidFragmentNumber(number) {
 		return nil, fmt.Errorf("archive: fragment %s: %w", number, ErrFragmentNotFound)
@@ -957,7 +957,7 @@ func (a *S3) DeleteBefore(ctx context.Context, stream string, cutoff int64) (int
 	}
 	cutoff = min(cutoff, a.opts.Now().Add(-a.opts.PutGrace).UnixMilli())
 	dir := a.streamKey(stream) + s3IdxServer
-	var frags []Fragment
+	var frags []kvs.Fragment
 	_, err := a.listKeys(ctx, dir, "", func(k string) bool {
 		f, ok := parseIndexName(kvs.ServerTimestamp, strings.TrimPrefix(k, dir))
 		if !ok {

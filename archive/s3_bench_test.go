@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // countingTransport counts the HTTP requests a client makes.
@@ -45,7 +46,7 @@ func BenchmarkS3Indexes200(b *testing.B) {
 	a, err := archive.OpenS3(bg, client, "kvsclip", "bench/", nil)
 	require.NoError(b, err)
 	require.NoError(b, a.CreateStream(bg, archive.Stream{Name: "cam", RetentionHours: 24}))
-	metas := make([]archive.Fragment, clipFragments)
+	metas := make([]kvs.Fragment, clipFragments)
 	counter.n.Store(0)
 	for i := range metas {
 		m, doc := storetest.Fragment(i, int64(i)*2000, int64(i)*2000)
@@ -61,7 +62,7 @@ func BenchmarkS3Indexes200(b *testing.B) {
 	}
 	// The alternative: the timestamps from the body's metadata name the
 	// listing key, whose body would hold the index.
-	prodKey := func(f archive.Fragment) string {
+	prodKey := func(f kvs.Fragment) string {
 		return fmt.Sprintf("bench/streams/cam/idx/p/%015d-%s-%d-%d-%d", f.ProducerMillis, f.Number, f.ServerMillis, f.Size, f.DurationMillis)
 	}
 	viaListingKey := func(i int) {

@@ -45,7 +45,7 @@ func TestS3CancelStopsCallsInFlight(t *testing.T) {
 			return err
 		}},
 		{"Index", func(ctx context.Context) error {
-			_, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number})
+			_, err := a.Index(ctx, "cam", kvs.Fragment{Number: m.Number})
 			return err
 		}},
 		{"List", func(ctx context.Context) error {
@@ -129,7 +129,7 @@ func TestS3PutCutBeforeCommit(t *testing.T) {
 	require.NoError(t, err)
 	byProducer, err := a.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<50)
 	require.NoError(t, err)
-	numbers := func(fs []archive.Fragment) (out []string) {
+	numbers := func(fs []kvs.Fragment) (out []string) {
 		for _, f := range fs {
 			out = append(out, f.Number)
 		}

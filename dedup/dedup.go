@@ -60,26 +60,11 @@ func (r Request) Validate(now time.Time) error {
 	return nil
 }
 
-// Meta is what selection needs to know about one fragment: what
-// ListFragments reports about it.
-type Meta struct {
-	// Number is the KVS fragment number, a decimal string of up to 128
-	// digits (47 in practice); empty when the fragment has none, as in a
-	// producer-side file. Numbers grow with ingestion order.
-	Number string
-	// ProducerMillis and ServerMillis are the fragment's start timestamps
-	// in ms since the epoch; the Has flags tell whether it has them.
-	ProducerMillis, ServerMillis int64
-	HasProducer, HasServer       bool
-	// Bytes is the fragment's size (FragmentSizeInBytes).
-	Bytes int64
-}
-
 // Limits caps a clip. A zero field means no cap.
 type Limits struct {
 	// MaxFragments is the most fragments a clip holds.
 	MaxFragments int
-	// MaxBytes is the most fragment bytes (the sum of Meta.Bytes) a clip
+	// MaxBytes is the most fragment bytes (the sum of kvs.Fragment.Size) a clip
 	// holds.
 	MaxBytes int64
 }
@@ -173,7 +158,7 @@ type Selection struct {
 // GetClip's message, together with the Selection, whose Dropped says why.
 // An unknown selector type is an InvalidArgument error. Select makes at
 // most four allocations whatever the input, and runs in O(n log n).
-func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
+func Select(req *Request, frags []kvs.Fragment, lim Limits) (Selection, error) {
 	if req != nil && req.Selector != kvs.ProducerTimestamp && req.Selector != kvs.ServerTimestamp {
 		return Selection{}, kvs.Errorf(kvs.InvalidArgument,
 			"FragmentSelectorType %q is not PRODUCER_TIMESTAMP or SERVER_TIMESTAMP", string(req.Selector))
@@ -223,17 +208,17 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 	cand = slices.DeleteFunc(cand, func(i int) bool { return reason[i] != "" })
 	slices.SortFunc(cand, func(a, b int) int {
 		fa, fb := &frags[a], &frags[b]
-		if c := cmp.Compare(boolKey(!fa.HasProducer), boolKey(!fb.HasProducer)); c != 0 {
+		if c := cmp.Compare(boolKey(!fa.HasProducerTimestamp()), boolKey(!fb.HasProducerTimestamp())); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(fa.ProducerMillis, fb.ProducerMillis); c != 0 && fa.HasProducer {
+		if c := cmp.Compare(fa.ProducerMillis, fb.ProducerMillis); c != 0 && fa.HasProducerTimestamp() {
 			return c
 		}
 		return olderFirst(fa, fb, nums, a, b)
 	})
 	for k := 1; k < len(cand); k++ {
 		a, b := &frags[cand[k-1]], &frags[cand[k]]
-		if a.HasProducer && b.HasProducer && a.ProducerMillis == b.ProducerMillis {
+		if a.HasProducerTimestamp() && b.HasProducerTimestamp() && a.ProducerMillis == b.ProducerMillis {
 			reason[cand[k]] = Duplicate
 		}
 	}
@@ -266,7 +251,7 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 	keep := len(cand)
 	var total int64
 	for k, i := range cand {
-		n := max(frags[i].Bytes, 0)
+		n := max(frags[i].Size, 0)
 		over := lim.MaxFragments > 0 && k >= lim.MaxFragments ||
 			lim.MaxBytes > 0 && k > 0 && n > lim.MaxBytes-total
 		if over {
@@ -275,7 +260,7 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 			if req != nil {
 				s.NextStart, _ = selected(req.Selector, &frags[i])
 				s.HasNextStart = true
-			} else if frags[i].HasProducer {
+			} else if frags[i].HasProducerTimestamp() {
 				s.NextStart, s.HasNextStart = frags[i].ProducerMillis, true
 			}
 			break
@@ -299,21 +284,21 @@ func Select(req *Request, frags []Meta, lim Limits) (Selection, error) {
 }
 
 // selected returns f's timestamp of kind sel.
-func selected(sel kvs.Selector, f *Meta) (int64, bool) {
+func selected(sel kvs.Selector, f *kvs.Fragment) (int64, bool) {
 	if sel == kvs.ServerTimestamp {
-		return f.ServerMillis, f.HasServer
+		return f.ServerMillis, f.HasServerTimestamp()
 	}
-	return f.ProducerMillis, f.HasProducer
+	return f.ProducerMillis, f.HasProducerTimestamp()
 }
 
 // other returns f's timestamp of the kind sel does not select, or 0 when f
-// has none. (The 0 matters: Meta may carry a value with its Has flag off,
+// has none. (The 0 matters: a kvs.Fragment may carry a value with its No flag on,
 // and the clip order must not depend on it. FuzzSelect found the order
 // following such stale values before this returned 0.)
-func other(sel kvs.Selector, f *Meta) (int64, bool) {
-	ts, ok := f.ServerMillis, f.HasServer
+func other(sel kvs.Selector, f *kvs.Fragment) (int64, bool) {
+	ts, ok := f.ServerMillis, f.HasServerTimestamp()
 	if sel == kvs.ServerTimestamp {
-		ts, ok = f.ProducerMillis, f.HasProducer
+		ts, ok = f.ProducerMillis, f.HasProducerTimestamp()
 	}
 	if !ok {
 		return 0, false
@@ -324,11 +309,11 @@ func other(sel kvs.Selector, f *Meta) (int64, bool) {
 // olderFirst orders two fragments by ingestion: a known server timestamp
 // before none, the earlier one first, then the smaller number (none last),
 // then input position, so the order is total and the oldest comes first.
-func olderFirst(fa, fb *Meta, nums []number, a, b int) int {
-	if c := cmp.Compare(boolKey(!fa.HasServer), boolKey(!fb.HasServer)); c != 0 {
+func olderFirst(fa, fb *kvs.Fragment, nums []number, a, b int) int {
+	if c := cmp.Compare(boolKey(!fa.HasServerTimestamp()), boolKey(!fb.HasServerTimestamp())); c != 0 {
 		return c
 	}
-	if fa.HasServer {
+	if fa.HasServerTimestamp() {
 		if c := cmp.Compare(fa.ServerMillis, fb.ServerMillis); c != 0 {
 			return c
 		}

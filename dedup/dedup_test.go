@@ -32,21 +32,21 @@ var now = time.UnixMilli(1700000000000)
 
 // p is a fragment with a producer timestamp only; ps one with both; s one
 // with a server timestamp only.
-func p(num string, prod int64) dedup.Meta {
-	return dedup.Meta{Number: num, ProducerMillis: prod, HasProducer: true, Bytes: mb}
+func p(num string, prod int64) kvs.Fragment {
+	return kvs.Fragment{Number: num, ProducerMillis: prod, NoServerTimestamp: true, Size: mb}
 }
 
-func ps(num string, prod, srv int64) dedup.Meta {
+func ps(num string, prod, srv int64) kvs.Fragment {
 	m := p(num, prod)
-	m.ServerMillis, m.HasServer = srv, true
+	m.ServerMillis, m.NoServerTimestamp = srv, false
 	return m
 }
 
-func s(num string, srv int64) dedup.Meta {
-	return dedup.Meta{Number: num, ServerMillis: srv, HasServer: true, Bytes: mb}
+func s(num string, srv int64) kvs.Fragment {
+	return kvs.Fragment{Number: num, ServerMillis: srv, NoProducerTimestamp: true, Size: mb}
 }
 
-func sized(m dedup.Meta, bytes int64) dedup.Meta { m.Bytes = bytes; return m }
+func sized(m kvs.Fragment, bytes int64) kvs.Fragment { m.Size = bytes; return m }
 
 func producer(start, end int64) *dedup.Request {
 	return &dedup.Request{Selector: kvs.ProducerTimestamp, Start: start, End: end}
@@ -62,8 +62,8 @@ func num(i int) string {
 }
 
 // run returns n fragments, 2 s apart from start, numbered in order.
-func run(n int, start int64) []dedup.Meta {
-	out := make([]dedup.Meta, n)
+func run(n int, start int64) []kvs.Fragment {
+	out := make([]kvs.Fragment, n)
 	for i := range out {
 		out[i] = sized(ps(num(i), start+int64(i)*2*sec, start+int64(i)*2*sec+700), 400_000)
 	}
@@ -79,7 +79,7 @@ func seq(from, to int) []int {
 }
 
 // reversed returns run(n, start) listed last first, as ListFragments may.
-func reversed(n int, start int64) []dedup.Meta {
+func reversed(n int, start int64) []kvs.Fragment {
 	out := run(n, start)
 	slices.Reverse(out)
 	return out
@@ -94,7 +94,7 @@ type selectCase struct {
 	spec string
 	req  *dedup.Request // nil: the whole input
 	lim  dedup.Limits
-	in   []dedup.Meta
+	in   []kvs.Fragment
 
 	invalid bool // Validate(now) must refuse req
 
@@ -115,7 +115,7 @@ var cases = []selectCase{
 		req:  producer(d0+sec, d0), invalid: true},
 	{name: "exactly 24 hours",
 		spec: "§1.3 EndTimestamp must be within 24 hours of StartTimestamp (End − Start ≤ 24 h)",
-		req:  producer(d0, d0+day), in: []dedup.Meta{p("", d0+day)}, chosen: []int{0}},
+		req:  producer(d0, d0+day), in: []kvs.Fragment{p("", d0+day)}, chosen: []int{0}},
 	{name: "24 hours and 1 ms",
 		spec: "§1.3 EndTimestamp must be within 24 hours of StartTimestamp (End − Start ≤ 24 h)",
 		req:  producer(d0, d0+day+1), invalid: true},
@@ -127,10 +127,10 @@ var cases = []selectCase{
 		req:  server(now.UnixMilli()-sec, now.UnixMilli()+1), invalid: true},
 	{name: "server end now",
 		spec: "§1.3 With SERVER_TIMESTAMP, EndTimestamp must be in the past (the current ms counts as past)",
-		req:  server(now.UnixMilli()-sec, now.UnixMilli()), in: []dedup.Meta{s("1", now.UnixMilli())}, chosen: []int{0}},
+		req:  server(now.UnixMilli()-sec, now.UnixMilli()), in: []kvs.Fragment{s("1", now.UnixMilli())}, chosen: []int{0}},
 	{name: "producer end in the future",
 		spec: "§1.3 the in-the-past rule is stated for SERVER_TIMESTAMP only",
-		req:  producer(now.UnixMilli()-sec, now.UnixMilli()+day/2), in: []dedup.Meta{p("1", now.UnixMilli())}, chosen: []int{0}},
+		req:  producer(now.UnixMilli()-sec, now.UnixMilli()+day/2), in: []kvs.Fragment{p("1", now.UnixMilli())}, chosen: []int{0}},
 	{name: "unknown selector",
 		spec: "§1.2 FragmentSelectorType: PRODUCER_TIMESTAMP or SERVER_TIMESTAMP; required",
 		req:  &dedup.Request{Selector: "producer", Start: d0, End: d0 + sec}, invalid: true},
@@ -141,11 +141,11 @@ var cases = []selectCase{
 	// §1.4 choice.
 	{name: "ListFragments example",
 		spec: "§3.1 fragments at 00:00, 00:02, 00:04, 00:06 with range 00:01–00:04 → 00:02 and 00:04",
-		req:  producer(d0+1*sec, d0+4*sec), in: []dedup.Meta{p("1", d0), p("2", d0+2*sec), p("3", d0+4*sec), p("4", d0+6*sec)},
+		req:  producer(d0+1*sec, d0+4*sec), in: []kvs.Fragment{p("1", d0), p("2", d0+2*sec), p("3", d0+4*sec), p("4", d0+6*sec)},
 		chosen: []int{1, 2}, dropped: map[int]dedup.Reason{0: dedup.BeforeStart, 3: dedup.AfterEnd}},
 	{name: "start is inclusive",
 		spec: "§1.4 a fragment is included only if it starts exactly at or after StartTimestamp",
-		req:  producer(d0, d0+10*sec), in: []dedup.Meta{p("1", d0-1), p("2", d0)},
+		req:  producer(d0, d0+10*sec), in: []kvs.Fragment{p("1", d0-1), p("2", d0)},
 		chosen: []int{1}, dropped: map[int]dedup.Reason{0: dedup.BeforeStart}},
 	{name: "fragment running into the range",
 		spec: "§1.4 A fragment that started before Start and runs past it is excluded (no partial fragments)",
@@ -153,42 +153,42 @@ var cases = []selectCase{
 		chosen: []int{1, 2}, dropped: map[int]dedup.Reason{0: dedup.BeforeStart}},
 	{name: "end is inclusive",
 		spec: "§1.4 End bound: inclusive, compared with the fragment's start ... included whole",
-		req:  producer(d0, d0+4*sec), in: []dedup.Meta{p("1", d0+4*sec), p("2", d0+4*sec+1)},
+		req:  producer(d0, d0+4*sec), in: []kvs.Fragment{p("1", d0+4*sec), p("2", d0+4*sec+1)},
 		chosen: []int{0}, dropped: map[int]dedup.Reason{1: dedup.AfterEnd}},
 	{name: "timestamp order",
 		spec: "§1.4 Ordering: fragments are emitted in timestamp order of the chosen selector; §3.1 Fragments come back in no particular order",
-		req:  producer(d0, d0+60*sec), in: []dedup.Meta{p("3", d0+4*sec), p("1", d0), p("2", d0+2*sec)},
+		req:  producer(d0, d0+60*sec), in: []kvs.Fragment{p("3", d0+4*sec), p("1", d0), p("2", d0+2*sec)},
 		chosen: []int{1, 2, 0}},
 	{name: "server selector",
 		spec:   "§1.4 A fragment's timestamp is its start timestamp: the producer timestamp or the server timestamp depending on FragmentSelectorType",
 		req:    server(d0+10*sec, d0+20*sec),
-		in:     []dedup.Meta{ps("1", d0+10*sec, d0+9*sec), ps("2", d0+12*sec, d0+15*sec), ps("3", d0+14*sec, d0+21*sec)},
+		in:     []kvs.Fragment{ps("1", d0+10*sec, d0+9*sec), ps("2", d0+12*sec, d0+15*sec), ps("3", d0+14*sec, d0+21*sec)},
 		chosen: []int{1}, dropped: map[int]dedup.Reason{0: dedup.BeforeStart, 2: dedup.AfterEnd}},
 	{name: "server order differs from producer order",
 		spec:   "§1.4 fragments are emitted in timestamp order of the chosen selector",
 		req:    server(d0, d0+60*sec),
-		in:     []dedup.Meta{ps("1", d0, d0+5*sec), ps("2", d0+2*sec, d0+3*sec), ps("3", d0+4*sec, d0+4*sec)},
+		in:     []kvs.Fragment{ps("1", d0, d0+5*sec), ps("2", d0+2*sec, d0+3*sec), ps("3", d0+4*sec, d0+4*sec)},
 		chosen: []int{1, 2, 0}},
 	{name: "no timestamp of the selected kind",
 		spec: "§1.4 A fragment's timestamp is its start timestamp of the selected kind (without one it cannot be placed: our rule)",
-		req:  server(d0, d0+60*sec), in: []dedup.Meta{p("1", d0+sec), ps("2", d0+2*sec, d0+3*sec)},
+		req:  server(d0, d0+60*sec), in: []kvs.Fragment{p("1", d0+sec), ps("2", d0+2*sec, d0+3*sec)},
 		chosen: []int{1}, dropped: map[int]dedup.Reason{0: dedup.NoTimestamp}},
 
 	// §1.4 dedup.
 	{name: "same producer timestamp: oldest ingested wins",
 		spec:   "§1.4 only the oldest-ingested set is kept ... keep the one with the earliest server timestamp / smallest fragment number",
 		req:    producer(d0, d0+60*sec),
-		in:     []dedup.Meta{ps(num(7), d0, d0+3600*sec), ps(num(3), d0+2*sec, d0+3*sec), ps(num(2), d0, d0+sec)},
+		in:     []kvs.Fragment{ps(num(7), d0, d0+3600*sec), ps(num(3), d0+2*sec, d0+3*sec), ps(num(2), d0, d0+sec)},
 		chosen: []int{2, 1}, dropped: map[int]dedup.Reason{0: dedup.Duplicate}},
 	{name: "same producer and server timestamp: smaller number wins",
 		spec:   "§3.1 FragmentNumber: real ones are 47 decimal digits — too big for uint64, compare by length then lexically or use big integers",
 		req:    producer(d0, d0+60*sec),
-		in:     []dedup.Meta{ps("10", d0, d0+sec), ps("9", d0, d0+sec)},
+		in:     []kvs.Fragment{ps("10", d0, d0+sec), ps("9", d0, d0+sec)},
 		chosen: []int{1}, dropped: map[int]dedup.Reason{0: dedup.Duplicate}},
 	{name: "47-digit numbers against 46",
 		spec: "§3.1 FragmentNumber ... monotonically increasing with ingestion order; compare by length then lexically",
 		req:  producer(d0, d0+60*sec),
-		in: []dedup.Meta{
+		in: []kvs.Fragment{
 			ps("91343852333181432392682062607743920146159169392", d0, d0+sec),
 			ps("9134385233318143239268206260774392014615916939", d0, d0+sec),
 		},
@@ -196,17 +196,17 @@ var cases = []selectCase{
 	{name: "same producer timestamp with the server selector",
 		spec:   "§1.4 Duplicate producer timestamps are de-duplicated (whatever the selector type)",
 		req:    server(d0, d0+60*sec),
-		in:     []dedup.Meta{ps(num(2), d0, d0+5*sec), ps(num(1), d0, d0+4*sec), ps(num(3), d0+2*sec, d0+6*sec)},
+		in:     []kvs.Fragment{ps(num(2), d0, d0+5*sec), ps(num(1), d0, d0+4*sec), ps(num(3), d0+2*sec, d0+6*sec)},
 		chosen: []int{1, 2}, dropped: map[int]dedup.Reason{0: dedup.Duplicate}},
 	{name: "same fragment read twice",
 		spec:   "issue: The same fragment read twice (same number) is one",
 		req:    producer(d0, d0+60*sec),
-		in:     []dedup.Meta{ps(num(1), d0, d0+sec), ps(num(2), d0+2*sec, d0+3*sec), ps(num(1), d0, d0+sec)},
+		in:     []kvs.Fragment{ps(num(1), d0, d0+sec), ps(num(2), d0+2*sec, d0+3*sec), ps(num(1), d0, d0+sec)},
 		chosen: []int{0, 1}, dropped: map[int]dedup.Reason{2: dedup.Duplicate}},
 	{name: "same number with leading zeros",
 		spec:   "§3.1 FragmentNumber compared as the integer it denotes",
 		req:    producer(d0, d0+60*sec),
-		in:     []dedup.Meta{ps("0042", d0, d0+sec), ps("42", d0, d0+sec)},
+		in:     []kvs.Fragment{ps("0042", d0, d0+sec), ps("42", d0, d0+sec)},
 		chosen: []int{0}, dropped: map[int]dedup.Reason{1: dedup.Duplicate}},
 
 	// §1.5 caps.
@@ -221,22 +221,22 @@ var cases = []selectCase{
 	{name: "bytes cap",
 		spec: "§1.5 stop before the fragment that would push the MP4 over 100 MB (never emit partial fragments)",
 		req:  producer(d0, d0+60*sec), lim: dedup.KVSLimits,
-		in:     []dedup.Meta{sized(p("1", d0), 40*mb), sized(p("2", d0+2*sec), 40*mb), sized(p("3", d0+4*sec), 40*mb), sized(p("4", d0+6*sec), 1)},
+		in:     []kvs.Fragment{sized(p("1", d0), 40*mb), sized(p("2", d0+2*sec), 40*mb), sized(p("3", d0+4*sec), 40*mb), sized(p("4", d0+6*sec), 1)},
 		chosen: []int{0, 1}, dropped: map[int]dedup.Reason{2: dedup.Cap, 3: dedup.Cap}, truncated: true, nextStart: d0 + 4*sec},
 	{name: "exactly 100 MB, decimal",
 		spec: "§1.5 100 MB size limit; 1 MB = 10^6 or 2^20 is not stated (the demo client warns at 90×1000×1000 bytes): 10^6",
 		req:  producer(d0, d0+60*sec), lim: dedup.KVSLimits,
-		in:     []dedup.Meta{sized(p("1", d0), 50*mb), sized(p("2", d0+2*sec), 50*mb)},
+		in:     []kvs.Fragment{sized(p("1", d0), 50*mb), sized(p("2", d0+2*sec), 50*mb)},
 		chosen: []int{0, 1}},
 	{name: "100 MB and 1 byte",
 		spec: "§1.5 100 MB size limit, 1 MB = 10^6 bytes (our choice)",
 		req:  producer(d0, d0+60*sec), lim: dedup.KVSLimits,
-		in:     []dedup.Meta{sized(p("1", d0), 50*mb), sized(p("2", d0+2*sec), 50*mb+1)},
+		in:     []kvs.Fragment{sized(p("1", d0), 50*mb), sized(p("2", d0+2*sec), 50*mb+1)},
 		chosen: []int{0}, dropped: map[int]dedup.Reason{1: dedup.Cap}, truncated: true, nextStart: d0 + 2*sec},
 	{name: "first fragment over the bytes cap",
 		spec: "§1.5 UNKNOWN whether the cut splits fragments: never split; the first fragment is always taken so a next request can move on",
 		req:  producer(d0, d0+60*sec), lim: dedup.Limits{MaxBytes: 10},
-		in:     []dedup.Meta{sized(p("1", d0), 20), sized(p("2", d0+2*sec), 1)},
+		in:     []kvs.Fragment{sized(p("1", d0), 20), sized(p("2", d0+2*sec), 1)},
 		chosen: []int{0}, dropped: map[int]dedup.Reason{1: dedup.Cap}, truncated: true, nextStart: d0 + 2*sec},
 	{name: "caps count from start",
 		spec: "§1.5 the first 200 fragments counted from the start timestamp",
@@ -250,7 +250,7 @@ var cases = []selectCase{
 	{name: "dedup before caps",
 		spec: "issue: Dedup applies before caps (a duplicate does not use up the 200)",
 		req:  producer(d0, d0+60*sec), lim: dedup.Limits{MaxFragments: 2},
-		in:     []dedup.Meta{ps(num(1), d0, d0+sec), ps(num(5), d0, d0+9*sec), ps(num(2), d0+2*sec, d0+3*sec)},
+		in:     []kvs.Fragment{ps(num(1), d0, d0+sec), ps(num(5), d0, d0+9*sec), ps(num(2), d0+2*sec, d0+3*sec)},
 		chosen: []int{0, 2}, dropped: map[int]dedup.Reason{1: dedup.Duplicate}},
 	{name: "no caps",
 		spec: "issue: Both caps are options (0 = none)",
@@ -273,15 +273,15 @@ var cases = []selectCase{
 	// The whole input (CLI without --start / --end).
 	{name: "whole input keeps input order",
 		spec:   "issue: without --start/--end the whole input",
-		in:     []dedup.Meta{{Number: "", Bytes: 5}, p("", d0-sec), {Number: "", Bytes: 7}},
+		in:     []kvs.Fragment{{Number: "", Size: 5, NoProducerTimestamp: true, NoServerTimestamp: true}, p("", d0-sec), {Number: "", Size: 7, NoProducerTimestamp: true, NoServerTimestamp: true}},
 		chosen: []int{0, 1, 2}},
 	{name: "whole input is deduplicated",
 		spec:   "issue: Fragments with the same producer timestamp are one ... The same fragment read twice (same number) is one",
-		in:     []dedup.Meta{ps(num(2), d0, d0+9*sec), ps(num(1), d0, d0+sec), ps(num(3), d0+2*sec, d0+3*sec), ps(num(3), d0+2*sec, d0+3*sec)},
+		in:     []kvs.Fragment{ps(num(2), d0, d0+9*sec), ps(num(1), d0, d0+sec), ps(num(3), d0+2*sec, d0+3*sec), ps(num(3), d0+2*sec, d0+3*sec)},
 		chosen: []int{1, 2}, dropped: map[int]dedup.Reason{0: dedup.Duplicate, 3: dedup.Duplicate}},
 	{name: "whole input capped",
 		spec: "§1.5 first 200 fragments (the caps apply to the whole input too)",
-		lim:  dedup.Limits{MaxFragments: 1}, in: []dedup.Meta{p("", d0+5*sec), p("", d0)},
+		lim:  dedup.Limits{MaxFragments: 1}, in: []kvs.Fragment{p("", d0+5*sec), p("", d0)},
 		chosen: []int{0}, dropped: map[int]dedup.Reason{1: dedup.Cap}, truncated: true, nextStart: d0},
 }
 
@@ -341,7 +341,7 @@ func TestSelectRejectsUnknownSelector(t *testing.T) {
 
 // checkInvariants holds for every input, valid or not: it is the fuzz
 // oracle, and every table case runs it too.
-func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedup.Limits, sel dedup.Selection, err error) {
+func checkInvariants(t *testing.T, req *dedup.Request, in []kvs.Fragment, lim dedup.Limits, sel dedup.Selection, err error) {
 	t.Helper()
 	seen := make([]int, len(in))
 	for _, i := range sel.Chosen {
@@ -372,7 +372,7 @@ func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedu
 	producers := map[int64]int{}
 	for k, i := range sel.Chosen {
 		f := &in[i]
-		total += max(f.Bytes, 0)
+		total += max(f.Size, 0)
 		if req != nil {
 			ts, ok := ts(req.Selector, f)
 			require.True(t, ok, "chosen fragment %d has the selected timestamp", i)
@@ -390,7 +390,7 @@ func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedu
 			require.False(t, dup, "fragment %d shares its number with an earlier chosen one", i)
 			numbers[key] = struct{}{}
 		}
-		if f.HasProducer {
+		if f.HasProducerTimestamp() {
 			_, dup := producers[f.ProducerMillis]
 			require.False(t, dup, "fragment %d shares its producer timestamp with an earlier chosen one", i)
 			producers[f.ProducerMillis] = i
@@ -416,15 +416,15 @@ func checkInvariants(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedu
 	for _, d := range sel.Dropped {
 		g := &in[d.Index]
 		i, ok := producers[g.ProducerMillis]
-		if d.Reason != dedup.Duplicate || !g.HasProducer || !ok || g.Number != "" && listed[numberKey(g.Number)] > 1 {
+		if d.Reason != dedup.Duplicate || !g.HasProducerTimestamp() || !ok || g.Number != "" && listed[numberKey(g.Number)] > 1 {
 			continue
 		}
 		f := &in[i]
-		if f.HasServer && g.HasServer && g.ServerMillis != f.ServerMillis {
+		if f.HasServerTimestamp() && g.HasServerTimestamp() && g.ServerMillis != f.ServerMillis {
 			require.Less(t, f.ServerMillis, g.ServerMillis, "fragment %d kept over older %d", i, d.Index)
 		}
-		if !f.HasServer {
-			require.False(t, g.HasServer, "fragment %d without server time kept over %d with one", i, d.Index)
+		if !f.HasServerTimestamp() {
+			require.False(t, g.HasServerTimestamp(), "fragment %d without server time kept over %d with one", i, d.Index)
 		}
 	}
 }
@@ -438,13 +438,13 @@ func numberKey(s string) string {
 	return s
 }
 
-func ts(sel kvs.Selector, f *dedup.Meta) (int64, bool) { return tsOf(sel, f) }
+func ts(sel kvs.Selector, f *kvs.Fragment) (int64, bool) { return tsOf(sel, f) }
 
-func tsOf(sel kvs.Selector, f *dedup.Meta) (int64, bool) {
+func tsOf(sel kvs.Selector, f *kvs.Fragment) (int64, bool) {
 	if sel == kvs.ServerTimestamp {
-		return f.ServerMillis, f.HasServer
+		return f.ServerMillis, f.HasServerTimestamp()
 	}
-	return f.ProducerMillis, f.HasProducer
+	return f.ProducerMillis, f.HasProducerTimestamp()
 }
 
 // The fuzz input format, compact so that mutations stay meaningful:
@@ -474,16 +474,16 @@ func encode(c *selectCase) []byte {
 	b = binary.AppendVarint(b, c.lim.MaxBytes)
 	for _, f := range c.in {
 		fl := byte(0)
-		if f.HasProducer {
+		if f.HasProducerTimestamp() {
 			fl |= 1
 		}
-		if f.HasServer {
+		if f.HasServerTimestamp() {
 			fl |= 2
 		}
 		b = append(b, fl)
 		b = binary.AppendVarint(b, f.ProducerMillis)
 		b = binary.AppendVarint(b, f.ServerMillis)
-		b = binary.AppendVarint(b, f.Bytes)
+		b = binary.AppendVarint(b, f.Size)
 		b = append(b, byte(len(f.Number)))
 		b = append(b, f.Number...)
 	}
@@ -494,7 +494,7 @@ func encode(c *selectCase) []byte {
 // quadratic.
 const maxFuzzFragments = 1000
 
-func decode(b []byte) (*dedup.Request, []dedup.Meta, dedup.Limits) {
+func decode(b []byte) (*dedup.Request, []kvs.Fragment, dedup.Limits) {
 	var lim dedup.Limits
 	if len(b) == 0 {
 		return nil, nil, lim
@@ -526,12 +526,12 @@ func decode(b []byte) (*dedup.Request, []dedup.Meta, dedup.Limits) {
 		b = nil
 	}
 	lim.MaxBytes = max(varint(), 0)
-	var in []dedup.Meta
+	var in []kvs.Fragment
 	for len(b) > 0 && len(in) < maxFuzzFragments {
 		fl := b[0]
 		b = b[1:]
-		m := dedup.Meta{HasProducer: fl&1 != 0, HasServer: fl&2 != 0}
-		m.ProducerMillis, m.ServerMillis, m.Bytes = varint(), varint(), varint()
+		m := kvs.Fragment{NoProducerTimestamp: fl&1 == 0, NoServerTimestamp: fl&2 == 0}
+		m.ProducerMillis, m.ServerMillis, m.Size = varint(), varint(), varint()
 		if len(b) == 0 {
 			break
 		}

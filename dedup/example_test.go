@@ -12,12 +12,12 @@ import (
 // 00:02), range 00:01–00:04.
 func ExampleSelect() {
 	const t0 = 1511827200000 // 2017-11-28 00:00:00 UTC, in ms
-	frags := []dedup.Meta{
-		{Number: "101", ProducerMillis: t0, ServerMillis: t0 + 500, HasProducer: true, HasServer: true},
-		{Number: "102", ProducerMillis: t0 + 2000, ServerMillis: t0 + 2500, HasProducer: true, HasServer: true},
-		{Number: "103", ProducerMillis: t0 + 4000, ServerMillis: t0 + 4500, HasProducer: true, HasServer: true},
-		{Number: "104", ProducerMillis: t0 + 6000, ServerMillis: t0 + 6500, HasProducer: true, HasServer: true},
-		{Number: "999", ProducerMillis: t0 + 2000, ServerMillis: t0 + 86_400_000, HasProducer: true, HasServer: true},
+	frags := []kvs.Fragment{
+		{Number: "101", ProducerMillis: t0, ServerMillis: t0 + 500},
+		{Number: "102", ProducerMillis: t0 + 2000, ServerMillis: t0 + 2500},
+		{Number: "103", ProducerMillis: t0 + 4000, ServerMillis: t0 + 4500},
+		{Number: "104", ProducerMillis: t0 + 6000, ServerMillis: t0 + 6500},
+		{Number: "999", ProducerMillis: t0 + 2000, ServerMillis: t0 + 86_400_000},
 	}
 	req := &dedup.Request{Selector: kvs.ProducerTimestamp, Start: t0 + 1000, End: t0 + 4000}
 	sel, err := dedup.Select(req, frags, dedup.KVSLimits)

@@ -46,14 +46,14 @@ func refNumberCompare(a, b string) int {
 
 // refStamp returns a timestamp of kind sel, or 0 and false when the
 // fragment has none.
-func refStamp(sel kvs.Selector, f *dedup.Meta) (int64, bool) {
+func refStamp(sel kvs.Selector, f *kvs.Fragment) (int64, bool) {
 	if sel == kvs.ServerTimestamp {
-		if f.HasServer {
+		if f.HasServerTimestamp() {
 			return f.ServerMillis, true
 		}
 		return 0, false
 	}
-	if f.HasProducer {
+	if f.HasProducerTimestamp() {
 		return f.ProducerMillis, true
 	}
 	return 0, false
@@ -69,12 +69,12 @@ func refOther(sel kvs.Selector) kvs.Selector {
 // refOlder reports whether fragment a was ingested before b: a server
 // timestamp before none, the earlier one, then the smaller number, then
 // the earlier position.
-func refOlder(in []dedup.Meta, a, b int) bool {
+func refOlder(in []kvs.Fragment, a, b int) bool {
 	fa, fb := &in[a], &in[b]
-	if fa.HasServer != fb.HasServer {
-		return fa.HasServer
+	if fa.HasServerTimestamp() != fb.HasServerTimestamp() {
+		return fa.HasServerTimestamp()
 	}
-	if fa.HasServer && fa.ServerMillis != fb.ServerMillis {
+	if fa.HasServerTimestamp() && fa.ServerMillis != fb.ServerMillis {
 		return fa.ServerMillis < fb.ServerMillis
 	}
 	if c := refNumberCompare(fa.Number, fb.Number); c != 0 {
@@ -84,7 +84,7 @@ func refOlder(in []dedup.Meta, a, b int) bool {
 }
 
 // refSelect is the reference selection.
-func refSelect(req *dedup.Request, in []dedup.Meta, lim dedup.Limits) (dedup.Selection, bool) {
+func refSelect(req *dedup.Request, in []kvs.Fragment, lim dedup.Limits) (dedup.Selection, bool) {
 	reason := make([]dedup.Reason, len(in))
 	// 1. Range, by the fragment's start.
 	if req != nil {
@@ -116,11 +116,11 @@ func refSelect(req *dedup.Request, in []dedup.Meta, lim dedup.Limits) (dedup.Sel
 	// 3. A producer timestamp shared with an older candidate.
 	dup := make([]bool, len(in))
 	for i := range in {
-		if reason[i] != "" || !in[i].HasProducer {
+		if reason[i] != "" || !in[i].HasProducerTimestamp() {
 			continue
 		}
 		for j := range in {
-			if j != i && reason[j] == "" && in[j].HasProducer && in[j].ProducerMillis == in[i].ProducerMillis && refOlder(in, j, i) {
+			if j != i && reason[j] == "" && in[j].HasProducerTimestamp() && in[j].ProducerMillis == in[i].ProducerMillis && refOlder(in, j, i) {
 				dup[i] = true
 			}
 		}
@@ -163,7 +163,7 @@ func refSelect(req *dedup.Request, in []dedup.Meta, lim dedup.Limits) (dedup.Sel
 	var s dedup.Selection
 	var total uint64 // a sum of non-negative int64s, at most two of them past MaxBytes
 	for k, i := range order {
-		n := uint64(max(in[i].Bytes, 0))
+		n := uint64(max(in[i].Size, 0))
 		if lim.MaxFragments > 0 && k >= lim.MaxFragments || lim.MaxBytes > 0 && k > 0 && total+n > uint64(lim.MaxBytes) {
 			s.Truncated = true
 			if req != nil {
@@ -189,7 +189,7 @@ func refSelect(req *dedup.Request, in []dedup.Meta, lim dedup.Limits) (dedup.Sel
 }
 
 // checkReference holds Select's answer to the reference's.
-func checkReference(t *testing.T, req *dedup.Request, in []dedup.Meta, lim dedup.Limits, sel dedup.Selection, err error) {
+func checkReference(t *testing.T, req *dedup.Request, in []kvs.Fragment, lim dedup.Limits, sel dedup.Selection, err error) {
 	t.Helper()
 	want, ok := refSelect(req, in, lim)
 	require.Equal(t, ok, err == nil, "error %v", err)
@@ -224,7 +224,7 @@ const (
 // allocated. The cheap figure of runtime/metrics misses small objects still
 // in per-P caches, so a figure over limit is measured again exactly with
 // ReadMemStats, which flushes them but stops the world.
-func selectAllocated(req *dedup.Request, in []dedup.Meta, lim dedup.Limits, limit uint64) (dedup.Selection, error, uint64) {
+func selectAllocated(req *dedup.Request, in []kvs.Fragment, lim dedup.Limits, limit uint64) (dedup.Selection, error, uint64) {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
 	before := s[0].Value.Uint64()
@@ -246,9 +246,9 @@ func selectAllocated(req *dedup.Request, in []dedup.Meta, lim dedup.Limits, limi
 // tie on the selected server timestamp and have no producer timestamp, but
 // stale ProducerMillis values; the clip order must come from the numbers.
 func TestSelectOrderIgnoresAbsentTimestamps(t *testing.T) {
-	in := []dedup.Meta{
-		{Number: "2", ServerMillis: 400_000, HasServer: true, ProducerMillis: 720_895},
-		{Number: "3", ServerMillis: 400_000, HasServer: true, ProducerMillis: -44},
+	in := []kvs.Fragment{
+		{Number: "2", ServerMillis: 400_000, ProducerMillis: 720_895, NoProducerTimestamp: true},
+		{Number: "3", ServerMillis: 400_000, ProducerMillis: -44, NoProducerTimestamp: true},
 	}
 	sel, err := dedup.Select(&dedup.Request{Selector: kvs.ServerTimestamp, Start: 0, End: 500_000}, in, dedup.Limits{})
 	require.NoError(t, err)

@@ -35,3 +35,33 @@ func trimZeros(s string) string {
 	}
 	return s
 }
+
+// Fragment is a fragment's metadata: what ListFragments reports of it, what
+// a clip's selection (package dedup) and a session's playlist need of it,
+// and what an archive keeps beside its bytes. Every package that speaks of
+// fragments uses this one type, so none converts between its own copies.
+type Fragment struct {
+	// Number is the KVS fragment number, a string of decimal digits;
+	// empty when the fragment has none (a producer-side file). Numbers of
+	// one stream grow with ingestion order.
+	Number string
+	// ProducerMillis and ServerMillis are the fragment's start timestamps
+	// in ms since the Unix epoch.
+	ProducerMillis int64
+	ServerMillis   int64
+	// Size is the fragment's document length in bytes (FragmentSizeInBytes).
+	Size int64
+	// DurationMillis is the fragment's playback length
+	// (FragmentLengthInMilliseconds).
+	DurationMillis int64
+	// NoProducerTimestamp and NoServerTimestamp tell that the fragment
+	// lacks that timestamp, as a producer-side file read by kvsclip clip
+	// may. A stored fragment always has both, so the zero value fits it.
+	NoProducerTimestamp, NoServerTimestamp bool
+}
+
+// HasProducerTimestamp reports whether ProducerMillis holds a timestamp.
+func (f *Fragment) HasProducerTimestamp() bool { return !f.NoProducerTimestamp }
+
+// HasServerTimestamp reports whether ServerMillis holds a timestamp.
+func (f *Fragment) HasServerTimestamp() bool { return !f.NoServerTimestamp }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // lookupFails is a store whose Lookup fails as a store in an outage does
@@ -22,11 +23,11 @@ type lookupFails struct {
 	notFound bool
 }
 
-func (s lookupFails) Lookup(ctx context.Context, stream, number string) (archive.Fragment, error) {
+func (s lookupFails) Lookup(ctx context.Context, stream, number string) (kvs.Fragment, error) {
 	if s.notFound {
-		return archive.Fragment{}, archive.ErrFragmentNotFound
+		return kvs.Fragment{}, archive.ErrFragmentNotFound
 	}
-	return archive.Fragment{}, errors.New("s3: dial tcp: connection refused")
+	return kvs.Fragment{}, errors.New("s3: dial tcp: connection refused")
 }
 
 // TestFragmentListStoreFailure: GetMediaForFragmentList answers

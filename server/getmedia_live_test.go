@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 	"github.com/kvsclip/kvsclip/remux"
@@ -193,7 +192,7 @@ func TestGetMediaTimestampAhead(t *testing.T) {
 
 	frags, err := r.store.List(bg, "cam", kvs.ServerTimestamp, math.MinInt64, math.MaxInt64)
 	require.NoError(t, err)
-	first := firstHolding(frags, at, func(f archive.Fragment) int64 { return f.ServerMillis })
+	first := firstHolding(frags, at, func(f kvs.Fragment) int64 { return f.ServerMillis })
 	require.Positive(t, first, "the time falls after the first fragment")
 	var want []string
 	for _, f := range frags[first:] {

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
 )
@@ -22,7 +21,7 @@ const gmMedia = "h264-aac-160x120.getmedia.mkv"
 
 // gmStream puts seconds of the test media on a new stream "cam" and
 // returns what the archive holds, in number order.
-func gmStream(t *testing.T, r *rig, seconds float64) (*producerMedia, []archive.Fragment) {
+func gmStream(t *testing.T, r *rig, seconds float64) (*producerMedia, []kvs.Fragment) {
 	t.Helper()
 	r.createStream("cam", 24)
 	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -43,7 +42,7 @@ func secondsOf(ms int64) *float64 {
 
 // firstHolding is the documented start of a timestamp selector: the
 // first fragment, in number order, that holds at or starts after it.
-func firstHolding(frags []archive.Fragment, at int64, ts func(archive.Fragment) int64) int {
+func firstHolding(frags []kvs.Fragment, at int64, ts func(kvs.Fragment) int64) int {
 	for i, f := range frags {
 		if ts(f) >= at || ts(f)+f.DurationMillis > at {
 			return i
@@ -60,8 +59,8 @@ func TestGetMediaSelectors(t *testing.T) {
 	_, frags := gmStream(t, r, 12)
 	require.GreaterOrEqual(t, len(frags), 6)
 	last := frags[len(frags)-1].Number
-	server := func(f archive.Fragment) int64 { return f.ServerMillis }
-	producer := func(f archive.Fragment) int64 { return f.ProducerMillis }
+	server := func(f kvs.Fragment) int64 { return f.ServerMillis }
+	producer := func(f kvs.Fragment) int64 { return f.ProducerMillis }
 	mid := frags[3]
 
 	tests := []struct {
@@ -234,7 +233,7 @@ func TestGetMediaMatchesFragmentList(t *testing.T) {
 }
 
 // fragmentListBytes is GetMediaForFragmentList's answer for frags.
-func fragmentListBytes(t *testing.T, r *rig, frags []archive.Fragment) []byte {
+func fragmentListBytes(t *testing.T, r *rig, frags []kvs.Fragment) []byte {
 	t.Helper()
 	var numbers []string
 	for _, f := range frags {

@@ -56,7 +56,7 @@ func (f failingStore) Streams(ctx context.Context) ([]archive.Stream, error) {
 	return f.Store.Streams(ctx)
 }
 
-func (f failingStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
+func (f failingStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
 	if f.broken.Load() {
 		return nil, errDiskOnFire
 	}

@@ -30,7 +30,7 @@ type listRecorder struct {
 	starts []int64
 }
 
-func (l *listRecorder) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
+func (l *listRecorder) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
 	if kind == kvs.ServerTimestamp {
 		l.mu.Lock()
 		l.starts = append(l.starts, start)

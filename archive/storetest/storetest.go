@@ -49,9 +49,9 @@ func Number(i int) string {
 }
 
 // Fragment returns a test fragment's metadata and document.
-func Fragment(i int, producer, server int64) (archive.Fragment, []byte) {
+func Fragment(i int, producer, server int64) (kvs.Fragment, []byte) {
 	doc := Document(Number(i), producer, server)
-	return archive.Fragment{Number: Number(i), ProducerMillis: producer, ServerMillis: server, Size: int64(len(doc)), DurationMillis: 2000}, doc
+	return kvs.Fragment{Number: Number(i), ProducerMillis: producer, ServerMillis: server, Size: int64(len(doc)), DurationMillis: 2000}, doc
 }
 
 // Document returns a small GetMedia-layout fragment: an H.264 and an AAC
@@ -268,7 +268,7 @@ func testDeleteBefore(t *testing.T, open Opener, idx IndexAccess) {
 	_, err = a.Lookup(bg, "cam", Number(0))
 	assert.ErrorIs(t, err, archive.ErrFragmentNotFound)
 	for i := range 5 {
-		_, err = a.Index(bg, "cam", archive.Fragment{Number: Number(i)})
+		_, err = a.Index(bg, "cam", kvs.Fragment{Number: Number(i)})
 		if i < 3 {
 			assert.ErrorIs(t, err, archive.ErrFragmentNotFound, i)
 			assert.Nil(t, idx.Get(t, a, "cam", Number(i)), "the index of deleted fragment %d", i)
@@ -337,13 +337,13 @@ func testIndexRoundTrip(t *testing.T, open Opener, idx IndexAccess) {
 		want, enc := wantIndex(t, doc)
 		assert.Equal(t, enc, idx.Get(t, a, "cam", Number(i)), "stored at Put: %d", i)
 		for _, s := range []archive.Store{a, b} {
-			got, err := s.Index(bg, "cam", archive.Fragment{Number: Number(i)})
+			got, err := s.Index(bg, "cam", kvs.Fragment{Number: Number(i)})
 			require.NoError(t, err)
 			assert.Equal(t, want, got)
 			// The size a listing gives, a wrong one, or none: the same
 			// index, and the stored one stays.
 			for _, size := range []int64{int64(len(doc)), int64(len(doc)) + 1, 0} {
-				got, err := s.Index(bg, "cam", archive.Fragment{Number: Number(i), Size: size})
+				got, err := s.Index(bg, "cam", kvs.Fragment{Number: Number(i), Size: size})
 				require.NoError(t, err)
 				assert.Equal(t, want, got, "size %d", size)
 				assert.Equal(t, enc, idx.Get(t, s, "cam", Number(i)), "size %d", size)
@@ -366,7 +366,7 @@ func testIndexRoundTrip(t *testing.T, open Opener, idx IndexAccess) {
 		{"cam", "12x", archive.ErrFragmentNotFound},
 		{"nope", Number(1), archive.ErrStreamNotFound},
 	} {
-		_, err := a.Index(bg, c.stream, archive.Fragment{Number: c.number})
+		_, err := a.Index(bg, c.stream, kvs.Fragment{Number: c.number})
 		assert.ErrorIs(t, err, c.want, "%s %s", c.stream, c.number)
 	}
 }
@@ -442,11 +442,11 @@ func checkRebuilt(t *testing.T, open Opener, idx IndexAccess, raw []byte) string
 	require.NoError(t, a.Put(bg, "cam", m, doc))
 	idx.Set(t, a, "cam", m.Number, raw)
 	want, enc := wantIndex(t, doc)
-	got, err := a.Index(bg, "cam", archive.Fragment{Number: m.Number})
+	got, err := a.Index(bg, "cam", kvs.Fragment{Number: m.Number})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Equal(t, enc, idx.Get(t, a, "cam", m.Number), "stored again")
-	got, err = reopen().Index(bg, "cam", archive.Fragment{Number: m.Number})
+	got, err = reopen().Index(bg, "cam", kvs.Fragment{Number: m.Number})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	return logs.String()
@@ -507,7 +507,7 @@ func testCancelled(t *testing.T, open Opener) {
 	for name, call := range map[string]func() error{
 		"Read":         func() error { _, err := a.Read(ctx, "cam", m.Number); return err },
 		"ReadAt":       func() error { _, err := a.ReadAt(ctx, "cam", m.Number, make([]byte, 8), 0); return err },
-		"Index":        func() error { _, err := a.Index(ctx, "cam", archive.Fragment{Number: m.Number}); return err },
+		"Index":        func() error { _, err := a.Index(ctx, "cam", kvs.Fragment{Number: m.Number}); return err },
 		"List":         func() error { _, err := a.List(ctx, "cam", kvs.ServerTimestamp, 0, 1<<62); return err },
 		"Lookup":       func() error { _, err := a.Lookup(ctx, "cam", m.Number); return err },
 		"Stream":       func() error { _, err := a.Stream(ctx, "cam"); return err },

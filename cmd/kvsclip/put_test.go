@@ -64,7 +64,7 @@ func TestPut(t *testing.T) {
 	// --start reads it, not the C producer's 5 ms of its header.
 	frags, err := store.List(context.Background(), "cam", kvs.ProducerTimestamp, 0, 1<<50)
 	require.NoError(t, err)
-	assert.True(t, slices.ContainsFunc(frags, func(f archive.Fragment) bool { return f.ProducerMillis == 1700000000500 }),
+	assert.True(t, slices.ContainsFunc(frags, func(f kvs.Fragment) bool { return f.ProducerMillis == 1700000000500 }),
 		"no fragment at 1700000000.500: %v", frags)
 }
 

@@ -69,12 +69,7 @@ func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	metas := make([]dedup.Meta, len(frags))
-	for i, f := range frags {
-		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
-			HasProducer: true, HasServer: true, Bytes: f.Size}
-	}
-	sel, err := dedup.Select(&req, metas, dedup.KVSLimits)
+	sel, err := dedup.Select(&req, frags, dedup.KVSLimits)
 	if err != nil {
 		return err
 	}
@@ -86,7 +81,7 @@ func (s *Service) sendClip(ctx context.Context, w http.ResponseWriter, r *http.R
 	// its exact size and every header byte are known before a payload is
 	// read. Then only the payload bytes the response covers are read, by
 	// ranges, ahead of the writer within the server's read budget.
-	chosen := make([]archive.Fragment, len(sel.Chosen))
+	chosen := make([]kvs.Fragment, len(sel.Chosen))
 	for k, i := range sel.Chosen {
 		chosen[k] = frags[i]
 	}
@@ -192,7 +187,7 @@ const (
 
 // provenance sets the provenance headers from the selection. Timestamps
 // are epoch seconds with milliseconds, as the KVS JSON writes them.
-func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
+func provenance(h http.Header, frags []kvs.Fragment, sel *dedup.Selection) {
 	first, last := frags[sel.Chosen[0]], frags[sel.Chosen[len(sel.Chosen)-1]]
 	h.Set(HeaderFirstFragment, first.Number)
 	h.Set(HeaderFirstProducer, kvs.Millis(first.ProducerMillis).String())
@@ -217,7 +212,7 @@ func provenance(h http.Header, frags []archive.Fragment, sel *dedup.Selection) {
 // clipETag names the clip by what determines its bytes: the stream, the
 // format, and the chosen fragments (numbers are never reused, and a stored
 // fragment never changes).
-func clipETag(cs *clipSpec, frags []archive.Fragment, sel *dedup.Selection) string {
+func clipETag(cs *clipSpec, frags []kvs.Fragment, sel *dedup.Selection) string {
 	hs := sha256.New()
 	fmt.Fprintf(hs, "kvsclip-1 %s %s", cs.st.ARN, cs.format)
 	for _, i := range sel.Chosen {

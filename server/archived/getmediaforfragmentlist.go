@@ -40,7 +40,7 @@ func (s *Service) getMediaForFragmentList(ctx context.Context, in *GetMediaForFr
 	if err != nil {
 		return err
 	}
-	metas := make([]archive.Fragment, len(in.Fragments))
+	metas := make([]kvs.Fragment, len(in.Fragments))
 	for i, n := range in.Fragments {
 		if metas[i], err = s.d.Store.Lookup(ctx, st.Name, n); err != nil {
 			if errors.Is(err, archive.ErrFragmentNotFound) || errors.Is(err, archive.ErrStreamNotFound) {

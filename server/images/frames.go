@@ -21,7 +21,7 @@ type imageFrame struct {
 	time   int64
 	error  string // NO_MEDIA or MEDIA_ERROR when there is no frame
 	stream string
-	frag   archive.Fragment
+	frag   kvs.Fragment
 	track  *codec.Track
 	smp    fragindex.Sample
 	// key names the frame in the image cache.
@@ -53,7 +53,7 @@ const contiguousSlack = 500 // ms
 // one of the fragments just before it (KeyFrameLookback). A time no fragment
 // holds has NO_MEDIA. Only the indexes of the fragments looked at are read.
 func (a *API) imageFrames(ctx context.Context, st archive.Stream, q *imagesQuery, times []int64) ([]imageFrame, error) {
-	startOf := func(f archive.Fragment) int64 {
+	startOf := func(f kvs.Fragment) int64 {
 		if q.kind == kvs.ProducerTimestamp {
 			return f.ProducerMillis
 		}
@@ -71,14 +71,14 @@ func (a *API) imageFrames(ctx context.Context, st archive.Stream, q *imagesQuery
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(frags, func(a, b archive.Fragment) int { return compareInt64(startOf(a), startOf(b)) })
+	slices.SortStableFunc(frags, func(a, b kvs.Fragment) int { return compareInt64(startOf(a), startOf(b)) })
 	out := make([]imageFrame, len(times))
 	// chains[i] lists, in frags, the fragment holding times[i] and those
 	// just before it where its key frame may be.
 	chains := make([][]int, len(times))
 	for i, t := range times {
 		out[i] = imageFrame{time: t, error: imageNoMedia, stream: st.Name, spec: q.spec}
-		j, _ := slices.BinarySearchFunc(frags, t+1, func(f archive.Fragment, v int64) int { return compareInt64(startOf(f), v) })
+		j, _ := slices.BinarySearchFunc(frags, t+1, func(f kvs.Fragment, v int64) int { return compareInt64(startOf(f), v) })
 		for j--; j >= 0; j-- {
 			if t-startOf(frags[j]) <= frags[j].DurationMillis {
 				break
@@ -110,7 +110,7 @@ func (a *API) imageFrames(ctx context.Context, st archive.Stream, q *imagesQuery
 			}
 		}
 		if len(want) > 0 {
-			fs := make([]archive.Fragment, len(want))
+			fs := make([]kvs.Fragment, len(want))
 			for k, j := range want {
 				fs[k] = frags[j]
 			}

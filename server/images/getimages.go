@@ -243,6 +243,6 @@ func (a *API) makeImage(ctx context.Context, fr *imageFrame) imageJSON {
 }
 
 // readFrame reads one frame's bytes: a ranged read of the stored document.
-func (a *API) readFrame(ctx context.Context, stream string, f archive.Fragment, b []byte, off int64) error {
-	return a.d.Reader.Source(stream, []archive.Fragment{f}).ReadAt(ctx, b, 0, off)
+func (a *API) readFrame(ctx context.Context, stream string, f kvs.Fragment, b []byte, off int64) error {
+	return a.d.Reader.Source(stream, []kvs.Fragment{f}).ReadAt(ctx, b, 0, off)
 }

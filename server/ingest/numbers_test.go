@@ -22,7 +22,7 @@ type listsFrom struct {
 	from []int64
 }
 
-func (s *listsFrom) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
+func (s *listsFrom) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
 	if kind == kvs.ServerTimestamp {
 		s.from = append(s.from, start)
 	}
@@ -40,7 +40,7 @@ func TestSeedNumbers(t *testing.T) {
 	put := func(stream string, at time.Time, seq int) string {
 		n := fmt.Sprintf("%s%019d%06d%011d", numberPrefix, at.UnixNano(), 42, seq)
 		doc := storetest.Document(n, at.UnixMilli(), at.UnixMilli())
-		require.NoError(t, fs.Put(context.Background(), stream, archive.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
+		require.NoError(t, fs.Put(context.Background(), stream, kvs.Fragment{Number: n, ProducerMillis: at.UnixMilli(),
 			ServerMillis: at.UnixMilli(), Size: int64(len(doc)), DurationMillis: 2000}, doc))
 		return n
 	}

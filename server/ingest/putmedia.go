@@ -253,7 +253,7 @@ func (ps *putSession) fragment(f *mkv.Fragment, arrived time.Time) bool {
 	if err != nil {
 		return fail(putack.InvalidMKV, "fragment cannot be written", err)
 	}
-	meta := archive.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
+	meta := kvs.Fragment{Number: number, ProducerMillis: producerMs, ServerMillis: arrived.UnixMilli(), Size: int64(len(doc)), DurationMillis: dur}
 	if ps.lostLease() {
 		ps.ack(putack.Ack{EventType: putack.Error, FragmentTimecode: &tc, FragmentNumber: number}, putack.ReadError, "replaced by a newer PutMedia on another server", nil)
 		return false

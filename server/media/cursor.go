@@ -34,7 +34,7 @@ type cursor struct {
 	overlap int64
 	// first, until it accepts a fragment, decides where the stream
 	// begins; nil once it has.
-	first func(archive.Fragment) bool
+	first func(kvs.Fragment) bool
 }
 
 // newCursor places a cursor as the start selector says (the media
@@ -83,14 +83,14 @@ func newCursor(ctx context.Context, store archive.Store, stream string, st start
 			kind = kvs.ProducerTimestamp
 		}
 		at := st.at
-		ts := func(f archive.Fragment) int64 {
+		ts := func(f kvs.Fragment) int64 {
 			if kind == kvs.ProducerTimestamp {
 				return f.ProducerMillis
 			}
 			return f.ServerMillis
 		}
 		// Holds the time, or starts at or after it.
-		match := func(f archive.Fragment) bool { return ts(f) >= at || ts(f)+f.DurationMillis > at }
+		match := func(f kvs.Fragment) bool { return ts(f) >= at || ts(f)+f.DurationMillis > at }
 		// Only a fragment starting at most one fragment's length
 		// before the time can hold it.
 		frags, err := store.List(ctx, stream, kind, satSub(at, c.overlap), math.MaxInt64)
@@ -113,22 +113,22 @@ func newCursor(ctx context.Context, store archive.Store, stream string, st start
 // latestFragment is the stream's newest fragment, found in the shortest
 // recent window that holds one (storeread.Newest): on S3 a busy stream
 // costs a listing of its last minute, not of its retention.
-func latestFragment(ctx context.Context, store archive.Store, stream string, now time.Time) (archive.Fragment, bool, error) {
+func latestFragment(ctx context.Context, store archive.Store, stream string, now time.Time) (kvs.Fragment, bool, error) {
 	frags, err := storeread.Newest(ctx, store, stream, now)
 	if err != nil || len(frags) == 0 {
-		return archive.Fragment{}, false, err
+		return kvs.Fragment{}, false, err
 	}
 	return frags[len(frags)-1], true, nil
 }
 
 // from makes f the first fragment sent.
-func (c *cursor) from(f archive.Fragment) {
+func (c *cursor) from(f kvs.Fragment) {
 	c.sinceMs = satSub(f.ServerMillis, c.overlap)
-	c.first = func(g archive.Fragment) bool { return kvs.CompareFragmentNumbers(g.Number, f.Number) >= 0 }
+	c.first = func(g kvs.Fragment) bool { return kvs.CompareFragmentNumbers(g.Number, f.Number) >= 0 }
 }
 
 // passed records that the session is past f.
-func (c *cursor) passed(f archive.Fragment) {
+func (c *cursor) passed(f kvs.Fragment) {
 	if c.after == "" || kvs.CompareFragmentNumbers(f.Number, c.after) > 0 {
 		c.after = f.Number
 	}
@@ -138,7 +138,7 @@ func (c *cursor) passed(f archive.Fragment) {
 // next lists the fragments to send now, in number order: those after the
 // cursor, from the first that the start rule accepts. The caller sends
 // them and calls passed for each.
-func (c *cursor) next(ctx context.Context) ([]archive.Fragment, error) {
+func (c *cursor) next(ctx context.Context) ([]kvs.Fragment, error) {
 	frags, err := c.store.List(ctx, c.stream, kvs.ServerTimestamp, c.sinceMs, math.MaxInt64)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/archive/storetest"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // TestCursorEdges: where a start selector lands at the ends of the
@@ -23,7 +24,7 @@ func TestCursorEdges(t *testing.T) {
 	require.NoError(t, store.CreateStream(ctx, archive.Stream{Name: "cam", RetentionHours: 24, Created: time.Now(), Version: "v1"}))
 	// Six fragments of 2 s each, back to back.
 	start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	var frags []archive.Fragment
+	var frags []kvs.Fragment
 	for i := range 6 {
 		ts := start + int64(i)*2000
 		f, doc := storetest.Fragment(i+1, ts, ts+150)

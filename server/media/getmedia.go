@@ -121,11 +121,11 @@ func (s *Service) idle(ctx context.Context, wake <-chan struct{}) bool {
 // sendFragment writes one fragment's stored document and then its GetMedia
 // tags. A fragment that retention deleted before its first byte went out is
 // skipped, as it is no longer part of the stream.
-func (s *Service) sendFragment(ctx context.Context, out *writer, stream string, f archive.Fragment) error {
+func (s *Service) sendFragment(ctx context.Context, out *writer, stream string, f kvs.Fragment) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	wrote := false
-	for c := range s.d.Reader.Documents(ctx, stream, []archive.Fragment{f}) {
+	for c := range s.d.Reader.Documents(ctx, stream, []kvs.Fragment{f}) {
 		if c.Err != nil {
 			if !wrote && errors.Is(c.Err, archive.ErrFragmentNotFound) {
 				return nil

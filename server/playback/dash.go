@@ -132,7 +132,7 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	x.Type = "static"
 	var total int64
 	for _, s := range m.Segments {
-		total += s.Duration
+		total += s.DurationMillis
 	}
 	if m.Dynamic {
 		x.Type = "dynamic"
@@ -171,7 +171,7 @@ func (m *Manifest) period(p Period, segs []Segment, last bool) periodXML {
 	var start int64
 	id := "0"
 	if p.Changed && len(segs) > 0 {
-		start = segs[0].Time - m.Origin
+		start = segs[0].ProducerMillis - m.Origin
 		id = fmt.Sprint(segs[0].Seq)
 	}
 	px := periodXML{ID: id, Start: seconds(start)}
@@ -180,7 +180,7 @@ func (m *Manifest) period(p Period, segs []Segment, last bool) periodXML {
 		// longest) needs the lengths to choose.
 		var d int64
 		for _, s := range segs {
-			d += s.Duration
+			d += s.DurationMillis
 		}
 		px.Duration = seconds(d)
 	}
@@ -208,7 +208,7 @@ func (m *Manifest) segmentList(id uint32, initURI string, offset int64, segs []S
 		l.StartNumber = segs[0].Seq
 	}
 	for _, s := range segs {
-		e := sXML{T: s.Time, D: s.Duration}
+		e := sXML{T: s.ProducerMillis, D: s.DurationMillis}
 		if m.DisplayTimestamp {
 			e.TS = fmt.Sprintf("%d.%03d", s.Start/1000, s.Start%1000)
 		}

@@ -32,7 +32,7 @@ type MediaPlaylist struct {
 func (p *MediaPlaylist) targetDuration() int {
 	t := max(p.TargetDuration, 1)
 	for _, s := range p.Segments {
-		t = max(t, int(math.Round(float64(s.Duration)/1000)))
+		t = max(t, int(math.Round(float64(s.DurationMillis)/1000)))
 	}
 	return t
 }
@@ -66,7 +66,7 @@ func (p *MediaPlaylist) WriteTo(w io.Writer) (int64, error) {
 		if p.ProgramDateTime {
 			fmt.Fprintf(&b, "#EXT-X-PROGRAM-DATE-TIME:%s\n", time.UnixMilli(s.Start).UTC().Format("2006-01-02T15:04:05.000Z"))
 		}
-		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s\n", float64(s.Duration)/1000, s.URI)
+		fmt.Fprintf(&b, "#EXTINF:%.3f,\n%s\n", float64(s.DurationMillis)/1000, s.URI)
 	}
 	if p.Ended {
 		b.WriteString("#EXT-X-ENDLIST\n")
@@ -123,8 +123,8 @@ const audioGroup = "audio"
 func PeakBandwidth(segs []Segment) int64 {
 	var peak int64
 	for _, s := range segs {
-		if s.Duration > 0 {
-			peak = max(peak, s.Bytes*8*1000/s.Duration)
+		if s.DurationMillis > 0 {
+			peak = max(peak, s.Size*8*1000/s.DurationMillis)
 		}
 	}
 	return peak

@@ -14,7 +14,7 @@ func segs(durations ...int64) []Segment {
 	var out []Segment
 	t := int64(1_700_000_000_000)
 	for i, d := range durations {
-		out = append(out, Segment{Seq: int64(10 + i), Number: "9" + string(rune('0'+i)), Start: t, Time: t, Duration: d,
+		out = append(out, Segment{Fragment: kvs.Fragment{Number: "9" + string(rune('0'+i)), ProducerMillis: t, DurationMillis: d}, Seq: int64(10 + i), Start: t,
 			URI: "seg" + string(rune('0'+i)) + ".mp4", InitURI: "init.mp4"})
 		t += d
 	}
@@ -67,7 +67,7 @@ func TestMediaPlaylist(t *testing.T) {
 }
 
 func TestDiscontinuous(t *testing.T) {
-	a := Segment{Time: 1000, Duration: 2000}
+	a := Segment{Fragment: kvs.Fragment{ProducerMillis: 1000, DurationMillis: 2000}}
 	cases := []struct {
 		mode kvs.DiscontinuityMode
 		next int64
@@ -81,7 +81,7 @@ func TestDiscontinuous(t *testing.T) {
 		{"ON_DISCONTINUITY", 2949, true},
 	}
 	for _, c := range cases {
-		b := Segment{Time: c.next}
+		b := Segment{Fragment: kvs.Fragment{ProducerMillis: c.next}}
 		assert.Equal(t, c.want, Discontinuous(c.mode, &a, &b), "%s %d", c.mode, c.next)
 	}
 }

@@ -5,17 +5,16 @@ import "github.com/kvsclip/kvsclip/kvs"
 // Segment is one media segment of a playlist or manifest: one KVS
 // fragment.
 type Segment struct {
+	// Fragment is the segment's fragment: its number, its start on the
+	// media timeline (ProducerMillis, producer time), its length
+	// (DurationMillis), and its size (Size, for bandwidth estimates).
+	kvs.Fragment
 	// Seq is the segment's sequence number in the session: consecutive,
 	// and the same for a fragment at every refresh.
 	Seq int64
-	// Number is the KVS fragment number.
-	Number string
 	// Start is the fragment's start timestamp of the session's selector,
-	// and Time its start on the media timeline (producer time), both in ms
-	// since the epoch; Duration is its length in ms.
-	Start, Time, Duration int64
-	// Bytes is the stored fragment's size, for bandwidth estimates.
-	Bytes int64
+	// in ms since the epoch.
+	Start int64
 	// Discontinuity marks a discontinuity before the segment.
 	Discontinuity bool
 	// URI is the segment's URL and InitURI that of its initialization
@@ -49,7 +48,7 @@ func Discontinuous(mode kvs.DiscontinuityMode, prev, next *Segment) bool {
 	case kvs.DiscontinuityAlways:
 		return true
 	case kvs.OnDiscontinuity:
-		d := next.Time - (prev.Time + prev.Duration)
+		d := next.ProducerMillis - (prev.ProducerMillis + prev.DurationMillis)
 		return d > BoundaryGapMillis || d < -BoundaryGapMillis
 	}
 	return false

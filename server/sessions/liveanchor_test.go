@@ -20,14 +20,14 @@ import (
 // order, of a stream it does not list; it serves nothing else.
 type sliceStore struct {
 	archive.Store
-	frags []archive.Fragment
+	frags []kvs.Fragment
 }
 
 func (s *sliceStore) Streams(context.Context) ([]archive.Stream, error) { return nil, nil }
 
-func (s *sliceStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]archive.Fragment, error) {
-	i, _ := slices.BinarySearchFunc(s.frags, start, func(f archive.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
-	j, _ := slices.BinarySearchFunc(s.frags, end+1, func(f archive.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
+func (s *sliceStore) List(ctx context.Context, stream string, kind kvs.Selector, start, end int64) ([]kvs.Fragment, error) {
+	i, _ := slices.BinarySearchFunc(s.frags, start, func(f kvs.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
+	j, _ := slices.BinarySearchFunc(s.frags, end+1, func(f kvs.Fragment, t int64) int { return cmp.Compare(f.ServerMillis, t) })
 	return slices.Clone(s.frags[i:j]), nil
 }
 
@@ -38,9 +38,9 @@ func (s *sliceStore) List(ctx context.Context, stream string, kind kvs.Selector,
 func BenchmarkLiveWindow(b *testing.B) {
 	const n = 43_200
 	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
-	frags := make([]archive.Fragment, n)
+	frags := make([]kvs.Fragment, n)
 	for i := range frags {
-		frags[i] = archive.Fragment{Number: storetest.Number(i), ProducerMillis: t0 + int64(i)*2000, ServerMillis: t0 + int64(i)*2000 + 300,
+		frags[i] = kvs.Fragment{Number: storetest.Number(i), ProducerMillis: t0 + int64(i)*2000, ServerMillis: t0 + int64(i)*2000 + 300,
 			Size: 250_000, DurationMillis: 2000}
 	}
 	srv, err := New(Deps{Store: &sliceStore{frags: frags}, Now: time.Now}, Config{})

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/codec"
 	"github.com/kvsclip/kvsclip/fragindex"
 	"github.com/kvsclip/kvsclip/kvs"
@@ -77,7 +76,7 @@ func (s *Sessions) sendManifest(ctx context.Context, w http.ResponseWriter, ss *
 		// The presentation lasts until its last sample of any track
 		// ends: the stored length may stop at the video's end.
 		last := &m.Segments[len(m.Segments)-1]
-		last.Duration = max(last.Duration, fragmentEndMillis(x)-last.Time)
+		last.DurationMillis = max(last.DurationMillis, fragmentEndMillis(x)-last.ProducerMillis)
 	}
 	if len(frags) > 0 {
 		changed, idx, err := s.codecChanges(ctx, ss, all, from)
@@ -119,7 +118,7 @@ func (s *Sessions) sendManifest(ctx context.Context, w http.ResponseWriter, ss *
 // windowIndex reads the newest fragment's index, for the tracks (the
 // playlists' resolution, the manifest's adaptation sets) and the end of
 // the media; nil when it cannot be had.
-func (s *Sessions) windowIndex(ctx context.Context, ss *playback.Session, frags []archive.Fragment) *fragindex.Index {
+func (s *Sessions) windowIndex(ctx context.Context, ss *playback.Session, frags []kvs.Fragment) *fragindex.Index {
 	if len(frags) == 0 {
 		return nil
 	}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/playback"
@@ -174,7 +173,7 @@ func (s *Sessions) ServeResource(w http.ResponseWriter, r *http.Request) error {
 // the one before it in the session if there is one, when it is one of the
 // session's. With no number it returns the fragment whose codec data the
 // init segment carries: the newest one of a LIVE session, else the first.
-func (s *Sessions) sessionFragment(ctx context.Context, ss *playback.Session, number string, now time.Time) ([]archive.Fragment, error) {
+func (s *Sessions) sessionFragment(ctx context.Context, ss *playback.Session, number string, now time.Time) ([]kvs.Fragment, error) {
 	frags, head, err := s.sessionFragments(ctx, ss, now, true)
 	if err != nil {
 		return nil, err
@@ -202,7 +201,7 @@ func (s *Sessions) sessionFragment(ctx context.Context, ss *playback.Session, nu
 // findSessionFragment finds what sessionFragment returns in a listing of
 // the session that starts at head, if it is there whole: the fragment
 // after the one before it, unless it is the session's first.
-func findSessionFragment(ss *playback.Session, frags []archive.Fragment, head sessionHead, number string) ([]archive.Fragment, bool) {
+func findSessionFragment(ss *playback.Session, frags []kvs.Fragment, head sessionHead, number string) ([]kvs.Fragment, bool) {
 	if len(frags) == 0 {
 		return nil, false
 	}

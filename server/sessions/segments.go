@@ -34,7 +34,7 @@ type segmentPlan struct {
 // and its first frames' times follow the predecessor's last. No payload
 // is read until the media segment is written, and only this fragment's
 // then.
-func (s *Sessions) planSegment(ctx context.Context, st archive.Stream, frags []archive.Fragment) (*segmentPlan, error) {
+func (s *Sessions) planSegment(ctx context.Context, st archive.Stream, frags []kvs.Fragment) (*segmentPlan, error) {
 	idx, err := s.d.Reader.Indexes(ctx, httpapi.Log(ctx), st, frags)
 	if err != nil {
 		return nil, err

@@ -270,8 +270,8 @@ func (s *Sessions) checkSession(ctx context.Context, in *sessionRequest, proto k
 // session numbers its segments from the oldest fragment its first
 // playlist shows (its Start).
 func (s *Sessions) checkSessionMedia(ctx context.Context, st archive.Stream, ss *playback.Session, now time.Time) error {
-	var first archive.Fragment
-	var shown []archive.Fragment
+	var first kvs.Fragment
+	var shown []kvs.Fragment
 	if ss.Mode == kvs.Live {
 		frags, err := s.d.Store.List(ctx, st.Name, kvs.ServerTimestamp, now.Add(-liveRecent).UnixMilli(), now.Add(time.Hour).UnixMilli())
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 // (a fragment is at most a few MB, and a TS segment is its own copy of
 // every frame anyway) and written as a transport stream. Times are the
 // frames' producer times at 90 kHz, the session's timeline.
-func (s *Sessions) sendTS(ctx context.Context, w http.ResponseWriter, st archive.Stream, frags []archive.Fragment) error {
+func (s *Sessions) sendTS(ctx context.Context, w http.ResponseWriter, st archive.Stream, frags []kvs.Fragment) error {
 	f := frags[len(frags)-1]
 	doc, err := s.d.Store.Read(ctx, st.Name, f.Number)
 	if err != nil {

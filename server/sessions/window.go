@@ -32,14 +32,14 @@ const liveLookahead = time.Hour
 //   - LIVE: every fragment ingested since the oldest one of the first
 //     playlist (Session.Start), by server time; from the session's anchor
 //     on when this server has one (liveanchor.go) and fromAnchor is set.
-func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]archive.Fragment, sessionHead, error) {
+func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, now time.Time, fromAnchor bool) ([]kvs.Fragment, sessionHead, error) {
 	if ss.Mode == kvs.Live {
 		if a, ok := s.anchors.get(ss.ID); ok && fromAnchor {
 			frags, err := s.d.Store.List(ctx, ss.Stream, kvs.ServerTimestamp, a.serverMillis-max(s.cfg.AnchorSlack, 0).Milliseconds(), now.Add(liveLookahead).UnixMilli())
 			if err != nil {
 				return nil, sessionHead{}, err
 			}
-			if k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return f.Number == a.number }); k >= 0 {
+			if k := slices.IndexFunc(frags, func(f kvs.Fragment) bool { return f.Number == a.number }); k >= 0 {
 				return frags[k:], a.head, nil
 			}
 		}
@@ -50,7 +50,7 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 		// List is in number order: the session's fragments are those
 		// from its first one on. (Once retention has deleted that one,
 		// the numbering starts again from the oldest left.)
-		k := slices.IndexFunc(frags, func(f archive.Fragment) bool { return kvs.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
+		k := slices.IndexFunc(frags, func(f kvs.Fragment) bool { return kvs.CompareFragmentNumbers(f.Number, ss.From) >= 0 })
 		if k < 0 {
 			return nil, sessionHead{}, nil
 		}
@@ -70,17 +70,12 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 	if err != nil {
 		return nil, sessionHead{}, err
 	}
-	metas := make([]dedup.Meta, len(frags))
-	for i, f := range frags {
-		metas[i] = dedup.Meta{Number: f.Number, ProducerMillis: f.ProducerMillis, ServerMillis: f.ServerMillis,
-			HasProducer: true, HasServer: true, Bytes: f.Size}
-	}
 	req := dedup.Request{Selector: kind, Start: ss.Start, End: end}
-	sel, err := dedup.Select(&req, metas, lim)
+	sel, err := dedup.Select(&req, frags, lim)
 	if err != nil && kvs.KindOf(err) != kvs.ResourceNotFound {
 		return nil, sessionHead{}, err
 	}
-	out := make([]archive.Fragment, len(sel.Chosen))
+	out := make([]kvs.Fragment, len(sel.Chosen))
 	for k, i := range sel.Chosen {
 		out[k] = frags[i]
 	}
@@ -97,7 +92,7 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 // returns the session's fragments as sessionFragments lists them, of
 // which the window shows frags[from:]. A LIVE session's anchor moves to
 // the fragment before the window.
-func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []archive.Fragment, from int, err error) {
+func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now time.Time, uri func(kind, number string) string) (win playback.Window, frags []kvs.Fragment, from int, err error) {
 	frags, head, err := s.sessionFragments(ctx, ss, now, true)
 	if err != nil {
 		return playback.Window{}, nil, 0, err
@@ -109,8 +104,7 @@ func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now 
 	var prev playback.Segment
 	discs := head.DiscBefore // the markers before frags[i]
 	for i, f := range frags {
-		seg := playback.Segment{Seq: head.Seq + int64(i), Number: f.Number, Start: f.ServerMillis, Time: f.ProducerMillis,
-			Duration: f.DurationMillis, Bytes: f.Size}
+		seg := playback.Segment{Fragment: f, Seq: head.Seq + int64(i), Start: f.ServerMillis}
 		if ss.Selector == kvs.ProducerTimestamp {
 			seg.Start = f.ProducerMillis
 		}
@@ -134,7 +128,7 @@ func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now 
 		// segments' decode times.
 		if i+1 < len(frags) {
 			if d := frags[i+1].ProducerMillis - f.ProducerMillis; d > 0 && d <= f.DurationMillis+playback.BoundaryGapMillis {
-				seg.Duration = d
+				seg.DurationMillis = d
 			}
 		}
 		// A discontinuity before the window's first segment is one whose
@@ -180,7 +174,7 @@ func sameCodecs(a, b *mkv.Header) bool {
 // data change there: from the fragment before it, which for the first
 // one is the fragment before the window. It also returns the indexes of
 // the window's fragments.
-func (s *Sessions) codecChanges(ctx context.Context, ss *playback.Session, frags []archive.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
+func (s *Sessions) codecChanges(ctx context.Context, ss *playback.Session, frags []kvs.Fragment, from int) (changed []bool, idx []*fragindex.Index, err error) {
 	lo := max(from-1, 0)
 	st := archive.Stream{Name: ss.Stream, ARN: ss.StreamARN}
 	all, err := s.d.Reader.Indexes(ctx, httpapi.Log(ctx), st, frags[lo:])
@@ -200,7 +194,7 @@ func (s *Sessions) codecChanges(ctx context.Context, ss *playback.Session, frags
 // its own, where the codec data changes between the window's fragments (or
 // between the fragment before the window and its first). A player resets
 // its decoder there; KVS instead fails such a session.
-func (s *Sessions) markCodecChanges(ctx context.Context, ss *playback.Session, win *playback.Window, frags []archive.Fragment, from int, uri func(kind, number string) string) error {
+func (s *Sessions) markCodecChanges(ctx context.Context, ss *playback.Session, win *playback.Window, frags []kvs.Fragment, from int, uri func(kind, number string) string) error {
 	changed, _, err := s.codecChanges(ctx, ss, frags, from)
 	if err != nil {
 		return err

@@ -33,7 +33,7 @@ const indexReads = 16
 // whose index cannot be had (missing, damaged beyond rebuilding, the store
 // failing) fails the clip before its first byte, with a log line that
 // names the fragment.
-func (s *Reader) Indexes(ctx context.Context, log *slog.Logger, st archive.Stream, frags []archive.Fragment) ([]*fragindex.Index, error) {
+func (s *Reader) Indexes(ctx context.Context, log *slog.Logger, st archive.Stream, frags []kvs.Fragment) ([]*fragindex.Index, error) {
 	stream := st.Name
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -94,7 +94,7 @@ feed:
 type ClipSource struct {
 	s      *Reader
 	stream string
-	frags  []archive.Fragment
+	frags  []kvs.Fragment
 	reads  *clipReads
 	ahead  *remux.ReadAhead
 	// turns numbers the spans of the write in the order it takes them.

@@ -22,7 +22,7 @@ var newestWindows = [...]time.Duration{time.Minute, time.Hour, 24 * time.Hour, 3
 // has gone back and they lie in the future. Fragment numbering starts past
 // them at start (package ingest), and a GetMedia from NOW starts at the
 // newest.
-func Newest(ctx context.Context, store archive.Store, stream string, now time.Time) ([]archive.Fragment, error) {
+func Newest(ctx context.Context, store archive.Store, stream string, now time.Time) ([]kvs.Fragment, error) {
 	for _, w := range newestWindows {
 		from := int64(math.MinInt64)
 		if w > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/fragindex"
+	"github.com/kvsclip/kvsclip/kvs"
 )
 
 // Reader reads one store's fragments for answers. It is safe for
@@ -32,7 +33,7 @@ func New(store archive.Store, readAhead, indexCache int64) *Reader {
 }
 
 // Source returns the payload source of a clip of frags of stream.
-func (s *Reader) Source(stream string, frags []archive.Fragment) *ClipSource {
+func (s *Reader) Source(stream string, frags []kvs.Fragment) *ClipSource {
 	return &ClipSource{s: s, stream: stream, frags: frags}
 }
 
@@ -61,7 +62,7 @@ type Chunk struct {
 // caller by one chunk, until ctx ends or a read fails (the last chunk then
 // carries the error). The caller gives each chunk's bytes back with
 // Recycle when it has written them.
-func (s *Reader) Documents(ctx context.Context, stream string, frags []archive.Fragment) <-chan Chunk {
+func (s *Reader) Documents(ctx context.Context, stream string, frags []kvs.Fragment) <-chan Chunk {
 	out := make(chan Chunk, 1)
 	go func() {
 		defer close(out)

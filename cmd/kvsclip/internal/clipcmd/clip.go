@@ -584,7 +584,7 @@ func selectAndAdd(newClipper func(configs ...*mkv.Header) *remux.Clipper, ins []
 // given every chosen fragment's header: with --allow-codec-change, the
 // configurations it must declare before the first byte.
 func addSelected(newClipper func(configs ...*mkv.Header) *remux.Clipper, ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits) (*remux.Clipper, dedup.Selection, error) {
-	metas := make([]dedup.Meta, len(frags))
+	metas := make([]kvs.Fragment, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
 	}
@@ -645,7 +645,7 @@ func (p *plannedClip) manifest() *remux.Manifest {
 // nothing is copied on the way to the output. The clip is nil only when
 // nothing could be planned.
 func planSelected(ins []*input, frags []inputFragment, req *dedup.Request, lim dedup.Limits, opts *remux.ClipOptions) (*plannedClip, dedup.Selection, error) {
-	metas := make([]dedup.Meta, len(frags))
+	metas := make([]kvs.Fragment, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
 	}
@@ -753,16 +753,17 @@ func readError(err error, name string, several bool, index int) error {
 // producer timestamp tag (a producer-side file) is placed by its Cluster
 // time, as the remux places it: for files written with absolute timecodes
 // that is the producer timestamp KVS would record.
-func metaOf(f *mkv.Fragment) dedup.Meta {
-	m := dedup.Meta{
-		Number:       f.Tags.FragmentNumber,
-		ServerMillis: f.Tags.ServerTimestamp,
-		HasServer:    f.Tags.HasServerTimestamp,
-		Bytes:        f.Size,
+func metaOf(f *mkv.Fragment) kvs.Fragment {
+	m := kvs.Fragment{
+		Number:              f.Tags.FragmentNumber,
+		ServerMillis:        f.Tags.ServerTimestamp,
+		NoServerTimestamp:   !f.Tags.HasServerTimestamp,
+		NoProducerTimestamp: true,
+		Size:                f.Size,
 	}
 	if f.Tags.HasProducerTimestamp || f.Header != nil {
 		m.ProducerMillis, _ = f.StartMillis()
-		m.HasProducer = true
+		m.NoProducerTimestamp = false
 	}
 	return m
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/dedup"
 	"github.com/kvsclip/kvsclip/internal/clipio"
+	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/remux"
 )
 
@@ -100,7 +101,7 @@ func (rd *reading) clip(newWriter func(room int) (*remux.FileWriter, error), out
 	if err != nil {
 		return nil, nil, dedup.Selection{}, err
 	}
-	metas := make([]dedup.Meta, len(frags))
+	metas := make([]kvs.Fragment, len(frags))
 	for i := range frags {
 		metas[i] = metaOf(frags[i].f)
 	}
