@@ -1,52 +1,145 @@
 // Package server speaks the Kinesis Video Streams HTTP API over an
 // archive.Store, so that the stock AWS SDKs and producers can be pointed at
-// it: the control plane (streams, their tags, retention, image-generation
-// and notification configurations, GetDataEndpoint; signaling channels are
-// refused with a type), PutMedia ingestion, GetMedia, the archived-media
-// reads (ListFragments, GetMediaForFragmentList, GetClip, GetImages), and the HLS and
-// DASH playback sessions of GetHLSStreamingSessionURL and
-// GetDASHStreamingSessionURL, whose resources under /hls/v1/ and /dash/v1/
-// take the session token in the URL instead of a signature.
+// it. This package is the front door and the wiring: it holds no KVS
+// operation of its own. Each API surface is a package under it, and this
+// package builds them, puts their routes in one table, and runs every
+// request through the same middleware, so that a request id, the signature
+// check, the limits, the metrics and the typed error answer cannot differ
+// from one operation to the next.
 //
-// Every route uses the REST-JSON conventions the SDKs decode (spec §1.9):
-// an x-amzn-RequestId header, and for errors the X-Amzn-ErrorType header
-// with a JSON body holding the message. Requests are authenticated with
-// SigV4 when credentials are configured. PutMedia stores each fragment
-// with its sample index; GetClip selects fragments from the archive index
-// with package dedup, plans the clip from their sample indexes with
-// package remux, and streams the payloads by ranged reads within a read
-// budget the clips in flight share.
+// # What this package owns
 //
-// Hostile and careless clients are bounded. A signature is checked as AWS
+//   - Config (config.go) and New (server.go): the settings of every
+//     surface in one struct with their defaults, and the construction of
+//     the surfaces, each from a small Deps struct (store, clock, logger,
+//     metrics, stream resolver, read budget) rather than from *Server, so
+//     that a surface can be built and tested without a server.
+//   - The route table (New, addRoutes in routes.go): every KVS operation by
+//     its path, one Routes call per surface; two routes for one path panic
+//     when the Server is made rather than shadow each other.
+//   - The middleware (serveAPI in server.go): the x-amzn-RequestId
+//     (wire.go), the JSON body read whole under ReadTimeout and
+//     MaxRequestBody, the signature check (auth.go, clipauth.go, with
+//     package sigv4), the request's httpapi.Call in its context, and the
+//     accounting: metrics and a log line per request (finish), and every
+//     failure written as the typed error the SDKs decode (fail; an internal
+//     failure's cause goes to the log, not to the client). The session
+//     resources and the clip URLs get the same accounting (sessionres.go,
+//     accounted in routes.go).
+//   - Local mode (localmode.go): without credentials, loopback clients
+//     only, a loopback Host, no cross-site requests.
+//   - Serve (serve.go): the listener with its connection budget, header
+//     and idle timeouts, TLS, the retention loop, and the drain on
+//     shutdown (Drain lets PutMedia sessions finish the fragment they are
+//     reading).
+//   - The address that GetDataEndpoint and the session URLs name
+//     (baseURL), retention (RunRetention, ExpireOnce), GET /metrics, and
+//     the web page (web.go, web/).
+//
+// # The packages under it
+//
+// The API surfaces, one per group of operations:
+//
+//   - control: the kinesisvideo API: CreateStream, DescribeStream,
+//     ListStreams, UpdateStream, UpdateDataRetention, DeleteStream, the
+//     tags by name and by ARN, the image-generation, notification and
+//     storage configurations, GetDataEndpoint, and the answers for edge
+//     configurations, mapped resources and signaling channels.
+//   - ingest: PutMedia: the producers' upload, fragment numbering, one
+//     producer per stream, the acks.
+//   - media: GetMedia: a stream from a start selector on, then following
+//     new fragments.
+//   - archived: ListFragments, GetMediaForFragmentList, GetClip, and
+//     GetClip as a plain URL (GET /clips/{stream}.mp4).
+//   - sessions: GetHLSStreamingSessionURL, GetDASHStreamingSessionURL and
+//     the resources a player fetches under /hls/v1/ and /dash/v1/.
+//   - images: GetImages, through the ffmpeg program.
+//
+// What the surfaces share:
+//
+//   - httpapi: the one shape of an operation (Op, Stream, Raw), the
+//     request's Call, and the typed errors and their wire format.
+//   - sigv4: checking AWS Signature Version 4 in each way a request can be
+//     signed, and signing what the SDK's signer does not.
+//   - connlimit: the listener's connection budget and per-client cap.
+//   - stall: the rule for slow peers, on request bodies and on answers.
+//   - ratelimit: the per-stream token buckets of KVS's call limits.
+//   - storeread: reads of stored fragments within a shared memory budget,
+//     and the cache of sample indexes.
+//   - streamref: a request's StreamName or StreamARN to the stored stream.
+//   - answer: MP4 answers from stored payloads that stay typed errors as
+//     long as no byte has gone out.
+//   - feed: the in-process signal of a new fragment, for GetMedia tails and
+//     live playlists.
+//   - metrics: the Prometheus registry and the metrics every surface shares.
+//   - playback, playback/ts: session tokens, playlists and manifests, and
+//     MPEG-TS segments; no HTTP and no storage.
+//   - putack, putclient: the vocabulary of PutMedia's acks, and the
+//     PutMedia client that kvsclip put and the tests use.
+//   - internal/lru: the size-bounded cache behind the index and image
+//     caches.
+//
+// # How a request flows
+//
+// A connection is accepted by connlimit's listener (Serve), which refuses
+// a client over its cap and sheds idle connections when the budget is
+// full; net/http bounds the headers. Server.ServeHTTP refuses, in local
+// mode, what a web page rather than a client on this machine could send,
+// then hands the request to the mux: GET /metrics, GET /clips/{file}
+// (package archived, which asks the server to check the presigned URL or
+// the signature: authorizeURL), GET /hls/v1/ and
+// /dash/v1/ (package sessions; the session token in the URL is the
+// credential, as with KVS), GET / and /web/ (the page), and everything
+// else to serveAPI. serveAPI gives the request an id, finds its route by
+// path (anything but a POST to a registered path is UnknownOperation), reads
+// a JSON body, and calls authorize: without credentials the client must
+// be on loopback; with them the signature must verify, and a streaming
+// body (PutMedia) is replaced by one checked as it is read. The route then
+// decodes and validates the input (package httpapi) and calls the
+// surface's handler, a func(ctx, *In) (*Out, error) for most operations;
+// an error it returns becomes the typed answer, and the request is counted
+// whatever happened.
+//
+// # How to add a KVS operation
+//
+// A kinesisvideo operation, for example, is:
+//
+//   - a handler file in server/control, say fooconfig.go, with the
+//     operation's input and output as the service model names their
+//     members, the input's field rules as a Validate method
+//     (httpapi.Validator), and errors made with httpapi.Errorf from a kvs
+//     kind, which holds the one table of exception names and statuses;
+//   - its test in the same package (server/control/control_test.go serves
+//     a route as the middleware would, without a server), and one through
+//     the Go SDK in this package when the SDK has the operation;
+//   - one line in that package's Routes, in server/control/routes.go:
+//     httpapi.Op("FooConfig", "/fooConfig", p.fooConfig).
+//
+// An operation of another API goes in its surface's package and that
+// package's Routes (ingest.go, media.go, archived.go, sessions.go,
+// getimages.go). New needs no change unless the operation is a new
+// surface: then it is a package with a Deps struct and a Routes, and one
+// addRoutes line in New. To have every client of the conformance run call
+// it, give it an input in compat/plan.json.
+//
+// # Hostile and careless clients
+//
+// They are bounded, each bound by the package that owns the phase, and
+// this package sets them all from Config. A signature is checked as AWS
 // checks it (Host, X-Amz-Date and PutMedia's stream header signed, the
-// server's region, the session token, presigned URLs) before any body byte
-// is used; a PutMedia body signed with its hash is verified before it is
-// parsed, an aws-chunked one chunk by chunk. Every phase has a limit: a
-// request body's ReadTimeout, PutMedia's progress
-// rule (bytes per window, not a deadline a trickle can renew), a write
-// stall timeout for clip and media answers, a count of PutMedia sessions
-// and GetClips, one producer per stream (the newest wins), and, in front,
-// connlimit.LimitedListener's connection budget. Without credentials the
-// server is local: loopback clients, a loopback Host, no cross-site
-// requests.
+// server's region, the session token, presigned URLs) before any body
+// byte is used; a PutMedia body signed with its hash is verified before it
+// is parsed, an aws-chunked one chunk by chunk (package sigv4). Every
+// phase has a limit: a request body's ReadTimeout, PutMedia's progress
+// rule (bytes per window, not a deadline a trickle can renew) and the
+// write stall timeout of clip and media answers (package stall), a count
+// of PutMedia sessions and one producer per stream, the newest winning
+// (package ingest), a count of GetClips (package archived), and, in front,
+// the connection budget of package connlimit.
+// Without credentials the server is local: loopback clients, a loopback
+// Host, no cross-site requests.
 //
-// GetImages (package images) finds, for each sample time, the key frame
-// at or before it from the fragment indexes (in the fragment holding the
-// time, or in up to images.KeyFrameLookback contiguous ones before it),
-// reads that frame alone by a ranged read, and decodes it with the ffmpeg
-// program from an Annex-B access unit on a pipe. ffmpeg is looked for when the
-// Server is made, and the log says whether GetImages is available; without
-// it GetImages and GetDataEndpoint's GET_IMAGES answer InvalidArgument.
-// Decodes are bounded in number and time and their images cached
-// (images.DefaultMaxDecodes, DefaultDecodeTimeout, DefaultCacheBytes), and
-// an answer's images by images.DefaultPageBytes, past which a page ends
-// early with a NextToken.
-//
-// The kinesisvideo operations newer than some SDK models (edge, mapped
-// resource, media storage and stream storage configuration) answer what is
-// true here, as package control explains: no edge configurations or mapped
-// resources, media storage refused with the signaling channels, the
-// storage tier kept with the stream.
+// # The web page
 //
 // The web page at / (web/, embedded) lists the streams, plays and
 // downloads clips, and plays HLS and DASH sessions: a live view of a
