@@ -3,7 +3,9 @@
 // so that a failure stays a typed KVS error for as long as it can: the
 // status and the first bytes are held back until the payload source has
 // served a first span, and once a byte has gone out, a failure cuts the
-// connection rather than ending the body as if it were whole.
+// connection rather than ending the body as if it were whole. What goes
+// into the answer (the plan, the fragments) is the caller's, and the
+// reads behind the payload source are package storeread's.
 package answer
 
 import (

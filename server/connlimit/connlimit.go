@@ -4,7 +4,8 @@
 // descriptors producers and readers need. It knows which connections are
 // busy through the http.Server's ConnContext and a handler wrapper, and it
 // tells a handler whether its response can reach the socket as vectors
-// (Vectored).
+// (Vectored). It bounds connections only: the time a request's body or
+// answer may take is package stall's, and the headers' is net/http's.
 package connlimit
 
 import (

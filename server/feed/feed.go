@@ -1,6 +1,9 @@
 // Package feed is the in-process signal of new fragments: the server that
-// stores a fragment tells the GetMedia tails and live playlists of its
-// stream, which then read the fragment from the archive.
+// stores a fragment (package ingest) wakes the GetMedia tails of its stream
+// (package media), which then read the fragment from the archive. It
+// carries no fragment, only the news, so a slow consumer holds no copy;
+// and it reaches only the consumers of the server that stored the
+// fragment, not those of other servers sharing the archive.
 package feed
 
 import "sync"

@@ -12,8 +12,17 @@
 // bounded in number (a semaphore) and in time (a deadline each), and their
 // results are kept in a least-recently-used cache bounded in bytes, since a
 // stored key frame never changes and a timeline asks for the same
-// thumbnails again and again. Without ffmpeg, GetImages answers
-// InvalidArgument and API.Available says so to GetDataEndpoint.
+// thumbnails again and again (DefaultMaxDecodes, DefaultDecodeTimeout,
+// DefaultCacheBytes). ffmpeg is looked for when the server is made, and
+// the log says whether GetImages is available; without it, GetImages
+// answers InvalidArgument and API.Available says so to GetDataEndpoint.
+//
+// A sample time's key frame is sought in the fragment that holds the time
+// and, when a producer split a long group of pictures, in up to
+// KeyFrameLookback contiguous fragments before it. An answer's images are
+// bounded in bytes (DefaultPageBytes) as well as in number, since a page
+// of 100 full-size PNGs would otherwise be held whole in memory; a page
+// that reaches the bound ends early with a NextToken.
 //
 // The engine packages (mkv, codec, mp4, remux, fragindex, dedup) stay pure
 // Go; only the server imports this package.
