@@ -76,8 +76,8 @@
 //     MPEG-TS segments; no HTTP and no storage.
 //   - putack, putclient: the vocabulary of PutMedia's acks, and the
 //     PutMedia client that kvsclip put and the tests use.
-//   - internal/lru: the size-bounded cache behind the index and image
-//     caches.
+//   - internal/lru: the size-bounded cache behind the index, plan and
+//     image caches.
 //
 // # How a request flows
 //
