@@ -11,7 +11,7 @@ import (
 
 // GetImages' limits, from the API model, besides the sampling interval
 // and image size it shares with the image-generation configuration
-// (the server's streamconfig.go).
+// (below, and package control's streamconfigs.go).
 const (
 	maxImagesPerPage   = 100
 	defaultJPEGQuality = 80
