@@ -69,8 +69,8 @@
 //   - streamref: a request's StreamName or StreamARN to the stored stream.
 //   - answer: MP4 answers from stored payloads that stay typed errors as
 //     long as no byte has gone out.
-//   - feed: the in-process signal of a new fragment, for GetMedia tails and
-//     live playlists.
+//   - feed: the in-process signal of a new fragment, for the GetMedia tails
+//     on the server that stored it.
 //   - metrics: the Prometheus registry and the metrics every surface shares.
 //   - playback, playback/ts: session tokens, playlists and manifests, and
 //     MPEG-TS segments; no HTTP and no storage.
@@ -92,7 +92,7 @@
 // credential, as with KVS), GET / and /web/ (the page), and everything
 // else to serveAPI. serveAPI gives the request an id, finds its route by
 // path (anything but a POST to a registered path is UnknownOperation), reads
-// a JSON body, and calls authorize: without credentials the client must
+// a JSON body whole (PutMedia's streams instead), and calls authorize: without credentials the client must
 // be on loopback; with them the signature must verify, and a streaming
 // body (PutMedia) is replaced by one checked as it is read. The route then
 // decodes and validates the input (package httpapi) and calls the
