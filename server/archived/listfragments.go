@@ -10,9 +10,6 @@ import (
 	"github.com/kvsclip/kvsclip/server/httpapi"
 )
 
-// fieldNextToken is the model's rule for ListFragments' NextToken.
-var fieldNextToken = httpapi.Field{Name: "NextToken", Min: 1, Max: 4096, Pattern: "[a-zA-Z0-9+/]+={0,2}", OK: httpapi.IsBase64Chars}
-
 // ListFragmentsInput is ListFragments' request.
 type ListFragmentsInput struct {
 	StreamName, StreamARN, NextToken *string
@@ -37,7 +34,7 @@ func (in *ListFragmentsInput) query() (listToken, error) {
 	var err error
 	switch {
 	case in.NextToken != nil:
-		if err := fieldNextToken.Check(in.NextToken); err != nil {
+		if err := httpapi.FieldPageToken.Check(in.NextToken); err != nil {
 			return q, err
 		}
 		return decodeListToken(*in.NextToken)

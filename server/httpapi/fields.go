@@ -49,7 +49,11 @@ func CheckFields(pairs ...FieldValue) error {
 // The fields more than one surface checks. Each surface declares its own
 // beside its handlers.
 var (
-	FieldStreamARN = Field{Name: "StreamARN", Min: 1, Max: 1024, Pattern: "a Kinesis Video stream ARN", OK: nil}
+	// FieldStreamARN is StreamARN's rule; its shape is kvs.StreamNameOfARN's.
+	FieldStreamARN = Field{Name: "StreamARN", Min: 1, Max: 1024, Pattern: "a Kinesis Video stream ARN"}
+	// FieldPageToken is the NextToken of the archived-media pages
+	// (ListFragments, GetImages).
+	FieldPageToken = Field{Name: "NextToken", Min: 1, Max: 4096, Pattern: "[a-zA-Z0-9+/]+={0,2}", OK: IsBase64Chars}
 )
 
 // IsNameChars reports whether s is made of the characters of KVS names

@@ -26,9 +26,6 @@ const (
 	maxImageHeight = kvs.MaxImageHeight
 )
 
-// fieldToken is GetImages' NextToken in the model (ListFragments' too).
-var fieldToken = httpapi.Field{Name: "NextToken", Min: 1, Max: 4096, Pattern: "[a-zA-Z0-9+/]+={0,2}", OK: httpapi.IsBase64Chars}
-
 // imagesQuery is a checked GetImages request.
 type imagesQuery struct {
 	kind kvs.Selector
@@ -138,7 +135,7 @@ func parseImagesQuery(in *getImagesInput) (*imagesQuery, error) {
 		q.limit = int(*in.MaxResults)
 	}
 	if in.NextToken != nil {
-		if err := fieldToken.Check(in.NextToken); err != nil {
+		if err := httpapi.FieldPageToken.Check(in.NextToken); err != nil {
 			return nil, err
 		}
 		t, err := decodeImagesToken(*in.NextToken)
