@@ -19,8 +19,7 @@
 //     when the Server is made rather than shadow each other.
 //   - The middleware (serveAPI in server.go): the x-amzn-RequestId
 //     (wire.go), the JSON body read whole under ReadTimeout and
-//     MaxRequestBody, the signature check (auth.go, clipauth.go, with
-//     package sigv4), the request's httpapi.Call in its context, and the
+//     MaxRequestBody, the signature check (auth.go, with package sigv4), the request's httpapi.Call in its context, and the
 //     accounting: metrics and a log line per request (finish), and every
 //     failure written as the typed error the SDKs decode (fail; an internal
 //     failure's cause goes to the log, not to the client). The session
@@ -55,7 +54,10 @@
 //     the resources a player fetches under /hls/v1/ and /dash/v1/.
 //   - images: GetImages, through the ffmpeg program.
 //
-// What the surfaces share:
+// What the surfaces share (a surface imports these, never another
+// surface, and no package imports this one; server/layout_test.go holds
+// every package under server/ to that, so that a surface can be read, and
+// changed, without the others):
 //
 //   - httpapi: the one shape of an operation (Op, Stream, Raw), the
 //     request's Call, and the typed errors and their wire format.
@@ -74,10 +76,14 @@
 //   - metrics: the Prometheus registry and the metrics every surface shares.
 //   - playback, playback/ts: session tokens, playlists and manifests, and
 //     MPEG-TS segments; no HTTP and no storage.
-//   - putack, putclient: the vocabulary of PutMedia's acks, and the
-//     PutMedia client that kvsclip put and the tests use.
+//   - putack: the vocabulary of PutMedia's acks, which ingest writes and
+//     putclient reads.
 //   - internal/lru: the size-bounded cache behind the index, plan and
 //     image caches.
+//
+// And one client, which runs in other programs: putclient, the PutMedia
+// client that kvsclip put and the tests use. It imports only httpapi,
+// putack and sigv4, so that a producer does not link the serving side.
 //
 // # How a request flows
 //
@@ -118,8 +124,9 @@
 // An operation of another API goes in its surface's package and that
 // package's Routes (ingest.go, media.go, archived.go, sessions.go,
 // getimages.go). New needs no change unless the operation is a new
-// surface: then it is a package with a Deps struct and a Routes, and one
-// addRoutes line in New. To have every client of the conformance run call
+// surface: then it is a package with a Deps struct and a Routes, one
+// addRoutes line in New, and its name among the surfaces in
+// server/layout_test.go. To have every client of the conformance run call
 // it, give it an input in compat/plan.json.
 //
 // # Hostile and careless clients
