@@ -143,7 +143,7 @@ func (s *Sessions) ServeResource(w http.ResponseWriter, r *http.Request) error {
 	case "GetHLSMediaPlaylist":
 		return s.sendMediaPlaylist(ctx, w, ss, now, uri)
 	case "GetDASHManifest":
-		return s.sendManifest(ctx, w, ss, now, uri)
+		return s.sendManifest(ctx, w, ss, now, uri, s.d.Endpoint(r)+TimePath)
 	}
 	frags, err := s.sessionFragment(ctx, ss, q.number, now)
 	if err != nil {
