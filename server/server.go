@@ -104,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /clips/{file}", s.accounted("GetClipURL", clips.ServeClipURL))
 	s.mux.HandleFunc("GET /hls/v1/{res}", s.serveSession)
 	s.mux.HandleFunc("GET /dash/v1/{res}", s.serveSession)
+	s.mux.HandleFunc("GET "+sessions.TimePath, s.sessions.ServeTime) // DASH's UTCTiming
 	s.mux.HandleFunc("GET /", s.serveWeb)
 	s.mux.HandleFunc("/", s.serveAPI)
 	return s, nil

@@ -22,9 +22,19 @@ type Manifest struct {
 	// MinUpdate; otherwise it is static (ON_DEMAND).
 	Dynamic bool
 	// Origin is the session timeline's zero on the media time line, ms
-	// since the epoch: the presentationTimeOffset, and for a dynamic MPD
-	// its availabilityStartTime.
+	// since the epoch: the presentationTimeOffset.
 	Origin int64
+	// AvailabilityStart is when, on the server's clock (ms since the
+	// epoch), the session timeline's zero is: a dynamic MPD's
+	// availabilityStartTime. A player places the live edge at its clock
+	// less this, so it must be where the newest segment ends as the clock
+	// runs: for LIVE, Origin moved by the producer's clock's lead on the
+	// server's; for LIVE_REPLAY, the session's start.
+	AvailabilityStart int64
+	// TimeURI is the URL of the server's clock (an ISO 8601 time), for a
+	// dynamic MPD's UTCTiming: players set their clock by it rather than
+	// call a time server of their own choosing.
+	TimeURI string
 	// Now is when the MPD is made (publishTime).
 	Now time.Time
 	// DisplayTimestamp and DisplayNumber add kvs:ts and kvs:fn to every S.
@@ -68,6 +78,16 @@ const kvsNamespace = "https://kinesisvideo.amazonaws.com/dash"
 // recommends one second.
 const minUpdate = time.Second
 
+// delaySegments is a dynamic MPD's suggestedPresentationDelay in segments
+// of the longest duration the window shows: a player three segments behind
+// the newest has the next one in hand before it needs it, as HLS's rule of
+// three target durations from the end (RFC 8216 §6.3.3) gives.
+const delaySegments = 3
+
+// utcTimingScheme is UTCTiming's scheme: an HTTP GET answering an ISO 8601
+// time, which dash.js and shaka-player both read.
+const utcTimingScheme = "urn:mpeg:dash:utc:http-iso:2014"
+
 type mpdXML struct {
 	XMLName   xml.Name    `xml:"MPD"`
 	XMLNS     string      `xml:"xmlns,attr"`
@@ -79,7 +99,16 @@ type mpdXML struct {
 	AST       string      `xml:"availabilityStartTime,attr,omitempty"`
 	Publish   string      `xml:"publishTime,attr,omitempty"`
 	MinUpdate string      `xml:"minimumUpdatePeriod,attr,omitempty"`
+	TSBD      string      `xml:"timeShiftBufferDepth,attr,omitempty"`
+	Delay     string      `xml:"suggestedPresentationDelay,attr,omitempty"`
 	Periods   []periodXML `xml:"Period"`
+	// UTCTiming follows the periods, as the MPD schema orders them.
+	UTCTiming *utcTimingXML `xml:"UTCTiming"`
+}
+
+type utcTimingXML struct {
+	Scheme string `xml:"schemeIdUri,attr"`
+	Value  string `xml:"value,attr"`
 }
 
 type periodXML struct {
@@ -130,15 +159,23 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	x.Profiles = "urn:mpeg:dash:profile:isoff-live:2011"
 	x.MinBuffer = "PT2S"
 	x.Type = "static"
-	var total int64
+	var total, longest int64
 	for _, s := range m.Segments {
 		total += s.DurationMillis
+		longest = max(longest, s.DurationMillis)
 	}
 	if m.Dynamic {
 		x.Type = "dynamic"
-		x.AST = time.UnixMilli(m.Origin).UTC().Format(time.RFC3339Nano)
+		x.AST = time.UnixMilli(m.AvailabilityStart).UTC().Format(time.RFC3339Nano)
 		x.Publish = m.Now.UTC().Format(time.RFC3339Nano)
 		x.MinUpdate = seconds(minUpdate.Milliseconds())
+		// The time-shift buffer is the window: a player seeks in it and
+		// no further back, where the segments have left the MPD.
+		x.TSBD = seconds(max(total, minUpdate.Milliseconds()))
+		x.Delay = seconds(min(delaySegments*longest, total))
+		if m.TimeURI != "" {
+			x.UTCTiming = &utcTimingXML{Scheme: utcTimingScheme, Value: m.TimeURI}
+		}
 	} else {
 		x.Duration = seconds(total)
 	}

@@ -74,3 +74,62 @@ func TestManifestPeriods(t *testing.T) {
 		})
 	}
 }
+
+// TestManifestDynamicAttributes: a live MPD carries what players need to
+// follow it (dash.js, shaka): its clock's zero, the time-shift buffer of
+// the window, a presentation delay of three segments at most the window,
+// and a UTCTiming naming the server's clock; a static one none of them.
+func TestManifestDynamicAttributes(t *testing.T) {
+	type mpd struct {
+		Type, AST, Publish, MinUpdate, TSBD, Delay, Duration string
+		Timing                                               [][2]string
+	}
+	read := func(t *testing.T, m *Manifest) mpd {
+		var b strings.Builder
+		_, err := m.WriteTo(&b)
+		require.NoError(t, err)
+		var x struct {
+			Type      string `xml:"type,attr"`
+			AST       string `xml:"availabilityStartTime,attr"`
+			Publish   string `xml:"publishTime,attr"`
+			MinUpdate string `xml:"minimumUpdatePeriod,attr"`
+			TSBD      string `xml:"timeShiftBufferDepth,attr"`
+			Delay     string `xml:"suggestedPresentationDelay,attr"`
+			Duration  string `xml:"mediaPresentationDuration,attr"`
+			Timing    []struct {
+				Scheme string `xml:"schemeIdUri,attr"`
+				Value  string `xml:"value,attr"`
+			} `xml:"UTCTiming"`
+		}
+		require.NoError(t, xml.Unmarshal([]byte(b.String()), &x), b.String())
+		out := mpd{x.Type, x.AST, x.Publish, x.MinUpdate, x.TSBD, x.Delay, x.Duration, nil}
+		for _, u := range x.Timing {
+			out.Timing = append(out.Timing, [2]string{u.Scheme, u.Value})
+		}
+		return out
+	}
+	const t0 = int64(1_700_000_000_000)
+	video := []Track{{ID: 1, Video: true}}
+	timing := [][2]string{{"urn:mpeg:dash:utc:http-iso:2014", "http://kvs.example/time"}}
+	cases := []struct {
+		name    string
+		dynamic bool
+		segs    []int64
+		want    mpd
+	}{
+		{"live, a full window", true, []int64{2000, 2000, 2000, 2000, 2000},
+			mpd{"dynamic", "2023-11-14T22:13:15Z", "2023-11-14T22:13:30Z", "PT1.000S", "PT10.000S", "PT6.000S", "", timing}},
+		{"live replay at its start: the delay is the window", true, []int64{1500},
+			mpd{"dynamic", "2023-11-14T22:13:15Z", "2023-11-14T22:13:30Z", "PT1.000S", "PT1.500S", "PT1.500S", "", timing}},
+		{"on demand: static", false, []int64{2000, 1000},
+			mpd{"static", "", "", "", "", "", "PT3.000S", nil}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := &Manifest{Window: Window{Segments: segs(c.segs...)}, Dynamic: c.dynamic, Origin: t0 - 20000,
+				AvailabilityStart: t0 - 5000, Now: time.UnixMilli(t0 + 10000), Tracks: video, InitURI: "init%d",
+				MediaURI: "m$Number$-%d", TimeURI: "http://kvs.example/time"}
+			assert.Equal(t, c.want, read(t, m))
+		})
+	}
+}

@@ -35,6 +35,12 @@ type Window struct {
 	// Origin is the producer timestamp (ms) of the session's first
 	// fragment, the zero of its timeline.
 	Origin int64
+	// OriginClock is when that zero is on the server's clock (ms since
+	// the epoch), for a dynamic MPD's availabilityStartTime: for LIVE,
+	// Origin moved by the producer clock's lead or lag on the server's;
+	// for a LIVE_REPLAY, the session's start, from which its fragments are
+	// paced; Origin itself otherwise.
+	OriginClock int64
 }
 
 // BoundaryGapMillis is the gap or overlap between two fragments beyond

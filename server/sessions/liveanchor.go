@@ -31,6 +31,12 @@ type sessionHead struct {
 	// Origin is the producer timestamp (ms) of the session's first
 	// fragment: the zero of a DASH session's timeline.
 	Origin int64
+	// OriginServer is that fragment's server timestamp (ms): with Origin,
+	// it places the producer's clock on the server's (LIVE only).
+	OriginServer int64
+	// ended tells that the listing is all the session will show:
+	// ON_DEMAND, or a LIVE_REPLAY played out (replayPace).
+	ended bool
 }
 
 // liveAnchor is a fragment of a LIVE session and its place in it.

@@ -62,13 +62,14 @@ func (s *Sessions) sendMediaPlaylist(ctx context.Context, w http.ResponseWriter,
 	return ignoreWriteErr(err)
 }
 
-func (s *Sessions) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string) error {
+func (s *Sessions) sendManifest(ctx context.Context, w http.ResponseWriter, ss *playback.Session, now time.Time, uri func(res, number string) string, timeURI string) error {
 	win, all, from, err := s.sessionWindow(ctx, ss, now, uri)
 	if err != nil {
 		return err
 	}
 	frags := all[from:]
 	m := &playback.Manifest{Window: win, Dynamic: ss.Mode != kvs.OnDemand, Now: now,
+		AvailabilityStart: win.OriginClock, TimeURI: timeURI,
 		MediaURI:         uri("getMP4MediaFragment.mp4", "$Number$") + "&TrackNumber=%d",
 		DisplayTimestamp: ss.DisplayTimestamp == kvs.DisplayAlways, DisplayNumber: ss.DisplayNumber == kvs.DisplayAlways,
 	}

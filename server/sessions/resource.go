@@ -143,7 +143,7 @@ func (s *Sessions) ServeResource(w http.ResponseWriter, r *http.Request) error {
 	case "GetHLSMediaPlaylist":
 		return s.sendMediaPlaylist(ctx, w, ss, now, uri)
 	case "GetDASHManifest":
-		return s.sendManifest(ctx, w, ss, now, uri)
+		return s.sendManifest(ctx, w, ss, now, uri, s.d.Endpoint(r)+TimePath)
 	}
 	frags, err := s.sessionFragment(ctx, ss, q.number, now)
 	if err != nil {
@@ -152,9 +152,10 @@ func (s *Sessions) ServeResource(w http.ResponseWriter, r *http.Request) error {
 	if api == "GetTSFragment" {
 		return s.sendTS(ctx, w, st, frags)
 	}
-	if api == "GetMP4InitFragment" {
-		frags = frags[len(frags)-1:]
-	}
+	// An init segment is planned as its fragment's media segment is:
+	// after the fragment before it, so that a fragment that does not
+	// begin on a key frame (a producer that cuts fragments anywhere) still
+	// has the media an init needs to be served, the same as its segment's.
 	sp, err := s.planSegment(ctx, st, frags)
 	if err != nil {
 		return err

@@ -27,8 +27,9 @@ const liveLookahead = time.Hour
 //
 //   - ON_DEMAND: the range, deduplicated and ordered by the selector's
 //     timestamps as GetClip's selection does, capped at MaxResults;
-//   - LIVE_REPLAY: the same, with only the fragments whose start is no
-//     later than the range's start plus the time since the session began;
+//   - LIVE_REPLAY: the same, uncapped, paced (replayPace): the first
+//     fragment at or after StartTimestamp from the session's start, and
+//     each next one once the durations of those before it have elapsed;
 //   - LIVE: every fragment ingested since the oldest one of the first
 //     playlist (Session.Start), by server time; from the session's anchor
 //     on when this server has one (liveanchor.go) and fromAnchor is set.
@@ -54,7 +55,7 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 		if k < 0 {
 			return nil, sessionHead{}, nil
 		}
-		return frags[k:], sessionHead{Origin: frags[k].ProducerMillis}, nil
+		return frags[k:], sessionHead{Origin: frags[k].ProducerMillis, OriginServer: frags[k].ServerMillis}, nil
 	}
 	kind := ss.Selector
 	end := ss.End
@@ -63,8 +64,10 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 	}
 	lim := dedup.Limits{MaxFragments: ss.MaxResults, MaxBytes: math.MaxInt64}
 	if ss.Mode == kvs.LiveReplay {
-		end = min(end, ss.Start+now.UnixMilli()-ss.Created)
 		lim.MaxFragments = math.MaxInt32
+		if !ss.HasEnd && ss.Selector == kvs.ServerTimestamp {
+			end = now.Add(liveLookahead).UnixMilli()
+		}
 	}
 	frags, err := s.d.Store.List(ctx, ss.Stream, kind, ss.Start, end)
 	if err != nil {
@@ -83,7 +86,38 @@ func (s *Sessions) sessionFragments(ctx context.Context, ss *playback.Session, n
 	if len(out) > 0 {
 		head.Origin = out[0].ProducerMillis
 	}
+	head.ended = ss.Mode == kvs.OnDemand
+	if ss.Mode == kvs.LiveReplay {
+		var k int
+		k, head.ended = replayPace(ss, out, now)
+		out = out[:k]
+	}
 	return out, head, nil
+}
+
+// replayPace is how many of a LIVE_REPLAY session's fragments (from
+// StartTimestamp on, in session order) its playlists show at now, and
+// whether that is all they will ever show. As KVS words it, the playlist
+// "starts by including fragments from a given start time", and "fragments
+// are added as the duration of the next fragment elapses": the first
+// fragment at once, the next one when the first one's duration has passed
+// since the session began, and so on. Pacing by durations rather than by
+// timestamps, a StartTimestamp before the stream or in a gap does not make
+// the player wait for that time to pass, and a gap between two recordings
+// is not waited out either.
+//
+// The session has ended when its range has an end, every fragment in it is
+// shown, and no more can come: a SERVER_TIMESTAMP EndTimestamp was in the
+// past at the session's start; a PRODUCER_TIMESTAMP one must be.
+func replayPace(ss *playback.Session, frags []kvs.Fragment, now time.Time) (n int, ended bool) {
+	elapsed := now.UnixMilli() - ss.Created
+	var played int64 // the durations of the fragments shown so far
+	for n < len(frags) && (n == 0 || played <= elapsed) {
+		played += max(frags[n].DurationMillis, 0)
+		n++
+	}
+	ended = ss.HasEnd && n == len(frags) && (ss.Selector == kvs.ServerTimestamp || now.UnixMilli() >= ss.End)
+	return n, ended
 }
 
 // sessionWindow is what a playlist or manifest shows at now: the newest
@@ -98,8 +132,18 @@ func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now 
 		return playback.Window{}, nil, 0, err
 	}
 	var w playback.Window
-	w.Ended = ss.Mode == kvs.OnDemand || ss.Mode == kvs.LiveReplay && ss.HasEnd && ss.Start+now.UnixMilli()-ss.Created >= ss.End
+	w.Ended = head.ended
 	w.Origin = head.Origin
+	switch ss.Mode {
+	case kvs.Live:
+		// The first fragment began arriving at its server timestamp: a
+		// fragment's end is on the server's clock about when it is in.
+		w.OriginClock = head.OriginServer
+	case kvs.LiveReplay:
+		w.OriginClock = ss.Created
+	default:
+		w.OriginClock = head.Origin
+	}
 	from = max(len(frags)-ss.MaxResults, 0)
 	var prev playback.Segment
 	discs := head.DiscBefore // the markers before frags[i]
@@ -116,7 +160,7 @@ func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now 
 		prev = seg
 		if ss.Mode == kvs.Live && i+1 == from {
 			s.anchors.put(ss.ID, liveAnchor{number: f.Number, serverMillis: f.ServerMillis,
-				head: sessionHead{Seq: seg.Seq, DiscBefore: discs, Disc: seg.Discontinuity, Origin: head.Origin}})
+				head: sessionHead{Seq: seg.Seq, DiscBefore: discs, Disc: seg.Discontinuity, Origin: head.Origin, OriginServer: head.OriginServer}})
 		}
 		if seg.Discontinuity {
 			discs++
@@ -145,11 +189,33 @@ func (s *Sessions) sessionWindow(ctx context.Context, ss *playback.Session, now 
 			seg.URI = uri("getTSFragment.ts", f.Number)
 		} else {
 			seg.URI = uri("getMP4MediaFragment.mp4", f.Number)
-			seg.InitURI = uri("getMP4InitFragment.mp4", "")
 		}
 		w.Segments = append(w.Segments, seg)
 	}
+	if ss.Container != kvs.MPEGTS {
+		nameInits(&w, uri)
+	}
 	return w, frags, from, nil
+}
+
+// nameInits gives each fMP4 segment of the window the URI of its init
+// segment: named by the fragment number of the first segment of its run,
+// the window's first or one after a discontinuity, where a playlist
+// repeats its EXT-X-MAP. An init is then the codec data of a fragment
+// that the playlist shows, or showed a moment ago, and is served as long
+// as that fragment is in the session; a URI without a number would mean
+// the newest fragment's, which a player that opens it again after a
+// discontinuity (ffmpeg) gets different from, or not at all once the
+// session's fragments moved on.
+func nameInits(w *playback.Window, uri func(kind, number string) string) {
+	cur := ""
+	for k := range w.Segments {
+		seg := &w.Segments[k]
+		if k == 0 || seg.Discontinuity {
+			cur = uri("getMP4InitFragment.mp4", seg.Number)
+		}
+		seg.InitURI = cur
+	}
 }
 
 // sameCodecs tells whether two fragments' tracks carry the same codecs
@@ -199,18 +265,17 @@ func (s *Sessions) markCodecChanges(ctx context.Context, ss *playback.Session, w
 	if err != nil {
 		return err
 	}
-	initURI := ""
 	for k := range win.Segments {
 		if changed[k] {
 			if k == 0 && !win.Segments[k].Discontinuity {
 				win.Discontinuities++ // its tag just left the playlist
 			}
 			win.Segments[k].Discontinuity = true
-			initURI = uri("getMP4InitFragment.mp4", win.Segments[k].Number)
 		}
-		if initURI != "" && ss.Container != kvs.MPEGTS {
-			win.Segments[k].InitURI = initURI
-		}
+	}
+	if ss.Container != kvs.MPEGTS {
+		// A run now begins at every change, with its own init.
+		nameInits(win, uri)
 	}
 	return nil
 }
