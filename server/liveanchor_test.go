@@ -116,7 +116,13 @@ func TestLiveAnchor(t *testing.T) {
 // made, which two servers do not share.
 var publishTime = regexp.MustCompile(` publishTime="[^"]*"`)
 
-func withoutPublishTime(b []byte) string { return publishTime.ReplaceAllString(string(b), "") }
+func withoutPublishTime(b []byte) string {
+	return utcTiming.ReplaceAllString(publishTime.ReplaceAllString(string(b), ""), "")
+}
+
+// utcTiming matches the DASH manifest's UTCTiming value, which names the
+// server that answered (its port).
+var utcTiming = regexp.MustCompile(`<UTCTiming [^>]*>`)
 
 // mediaOf returns the URL of a session's media playlist (HLS: the
 // master's first, the video's) or manifest (DASH).
