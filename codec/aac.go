@@ -43,8 +43,8 @@ var aacChannels = [16]uint16{0, 1, 2, 3, 4, 5, 6, 8, 0, 0, 0, 7, 8, 24, 8, 0}
 // general-audio object types whose frames hold 1024 or 960 samples (AAC Main,
 // LC, SSR, LTP, Scalable, TwinVQ), optionally wrapped in explicit SBR or PS
 // signalling; anything else is an InvalidCodecPrivateData error, as is a
-// truncated config or a sampling rate outside MinAudioSampleRate ..
-// MaxAudioSampleRate. Bytes after the fields it needs are ignored.
+// truncated config or a sampling rate outside minAudioSampleRate ..
+// maxAudioSampleRate. Bytes after the fields it needs are ignored.
 func ParseAudioSpecificConfig(asc []byte) (AudioSpecificConfig, error) {
 	var c AudioSpecificConfig
 	if len(asc) < 2 {
@@ -129,8 +129,8 @@ func readAACRate(r *bitReader, what string) (uint32, error) {
 	if r.over {
 		return 0, invalidCPD("AudioSpecificConfig truncated in its %ssampling frequency", what)
 	}
-	if rate < MinAudioSampleRate || rate > MaxAudioSampleRate {
-		return 0, invalidCPD("AAC %ssampling rate %d Hz is outside %d..%d", what, rate, MinAudioSampleRate, MaxAudioSampleRate)
+	if rate < minAudioSampleRate || rate > maxAudioSampleRate {
+		return 0, invalidCPD("AAC %ssampling rate %d Hz is outside %d..%d", what, rate, minAudioSampleRate, maxAudioSampleRate)
 	}
 	return rate, nil
 }

@@ -11,9 +11,9 @@ import (
 // and not to the NAL unit before it.
 var startCode = []byte{0, 0, 1}
 
-// IsAnnexB reports whether b begins like an H.264 Annex-B byte stream: any
+// isAnnexB reports whether b begins like an H.264 Annex-B byte stream: any
 // number of zero bytes (at least two) followed by 0x01.
-func IsAnnexB(b []byte) bool {
+func isAnnexB(b []byte) bool {
 	i := 0
 	for i < len(b) && b[i] == 0 {
 		i++
@@ -33,7 +33,7 @@ type annexBIter struct {
 }
 
 // newAnnexBIter starts after the first start code. The caller has checked
-// IsAnnexB.
+// isAnnexB.
 func newAnnexBIter(b []byte) annexBIter {
 	i := bytes.Index(b, startCode)
 	return annexBIter{b: b, pos: i + 3}

@@ -144,11 +144,11 @@ func NewAVCConfig(sps, pps, spsExt [][]byte) (*AVCConfig, error) {
 	if len(pps) == 0 {
 		return nil, invalidCPD("no PPS")
 	}
-	if len(sps) > MaxSPSCount {
-		return nil, invalidCPD("%d SPS exceed the %d an avcC record can hold", len(sps), MaxSPSCount)
+	if len(sps) > maxSPSCount {
+		return nil, invalidCPD("%d SPS exceed the %d an avcC record can hold", len(sps), maxSPSCount)
 	}
-	if len(pps) > MaxPPSCount || len(spsExt) > MaxPPSCount {
-		return nil, invalidCPD("%d PPS / %d SPS extensions exceed the %d an avcC record can hold", len(pps), len(spsExt), MaxPPSCount)
+	if len(pps) > maxPPSCount || len(spsExt) > maxPPSCount {
+		return nil, invalidCPD("%d PPS / %d SPS extensions exceed the %d an avcC record can hold", len(pps), len(spsExt), maxPPSCount)
 	}
 	var first SPS
 	for i, s := range sps {
@@ -166,8 +166,8 @@ func NewAVCConfig(sps, pps, spsExt [][]byte) (*AVCConfig, error) {
 	size := 7
 	for _, group := range [...][][]byte{sps, pps, spsExt} {
 		for _, n := range group {
-			if len(n) == 0 || len(n) > MaxParameterSetSize {
-				return nil, invalidCPD("parameter set of %d bytes (want 1..%d)", len(n), MaxParameterSetSize)
+			if len(n) == 0 || len(n) > maxParameterSetSize {
+				return nil, invalidCPD("parameter set of %d bytes (want 1..%d)", len(n), maxParameterSetSize)
 			}
 			size += 2 + len(n)
 		}

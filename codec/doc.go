@@ -38,4 +38,18 @@
 // same for H.265, with [HasIRAP] and [HEVCParameterSets] as the H.265
 // counterparts of [HasIDR] and [ParameterSets]. A zero NAL length is an
 // error, not padding: a NAL unit has at least a header byte.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the facts of parse results (the
+// fields of SPS, HEVCSPS, AudioSpecificConfig, G711Config and HEVCConfig)
+// that callers inspect; the CodecID and WAVEFORMATEX tag values, the
+// vocabulary of Track.CodecID and G711Config.FormatTag; the bounded SPS
+// parsers; and the tools for parameter sets carried in frames
+// ([ParameterSets], [NewAVCConfig] and their H.265 counterparts), which
+// build a configuration when CodecPrivate lacks one. The parsers' limits
+// are not exported: derived from the formats, they are never reached by a
+// stream a player could show.
 package codec

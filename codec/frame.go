@@ -102,7 +102,7 @@ func ToAVCC(dst, frame []byte, lengthSize int) (out []byte, converted bool, err 
 		if fault.what == faultNone {
 			return appendWidened(dst, frame, lengthSize), true, nil
 		}
-		if IsAnnexB(frame) {
+		if isAnnexB(frame) {
 			out, err = appendAnnexBAsAVCC(dst, frame)
 			return out, err == nil, err
 		}
@@ -112,7 +112,7 @@ func ToAVCC(dst, frame []byte, lengthSize int) (out []byte, converted bool, err 
 	if fault.what == faultNone {
 		return frame, false, nil
 	}
-	if IsAnnexB(frame) {
+	if isAnnexB(frame) {
 		out, err = appendAnnexBAsAVCC(dst, frame)
 		return out, err == nil, err
 	}
@@ -157,7 +157,7 @@ func forEachNAL(frame []byte, lengthSize int, fn func(nal []byte)) error {
 		ls = 4
 	}
 	if fault := checkLengthPrefixed(frame, ls); fault.what != faultNone {
-		if !IsAnnexB(frame) {
+		if !isAnnexB(frame) {
 			return fault.err()
 		}
 		it := newAnnexBIter(frame)

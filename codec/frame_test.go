@@ -205,7 +205,7 @@ func TestAllocs(t *testing.T) {
 		"2-byte into room":    func() { _, _, _ = ToAVCC(dst[:0], two, 2) },
 		"HasIDR":              func() { _ = HasIDR(valid, 4) },
 		"HasIDR annex-b":      func() { _ = HasIDR(annexB, 0) },
-		"IsAnnexB":            func() { _ = IsAnnexB(annexB) },
+		"isAnnexB":            func() { _ = isAnnexB(annexB) },
 		"valid declared 0":    func() { _, _, _ = ToAVCC(dst, valid, 0) },
 		"ParameterSets avcc4": func() { _, _, _ = ParameterSets(valid, 4) },
 	} {

@@ -61,7 +61,7 @@ func FuzzParseTrack(f *testing.F) {
 		case tr.HEVC != nil:
 			checkFuzzedHEVC(t, tr)
 		case tr.G711 != nil:
-			if tr.SampleRate < MinG711SampleRate || tr.SampleRate > MaxG711SampleRate || tr.Channels == 0 || tr.Channels > MaxG711Channels ||
+			if tr.SampleRate < minG711SampleRate || tr.SampleRate > maxG711SampleRate || tr.Channels == 0 || tr.Channels > maxG711Channels ||
 				tr.G711.Channels != tr.Channels || tr.FrameLength != 0 || tr.Kind != Audio {
 				t.Fatalf("G.711 facts out of range: %+v", tr)
 			}
@@ -70,10 +70,10 @@ func FuzzParseTrack(f *testing.F) {
 			}
 		case tr.Kind == Video:
 			c := tr.AVC
-			if tr.Width == 0 || tr.Height == 0 || tr.Width > MaxPictureDimension || tr.Height > MaxPictureDimension {
+			if tr.Width == 0 || tr.Height == 0 || tr.Width > maxPictureDimension || tr.Height > maxPictureDimension {
 				t.Fatalf("size %dx%d out of limits", tr.Width, tr.Height)
 			}
-			if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > MaxSPSCount || len(c.PPS) > MaxPPSCount {
+			if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > maxSPSCount || len(c.PPS) > maxPPSCount {
 				t.Fatalf("%d SPS / %d PPS", len(c.SPS), len(c.PPS))
 			}
 			if !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
@@ -88,10 +88,10 @@ func FuzzParseTrack(f *testing.F) {
 				t.Fatal("record does not round-trip")
 			}
 		case tr.Kind == Audio:
-			if tr.SampleRate < MinAudioSampleRate || tr.SampleRate > MaxAudioSampleRate {
+			if tr.SampleRate < minAudioSampleRate || tr.SampleRate > maxAudioSampleRate {
 				t.Fatalf("sample rate %d", tr.SampleRate)
 			}
-			if tr.Channels == 0 || tr.Channels > MaxAudioChannels {
+			if tr.Channels == 0 || tr.Channels > maxAudioChannels {
 				t.Fatalf("channels %d", tr.Channels)
 			}
 			switch tr.FrameLength {
@@ -112,7 +112,7 @@ func FuzzParseTrack(f *testing.F) {
 // range, and a record that reads back to itself.
 func checkFuzzedHEVC(t *testing.T, tr *Track) {
 	c := tr.HEVC
-	if tr.Kind != Video || tr.SampleEntry != c.SampleEntry() {
+	if tr.Kind != Video || tr.SampleEntry != c.sampleEntry() {
 		t.Fatalf("kind %v codec %s", tr.Kind, tr.SampleEntry)
 	}
 	if !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
@@ -124,8 +124,8 @@ func checkFuzzedHEVC(t *testing.T, tr *Track) {
 	if len(c.SPS) > 0 {
 		s := c.SPSInfo
 		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
-			s.CodedWidth > MaxHEVCPictureDimension || s.CodedHeight > MaxHEVCPictureDimension ||
-			s.CodedWidth*s.CodedHeight > MaxHEVCLumaPictureSize || int(tr.Width) != s.Width || int(tr.Height) != s.Height {
+			s.CodedWidth > maxHEVCPictureDimension || s.CodedHeight > maxHEVCPictureDimension ||
+			s.CodedWidth*s.CodedHeight > maxHEVCLumaPictureSize || int(tr.Width) != s.Width || int(tr.Height) != s.Height {
 			t.Fatalf("size %+v out of limits", s)
 		}
 	}
@@ -158,10 +158,10 @@ func FuzzAVCConfig(f *testing.F) {
 			return
 		}
 		c := tr.AVC
-		if tr.Kind != Video || c == nil || tr.Width == 0 || tr.Height == 0 || tr.Width > MaxPictureDimension || tr.Height > MaxPictureDimension {
+		if tr.Kind != Video || c == nil || tr.Width == 0 || tr.Height == 0 || tr.Width > maxPictureDimension || tr.Height > maxPictureDimension {
 			t.Fatalf("facts out of range: %+v", tr)
 		}
-		if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > MaxSPSCount || len(c.PPS) > MaxPPSCount || !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
+		if len(c.SPS) == 0 || len(c.PPS) == 0 || len(c.SPS) > maxSPSCount || len(c.PPS) > maxPPSCount || !validLengthSize(c.LengthSize) || c.LengthSize == 3 {
 			t.Fatalf("%d SPS, %d PPS, length size %d", len(c.SPS), len(c.PPS), c.LengthSize)
 		}
 		if len(c.Record) > len(private)+16 {
@@ -223,8 +223,8 @@ func FuzzHEVCSPS(f *testing.F) {
 			return
 		}
 		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
-			s.CodedWidth > MaxHEVCPictureDimension || s.CodedHeight > MaxHEVCPictureDimension ||
-			s.CodedWidth*s.CodedHeight > MaxHEVCLumaPictureSize {
+			s.CodedWidth > maxHEVCPictureDimension || s.CodedHeight > maxHEVCPictureDimension ||
+			s.CodedWidth*s.CodedHeight > maxHEVCLumaPictureSize {
 			t.Fatalf("size %+v out of limits", s)
 		}
 		if s.ChromaFormat > 3 || s.BitDepthLuma < 8 || s.BitDepthLuma > 16 || s.BitDepthChroma > 16 || s.ID > 15 ||
@@ -241,9 +241,9 @@ func FuzzWaveFormatEx(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var w WaveFormatEx
+		var w waveFormatEx
 		var err error
-		bounded(t, "ParseWaveFormatEx", len(b), func() { w, err = ParseWaveFormatEx(b) })
+		bounded(t, "parseWaveFormatEx", len(b), func() { w, err = parseWaveFormatEx(b) })
 		if err == nil && len(w.Extra) > len(b) {
 			t.Fatal("extra longer than input")
 		}
@@ -257,7 +257,7 @@ func FuzzWaveFormatEx(f *testing.F) {
 			}
 			return
 		}
-		if tr.Channels == 0 || tr.Channels > MaxG711Channels || tr.SampleRate < MinG711SampleRate || tr.SampleRate > MaxG711SampleRate {
+		if tr.Channels == 0 || tr.Channels > maxG711Channels || tr.SampleRate < minG711SampleRate || tr.SampleRate > maxG711SampleRate {
 			t.Fatalf("facts out of range: %+v", tr)
 		}
 		n, err := tr.G711.FrameSamples(b)
@@ -303,7 +303,7 @@ func FuzzHEVCFrame(f *testing.F) {
 		}
 		if len(vps) > 0 && len(sps) > 0 && len(pps) > 0 {
 			if c, err := NewHEVCConfig(vps, sps, pps); err == nil {
-				checkFuzzedHEVC(t, &Track{Kind: Video, SampleEntry: c.SampleEntry(), HEVC: c,
+				checkFuzzedHEVC(t, &Track{Kind: Video, SampleEntry: c.sampleEntry(), HEVC: c,
 					Width: uint16(c.SPSInfo.Width), Height: uint16(c.SPSInfo.Height)})
 			}
 		}
@@ -332,8 +332,8 @@ func FuzzSPS(f *testing.F) {
 			return
 		}
 		if s.Width <= 0 || s.Height <= 0 || s.Width > s.CodedWidth || s.Height > s.CodedHeight ||
-			s.CodedWidth > MaxPictureDimension || s.CodedHeight > MaxPictureDimension ||
-			s.CodedWidth/16*(s.CodedHeight/16) > MaxFrameMacroblocks {
+			s.CodedWidth > maxPictureDimension || s.CodedHeight > maxPictureDimension ||
+			s.CodedWidth/16*(s.CodedHeight/16) > maxFrameMacroblocks {
 			t.Fatalf("size %+v out of limits", s)
 		}
 		if s.ChromaFormat > 3 || s.BitDepthLuma < 8 || s.BitDepthLuma > 14 || s.POCType > 2 || s.ID > 31 || s.ReorderFrames < -1 || s.ReorderFrames > 16 {
@@ -416,7 +416,7 @@ func FuzzAudioSpecificConfig(f *testing.F) {
 			}
 			return
 		}
-		if c.SampleRate < MinAudioSampleRate || c.OutputSampleRate > MaxAudioSampleRate || c.Channels > MaxAudioChannels {
+		if c.SampleRate < minAudioSampleRate || c.OutputSampleRate > maxAudioSampleRate || c.Channels > maxAudioChannels {
 			t.Fatalf("facts out of range: %+v", c)
 		}
 		if (c.Channels == 0) != (c.ChannelConfig == 0) {

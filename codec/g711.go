@@ -16,10 +16,10 @@ const (
 	WaveFormatMuLaw = 7
 )
 
-// WaveFormatEx is a decoded WAVEFORMATEX (little-endian; 18 bytes and
+// waveFormatEx is a decoded WAVEFORMATEX (little-endian; 18 bytes and
 // cbSize extra bytes, or the 16-byte WAVEFORMAT/PCMWAVEFORMAT form without
 // cbSize).
-type WaveFormatEx struct {
+type waveFormatEx struct {
 	FormatTag      uint16
 	Channels       uint16
 	SamplesPerSec  uint32
@@ -31,11 +31,11 @@ type WaveFormatEx struct {
 	Extra []byte
 }
 
-// ParseWaveFormatEx decodes the fields of a WAVEFORMATEX without judging
+// parseWaveFormatEx decodes the fields of a WAVEFORMATEX without judging
 // them; only its length and cbSize are checked (InvalidCodecPrivateData).
 // Bytes after the cbSize extra bytes are ignored.
-func ParseWaveFormatEx(b []byte) (WaveFormatEx, error) {
-	var w WaveFormatEx
+func parseWaveFormatEx(b []byte) (waveFormatEx, error) {
+	var w waveFormatEx
 	if len(b) < 16 || len(b) == 17 {
 		return w, invalidCPD("WAVEFORMATEX of %d bytes (want 16, or 18 and more)", len(b))
 	}
@@ -101,7 +101,7 @@ func parseG711Track(codecID string, private []byte) (*Track, error) {
 	if len(private) == 0 {
 		return nil, missing(codecID)
 	}
-	w, err := ParseWaveFormatEx(private)
+	w, err := parseWaveFormatEx(private)
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +115,11 @@ func parseG711Track(codecID string, private []byte) (*Track, error) {
 		return nil, kvs.Errorf(kvs.UnsupportedStreamMediaType,
 			"%s is not supported (want G.711 A-law, format tag 6, or µ-law, format tag 7)", Name(codecID, private))
 	}
-	if w.Channels == 0 || w.Channels > MaxG711Channels {
-		return nil, invalidCPD("G.711 WAVEFORMATEX declares %d channels (want 1..%d)", w.Channels, MaxG711Channels)
+	if w.Channels == 0 || w.Channels > maxG711Channels {
+		return nil, invalidCPD("G.711 WAVEFORMATEX declares %d channels (want 1..%d)", w.Channels, maxG711Channels)
 	}
-	if w.SamplesPerSec < MinG711SampleRate || w.SamplesPerSec > MaxG711SampleRate {
-		return nil, invalidCPD("G.711 sampling rate %d Hz is outside %d..%d", w.SamplesPerSec, MinG711SampleRate, MaxG711SampleRate)
+	if w.SamplesPerSec < minG711SampleRate || w.SamplesPerSec > maxG711SampleRate {
+		return nil, invalidCPD("G.711 sampling rate %d Hz is outside %d..%d", w.SamplesPerSec, minG711SampleRate, maxG711SampleRate)
 	}
 	if w.BlockAlign != 0 && w.BlockAlign != w.Channels {
 		return nil, invalidCPD("G.711 WAVEFORMATEX nBlockAlign %d is neither 0 nor the channel count %d", w.BlockAlign, w.Channels)

@@ -38,7 +38,7 @@ func TestG711FrameSamples(t *testing.T) {
 	_, err = stereo.FrameSamples(nil)
 	assert.Equal(t, kvs.InvalidMediaFrame, kvs.KindOf(err))
 
-	w, err := ParseWaveFormatEx(waveFormat(6, 1, 8000, 1000, 1, 0, 2, 9, 8, 7))
+	w, err := parseWaveFormatEx(waveFormat(6, 1, 8000, 1000, 1, 0, 2, 9, 8, 7))
 	require.NoError(t, err)
-	assert.Equal(t, WaveFormatEx{FormatTag: 6, Channels: 1, SamplesPerSec: 8000, AvgBytesPerSec: 1000, BlockAlign: 1, Extra: []byte{9, 8}}, w)
+	assert.Equal(t, waveFormatEx{FormatTag: 6, Channels: 1, SamplesPerSec: 8000, AvgBytesPerSec: 1000, BlockAlign: 1, Extra: []byte{9, 8}}, w)
 }

@@ -97,8 +97,8 @@ func parseHVCC(rec []byte) (h hvccHeader, arrays []hvccArray, err error) {
 		return h, nil, invalidCPD("hvcC NAL length size of 3 bytes is not allowed (want 1, 2 or 4)")
 	}
 	numArrays := int(rec[22])
-	if numArrays > MaxHEVCArrays {
-		return h, nil, invalidCPD("hvcC record declares %d NAL unit arrays (at most %d)", numArrays, MaxHEVCArrays)
+	if numArrays > maxHEVCArrays {
+		return h, nil, invalidCPD("hvcC record declares %d NAL unit arrays (at most %d)", numArrays, maxHEVCArrays)
 	}
 	pos := hvccHeaderSize
 	arrays = make([]hvccArray, 0, min(numArrays, (len(rec)-pos)/3))
@@ -291,8 +291,8 @@ func assembleHEVC(h hvccHeader, arrays []hvccArray) (*HEVCConfig, error) {
 	for _, a := range arrays {
 		size += 3
 		for _, n := range a.nals {
-			if len(n) > MaxParameterSetSize {
-				return nil, invalidCPD("NAL unit of %d bytes exceeds the %d an hvcC record can hold", len(n), MaxParameterSetSize)
+			if len(n) > maxParameterSetSize {
+				return nil, invalidCPD("NAL unit of %d bytes exceeds the %d an hvcC record can hold", len(n), maxParameterSetSize)
 			}
 			size += 2 + len(n)
 		}
@@ -352,7 +352,7 @@ func assembleHEVC(h hvccHeader, arrays []hvccArray) (*HEVCConfig, error) {
 // SampleEntry returns the MP4 sample entry type for the configuration:
 // "hvc1" when the record holds every parameter set, "hev1" when the frames
 // must carry some of them.
-func (c *HEVCConfig) SampleEntry() string {
+func (c *HEVCConfig) sampleEntry() string {
 	if c.InBand {
 		return "hev1"
 	}

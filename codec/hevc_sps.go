@@ -162,11 +162,11 @@ func ParseHEVCSPS(nalu []byte) (HEVCSPS, error) {
 		return s, invalidCPD("HEVC SPS coding block sizes log2 %d..%d out of range", minCb, uint64(minCb)+uint64(diffCb))
 	}
 
-	if w == 0 || h == 0 || w > MaxHEVCPictureDimension || h > MaxHEVCPictureDimension {
-		return s, invalidCPD("HEVC SPS picture %dx%d outside 1..%d per side", w, h, MaxHEVCPictureDimension)
+	if w == 0 || h == 0 || w > maxHEVCPictureDimension || h > maxHEVCPictureDimension {
+		return s, invalidCPD("HEVC SPS picture %dx%d outside 1..%d per side", w, h, maxHEVCPictureDimension)
 	}
-	if uint64(w)*uint64(h) > MaxHEVCLumaPictureSize {
-		return s, invalidCPD("HEVC SPS picture of %d luma samples exceeds the %d of the highest level", uint64(w)*uint64(h), MaxHEVCLumaPictureSize)
+	if uint64(w)*uint64(h) > maxHEVCLumaPictureSize {
+		return s, invalidCPD("HEVC SPS picture of %d luma samples exceeds the %d of the highest level", uint64(w)*uint64(h), maxHEVCLumaPictureSize)
 	}
 	if mask := uint32(1)<<minCb - 1; w&mask != 0 || h&mask != 0 {
 		return s, invalidCPD("HEVC SPS picture %dx%d is not a multiple of the %d-sample minimum coding block", w, h, mask+1)

@@ -4,54 +4,54 @@ package codec
 // format it guards, so that a value beyond it can only come from a corrupt or
 // hostile input, never from a stream a player could show.
 const (
-	// MaxFrameMacroblocks is the largest picture, in 16x16 macroblocks, that
+	// maxFrameMacroblocks is the largest picture, in 16x16 macroblocks, that
 	// any H.264 level allows: MaxFS of level 6.2 (ITU-T H.264 Table A-1).
-	MaxFrameMacroblocks = 139264
+	maxFrameMacroblocks = 139264
 
-	// MaxPictureDimension is the largest coded width or height in pixels.
+	// maxPictureDimension is the largest coded width or height in pixels.
 	// Annex A of H.264 bounds each side by sqrt(8*MaxFS) macroblocks; for
 	// level 6.2 that is 1055 macroblocks, 16880 pixels. It is also well under
 	// the 65535 that the 16-bit width/height fields of an MP4 sample entry
 	// (and Track.Width/Height) can hold.
-	MaxPictureDimension = 1055 * 16
+	maxPictureDimension = 1055 * 16
 
-	// MaxHEVCLumaPictureSize is the largest H.265 picture in luma samples:
+	// maxHEVCLumaPictureSize is the largest H.265 picture in luma samples:
 	// MaxLumaPs of level 6.2, the highest level (ITU-T H.265 Table A.8).
-	MaxHEVCLumaPictureSize = 35651584
+	maxHEVCLumaPictureSize = 35651584
 
-	// MaxHEVCPictureDimension is the largest H.265 picture width or height:
+	// maxHEVCPictureDimension is the largest H.265 picture width or height:
 	// H.265 A.4.1 bounds each side by sqrt(8*MaxLumaPs), 16888 samples at
 	// level 6.2. It fits the 16-bit size fields of a sample entry.
-	MaxHEVCPictureDimension = 16888
+	maxHEVCPictureDimension = 16888
 
-	// MaxHEVCArrays bounds numOfArrays of an hvcC record. The field is 8
+	// maxHEVCArrays bounds numOfArrays of an hvcC record. The field is 8
 	// bits; there are 64 NAL unit types, and an array per type is the most
 	// a record can meaningfully hold.
-	MaxHEVCArrays = 64
+	maxHEVCArrays = 64
 
-	// MaxG711Channels is the most channels of a G.711 track: the KVS
+	// maxG711Channels is the most channels of a G.711 track: the KVS
 	// producer SDK writes 1 or 2 (spec 5.1), G.711 is mono telephony audio
 	// in origin, and GetClip plays nothing wider.
-	MaxG711Channels = 2
+	maxG711Channels = 2
 
-	// MinG711SampleRate and MaxG711SampleRate bound nSamplesPerSec of a
+	// minG711SampleRate and maxG711SampleRate bound nSamplesPerSec of a
 	// G.711 WAVEFORMATEX: the range the KVS producer SDK accepts (spec 5.1).
-	MinG711SampleRate = 8000
-	MaxG711SampleRate = 192000
+	minG711SampleRate = 8000
+	maxG711SampleRate = 192000
 
-	// MaxParameterSetSize is the largest SPS, PPS or SPS extension in bytes:
+	// maxParameterSetSize is the largest SPS, PPS or SPS extension in bytes:
 	// an avcC record stores each one behind a 16-bit length, so a larger one
 	// could not be written into the MP4 anyway.
-	MaxParameterSetSize = 0xFFFF
+	maxParameterSetSize = 0xFFFF
 
-	// MaxSPSCount is the most SPS units one decoder configuration can carry:
+	// maxSPSCount is the most SPS units one decoder configuration can carry:
 	// numOfSequenceParameterSets is a 5-bit field of the avcC record.
-	MaxSPSCount = 31
+	maxSPSCount = 31
 
-	// MaxPPSCount is the most PPS (and SPS extension) units one decoder
+	// maxPPSCount is the most PPS (and SPS extension) units one decoder
 	// configuration can carry: their counts are 8-bit fields of the avcC
 	// record.
-	MaxPPSCount = 255
+	maxPPSCount = 255
 
 	// maxPOCCycle bounds num_ref_frames_in_pic_order_cnt_cycle, whose range
 	// H.264 section 7.4.2.1.1 fixes at 0..255. Without it a crafted SPS could
@@ -62,18 +62,18 @@ const (
 	// the minus-one value, H.264 section E.2.2).
 	maxCPBCount = 32
 
-	// MaxAudioSampleRate is the highest AAC output sampling rate accepted:
+	// maxAudioSampleRate is the highest AAC output sampling rate accepted:
 	// the top entry of the sampling-frequency index table, which is also the
 	// highest rate an SBR decoder produces. Higher values can only arrive
 	// through the explicit 24-bit escape, and no AAC decoder runs at them.
-	MaxAudioSampleRate = 96000
+	maxAudioSampleRate = 96000
 
-	// MinAudioSampleRate is the lowest AAC sampling rate accepted: the bottom
+	// minAudioSampleRate is the lowest AAC sampling rate accepted: the bottom
 	// entry of the sampling-frequency index table.
-	MinAudioSampleRate = 7350
+	minAudioSampleRate = 7350
 
-	// MaxAudioChannels is the most channels accepted for an audio track: the
+	// maxAudioChannels is the most channels accepted for an audio track: the
 	// 22.2 layout (24 channels) is the largest that an AAC
 	// channelConfiguration value can name.
-	MaxAudioChannels = 24
+	maxAudioChannels = 24
 )

@@ -72,7 +72,7 @@ func parseAVCTrack(codecID string, private []byte) (*Track, error) {
 	}
 	var cfg *AVCConfig
 	var err error
-	if IsAnnexB(private) {
+	if isAnnexB(private) {
 		cfg, err = avcFromAnnexB(private)
 	} else {
 		cfg, err = avcFromRecord(private)
@@ -99,7 +99,7 @@ func parseHEVCTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 	}
 	var cfg *HEVCConfig
 	var err error
-	if IsAnnexB(private) {
+	if isAnnexB(private) {
 		cfg, err = hevcFromAnnexB(private)
 	} else {
 		cfg, err = hevcFromRecord(private)
@@ -109,13 +109,13 @@ func parseHEVCTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 	}
 	t := &Track{
 		Kind:        Video,
-		SampleEntry: cfg.SampleEntry(),
+		SampleEntry: cfg.sampleEntry(),
 		CodecID:     codecID,
 		Width:       uint16(cfg.SPSInfo.Width),
 		Height:      uint16(cfg.SPSInfo.Height),
 		HEVC:        cfg,
 	}
-	if len(cfg.SPS) == 0 && hint.PixelWidth <= MaxHEVCPictureDimension && hint.PixelHeight <= MaxHEVCPictureDimension {
+	if len(cfg.SPS) == 0 && hint.PixelWidth <= maxHEVCPictureDimension && hint.PixelHeight <= maxHEVCPictureDimension {
 		t.Width, t.Height = uint16(hint.PixelWidth), uint16(hint.PixelHeight)
 	}
 	return t, nil
@@ -176,8 +176,8 @@ func parseAACTrack(codecID string, private []byte, hint Hint) (*Track, error) {
 	}
 	ch := asc.Channels
 	if ch == 0 {
-		if hint.Channels == 0 || hint.Channels > MaxAudioChannels {
-			return nil, invalidCPD("AAC channelConfiguration 0 defers the layout to a program config element, and the track declares %d channels (want 1..%d)", hint.Channels, MaxAudioChannels)
+		if hint.Channels == 0 || hint.Channels > maxAudioChannels {
+			return nil, invalidCPD("AAC channelConfiguration 0 defers the layout to a program config element, and the track declares %d channels (want 1..%d)", hint.Channels, maxAudioChannels)
 		}
 		ch = uint16(hint.Channels)
 	}

@@ -48,14 +48,14 @@ func highProfile(p byte) bool {
 
 // checkSPSFrame checks what an H.264 and an H.265 SPS share before their
 // fields: a length between 4 bytes (a NAL header and the first fields) and
-// MaxParameterSetSize, and a clear forbidden_zero_bit. what names the
+// maxParameterSetSize, and a clear forbidden_zero_bit. what names the
 // parameter set in the error.
 func checkSPSFrame(what string, nalu []byte) error {
 	if len(nalu) < 4 {
 		return invalidCPD("%s of %d bytes is too short (need at least 4)", what, len(nalu))
 	}
-	if len(nalu) > MaxParameterSetSize {
-		return invalidCPD("%s of %d bytes exceeds %d", what, len(nalu), MaxParameterSetSize)
+	if len(nalu) > maxParameterSetSize {
+		return invalidCPD("%s of %d bytes exceeds %d", what, len(nalu), maxParameterSetSize)
 	}
 	if nalu[0]&0x80 != 0 {
 		return invalidCPD("%s NAL header %#02x has forbidden_zero_bit set", what, nalu[0])
@@ -172,11 +172,11 @@ func ParseSPS(nalu []byte) (SPS, error) {
 	if !s.FrameMBsOnly {
 		hMBs *= 2
 	}
-	if wMBs*16 > MaxPictureDimension || hMBs*16 > MaxPictureDimension {
-		return s, invalidCPD("SPS picture %dx%d macroblocks exceeds the %d-pixel limit", wMBs, hMBs, MaxPictureDimension)
+	if wMBs*16 > maxPictureDimension || hMBs*16 > maxPictureDimension {
+		return s, invalidCPD("SPS picture %dx%d macroblocks exceeds the %d-pixel limit", wMBs, hMBs, maxPictureDimension)
 	}
-	if wMBs*hMBs > MaxFrameMacroblocks {
-		return s, invalidCPD("SPS picture of %d macroblocks exceeds the %d of the highest level", wMBs*hMBs, MaxFrameMacroblocks)
+	if wMBs*hMBs > maxFrameMacroblocks {
+		return s, invalidCPD("SPS picture of %d macroblocks exceeds the %d of the highest level", wMBs*hMBs, maxFrameMacroblocks)
 	}
 	s.CodedWidth, s.CodedHeight = int(wMBs*16), int(hMBs*16)
 

@@ -53,7 +53,7 @@ func TestParseTrack(t *testing.T) {
 				assert.Len(t, tr.HEVC.SPS, tc.numSPS)
 				assert.Len(t, tr.HEVC.PPS, tc.numPPS)
 				assert.Equal(t, tc.codec == "hev1", tr.HEVC.InBand)
-				assert.Equal(t, tc.codec, tr.HEVC.SampleEntry())
+				assert.Equal(t, tc.codec, tr.HEVC.sampleEntry())
 				assert.Equal(t, tc.reorder, tr.HEVC.SPSInfo.ReorderFrames)
 				checkHEVCRecord(t, tr.HEVC)
 			case "alaw", "ulaw":

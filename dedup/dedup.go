@@ -6,6 +6,14 @@
 // It works on fragment metadata only — numbers, timestamps, sizes — so a
 // service can run it over its index before it reads a single fragment, and
 // the CLI can run it over a quick scan of its input files.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the Reason values, the vocabulary
+// of Drop.Reason, and MaxRangeMillis, GetClip's 24-hour rule as a number
+// for callers that check or split a range before they ask.
 package dedup
 
 import (

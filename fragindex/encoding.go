@@ -57,8 +57,8 @@ import (
 // magic opens every encoded Index.
 const magic = "KVSX"
 
-// Version is the encoding version Marshal writes and the one Unmarshal reads.
-const Version = 1
+// version is the encoding version Marshal writes and the one Unmarshal reads.
+const version = 1
 
 // Limits of the encoding. Each bounds what a hostile encoding can make
 // Unmarshal allocate or do; each is what a document the mkv Reader accepts
@@ -226,7 +226,7 @@ func trackPosition(tracks []mkv.Track, n uint64) int {
 // encode writes or measures the encoding, checksum included.
 func (x *Index) encode(e *encoder) {
 	e.bytes([]byte(magic))
-	e.byte(Version)
+	e.byte(version)
 	e.uv(uint64(x.DocSize))
 	h := x.Header
 	if h == nil { // MarshalTo refuses it; MarshalSize measures an empty one
@@ -378,7 +378,7 @@ func Unmarshal(b []byte) (*Index, error) {
 	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: not an index", ErrCorrupt)
 	}
-	if v := b[len(magic)]; v != Version {
+	if v := b[len(magic)]; v != version {
 		return nil, fmt.Errorf("%w: %w %d", ErrCorrupt, ErrVersion, v)
 	}
 	body := b[:len(b)-4]
@@ -608,8 +608,8 @@ func (d *decoder) bytes() []byte {
 // known size before it decodes or checks the rest. Unmarshal still
 // decides whether the encoding is sound.
 func DocSize(b []byte) (int64, error) {
-	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic || b[len(magic)] != Version {
-		return 0, fmt.Errorf("%w: not an index of version %d", ErrCorrupt, Version)
+	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic || b[len(magic)] != version {
+		return 0, fmt.Errorf("%w: not an index of version %d", ErrCorrupt, version)
 	}
 	n, k := binary.Uvarint(b[len(magic)+1:])
 	if k <= 0 || n > mkv.MaxFragmentSize {

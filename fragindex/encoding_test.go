@@ -161,24 +161,24 @@ func TestUnmarshalRefuses(t *testing.T) {
 		{"empty", nil, nil},
 		{"magic only", []byte(magic), nil},
 		{"other magic", seal([]byte("KVSY"), valid[ver:len(valid)-4]), nil},
-		{"newer version", seal([]byte(magic), []byte{Version + 1}, valid[ver+1:len(valid)-4]), ErrVersion},
+		{"newer version", seal([]byte(magic), []byte{version + 1}, valid[ver+1:len(valid)-4]), ErrVersion},
 		{"checksum", append(bytes.Clone(valid[:len(valid)-1]), valid[len(valid)-1]^1), nil},
 		{"bit flip", func() []byte { b := bytes.Clone(valid); b[len(b)/2] ^= 4; return b }(), nil},
 		{"cut short", seal(valid[:len(valid)-6]), nil},
 		{"trailing byte", seal(valid[:len(valid)-4], []byte{0}), nil},
 		{"too long", make([]byte, MaxEncodedSize+1), nil},
-		{"varint not shortest", seal([]byte(magic), []byte{Version, 0x8a, 0x00}, emptyHeader[1:], []byte{0, 0}, tagsNone, []byte{0}), nil},
-		{"varint overflow", seal([]byte(magic), []byte{Version}, bytes.Repeat([]byte{0xff}, 10), []byte{1}), nil},
-		{"document too large", seal([]byte(magic), []byte{Version}, uv(mkv.MaxFragmentSize+1), emptyHeader[1:], []byte{0, 0}, tagsNone, []byte{0}), nil},
-		{"too many tracks", seal([]byte(magic), []byte{Version}, emptyHeader, uv(mkv.MaxTracks+1), bytes.Repeat([]byte{0}, 1000)), nil},
-		{"tracks beyond the bytes", seal([]byte(magic), []byte{Version}, emptyHeader, uv(2), bytes.Repeat([]byte{0}, 30)), nil},
-		{"unknown fragment flags", seal([]byte(magic), []byte{Version}, emptyHeader, []byte{0, 0, 0x20}, tagsNone[1:], []byte{0}), nil},
-		{"too many tags", seal([]byte(magic), []byte{Version}, emptyHeader, []byte{0, 0}, tagsNone[:8], uv(mkv.MaxSimpleTags+1), bytes.Repeat([]byte{0}, 600)), nil},
+		{"varint not shortest", seal([]byte(magic), []byte{version, 0x8a, 0x00}, emptyHeader[1:], []byte{0, 0}, tagsNone, []byte{0}), nil},
+		{"varint overflow", seal([]byte(magic), []byte{version}, bytes.Repeat([]byte{0xff}, 10), []byte{1}), nil},
+		{"document too large", seal([]byte(magic), []byte{version}, uv(mkv.MaxFragmentSize+1), emptyHeader[1:], []byte{0, 0}, tagsNone, []byte{0}), nil},
+		{"too many tracks", seal([]byte(magic), []byte{version}, emptyHeader, uv(mkv.MaxTracks+1), bytes.Repeat([]byte{0}, 1000)), nil},
+		{"tracks beyond the bytes", seal([]byte(magic), []byte{version}, emptyHeader, uv(2), bytes.Repeat([]byte{0}, 30)), nil},
+		{"unknown fragment flags", seal([]byte(magic), []byte{version}, emptyHeader, []byte{0, 0, 0x20}, tagsNone[1:], []byte{0}), nil},
+		{"too many tags", seal([]byte(magic), []byte{version}, emptyHeader, []byte{0, 0}, tagsNone[:8], uv(mkv.MaxSimpleTags+1), bytes.Repeat([]byte{0}, 600)), nil},
 		{"too many samples", seal(head, uv(mkv.MaxFramesPerFragment+1), bytes.Repeat([]byte{0}, 5*mkv.MaxFramesPerFragment)), nil},
 		{"samples beyond the bytes", seal(head, uv(1000), bytes.Repeat([]byte{0}, 100)), nil},
 		{"sample past the end", seal(head, uv(1), []byte{0, 2, 0xe8, 0x07, 0}), nil}, // 1000 bytes at 1 of 1000
 		{"sample before the start", seal(head, uv(1), []byte{0, 1, 0, 0}), nil},      // offset -1
-		{"track position beyond the tracks", seal([]byte(magic), []byte{Version}, emptyHeader, []byte{0, 0}, tagsNone, uv(1), []byte{0x80, 0, 0, 0}), nil},
+		{"track position beyond the tracks", seal([]byte(magic), []byte{version}, emptyHeader, []byte{0, 0}, tagsNone, uv(1), []byte{0x80, 0, 0, 0}), nil},
 		{"track by number that has a position", seal(head, uv(1), []byte{0xc0, 1, 0, 0, 0}), nil},
 		{"lace 0 written", seal(head, uv(1), []byte{0x20, 0, 0, 0, 0}), nil},
 		{"size over 32 bits", seal(head, uv(1), []byte{0, 0}, uv(1<<32), []byte{0}), nil},
@@ -225,7 +225,7 @@ func seeds(t testing.TB) map[string][]byte {
 		out[name] = b
 	}
 	out["bad-checksum"] = append(bytes.Clone(out["small"][:len(out["small"])-1]), 0)
-	out["newer-version"] = seal([]byte(magic), []byte{Version + 1}, out["small"][len(magic)+1:len(out["small"])-4])
+	out["newer-version"] = seal([]byte(magic), []byte{version + 1}, out["small"][len(magic)+1:len(out["small"])-4])
 	return out
 }
 
@@ -306,7 +306,7 @@ func TestUnmarshalAllocBound(t *testing.T) {
 	minSample := []byte{0, 0, 0, 0} // the first track, at 0, 0 bytes, no delta
 	track := append([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 8)...)
 	track = append(track, 0, 0)
-	samples := seal([]byte(magic), []byte{Version}, emptyHeader, uv(1), track, []byte{0}, tagsNone, []byte{0},
+	samples := seal([]byte(magic), []byte{version}, emptyHeader, uv(1), track, []byte{0}, tagsNone, []byte{0},
 		uv(mkv.MaxFramesPerFragment), bytes.Repeat(minSample, mkv.MaxFramesPerFragment))
 	var tracks [][]byte
 	for i := range mkv.MaxTracks {
@@ -314,8 +314,8 @@ func TestUnmarshalAllocBound(t *testing.T) {
 		tr[0] = byte(i + 1)
 		tracks = append(tracks, tr)
 	}
-	manyTracks := seal([]byte(magic), []byte{Version}, emptyHeader, uv(mkv.MaxTracks), bytes.Join(tracks, nil), []byte{0}, tagsNone, []byte{0}, []byte{0})
-	manyTags := seal([]byte(magic), []byte{Version}, emptyHeader, []byte{0, 0}, tagsNone, uv(mkv.MaxSimpleTags), make([]byte, 2*mkv.MaxSimpleTags), []byte{0})
+	manyTracks := seal([]byte(magic), []byte{version}, emptyHeader, uv(mkv.MaxTracks), bytes.Join(tracks, nil), []byte{0}, tagsNone, []byte{0}, []byte{0})
+	manyTags := seal([]byte(magic), []byte{version}, emptyHeader, []byte{0, 0}, tagsNone, uv(mkv.MaxSimpleTags), make([]byte, 2*mkv.MaxSimpleTags), []byte{0})
 	for name, b := range map[string][]byte{"samples": samples, "tracks": manyTracks, "tags": manyTags} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Unmarshal(b)

@@ -5,6 +5,15 @@
 // The archive writes an index beside every fragment at ingest, so that a
 // clip, a byte range of a clip or a playlist can be planned to the byte from
 // indexes alone, and the payloads then read as ranges of the documents.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the Err* sentinels, which callers
+// test with errors.Is; MarshalSize, MarshalTo and Index.Unmarshal, the
+// usual shape of a wire struct; and MaxUnmarshalAlloc, the bound
+// Unmarshal promises.
 package fragindex
 
 import (

@@ -10,4 +10,13 @@
 // Every package that speaks of these things uses these types, so a
 // timestamp typed by a person, carried in a manifest or answered by the
 // service reads and prints the same way everywhere.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): ErrTimestamp, which callers test
+// with errors.Is; Kinded, which error types of other packages implement;
+// the Valid methods of the session enumerations, vocabulary like
+// Selector.Valid; and MillisOf, the counterpart of Millis.Time.
 package kvs

@@ -169,6 +169,6 @@ func BenchmarkMillisAppendText(b *testing.B) {
 	buf := make([]byte, 0, 32)
 	b.SetBytes(int64(len("1511852108.513")))
 	for b.Loop() {
-		buf = Millis(1511852108513).AppendText(buf[:0])
+		buf = Millis(1511852108513).appendText(buf[:0])
 	}
 }

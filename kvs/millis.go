@@ -15,18 +15,18 @@ import (
 // .513 stays 513 ms.
 type Millis int64
 
-// MaxEpochSeconds is the largest epoch time ParseMillis accepts, the last
+// maxEpochSeconds is the largest epoch time ParseMillis accepts, the last
 // second of year 9999: what RFC 3339 can write, and far from overflowing
 // int64 once in milliseconds.
-const MaxEpochSeconds = 253402300799
+const maxEpochSeconds = 253402300799
 
 // String writes the timestamp as seconds with three decimals.
 func (m Millis) String() string {
-	return string(m.AppendText(nil))
+	return string(m.appendText(nil))
 }
 
-// AppendText appends what String returns to b.
-func (m Millis) AppendText(b []byte) []byte {
+// appendText appends what String returns to b.
+func (m Millis) appendText(b []byte) []byte {
 	ms := int64(m)
 	if ms < 0 {
 		b = append(b, '-')
@@ -44,7 +44,7 @@ func (m Millis) Time() time.Time { return time.UnixMilli(int64(m)) }
 func MillisOf(t time.Time) Millis { return Millis(t.UnixMilli()) }
 
 // MarshalJSON writes the seconds as a JSON number, such as 1511852108.513.
-func (m Millis) MarshalJSON() ([]byte, error) { return m.AppendText(nil), nil }
+func (m Millis) MarshalJSON() ([]byte, error) { return m.appendText(nil), nil }
 
 // UnmarshalJSON reads a JSON number of seconds. Up to three decimals are
 // read exactly; a number in another form (an exponent, more decimals) is
@@ -62,7 +62,7 @@ func (m *Millis) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("kvs: timestamp %q is not a number of seconds", b)
 	}
 	ms := f * 1000
-	if ms > MaxEpochSeconds*1000 || ms < -MaxEpochSeconds*1000 {
+	if ms > maxEpochSeconds*1000 || ms < -maxEpochSeconds*1000 {
 		return fmt.Errorf("kvs: timestamp %q is out of range", b)
 	}
 	if ms < 0 {
@@ -121,7 +121,7 @@ func parseEpoch(s string, json bool) (ms Millis, ok bool, err error) {
 		return 0, true, fmt.Errorf("%q is more precise than a millisecond: %w", s, ErrTimestamp)
 	}
 	sec, err := strconv.ParseInt(intPart, 10, 64)
-	if err != nil || sec > MaxEpochSeconds {
+	if err != nil || sec > maxEpochSeconds {
 		return 0, true, fmt.Errorf("%q is out of range: %w", s, ErrTimestamp)
 	}
 	milli, _ := strconv.ParseInt((frac + "000")[:3], 10, 64)

@@ -24,4 +24,13 @@
 // instead of a whole document decoded into a tree; and errors that are
 // *Error values naming the element, its input offset, a sentinel cause and
 // the KVS error kind the API reports.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the Err* sentinels, which callers
+// test with errors.Is, and the fields of *Error they read with errors.As;
+// the AWS tag names (Tag*), the KVS vocabulary of Fragment.Tags, GetMedia's
+// error fragments included; and Layout, the type of WriterOptions.Layout.
 package mkv

@@ -154,8 +154,8 @@ func parseTrackEntry(body []byte, off int64) (Track, error) {
 	if err != nil {
 		return t, err
 	}
-	if t.Number == 0 || t.Number > MaxTrackNumber {
-		return t, newError(off, "TrackNumber", ErrMalformed, "track number %d out of range 1..%d", t.Number, MaxTrackNumber)
+	if t.Number == 0 || t.Number > maxTrackNumber {
+		return t, newError(off, "TrackNumber", ErrMalformed, "track number %d out of range 1..%d", t.Number, maxTrackNumber)
 	}
 	return t, nil
 }

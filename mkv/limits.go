@@ -29,10 +29,10 @@ const (
 	// tags per track.
 	MaxSimpleTags = 256
 
-	// MaxTrackNumber bounds track numbers read from block headers and
+	// maxTrackNumber bounds track numbers read from block headers and
 	// Tracks. Matroska allows 8-byte varints; no producer needs more than
 	// a few tracks, and a small bound keeps lookups cheap.
-	MaxTrackNumber = 1 << 16
+	maxTrackNumber = 1 << 16
 
 	// MaxTimecodeScale is one second per timecode unit, the coarsest the
 	// producer SDK accepts. The finest is 1 ns: a TimecodeScale of 0 is

@@ -257,8 +257,8 @@ func (w *Writer) check(f *Fragment) error {
 		return fail("TimecodeScale %d out of range 1..%d", h.TimecodeScale, MaxTimecodeScale)
 	}
 	for i, tr := range h.Tracks {
-		if tr.Number == 0 || tr.Number > MaxTrackNumber {
-			return fail("track number %d out of range 1..%d", tr.Number, MaxTrackNumber)
+		if tr.Number == 0 || tr.Number > maxTrackNumber {
+			return fail("track number %d out of range 1..%d", tr.Number, maxTrackNumber)
 		}
 		if h.Track(tr.Number) != &h.Tracks[i] {
 			return fail("track number %d declared twice", tr.Number)

@@ -17,4 +17,13 @@
 // around its destination) gathers short pieces, writes vectors with one
 // system call and may write behind the caller; mp4 itself imports no
 // syscall, unsafe or runtime.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the Err* sentinels, which callers
+// test with errors.Is; MaxFragmentSize, the limit ErrFragmentTooLarge
+// reports; VectorWriter, which sinks implement; and
+// Progressive.BytesWritten, the counterpart of Writer.BytesWritten.
 package mp4

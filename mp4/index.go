@@ -85,9 +85,6 @@ func indexedHeader(tracks []Track, idx *Index) (init, sidx []byte, err error) {
 	return init, sidx, nil
 }
 
-// InitSize returns the number of bytes WriteInit writes.
-func (w *Writer) InitSize() int { return len(w.init) }
-
 // encodeSidx writes one sidx whose references are the fragments, each a
 // media reference starting at the byte after the previous one.
 func encodeSidx(idx *Index) ([]byte, error) {

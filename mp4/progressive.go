@@ -192,15 +192,6 @@ func (p *Progressive) Size() (int64, error) {
 	return int64(len(p.header)) + p.payload, nil
 }
 
-// HeaderSize returns the size of ftyp, moov and the mdat header: the offset
-// of the first payload byte. It finishes the plan, as Size does.
-func (p *Progressive) HeaderSize() (int64, error) {
-	if err := p.finish(); err != nil {
-		return 0, err
-	}
-	return int64(len(p.header)), nil
-}
-
 // Header finishes the plan, as Size does, and returns ftyp, moov and the
 // mdat header: what WriteHeader writes, for a caller that writes the
 // payloads itself, chunk by chunk in the order of the planned fragments

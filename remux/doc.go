@@ -39,4 +39,15 @@
 //
 // Every failure is a *kvs.Error with the KVS kind and the fragment, track
 // and byte offset where it was found.
+//
+// # Public on purpose
+//
+// Some exported names are used by no code of this module outside the
+// package and are public for callers all the same (make api-check holds
+// the list, api/public-on-purpose.txt): the Err* sentinels, which callers
+// test with errors.Is; the manifest's types and Reason* values, which
+// callers read (the CLI writes the manifest as JSON); the types of
+// Options fields and their values; the read-ahead defaults, which size a
+// service's memory; and the Origin of a PlannedClip and of
+// SegmentOptions, which go together.
 package remux

@@ -11,9 +11,24 @@
 // fails the check until the snapshot moves in the same commit (-update);
 // new lines pass and are listed.
 //
+// The check then asks of every exported name of the packages — package-level
+// names, and the fields and methods of exported types — whether code
+// outside its package uses it: another package of the module, the tests of
+// another package, cmd/, server/, bench/, the programs under testdata/. A
+// name that only its own package and its tests use must be unexported or
+// listed in api/public-on-purpose.txt with the reason it is public, so
+// that the question comes back whenever a new name appears (uses.go,
+// allow.go). A method counts as used when it is called, or meets an
+// interface through which it is called: one of the standard library's, one
+// called outside its package, or an exported one of the engine; a field
+// with a json tag counts as read by encoding/json.
+//
 // The packages are read from the compiler's export data (go list -export),
 // so the check needs nothing beyond the go command, and no path of the
-// machine reaches a snapshot.
+// machine reaches a snapshot. For the uses, the module's packages and their
+// tests are type-checked from source against the export data of their
+// imports (go list -export -deps -test ./...): a few seconds once the build
+// cache holds the module, as it does after make vet.
 //
 // Usage, from the module's root:
 //
@@ -23,7 +38,9 @@ package main
 import (
 	"flag"
 	"fmt"
+	"go/types"
 	"os"
+	"path/filepath"
 )
 
 func main() {
@@ -66,6 +83,39 @@ func main() {
 	if !ok {
 		fmt.Println("api: the engine's API promises names are added, never removed or changed; " +
 			"if this change is meant, run make api-update and say why in the commit")
+	}
+	if !checkUnused(*dir, pkgs) {
+		ok = false
+	}
+	if !ok {
 		os.Exit(1)
 	}
+}
+
+// checkUnused asks of every exported name of pkgs whether code outside its
+// package uses it, and fails those that nothing uses unless the allowlist
+// in dir says why they are public.
+func checkUnused(dir string, pkgs []*types.Package) bool {
+	allow, err := readAllowFile(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(1)
+	}
+	engine := map[string]string{}
+	for _, p := range pkgs {
+		engine[p.Path()] = p.Name()
+	}
+	u, err := loadUses(engine)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "api:", err)
+		os.Exit(1)
+	}
+	ifaces := exportedInterfaces(pkgs)
+	var names, exported, unused []string
+	for _, p := range pkgs {
+		names = append(names, p.Name())
+		exported = append(exported, exportedNames(p.Name(), p)...)
+		unused = append(unused, u.unused(p.Name(), p, ifaces)...)
+	}
+	return reportUnused(os.Stdout, filepath.Join(dir, allowFile), names, exported, unused, allow)
 }

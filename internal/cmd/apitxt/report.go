@@ -36,17 +36,19 @@ func compare(old, cur []string) (gone, added []string) {
 // changed declaration became.
 func report(w io.Writer, snapshot string, old, cur []string) bool {
 	gone, added := compare(old, cur)
-	if len(gone) > 0 {
-		fmt.Fprintf(w, "api: incompatible change, these lines of %s are gone:\n", snapshot)
-		for _, l := range gone {
-			fmt.Fprintf(w, "  - %s\n", l)
-		}
-	}
-	if len(added) > 0 {
-		fmt.Fprintf(w, "api: new lines, not in %s (update the snapshot to keep them):\n", snapshot)
-		for _, l := range added {
-			fmt.Fprintf(w, "  + %s\n", l)
-		}
-	}
+	printList(w, "  - ", gone, "api: incompatible change, these lines of %s are gone:", snapshot)
+	printList(w, "  + ", added, "api: new lines, not in %s (update the snapshot to keep them):", snapshot)
 	return len(gone) == 0
+}
+
+// printList writes a heading formatted as by fmt.Printf and the lines
+// under it, each after prefix, when there are lines.
+func printList(w io.Writer, prefix string, lines []string, format string, args ...any) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, format+"\n", args...)
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s%s\n", prefix, l)
+	}
 }
