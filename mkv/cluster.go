@@ -226,8 +226,19 @@ func (r *Reader) cluster(f *Fragment, el element, start int64) error {
 	first := len(f.Blocks)
 	var timecode uint64
 	hasTimecode := false
+	// With EndAtClusterSize, a Cluster of known size that is all in hand
+	// is read without asking for a byte past its end: an element header
+	// is looked for within the Cluster only, so that the last small
+	// element does not wait for the next element's bytes to arrive.
+	whole := r.endSize && end >= 0 && !f.Truncated
 	for end < 0 || src.offset() < end {
-		c, err := r.peekElement()
+		var c element
+		var err error
+		if whole {
+			c, err = r.peekElementWithin(end)
+		} else {
+			c, err = r.peekElement()
+		}
 		if err == io.EOF {
 			if end >= 0 {
 				f.Truncated = true

@@ -94,3 +94,69 @@ func TestEndAtTagGetMedia(t *testing.T) {
 		assert.Equal(t, io.EOF, err)
 	}
 }
+
+// TestEndAtClusterSize: with EndAtClusterSize, a fragment whose Cluster
+// has a known size is returned at the Cluster's last byte while the
+// producer sends nothing more, even when the Cluster ends with an element
+// shorter than an element header; the Tags after it go to the next
+// fragment. Clusters of unknown size keep waiting for what follows.
+func TestEndAtClusterSize(t *testing.T) {
+	h := tinyHeader()
+	f1 := tinyFragment(h)
+	f1.Tags = mkv.Tags{}
+	// A last frame of one byte: its SimpleBlock is 6 bytes, less than
+	// the longest element header.
+	f1.Blocks = append(f1.Blocks, mkv.Block{Track: 2, Time: 1050, Keyframe: true, Data: []byte{0x21}})
+	f2 := tinyFragment(h)
+	f2.Timecode, f2.Tags = 2000, mkv.Tags{Other: []mkv.SimpleTag{{Name: "camera", Value: "door"}}}
+	for i := range f2.Blocks {
+		f2.Blocks[i].Time += 1000
+	}
+	for _, unknown := range []bool{false, true} {
+		var buf bytes.Buffer
+		w := mkv.NewWriter(&buf, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: unknown})
+		require.NoError(t, w.WriteFragment(f1))
+		n := buf.Len()
+		require.NoError(t, w.WriteFragment(f2))
+		first, second := buf.Bytes()[:n], buf.Bytes()[n:]
+
+		pr, pw := io.Pipe()
+		r := mkv.NewReader(pr)
+		r.EndAtClusterSize(true)
+		got := make(chan *mkv.Fragment, 1)
+		go func() {
+			f, err := r.Next()
+			if err != nil {
+				t.Log(err)
+			}
+			got <- f
+		}()
+		wrote := make(chan struct{})
+		go func() { pw.Write(first); close(wrote) }()
+		if !unknown {
+			select {
+			case f := <-got:
+				require.NotNil(t, f)
+				assert.Len(t, f.Blocks, 4)
+				assert.False(t, f.Truncated)
+				assert.Equal(t, int64(len(first)), f.Size)
+			case <-time.After(10 * time.Second):
+				t.Fatal("a Cluster of known size waited for the next element")
+			}
+		}
+		go func() { <-wrote; pw.Write(second); pw.Close() }()
+		if unknown {
+			f := <-got
+			require.NotNil(t, f)
+			assert.Len(t, f.Blocks, 4)
+		}
+		f, err := r.Next()
+		require.NoError(t, err)
+		assert.Equal(t, int64(2000), f.Timecode)
+		if !unknown {
+			assert.Empty(t, f.Tags.Other, "the Tags after a Cluster of known size are the next fragment's")
+		}
+		_, err = r.Next()
+		assert.Equal(t, io.EOF, err, "unknown=%v", unknown)
+	}
+}

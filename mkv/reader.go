@@ -30,6 +30,7 @@ type Reader struct {
 
 	onStart func(offset, timecode int64) // OnFragmentStart
 	endTag  bool                         // EndAtTag
+	endSize bool                         // EndAtClusterSize
 	oneDoc  bool                         // OneSegment
 	segs    int                          // Segments begun
 }
@@ -84,6 +85,21 @@ func (r *Reader) OneSegment(on bool) {
 // with it they go to the next fragment.
 func (r *Reader) EndAtTag(on bool) {
 	r.endTag = on
+}
+
+// EndAtClusterSize makes Next return a fragment whose Cluster has a known
+// size at the Cluster's last byte, without reading on to the element
+// after it; what follows (Tags, Cues) is read with the next fragment.
+//
+// Producers such as ffmpeg and GStreamer's matroskamux write Clusters
+// with their size and close fragments with no end-of-fragment tag: a
+// server that waited for the next element to end the fragment would
+// acknowledge it a fragment late. Clusters of unknown size still end at
+// the next element that cannot be their child (and with EndAtTag at the
+// end tag after them). Without EndAtClusterSize (the default) the Tags
+// after a Cluster belong to its fragment, as in GetMedia documents.
+func (r *Reader) EndAtClusterSize(on bool) {
+	r.endSize = on
 }
 
 // Next returns the next fragment, or io.EOF after the last one. The fragment
@@ -245,7 +261,11 @@ func (r *Reader) element(b *building, el element) (done bool, err error) {
 			return false, err
 		}
 		b.hasCluster = true
-		return false, r.cluster(b.f, el, b.start)
+		if err := r.cluster(b.f, el, b.start); err != nil {
+			return false, err
+		}
+		b.ended = r.endSize && el.size != unknownSize && !b.f.Truncated
+		return false, nil
 	}
 	// SeekHead, Cues, Chapters, Attachments, Void, CRC-32 and elements
 	// unknown to us: skipped whole.
@@ -351,8 +371,26 @@ func (r *Reader) buildHeader(off int64) error {
 // peekElement reads the header of the element at the current position
 // without consuming it. It returns io.EOF at a clean end of input.
 func (r *Reader) peekElement() (element, error) {
+	return r.peek(maxElementHeader)
+}
+
+// peekElementWithin is peekElement for an element that must lie before
+// the input offset end, all of which has been filled: it reads no input.
+// A header that does not fit is malformed, since it would overrun.
+func (r *Reader) peekElementWithin(end int64) (element, error) {
 	off := r.src.offset()
-	switch err := r.src.fill(maxElementHeader); err {
+	el, err := r.peek(int(min(end-off, maxElementHeader)))
+	if err == io.ErrUnexpectedEOF {
+		return element{}, newError(off, "element", ErrMalformed, "header overruns its Cluster")
+	}
+	return el, err
+}
+
+// peek reads the header of the element at the current position, with n
+// bytes of input at most, without consuming it.
+func (r *Reader) peek(n int) (element, error) {
+	off := r.src.offset()
+	switch err := r.src.fill(n); err {
 	case nil, io.ErrUnexpectedEOF:
 		// A short tail may still hold a whole small element.
 	case io.EOF:
@@ -362,7 +400,7 @@ func (r *Reader) peekElement() (element, error) {
 	default:
 		return element{}, err
 	}
-	buf := r.src.avail()
+	buf := r.src.avail()[:min(n, len(r.src.avail()))]
 	id, n := readID(buf)
 	if n < 0 {
 		return element{}, newError(off, "element", ErrMalformed, "invalid element ID byte 0x%02X", buf[0])

@@ -29,11 +29,17 @@ import (
 // putHelp is the help of `kvsclip put` but its flags.
 var putHelp = cliflag.Command{
 	Name:     "put",
-	Synopsis: "kvsclip put --endpoint URL --stream NAME [--timecode-type ABSOLUTE|RELATIVE] [--start T] [--acks] [FILE|-]",
+	Synopsis: "kvsclip put --endpoint URL --stream NAME [--timecode-type ABSOLUTE|RELATIVE] [--start T] [--fragment-duration D] [--acks] [FILE|-]",
 	About: `Stream a Matroska file or standard input to PutMedia, as a producer does.
 On a terminal it shows its progress and ends with a summary; with stdout
 not a terminal (or with --acks) it prints each ack as a JSON line, as the
 AWS CLI prints PutMedia's answer.
+
+Fragments are cut as the producer SDKs cut them, whatever Clusters the
+input has: each starts on a key frame once the one before has lasted
+--fragment-duration (2s; without video, by duration alone). A GetMedia
+dump keeps its fragments; --fragment-duration 0 keeps the input's
+Clusters as they are.
 
 With --timecode-type ABSOLUTE, Cluster timecodes are epoch milliseconds.
 A GetMedia dump's are not (they are the producer's, often from 0), but its
@@ -56,6 +62,7 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	tc := fs.String("timecode-type", "RELATIVE", "ABSOLUTE (cluster timecodes are epoch ms) or RELATIVE (offsets from --start)")
 	start := fs.String("start", "", "producer start timestamp for RELATIVE timecodes: RFC 3339 or epoch seconds (default: now)")
 	region := fs.String("region", "", "signing region (default $AWS_REGION or us-west-2)")
+	fragDur := fs.Duration("fragment-duration", mkv.DefaultFragmentDuration, "span of a fragment, from a key frame to the first key frame after it (0: the input's Clusters as they are)")
 	// A terminal gets a progress line rather than thousands of JSON
 	// lines; a pipe or a file gets the acks, which scripts read.
 	acks := fs.Bool("acks", false, "print every ack as a JSON line on stdout even when stdout is a terminal")
@@ -70,6 +77,8 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmd.Usage(stderr, "--endpoint and --stream are required")
 	case len(operands) > 1:
 		return cmd.Usage(stderr, "one FILE at most")
+	case *fragDur < 0 || *fragDur > mkv.MaxRefragmentDuration:
+		return cmd.Usage(stderr, fmt.Sprintf("--fragment-duration must be 0 to %v", mkv.MaxRefragmentDuration))
 	}
 	name := "-"
 	if len(operands) == 1 {
@@ -129,7 +138,7 @@ func putCmd(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// file); a GetMedia dump is one Matroska document per fragment, and
 	// PutMedia takes one Segment a session (KVS refuses a second).
 	body := &countingReader{r: in}
-	media := oneSegment(body)
+	media := producerStream(body, *fragDur)
 	prog := cliflag.NewProgress(stderr, "put", total)
 	began := time.Now()
 	err = putclient.PutMedia(ctx, nil, putclient.Input{
@@ -232,25 +241,39 @@ func absoluteFromTags(in io.Reader) (io.Reader, time.Time, string, error) {
 	return rest, start, note, nil
 }
 
-// oneSegment passes a producer stream through as it is, and turns a
-// GetMedia dump (its first fragment numbered by KVS: a document per
-// fragment, with KVS's tags) into one producer Segment: the fragments in
+// producerStream is the body PutMedia gets for the Matroska stream in. A
+// producer stream (a file, a pipe from ffmpeg) has its frames regrouped
+// into fragments of fragDur that start on key frames (mkv.Refragment), or
+// is passed through as it is when fragDur is 0. A GetMedia dump (its first
+// fragment numbered by KVS: a document per fragment, with KVS's tags)
+// keeps its fragments and becomes one producer Segment: the fragments in
 // order, each closed by an end-of-fragment tag, without the tags KVS adds
-// at ingest. A dump whose tracks change cannot be one session: the body
-// then ends with an error naming the fragment.
-func oneSegment(in io.Reader) io.Reader {
-	var seen bytes.Buffer
-	r := mkv.NewReader(io.TeeReader(in, &seen))
+// at ingest. A dump whose tracks change cannot be one session, nor can a
+// stream whose tracks change be refragmented: the body then ends with an
+// error naming the fragment.
+func producerStream(in io.Reader, fragDur time.Duration) io.Reader {
+	seen := &stopTee{r: in, on: true}
+	r := mkv.NewReader(seen)
 	f, err := r.Next()
 	if err != nil || f.Tags.FragmentNumber == "" {
-		return io.MultiReader(&seen, in)
+		// Read again from the start: the bytes seen, then the rest.
+		seen.on = false
+		rest := io.MultiReader(&seen.buf, in)
+		if err != nil || fragDur == 0 {
+			return rest
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			_, err := mkv.Refragment(pw, rest, &mkv.RefragmentOptions{Duration: fragDur})
+			pw.CloseWithError(err)
+		}()
+		return pr
 	}
-	seen.Reset() // the fragment is parsed; what follows comes from r
+	seen.on, seen.buf = false, bytes.Buffer{} // what follows comes from r
 	pr, pw := io.Pipe()
 	go func() {
 		w := mkv.NewWriter(pw, &mkv.WriterOptions{Layout: mkv.LayoutProducer, UnknownSizeClusters: true})
 		for err == nil {
-			seen.Reset()
 			out := *f
 			out.Tags = mkv.Tags{EndOfFragment: true, Other: f.Tags.Other}
 			if err = w.WriteFragment(&out); err != nil {
@@ -265,6 +288,22 @@ func oneSegment(in io.Reader) io.Reader {
 		pw.CloseWithError(err)
 	}()
 	return pr
+}
+
+// stopTee keeps what is read through it while on, so that a stream looked
+// at can be read again from its start.
+type stopTee struct {
+	r   io.Reader
+	buf bytes.Buffer
+	on  bool
+}
+
+func (t *stopTee) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if t.on {
+		t.buf.Write(p[:n])
+	}
+	return n, err
 }
 
 // envCredentials takes the key pair from the server's variables, else the

@@ -27,6 +27,7 @@ func TestPut(t *testing.T) {
 	store, err := archive.Open(t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, store.CreateStream(context.Background(), archive.Stream{Name: "cam", RetentionHours: 1}))
+	require.NoError(t, store.CreateStream(context.Background(), archive.Stream{Name: "cam2", RetentionHours: 1}))
 	srv, err := server.New(server.Config{Store: store, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
@@ -43,9 +44,15 @@ func TestPut(t *testing.T) {
 		persisted int
 		stderr    string
 	}{
-		{"file", []string{"--endpoint", hs.URL, "--stream", "cam", "--start", "1700000000.5", vogels}, 0, 9, ""},
+		// vogels' 9 Clusters, three of which do not start on a key
+		// frame, make 6 fragments that all do; test-stream's 37
+		// Clusters of 1.5 s (a GOP each) make 19 of 3 s.
+		{"file", []string{"--endpoint", hs.URL, "--stream", "cam", "--start", "1700000000.5", vogels}, 0, 6, ""},
 		{"absolute", []string{"--endpoint", hs.URL, "--stream", "cam", "--timecode-type", "absolute",
-			filepath.Join(filepath.Dir(vogels), "test-stream-1_0.mkv")}, 0, 37, ""},
+			filepath.Join(filepath.Dir(vogels), "test-stream-1_0.mkv")}, 0, 19, ""},
+		{"clusters kept", []string{"--endpoint", hs.URL, "--stream", "cam2", "--fragment-duration", "0", vogels}, 0, 9, ""},
+		{"fragment duration", []string{"--endpoint", hs.URL, "--stream", "cam", "--fragment-duration", "11s", vogels}, 2, 0,
+			"--fragment-duration must be 0 to 9s"},
 		{"no stream", []string{"--endpoint", hs.URL, "--stream", "nope", vogels}, 1, 0, "ResourceNotFoundException"},
 		{"usage", []string{"--stream", "cam"}, 2, 0, "kvsclip put: --endpoint and --stream are required\nsee kvsclip put --help\n"},
 		{"bad start", []string{"--endpoint", hs.URL, "--stream", "cam", "--start", "yesterday", vogels}, 2, 0, "--start"},

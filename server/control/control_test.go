@@ -221,3 +221,41 @@ func TestTagLimits(t *testing.T) {
 	_, out = p.call("ListTagsForResource", `{"ResourceARN":"arn:aws:kinesisvideo:us-west-2:123456789012:channel/ch/1"}`)
 	assert.Equal(t, "ResourceNotFoundException", out["__type"])
 }
+
+// TestDescribeStreamKMSKey: KmsKeyId is always answered, as KVS answers
+// it: the key given at create, else the Kinesis Video-managed key by its
+// alias ARN in the stream's region and account. DeviceName, optional in
+// the model and unused by KVS, is answered only when one was given.
+func TestDescribeStreamKMSKey(t *testing.T) {
+	p := newTestPlane(t)
+	for _, c := range []struct {
+		create           string
+		wantKey, wantDev any
+	}{
+		{`{"StreamName":"plain"}`, "arn:aws:kms:us-west-2:123456789012:alias/aws/kinesisvideo", nil},
+		{`{"StreamName":"mine","KmsKeyId":"arn:aws:kms:us-west-2:123456789012:key/1234","DeviceName":"door-1"}`,
+			"arn:aws:kms:us-west-2:123456789012:key/1234", "door-1"},
+	} {
+		code, out := p.call("CreateStream", c.create)
+		require.Equal(t, http.StatusOK, code, out)
+		_, out = p.call("DescribeStream", `{"StreamARN":"`+out["StreamARN"].(string)+`"}`)
+		info := out["StreamInfo"].(map[string]any)
+		assert.Equal(t, c.wantKey, info["KmsKeyId"], c.create)
+		assert.Equal(t, c.wantDev, info["DeviceName"], c.create)
+	}
+	_, out := p.call("ListStreams", `{}`)
+	for _, s := range out["StreamInfoList"].([]any) {
+		assert.NotEmpty(t, s.(map[string]any)["KmsKeyId"], "ListStreams answers the key too")
+	}
+}
+
+func TestDefaultKMSKeyID(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:kinesisvideo:us-west-2:123456789012:stream/cam/1":     "arn:aws:kms:us-west-2:123456789012:alias/aws/kinesisvideo",
+		"arn:aws-cn:kinesisvideo:cn-north-1:123456789012:stream/cam/1": "arn:aws-cn:kms:cn-north-1:123456789012:alias/aws/kinesisvideo",
+		"not an arn": "alias/aws/kinesisvideo",
+		"arn:aws:kinesisvideo::123456789012:stream/cam/1": "alias/aws/kinesisvideo",
+	} {
+		assert.Equal(t, want, defaultKMSKeyID(in), in)
+	}
+}

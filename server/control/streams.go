@@ -1,9 +1,11 @@
 package control
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/kvsclip/kvsclip/archive"
@@ -17,12 +19,16 @@ type streamInfo struct {
 	CreationTime         kvs.Millis `json:"CreationTime"`
 	DataRetentionInHours int32      `json:"DataRetentionInHours"`
 	DeviceName           string     `json:"DeviceName,omitempty"`
-	KmsKeyID             string     `json:"KmsKeyId,omitempty"`
-	MediaType            string     `json:"MediaType,omitempty"`
-	Status               string     `json:"Status"`
-	StreamARN            string     `json:"StreamARN"`
-	StreamName           string     `json:"StreamName"`
-	Version              string     `json:"Version"`
+	// KmsKeyID is always there, as KVS always names the key it
+	// encrypts with: the one given at create, else the default
+	// (defaultKMSKeyID). DeviceName, which KVS does not use, stays out
+	// when none was given, as KVS leaves it out.
+	KmsKeyID   string `json:"KmsKeyId"`
+	MediaType  string `json:"MediaType,omitempty"`
+	Status     string `json:"Status"`
+	StreamARN  string `json:"StreamARN"`
+	StreamName string `json:"StreamName"`
+	Version    string `json:"Version"`
 }
 
 func infoOf(st archive.Stream) streamInfo {
@@ -30,13 +36,28 @@ func infoOf(st archive.Stream) streamInfo {
 		CreationTime:         kvs.Millis(st.Created.UnixMilli()),
 		DataRetentionInHours: st.RetentionHours,
 		DeviceName:           st.Device,
-		KmsKeyID:             st.KMSKeyID,
+		KmsKeyID:             cmp.Or(st.KMSKeyID, defaultKMSKeyID(st.ARN)),
 		MediaType:            st.MediaType,
 		Status:               "ACTIVE",
 		StreamARN:            st.ARN,
 		StreamName:           st.Name,
 		Version:              st.Version,
 	}
+}
+
+// defaultKMSKeyID is the key KVS encrypts a stream with when CreateStream
+// named none: the Kinesis Video-managed key, alias aws/kinesisvideo (the
+// model's CreateStream KmsKeyId), named by its alias ARN in the stream's
+// partition, region and account, as KVS's DescribeStream names it. An ARN
+// that does not split as expected gives the bare alias.
+func defaultKMSKeyID(streamARN string) string {
+	const alias = "alias/aws/kinesisvideo"
+	// arn:PARTITION:kinesisvideo:REGION:ACCOUNT:stream/NAME/TIME
+	p := strings.SplitN(streamARN, ":", 6)
+	if len(p) < 6 || p[0] != "arn" || p[1] == "" || p[3] == "" || p[4] == "" {
+		return alias
+	}
+	return "arn:" + p[1] + ":kms:" + p[3] + ":" + p[4] + ":" + alias
 }
 
 type describeStreamIn struct{ streamRef }

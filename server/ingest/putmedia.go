@@ -131,6 +131,10 @@ func (s *Service) putMedia(w http.ResponseWriter, r *http.Request) error {
 	// may then pause, or wait for the PERSISTED ack before it closes the
 	// body: the fragment is complete at the tag.
 	rd.EndAtTag(true)
+	// ffmpeg and GStreamer send no end tag but write Clusters with their
+	// size: such a fragment is complete at its last byte, and waiting for
+	// the next element would acknowledge it a fragment late.
+	rd.EndAtClusterSize(true)
 	// A body is one Segment (KVS: more than one is an ERROR ack).
 	rd.OneSegment(true)
 	// BUFFERING goes out when a fragment's first bytes are in, as
