@@ -28,7 +28,14 @@
 // and GetClips, one producer per stream (the newest wins), and, in front,
 // connlimit.LimitedListener's connection budget. Without credentials the
 // server is local: loopback clients, a loopback Host, no cross-site
-// requests.
+// requests but from the origins Config.AllowOrigins names.
+//
+// Browsers are clients too (httpapi.CORS): the API routes, the clip URLs
+// and the session resources answer preflights from their headers alone
+// (no signature check, no store read) and tell a page of another origin
+// that it may read their answers: any origin on a server with
+// credentials, whose requests carry their own, unless AllowOrigins names
+// some; only those named in local mode.
 //
 // GetImages (package images) finds, for each sample time, the key frame
 // at or before it from the fragment indexes (in the fragment holding the
