@@ -36,6 +36,21 @@ type Config struct {
 	Credentials *Credentials
 	// MaxClockSkew is how far a signature's time may be from the server's.
 	MaxClockSkew time.Duration
+	// AllowOrigins are the origins (scheme://host[:port]) of web pages,
+	// other than the server's own page, that may read its answers: the
+	// browser is told so (CORS) on the API routes, the clip URLs and the
+	// session resources (/hls/v1/, /dash/v1/).
+	//
+	// Without credentials (local mode) only these origins may, and none
+	// when it is empty: nothing else vouches for a request from a page
+	// than where it comes from. With credentials and an empty list every
+	// origin may, as with KVS: the signature, or a session URL's token,
+	// is the credential, and a page can send one only if its user gave
+	// it the keys or the URL. A list given with credentials restricts
+	// them too, for operators who serve one web app and want a leaked
+	// session URL to play in that app's pages alone (other programs are
+	// not browsers and are not held by CORS at all).
+	AllowOrigins []string
 
 	// Archived configures ListFragments, GetMediaForFragmentList, GetClip
 	// and the clip URLs.

@@ -26,7 +26,14 @@
 //     resources and the clip URLs get the same accounting (sessionres.go,
 //     accounted in routes.go).
 //   - Local mode (localmode.go): without credentials, loopback clients
-//     only, a loopback Host, no cross-site requests.
+//     only, a loopback Host, no cross-site requests but from the origins
+//     Config.AllowOrigins names.
+//   - CORS (cors.go, with httpapi.CORS): browsers are clients too. The API
+//     routes, the clip URLs and the session resources answer preflights
+//     from their headers alone (no signature check, no store read) and
+//     tell a page of another origin that it may read their answers: any
+//     origin on a server with credentials, whose requests carry their
+//     own, unless AllowOrigins names some; only those named in local mode.
 //   - Serve (serve.go): the listener with its connection budget, header
 //     and idle timeouts, TLS, the retention loop, and the drain on
 //     shutdown (Drain lets PutMedia sessions finish the fragment they are

@@ -24,10 +24,15 @@ import (
 //     The browser says where it comes from (Origin, Sec-Fetch-Site), and
 //     the SDKs never send those bodies.
 //
-// Requests from the SDKs and from this server's own page pass both.
+// Requests from the SDKs and from this server's own page pass both, and
+// so do those from the origins the operator names (Config.AllowOrigins),
+// which alone are told (CORS) that they may read the answers.
 
 // localGuard returns why a request must be refused in local mode, or nil.
-func (s *Server) localGuard(r *http.Request) *httpapi.Error {
+// allowedOrigin says the request comes from a page the operator named
+// (Config.AllowOrigins), or the server's own, for a resource other
+// origins may read: such a page may call, as the SDKs do.
+func (s *Server) localGuard(r *http.Request, allowedOrigin bool) *httpapi.Error {
 	if !s.loopbackHost(r) {
 		return notAuthorized("This server has no credentials configured and answers only requests for localhost, 127.0.0.1 or [::1], not %q.", r.Host)
 	}
@@ -36,11 +41,13 @@ func (s *Server) localGuard(r *http.Request) *httpapi.Error {
 		// cannot read the answer.
 		return nil
 	}
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return notAuthorized("Cross-site requests are refused (Sec-Fetch-Site: %s).", site)
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
-		return notAuthorized("Cross-site requests are refused (Origin %s).", origin)
+	if !allowedOrigin {
+		if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			return notAuthorized("Cross-site requests are refused (Sec-Fetch-Site: %s); kvsclip serve --allow-origin names the origins that may call.", site)
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
+			return notAuthorized("Cross-site requests are refused (Origin %s); kvsclip serve --allow-origin names the origins that may call.", origin)
+		}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, _ := mime.ParseMediaType(ct)

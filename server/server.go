@@ -37,6 +37,7 @@ type Server struct {
 	rd        *storeread.Reader  // reads of stored fragments for answers
 	streams   streamref.Resolver // the streams requests name
 	sig       *sigv4.Verifier    // nil without credentials: loopback only
+	cors      *httpapi.CORS      // which other origins' pages may read answers
 	ingest    *ingest.Service    // PutMedia
 	sessions  *sessions.Sessions // HLS and DASH
 	images    *images.API        // GetImages
@@ -64,6 +65,9 @@ func New(cfg Config) (*Server, error) {
 	s.streams = streamref.Resolver{Store: cfg.Store, Region: cfg.Region, AccountID: cfg.AccountID}
 	s.sig = newVerifier(&s.cfg)
 	var err error
+	if s.cors, err = newCORS(&s.cfg); err != nil {
+		return nil, err
+	}
 	s.ingest, err = ingest.New(cfg.Ingest, ingest.Deps{Store: cfg.Store, Now: cfg.Now, Log: s.log, Metrics: s.m,
 		Streams: s.streams, Feed: &s.feeds, Draining: s.drainedAt})
 	if err != nil {
@@ -112,16 +116,22 @@ func New(cfg Config) (*Server, error) {
 
 // ServeHTTP serves the API routes, the page, clip URLs and GET /metrics.
 // Without credentials it first refuses what a web page, rather than a
-// client on this machine, could send (localGuard).
+// client on this machine, could send (localGuard). Browsers' preflights
+// are answered here (serveCORS), before any signature check or store read.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	methods := s.corsMethods(r.URL.Path)
+	crossOK := methods != "" && s.originAllowed(r)
 	if s.cfg.Credentials == nil {
-		if e := s.localGuard(r); e != nil {
+		if e := s.localGuard(r, crossOK); e != nil {
 			w.Header().Set("Connection", "close")
 			w.Header().Set("x-amzn-RequestId", newRequestID())
 			s.log.Info("local mode: request refused", "remote", r.RemoteAddr, "host", r.Host, "origin", r.Header.Get("Origin"), "why", e.Message)
 			httpapi.WriteError(w, e)
 			return
 		}
+	}
+	if methods != "" && s.serveCORS(w, r, methods, crossOK) {
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

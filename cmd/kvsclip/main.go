@@ -120,7 +120,8 @@ GetMediaForFragmentList, GetClip, HLS and DASH playback sessions, and
 GetImages when ffmpeg is on PATH) and a web page of each stream's
 fragments on an archive. Requests are signed
 with SigV4 against KVSCLIP_ACCESS_KEY_ID / KVSCLIP_SECRET_ACCESS_KEY;
-without them only loopback clients are served. SIGINT or SIGTERM stops it.
+without them only loopback clients are served, and web pages of other
+origins only when --allow-origin names them. SIGINT or SIGTERM stops it.
 
 flags:
 %s  -h, --help
@@ -130,6 +131,7 @@ examples:
   kvsclip serve --data ./data
   KVSCLIP_ACCESS_KEY_ID=AK KVSCLIP_SECRET_ACCESS_KEY=SK kvsclip serve --addr :8080 --public-url https://kvs.example.com
   kvsclip serve --archive s3://bucket/kvs --tls-cert cert.pem --tls-key key.pem
+  kvsclip serve --allow-origin http://localhost:3000    # a web app's dev server may call
 `, list)
 	return 0
 }

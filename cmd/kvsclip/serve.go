@@ -11,12 +11,14 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/connlimit"
+	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/images"
 	"github.com/kvsclip/kvsclip/server/ingest"
 )
@@ -62,6 +64,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 	maxConns := fs.Int("max-conns", connlimit.DefaultMaxConns(), "connections held at once (default: the descriptor limit less a reserve); past it idle ones are shed first")
 	maxConnsPerClient := fs.Int("max-conns-per-client", connlimit.DefaultMaxConnsPerClient, "connections one client address may hold")
 	ffmpeg := fs.String("ffmpeg", "ffmpeg", "the ffmpeg program GetImages decodes key frames with (a path, or a name on PATH); without it GetImages answers InvalidArgumentException")
+	var allowOrigins originList
+	fs.Var(&allowOrigins, "allow-origin", "`ORIGIN` (scheme://host[:port]) of a web page that may read this server's answers, besides its own page; repeat or separate with commas. Without credentials only these origins may call; with credentials every origin may unless some are named")
 	writeStall := fs.Duration("write-stall", server.DefaultWriteStallTimeout, "longest a client may take no byte of a clip or media response before it is cut off")
 	// One line for a bad flag, as the other commands answer, not the
 	// flag package's whole list (serve --help has it).
@@ -126,8 +130,8 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvsclip serve: without %s and %s the server only listens on loopback, not %s\n", envAccessKey, envSecretKey, *addr)
 			return 2
 		}
-		log.Warn("no credentials configured: requests are not authenticated; local mode serves loopback clients only, for a loopback Host (localhost, 127.0.0.1, [::1]) and never cross-site requests from web pages",
-			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4")
+		log.Warn("no credentials configured: requests are not authenticated; local mode serves loopback clients only, for a loopback Host (localhost, 127.0.0.1, [::1]), and cross-site requests from web pages only of the --allow-origin origins",
+			"hint", "set "+envAccessKey+" and "+envSecretKey+" to require SigV4", "allow_origins", []string(allowOrigins))
 	}
 	var store archive.Store
 	where := *data
@@ -142,7 +146,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv, err := server.New(server.Config{
-		Store: store, PublicURL: *public, Region: *region, Credentials: creds,
+		Store: store, PublicURL: *public, Region: *region, Credentials: creds, AllowOrigins: allowOrigins,
 		Archived: archived.Config{MaxConcurrentGetClips: *maxClips, PlanCacheBytes: *planCache, GetClipTPSPerStream: *tps,
 			FragmentedClips: *clipFormat == "fmp4"},
 		RetentionInterval: *retention, Logger: log,
@@ -172,4 +176,21 @@ func serveCmd(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// originList is --allow-origin: repeated, or several separated by commas.
+// Each is checked as it is parsed, so a typo is a usage error.
+type originList []string
+
+func (l *originList) String() string { return strings.Join(*l, ",") }
+
+func (l *originList) Set(v string) error {
+	for o := range strings.SplitSeq(v, ",") {
+		co, err := httpapi.CanonicalOrigin(o)
+		if err != nil {
+			return err
+		}
+		*l = append(*l, co)
+	}
+	return nil
 }

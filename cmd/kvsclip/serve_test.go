@@ -39,6 +39,8 @@ func TestServeRefusesUnsafeSetups(t *testing.T) {
 		{"half the credentials", map[string]string{envAccessKey: "AKID"}, []string{"--addr", "127.0.0.1:0"}},
 		{"arguments", nil, []string{"extra"}},
 		{"unknown flag", nil, []string{"--bogus"}},
+		{"an origin with a path", nil, []string{"--allow-origin", "https://app.example/page"}},
+		{"a wildcard origin", nil, []string{"--allow-origin", "*"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv(envAccessKey, "")
@@ -64,6 +66,28 @@ func TestServeAndStop(t *testing.T) {
 	_, err := kv.CreateStream(context.Background(), &kinesisvideo.CreateStreamInput{StreamName: aws.String("demo"), DataRetentionInHours: aws.Int32(1)})
 	require.NoError(t, err)
 
+	stopServe(t, done)
+}
+
+// TestServeAllowOrigin: in local mode, --allow-origin (repeated or with
+// commas) names the web pages' origins whose preflights and calls are
+// answered; another origin's are refused.
+func TestServeAllowOrigin(t *testing.T) {
+	t.Setenv(envAccessKey, "")
+	t.Setenv(envSecretKey, "")
+	url, done := startServe(t, `http://[^\s,]+`, "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+		"--allow-origin", "https://a.example,http://localhost:3000", "--allow-origin", "https://c.example")
+	for origin, ok := range map[string]bool{"https://a.example": true, "http://localhost:3000": true, "https://c.example": true, "https://d.example": false} {
+		req, err := http.NewRequest(http.MethodOptions, url+"/listStreams", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, ok, resp.StatusCode == http.StatusNoContent, origin)
+		assert.Equal(t, ok, resp.Header.Get("Access-Control-Allow-Origin") == origin, origin)
+	}
 	stopServe(t, done)
 }
 
