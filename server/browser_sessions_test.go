@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/citest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // needPlayers checks that make deps put hls.js and dash.js, the page's
@@ -26,7 +27,7 @@ import (
 // must have them; elsewhere a test that needs them skips.
 func needPlayers(t *testing.T) {
 	t.Helper()
-	dir := DefaultPlayerDir()
+	dir := server.DefaultPlayerDir()
 	for _, name := range []string{"hls.min.js", "dash.mediaplayer.min.js"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			citest.Require(t, name+" in "+dir, "make player fetches it: "+err.Error())
@@ -318,7 +319,7 @@ func requireEndedPlaylist(t *testing.T, master string) {
 // directory is served only by its known file names.
 func TestBrowserSessionNoPlayer(t *testing.T) {
 	bin := chromiumPath(t)
-	r := newRig(t, func(c *Config) { c.PlayerDir = t.TempDir() })
+	r := newRig(t, func(c *server.Config) { c.PlayerDir = t.TempDir() })
 	r.createStream("cam", 24)
 	for _, path := range []string{"/web/player/hls.min.js", "/web/player/LICENSE", "/web/player/", "/web/player/other.js"} {
 		resp, _ := get(t, r.url+path, nil)

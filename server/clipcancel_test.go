@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // watchedStore counts a store's payload reads in flight, and can hold
@@ -74,7 +75,7 @@ func TestGetClipClientGone(t *testing.T) {
 				store = fs
 			}
 			ws := &watchedStore{Store: store}
-			r := newRig(t, withStore(ws), func(c *Config) { c.Credentials = nil })
+			r := newRig(t, withStore(ws), func(c *server.Config) { c.Credentials = nil })
 			r.createStream("cam", 24)
 			start := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 			_, err := r.put("cam", "RELATIVE", start, bytes.NewReader(rec))

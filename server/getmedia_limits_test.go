@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/media"
 )
 
@@ -77,7 +78,7 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 // ClientLimitExceededException, and one 200 ms later is not.
 func TestGetMediaRateLimit(t *testing.T) {
 	now := time.Now() // signatures are checked against it
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Media.GetMediaTPSPerStream = 5
 		c.Media.MaxGetMediaConnectionsPerStream = 100
 		c.Now = func() time.Time { return now }
@@ -100,7 +101,7 @@ func TestGetMediaRateLimit(t *testing.T) {
 // memory of the server's beyond the socket and one read-ahead chunk, and
 // loses its connection, and so its slot, after GetMediaWriteTimeout.
 func TestGetMediaStalledConsumer(t *testing.T) {
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Media.GetMediaWriteTimeout = 300 * time.Millisecond
 		c.Media.GetMediaBytesPerSecond = -1
 		c.Media.MaxGetMediaConnectionsPerStream = 1

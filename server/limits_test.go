@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/putack"
@@ -70,7 +71,7 @@ func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Dur
 // and does not send it, or trickles it, loses its connection within the
 // read timeout or the PutMedia progress window, signed or not.
 func TestStalledRequestsLoseTheirConnection(t *testing.T) {
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.ReadTimeout = time.Second
 		c.Ingest.PutMediaIdleTimeout = time.Second
 	})
@@ -118,7 +119,7 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 // TestPutMediaSessionLimit: past MaxPutMediaSessions a PutMedia gets
 // ClientLimitExceeded; once a session ends, another may start.
 func TestPutMediaSessionLimit(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Ingest.MaxPutMediaSessions = 1 })
+	r := newRig(t, func(c *server.Config) { c.Ingest.MaxPutMediaSessions = 1 })
 	r.createStream("a", 1)
 	r.createStream("b", 1)
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
@@ -133,7 +134,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 	require.NoError(t, err)
 	// The first session holds its place once the server has its request,
 	// which the write above does not wait for.
-	require.Eventually(t, func() bool { return r.srv.ingest.Sessions() == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.srv.PutMediaSessions() == 1 }, 10*time.Second, time.Millisecond)
 
 	_, err = r.put("b", "RELATIVE", time.Now(), bytes.NewReader(src))
 	var ae *httpapi.Error
@@ -156,7 +157,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 // vectors (limitedConn.ReadFrom).
 func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	rec := bigRecording(t)
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Archived.MaxConcurrentGetClips = 1
 		c.WriteStallTimeout = time.Second
 	})
@@ -259,7 +260,7 @@ func TestOneProducerPerStream(t *testing.T) {
 // request, not writing the answer: a clip read slowly for longer than it
 // is whole.
 func TestLongAnswerOutlivesReadTimeout(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.ReadTimeout = 200 * time.Millisecond })
+	r := newRig(t, func(c *server.Config) { c.ReadTimeout = 200 * time.Millisecond })
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(bigRecording(t)))

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"io"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 func TestMetricsAndRequestIDs(t *testing.T) {
@@ -47,7 +48,7 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 
 func TestRetentionDeletesOldFragments(t *testing.T) {
 	var shift atomic.Int64
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 		c.MaxClockSkew = 48 * time.Hour
 	})
