@@ -91,7 +91,10 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 		// fragment is complete only when the second begins.
 		pw.Write(data[:offs[1]+100])
 	}()
-	waitFor(t, func() bool { n, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62); return len(n) == 1 })
+	require.Eventually(t, func() bool {
+		n, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
+		return len(n) == 1
+	}, 10*time.Second, 10*time.Millisecond, "the first fragment is stored")
 	r.srv.Drain()
 	pw.Write(data[offs[1]+100 : offs[2]+100]) // the rest of fragment 2, the start of 3
 	require.NoError(t, <-done)
@@ -99,15 +102,4 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 2, "the fragment in flight at Drain was finished, no later one started")
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
