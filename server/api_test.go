@@ -121,6 +121,7 @@ func TestPutMediaListAndClip(t *testing.T) {
 		{"vogels_480.mkv", "RELATIVE", 9, 2},
 	} {
 		t.Run(c.file, func(t *testing.T) {
+			t.Parallel() // each file on its own rig; the clips go through ffmpeg
 			r := newRig(t)
 			r.createStream("cam", 24)
 			path := producerFile(t, c.file)

@@ -154,15 +154,7 @@ func TestBrowserSessions(t *testing.T) {
 	js[any](t, bctx, `window.kvsclip.ready.then(() => null)`)
 	// hls.js stays LIVE_DELAY (3 s) behind the newest media: it starts
 	// once the playlist holds that much.
-	for {
-		p.mu.Lock()
-		n := len(p.order)
-		p.mu.Unlock()
-		if n >= 3 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p.waitAcked(t, 3)
 	streams := js[[]string](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => window.kvsclip.streams())`, testKeyID, testSecret))
 	require.Equal(t, []string{"cam"}, streams)
 
@@ -242,6 +234,8 @@ func watchLive(t *testing.T, bctx context.Context, protocol, player, resource st
 
 	var looks []sessionState
 	var wall []time.Time
+	// Looks at the playing view, four a second: playing live over the
+	// wall clock is what is watched, so the wall clock paces the looks.
 	for end := time.Now().Add(liveWatch); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		looks = append(looks, js[sessionState](t, bctx, `window.kvsclip.session()`))
 		wall = append(wall, time.Now())

@@ -98,6 +98,9 @@ func TestGetImages(t *testing.T) {
 		{"png height only", amtypes.FormatPng, "", nil, aws.Int32(120), "png", 120 * imagesWidth / imagesHeight, 120, 10},
 		{"png odd size", amtypes.FormatPng, "", aws.Int32(97), aws.Int32(33), "png", 97, 33, 10},
 	} {
+		// One after another, not in parallel: the cases share one server,
+		// whose decodes have a 10 s timeout that overlapping them on a
+		// loaded machine can run past (MEDIA_ERROR images).
 		t.Run(c.name, func(t *testing.T) {
 			in := &am.GetImagesInput{
 				StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,

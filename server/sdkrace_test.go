@@ -132,7 +132,9 @@ func TestSDKPayloadCutByClient(t *testing.T) {
 			w.Write(part)
 			w.(http.Flusher).Flush()
 			// The client's write loop, released, acts at once: 300 ms
-			// is ample for it to close the connection or not.
+			// is ample for it to close the connection or not. (A wait
+			// on the close itself would hang for the client that must
+			// not close: the window is the input.)
 			<-release
 			time.Sleep(300 * time.Millisecond)
 			w.Write(part)
