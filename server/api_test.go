@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
@@ -120,6 +121,7 @@ func TestPutMediaListAndClip(t *testing.T) {
 		{"vogels_480.mkv", "RELATIVE", 9, 2},
 	} {
 		t.Run(c.file, func(t *testing.T) {
+			t.Parallel() // each file on its own rig; the clips go through ffmpeg
 			r := newRig(t)
 			r.createStream("cam", 24)
 			path := producerFile(t, c.file)
@@ -227,7 +229,7 @@ func rewrite(t *testing.T, path string, edit func(h *mkv.Header, frags []*mkv.Fr
 }
 
 func TestGetClipErrors(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Archived.GetClipTPSPerStream = 0.001 })
+	r := newRig(t, func(c *server.Config) { c.Archived.GetClipTPSPerStream = 0.001 })
 	vogels := producerFile(t, "vogels_480.mkv")
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	putBytes := func(stream string, data []byte) {
@@ -349,8 +351,8 @@ func TestPutMediaErrorAcks(t *testing.T) {
 	vogels, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	small := func(c *Config) { c.Ingest.MaxFragmentBytes = 100_000 }
-	none := func(*Config) {}
+	small := func(c *server.Config) { c.Ingest.MaxFragmentBytes = 100_000 }
+	none := func(*server.Config) {}
 	// A frame of an undeclared track in the third fragment: the reading
 	// fails after the fragment's BUFFERING ack.
 	strayTrack := bytes.Clone(vogels)
@@ -367,7 +369,7 @@ func TestPutMediaErrorAcks(t *testing.T) {
 
 	for _, c := range []struct {
 		name string
-		tune func(*Config)
+		tune func(*server.Config)
 		body []byte
 		id   int
 	}{

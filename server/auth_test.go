@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
@@ -125,11 +126,10 @@ func TestSignedPutMediaBody(t *testing.T) {
 	assert.Equal(t, int64(1700000000005), frags[0].ProducerMillis, "the C producer's .5 is 5 ms")
 }
 
+// TestNoCredentialsServesLoopbackOnly: without credentials the SDKs on
+// this machine are served (TestIsLoopback checks the address test itself).
 func TestNoCredentialsServesLoopbackOnly(t *testing.T) {
-	for addr, want := range map[string]bool{"127.0.0.1:5000": true, "[::1]:80": true, "10.0.0.2:5000": false, "bogus": false} {
-		assert.Equal(t, want, isLoopback(addr), addr)
-	}
-	r := newRig(t, func(c *Config) { c.Credentials = nil })
+	r := newRig(t, func(c *server.Config) { c.Credentials = nil })
 	_, err := r.kv.ListStreams(bg, &kinesisvideo.ListStreamsInput{})
 	require.NoError(t, err)
 }

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -28,6 +28,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/archived"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
@@ -35,11 +36,11 @@ import (
 
 // openServer is a server on a new archive without credentials: the page
 // makes unsigned requests, which such a server takes from loopback clients.
-func openServer(t *testing.T) (*Server, *archive.FS) {
+func openServer(t *testing.T) (*server.Server, *archive.FS) {
 	t.Helper()
 	store, err := archive.Open(t.TempDir())
 	require.NoError(t, err)
-	srv, err := New(Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	srv, err := server.New(server.Config{Store: store, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	require.NoError(t, err)
 	return srv, store
 }

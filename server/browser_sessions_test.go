@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/citest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // needPlayers checks that make deps put hls.js and dash.js, the page's
@@ -26,7 +27,7 @@ import (
 // must have them; elsewhere a test that needs them skips.
 func needPlayers(t *testing.T) {
 	t.Helper()
-	dir := DefaultPlayerDir()
+	dir := server.DefaultPlayerDir()
 	for _, name := range []string{"hls.min.js", "dash.mediaplayer.min.js"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			citest.Require(t, name+" in "+dir, "make player fetches it: "+err.Error())
@@ -153,15 +154,7 @@ func TestBrowserSessions(t *testing.T) {
 	js[any](t, bctx, `window.kvsclip.ready.then(() => null)`)
 	// hls.js stays LIVE_DELAY (3 s) behind the newest media: it starts
 	// once the playlist holds that much.
-	for {
-		p.mu.Lock()
-		n := len(p.order)
-		p.mu.Unlock()
-		if n >= 3 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	p.waitAcked(t, 3)
 	streams := js[[]string](t, bctx, fmt.Sprintf(`window.kvsclip.signIn(%q, %q).then(() => window.kvsclip.streams())`, testKeyID, testSecret))
 	require.Equal(t, []string{"cam"}, streams)
 
@@ -241,6 +234,8 @@ func watchLive(t *testing.T, bctx context.Context, protocol, player, resource st
 
 	var looks []sessionState
 	var wall []time.Time
+	// Looks at the playing view, four a second: playing live over the
+	// wall clock is what is watched, so the wall clock paces the looks.
 	for end := time.Now().Add(liveWatch); time.Now().Before(end); time.Sleep(250 * time.Millisecond) {
 		looks = append(looks, js[sessionState](t, bctx, `window.kvsclip.session()`))
 		wall = append(wall, time.Now())
@@ -318,7 +313,7 @@ func requireEndedPlaylist(t *testing.T, master string) {
 // directory is served only by its known file names.
 func TestBrowserSessionNoPlayer(t *testing.T) {
 	bin := chromiumPath(t)
-	r := newRig(t, func(c *Config) { c.PlayerDir = t.TempDir() })
+	r := newRig(t, func(c *server.Config) { c.PlayerDir = t.TempDir() })
 	r.createStream("cam", 24)
 	for _, path := range []string{"/web/player/hls.min.js", "/web/player/LICENSE", "/web/player/", "/web/player/other.js"} {
 		resp, _ := get(t, r.url+path, nil)

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // TestGetClipMissingFragment: a listed fragment whose stored document is
@@ -49,9 +50,9 @@ func TestGetClipMissingFragment(t *testing.T) {
 
 // recordedInDir is a server on a directory store, dir, with rec put into
 // stream "cam" from start; nums are its fragments.
-func recordedInDir(t *testing.T, rec []byte, tune ...func(*Config)) (r *rig, dir string, start time.Time, nums []string) {
+func recordedInDir(t *testing.T, rec []byte, tune ...func(*server.Config)) (r *rig, dir string, start time.Time, nums []string) {
 	dir = t.TempDir()
-	r = newRig(t, append([]func(*Config){func(cfg *Config) {
+	r = newRig(t, append([]func(*server.Config){func(cfg *server.Config) {
 		store, err := archive.Open(dir)
 		require.NoError(t, err)
 		cfg.Store = store

@@ -3,7 +3,7 @@
 // The race detector multiplies a process's memory, so this budget is
 // checked without it (make test runs it in a pass of its own).
 
-package server
+package server_test
 
 import (
 	"bytes"

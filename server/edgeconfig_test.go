@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -118,7 +118,7 @@ func TestDataEndpointsServed(t *testing.T) {
 	r := newRig(t)
 	r.createStream("cam", 24)
 	served := map[string]bool{}
-	for _, rt := range r.srv.routes {
+	for _, rt := range r.srv.RouteTable() {
 		served[rt.Name] = true
 	}
 	for _, name := range kvtypes.APIName("").Values() {
@@ -137,5 +137,5 @@ func TestDataEndpointsServed(t *testing.T) {
 		}
 		assert.True(t, served[op.String()], "%s: no route serves %s", name, op.String())
 	}
-	assert.Contains(t, r.srv.routes, "/getImages")
+	assert.Contains(t, r.srv.RouteTable(), "/getImages")
 }

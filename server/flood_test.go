@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bufio"
@@ -79,7 +79,14 @@ func flood(t *testing.T, addr, from string, n int, stop <-chan struct{}, opened 
 				}
 				c, err := d.Dial("tcp", addr)
 				if err != nil {
-					time.Sleep(50 * time.Millisecond)
+					// Out of ports or refused: back off, the flood
+					// goes on (a pause of the flood's own, not a wait
+					// for the server), ending at once with stop.
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
 					continue
 				}
 				opened.Add(1)

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // lookupFails is a store whose Lookup fails as a store in an outage does
@@ -35,7 +36,7 @@ func (s lookupFails) Lookup(ctx context.Context, stream, number string) (kvs.Fra
 // a store that cannot answer is a server error (500), which clients retry.
 func TestFragmentListStoreFailure(t *testing.T) {
 	for _, notFound := range []bool{false, true} {
-		r := newRig(t, func(c *Config) { c.Store = lookupFails{Store: c.Store, notFound: notFound} })
+		r := newRig(t, func(c *server.Config) { c.Store = lookupFails{Store: c.Store, notFound: notFound} })
 		r.createStream("cam", 24)
 		_, err := r.media.GetMediaForFragmentList(bg, &am.GetMediaForFragmentListInput{StreamName: aws.String("cam"), Fragments: []string{"123"}})
 		var re *smithyhttp.ResponseError

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -25,6 +25,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/images"
 )
 
@@ -38,7 +39,7 @@ const (
 )
 
 // imagesRig is a server holding imagesFile as stream "cam".
-func imagesRig(t *testing.T, tune ...func(*Config)) *rig {
+func imagesRig(t *testing.T, tune ...func(*server.Config)) *rig {
 	t.Helper()
 	mediatest.Need(t, "ffmpeg", "ffprobe")
 	r := newRig(t, tune...)
@@ -97,6 +98,9 @@ func TestGetImages(t *testing.T) {
 		{"png height only", amtypes.FormatPng, "", nil, aws.Int32(120), "png", 120 * imagesWidth / imagesHeight, 120, 10},
 		{"png odd size", amtypes.FormatPng, "", aws.Int32(97), aws.Int32(33), "png", 97, 33, 10},
 	} {
+		// One after another, not in parallel: the cases share one server,
+		// whose decodes have a 10 s timeout that overlapping them on a
+		// loaded machine can run past (MEDIA_ERROR images).
 		t.Run(c.name, func(t *testing.T) {
 			in := &am.GetImagesInput{
 				StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
@@ -271,7 +275,7 @@ func TestGetImagesErrors(t *testing.T) {
 // Without ffmpeg the server still starts, and GetImages answers a typed
 // error that says why.
 func TestGetImagesWithoutFFmpeg(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Images.FFmpeg = filepath.Join(t.TempDir(), "no-ffmpeg-here") })
+	r := newRig(t, func(c *server.Config) { c.Images.FFmpeg = filepath.Join(t.TempDir(), "no-ffmpeg-here") })
 	r.createStream("cam", 24)
 	_, err := r.media.GetImages(bg, &am.GetImagesInput{
 		StreamName: aws.String("cam"), ImageSelectorType: amtypes.ImageSelectorTypeProducerTimestamp,
@@ -300,14 +304,14 @@ func TestGetImagesCache(t *testing.T) {
 	cold, err := r.media.GetImages(bg, in)
 	require.NoError(t, err)
 	coldTime := time.Since(t0)
-	runs := r.srv.images.Stats().Runs
+	runs := int64(r.metric("kvsclip_images_decodes_total"))
 	require.Equal(t, int64(len(cold.Images)), runs, "one ffmpeg per image")
 
 	t0 = time.Now()
 	warm, err := r.media.GetImages(bg, in)
 	require.NoError(t, err)
 	warmTime := time.Since(t0)
-	assert.Equal(t, runs, r.srv.images.Stats().Runs, "the cache answers")
+	assert.Equal(t, runs, int64(r.metric("kvsclip_images_decodes_total")), "the cache answers")
 	require.Equal(t, cold.Images, warm.Images)
 	t.Logf("%d images: %v decoding (%v each), %v from the cache", len(cold.Images), coldTime, coldTime/time.Duration(len(cold.Images)), warmTime)
 
@@ -315,7 +319,7 @@ func TestGetImagesCache(t *testing.T) {
 	in.WidthPixels = aws.Int32(80)
 	_, err = r.media.GetImages(bg, in)
 	require.NoError(t, err)
-	assert.Equal(t, 2*runs, r.srv.images.Stats().Runs)
+	assert.Equal(t, 2*runs, int64(r.metric("kvsclip_images_decodes_total")))
 
 	status, body := fetchURL(t, r.url+"/metrics")
 	require.Equal(t, http.StatusOK, status)
@@ -326,7 +330,7 @@ func TestGetImagesCache(t *testing.T) {
 
 // Many requests at once never run more decodes than the bound.
 func TestGetImagesConcurrencyBound(t *testing.T) {
-	r := imagesRig(t, func(c *Config) { c.Images.MaxDecodes = 2; c.Images.CacheBytes = -1 })
+	r := imagesRig(t, func(c *server.Config) { c.Images.MaxDecodes = 2; c.Images.CacheBytes = -1 })
 	ctx, cancel := context.WithTimeout(bg, time.Minute)
 	defer cancel()
 	errs := make(chan error, 4)
@@ -343,7 +347,7 @@ func TestGetImagesConcurrencyBound(t *testing.T) {
 	for range 4 {
 		require.NoError(t, <-errs)
 	}
-	st := r.srv.images.Stats()
+	st := r.srv.ImageStats()
 	assert.Equal(t, int64(2), st.PeakDecodes)
 	assert.Positive(t, st.Runs)
 }
@@ -411,7 +415,7 @@ func TestGetImagesKeyFrameInEarlierFragment(t *testing.T) {
 // A page whose images pass the answer's byte bound ends early, after a
 // batch of decodes, and its NextToken goes on from there.
 func TestGetImagesPageBytes(t *testing.T) {
-	r := imagesRig(t, func(c *Config) {
+	r := imagesRig(t, func(c *server.Config) {
 		c.Images.MaxDecodes = 2
 		c.Images.PageBytes = 1 // every batch fills a page
 	})

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/media"
 )
 
@@ -27,18 +28,18 @@ func (r *rig) openMedia(stream string) (func(), error) {
 }
 
 // eventually retries open until it succeeds, for a slot that the server
-// frees once it notices a connection gone.
+// frees once it notices a connection gone; within only guards against a
+// slot that never frees.
 func eventually(t *testing.T, within time.Duration, open func() (func(), error)) func() {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		stop, err := open()
-		if err == nil {
-			return stop
+	var stop func()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		s, err := open()
+		if assert.NoError(c, err, "still refused") {
+			stop = s
 		}
-		require.True(t, time.Now().Before(deadline), "still refused: %v", err)
-		time.Sleep(20 * time.Millisecond)
-	}
+	}, within, 20*time.Millisecond)
+	return stop
 }
 
 // TestGetMediaConnectionLimit: KVS's 3 GetMedia connections per stream;
@@ -77,7 +78,7 @@ func TestGetMediaConnectionLimit(t *testing.T) {
 // ClientLimitExceededException, and one 200 ms later is not.
 func TestGetMediaRateLimit(t *testing.T) {
 	now := time.Now() // signatures are checked against it
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Media.GetMediaTPSPerStream = 5
 		c.Media.MaxGetMediaConnectionsPerStream = 100
 		c.Now = func() time.Time { return now }
@@ -100,7 +101,7 @@ func TestGetMediaRateLimit(t *testing.T) {
 // memory of the server's beyond the socket and one read-ahead chunk, and
 // loses its connection, and so its slot, after GetMediaWriteTimeout.
 func TestGetMediaStalledConsumer(t *testing.T) {
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Media.GetMediaWriteTimeout = 300 * time.Millisecond
 		c.Media.GetMediaBytesPerSecond = -1
 		c.Media.MaxGetMediaConnectionsPerStream = 1
@@ -120,8 +121,15 @@ func TestGetMediaStalledConsumer(t *testing.T) {
 	stalled := time.Now()
 	stop := eventually(t, 10*time.Second, func() (func(), error) { return r.openMedia("cam") })
 	defer stop()
-	t.Logf("the stalled consumer's slot was free %v after it stopped reading", time.Since(stalled).Round(time.Millisecond))
-	assert.GreaterOrEqual(t, time.Since(stalled), 300*time.Millisecond)
+	freed := time.Since(stalled)
+	t.Logf("the stalled consumer's slot was free %v after it stopped reading", freed.Round(time.Millisecond))
+	// Not before the timeout: a lower bound, which a loaded machine only
+	// makes easier to meet.
+	assert.GreaterOrEqual(t, freed, 300*time.Millisecond)
+	// The slot is free because the server cut the stalled connection:
+	// what it had sent ends short, in an error, not the stream's end.
+	_, err = io.Copy(io.Discard, out.Payload)
+	assert.Error(t, err, "the stalled consumer's connection was cut")
 }
 
 // TestGetMediaDrain: a session waiting for fragments ends when the server
@@ -134,9 +142,9 @@ func TestGetMediaDrain(t *testing.T) {
 	out, err := r.getMedia(ctx, "cam", gmSelector{StartSelectorType: "NOW"})
 	require.NoError(t, err)
 	r.srv.Drain()
-	began := time.Now()
+	// GetMedia has no idle end: only the drain ends this session, cleanly,
+	// before ctx's deadline (which would be an error here) cuts it.
 	b, err := io.ReadAll(out.Payload)
 	require.NoError(t, err)
 	assert.Empty(t, b)
-	assert.Less(t, time.Since(began), 3*time.Second)
 }

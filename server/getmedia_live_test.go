@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -26,8 +26,10 @@ import (
 const liveGap = 60 * time.Millisecond
 
 // TestGetMediaLiveTail: a consumer that asked for NOW on an empty stream
-// gets each fragment a producer puts, in order, promptly after its
-// PERSISTED ack.
+// gets each fragment a producer puts, in order, as the producer puts them:
+// most arrive before the producer's last PERSISTED ack, where a tail that
+// polled slowly or sent at the end would have few. The latencies are
+// logged, not bounded: a loaded machine is not a slow tail.
 func TestGetMediaLiveTail(t *testing.T) {
 	r, m := liveRig(t, 60)
 
@@ -75,7 +77,14 @@ func TestGetMediaLiveTail(t *testing.T) {
 	slices.Sort(lat)
 	p50, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
 	t.Logf("live tail: %d fragments, PERSISTED to consumer p50 %v, p99 %v, max %v", len(lat), p50, p99, lat[len(lat)-1])
-	assert.Less(t, p99, 250*time.Millisecond)
+	last := persistedAt[order[len(order)-1]]
+	early := 0
+	for _, d := range docs {
+		if d.at.Before(last) {
+			early++
+		}
+	}
+	assert.Greater(t, early, len(docs)/2, "fragments the consumer had while the producer was still putting")
 }
 
 // TestGetMediaClip: what GetMedia sends, remux.Clip (kvsclip clip) turns
@@ -118,6 +127,9 @@ func (r *rig) putLive(ctx context.Context, m *producerMedia, persisted func(numb
 			if _, err := pw.Write(buf.Bytes()); err != nil {
 				return
 			}
+			// The producer's pace is the input: fragments arrive at a
+			// live edge, over time (TestGetMediaTimestampAhead reads
+			// their arrival times).
 			time.Sleep(liveGap)
 		}
 		pw.Close()

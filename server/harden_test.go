@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // syncBuffer is a log sink tests read while the server writes to it.
@@ -68,7 +69,7 @@ func (f failingStore) List(ctx context.Context, stream string, kind kvs.Selector
 func TestInternalFailureLogsCause(t *testing.T) {
 	var logs syncBuffer
 	var broken atomic.Bool
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Store = failingStore{c.Store, &broken}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
@@ -87,7 +88,7 @@ func TestInternalFailureLogsCause(t *testing.T) {
 func TestSessionInternalFailureLogsCause(t *testing.T) {
 	var logs syncBuffer
 	var broken atomic.Bool
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Store = failingStore{c.Store, &broken}
 		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +19,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
 	kvtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideo/types"
 	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/internal/mediatest"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
 )
@@ -38,26 +43,26 @@ const (
 type rig struct {
 	t     testing.TB
 	url   string
-	srv   *Server
+	srv   *server.Server
 	store *archive.FS
 	kv    *kinesisvideo.Client
 	media *am.Client
 	creds aws.Credentials
 }
 
-func newRig(t testing.TB, tune ...func(*Config)) *rig {
+func newRig(t testing.TB, tune ...func(*server.Config)) *rig {
 	t.Helper()
 	store, err := archive.Open(t.TempDir())
 	require.NoError(t, err)
-	cfg := Config{
+	cfg := server.Config{
 		Store:       store,
-		Credentials: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
+		Credentials: &server.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
 		Logger:      slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	for _, f := range tune {
 		f(&cfg)
 	}
-	srv, err := New(cfg)
+	srv, err := server.New(cfg)
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
@@ -206,4 +211,41 @@ func syntheticRecording(t testing.TB, s bench.Synth) []byte {
 	rec, err := bench.Synthetic(first.Header, s)
 	require.NoError(t, err)
 	return rec
+}
+
+// metric reads one counter or gauge from the server's GET /metrics, the
+// series of family name whose labels include labels (name, value pairs);
+// 0 when the server has no such series yet. Tests read what an operator
+// reads rather than the server's insides.
+func (r *rig) metric(name string, labels ...string) float64 {
+	r.t.Helper()
+	resp, err := http.Get(r.url + "/metrics")
+	require.NoError(r.t, err)
+	defer resp.Body.Close()
+	require.Equal(r.t, http.StatusOK, resp.StatusCode)
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(r.t, err)
+	fam, ok := fams[name]
+	if !ok {
+		return 0
+	}
+series:
+	for _, m := range fam.GetMetric() {
+		for i := 0; i+1 < len(labels); i += 2 {
+			if !slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool {
+				return l.GetName() == labels[i] && l.GetValue() == labels[i+1]
+			}) {
+				continue series
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			return m.GetGauge().GetValue()
+		}
+		r.t.Fatalf("metric %s is neither a counter nor a gauge", name)
+	}
+	return 0
 }

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bufio"
@@ -236,6 +236,7 @@ func TestHLSOnDemandTS(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
+			t.Parallel() // each file on its own rig, checked by ffprobe
 			r := newRig(t)
 			r.createStream("cam", 24)
 			start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/bench"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/connlimit"
 	"github.com/kvsclip/kvsclip/server/httpapi"
 	"github.com/kvsclip/kvsclip/server/putack"
@@ -38,9 +39,9 @@ func requestHead(t *testing.T, req *http.Request) []byte {
 }
 
 // closedWithin sends head on a new connection, then a byte every
-// trickle (if not 0), and reports how long the server took to close the
-// connection, up to limit.
-func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Duration) time.Duration {
+// trickle (if not 0), and reports whether the server closed the
+// connection before limit, and how long that took.
+func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Duration) (closed bool, took time.Duration) {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	require.NoError(t, err)
@@ -51,7 +52,7 @@ func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Dur
 	if trickle > 0 {
 		go func() {
 			for time.Since(began) < limit {
-				time.Sleep(trickle)
+				time.Sleep(trickle) // the client's trickle: the input
 				if _, err := conn.Write([]byte{0x1a}); err != nil {
 					return
 				}
@@ -61,16 +62,18 @@ func closedWithin(t *testing.T, url string, head []byte, trickle, limit time.Dur
 	require.NoError(t, conn.SetReadDeadline(began.Add(limit)))
 	_, err = io.Copy(io.Discard, conn)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		return limit
+		return false, limit
 	}
-	return time.Since(began)
+	return true, time.Since(began)
 }
 
 // TestStalledRequestsLoseTheirConnection: a client that promises a body
-// and does not send it, or trickles it, loses its connection within the
-// read timeout or the PutMedia progress window, signed or not.
+// and does not send it, or trickles it, loses its connection to the read
+// timeout or the PutMedia progress window (1 s here), signed or not. The
+// client waits 6 s, less than either default, so a close is the
+// configured timeout's.
 func TestStalledRequestsLoseTheirConnection(t *testing.T) {
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.ReadTimeout = time.Second
 		c.Ingest.PutMediaIdleTimeout = time.Second
 	})
@@ -109,8 +112,9 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 		{"PutMedia body trickled, signed", putReq(true), 200 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			took := closedWithin(t, r.url, requestHead(t, c.req), c.trickle, 6*time.Second)
-			assert.Less(t, took, 3*time.Second, "the connection is closed within the timeout")
+			closed, took := closedWithin(t, r.url, requestHead(t, c.req), c.trickle, 6*time.Second)
+			assert.True(t, closed, "the server closes the connection")
+			t.Logf("closed after %v", took.Round(time.Millisecond))
 		})
 	}
 }
@@ -118,7 +122,7 @@ func TestStalledRequestsLoseTheirConnection(t *testing.T) {
 // TestPutMediaSessionLimit: past MaxPutMediaSessions a PutMedia gets
 // ClientLimitExceeded; once a session ends, another may start.
 func TestPutMediaSessionLimit(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Ingest.MaxPutMediaSessions = 1 })
+	r := newRig(t, func(c *server.Config) { c.Ingest.MaxPutMediaSessions = 1 })
 	r.createStream("a", 1)
 	r.createStream("b", 1)
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
@@ -133,7 +137,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 	require.NoError(t, err)
 	// The first session holds its place once the server has its request,
 	// which the write above does not wait for.
-	require.Eventually(t, func() bool { return r.srv.ingest.Sessions() == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return r.srv.PutMediaSessions() == 1 }, 10*time.Second, time.Millisecond)
 
 	_, err = r.put("b", "RELATIVE", time.Now(), bytes.NewReader(src))
 	var ae *httpapi.Error
@@ -156,7 +160,7 @@ func TestPutMediaSessionLimit(t *testing.T) {
 // vectors (limitedConn.ReadFrom).
 func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 	rec := bigRecording(t)
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Archived.MaxConcurrentGetClips = 1
 		c.WriteStallTimeout = time.Second
 	})
@@ -182,18 +186,16 @@ func TestClipReaderThatStopsLosesItsSlot(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, 200, resp.StatusCode)
 
-			began := time.Now()
-			var got error
-			for time.Since(began) < 8*time.Second {
+			// The slot frees once the stalled answer is cut, 1 s on; 8 s
+			// only guards against a slot that never frees (and is less
+			// than the default WriteStallTimeout, so the configured one
+			// cut it).
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
 				out, err := producerClip(r, "cam", start, start.Add(4*time.Second))
-				if got = err; err == nil {
+				if assert.NoError(c, err, "the slot was freed") {
 					readAll(t, out.Payload)
-					break
 				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			require.NoError(t, got, "the slot was freed")
-			assert.Less(t, time.Since(began), 4*time.Second)
+			}, 8*time.Second, 200*time.Millisecond)
 		})
 	}
 }
@@ -259,7 +261,7 @@ func TestOneProducerPerStream(t *testing.T) {
 // request, not writing the answer: a clip read slowly for longer than it
 // is whole.
 func TestLongAnswerOutlivesReadTimeout(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.ReadTimeout = 200 * time.Millisecond })
+	r := newRig(t, func(c *server.Config) { c.ReadTimeout = 200 * time.Millisecond })
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	acks, err := r.put("cam", "RELATIVE", start, bytes.NewReader(bigRecording(t)))
@@ -271,6 +273,8 @@ func TestLongAnswerOutlivesReadTimeout(t *testing.T) {
 	buf := make([]byte, 1024)
 	_, err = io.ReadFull(out.Payload, buf)
 	require.NoError(t, err)
+	// The client pauses past the read timeout (real sockets' deadlines:
+	// the pause is the input).
 	time.Sleep(600 * time.Millisecond)
 	rest, err := io.ReadAll(out.Payload)
 	require.NoError(t, err, "the answer is not cut when the read timeout passes")

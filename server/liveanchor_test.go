@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // listRecorder records where each server-time listing of a store starts.
@@ -54,9 +55,9 @@ func TestLiveAnchor(t *testing.T) {
 	// The fragments all arrive within a second or so: with a slack
 	// every listing would start at the same place.
 	rec := &listRecorder{}
-	r := newRig(t, func(c *Config) { rec.Store = c.Store; c.Store = rec; c.Sessions.AnchorSlack = -1 })
+	r := newRig(t, func(c *server.Config) { rec.Store = c.Store; c.Store = rec; c.Sessions.AnchorSlack = -1 })
 	fresh := func() string {
-		srv, err := New(Config{Store: r.store, Credentials: &Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
+		srv, err := server.New(server.Config{Store: r.store, Credentials: &server.Credentials{AccessKeyID: testKeyID, SecretAccessKey: testSecret},
 			Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		require.NoError(t, err)
 		hs := httptest.NewServer(srv)

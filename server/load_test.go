@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -54,8 +54,13 @@ func TestLoad(t *testing.T) {
 		errs = append(errs, err)
 		mu.Unlock()
 	}
+	// A client clips a producer's finished passes: it waits for the
+	// first, or for the end of the run.
+	stopped := make(chan struct{})
+	var firstPass [producers]chan struct{}
 	for p := range producers {
 		r.createStream(fmt.Sprintf("load-%d", p), 24)
+		firstPass[p] = make(chan struct{})
 	}
 	var wg sync.WaitGroup
 	began := time.Now()
@@ -72,6 +77,9 @@ func TestLoad(t *testing.T) {
 				fragsIn.Add(int64(len(nums)))
 				acked[p] = append(acked[p], nums...)
 				passes[p].Store(int64(k + 1))
+				if k == 0 {
+					close(firstPass[p])
+				}
 			}
 		})
 	}
@@ -82,7 +90,10 @@ func TestLoad(t *testing.T) {
 				p := (c + n) % producers
 				done := passes[p].Load()
 				if done == 0 {
-					time.Sleep(20 * time.Millisecond)
+					select {
+					case <-firstPass[p]:
+					case <-stopped:
+					}
 					continue
 				}
 				k := (int64(c) * 7919 * int64(n+1)) % done
@@ -115,8 +126,9 @@ func TestLoad(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(dur)
+	time.Sleep(dur) // the run's length: the input
 	stop.Store(true)
+	close(stopped)
 	wg.Wait()
 	elapsed := time.Since(began)
 	require.Empty(t, errs)

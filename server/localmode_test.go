@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesisvideo"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -16,7 +17,7 @@ import (
 // fetch from another origin) is refused and creates nothing; the SDKs,
 // the producer's port-less Host and the server's own page are served.
 func TestLocalModeRefusesWebPages(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Credentials = nil })
+	r := newRig(t, func(c *server.Config) { c.Credentials = nil })
 	own := r.url // http://127.0.0.1:port
 	port := own[strings.LastIndex(own, ":")+1:]
 	for i, c := range []struct {

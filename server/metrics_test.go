@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"math"
@@ -75,9 +75,9 @@ func TestMetricsExposition(t *testing.T) {
 	r.createStream("cam", 1)
 	_, err := r.media.ListFragments(bg, &am.ListFragmentsInput{StreamName: aws.String("nope")})
 	require.Error(t, err)
-	r.srv.m.Errors.WithLabelValues("Odd", "a\\b\"c\nd").Inc()
-	r.srv.m.PersistLatency.Observe(0.004)
-	r.srv.m.PersistLatency.Observe(1000)
+	r.srv.Metrics().Errors.WithLabelValues("Odd", "a\\b\"c\nd").Inc()
+	r.srv.Metrics().PersistLatency.Observe(0.004)
+	r.srv.Metrics().PersistLatency.Observe(1000)
 
 	resp, err := http.Get(r.url + "/metrics")
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"io"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 func TestMetricsAndRequestIDs(t *testing.T) {
@@ -47,7 +48,7 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 
 func TestRetentionDeletesOldFragments(t *testing.T) {
 	var shift atomic.Int64
-	r := newRig(t, func(c *Config) {
+	r := newRig(t, func(c *server.Config) {
 		c.Now = func() time.Time { return time.Now().Add(time.Duration(shift.Load())) }
 		c.MaxClockSkew = 48 * time.Hour
 	})
@@ -90,7 +91,10 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 		// fragment is complete only when the second begins.
 		pw.Write(data[:offs[1]+100])
 	}()
-	waitFor(t, func() bool { n, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62); return len(n) == 1 })
+	require.Eventually(t, func() bool {
+		n, _ := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
+		return len(n) == 1
+	}, 10*time.Second, 10*time.Millisecond, "the first fragment is stored")
 	r.srv.Drain()
 	pw.Write(data[offs[1]+100 : offs[2]+100]) // the rest of fragment 2, the start of 3
 	require.NoError(t, <-done)
@@ -98,15 +102,4 @@ func TestDrainFinishesTheFragmentInFlight(t *testing.T) {
 	frags, err := r.store.List(bg, "cam", kvs.ProducerTimestamp, 0, 1<<62)
 	require.NoError(t, err)
 	assert.Len(t, frags, 2, "the fragment in flight at Drain was finished, no later one started")
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

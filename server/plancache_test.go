@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/bench"
+	"github.com/kvsclip/kvsclip/server"
 )
 
 // TestClipPlanCache: a clip asked for again — by GetClip, or by a range
@@ -25,13 +25,13 @@ func TestClipPlanCache(t *testing.T) {
 	rec := syntheticRecording(t, bench.Synth{Fragments: 6, KeyFrame: 30_000, Frame: 3_600, Audio: 300})
 	for _, keep := range []bool{true, false} {
 		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
-			r, dir, start, nums := recordedInDir(t, rec, func(cfg *Config) {
+			r, dir, start, nums := recordedInDir(t, rec, func(cfg *server.Config) {
 				if !keep {
 					cfg.Archived.PlanCacheBytes = -1
 				}
 			})
 			require.Len(t, nums, 6)
-			plans := func(how string) float64 { return testutil.ToFloat64(r.srv.m.ClipPlans.WithLabelValues(how)) }
+			plans := func(how string) float64 { return r.metric("kvsclip_getclip_plans_total", "plan", how) }
 			clip := func(from, to time.Time) []byte {
 				out, err := producerClip(r, "cam", from, to)
 				require.NoError(t, err)

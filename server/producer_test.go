@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bufio"
@@ -30,6 +30,7 @@ import (
 	"github.com/kvsclip/kvsclip/archive"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
@@ -468,7 +469,7 @@ func TestSDKProducer(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				r := newRig(t, func(c *Config) {
+				r := newRig(t, func(c *server.Config) {
 					if !signed {
 						c.Credentials = nil
 					}
@@ -496,7 +497,7 @@ func TestSDKProducer(t *testing.T) {
 // ack (here its maximum session length), the producer opens another and
 // resends what was not PERSISTED; every fragment ends up stored once.
 func TestSDKProducerReconnects(t *testing.T) {
-	r := newRig(t, func(c *Config) { c.Ingest.MaxPutMediaDuration = 1200 * time.Millisecond })
+	r := newRig(t, func(c *server.Config) { c.Ingest.MaxPutMediaDuration = 1200 * time.Millisecond })
 	r.createStream("cam", 24)
 	start := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	tc := producerCases[2]

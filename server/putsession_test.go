@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/kvs"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
 )
@@ -34,12 +35,12 @@ func pausedBody(src []byte, cut int64, pause time.Duration) io.Reader {
 // putPaused puts the producer recording to a new stream cam of a rig tuned
 // by tune, pausing 16 bytes into its fourth fragment, and returns the rig,
 // the acks and the session's error.
-func putPaused(t *testing.T, tune func(*Config), pause time.Duration) (*rig, []putack.Ack, error) {
+func putPaused(t *testing.T, tune func(*server.Config), pause time.Duration) (*rig, []putack.Ack, error) {
 	return putPausedAt(t, tune, pause, 16)
 }
 
 // putPausedAt is putPaused pausing into bytes into the fourth fragment.
-func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int64) (*rig, []putack.Ack, error) {
+func putPausedAt(t *testing.T, tune func(*server.Config), pause time.Duration, into int64) (*rig, []putack.Ack, error) {
 	t.Helper()
 	src, err := os.ReadFile(producerFile(t, "vogels_480.mkv"))
 	require.NoError(t, err)
@@ -54,7 +55,7 @@ func putPausedAt(t *testing.T, tune func(*Config), pause time.Duration, into int
 // TestPutMediaIdleAcks: while a producer sends nothing the server sends
 // IDLE acks, and the session goes on when data comes again.
 func TestPutMediaIdleAcks(t *testing.T) {
-	_, acks, err := putPaused(t, func(c *Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond)
+	_, acks, err := putPaused(t, func(c *server.Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond)
 	require.NoError(t, err)
 	// The three fragments before the pause are PERSISTED before the pause
 	// ends (an IDLE ack may come before the third's PERSISTED when its
@@ -86,7 +87,7 @@ func TestPutMediaIdleAcks(t *testing.T) {
 // with an ERROR ack 4003 (MAX_CONNECTION_DURATION_REACHED); what was
 // persisted before stays, nothing after is stored.
 func TestPutMediaSessionLength(t *testing.T) {
-	r, acks, err := putPaused(t, func(c *Config) { c.Ingest.MaxPutMediaDuration = 300 * time.Millisecond }, time.Second)
+	r, acks, err := putPaused(t, func(c *server.Config) { c.Ingest.MaxPutMediaDuration = 300 * time.Millisecond }, time.Second)
 	require.ErrorIs(t, err, putclient.ErrAckError)
 	require.NotEmpty(t, acks)
 	last := acks[len(acks)-1]
@@ -105,7 +106,7 @@ func TestPutMediaSessionLength(t *testing.T) {
 // frame sent), that fragment's BUFFERING comes before the IDLE acks of the
 // pause and its RECEIVED after them, under the same fragment number.
 func TestPutMediaBufferingAtFirstBytes(t *testing.T) {
-	_, acks, err := putPausedAt(t, func(c *Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond, 200)
+	_, acks, err := putPausedAt(t, func(c *server.Config) { c.Ingest.PutMediaIdleAck = 40 * time.Millisecond }, 400*time.Millisecond, 200)
 	require.NoError(t, err)
 	require.Len(t, persisted(acks), 9)
 	fourth := persisted(acks)[3]

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -21,13 +21,14 @@ import (
 	"github.com/kvsclip/kvsclip/archive/storetest"
 	"github.com/kvsclip/kvsclip/kvs"
 	"github.com/kvsclip/kvsclip/mkv"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/putack"
 	"github.com/kvsclip/kvsclip/server/putclient"
 )
 
 // withStore makes a rig serve store instead of its own filesystem archive.
-func withStore(store archive.Store) func(*Config) {
-	return func(c *Config) { c.Store = store }
+func withStore(store archive.Store) func(*server.Config) {
+	return func(c *server.Config) { c.Store = store }
 }
 
 func producerClip(r *rig, stream string, from, to time.Time) (*am.GetClipOutput, error) {
@@ -228,7 +229,7 @@ func BenchmarkGetClip200(b *testing.B) {
 		s3   bool
 	}{{"filesystem", false}, {"versitygw", true}} {
 		b.Run(c.name, func(b *testing.B) {
-			var tune []func(*Config)
+			var tune []func(*server.Config)
 			if c.s3 {
 				s, _ := gw.Open(b, archive.S3Options{})
 				tune = append(tune, withStore(s))

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -131,7 +132,9 @@ func TestSDKPayloadCutByClient(t *testing.T) {
 			w.Write(part)
 			w.(http.Flusher).Flush()
 			// The client's write loop, released, acts at once: 300 ms
-			// is ample for it to close the connection or not.
+			// is ample for it to close the connection or not. (A wait
+			// on the close itself would hang for the client that must
+			// not close: the window is the input.)
 			<-release
 			time.Sleep(300 * time.Millisecond)
 			w.Write(part)
@@ -194,7 +197,7 @@ func TestSDKGetClipLoopBusyCPUs(t *testing.T) {
 	}
 	// GetClip's rate limit (5 calls per second per stream) is KVS's, not
 	// this test's subject: lifted, the loop runs back to back.
-	r := newRig(t, func(c *Config) { c.Archived.GetClipTPSPerStream = 1e6 })
+	r := newRig(t, func(c *server.Config) { c.Archived.GetClipTPSPerStream = 1e6 })
 	r.createStream("demo", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	require.Len(t, persisted(r.putFile("demo", "RELATIVE", start, producerFile(t, "vogels_480.mkv"))), 9)

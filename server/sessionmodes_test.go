@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	am "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia"
 	amtypes "github.com/aws/aws-sdk-go-v2/service/kinesisvideoarchivedmedia/types"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -31,7 +32,7 @@ func mediaPlaylistOf(t *testing.T, u string) *hlsPlaylist {
 func TestHLSLiveReplay(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
-	r := newRig(t, func(c *Config) { c.Now = func() time.Time { return time.Unix(0, clock.Load()) } })
+	r := newRig(t, func(c *server.Config) { c.Now = func() time.Time { return time.Unix(0, clock.Load()) } })
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 6)

@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kvsclip/kvsclip/internal/mediatest"
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/sessions"
 )
 
@@ -36,7 +37,7 @@ func onDemandHLS(stream string, start time.Time) *am.GetHLSStreamingSessionURLIn
 func TestHLSSessionErrors(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
-	r := newRig(t, func(c *Config) { c.Now = func() time.Time { return time.Unix(0, clock.Load()) } })
+	r := newRig(t, func(c *server.Config) { c.Now = func() time.Time { return time.Unix(0, clock.Load()) } })
 	r.createStream("cam", 24)
 	r.createStream("empty", 24)
 	r.createStream("noretention", 0)
@@ -142,7 +143,7 @@ func TestHLSSessionErrors(t *testing.T) {
 
 func TestHLSSessionRate(t *testing.T) {
 	fixed := time.Now()
-	r := newRig(t, func(c *Config) { c.Now = func() time.Time { return fixed } })
+	r := newRig(t, func(c *server.Config) { c.Now = func() time.Time { return fixed } })
 	r.createStream("cam", 24)
 	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	putRecording(t, r, "cam", "h264-aac-160x120.getmedia.mkv", true, start, 2)
@@ -168,8 +169,8 @@ func TestSessionURLAcrossServers(t *testing.T) {
 	code, body := fetchURL(t, strings.Replace(u, r.url, twin.url, 1))
 	assert.Equal(t, http.StatusOK, code, string(body))
 
-	other := newRig(t, withStore(r.store), func(c *Config) {
-		c.Credentials = &Credentials{AccessKeyID: testKeyID, SecretAccessKey: "another-secret"}
+	other := newRig(t, withStore(r.store), func(c *server.Config) {
+		c.Credentials = &server.Credentials{AccessKeyID: testKeyID, SecretAccessKey: "another-secret"}
 	})
 	code, _ = fetchURL(t, strings.Replace(u, r.url, other.url, 1))
 	assert.Equal(t, http.StatusUnauthorized, code)

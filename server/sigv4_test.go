@@ -1,4 +1,4 @@
-package server
+package server_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kvsclip/kvsclip/server"
 	"github.com/kvsclip/kvsclip/server/sigv4"
 )
 
@@ -109,7 +110,7 @@ func TestSigV4RegionAndToken(t *testing.T) {
 		{"missing token", "tok-1", testRegion, "", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := newRig(t, func(cfg *Config) { cfg.Credentials.SessionToken = c.serverToken })
+			r := newRig(t, func(cfg *server.Config) { cfg.Credentials.SessionToken = c.serverToken })
 			prov := credentials.NewStaticCredentialsProvider(testKeyID, testSecret, c.token)
 			kv := kinesisvideo.New(kinesisvideo.Options{Region: c.region, BaseEndpoint: aws.String(r.url), Credentials: prov, RetryMaxAttempts: 1, HTTPClient: sdkHTTPClient})
 			_, err := kv.ListStreams(bg, &kinesisvideo.ListStreamsInput{})
@@ -128,7 +129,7 @@ func TestSigV4RegionAndToken(t *testing.T) {
 // hash as botocore and the JS SDK presign, or over UNSIGNED-PAYLOAD; with
 // a session token in the query; never in another region or once expired.
 func TestPresignedClipURL(t *testing.T) {
-	r := newRig(t, func(cfg *Config) { cfg.Credentials.SessionToken = "tok" })
+	r := newRig(t, func(cfg *server.Config) { cfg.Credentials.SessionToken = "tok" })
 	prov := credentials.NewStaticCredentialsProvider(testKeyID, testSecret, "tok")
 	kv := kinesisvideo.New(kinesisvideo.Options{Region: testRegion, BaseEndpoint: aws.String(r.url), Credentials: prov, RetryMaxAttempts: 1, HTTPClient: sdkHTTPClient})
 	_, err := kv.CreateStream(bg, &kinesisvideo.CreateStreamInput{StreamName: aws.String("cam"), DataRetentionInHours: aws.Int32(24)})
