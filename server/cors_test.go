@@ -128,8 +128,8 @@ func (cs *corsServer) preflight(t *testing.T, origin, path, method, headers stri
 	return resp
 }
 
-// get fetches a URL as a page of origin does (no credential but the URL).
-func get(t *testing.T, url, origin string) (*http.Response, []byte) {
+// getFrom fetches a URL as a page of origin does (no credential but the URL).
+func getFrom(t *testing.T, url, origin string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
@@ -204,9 +204,9 @@ func TestCORSSignedAPI(t *testing.T) {
 	}
 
 	// The page is the server's own: not a resource for other origins.
-	resp, _ := get(t, cs.url+"/", appOrigin)
+	resp, _ := getFrom(t, cs.url+"/", appOrigin)
 	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
-	resp, _ = get(t, cs.url+"/metrics", appOrigin)
+	resp, _ = getFrom(t, cs.url+"/metrics", appOrigin)
 	assert.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
 }
 
@@ -231,7 +231,7 @@ func TestCORSSessions(t *testing.T) {
 
 	readable := func(url string) []byte {
 		t.Helper()
-		resp, body := get(t, url, appOrigin)
+		resp, body := getFrom(t, url, appOrigin)
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", url, body)
 		assert.Equal(t, appOrigin, resp.Header.Get("Access-Control-Allow-Origin"), url)
 		assert.Contains(t, resp.Header.Values("Vary"), "Origin", url)
@@ -301,7 +301,7 @@ func TestCORSLocalMode(t *testing.T) {
 				out, err = ownMedia.GetHLSStreamingSessionURL(context.Background(), in)
 				require.NoError(t, err)
 			}
-			resp, _ = get(t, *out.HLSStreamingSessionURL, c.origin)
+			resp, _ = getFrom(t, *out.HLSStreamingSessionURL, c.origin)
 			assert.Equal(t, c.ok, resp.Header.Get("Access-Control-Allow-Origin") == c.origin)
 			assert.Contains(t, resp.Header.Values("Vary"), "Origin")
 
