@@ -67,7 +67,7 @@ func TestCORSBrowser(t *testing.T) {
 			}
 			cs := newCORSServer(t, c.signed, origins...)
 			stream := cs.recordReal(t)
-			ctx := startChromium(t, bin)
+			ctx := startBrowser(t, bin, 90*time.Second)
 			require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(app.URL+"/")))
 
 			// The API call, as a web app without an SDK makes it: JSON,
@@ -138,22 +138,6 @@ func appPage(hlsJS string) http.Handler {
 		http.ServeFile(w, r, hlsJS)
 	})
 	return mux
-}
-
-// startChromium starts a headless Chromium for the length of the test.
-func startChromium(t *testing.T, bin string) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.Flag("headless", true),
-		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), chromedp.Flag("mute-audio", true))
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
-	t.Cleanup(cancelBrowser)
-	return bctx
 }
 
 // evalJS evaluates a script in the page, waiting for its promise.

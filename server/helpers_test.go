@@ -249,3 +249,21 @@ series:
 	}
 	return 0
 }
+
+// committedFragments reads a committed recording of testdata/ into its
+// fragments, each a copy of its own.
+func committedFragments(t testing.TB, file string) []*mkv.Fragment {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", file))
+	require.NoError(t, err)
+	rd := mkv.NewBytesReader(raw)
+	var out []*mkv.Fragment
+	for {
+		f, err := rd.Next()
+		if err == io.EOF {
+			return out
+		}
+		require.NoError(t, err)
+		out = append(out, f.Clone())
+	}
+}

@@ -8,9 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -71,18 +69,7 @@ func newPMServer(t *testing.T) *pmServer {
 // counts the frames of each track.
 func pmFragments(t *testing.T, n int) ([]*mkv.Fragment, map[uint64]int) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", "h264-aac-160x120.getmedia.mkv"))
-	require.NoError(t, err)
-	rd := mkv.NewBytesReader(raw)
-	var src []*mkv.Fragment
-	for {
-		f, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		src = append(src, f.Clone())
-	}
+	src := committedFragments(t, "h264-aac-160x120.getmedia.mkv")
 	first := src[0].Timecode
 	period := src[len(src)-1].Timecode - first + (src[len(src)-1].Timecode-first)/int64(len(src)-1)
 	var out []*mkv.Fragment

@@ -13,7 +13,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,18 +74,9 @@ type producerMedia struct {
 // audio is kept.
 func loadProducerMedia(t testing.TB, file string, audio, absolute bool, start time.Time, seconds float64) *producerMedia {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "testdata", file))
-	require.NoError(t, err)
-	rd := mkv.NewBytesReader(raw)
-	var src []*mkv.Fragment
-	for {
-		f, err := rd.Next()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
+	src := committedFragments(t, file)
+	for _, f := range src {
 		require.Equal(t, uint64(1_000_000), f.Header.TimecodeScale)
-		src = append(src, f.Clone())
 	}
 	require.GreaterOrEqual(t, len(src), 2)
 	h := *src[0].Header
