@@ -133,10 +133,10 @@ func main() {
 		for range *runs {
 			n, err := measure(c, self, *bin, data, out)
 			if err != nil {
-				// A Go program under valgrind now and then dies in the
-				// runtime (exit 2) after its work is done, which says
-				// nothing about the clip path: the case is measured once
-				// more, and the first failure stays in the log.
+				// A run that dies under valgrind for a reason of
+				// valgrind's own says nothing about the clip path: the
+				// case is measured once more, and the first failure
+				// stays in the log.
 				fmt.Fprintf(os.Stderr, "instructions: %s: %v; measuring it once more\n", c.name, err)
 				n, err = measure(c, self, *bin, data, out)
 			}
@@ -184,14 +184,19 @@ func measure(c measuredCase, self, bin, data, out string) (int64, error) {
 		args = append(args, self)
 	}
 	cmd := exec.Command("valgrind", args...)
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off", "GODEBUG=asyncpreemptoff=1")
+	// cpu.rdtscp=off: valgrind on this kind of machine stops a program at
+	// RDTSCP with SIGILL, and the Go runtime reads the clock with it now
+	// and then (runtime.cputicks, in lock timing), so a measured run died
+	// at random; RDTSC, its fallback, is emulated.
+	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off", "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off")
 	if !c.binary {
 		cmd.Env = append(cmd.Env, caseEnv+"="+c.name, dataEnv+"="+data, outEnv+"="+out)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%w: %s", err, lastLines(ownLines(stderr.String()), 20))
+		own := ownLines(stderr.String())
+		return 0, fmt.Errorf("%w: %s\n…\n%s", err, firstLines(own, 12), lastLines(own, 4))
 	}
 	// callgrind's closing line with the count.
 	collected := regexp.MustCompile(`(?m)^==\d+== Collected : (\d+)$`)
@@ -212,6 +217,11 @@ func ownLines(s string) string {
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }
 
 func lastLines(s string, n int) string {
